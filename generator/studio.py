@@ -1,0 +1,58 @@
+"""The studio: render a generation or a remix, then submit it through the hook. Nothing bypasses the gate.
+
+Renders go to a scratch folder and are removed once the gate has taken its own copy; the only way a video the
+studio makes reaches the public is the gate's decision.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from generator.client import LocalHook, PrepublishHook
+from generator.render import RGB, RenderSpec, load_face_image, remix_video, render_video
+from safety import Services, Submission, SubmissionError
+
+
+class Studio:
+    """Generates videos for creators and hands each one to the pre-publish hook."""
+
+    def __init__(self, services: Services, hook: PrepublishHook | None = None) -> None:
+        self.services = services
+        self.hook = hook or LocalHook(services)
+
+    def generate(
+        self,
+        creator: str,
+        prompt: str,
+        *,
+        cameos: Sequence[str] = (),
+        seed: int = 0,
+        remix_of: str | None = None,
+        face_images: Sequence[Path] = (),
+        duration_s: float = 4.0,
+        size: tuple[int, int] = (640, 360),
+    ) -> dict[str, Any]:
+        """Render (or remix) and submit; returns the gate's decision JSON."""
+        if not prompt.strip():
+            raise SubmissionError("a prompt is required")
+        faces: list[RGB] = []
+        for path in face_images:
+            if not path.is_file():
+                raise SubmissionError(f"no such face image: {path}")
+            faces.append(load_face_image(path))
+        with tempfile.TemporaryDirectory(prefix="cameoguard-render-") as scratch:
+            out = Path(scratch) / f"{uuid.uuid4().hex}.mp4"
+            if remix_of is not None:
+                parent = self.services.published_file(remix_of)
+                remix_video(parent, out, caption=prompt, seed=seed)
+            else:
+                spec = RenderSpec(prompt, seed, duration_s, size[0], size[1], faces=tuple(faces))
+                render_video(spec, out)
+            submission = Submission(
+                creator=creator, prompt=prompt, video_path=out, cameos=tuple(cameos), remix_of=remix_of
+            )
+            return self.hook.check(submission)

@@ -1,0 +1,40 @@
+"""Policy packs as data.
+
+A policy pack is a versioned YAML file that says which checks must run, how long each may take, what a failing
+check means, which reason codes exist and what action each one takes. This package loads and validates packs and
+depends on nothing else in cameoguard; `safety` turns findings into decisions with a pack.
+"""
+
+from policies.errors import PolicyError, PolicyValidationError, ValidationIssue
+from policies.schema import (
+    Action,
+    CheckPolicy,
+    MediaLimits,
+    PolicyPack,
+    PromptRule,
+    ReasonPolicy,
+    bundled_pack_names,
+    bundled_pack_path,
+    load_bundled_pack,
+    load_pack,
+    parse_pack,
+    validate_file,
+)
+
+__all__ = [
+    "Action",
+    "CheckPolicy",
+    "MediaLimits",
+    "PolicyError",
+    "PolicyPack",
+    "PolicyValidationError",
+    "PromptRule",
+    "ReasonPolicy",
+    "ValidationIssue",
+    "bundled_pack_names",
+    "bundled_pack_path",
+    "load_bundled_pack",
+    "load_pack",
+    "parse_pack",
+    "validate_file",
+]

@@ -1,0 +1,444 @@
+"""Parsing and validation of policy packs.
+
+The YAML is composed into nodes first so that every problem can be reported with its line. The validator walks
+the whole document and collects every issue before raising, the way a compiler reports all errors of a file;
+only a pack with no issues becomes a `PolicyPack`, a frozen value the decision function can trust.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from policies.errors import PolicyError, PolicyValidationError, ValidationIssue
+
+
+class Action(StrEnum):
+    """What happens to a video; ordered from least to most restrictive."""
+
+    PUBLISH = "publish"
+    REVIEW = "review"
+    BLOCK = "block"
+
+    @property
+    def rank(self) -> int:
+        return _ACTION_RANK[self]
+
+
+_ACTION_RANK = {Action.PUBLISH: 0, Action.REVIEW: 1, Action.BLOCK: 2}
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """Bounds a video must stay inside before any model looks at it."""
+
+    max_file_bytes: int
+    """Largest accepted file."""
+    max_duration_s: float
+    """Longest accepted video."""
+    min_duration_s: float
+    """Shortest accepted video."""
+    max_width: int
+    """Widest accepted frame, in pixels."""
+    max_height: int
+    """Tallest accepted frame, in pixels."""
+    allowed_video_codecs: frozenset[str]
+    """FFmpeg codec names accepted for the video stream."""
+    decode_probe_frames: int
+    """How many frames, spread over the video, must decode cleanly."""
+
+
+@dataclass(frozen=True)
+class CheckPolicy:
+    """How the gate runs one check."""
+
+    name: str
+    """The check's name, as it appears in `checks_run`."""
+    required: bool
+    """A required check that did not run is itself a finding (`check.missing`)."""
+    timeout_s: float
+    """Wall-clock budget; past it the check counts as failed."""
+    on_error: Action
+    """What a failed check means. Never `publish`: the validator refuses it."""
+
+
+@dataclass(frozen=True)
+class ReasonPolicy:
+    """One reason code: what it does and what a reviewer reads about it."""
+
+    code: str
+    """Dotted code, e.g. `prompt.sexual_minors`."""
+    action: Action
+    """The action a finding with this code asks for."""
+    severity: int
+    """1 (low) to 5 (critical); orders the review queue."""
+    sla_hours: float
+    """How soon a held item with this reason must be decided."""
+    text: str
+    """Reviewer-facing explanation of the rule."""
+
+
+@dataclass(frozen=True)
+class PromptRule:
+    """A phrase rule over the normalised prompt: fires when every term group has a match."""
+
+    code: str
+    """Reason code of the finding it produces."""
+    term_groups: tuple[tuple[str, ...], ...]
+    """All groups must match; within a group any term may."""
+
+
+@dataclass(frozen=True)
+class PolicyPack:
+    """A validated, versioned policy pack."""
+
+    name: str
+    """Pack name, e.g. `default` or `teen`."""
+    version: str
+    """Pack version; recorded with every decision."""
+    audience: str
+    """`adult` or `teen`: whose generations this pack governs."""
+    unknown_reason_action: Action
+    """Action for a finding whose code the pack does not know; never `publish`."""
+    limits: MediaLimits
+    """Media bounds."""
+    checks: Mapping[str, CheckPolicy]
+    """Check name → how it runs."""
+    reasons: Mapping[str, ReasonPolicy]
+    """Reason code → policy."""
+    prompt_rules: tuple[PromptRule, ...] = ()
+    """Phrase rules the prompt check applies."""
+    restricted_cameo_levels: frozenset[str] = field(default_factory=frozenset)
+    """Consent levels this audience's cameos may not use (teen packs forbid `everyone`)."""
+
+    @property
+    def ref(self) -> str:
+        """`name@version`, as recorded with decisions."""
+        return f"{self.name}@{self.version}"
+
+    def reason(self, code: str) -> ReasonPolicy | None:
+        return self.reasons.get(code)
+
+
+_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+_CHECK_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_LEVELS = {"only_me", "approved", "mutuals", "everyone"}
+_RESERVED_REASONS = ("check.error", "check.missing")
+
+
+class _Walker:
+    """Collects issues while reading typed values out of composed YAML nodes."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.issues: list[ValidationIssue] = []
+
+    def issue(self, node: Node | None, message: str, hint: str = "") -> None:
+        line = node.start_mark.line + 1 if node is not None else 0
+        self.issues.append(ValidationIssue(self.source, line, message, hint))
+
+    def mapping(
+        self,
+        node: Node,
+        where: str,
+        required: set[str],
+        optional: set[str] | frozenset[str] = frozenset(),
+    ) -> dict[str, Node] | None:
+        if not isinstance(node, MappingNode):
+            self.issue(node, f"{where} must be a mapping", "write `key: value` lines")
+            return None
+        out: dict[str, Node] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, ScalarNode) else None
+            if not isinstance(key, str):
+                self.issue(key_node, f"{where} has a key that is not a string")
+                continue
+            if key in out:
+                self.issue(key_node, f"{where} repeats key `{key}`", "each key may appear once")
+                continue
+            if key not in required and key not in optional:
+                allowed = ", ".join(sorted(required | set(optional)))
+                self.issue(key_node, f"{where} has unknown key `{key}`", f"allowed keys: {allowed}")
+                continue
+            out[key] = value_node
+        for key in sorted(required - out.keys()):
+            self.issue(node, f"{where} is missing `{key}`")
+        return out
+
+    def string(self, node: Node | None, where: str) -> str | None:
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
+            self.issue(node, f"{where} must be a non-empty string", "quote it if it looks like a number")
+            return None
+        return str(node.value)
+
+    def number(self, node: Node | None, where: str, minimum: float, integer: bool = False) -> float | None:
+        if node is None:
+            return None
+        tags = {"tag:yaml.org,2002:int"} if integer else {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+        kind = "an integer" if integer else "a number"
+        if not isinstance(node, ScalarNode) or node.tag not in tags:
+            self.issue(node, f"{where} must be {kind}")
+            return None
+        value = float(yaml.safe_load(node.value))
+        if value < minimum:
+            self.issue(node, f"{where} must be at least {minimum:g}, got {value:g}")
+            return None
+        return value
+
+    def boolean(self, node: Node | None, where: str) -> bool | None:
+        if node is None:
+            return None
+        if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
+            self.issue(node, f"{where} must be true or false")
+            return None
+        return bool(yaml.safe_load(node.value))
+
+    def action(self, node: Node | None, where: str, allow_publish: bool = True) -> Action | None:
+        text = self.string(node, where)
+        if text is None:
+            return None
+        try:
+            action = Action(text)
+        except ValueError:
+            self.issue(node, f"{where} must be one of publish, review, block, got `{text}`")
+            return None
+        if action is Action.PUBLISH and not allow_publish:
+            self.issue(node, f"{where} may not be publish", "a failure must hold or block the video: fail closed")
+            return None
+        return action
+
+    def string_list(self, node: Node | None, where: str) -> list[str] | None:
+        if node is None:
+            return None
+        if not isinstance(node, SequenceNode) or not node.value:
+            self.issue(node, f"{where} must be a non-empty list of strings")
+            return None
+        values = [self.string(item, f"{where} item") for item in node.value]
+        if any(value is None for value in values):
+            return None
+        return [value for value in values if value is not None]
+
+
+def _read_limits(w: _Walker, node: Node) -> MediaLimits | None:
+    keys = {
+        "max_file_mb",
+        "max_duration_s",
+        "min_duration_s",
+        "max_width",
+        "max_height",
+        "allowed_video_codecs",
+        "decode_probe_frames",
+    }
+    fields = w.mapping(node, "limits", keys)
+    if fields is None:
+        return None
+    max_mb = w.number(fields.get("max_file_mb"), "limits.max_file_mb", 0.001)
+    max_dur = w.number(fields.get("max_duration_s"), "limits.max_duration_s", 0.1)
+    min_dur = w.number(fields.get("min_duration_s"), "limits.min_duration_s", 0.0)
+    max_w = w.number(fields.get("max_width"), "limits.max_width", 16, integer=True)
+    max_h = w.number(fields.get("max_height"), "limits.max_height", 16, integer=True)
+    codecs = w.string_list(fields.get("allowed_video_codecs"), "limits.allowed_video_codecs")
+    probe = w.number(fields.get("decode_probe_frames"), "limits.decode_probe_frames", 1, integer=True)
+    if max_dur is not None and min_dur is not None and min_dur >= max_dur:
+        w.issue(fields.get("min_duration_s"), "limits.min_duration_s must be below limits.max_duration_s")
+        return None
+    if None in (max_mb, max_dur, min_dur, max_w, max_h, codecs, probe):
+        return None
+    assert max_mb is not None and max_dur is not None and min_dur is not None
+    assert max_w is not None and max_h is not None and codecs is not None and probe is not None
+    return MediaLimits(
+        max_file_bytes=int(max_mb * 1024 * 1024),
+        max_duration_s=max_dur,
+        min_duration_s=min_dur,
+        max_width=int(max_w),
+        max_height=int(max_h),
+        allowed_video_codecs=frozenset(c.lower() for c in codecs),
+        decode_probe_frames=int(probe),
+    )
+
+
+def _read_checks(w: _Walker, node: Node) -> dict[str, CheckPolicy]:
+    if not isinstance(node, MappingNode) or not node.value:
+        w.issue(node, "checks must be a non-empty mapping of check name to settings")
+        return {}
+    checks: dict[str, CheckPolicy] = {}
+    for key_node, value_node in node.value:
+        name = str(key_node.value)
+        if not _CHECK_RE.match(name):
+            w.issue(key_node, f"check name `{name}` is not valid", "use lower_snake_case")
+            continue
+        if name in checks:
+            w.issue(key_node, f"check `{name}` is listed twice")
+            continue
+        fields = w.mapping(value_node, f"checks.{name}", {"required", "timeout_s", "on_error"})
+        if fields is None:
+            continue
+        required = w.boolean(fields.get("required"), f"checks.{name}.required")
+        timeout = w.number(fields.get("timeout_s"), f"checks.{name}.timeout_s", 0.01)
+        on_error = w.action(fields.get("on_error"), f"checks.{name}.on_error", allow_publish=False)
+        if required is None or timeout is None or on_error is None:
+            continue
+        checks[name] = CheckPolicy(name=name, required=required, timeout_s=timeout, on_error=on_error)
+    return checks
+
+
+def _read_reasons(w: _Walker, node: Node) -> dict[str, ReasonPolicy]:
+    if not isinstance(node, MappingNode) or not node.value:
+        w.issue(node, "reasons must be a non-empty mapping of reason code to settings")
+        return {}
+    reasons: dict[str, ReasonPolicy] = {}
+    for key_node, value_node in node.value:
+        code = str(key_node.value)
+        if not _CODE_RE.match(code):
+            w.issue(key_node, f"reason code `{code}` is not valid", "use dotted lower_snake_case, e.g. prompt.sexual")
+            continue
+        if code in reasons:
+            w.issue(key_node, f"reason `{code}` is listed twice")
+            continue
+        where = f"reasons.{code}"
+        fields = w.mapping(value_node, where, {"action", "severity", "sla_hours", "text"})
+        if fields is None:
+            continue
+        allow_publish = code not in _RESERVED_REASONS
+        action = w.action(fields.get("action"), f"{where}.action", allow_publish=allow_publish)
+        severity = w.number(fields.get("severity"), f"{where}.severity", 1, integer=True)
+        if severity is not None and severity > 5:
+            w.issue(fields.get("severity"), f"{where}.severity must be between 1 and 5")
+            severity = None
+        sla = w.number(fields.get("sla_hours"), f"{where}.sla_hours", 0.01)
+        text = w.string(fields.get("text"), f"{where}.text")
+        if action is None or severity is None or sla is None or text is None:
+            continue
+        reasons[code] = ReasonPolicy(code=code, action=action, severity=int(severity), sla_hours=sla, text=text)
+    return reasons
+
+
+def _read_prompt_rules(w: _Walker, node: Node, reasons: Mapping[str, ReasonPolicy]) -> list[PromptRule]:
+    if not isinstance(node, SequenceNode):
+        w.issue(node, "prompt_rules must be a list")
+        return []
+    rules: list[PromptRule] = []
+    for index, item in enumerate(node.value):
+        where = f"prompt_rules[{index}]"
+        fields = w.mapping(item, where, {"code", "all_of"})
+        if fields is None:
+            continue
+        code = w.string(fields.get("code"), f"{where}.code")
+        if code is not None and reasons and code not in reasons:
+            w.issue(fields.get("code"), f"{where}.code `{code}` has no entry under reasons", "add it to reasons")
+        groups_node = fields.get("all_of")
+        groups: list[tuple[str, ...]] = []
+        if groups_node is not None:
+            if not isinstance(groups_node, SequenceNode) or not groups_node.value:
+                w.issue(groups_node, f"{where}.all_of must be a non-empty list of term lists")
+            else:
+                for group_index, group_node in enumerate(groups_node.value):
+                    terms = w.string_list(group_node, f"{where}.all_of[{group_index}]")
+                    if terms is not None:
+                        groups.append(tuple(t.lower() for t in terms))
+        if code is not None and groups and groups_node is not None and len(groups) == len(groups_node.value):
+            rules.append(PromptRule(code=code, term_groups=tuple(groups)))
+    return rules
+
+
+def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
+    """Validate pack text and build the pack; raises `PolicyValidationError` listing every issue."""
+    w = _Walker(source)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyValidationError([ValidationIssue(source, line, f"not valid YAML: {problem}")]) from None
+    if root is None:
+        raise PolicyValidationError([ValidationIssue(source, 0, "the pack is empty")])
+    top = w.mapping(
+        root,
+        "the pack",
+        {"name", "version", "audience", "unknown_reason_action", "limits", "checks", "reasons"},
+        {"prompt_rules", "restricted_cameo_levels"},
+    )
+    if top is None:
+        raise PolicyValidationError(w.issues)
+    name = w.string(top.get("name"), "name")
+    version = w.string(top.get("version"), "version")
+    audience = w.string(top.get("audience"), "audience")
+    if audience is not None and audience not in {"adult", "teen"}:
+        w.issue(top.get("audience"), f"audience must be adult or teen, got `{audience}`")
+    unknown = w.action(top.get("unknown_reason_action"), "unknown_reason_action", allow_publish=False)
+    limits = _read_limits(w, top["limits"]) if "limits" in top else None
+    checks = _read_checks(w, top["checks"]) if "checks" in top else {}
+    reasons = _read_reasons(w, top["reasons"]) if "reasons" in top else {}
+    for reserved in _RESERVED_REASONS:
+        if "reasons" in top and reasons and reserved not in reasons:
+            w.issue(top["reasons"], f"reasons must define `{reserved}`", "the gate emits it when a check fails")
+    rules = _read_prompt_rules(w, top["prompt_rules"], reasons) if "prompt_rules" in top else []
+    levels: list[str] = []
+    if "restricted_cameo_levels" in top:
+        levels = w.string_list(top["restricted_cameo_levels"], "restricted_cameo_levels") or []
+        for level in levels:
+            if level not in _LEVELS:
+                w.issue(top["restricted_cameo_levels"], f"unknown consent level `{level}`", ", ".join(sorted(_LEVELS)))
+    if w.issues:
+        raise PolicyValidationError(w.issues)
+    assert name and version and audience and unknown and limits is not None
+    return PolicyPack(
+        name=name,
+        version=version,
+        audience=audience,
+        unknown_reason_action=unknown,
+        limits=limits,
+        checks=checks,
+        reasons=reasons,
+        prompt_rules=tuple(rules),
+        restricted_cameo_levels=frozenset(levels),
+    )
+
+
+def load_pack(path: Path | str) -> PolicyPack:
+    """Read and validate a pack file."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read policy pack {file}: {exc}") from None
+    return parse_pack(text, source=str(file))
+
+
+def validate_file(path: Path | str) -> list[ValidationIssue]:
+    """Every issue in a pack file; empty when it is valid."""
+    try:
+        load_pack(path)
+    except PolicyValidationError as exc:
+        return exc.issues
+    except PolicyError as exc:
+        return [ValidationIssue(str(path), 0, str(exc))]
+    return []
+
+
+def bundled_pack_names() -> list[str]:
+    """Names of the packs shipped inside this package."""
+    folder = resources.files("policies") / "packs"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def bundled_pack_path(name: str) -> Path:
+    """Path of a shipped pack; `PolicyError` when there is none of that name."""
+    if name not in bundled_pack_names():
+        raise PolicyError(f"no bundled policy pack named `{name}`; bundled: {', '.join(bundled_pack_names())}")
+    return Path(str(resources.files("policies") / "packs" / f"{name}.yaml"))
+
+
+def load_bundled_pack(name: str) -> PolicyPack:
+    """Load and validate a shipped pack."""
+    return load_pack(bundled_pack_path(name))

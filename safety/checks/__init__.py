@@ -1,0 +1,23 @@
+"""The checks a video passes through, behind one small interface.
+
+A check is an object with a `name` and a `run(context) -> list[Finding]`. It reads only what the context gives
+it (no database, no settings), so real checks and test fakes are interchangeable. `runner.run_checks` gives each
+one its own timeout and turns any failure into a `check.error` finding.
+"""
+
+from safety.checks.base import Check, CheckContext
+from safety.checks.consent_check import ConsentCheck
+from safety.checks.media_check import MediaCheck
+from safety.checks.prompt_rules import PromptRulesCheck, normalise_prompt
+from safety.checks.runner import CheckRun, run_checks
+
+__all__ = [
+    "Check",
+    "CheckContext",
+    "CheckRun",
+    "ConsentCheck",
+    "MediaCheck",
+    "PromptRulesCheck",
+    "normalise_prompt",
+    "run_checks",
+]

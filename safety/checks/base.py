@@ -1,0 +1,44 @@
+"""The check interface and the context every check receives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from policies import PolicyPack
+from safety.domain import CameoConsent, Finding, MediaInfo, Submission, User
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a check may look at: the submission, the stored file, and state read before checks started."""
+
+    submission: Submission
+    """What was submitted."""
+    creator: User
+    """The creator's account."""
+    video_path: Path
+    """The draft copy in the media store (never the caller's file, which may change)."""
+    media: MediaInfo
+    """What probing the file found."""
+    policy: PolicyPack
+    """The creator's policy pack."""
+    cameo_consent: Mapping[str, CameoConsent] = field(default_factory=dict)
+    """Consent snapshot per declared cameo owner."""
+    owner_policies: Mapping[str, PolicyPack] = field(default_factory=dict)
+    """Policy pack of each declared cameo owner (teen owners restrict consent levels)."""
+
+
+class Check(Protocol):
+    """One step of the gate."""
+
+    @property
+    def name(self) -> str:
+        """Stable name used in policies, `checks_run` and CAMEOGUARD_FAIL_CHECKS."""
+        ...
+
+    def run(self, context: CheckContext) -> list[Finding]:
+        """Findings for this video; raise on failure (the runner records `check.error`)."""
+        ...

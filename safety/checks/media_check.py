@@ -1,0 +1,71 @@
+"""The media check: the file is within the policy's limits and its stream decodes.
+
+It reads every packet (cheap) to catch truncation and corrupt containers, and decodes a spread of keyframes to
+prove the codec data is sound. Anything a later model check would choke on is stopped here with a reason code.
+"""
+
+from __future__ import annotations
+
+from safety.checks.base import CheckContext
+from safety.domain import Finding
+from safety.media import demux, sample_keyframes
+
+# A stream whose packets end this far before the announced duration was cut short.
+_TRUNCATION_TOLERANCE_S = 1.0
+
+
+class MediaCheck:
+    """Container, codec, size, duration and decodability against the policy's limits."""
+
+    name = "media"
+
+    def run(self, context: CheckContext) -> list[Finding]:
+        info = context.media
+        limits = context.policy.limits
+        findings: list[Finding] = []
+
+        def add(code: str, message: str, **evidence: object) -> None:
+            findings.append(Finding(code, self.name, message, evidence=evidence))
+
+        if info.size_bytes > limits.max_file_bytes:
+            add("media.file_too_large", f"{info.size_bytes} bytes > {limits.max_file_bytes}", size=info.size_bytes)
+        if info.video_codec.lower() not in limits.allowed_video_codecs:
+            add("media.unsupported_codec", f"video codec `{info.video_codec}` is not accepted", codec=info.video_codec)
+        if info.width > limits.max_width or info.height > limits.max_height or info.width <= 0 or info.height <= 0:
+            add(
+                "media.frame_too_large",
+                f"frame {info.width}x{info.height} outside {limits.max_width}x{limits.max_height}",
+                width=info.width,
+                height=info.height,
+            )
+        if info.duration_s > limits.max_duration_s:
+            add("media.too_long", f"{info.duration_s:.1f} s > {limits.max_duration_s:g} s", duration_s=info.duration_s)
+        elif info.duration_s < limits.min_duration_s:
+            add("media.too_short", f"{info.duration_s:.2f} s < {limits.min_duration_s:g} s", duration_s=info.duration_s)
+        if findings:
+            # Do not decode what the limits already refuse: a hostile header can make decoding the expensive part.
+            return findings
+
+        report = demux(context.video_path)
+        if report.error is not None:
+            add(
+                "media.decode_error",
+                f"the container could not be read to the end: {report.error}",
+                after=report.packets,
+            )
+            return findings
+        if report.packets == 0 or report.keyframes == 0:
+            add("media.decode_error", "the video stream has no decodable frames", packets=report.packets)
+            return findings
+        if info.duration_s - report.last_pts_s > _TRUNCATION_TOLERANCE_S + 1.0 / max(info.fps, 1.0):
+            add(
+                "media.decode_error",
+                f"the stream ends at {report.last_pts_s:.2f} s of an announced {info.duration_s:.2f} s",
+                last_frame_s=report.last_pts_s,
+                duration_s=info.duration_s,
+            )
+            return findings
+        decoded = sum(1 for _ in sample_keyframes(context.video_path, limits.decode_probe_frames, report.keyframes))
+        if decoded == 0:
+            add("media.decode_error", "no keyframe could be decoded")
+        return findings

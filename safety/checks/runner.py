@@ -1,0 +1,91 @@
+"""Running checks: in parallel, each with its own timeout, failures turned into findings.
+
+A check that raises, times out or lacks its model yields a `check.error` finding; the policy turns that into
+review or block. A timed-out check's thread cannot be killed in Python, so it is abandoned: its result, if it ever
+comes, is ignored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from safety.checks.base import Check, CheckContext
+from safety.decision import CHECK_ERROR
+from safety.domain import Finding
+from safety.errors import CheckTimeout, InjectedFault
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """Everything the checks produced."""
+
+    findings: tuple[Finding, ...]
+    """All findings, `check.error` ones included."""
+    checks_run: tuple[str, ...]
+    """Names of the checks that ran."""
+    timings_ms: dict[str, float]
+    """Wall time per check."""
+
+
+def _error_finding(name: str, exc: BaseException) -> Finding:
+    kind = exc.__class__.__name__
+    detail = str(exc) or kind
+    return Finding(
+        code=CHECK_ERROR,
+        check=name,
+        message=f"check `{name}` failed: {detail}"[:500],
+        evidence={"check": name, "error": kind, "detail": detail[:500]},
+    )
+
+
+def _timed(check: Check, context: CheckContext, fail: bool) -> tuple[list[Finding], float]:
+    start = time.perf_counter()
+    if fail:
+        raise InjectedFault(f"fault injected into `{check.name}` by CAMEOGUARD_FAIL_CHECKS")
+    findings = check.run(context)
+    return findings, (time.perf_counter() - start) * 1000
+
+
+def run_checks(
+    checks: Sequence[Check],
+    context: CheckContext,
+    *,
+    fail_checks: Collection[str] = (),
+    max_workers: int = 4,
+) -> CheckRun:
+    """Run every check against `context`; never raises for a check's failure."""
+    findings: list[Finding] = []
+    timings: dict[str, float] = {}
+    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="check")
+    started = time.perf_counter()
+    futures: list[tuple[Check, float, Future[tuple[list[Finding], float]]]] = []
+    for check in checks:
+        policy = context.policy.checks.get(check.name)
+        timeout = policy.timeout_s if policy is not None else DEFAULT_TIMEOUT_S
+        futures.append((check, timeout, pool.submit(_timed, check, context, check.name in fail_checks)))
+    try:
+        for check, timeout, future in futures:
+            # Each check's budget counts from when all started: they run side by side.
+            remaining = max(0.0, timeout - (time.perf_counter() - started))
+            try:
+                check_findings, elapsed = future.result(timeout=remaining)
+            except FutureTimeout:
+                future.cancel()
+                findings.append(_error_finding(check.name, CheckTimeout(f"no result within {timeout:g} s")))
+                timings[check.name] = (time.perf_counter() - started) * 1000
+                continue
+            except Exception as exc:  # noqa: BLE001 - any failure of any check must become a finding
+                findings.append(_error_finding(check.name, exc))
+                timings[check.name] = (time.perf_counter() - started) * 1000
+                continue
+            findings.extend(check_findings)
+            timings[check.name] = elapsed
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+    return CheckRun(tuple(findings), tuple(c.name for c in checks), timings)

@@ -1,0 +1,317 @@
+"""The `cameoguard` command line.
+
+Every command that reports something takes `--json`. Errors are translated here, at the edge: a `SafetyError`
+prints one line on stderr and exits with its `exit_code` (3 bad input, 4 conflict, 5 configuration, 6 storage);
+usage errors exit 2; nothing prints a traceback unless CAMEOGUARD_DEBUG=1. Commands from other packages
+(`generate`, `demo`) plug in through the `cameoguard.commands` entry point group, so `safety` never imports them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from policies import PolicyError, bundled_pack_names, bundled_pack_path, validate_file
+from safety.clash import clash_message
+from safety.domain import AgeBand, GateResult, Submission
+from safety.errors import SafetyError
+from safety.services import Services
+from safety.settings import Settings
+
+app = typer.Typer(
+    name="cameoguard",
+    help="A pre-publish trust-and-safety gate for AI-generated video.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+policy_app = typer.Typer(help="Policy packs.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+
+out = Console()
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+@dataclass
+class CliState:
+    """Per-invocation state: settings, and services opened on first use."""
+
+    settings: Settings
+    _services: Services | None = field(default=None)
+
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = Services(self.settings)
+        return self._services
+
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.close()
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)
+    return obj
+
+
+def emit_json(payload: Any) -> None:
+    out.print_json(json.dumps(payload, default=str))
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None, typer.Option("--home", envvar="CAMEOGUARD_HOME", help="Data directory (default ./var).")
+    ] = None,
+) -> None:
+    settings = Settings(home=home) if home is not None else Settings()
+    ctx.obj = CliState(settings)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@app.command()
+def init(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Create the data directory, database and media store (idempotent)."""
+    services = state(ctx).services()
+    payload = {"home": str(services.settings.home.resolve()), "database": services.database.url}
+    if as_json:
+        emit_json(payload)
+    else:
+        out.print(f"ready: home {payload['home']}, database {payload['database']}")
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context,
+    handle: str,
+    teen: Annotated[bool, typer.Option("--teen", help="A teen account (teen policy pack).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register an account."""
+    user = state(ctx).services().add_user(handle, AgeBand.TEEN if teen else AgeBand.ADULT)
+    if as_json:
+        emit_json({"handle": user.handle, "age_band": user.age_band.value})
+    else:
+        out.print(f"added {user.handle} ({user.age_band.value})")
+
+
+@app.command()
+def follow(ctx: typer.Context, follower: str, followee: str, as_json: JsonOpt = False) -> None:
+    """FOLLOWER follows FOLLOWEE (two follows make mutuals)."""
+    created = state(ctx).services().follow(follower, followee)
+    if as_json:
+        emit_json({"follower": follower, "followee": followee, "created": created})
+    else:
+        out.print(f"{follower} follows {followee}" + ("" if created else " (already)"))
+
+
+def print_decision(result: dict[str, Any]) -> None:
+    """A decision, for people."""
+    colour = {"publish": "green", "review": "yellow", "block": "red"}[result["decision"]]
+    out.print(f"[bold]{result['video_id']}[/bold]: [{colour}]{result['decision']}[/{colour}] ({result['policy']})")
+    for reason in result["reasons"]:
+        out.print(escape(f"  - {reason['code']} [{reason['action']}]: {reason['message']}"))
+    out.print(f"  checks: {', '.join(result['checks_run'])}; {result['timings_ms'].get('total', 0):.0f} ms")
+    if result["published_path"]:
+        out.print(f"  published: {result['published_path']}", soft_wrap=True)
+
+
+def report_result(result: GateResult | dict[str, Any], as_json: bool) -> None:
+    payload = result.to_json() if isinstance(result, GateResult) else result
+    if as_json:
+        emit_json(payload)
+    else:
+        print_decision(payload)
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    creator: Annotated[str, typer.Option(help="Creator's handle.")],
+    prompt: Annotated[str, typer.Option(help="The generation prompt.")],
+    video: Annotated[Path, typer.Option(help="The video file to check.")],
+    cameo: Annotated[list[str] | None, typer.Option(help="A declared cameo owner (repeatable).")] = None,
+    remix_of: Annotated[str | None, typer.Option(help="Parent video id, for a remix.")] = None,
+    input_image: Annotated[Path | None, typer.Option(help="Input image of an image-to-video generation.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a video through the pre-publish gate."""
+    submission = Submission(
+        creator=creator,
+        prompt=prompt,
+        video_path=video,
+        cameos=tuple(cameo or ()),
+        remix_of=remix_of,
+        input_image_path=input_image,
+    )
+    report_result(state(ctx).services().prepublish(submission), as_json)
+
+
+@app.command()
+def show(ctx: typer.Context, video_id: str, as_json: JsonOpt = False) -> None:
+    """A video's status, published file and decisions."""
+    payload = state(ctx).services().show(video_id).to_json()
+    if as_json:
+        emit_json(payload)
+        return
+    out.print(f"[bold]{payload['video_id']}[/bold] by {payload['creator']}: {payload['status']}")
+    out.print(f"  prompt: {payload['prompt']}")
+    if payload["remix_of"]:
+        out.print(f"  remix of: {payload['remix_of']}")
+    if payload["published_path"]:
+        out.print(f"  published: {payload['published_path']}")
+    for d in payload["decisions"]:
+        codes = ", ".join(r["code"] for r in d["reasons"]) or "no findings"
+        out.print(f"  {d['at']}: {d['decision']} by {d['decided_by']} ({codes})")
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    video_id: str,
+    by: Annotated[str, typer.Option("--by", help="Reporter's handle.")],
+    reason: Annotated[str, typer.Option(help="Why it is reported.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Report a video: it goes into the review queue."""
+    item = state(ctx).services().report(video_id, by, reason)
+    if as_json:
+        emit_json({"video_id": video_id, "review_item_id": item})
+    else:
+        out.print(f"reported {video_id}: review item {item}")
+
+
+@policy_app.command("validate")
+def policy_validate(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Pack files (default: the bundled packs).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate policy packs; every problem is reported with file:line and a hint."""
+    files = paths or [bundled_pack_path(name) for name in bundled_pack_names()]
+    results = {str(f): validate_file(f) for f in files}
+    if as_json:
+        emit_json(
+            {
+                "valid": not any(results.values()),
+                "files": {
+                    f: [{"line": i.line, "message": i.message, "hint": i.hint} for i in issues]
+                    for f, issues in results.items()
+                },
+            }
+        )
+    else:
+        for file, issues in results.items():
+            if not issues:
+                out.print(f"[green]ok[/green] {file}")
+            for issue in issues:
+                err.print(str(issue), markup=False, highlight=False)
+    if any(results.values()):
+        raise typer.Exit(1)
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Walk the audit log's hash chain; names the first broken row."""
+    result = state(ctx).services().verify_audit()
+    payload = {
+        "ok": result.ok,
+        "entries": result.entries,
+        "first_broken_seq": result.first_broken_seq,
+        "problem": result.problem or None,
+    }
+    if as_json:
+        emit_json(payload)
+    elif result.ok:
+        out.print(f"[green]audit log intact[/green]: {result.entries} entries")
+    else:
+        err.print(f"audit log broken at entry {result.first_broken_seq}: {result.problem}")
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the pre-publish hook over HTTP (GET /health, POST /v1/check)."""
+    import uvicorn
+
+    from safety.http import create_app
+
+    uvicorn.run(create_app(state(ctx).services()), host=host, port=port, log_level="info")
+
+
+def decisions_table(views: list[dict[str, Any]], title: str) -> Table:
+    """A table of videos and their decisions, newest last."""
+    table = Table(title=title)
+    for column in ("video", "creator", "prompt", "decision", "status", "reasons"):
+        table.add_column(column, overflow="fold")
+    for view in views:
+        reasons = ", ".join(r["code"] for d in view["decisions"][-1:] for r in d["reasons"]) or "-"
+        table.add_row(
+            view["video_id"], view["creator"], view["prompt"][:40], view["decision"] or "-", view["status"], reasons
+        )
+    return table
+
+
+def _load_plugins() -> None:
+    for entry in metadata.entry_points(group="cameoguard.commands"):
+        register = entry.load()
+        register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code."""
+    message = clash_message()
+    if message:
+        print(f"error: {message}", file=sys.stderr)
+        return 1
+    _load_plugins()
+    command = typer.main.get_command(app)
+    try:
+        command.main(args=argv, prog_name="cameoguard", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except SafetyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 5
+    except Exception as exc:
+        if os.environ.get("CAMEOGUARD_DEBUG") == "1":
+            raise
+        print(f"internal error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return 70
+    return 0
+
+
+def entrypoint() -> None:
+    raise SystemExit(main())

@@ -1,0 +1,35 @@
+"""Consent: may this creator put this person's likeness in a video, right now?
+
+A pure function of a `CameoConsent` snapshot and the owner's policy. The gate asks it at check time and again in
+the transaction that publishes, so a revocation that lands while a video waits wins.
+"""
+
+from __future__ import annotations
+
+from policies import PolicyPack
+from safety.domain import CameoConsent, CameoStatus, ConsentLevel, ConsentVerdict
+
+
+def consent_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerdict:
+    """Decide whether `state.creator` may use `state.owner`'s cameo under the owner's policy."""
+    if state.owner == state.creator:
+        if state.cameo_status is CameoStatus.ACTIVE:
+            return ConsentVerdict(True, None, "the owner is the creator")
+        return ConsentVerdict(False, "likeness.no_cameo", f"{state.owner} has no active cameo")
+    if state.cameo_status is not CameoStatus.ACTIVE:
+        return ConsentVerdict(False, "likeness.no_cameo", f"{state.owner} has no active cameo")
+    if state.blocked:
+        return ConsentVerdict(False, "likeness.no_consent", f"{state.owner} blocked {state.creator}")
+    level = state.level
+    if level.value in owner_policy.restricted_cameo_levels:
+        # The owner's pack forbids this level (teen cameos): treat it as the strictest level that remains.
+        level = ConsentLevel.APPROVED
+    if state.approved and level is not ConsentLevel.ONLY_ME:
+        return ConsentVerdict(True, None, f"{state.owner} approved {state.creator}")
+    if level is ConsentLevel.EVERYONE:
+        return ConsentVerdict(True, None, f"{state.owner} lets everyone use their cameo")
+    if level is ConsentLevel.MUTUALS and state.owner_follows_creator and state.creator_follows_owner:
+        return ConsentVerdict(True, None, f"{state.owner} and {state.creator} follow each other")
+    return ConsentVerdict(
+        False, "likeness.no_consent", f"{state.owner} has not consented to {state.creator} (level {level.value})"
+    )

@@ -1,0 +1,76 @@
+"""The decision: findings + policy → `Decision`. Pure, so it can be tested with inline policy text.
+
+Three rules make it fail closed. A finding whose code the pack does not know takes the pack's
+`unknown_reason_action` (never publish). A `check.error` finding takes the failing check's `on_error`. A required
+check that produced no outcome at all adds `check.missing`. The most restrictive action wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from policies import Action, PolicyPack
+from safety.domain import Decision, Finding, Reason
+
+CHECK_ERROR = "check.error"
+CHECK_MISSING = "check.missing"
+
+
+def _judge(finding: Finding, policy: PolicyPack) -> Reason:
+    rule = policy.reason(finding.code)
+    if rule is None:
+        return Reason(
+            code=finding.code,
+            action=policy.unknown_reason_action,
+            severity=3,
+            message=finding.message,
+            policy_text="This reason code is not in the policy pack; unknown findings are not published.",
+            evidence=finding.evidence,
+            check=finding.check,
+        )
+    action = rule.action
+    if finding.code == CHECK_ERROR:
+        check_policy = policy.checks.get(finding.check)
+        on_error = check_policy.on_error if check_policy is not None else policy.unknown_reason_action
+        action = max(action, on_error, key=lambda a: a.rank)
+    return Reason(
+        code=finding.code,
+        action=action,
+        severity=rule.severity,
+        message=finding.message,
+        policy_text=rule.text,
+        evidence=finding.evidence,
+        check=finding.check,
+    )
+
+
+def decide(
+    findings: Iterable[Finding],
+    policy: PolicyPack,
+    checks_run: Iterable[str],
+    timings_ms: Mapping[str, float] | None = None,
+) -> Decision:
+    """Judge every finding under `policy` and take the most restrictive action."""
+    ran = tuple(checks_run)
+    all_findings = list(findings)
+    for name, check in sorted(policy.checks.items()):
+        if check.required and name not in ran:
+            all_findings.append(
+                Finding(CHECK_MISSING, name, f"required check `{name}` did not run", evidence={"check": name})
+            )
+    reasons = tuple(
+        sorted((_judge(f, policy) for f in all_findings), key=lambda r: (-r.action.rank, -r.severity, r.code))
+    )
+    action = max((r.action for r in reasons), key=lambda a: a.rank, default=Action.PUBLISH)
+    scores: dict[str, float] = {}
+    for finding in all_findings:
+        if finding.score is not None:
+            scores[finding.code] = max(scores.get(finding.code, finding.score), finding.score)
+    return Decision(
+        action=action,
+        reasons=reasons,
+        scores=scores,
+        checks_run=ran,
+        policy_ref=policy.ref,
+        timings_ms=dict(timings_ms or {}),
+    )

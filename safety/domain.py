@@ -1,0 +1,268 @@
+"""The domain of the gate as small immutable values.
+
+These types are what the core logic (consent, decision, lineage, audit chain) works on. They carry no database or
+file handles; the store converts its rows into them explicitly, so the core stays pure and testable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from policies import Action
+
+JsonDict = dict[str, Any]
+
+
+class AgeBand(StrEnum):
+    """Age band of an account; teen accounts are governed by the teen pack."""
+
+    ADULT = "adult"
+    TEEN = "teen"
+
+
+class VideoStatus(StrEnum):
+    """Where a video is in its life: draft → checking → held / published / blocked → purged."""
+
+    DRAFT = "draft"
+    CHECKING = "checking"
+    HELD = "held"
+    PUBLISHED = "published"
+    BLOCKED = "blocked"
+    PURGED = "purged"
+
+
+class ConsentLevel(StrEnum):
+    """Who may put a cameo owner in videos."""
+
+    ONLY_ME = "only_me"
+    APPROVED = "approved"
+    MUTUALS = "mutuals"
+    EVERYONE = "everyone"
+
+
+class CameoStatus(StrEnum):
+    """State of a cameo."""
+
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    DELETED = "deleted"
+
+
+class LineageKind(StrEnum):
+    """How a video derives from something: a parent video or a person's likeness."""
+
+    REMIX_OF = "remix_of"
+    CONTAINS_CAMEO_OF = "contains_cameo_of"
+
+
+@dataclass(frozen=True)
+class User:
+    """A registered account."""
+
+    handle: str
+    """Unique, normalised handle."""
+    age_band: AgeBand
+    """Adult or teen."""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What a generation asks the gate to publish."""
+
+    creator: str
+    """Handle of the account publishing the video."""
+    prompt: str
+    """The prompt the video was generated from."""
+    video_path: Path
+    """The generated file."""
+    cameos: tuple[str, ...] = ()
+    """Handles of cameo owners the creator declared."""
+    remix_of: str | None = None
+    """Video id of the parent, for a remix."""
+    input_image_path: Path | None = None
+    """Input image of an image-to-video generation."""
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What probing a video file found; the media check judges it against the policy's limits."""
+
+    container: str
+    """Container format names as FFmpeg reports them."""
+    video_codec: str
+    """Codec of the first video stream."""
+    width: int
+    """Frame width in pixels."""
+    height: int
+    """Frame height in pixels."""
+    duration_s: float
+    """Duration in seconds."""
+    fps: float
+    """Average frame rate."""
+    has_audio: bool
+    """Whether an audio stream is present."""
+    size_bytes: int
+    """File size."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a check found; the policy gives it an action."""
+
+    code: str
+    """Reason code, e.g. `media.too_long` or `check.error`."""
+    check: str
+    """Name of the check that produced it."""
+    message: str
+    """Human-readable detail for this instance."""
+    score: float | None = None
+    """Model score behind the finding, where there is one."""
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    """What a reviewer needs to see why (timestamps, boxes, matched terms, errors)."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A finding as the policy judged it."""
+
+    code: str
+    """Reason code."""
+    action: Action
+    """What this reason asks for."""
+    severity: int
+    """1 to 5, from the policy."""
+    message: str
+    """The finding's message."""
+    policy_text: str
+    """The policy's reviewer-facing text for the code."""
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    """The finding's evidence."""
+    check: str = ""
+    """The check that produced the finding."""
+
+    def to_json(self) -> JsonDict:
+        return {
+            "code": self.code,
+            "action": self.action.value,
+            "severity": self.severity,
+            "message": self.message,
+            "check": self.check,
+            "evidence": dict(self.evidence),
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The gate's outcome for one video: an action with every reason behind it."""
+
+    action: Action
+    """publish, review or block: the most restrictive action any reason asks for."""
+    reasons: tuple[Reason, ...]
+    """Every finding, judged; empty for a clean publish."""
+    scores: Mapping[str, float]
+    """Highest score per reason code or model output."""
+    checks_run: tuple[str, ...]
+    """Names of the checks that ran (failed ones included)."""
+    policy_ref: str
+    """`name@version` of the pack that decided."""
+    timings_ms: Mapping[str, float] = field(default_factory=dict)
+    """Wall time per check and for the whole gate."""
+
+    @property
+    def severity(self) -> int:
+        """Highest severity among the reasons; 0 when there are none."""
+        return max((r.severity for r in self.reasons), default=0)
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """A persisted decision and what happened to the video because of it."""
+
+    video_id: str
+    """Id of the video the decision is about."""
+    decision_id: str
+    """Id of the persisted decision."""
+    decision: Decision
+    """The decision."""
+    status: VideoStatus
+    """The video's status after the gate acted."""
+    published_path: Path | None
+    """The published file; None unless published."""
+
+    def to_json(self) -> JsonDict:
+        d = self.decision
+        return {
+            "video_id": self.video_id,
+            "decision_id": self.decision_id,
+            "decision": d.action.value,
+            "status": self.status.value,
+            "reasons": [r.to_json() for r in d.reasons],
+            "scores": dict(d.scores),
+            "checks_run": list(d.checks_run),
+            "policy": d.policy_ref,
+            "published_path": str(self.published_path) if self.published_path else None,
+            "timings_ms": {k: round(v, 2) for k, v in d.timings_ms.items()},
+        }
+
+
+@dataclass(frozen=True)
+class CameoConsent:
+    """Everything consent depends on for one (cameo owner, creator) pair, read at one moment."""
+
+    owner: str
+    """Handle of the cameo owner."""
+    owner_age_band: AgeBand
+    """The owner's age band."""
+    creator: str
+    """Handle of the creator who wants to use the cameo."""
+    cameo_status: CameoStatus | None
+    """Status of the owner's cameo; None when the owner has none."""
+    level: ConsentLevel
+    """The owner's consent level."""
+    approved: bool
+    """The owner approved this creator by name."""
+    blocked: bool
+    """The owner blocked this creator."""
+    owner_follows_creator: bool
+    """The owner follows the creator."""
+    creator_follows_owner: bool
+    """The creator follows the owner."""
+
+
+@dataclass(frozen=True)
+class ConsentVerdict:
+    """Whether a creator may use a cameo now, and why."""
+
+    allowed: bool
+    """True when the owner's settings allow this creator."""
+    code: str | None
+    """Reason code when not allowed (`likeness.no_cameo`, `likeness.no_consent`)."""
+    explanation: str
+    """One line for the decision evidence and the owner's receipt."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row of the hash-chained audit log."""
+
+    seq: int
+    """Position in the chain, from 1."""
+    at: datetime
+    """When it was written (UTC)."""
+    actor: str
+    """Who acted: a handle, a reviewer, `gate`, `system`."""
+    action: str
+    """What was done, e.g. `video.published`."""
+    subject: str
+    """What it was done to, e.g. a video id."""
+    details: Mapping[str, Any]
+    """Structured details; never biometric data or secrets."""
+    prev_hash: str
+    """Hash of the previous entry (64 zeros for the first)."""
+    entry_hash: str
+    """sha256 over this entry's fields and `prev_hash`."""

@@ -1,0 +1,240 @@
+"""The pre-publish gate: the one path every generated video takes.
+
+    intake   the creator exists, the file is a readable video, the parent exists      (errors, nothing stored)
+    ingest   the file is copied into drafts; the video row is `checking`              (transaction 1)
+    check    every check runs with its own timeout; failures become findings
+    decide   findings + the creator's policy → Decision                               (pure, safety.decision)
+    persist  the decision and every finding are stored before any file moves         (transaction 2)
+    act      publish: the file is staged, consent is read again, and the row turns `published` in the same
+             transaction that renames the file into place; review/block: the file goes to quarantine and the
+             row turns `held` (with a review item) or `blocked`                       (transaction 3)
+
+If anything fails after ingest, the video is left unpublished: a storage failure while publishing removes the
+staged file and raises, and the row stays `checking` for the sweeper to settle.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from policies import Action, PolicyPack
+from safety.checks import Check, CheckContext, run_checks
+from safety.consent import consent_verdict
+from safety.decision import decide
+from safety.domain import AgeBand, Decision, Finding, GateResult, MediaInfo, Submission, User, VideoStatus
+from safety.errors import ConflictError, InvalidMediaError, SubmissionError
+from safety.media import probe
+from safety.mediastore import MediaStore, StoredFile
+from safety.store import Store, Transaction
+
+GATE_ACTOR = "gate"
+
+
+@dataclass(frozen=True)
+class PolicyBook:
+    """The pack that governs each audience."""
+
+    adult: PolicyPack
+    """Pack for adult accounts."""
+    teen: PolicyPack
+    """Pack for teen accounts."""
+
+    def for_user(self, user: User) -> PolicyPack:
+        return self.teen if user.age_band is AgeBand.TEEN else self.adult
+
+    def by_ref(self, ref: str) -> PolicyPack | None:
+        return next((p for p in (self.adult, self.teen) if p.ref == ref), None)
+
+
+class Gate:
+    """Runs submissions through intake, checks, decision and action."""
+
+    def __init__(
+        self,
+        store: Store,
+        media: MediaStore,
+        policies: PolicyBook,
+        checks: Sequence[Check],
+        *,
+        fail_checks: frozenset[str] = frozenset(),
+        check_workers: int = 4,
+    ) -> None:
+        self.store = store
+        self.media = media
+        self.policies = policies
+        self.checks = tuple(checks)
+        self.fail_checks = fail_checks
+        self.check_workers = check_workers
+
+    def prepublish(self, submission: Submission) -> GateResult:
+        """Decide on a submission and act on the decision; raises `SubmissionError` for undecidable input."""
+        started = time.perf_counter()
+        creator, policy, info = self._intake(submission)
+        draft = self.media.put_draft(submission.video_path)
+        with self.store.transaction() as tx:
+            video_id = tx.create_video(
+                creator=creator.handle,
+                prompt=submission.prompt,
+                content_sha256=draft.sha256,
+                size_bytes=draft.size,
+                duration_s=info.duration_s,
+                width=info.width,
+                height=info.height,
+                draft_path=draft.path,
+                declared_cameos=submission.cameos,
+                remix_of=submission.remix_of,
+                policy_ref=policy.ref,
+            )
+            context = self._context(tx, submission, creator, policy, info, draft.path)
+        ingest_ms = (time.perf_counter() - started) * 1000
+
+        run = run_checks(self.checks, context, fail_checks=self.fail_checks, max_workers=self.check_workers)
+        timings = {"intake": ingest_ms, **run.timings_ms}
+        decision = decide(run.findings, policy, run.checks_run, timings)
+        decision = replace(decision, timings_ms={**timings, "total": (time.perf_counter() - started) * 1000})
+
+        with self.store.transaction() as tx:
+            decision_id = tx.save_decision(video_id, decision, GATE_ACTOR)
+        return self._act(video_id, decision_id, decision, submission, policy, draft)
+
+    def _intake(self, submission: Submission) -> tuple[User, PolicyPack, MediaInfo]:
+        if not submission.creator:
+            raise SubmissionError("a creator handle is required")
+        with self.store.transaction() as tx:
+            creator = tx.get_user(submission.creator)
+            for owner in submission.cameos:
+                tx.get_user(owner)
+            if submission.remix_of is not None:
+                parent = tx.get_video(submission.remix_of)
+                if parent.status is not VideoStatus.PUBLISHED:
+                    raise ConflictError(f"cannot remix `{parent.id}`: it is {parent.status.value}, not published")
+        if submission.input_image_path is not None and not submission.input_image_path.is_file():
+            raise InvalidMediaError(f"no such input image: {submission.input_image_path}")
+        info = probe(submission.video_path)
+        return creator, self.policies.for_user(creator), info
+
+    def _context(
+        self, tx: Transaction, submission: Submission, creator: User, policy: PolicyPack, info: MediaInfo, draft: Path
+    ) -> CheckContext:
+        consent = {owner: tx.consent_snapshot(owner, creator.handle) for owner in submission.cameos}
+        owner_policies = {owner: self.policies.for_user(tx.get_user(owner)) for owner in submission.cameos}
+        return CheckContext(
+            submission=submission,
+            creator=creator,
+            video_path=draft,
+            media=info,
+            policy=policy,
+            cameo_consent=consent,
+            owner_policies=owner_policies,
+        )
+
+    def _act(
+        self,
+        video_id: str,
+        decision_id: str,
+        decision: Decision,
+        submission: Submission,
+        policy: PolicyPack,
+        draft: StoredFile,
+    ) -> GateResult:
+        if decision.action is Action.PUBLISH:
+            result = self._publish(video_id, decision_id, decision, submission, draft)
+        else:
+            result = self._withhold(video_id, decision_id, decision, policy, draft)
+        self._release_draft(draft)
+        return result
+
+    def _publish(
+        self, video_id: str, decision_id: str, decision: Decision, submission: Submission, draft: StoredFile
+    ) -> GateResult:
+        staged, final = self.media.stage(draft.path, "published", video_id)
+        try:
+            with self.store.transaction() as tx:
+                video = tx.get_video(video_id, lock=True)
+                if video.status is not VideoStatus.CHECKING:
+                    raise ConflictError(f"video `{video_id}` became {video.status.value} while it was checked")
+                refusals = self._consent_refusals(tx, submission)
+                if refusals:
+                    raise _PublishRefused(refusals)
+                tx.set_video_status(
+                    video_id,
+                    VideoStatus.PUBLISHED,
+                    actor=GATE_ACTOR,
+                    published_path=final,
+                    details={"decision_id": decision_id, "sha256": draft.sha256},
+                )
+                # Renamed inside the transaction: if the commit fails the file is removed below, so a published
+                # file never exists without its row saying so.
+                self.media.commit_staged(staged, final)
+        except _PublishRefused as refused:
+            self.media.discard(staged, final)
+            return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft)
+        except BaseException:
+            self.media.discard(staged, final)
+            raise
+        return GateResult(video_id, decision_id, decision, VideoStatus.PUBLISHED, final)
+
+    def _consent_refusals(self, tx: Transaction, submission: Submission) -> list[Finding]:
+        refusals: list[Finding] = []
+        for owner in submission.cameos:
+            owner_policy = self.policies.for_user(tx.get_user(owner))
+            verdict = consent_verdict(tx.consent_snapshot(owner, submission.creator), owner_policy)
+            if not verdict.allowed and verdict.code is not None:
+                refusals.append(
+                    Finding(verdict.code, "consent", verdict.explanation, evidence={"owner": owner, "at": "publish"})
+                )
+        return refusals
+
+    def _refuse_at_publish(
+        self, video_id: str, decision: Decision, findings: list[Finding], submission: Submission, draft: StoredFile
+    ) -> GateResult:
+        """Consent changed between the checks and the publish: record a superseding decision and withhold."""
+        policy = self.policies.by_ref(decision.policy_ref) or self.policies.adult
+        judged = decide(findings, policy, decision.checks_run, decision.timings_ms)
+        with self.store.transaction() as tx:
+            new_id = tx.save_decision(video_id, judged, GATE_ACTOR, note="consent re-read at publish")
+        return self._withhold(video_id, new_id, judged, policy, draft)
+
+    def _withhold(
+        self, video_id: str, decision_id: str, decision: Decision, policy: PolicyPack, draft: StoredFile
+    ) -> GateResult:
+        status = VideoStatus.HELD if decision.action is Action.REVIEW else VideoStatus.BLOCKED
+        staged, final = self.media.stage(draft.path, "quarantine", video_id)
+        try:
+            with self.store.transaction() as tx:
+                tx.set_video_status(
+                    video_id, status, actor=GATE_ACTOR, quarantine_path=final, details={"decision_id": decision_id}
+                )
+                if status is VideoStatus.HELD:
+                    held_for = [r for r in decision.reasons if r.action is Action.REVIEW] or list(decision.reasons)
+                    sla = min(
+                        (rule.sla_hours for r in held_for if (rule := policy.reason(r.code)) is not None), default=24.0
+                    )
+                    tx.open_review_item(
+                        video_id,
+                        source="gate",
+                        reason_codes=[r.code for r in held_for],
+                        severity=decision.severity,
+                        sla_hours=sla,
+                        policy_ref=decision.policy_ref,
+                    )
+                self.media.commit_staged(staged, final)
+        except BaseException:
+            self.media.discard(staged, final)
+            raise
+        return GateResult(video_id, decision_id, decision, status, None)
+
+    def _release_draft(self, draft: StoredFile) -> None:
+        with self.store.transaction() as tx:
+            still_used = tx.count_videos_with_draft(draft.path)
+        if still_used == 0:
+            self.media.discard(draft.path)
+
+
+class _PublishRefused(Exception):
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__("publish refused")
+        self.findings = findings

@@ -1,0 +1,108 @@
+"""Reading video files: probing what a file is, and sampling its frames.
+
+This is the IO edge for media. `probe` refuses anything that is not a readable video with a clear
+`InvalidMediaError`; `sample_keyframes` decodes keyframes only (cheap: no inter-frame decoding), which is what the
+media check needs to prove the stream decodes and what later checks use as their frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+from numpy.typing import NDArray
+
+from safety.domain import MediaInfo
+from safety.errors import InvalidMediaError
+
+RGBFrame = NDArray[np.uint8]
+
+
+@dataclass(frozen=True)
+class DemuxReport:
+    """What reading every packet of the video stream found."""
+
+    packets: int
+    """Video packets read."""
+    keyframes: int
+    """Keyframe packets read."""
+    last_pts_s: float
+    """Presentation time of the last packet, in seconds."""
+    error: str | None
+    """The demuxer's error, when it stopped early."""
+
+
+def probe(path: Path) -> MediaInfo:
+    """What `path` is; `InvalidMediaError` when it is missing, empty, unreadable or has no video stream."""
+    if not path.exists():
+        raise InvalidMediaError(f"no such file: {path}")
+    if not path.is_file():
+        raise InvalidMediaError(f"not a regular file: {path}")
+    size = path.stat().st_size
+    if size == 0:
+        raise InvalidMediaError(f"empty file: {path}")
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            video = next((s for s in container.streams if s.type == "video"), None)
+            if video is None:
+                raise InvalidMediaError(f"no video stream in {path}")
+            ctx = video.codec_context
+            duration_s = 0.0
+            if video.duration is not None and video.time_base is not None:
+                duration_s = float(video.duration * video.time_base)
+            elif container.duration is not None:
+                duration_s = container.duration / av.time_base
+            rate = video.average_rate or video.guessed_rate
+            return MediaInfo(
+                container=container.format.name,
+                video_codec=ctx.name,
+                width=int(ctx.width),
+                height=int(ctx.height),
+                duration_s=duration_s,
+                fps=float(rate) if rate else 0.0,
+                has_audio=any(s.type == "audio" for s in container.streams),
+                size_bytes=size,
+            )
+    except InvalidMediaError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidMediaError(f"not a readable video: {path.name}: {exc}") from None
+
+
+def demux(path: Path) -> DemuxReport:
+    """Read every video packet without decoding: catches truncation and corrupt containers cheaply."""
+    packets = keyframes = 0
+    last = 0.0
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                packets += 1
+                keyframes += int(packet.is_keyframe)
+                if packet.pts is not None and stream.time_base is not None:
+                    last = max(last, float(packet.pts * stream.time_base))
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        return DemuxReport(packets, keyframes, last, str(exc))
+    return DemuxReport(packets, keyframes, last, None)
+
+
+def sample_keyframes(path: Path, limit: int, total_keyframes: int) -> Iterator[tuple[float, RGBFrame]]:
+    """Decode keyframes and yield up to `limit` of them, spread evenly, as (seconds, RGB array).
+
+    `total_keyframes` comes from `demux`; only the chosen frames are converted, so memory stays at one frame.
+    """
+    total = max(total_keyframes, 1)
+    chosen = {int(i * total / limit) for i in range(min(limit, total))}
+    with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONKEY"
+        for index, frame in enumerate(container.decode(stream)):
+            if index in chosen:
+                t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
+                yield t, frame.to_ndarray(format="rgb24")

@@ -1,0 +1,106 @@
+"""The media store: files under HOME/media, written atomically.
+
+Drafts are content-addressed (`drafts/ab/<sha256>.mp4`), so the same bytes are stored once. Published and
+quarantined files live under their video id (`published/<video_id>/<sha256>.mp4`), because their lifetime is that
+of a video row. Every write goes to a temporary file in the destination folder, is fsynced and renamed into place,
+so a crash leaves either the old state or the new one, never half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from provenance import ProvenanceError, sha256_file
+from safety.errors import InvalidMediaError, StorageError
+
+AREAS = ("drafts", "published", "quarantine", "tmp")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A file in the store."""
+
+    path: Path
+    """Absolute path."""
+    sha256: str
+    """Content digest."""
+    size: int
+    """Size in bytes."""
+
+
+class MediaStore:
+    """Content-addressed, atomically written files under one root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def ensure(self) -> None:
+        for area in AREAS:
+            (self.root / area).mkdir(parents=True, exist_ok=True)
+
+    def area(self, name: str) -> Path:
+        return self.root / name
+
+    def _copy_atomically(self, source: Path, destination: Path) -> None:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=destination.parent)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out, source.open("rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, destination)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def put_draft(self, source: Path) -> StoredFile:
+        """Copy a submitted file into drafts under its digest."""
+        try:
+            digest = sha256_file(source)
+        except ProvenanceError as exc:
+            raise InvalidMediaError(str(exc)) from None
+        destination = self.root / "drafts" / digest.sha256[:2] / f"{digest.sha256}{source.suffix.lower() or '.mp4'}"
+        if not destination.exists():
+            try:
+                self._copy_atomically(source, destination)
+            except OSError as exc:
+                raise StorageError(f"cannot store draft: {exc}") from None
+        return StoredFile(destination, digest.sha256, digest.size)
+
+    def stage(self, source: Path, area: str, video_id: str) -> tuple[Path, Path]:
+        """Copy `source` next to its final place in `area`; returns (staged temp file, final path).
+
+        The caller renames the staged file with `commit_staged` inside the transaction that records the move,
+        and removes it with `discard` if that transaction fails.
+        """
+        if area not in ("published", "quarantine"):
+            raise ValueError(f"cannot stage into {area}")
+        digest = sha256_file(source)
+        final = self.root / area / video_id / f"{digest.sha256}{source.suffix.lower() or '.mp4'}"
+        staged = final.with_name(f".staged-{final.name}")
+        try:
+            self._copy_atomically(source, staged)
+        except OSError as exc:
+            raise StorageError(f"cannot stage {area} file: {exc}") from None
+        return staged, final
+
+    @staticmethod
+    def commit_staged(staged: Path, final: Path) -> None:
+        try:
+            os.replace(staged, final)
+        except OSError as exc:
+            raise StorageError(f"cannot move file into place: {exc}") from None
+
+    @staticmethod
+    def discard(*paths: Path | None) -> None:
+        for path in paths:
+            if path is not None:
+                path.unlink(missing_ok=True)
+                if path.parent.exists() and path.parent.name.startswith("vid_") and not any(path.parent.iterdir()):
+                    path.parent.rmdir()

@@ -1,0 +1,46 @@
+"""Settings, built once from the environment and passed in.
+
+Every knob is a `CAMEOGUARD_*` environment variable (or a constructor argument in tests). Building settings does
+no IO; `Services` creates folders and connections when it starts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """cameoguard's configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMEOGUARD_", extra="ignore", frozen=True)
+
+    home: Path = Field(default=Path("var"), description="Root of the database (SQLite) and the media store.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite at HOME/cameoguard.db.")
+    fail_checks: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), description="Checks made to raise, for drills and tests (comma-separated)."
+    )
+    env: str = Field(default="development", description="`production` turns on production-only refusals.")
+    adult_policy: str = Field(default="default", description="Bundled pack name or a path, for adult creators.")
+    teen_policy: str = Field(default="teen", description="Bundled pack name or a path, for teen creators.")
+    check_workers: int = Field(default=4, ge=1, description="Threads that run checks in parallel.")
+
+    @field_validator("fail_checks", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(name.strip() for name in value.split(",") if name.strip())
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'cameoguard.db').resolve()}"
+
+    @property
+    def media_root(self) -> Path:
+        return self.home / "media"

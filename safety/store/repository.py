@@ -1,0 +1,630 @@
+"""The one place that reads and writes rows.
+
+`Store.transaction()` yields a `Transaction` whose methods are the only operations the rest of `safety` may
+perform on the database. Each returns domain values or small records, never rows, and every state change can
+append to the audit chain in the same transaction, so the log and the data never disagree.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from safety.audit import entry_hash
+from safety.domain import (
+    AgeBand,
+    AuditEntry,
+    CameoConsent,
+    CameoStatus,
+    ConsentLevel,
+    Decision,
+    LineageKind,
+    User,
+    VideoStatus,
+)
+from safety.errors import ConflictError, StorageError, UnknownUserError, UnknownVideoError
+from safety.store.database import Database
+from safety.store.tables import (
+    AuditHeadRow,
+    AuditRow,
+    CameoRow,
+    ConsentGrantRow,
+    DecisionRow,
+    FollowRow,
+    LineageEdgeRow,
+    ReportRow,
+    ReviewItemRow,
+    UserRow,
+    VideoRow,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    """A stored video as the rest of `safety` sees it."""
+
+    id: str
+    """Video id (`vid_…`)."""
+    creator: str
+    """Creator's handle."""
+    prompt: str
+    """The generation prompt."""
+    status: VideoStatus
+    """Current status."""
+    content_sha256: str
+    """sha256 of the submitted file."""
+    duration_s: float
+    """Duration in seconds."""
+    width: int
+    """Frame width."""
+    height: int
+    """Frame height."""
+    declared_cameos: tuple[str, ...]
+    """Cameo owners the creator declared."""
+    remix_of: str | None
+    """Parent video id, for a remix."""
+    draft_path: Path | None
+    """The draft file while the video is being checked."""
+    published_path: Path | None
+    """The public file; set only while published."""
+    quarantine_path: Path | None
+    """The held or blocked file."""
+    policy_ref: str
+    """Policy that last decided it."""
+    created_at: datetime
+    """When it was submitted."""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A persisted decision."""
+
+    id: str
+    """Decision id (`dec_…`)."""
+    video_id: str
+    """The video it decided."""
+    action: str
+    """publish, review or block."""
+    decided_by: str
+    """`gate` or a reviewer's name."""
+    policy_ref: str
+    """Pack that decided."""
+    reasons: tuple[dict[str, Any], ...]
+    """Reasons as stored (code, action, severity, message, evidence)."""
+    checks_run: tuple[str, ...]
+    """Checks that ran."""
+    scores: dict[str, float]
+    """Scores."""
+    timings_ms: dict[str, float]
+    """Timings."""
+    created_at: datetime
+    """When it was made."""
+
+
+@dataclass(frozen=True)
+class ReviewItemRecord:
+    """An item in the review queue."""
+
+    id: str
+    """Review item id (`rev_…`)."""
+    video_id: str
+    """The held or reported video."""
+    source: str
+    """`gate` (held by a decision) or `report` (a user report)."""
+    reason_codes: tuple[str, ...]
+    """Why it is in the queue."""
+    severity: int
+    """1 to 5."""
+    due_at: datetime
+    """Deadline from the policy's SLA."""
+    state: str
+    """open, claimed or decided."""
+
+
+def _to_video(row: VideoRow, remix_of: str | None) -> VideoRecord:
+    return VideoRecord(
+        id=row.id,
+        creator=row.creator,
+        prompt=row.prompt,
+        status=VideoStatus(row.status),
+        content_sha256=row.content_sha256,
+        duration_s=row.duration_s,
+        width=row.width,
+        height=row.height,
+        declared_cameos=tuple(row.declared_cameos),
+        remix_of=remix_of,
+        draft_path=Path(row.draft_path) if row.draft_path else None,
+        published_path=Path(row.published_path) if row.published_path else None,
+        quarantine_path=Path(row.quarantine_path) if row.quarantine_path else None,
+        policy_ref=row.policy_ref,
+        created_at=row.created_at,
+    )
+
+
+def _to_decision(row: DecisionRow) -> DecisionRecord:
+    return DecisionRecord(
+        id=row.id,
+        video_id=row.video_id,
+        action=row.action,
+        decided_by=row.decided_by,
+        policy_ref=row.policy_ref,
+        reasons=tuple(row.reasons),
+        checks_run=tuple(row.checks_run),
+        scores=dict(row.scores),
+        timings_ms=dict(row.timings_ms),
+        created_at=row.created_at,
+    )
+
+
+class Transaction:
+    """Operations inside one database transaction; commits when the `with` block ends without error."""
+
+    def __init__(self, session: Session, is_postgres: bool) -> None:
+        self._s = session
+        self._pg = is_postgres
+
+    # users and follows
+
+    def add_user(self, handle: str, age_band: AgeBand) -> User:
+        if self._s.get(UserRow, handle) is not None:
+            raise ConflictError(f"user `{handle}` already exists")
+        self._s.add(UserRow(handle=handle, age_band=age_band.value, created_at=utcnow()))
+        self._s.flush()
+        self.audit("system", "user.added", handle, {"age_band": age_band.value})
+        return User(handle, age_band)
+
+    def get_user(self, handle: str) -> User:
+        row = self._s.get(UserRow, handle)
+        if row is None:
+            raise UnknownUserError(f"unknown user `{handle}`")
+        return User(row.handle, AgeBand(row.age_band))
+
+    def find_user(self, handle: str) -> User | None:
+        row = self._s.get(UserRow, handle)
+        return User(row.handle, AgeBand(row.age_band)) if row else None
+
+    def list_users(self) -> list[User]:
+        rows = self._s.exec(select(UserRow).order_by(col(UserRow.handle))).all()
+        return [User(r.handle, AgeBand(r.age_band)) for r in rows]
+
+    def follow(self, follower: str, followee: str) -> bool:
+        """Record that `follower` follows `followee`; False when it already did."""
+        self.get_user(follower)
+        self.get_user(followee)
+        if follower == followee:
+            raise ConflictError("a user cannot follow themselves")
+        if self._s.get(FollowRow, (follower, followee)) is not None:
+            return False
+        self._s.add(FollowRow(follower=follower, followee=followee, created_at=utcnow()))
+        self.audit(follower, "user.followed", followee, {})
+        return True
+
+    def follows(self, follower: str, followee: str) -> bool:
+        return self._s.get(FollowRow, (follower, followee)) is not None
+
+    # cameos and consent
+
+    def create_cameo(self, owner: str, face_model: str, status: CameoStatus = CameoStatus.ACTIVE) -> str:
+        self.get_user(owner)
+        active = self._active_cameo(owner)
+        if active is not None and status is CameoStatus.ACTIVE:
+            raise ConflictError(f"`{owner}` already has an active cameo ({active.id})")
+        now = utcnow()
+        cameo_id = new_id("cam")
+        self._s.add(
+            CameoRow(
+                id=cameo_id,
+                owner=owner,
+                status=status.value,
+                level=ConsentLevel.ONLY_ME.value,
+                face_model=face_model,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self.audit(owner, "cameo.created", cameo_id, {"status": status.value, "face_model": face_model})
+        return cameo_id
+
+    def _active_cameo(self, owner: str) -> CameoRow | None:
+        stmt = select(CameoRow).where(CameoRow.owner == owner, CameoRow.status == CameoStatus.ACTIVE.value)
+        return self._s.exec(stmt).first()
+
+    def set_consent_level(self, owner: str, level: ConsentLevel) -> None:
+        cameo = self._active_cameo(owner)
+        if cameo is None:
+            raise ConflictError(f"`{owner}` has no active cameo")
+        previous = cameo.level
+        cameo.level = level.value
+        cameo.updated_at = utcnow()
+        self._s.add(cameo)
+        self.audit(owner, "consent.level_set", cameo.id, {"from": previous, "to": level.value})
+
+    def set_grant(self, owner: str, grantee: str, kind: str) -> None:
+        """Record an `approve` or `block` of `grantee` by `owner`, replacing any live grant of the other kind."""
+        self.get_user(owner)
+        self.get_user(grantee)
+        now = utcnow()
+        live = self._s.exec(
+            select(ConsentGrantRow).where(
+                ConsentGrantRow.owner == owner,
+                ConsentGrantRow.grantee == grantee,
+                col(ConsentGrantRow.revoked_at).is_(None),
+            )
+        ).all()
+        for grant in live:
+            if grant.kind == kind:
+                return
+            grant.revoked_at = now
+            self._s.add(grant)
+        self._s.add(ConsentGrantRow(owner=owner, grantee=grantee, kind=kind, created_at=now))
+        self.audit(owner, f"consent.{kind}", grantee, {})
+
+    def revoke_grant(self, owner: str, grantee: str, kind: str) -> bool:
+        now = utcnow()
+        live = self._s.exec(
+            select(ConsentGrantRow).where(
+                ConsentGrantRow.owner == owner,
+                ConsentGrantRow.grantee == grantee,
+                ConsentGrantRow.kind == kind,
+                col(ConsentGrantRow.revoked_at).is_(None),
+            )
+        ).all()
+        for grant in live:
+            grant.revoked_at = now
+            self._s.add(grant)
+        if live:
+            self.audit(owner, f"consent.{kind}_revoked", grantee, {})
+        return bool(live)
+
+    def consent_snapshot(self, owner: str, creator: str) -> CameoConsent:
+        """Everything consent depends on for (owner, creator), read now; locks the cameo row on PostgreSQL."""
+        owner_user = self.get_user(owner)
+        stmt = select(CameoRow).where(CameoRow.owner == owner, CameoRow.status == CameoStatus.ACTIVE.value)
+        if self._pg:
+            stmt = stmt.with_for_update()
+        cameo = self._s.exec(stmt).first()
+        grants = self._s.exec(
+            select(ConsentGrantRow.kind).where(
+                ConsentGrantRow.owner == owner,
+                ConsentGrantRow.grantee == creator,
+                col(ConsentGrantRow.revoked_at).is_(None),
+            )
+        ).all()
+        return CameoConsent(
+            owner=owner,
+            owner_age_band=owner_user.age_band,
+            creator=creator,
+            cameo_status=CameoStatus(cameo.status) if cameo else None,
+            level=ConsentLevel(cameo.level) if cameo else ConsentLevel.ONLY_ME,
+            approved="approve" in grants,
+            blocked="block" in grants,
+            owner_follows_creator=self.follows(owner, creator),
+            creator_follows_owner=self.follows(creator, owner),
+        )
+
+    # videos and lineage
+
+    def create_video(
+        self,
+        *,
+        creator: str,
+        prompt: str,
+        content_sha256: str,
+        size_bytes: int,
+        duration_s: float,
+        width: int,
+        height: int,
+        draft_path: Path,
+        declared_cameos: Sequence[str],
+        remix_of: str | None,
+        policy_ref: str,
+    ) -> str:
+        now = utcnow()
+        video_id = new_id("vid")
+        self._s.add(
+            VideoRow(
+                id=video_id,
+                creator=creator,
+                prompt=prompt,
+                status=VideoStatus.CHECKING.value,
+                content_sha256=content_sha256,
+                size_bytes=size_bytes,
+                duration_s=duration_s,
+                width=width,
+                height=height,
+                declared_cameos=list(declared_cameos),
+                draft_path=str(draft_path),
+                policy_ref=policy_ref,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self._s.flush()
+        if remix_of is not None:
+            self._s.add(
+                LineageEdgeRow(
+                    child_video_id=video_id, kind=LineageKind.REMIX_OF.value, parent_video_id=remix_of, created_at=now
+                )
+            )
+        for owner in sorted(set(declared_cameos)):
+            self.add_cameo_edge(video_id, owner)
+        self.audit(
+            creator,
+            "video.submitted",
+            video_id,
+            {"sha256": content_sha256, "remix_of": remix_of, "cameos": sorted(set(declared_cameos))},
+        )
+        return video_id
+
+    def add_cameo_edge(self, video_id: str, owner: str) -> None:
+        exists = self._s.exec(
+            select(LineageEdgeRow.id).where(
+                LineageEdgeRow.child_video_id == video_id,
+                LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
+                LineageEdgeRow.cameo_owner == owner,
+            )
+        ).first()
+        if exists is None:
+            self._s.add(
+                LineageEdgeRow(
+                    child_video_id=video_id,
+                    kind=LineageKind.CONTAINS_CAMEO_OF.value,
+                    cameo_owner=owner,
+                    created_at=utcnow(),
+                )
+            )
+
+    def _video_row(self, video_id: str, lock: bool = False) -> VideoRow:
+        stmt = select(VideoRow).where(VideoRow.id == video_id)
+        if lock and self._pg:
+            stmt = stmt.with_for_update()
+        row = self._s.exec(stmt).first()
+        if row is None:
+            raise UnknownVideoError(f"unknown video `{video_id}`")
+        return row
+
+    def _parent_of(self, video_id: str) -> str | None:
+        return self._s.exec(
+            select(LineageEdgeRow.parent_video_id).where(
+                LineageEdgeRow.child_video_id == video_id, LineageEdgeRow.kind == LineageKind.REMIX_OF.value
+            )
+        ).first()
+
+    def get_video(self, video_id: str, *, lock: bool = False) -> VideoRecord:
+        """The video; with `lock`, its row stays locked until the transaction ends (PostgreSQL)."""
+        row = self._video_row(video_id, lock=lock)
+        return _to_video(row, self._parent_of(video_id))
+
+    def list_videos(self, creator: str | None = None, limit: int = 100) -> list[VideoRecord]:
+        stmt = select(VideoRow).order_by(col(VideoRow.created_at).desc()).limit(limit)
+        if creator is not None:
+            stmt = stmt.where(VideoRow.creator == creator)
+        return [_to_video(row, self._parent_of(row.id)) for row in self._s.exec(stmt).all()]
+
+    def remixes_of(self, video_id: str) -> list[str]:
+        return list(
+            self._s.exec(
+                select(LineageEdgeRow.child_video_id).where(
+                    LineageEdgeRow.parent_video_id == video_id, LineageEdgeRow.kind == LineageKind.REMIX_OF.value
+                )
+            ).all()
+        )
+
+    def count_videos_with_draft(self, draft_path: Path) -> int:
+        """Videos still being checked or held that point at this draft file."""
+        stmt = select(func.count()).where(
+            VideoRow.draft_path == str(draft_path),
+            col(VideoRow.status).in_([VideoStatus.DRAFT.value, VideoStatus.CHECKING.value]),
+        )
+        return int(self._s.exec(stmt).one())
+
+    def set_video_status(
+        self,
+        video_id: str,
+        status: VideoStatus,
+        *,
+        actor: str,
+        published_path: Path | None = None,
+        quarantine_path: Path | None = None,
+        policy_ref: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        row = self._video_row(video_id, lock=True)
+        previous = row.status
+        row.status = status.value
+        row.published_path = str(published_path) if published_path else None
+        row.quarantine_path = str(quarantine_path) if quarantine_path else row.quarantine_path
+        if status in (VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.BLOCKED, VideoStatus.PURGED):
+            row.draft_path = None
+        if policy_ref is not None:
+            row.policy_ref = policy_ref
+        row.updated_at = utcnow()
+        self._s.add(row)
+        self.audit(actor, f"video.{status.value}", video_id, {"from": previous, **(details or {})})
+
+    # decisions, review and reports
+
+    def save_decision(self, video_id: str, decision: Decision, decided_by: str, note: str = "") -> str:
+        decision_id = new_id("dec")
+        self._s.add(
+            DecisionRow(
+                id=decision_id,
+                video_id=video_id,
+                action=decision.action.value,
+                decided_by=decided_by,
+                policy_ref=decision.policy_ref,
+                reasons=[r.to_json() for r in decision.reasons],
+                scores=dict(decision.scores),
+                checks_run=list(decision.checks_run),
+                timings_ms={k: round(v, 3) for k, v in decision.timings_ms.items()},
+                note=note,
+                created_at=utcnow(),
+            )
+        )
+        self.audit(
+            decided_by,
+            "decision.recorded",
+            video_id,
+            {
+                "decision_id": decision_id,
+                "action": decision.action.value,
+                "codes": [r.code for r in decision.reasons],
+                "policy": decision.policy_ref,
+            },
+        )
+        return decision_id
+
+    def decisions_for(self, video_id: str) -> list[DecisionRecord]:
+        stmt = select(DecisionRow).where(DecisionRow.video_id == video_id).order_by(col(DecisionRow.created_at))
+        return [_to_decision(r) for r in self._s.exec(stmt).all()]
+
+    def open_review_item(
+        self,
+        video_id: str,
+        *,
+        source: str,
+        reason_codes: Sequence[str],
+        severity: int,
+        sla_hours: float,
+        policy_ref: str,
+    ) -> str:
+        now = utcnow()
+        item_id = new_id("rev")
+        self._s.add(
+            ReviewItemRow(
+                id=item_id,
+                video_id=video_id,
+                source=source,
+                reason_codes=list(reason_codes),
+                severity=severity,
+                policy_ref=policy_ref,
+                due_at=now + timedelta(hours=sla_hours),
+                state="open",
+                created_at=now,
+            )
+        )
+        self.audit(source, "review.opened", video_id, {"item": item_id, "codes": list(reason_codes)})
+        return item_id
+
+    def open_review_items(self) -> list[ReviewItemRecord]:
+        stmt = (
+            select(ReviewItemRow)
+            .where(ReviewItemRow.state != "decided")
+            .order_by(col(ReviewItemRow.severity).desc(), col(ReviewItemRow.due_at))
+        )
+        return [
+            ReviewItemRecord(
+                id=r.id,
+                video_id=r.video_id,
+                source=r.source,
+                reason_codes=tuple(r.reason_codes),
+                severity=r.severity,
+                due_at=r.due_at,
+                state=r.state,
+            )
+            for r in self._s.exec(stmt).all()
+        ]
+
+    def add_report(self, video_id: str, reporter: str, reason: str, review_item_id: str) -> str:
+        report_id = new_id("rep")
+        self._s.add(
+            ReportRow(
+                id=report_id,
+                video_id=video_id,
+                reporter=reporter,
+                reason=reason,
+                review_item_id=review_item_id,
+                created_at=utcnow(),
+            )
+        )
+        self.audit(reporter, "report.filed", video_id, {"report": report_id, "reason": reason})
+        return report_id
+
+    # audit
+
+    def audit(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
+        """Append one entry to the hash chain; the head row's lock orders concurrent appends."""
+        stmt = select(AuditHeadRow).where(AuditHeadRow.id == 1)
+        if self._pg:
+            stmt = stmt.with_for_update()
+        head = self._s.exec(stmt).one()
+        at = utcnow()
+        seq = head.seq + 1
+        prev_hash = head.entry_hash
+        digest = entry_hash(seq, at, actor, action, subject, details, prev_hash)
+        self._s.add(
+            AuditRow(
+                seq=seq,
+                at=at.isoformat(timespec="microseconds"),
+                actor=actor,
+                action=action,
+                subject=subject,
+                details=details,
+                prev_hash=prev_hash,
+                entry_hash=digest,
+            )
+        )
+        head.seq = seq
+        head.entry_hash = digest
+        self._s.add(head)
+        self._s.flush()
+        return AuditEntry(seq, at, actor, action, subject, details, prev_hash, digest)
+
+    def audit_entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
+        last = 0
+        while True:
+            rows = self._s.exec(
+                select(AuditRow).where(AuditRow.seq > last).order_by(col(AuditRow.seq)).limit(batch)
+            ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield AuditEntry(
+                    seq=row.seq,
+                    at=datetime.fromisoformat(row.at),
+                    actor=row.actor,
+                    action=row.action,
+                    subject=row.subject,
+                    details=row.details,
+                    prev_hash=row.prev_hash,
+                    entry_hash=row.entry_hash,
+                )
+            last = rows[-1].seq
+
+
+class Store:
+    """The database, opened and migrated."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction; database failures surface as `StorageError`, domain errors pass through."""
+        session = Session(self.database.engine, expire_on_commit=False)
+        try:
+            with session.begin():
+                yield Transaction(session, self.database.is_postgres)
+        except IntegrityError as exc:
+            raise ConflictError(f"conflicting write: {exc.orig}") from None
+        except (OperationalError, SQLAlchemyError) as exc:
+            raise StorageError(f"database error: {exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
+        finally:
+            session.close()

@@ -1,0 +1,167 @@
+"""Database rows. They live apart from the domain types; `repository` converts between the two.
+
+Rows are never deleted by normal operation: consent grants keep their history (revoked_at), videos move through
+statuses, and the audit log is append-only with each row hash-chained to the one before.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    handle: str = Field(primary_key=True, max_length=64)
+    age_band: str = Field(max_length=8)
+    created_at: datetime
+
+
+class FollowRow(SQLModel, table=True):
+    __tablename__ = "follows"
+
+    follower: str = Field(primary_key=True, foreign_key="users.handle", max_length=64)
+    followee: str = Field(primary_key=True, foreign_key="users.handle", max_length=64, index=True)
+    created_at: datetime
+
+
+class CameoRow(SQLModel, table=True):
+    __tablename__ = "cameos"
+
+    id: str = Field(primary_key=True, max_length=40)
+    owner: str = Field(foreign_key="users.handle", max_length=64, index=True)
+    status: str = Field(max_length=16)
+    level: str = Field(max_length=16)
+    face_model: str = Field(default="", max_length=128)
+    restrictions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConsentGrantRow(SQLModel, table=True):
+    """An approval or a block, from an owner about one user; revoked rows stay as history."""
+
+    __tablename__ = "consent_grants"
+    __table_args__ = (Index("ix_consent_owner_grantee", "owner", "grantee"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(foreign_key="users.handle", max_length=64)
+    grantee: str = Field(foreign_key="users.handle", max_length=64)
+    kind: str = Field(max_length=16)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class VideoRow(SQLModel, table=True):
+    __tablename__ = "videos"
+
+    id: str = Field(primary_key=True, max_length=40)
+    creator: str = Field(foreign_key="users.handle", max_length=64, index=True)
+    prompt: str
+    status: str = Field(max_length=16, index=True)
+    content_sha256: str = Field(max_length=64, index=True)
+    size_bytes: int
+    duration_s: float
+    width: int
+    height: int
+    declared_cameos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    draft_path: str | None = None
+    published_path: str | None = None
+    quarantine_path: str | None = None
+    policy_ref: str = Field(default="", max_length=80)
+    created_at: datetime
+    updated_at: datetime
+
+
+class LineageEdgeRow(SQLModel, table=True):
+    """`child` derives from a parent video (remix_of) or contains a person's likeness (contains_cameo_of)."""
+
+    __tablename__ = "lineage_edges"
+    __table_args__ = (UniqueConstraint("child_video_id", "kind", "parent_video_id", "cameo_owner"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    kind: str = Field(max_length=24)
+    parent_video_id: str | None = Field(default=None, foreign_key="videos.id", max_length=40, index=True)
+    cameo_owner: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "decisions"
+
+    id: str = Field(primary_key=True, max_length=40)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    action: str = Field(max_length=16)
+    decided_by: str = Field(max_length=64)
+    policy_ref: str = Field(max_length=80)
+    reasons: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    scores: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    checks_run: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    timings_ms: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    note: str = ""
+    created_at: datetime
+
+
+class ReviewItemRow(SQLModel, table=True):
+    __tablename__ = "review_items"
+
+    id: str = Field(primary_key=True, max_length=40)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    source: str = Field(max_length=16)
+    reason_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    severity: int
+    policy_ref: str = Field(max_length=80)
+    due_at: datetime
+    state: str = Field(max_length=16, index=True)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = None
+    created_at: datetime
+
+
+class ReportRow(SQLModel, table=True):
+    __tablename__ = "reports"
+
+    id: str = Field(primary_key=True, max_length=40)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    reporter: str = Field(foreign_key="users.handle", max_length=64)
+    reason: str
+    review_item_id: str = Field(foreign_key="review_items.id", max_length=40)
+    created_at: datetime
+
+
+class TombstoneRow(SQLModel, table=True):
+    """What remains of a purged video: its id, when and why. No media, no biometrics."""
+
+    __tablename__ = "tombstones"
+
+    video_id: str = Field(primary_key=True, max_length=40)
+    purged_at: datetime
+    reason: str
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: str = Field(max_length=40)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64, index=True)
+    subject: str = Field(max_length=80, index=True)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    entry_hash: str = Field(max_length=64)
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """One row holding the chain's head; locking it serialises appends on every database."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(primary_key=True)
+    seq: int
+    entry_hash: str = Field(max_length=64)

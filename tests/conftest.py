@@ -1,0 +1,95 @@
+"""Shared fixtures: a database per test (SQLite, and PostgreSQL when configured), services, rendered clips.
+
+Set CAMEOGUARD_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) to run every
+database-backed test a second time on PostgreSQL; each test gets its own schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from generator.render import RenderSpec, render_video
+from safety import Services, Settings
+
+POSTGRES_URL = os.environ.get("CAMEOGUARD_TEST_POSTGRES_URL")
+FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "faces"
+
+_BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set CAMEOGUARD_TEST_POSTGRES_URL to run this on PostgreSQL")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=database_url)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    with Services(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+def people(services: Services) -> Services:
+    """Services with maya and theo (adults, mutuals) and jun (teen)."""
+    from safety import AgeBand
+
+    services.add_user("maya")
+    services.add_user("theo")
+    services.add_user("jun", AgeBand.TEEN)
+    services.follow("maya", "theo")
+    services.follow("theo", "maya")
+    return services
+
+
+@pytest.fixture(scope="session")
+def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("clips")
+
+
+@pytest.fixture(scope="session")
+def benign_clip(clip_cache: Path) -> Path:
+    """A 2 s procedural clip, rendered once per session."""
+    return render_video(RenderSpec("a calm lake at dawn", seed=7, duration_s=2.0), clip_cache / "benign.mp4")
+
+
+@pytest.fixture
+def clip(benign_clip: Path, tmp_path: Path) -> Path:
+    """A private copy of the benign clip (tests may damage it)."""
+    target = tmp_path / "clip.mp4"
+    shutil.copyfile(benign_clip, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    if not FACES_DIR.is_dir():
+        pytest.skip(f"face fixtures absent: {FACES_DIR} exists only on development and CI machines")
+    return FACES_DIR
