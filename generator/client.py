@@ -53,6 +53,7 @@ class HttpHook:
     """A running hook service, over HTTP."""
 
     def __init__(self, base_url: str, *, timeout_s: float = 120.0, client: httpx.Client | None = None) -> None:
+        # A caller may hand in its own client (a test client, one with auth headers); it must carry the base URL.
         self.client = client or httpx.Client(base_url=base_url, timeout=timeout_s)
 
     def check(self, submission: Submission) -> dict[str, Any]:

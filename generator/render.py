@@ -61,13 +61,14 @@ def _oval_mask(height: int, width: int) -> NDArray[np.float32]:
     mask = np.zeros((height, width), np.float32)
     cv2.ellipse(mask, (width // 2, height // 2), (int(width * 0.46), int(height * 0.48)), 0, 0, 360, 1.0, -1)
     blur = max(3, (min(height, width) // 12) | 1)
-    return cv2.GaussianBlur(mask, (blur, blur), 0)[..., None]
+    blurred: NDArray[np.float32] = cv2.GaussianBlur(mask, (blur, blur), 0)[..., None].astype(np.float32)
+    return blurred
 
 
 def _prepare_face(face: RGB, target_h: int) -> tuple[RGB, NDArray[np.float32]]:
     scale = target_h / face.shape[0]
     width = max(8, int(face.shape[1] * scale))
-    resized = cv2.resize(face, (width, target_h), interpolation=cv2.INTER_AREA)
+    resized = np.asarray(cv2.resize(face, (width, target_h), interpolation=cv2.INTER_AREA), dtype=np.uint8)
     return resized, _oval_mask(target_h, width)
 
 
@@ -171,7 +172,7 @@ def _decode(path: Path) -> tuple[list[RGB], int]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         fps = round(float(stream.average_rate or 24))
-        return [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)], fps
+        return [np.asarray(f.to_ndarray(format="rgb24"), dtype=np.uint8) for f in container.decode(stream)], fps
 
 
 def remix_video(parent: Path, out_path: Path, *, caption: str, seed: int = 0, trim: float = 0.1) -> Path:

@@ -16,11 +16,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.exceptions import TyperException
 
 from policies import PolicyError, bundled_pack_names, bundled_pack_path, validate_file
 from safety.clash import clash_message
@@ -275,10 +275,17 @@ def decisions_table(views: list[dict[str, Any]], title: str) -> Table:
     return table
 
 
+_plugins_loaded = False
+
+
 def _load_plugins() -> None:
+    global _plugins_loaded  # noqa: PLW0603 - commands register once per process
+    if _plugins_loaded:
+        return
     for entry in metadata.entry_points(group="cameoguard.commands"):
         register = entry.load()
         register(app)
+    _plugins_loaded = True
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -290,15 +297,20 @@ def main(argv: list[str] | None = None) -> int:
     _load_plugins()
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="cameoguard", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+        # Without standalone mode, an Exit raised by a command comes back as the return value.
+        returned = command.main(args=argv, prog_name="cameoguard", standalone_mode=False)
+    except typer.Exit as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         return 130
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+    except TyperException as exc:  # usage errors: Typer prints them the way Click does
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 2))
     except SafetyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
@@ -310,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"internal error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 70
-    return 0
+    return returned if isinstance(returned, int) else 0
 
 
 def entrypoint() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
@@ -50,7 +51,7 @@ def probe(path: Path) -> MediaInfo:
             video = next((s for s in container.streams if s.type == "video"), None)
             if video is None:
                 raise InvalidMediaError(f"no video stream in {path}")
-            ctx = video.codec_context
+            ctx: Any = video.codec_context
             duration_s = 0.0
             if video.duration is not None and video.time_base is not None:
                 duration_s = float(video.duration * video.time_base)
@@ -105,4 +106,4 @@ def sample_keyframes(path: Path, limit: int, total_keyframes: int) -> Iterator[t
         for index, frame in enumerate(container.decode(stream)):
             if index in chosen:
                 t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
-                yield t, frame.to_ndarray(format="rgb24")
+                yield t, np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)

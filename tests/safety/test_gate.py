@@ -1,0 +1,319 @@
+"""The gate end to end, on SQLite and PostgreSQL: publish, hold, block, fail closed, consent at publish."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from safety import (
+    ConflictError,
+    InvalidMediaError,
+    Services,
+    Settings,
+    StorageError,
+    Submission,
+    UnknownUserError,
+    UnknownVideoError,
+    VideoStatus,
+)
+from safety.checks import Check, CheckContext
+from safety.domain import CameoStatus, ConsentLevel, Finding
+from safety.errors import ModelUnavailable
+from safety.media import probe
+from safety.services import default_checks
+
+CHECK_NAMES = [check.name for check in default_checks()]
+
+
+def submit(services: Services, clip: Path, **kwargs: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {"creator": "maya", "prompt": "a calm lake at dawn", "video_path": clip}
+    fields.update(kwargs)
+    return services.prepublish(Submission(**fields)).to_json()
+
+
+def published_files(services: Services) -> list[Path]:
+    return [p for p in services.media.area("published").rglob("*") if p.is_file()]
+
+
+def assert_consistent(services: Services) -> None:
+    """A published file exists exactly when its row says published, and nothing is left staged."""
+    files = set(published_files(services))
+    with services.store.transaction() as tx:
+        published = {v.published_path for v in tx.list_videos(limit=1000) if v.status is VideoStatus.PUBLISHED}
+    assert files == published
+    assert not [p for p in services.media.root.rglob(".*") if p.is_file()]
+
+
+def test_benign_video_publishes_a_real_mp4(people: Services, clip: Path) -> None:
+    result = submit(people, clip)
+    assert result["decision"] == "publish" and result["status"] == "published"
+    assert result["checks_run"] == CHECK_NAMES
+    assert result["policy"] == "default@2026.11.0"
+    published = Path(str(result["published_path"]))
+    info = probe(published)
+    assert info.video_codec == "h264" and info.has_audio and info.duration_s == pytest.approx(2.0, abs=0.1)
+    view = people.show(str(result["video_id"])).to_json()
+    assert view["status"] == "published" and view["published_path"] == str(published)
+    assert view["decisions"][0]["decision"] == "publish"
+    assert people.verify_audit().ok
+    assert_consistent(people)
+    assert not list(people.media.area("drafts").rglob("*.mp4")), "drafts are released after the decision"
+
+
+@pytest.mark.parametrize("failing", CHECK_NAMES)
+def test_any_failing_check_means_not_published(settings: Settings, clip: Path, failing: str) -> None:
+    with Services(settings.model_copy(update={"fail_checks": frozenset({failing})})) as services:
+        services.add_user("maya")
+        result = submit(services, clip)
+        assert result["decision"] in {"review", "block"}
+        assert result["published_path"] is None
+        errors = [r for r in result["reasons"] if r["code"] == "check.error"]
+        assert errors and errors[0]["evidence"]["check"] == failing
+        assert failing in result["checks_run"]
+        assert published_files(services) == []
+        assert_consistent(services)
+
+
+class HangingCheck:
+    name = "prompt_rules"
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def run(self, context: CheckContext) -> list[Finding]:
+        self.release.wait(30)
+        return []
+
+
+class ModelessCheck:
+    name = "prompt_rules"
+
+    def run(self, context: CheckContext) -> list[Finding]:
+        raise ModelUnavailable("no model installed at /models/prompt")
+
+
+class BrokenCheck:
+    name = "media"
+
+    def run(self, context: CheckContext) -> list[Finding]:
+        raise RuntimeError("segfault-ish")
+
+
+def _with_checks(settings: Settings, *replacements: Check) -> Services:
+    by_name = {c.name: c for c in default_checks()}
+    for replacement in replacements:
+        by_name[replacement.name] = replacement
+    return Services(settings, checks=list(by_name.values()))
+
+
+def test_a_hanging_check_times_out_and_holds(settings: Settings, clip: Path, tmp_path: Path) -> None:
+    pack = Path(__file__).parents[2] / "policies" / "packs" / "default.yaml"
+    fast = tmp_path / "fast.yaml"
+    fast.write_text(pack.read_text().replace("timeout_s: 2\n", "timeout_s: 0.3\n"))
+    hanging = HangingCheck()
+    services = _with_checks(settings.model_copy(update={"adult_policy": str(fast)}), hanging)
+    try:
+        services.add_user("maya")
+        started = time.perf_counter()
+        result = submit(services, clip)
+        assert time.perf_counter() - started < 10
+        assert result["decision"] == "review"
+        assert result["reasons"][0]["evidence"]["error"] == "CheckTimeout"
+        assert published_files(services) == []
+    finally:
+        hanging.release.set()
+        services.close()
+
+
+@pytest.mark.parametrize(("check", "expected"), [(ModelessCheck(), "review"), (BrokenCheck(), "block")])
+def test_missing_model_or_crash_never_publishes(settings: Settings, clip: Path, check: Check, expected: str) -> None:
+    with _with_checks(settings, check) as services:
+        services.add_user("maya")
+        result = submit(services, clip)
+        assert result["decision"] == expected
+        assert result["published_path"] is None
+
+
+def test_required_check_not_installed_blocks(settings: Settings, clip: Path) -> None:
+    with Services(settings, checks=[c for c in default_checks() if c.name != "consent"]) as services:
+        services.add_user("maya")
+        result = submit(services, clip)
+        assert result["decision"] == "block"
+        assert [r["code"] for r in result["reasons"]] == ["check.missing"]
+
+
+@pytest.mark.parametrize(
+    ("prompt", "decision", "code"),
+    [
+        ("breaking news: the president announces the election is cancelled", "review", "prompt.election_deception"),
+        ("N.U.D.E   photos of a   TEEN-ager... minor, naked", "block", "prompt.sexual_minors"),
+        ("a boxing match in the rain, slow motion", "publish", None),
+    ],
+)
+def test_prompt_rules(people: Services, clip: Path, prompt: str, decision: str, code: str | None) -> None:
+    result = submit(people, clip, prompt=prompt)
+    assert result["decision"] == decision
+    codes = [r["code"] for r in result["reasons"]]
+    assert (code in codes) if code else codes == []
+
+
+def test_held_video_is_quarantined_and_queued(people: Services, clip: Path) -> None:
+    result = submit(people, clip, prompt="the senator confesses on camera")
+    assert result["status"] == "held"
+    view = people.show(str(result["video_id"]))
+    assert view.video.quarantine_path is not None and view.video.quarantine_path.is_file()
+    queue = people.review_queue()
+    assert [(i.video_id, i.reason_codes, i.source) for i in queue] == [
+        (result["video_id"], ("prompt.fake_statement",), "gate")
+    ]
+    assert_consistent(people)
+
+
+def test_teen_creator_gets_the_teen_pack(people: Services, clip: Path) -> None:
+    result = submit(people, clip, creator="jun", prompt="the senator confesses on camera")
+    assert result["policy"].startswith("teen@")
+    assert result["decision"] == "block"
+
+
+def _make_cameo(services: Services, owner: str, level: ConsentLevel) -> None:
+    with services.store.transaction() as tx:
+        tx.create_cameo(owner, face_model="test", status=CameoStatus.ACTIVE)
+        tx.set_consent_level(owner, level)
+
+
+def test_declared_cameo_needs_consent(people: Services, clip: Path) -> None:
+    blocked = submit(people, clip, creator="theo", cameos=("maya",))
+    assert blocked["decision"] == "block" and blocked["reasons"][0]["code"] == "likeness.no_cameo"
+    _make_cameo(people, "maya", ConsentLevel.ONLY_ME)
+    refused = submit(people, clip, creator="theo", cameos=("maya",))
+    assert refused["reasons"][0]["code"] == "likeness.no_consent"
+    assert refused["reasons"][0]["evidence"]["owner"] == "maya"
+    with people.store.transaction() as tx:
+        tx.set_consent_level("maya", ConsentLevel.MUTUALS)
+    allowed = submit(people, clip, creator="theo", cameos=("maya",))
+    assert allowed["decision"] == "publish"
+    assert submit(people, clip, creator="maya", cameos=("maya",))["decision"] == "publish"
+
+
+class RevokingCheck:
+    """Stands in for a slow check during which the owner revokes consent."""
+
+    name = "prompt_rules"
+
+    def __init__(self, services_box: list[Services]) -> None:
+        self.box = services_box
+
+    def run(self, context: CheckContext) -> list[Finding]:
+        with self.box[0].store.transaction() as tx:
+            tx.set_consent_level("maya", ConsentLevel.ONLY_ME)
+        return []
+
+
+def test_revocation_during_checks_wins_at_publish(settings: Settings, clip: Path) -> None:
+    box: list[Services] = []
+    with _with_checks(settings, RevokingCheck(box)) as services:
+        box.append(services)
+        services.add_user("maya")
+        services.add_user("theo")
+        _make_cameo(services, "maya", ConsentLevel.EVERYONE)
+        result = submit(services, clip, creator="theo", cameos=("maya",))
+        assert result["decision"] == "block"
+        assert result["reasons"][0]["code"] == "likeness.no_consent"
+        assert result["reasons"][0]["evidence"]["at"] == "publish"
+        decisions = services.show(str(result["video_id"])).decisions
+        assert [d.action for d in decisions] == ["publish", "block"]
+        assert published_files(services) == []
+        assert_consistent(services)
+
+
+def test_storage_failure_while_publishing_leaves_nothing_published(
+    people: Services, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing_commit(staged: Path, final: Path) -> None:
+        raise StorageError("disk full")
+
+    monkeypatch.setattr(people.media, "commit_staged", failing_commit)
+    with pytest.raises(StorageError):
+        submit(people, clip)
+    assert published_files(people) == []
+    with people.store.transaction() as tx:
+        assert [v.status for v in tx.list_videos()] == [VideoStatus.CHECKING]
+
+
+@pytest.mark.parametrize("damage", ["missing", "empty", "garbage", "audio_only_text"])
+def test_undecidable_files_are_errors_and_store_nothing(people: Services, tmp_path: Path, damage: str) -> None:
+    target = tmp_path / "bad.mp4"
+    if damage == "empty":
+        target.write_bytes(b"")
+    elif damage == "garbage":
+        target.write_bytes(b"\x00\x01not a video at all" * 100)
+    elif damage == "audio_only_text":
+        target.write_text("ftypisom but really text")
+    with pytest.raises(InvalidMediaError):
+        submit(people, target)
+    with people.store.transaction() as tx:
+        assert tx.list_videos() == []
+
+
+def test_truncated_file_is_not_published(people: Services, clip: Path) -> None:
+    data = clip.read_bytes()
+    clip.write_bytes(data[: len(data) // 2])
+    try:
+        result = submit(people, clip)
+    except InvalidMediaError:
+        return
+    assert result["decision"] == "block"
+    assert any(r["code"] == "media.decode_error" for r in result["reasons"])
+
+
+def test_unknown_creator_cameo_and_parent(people: Services, clip: Path) -> None:
+    with pytest.raises(UnknownUserError):
+        submit(people, clip, creator="nobody")
+    with pytest.raises(UnknownUserError):
+        submit(people, clip, cameos=("ghost",))
+    with pytest.raises(UnknownVideoError):
+        submit(people, clip, remix_of="vid_missing")
+
+
+def test_remix_records_lineage_and_needs_a_published_parent(people: Services, clip: Path) -> None:
+    parent = submit(people, clip)
+    child = submit(people, clip, creator="theo", prompt="remix", remix_of=parent["video_id"])
+    assert child["decision"] == "publish"
+    assert people.show(str(child["video_id"])).video.remix_of == parent["video_id"]
+    assert people.show(str(parent["video_id"])).remixes == (child["video_id"],)
+    held = submit(people, clip, prompt="the senator confesses")
+    with pytest.raises(ConflictError):
+        submit(people, clip, creator="theo", remix_of=held["video_id"])
+
+
+def test_media_limits_from_policy(settings: Settings, clip: Path, tmp_path: Path) -> None:
+    pack = Path(__file__).parents[2] / "policies" / "packs" / "default.yaml"
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(pack.read_text().replace("max_duration_s: 180", "max_duration_s: 1"))
+    with Services(settings.model_copy(update={"adult_policy": str(strict)})) as services:
+        services.add_user("maya")
+        result = submit(services, clip)
+        assert result["decision"] == "block"
+        assert [r["code"] for r in result["reasons"]] == ["media.too_long"]
+
+
+def test_report_puts_a_published_video_in_the_queue(people: Services, clip: Path) -> None:
+    result = submit(people, clip)
+    item = people.report(str(result["video_id"]), "theo", "not ok")
+    queue = people.review_queue()
+    assert [(i.id, i.source, i.reason_codes) for i in queue] == [(item, "report", ("report.user",))]
+
+
+def test_audit_log_detects_a_row_changed_behind_its_back(people: Services, clip: Path) -> None:
+    submit(people, clip)
+    assert people.verify_audit().ok
+    from sqlalchemy import text
+
+    with people.database.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3"))
+    report = people.verify_audit()
+    assert not report.ok and report.first_broken_seq == 3

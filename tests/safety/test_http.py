@@ -1,0 +1,68 @@
+"""The HTTP hook: health, JSON and multipart checks, errors as statuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from generator import HttpHook, Studio
+from safety import Services, UnknownUserError
+from safety.http import create_app
+
+
+@pytest.fixture
+def client(people: Services) -> TestClient:
+    return TestClient(create_app(people))
+
+
+def test_health(client: TestClient) -> None:
+    body = client.get("/health").json()
+    assert body["status"] == "ok"
+    assert body["checks"] == ["media", "prompt_rules", "consent"]
+
+
+def test_json_check_publishes(client: TestClient, clip: Path) -> None:
+    response = client.post(
+        "/v1/check", json={"creator": "maya", "prompt": "a calm lake", "video_path": str(clip), "cameos": []}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["decision"] == "publish" and Path(body["published_path"]).is_file()
+
+
+def test_multipart_upload(client: TestClient, clip: Path) -> None:
+    with clip.open("rb") as handle:
+        response = client.post(
+            "/v1/check",
+            data={"creator": "maya", "prompt": "the senator confesses"},
+            files={"video": ("clip.mp4", handle, "video/mp4")},
+        )
+    assert response.status_code == 200, response.text
+    assert response.json()["decision"] == "review"
+
+
+@pytest.mark.parametrize(
+    ("payload", "status"),
+    [
+        ({"creator": "ghost", "prompt": "x", "video_path": "CLIP"}, 422),
+        ({"creator": "maya", "prompt": "x", "video_path": "/nonexistent.mp4"}, 422),
+        ({"creator": "maya", "prompt": "x", "video_path": "CLIP", "remix_of": "vid_nope"}, 404),
+        ({"creator": "maya"}, 422),
+    ],
+)
+def test_errors_map_to_statuses(client: TestClient, clip: Path, payload: dict[str, str], status: int) -> None:
+    body = {k: (str(clip) if v == "CLIP" else v) for k, v in payload.items()}
+    response = client.post("/v1/check", json=body)
+    assert response.status_code == status
+    assert "detail" in response.json()
+
+
+def test_generator_publishes_through_the_http_hook(people: Services, client: TestClient) -> None:
+    # Starlette's TestClient speaks the httpx client API over ASGI, without a socket.
+    studio = Studio(people, hook=HttpHook("http://testserver", client=client))  # type: ignore[arg-type]
+    result = studio.generate("theo", "a paper plane over a city", duration_s=1.0)
+    assert result["decision"] == "publish"
+    with pytest.raises(UnknownUserError):
+        studio.generate("ghost", "anything", duration_s=1.0)
