@@ -9,6 +9,9 @@ from policies.errors import PolicyError, PolicyValidationError, ValidationIssue
 from policies.schema import (
     Action,
     CheckPolicy,
+    EnrollmentPolicy,
+    LikenessPolicy,
+    MatchThresholds,
     MediaLimits,
     PolicyPack,
     PromptRule,
@@ -24,6 +27,9 @@ from policies.schema import (
 __all__ = [
     "Action",
     "CheckPolicy",
+    "EnrollmentPolicy",
+    "LikenessPolicy",
+    "MatchThresholds",
     "MediaLimits",
     "PolicyError",
     "PolicyPack",

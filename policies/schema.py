@@ -96,6 +96,54 @@ class PromptRule:
 
 
 @dataclass(frozen=True)
+class MatchThresholds:
+    """Distances that decide a face match, for one embedding model."""
+
+    match_distance: float
+    """At or below: the same person."""
+    uncertain_distance: float
+    """Above `match_distance` and at or below this: a near match, held for review."""
+    refine_jitters: int = 0
+    """For near matches, re-embed with this many jitters before deciding (slower, steadier)."""
+
+
+@dataclass(frozen=True)
+class LikenessPolicy:
+    """How faces in generated videos are found and matched."""
+
+    sample_fps: float = 2.0
+    """Frames per second the fast detector looks at."""
+    max_frames: int = 40
+    """Most frames sampled per video."""
+    thorough_frames: int = 4
+    """Most frames per video the slow detector (small and profile faces) looks at."""
+    min_face_px: int = 20
+    """Smaller faces are ignored."""
+    models: Mapping[str, MatchThresholds] = field(default_factory=dict)
+    """Thresholds per embedding model id; a model without thresholds cannot identify anyone."""
+
+
+@dataclass(frozen=True)
+class EnrollmentPolicy:
+    """What a verification video must show to become a cameo."""
+
+    min_usable_frames: int = 12
+    """Frames with exactly one face of at least `min_face_px`."""
+    min_face_px: int = 60
+    """Smallest usable face height."""
+    max_multi_face_share: float = 0.05
+    """Largest share of frames allowed to show more than one face."""
+    liveness_residual_min: float = 0.003
+    """Smallest median non-rigid landmark residual of a live face."""
+    liveness_mouth_std_min: float = 0.012
+    """Smallest spread of mouth opening of a live face."""
+    keep_verification_video: bool = False
+    """Keep the verification video after enrollment (normally deleted)."""
+    challenge_ttl_minutes: float = 10.0
+    """How long a challenge stays valid."""
+
+
+@dataclass(frozen=True)
 class PolicyPack:
     """A validated, versioned policy pack."""
 
@@ -117,6 +165,10 @@ class PolicyPack:
     """Phrase rules the prompt check applies."""
     restricted_cameo_levels: frozenset[str] = field(default_factory=frozenset)
     """Consent levels this audience's cameos may not use (teen packs forbid `everyone`)."""
+    likeness: LikenessPolicy = field(default_factory=LikenessPolicy)
+    """Face finding and matching."""
+    enrollment: EnrollmentPolicy = field(default_factory=EnrollmentPolicy)
+    """Cameo enrollment rules."""
 
     @property
     def ref(self) -> str:
@@ -350,6 +402,75 @@ def _read_prompt_rules(w: _Walker, node: Node, reasons: Mapping[str, ReasonPolic
     return rules
 
 
+def _read_likeness(w: _Walker, node: Node) -> LikenessPolicy | None:
+    fields = w.mapping(node, "likeness", {"models"}, {"sample_fps", "max_frames", "thorough_frames", "min_face_px"})
+    if fields is None:
+        return None
+    defaults = LikenessPolicy()
+    sample_fps = w.number(fields.get("sample_fps"), "likeness.sample_fps", 0.05)
+    max_frames = w.number(fields.get("max_frames"), "likeness.max_frames", 1, integer=True)
+    thorough = w.number(fields.get("thorough_frames"), "likeness.thorough_frames", 0, integer=True)
+    min_face = w.number(fields.get("min_face_px"), "likeness.min_face_px", 8, integer=True)
+    models: dict[str, MatchThresholds] = {}
+    models_node = fields.get("models")
+    if isinstance(models_node, MappingNode) and models_node.value:
+        for key_node, value_node in models_node.value:
+            model = str(key_node.value)
+            where = f"likeness.models.{model}"
+            entry = w.mapping(value_node, where, {"match_distance", "uncertain_distance"}, {"refine_jitters"})
+            if entry is None:
+                continue
+            match = w.number(entry.get("match_distance"), f"{where}.match_distance", 0.0)
+            uncertain = w.number(entry.get("uncertain_distance"), f"{where}.uncertain_distance", 0.0)
+            jitters = w.number(entry.get("refine_jitters"), f"{where}.refine_jitters", 0, integer=True)
+            if match is None or uncertain is None:
+                continue
+            if uncertain < match:
+                w.issue(entry.get("uncertain_distance"), f"{where}.uncertain_distance must be >= match_distance")
+                continue
+            models[model] = MatchThresholds(match, uncertain, int(jitters or 0))
+    elif models_node is not None:
+        w.issue(models_node, "likeness.models must map model ids to thresholds")
+    return LikenessPolicy(
+        sample_fps=sample_fps if sample_fps is not None else defaults.sample_fps,
+        max_frames=int(max_frames) if max_frames is not None else defaults.max_frames,
+        thorough_frames=int(thorough) if thorough is not None else defaults.thorough_frames,
+        min_face_px=int(min_face) if min_face is not None else defaults.min_face_px,
+        models=models,
+    )
+
+
+def _read_enrollment(w: _Walker, node: Node) -> EnrollmentPolicy | None:
+    keys = {
+        "min_usable_frames",
+        "min_face_px",
+        "max_multi_face_share",
+        "liveness_residual_min",
+        "liveness_mouth_std_min",
+        "keep_verification_video",
+        "challenge_ttl_minutes",
+    }
+    fields = w.mapping(node, "enrollment", set(), keys)
+    if fields is None:
+        return None
+    d = EnrollmentPolicy()
+
+    def num(key: str, minimum: float, default: float, integer: bool = False) -> float:
+        value = w.number(fields.get(key), f"enrollment.{key}", minimum, integer=integer)
+        return default if value is None else value
+
+    keep = w.boolean(fields.get("keep_verification_video"), "enrollment.keep_verification_video")
+    return EnrollmentPolicy(
+        min_usable_frames=int(num("min_usable_frames", 1, d.min_usable_frames, integer=True)),
+        min_face_px=int(num("min_face_px", 8, d.min_face_px, integer=True)),
+        max_multi_face_share=num("max_multi_face_share", 0.0, d.max_multi_face_share),
+        liveness_residual_min=num("liveness_residual_min", 0.0, d.liveness_residual_min),
+        liveness_mouth_std_min=num("liveness_mouth_std_min", 0.0, d.liveness_mouth_std_min),
+        keep_verification_video=d.keep_verification_video if keep is None else keep,
+        challenge_ttl_minutes=num("challenge_ttl_minutes", 0.5, d.challenge_ttl_minutes),
+    )
+
+
 def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
     """Validate pack text and build the pack; raises `PolicyValidationError` listing every issue."""
     w = _Walker(source)
@@ -366,7 +487,7 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
         root,
         "the pack",
         {"name", "version", "audience", "unknown_reason_action", "limits", "checks", "reasons"},
-        {"prompt_rules", "restricted_cameo_levels"},
+        {"prompt_rules", "restricted_cameo_levels", "likeness", "enrollment"},
     )
     if top is None:
         raise PolicyValidationError(w.issues)
@@ -389,8 +510,11 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
         for level in levels:
             if level not in _LEVELS:
                 w.issue(top["restricted_cameo_levels"], f"unknown consent level `{level}`", ", ".join(sorted(_LEVELS)))
+    likeness = _read_likeness(w, top["likeness"]) if "likeness" in top else LikenessPolicy()
+    enrollment = _read_enrollment(w, top["enrollment"]) if "enrollment" in top else EnrollmentPolicy()
     if w.issues:
         raise PolicyValidationError(w.issues)
+    assert likeness is not None and enrollment is not None
     assert name and version and audience and unknown and limits is not None
     return PolicyPack(
         name=name,
@@ -402,6 +526,8 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
         reasons=reasons,
         prompt_rules=tuple(rules),
         restricted_cameo_levels=frozenset(levels),
+        likeness=likeness,
+        enrollment=enrollment,
     )
 
 

@@ -6,12 +6,44 @@ the transaction that publishes, so a revocation that lands while a video waits w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from policies import PolicyPack
 from safety.domain import CameoConsent, CameoStatus, ConsentLevel, ConsentVerdict
+from safety.text import contains_phrase, normalise_text
 
 
-def consent_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerdict:
-    """Decide whether `state.creator` may use `state.owner`'s cameo under the owner's policy."""
+def parse_restrictions(text: str) -> list[str]:
+    """Phrases from an owner's restriction text: `no politics, no alcohol` → [`politics`, `alcohol`]."""
+    phrases: list[str] = []
+    for part in text.replace(";", ",").replace("\n", ",").split(","):
+        words = normalise_text(part).split()
+        while words and words[0] in {"no", "not", "never", "without"}:
+            words = words[1:]
+        if words:
+            phrases.append(" ".join(words))
+    return list(dict.fromkeys(phrases))
+
+
+def violated_restrictions(restrictions: Sequence[str], prompt: str) -> list[str]:
+    """The owner's restriction phrases the prompt contains."""
+    normalised = normalise_text(prompt)
+    return [phrase for phrase in restrictions if contains_phrase(normalised, phrase)]
+
+
+def consent_verdict(state: CameoConsent, owner_policy: PolicyPack, prompt: str | None = None) -> ConsentVerdict:
+    """Decide whether `state.creator` may use `state.owner`'s cameo under the owner's policy, for this prompt."""
+    verdict = _level_verdict(state, owner_policy)
+    if verdict.allowed and prompt is not None and state.owner != state.creator:
+        hits = violated_restrictions(state.restrictions, prompt)
+        if hits:
+            return ConsentVerdict(
+                False, "likeness.restriction_violated", f"{state.owner} does not allow: {', '.join(hits)}"
+            )
+    return verdict
+
+
+def _level_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerdict:
     if state.owner == state.creator:
         if state.cameo_status is CameoStatus.ACTIVE:
             return ConsentVerdict(True, None, "the owner is the creator")

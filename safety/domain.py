@@ -172,6 +172,8 @@ class Decision:
     """`name@version` of the pack that decided."""
     timings_ms: Mapping[str, float] = field(default_factory=dict)
     """Wall time per check and for the whole gate."""
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    """Structured observations per check (e.g. face tracks), kept with the decision."""
 
     @property
     def severity(self) -> int:
@@ -207,6 +209,7 @@ class GateResult:
             "policy": d.policy_ref,
             "published_path": str(self.published_path) if self.published_path else None,
             "timings_ms": {k: round(v, 2) for k, v in d.timings_ms.items()},
+            "faces": list(d.facts.get("likeness", {}).get("faces", [])),
         }
 
 
@@ -232,6 +235,8 @@ class CameoConsent:
     """The owner follows the creator."""
     creator_follows_owner: bool
     """The creator follows the owner."""
+    restrictions: tuple[str, ...] = ()
+    """Phrases the owner does not want their likeness used for."""
 
 
 @dataclass(frozen=True)

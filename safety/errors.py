@@ -4,6 +4,7 @@
     ├── SubmissionError          input that cannot be decided on (exit 3, HTTP 422)
     │   ├── UnknownUserError     a handle that is not registered
     │   ├── UnknownVideoError    a video id that does not exist (HTTP 404)
+    │   ├── UnknownSubjectError  a cameo, protected person or model pack that does not exist
     │   └── InvalidMediaError    missing, unreadable, empty or not a video
     ├── ConflictError            the request contradicts stored state (exit 4, HTTP 409)
     ├── ConfigurationError       settings or policy that cannot work (exit 5, HTTP 500)
@@ -37,6 +38,10 @@ class UnknownUserError(SubmissionError):
 
 class UnknownVideoError(SubmissionError):
     """A video id that does not exist."""
+
+
+class UnknownSubjectError(SubmissionError):
+    """A cameo, protected person or model pack that does not exist."""
 
 
 class InvalidMediaError(SubmissionError):

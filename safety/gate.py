@@ -92,13 +92,23 @@ class Gate:
         ingest_ms = (time.perf_counter() - started) * 1000
 
         run = run_checks(self.checks, context, fail_checks=self.fail_checks, max_workers=self.check_workers)
+        identified = _identified_owners(run.findings)
+        with self.store.transaction() as tx:
+            # Faces found but not declared: their owners' consent, read now from the database.
+            undeclared = [o for o in identified if o not in submission.cameos]
+            consent_findings = self._consent_findings(tx, submission, undeclared, stage="identified")
         timings = {"intake": ingest_ms, **run.timings_ms}
-        decision = decide(run.findings, policy, run.checks_run, timings)
-        decision = replace(decision, timings_ms={**timings, "total": (time.perf_counter() - started) * 1000})
+        decision = decide([*run.findings, *consent_findings], policy, run.checks_run, timings)
+        decision = replace(
+            decision, timings_ms={**timings, "total": (time.perf_counter() - started) * 1000}, facts=run.facts
+        )
 
         with self.store.transaction() as tx:
             decision_id = tx.save_decision(video_id, decision, GATE_ACTOR)
-        return self._act(video_id, decision_id, decision, submission, policy, draft)
+            for owner in identified:
+                tx.add_cameo_edge(video_id, owner)
+        subjects = tuple(dict.fromkeys([*submission.cameos, *identified]))
+        return self._act(video_id, decision_id, decision, submission, policy, draft, subjects)
 
     def _intake(self, submission: Submission) -> tuple[User, PolicyPack, MediaInfo]:
         if not submission.creator:
@@ -139,16 +149,23 @@ class Gate:
         submission: Submission,
         policy: PolicyPack,
         draft: StoredFile,
+        consent_subjects: tuple[str, ...],
     ) -> GateResult:
         if decision.action is Action.PUBLISH:
-            result = self._publish(video_id, decision_id, decision, submission, draft)
+            result = self._publish(video_id, decision_id, decision, submission, draft, consent_subjects)
         else:
             result = self._withhold(video_id, decision_id, decision, policy, draft)
         self._release_draft(draft)
         return result
 
     def _publish(
-        self, video_id: str, decision_id: str, decision: Decision, submission: Submission, draft: StoredFile
+        self,
+        video_id: str,
+        decision_id: str,
+        decision: Decision,
+        submission: Submission,
+        draft: StoredFile,
+        consent_subjects: tuple[str, ...],
     ) -> GateResult:
         staged, final = self.media.stage(draft.path, "published", video_id)
         try:
@@ -156,7 +173,7 @@ class Gate:
                 video = tx.get_video(video_id, lock=True)
                 if video.status is not VideoStatus.CHECKING:
                     raise ConflictError(f"video `{video_id}` became {video.status.value} while it was checked")
-                refusals = self._consent_refusals(tx, submission)
+                refusals = self._consent_findings(tx, submission, consent_subjects, stage="publish")
                 if refusals:
                     raise _PublishRefused(refusals)
                 tx.set_video_status(
@@ -177,14 +194,23 @@ class Gate:
             raise
         return GateResult(video_id, decision_id, decision, VideoStatus.PUBLISHED, final)
 
-    def _consent_refusals(self, tx: Transaction, submission: Submission) -> list[Finding]:
+    def _consent_findings(
+        self, tx: Transaction, submission: Submission, owners: Sequence[str], *, stage: str
+    ) -> list[Finding]:
+        """Consent of each owner for this creator and prompt, read in `tx`; a finding for each refusal."""
         refusals: list[Finding] = []
-        for owner in submission.cameos:
+        for owner in owners:
             owner_policy = self.policies.for_user(tx.get_user(owner))
-            verdict = consent_verdict(tx.consent_snapshot(owner, submission.creator), owner_policy)
+            state = tx.consent_snapshot(owner, submission.creator)
+            verdict = consent_verdict(state, owner_policy, submission.prompt)
             if not verdict.allowed and verdict.code is not None:
                 refusals.append(
-                    Finding(verdict.code, "consent", verdict.explanation, evidence={"owner": owner, "at": "publish"})
+                    Finding(
+                        verdict.code,
+                        "consent",
+                        verdict.explanation,
+                        evidence={"owner": owner, "at": stage, "declared": owner in submission.cameos},
+                    )
                 )
         return refusals
 
@@ -193,7 +219,7 @@ class Gate:
     ) -> GateResult:
         """Consent changed between the checks and the publish: record a superseding decision and withhold."""
         policy = self.policies.by_ref(decision.policy_ref) or self.policies.adult
-        judged = decide(findings, policy, decision.checks_run, decision.timings_ms)
+        judged = replace(decide(findings, policy, decision.checks_run, decision.timings_ms), facts=decision.facts)
         with self.store.transaction() as tx:
             new_id = tx.save_decision(video_id, judged, GATE_ACTOR, note="consent re-read at publish")
         return self._withhold(video_id, new_id, judged, policy, draft)
@@ -232,6 +258,11 @@ class Gate:
             still_used = tx.count_videos_with_draft(draft.path)
         if still_used == 0:
             self.media.discard(draft.path)
+
+
+def _identified_owners(findings: Sequence[Finding]) -> list[str]:
+    owners = [str(f.evidence["owner"]) for f in findings if f.code == "likeness.identified" and "owner" in f.evidence]
+    return list(dict.fromkeys(owners))
 
 
 class _PublishRefused(Exception):

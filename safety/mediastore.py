@@ -17,7 +17,7 @@ from pathlib import Path
 from provenance import ProvenanceError, sha256_file
 from safety.errors import InvalidMediaError, StorageError
 
-AREAS = ("drafts", "published", "quarantine", "tmp")
+AREAS = ("drafts", "published", "quarantine", "cameos", "tmp")
 
 
 @dataclass(frozen=True)

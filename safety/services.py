@@ -7,22 +7,34 @@ not per request. Its methods are the operations those edges offer, each one tran
 
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
+import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from policies import PolicyError, PolicyPack, bundled_pack_names, load_bundled_pack, load_pack
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from policies import MatchThresholds, PolicyError, PolicyPack, bundled_pack_names, load_bundled_pack, load_pack
 from safety.audit import ChainReport, verify_chain
-from safety.checks import Check, ConsentCheck, MediaCheck, PromptRulesCheck
-from safety.domain import AgeBand, GateResult, Submission, User, VideoStatus
-from safety.errors import ConfigurationError, ConflictError, SubmissionError
+from safety.checks import Check, ConsentCheck, LikenessCheck, MediaCheck, PromptRulesCheck
+from safety.consent import parse_restrictions
+from safety.domain import AgeBand, CameoStatus, ConsentLevel, GateResult, Submission, User, VideoStatus
+from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
+from safety.errors import ConfigurationError, ConflictError, InvalidMediaError, ModelUnavailable, SubmissionError
+from safety.faces.analyzer import FaceAnalyzer, FaceBox, RGBImage, distance
+from safety.faces.engine import FaceEngine, build_analyzer
 from safety.gate import Gate, PolicyBook
+from safety.media import probe
 from safety.mediastore import MediaStore
 from safety.settings import Settings
 from safety.store import Store, open_database
-from safety.store.repository import DecisionRecord, ReviewItemRecord, VideoRecord
+from safety.store.repository import Challenge, DecisionRecord, ProtectedPerson, ReviewItemRecord, VideoRecord
 
 _HANDLE_MAX = 32
 
@@ -46,9 +58,59 @@ def _load_policy(ref: str) -> PolicyPack:
         raise ConfigurationError(f"policy `{ref}` cannot be used:\n{exc}") from None
 
 
-def default_checks() -> list[Check]:
+def default_checks(faces: FaceEngine) -> list[Check]:
     """The checks every submission passes through, in the order they are reported."""
-    return [MediaCheck(), PromptRulesCheck(), ConsentCheck()]
+    return [MediaCheck(), PromptRulesCheck(), ConsentCheck(), LikenessCheck(faces)]
+
+
+def load_rgb(path: Path) -> RGBImage:
+    """An image file as RGB pixels (alpha and palettes handled); `InvalidMediaError` when it is not an image."""
+    try:
+        with Image.open(path) as image:
+            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise InvalidMediaError(f"not a readable image: {path}: {exc}") from None
+
+
+def _write_png_atomically(pixels: RGBImage, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".png", dir=target.parent)
+    os.close(fd)
+    try:
+        Image.fromarray(pixels).save(tmp_name, format="PNG")
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class EnrollmentResult:
+    """What `cameo enroll` answers."""
+
+    cameo_id: str
+    """The cameo (rejected ones are kept as a record, without face data)."""
+    status: CameoStatus
+    """active or rejected."""
+    assessment: EnrollmentAssessment
+    """The checks behind it."""
+
+    def to_json(self) -> dict[str, Any]:
+        a = self.assessment
+        return {
+            "cameo_id": self.cameo_id,
+            "status": self.status.value,
+            "reasons": [{"code": r.code, "message": r.message} for r in a.reasons],
+            "frames": a.frames,
+            "usable_frames": a.usable_frames,
+            "liveness": None
+            if a.liveness is None
+            else {
+                "residual_median": round(a.liveness.residual_median, 5),
+                "mouth_std": round(a.liveness.mouth_std, 4),
+                "frames": a.liveness.frames,
+            },
+        }
 
 
 @dataclass(frozen=True)
@@ -98,7 +160,13 @@ class VideoView:
 class Services:
     """The database, the media store, the policies and the gate, opened once."""
 
-    def __init__(self, settings: Settings, checks: Sequence[Check] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        checks: Sequence[Check] | None = None,
+        *,
+        face_analyzer: FaceAnalyzer | None = None,
+    ) -> None:
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
         self.media = MediaStore(settings.media_root)
@@ -106,11 +174,17 @@ class Services:
         self.database = open_database(settings.resolved_database_url)
         self.store = Store(self.database)
         self.policies = PolicyBook(adult=_load_policy(settings.adult_policy), teen=_load_policy(settings.teen_policy))
+        pack_dir = settings.models_root / settings.face_pack if settings.face_pack else None
+        self.faces = FaceEngine(
+            (lambda: face_analyzer) if face_analyzer else (lambda: build_analyzer(settings.face_backend, pack_dir)),
+            self._gallery_stamp,
+            self._gallery_templates,
+        )
         self.gate = Gate(
             self.store,
             self.media,
             self.policies,
-            default_checks() if checks is None else checks,
+            default_checks(self.faces) if checks is None else checks,
             fail_checks=settings.fail_checks,
             check_workers=settings.check_workers,
         )
@@ -201,6 +275,211 @@ class Services:
                 VideoView(v, tuple(tx.decisions_for(v.id)), tuple(tx.remixes_of(v.id)))
                 for v in tx.list_videos(limit=limit)
             ]
+
+    # faces and cameos
+
+    def _gallery_stamp(self, model_id: str) -> tuple[int, int]:
+        with self.store.transaction() as tx:
+            return tx.gallery_stamp(model_id)
+
+    def _gallery_templates(self, model_id: str) -> list[Any]:
+        with self.store.transaction() as tx:
+            return list(tx.gallery_templates(model_id))
+
+    def _thresholds(self) -> MatchThresholds:
+        model_id = self.faces.analyzer().model_id
+        thresholds = self.policies.adult.likeness.models.get(model_id)
+        if thresholds is None:
+            raise ModelUnavailable(f"policy {self.policies.adult.ref} has no match thresholds for `{model_id}`")
+        return thresholds
+
+    def issue_challenge(self, handle: str) -> Challenge:
+        """A liveness challenge for an enrollment: digits to say and head turns to make, in order."""
+        handle = normalise_handle(handle)
+        digits = "".join(secrets.choice("0123456789") for _ in range(4))
+        turns = [secrets.choice(["left", "right"])]
+        turns.append("right" if turns[0] == "left" else "left")
+        with self.store.transaction() as tx:
+            policy = self.policies.for_user(tx.get_user(handle))
+            return tx.create_challenge(handle, digits, turns, policy.enrollment.challenge_ttl_minutes)
+
+    def enroll_cameo(self, handle: str, video: Path, challenge_id: str | None = None) -> EnrollmentResult:
+        """Enroll a cameo from a verification video (one live person, not anyone else)."""
+        handle = normalise_handle(handle)
+        probe(video)
+        with self.store.transaction() as tx:
+            user = tx.get_user(handle)
+            if tx.active_cameo(handle) is not None:
+                raise ConflictError(f"`{handle}` already has an active cameo; delete it before enrolling again")
+            turns: tuple[str, ...] = ()
+            if challenge_id is not None:
+                turns = tx.take_challenge(challenge_id, handle).turns
+        policy = self.policies.for_user(user)
+        analyzer = self.faces.analyzer()
+        assessment = assess_verification_video(
+            video, analyzer, policy.enrollment, self.faces.gallery(), self._thresholds(), handle, turns
+        )
+        return self._record_enrollment(
+            handle, assessment, analyzer.model_id, video if policy.enrollment.keep_verification_video else None
+        )
+
+    def enroll_cameo_from_images(self, handle: str, images: Sequence[Path]) -> EnrollmentResult:
+        """Operator-verified enrollment from photos, where the operator has verified the person another way."""
+        handle = normalise_handle(handle)
+        pixels = [load_rgb(path) for path in images]
+        with self.store.transaction() as tx:
+            tx.get_user(handle)
+            if tx.active_cameo(handle) is not None:
+                raise ConflictError(f"`{handle}` already has an active cameo; delete it before enrolling again")
+        analyzer = self.faces.analyzer()
+        assessment = assess_reference_images(pixels, analyzer, self.faces.gallery(), self._thresholds(), handle)
+        return self._record_enrollment(handle, assessment, analyzer.model_id, None, operator_verified=True)
+
+    def _record_enrollment(
+        self,
+        handle: str,
+        assessment: EnrollmentAssessment,
+        model_id: str,
+        keep_video: Path | None,
+        *,
+        operator_verified: bool = False,
+    ) -> EnrollmentResult:
+        status = CameoStatus.ACTIVE if assessment.accepted else CameoStatus.REJECTED
+        details = {
+            "operator_verified": operator_verified,
+            "reasons": [r.code for r in assessment.reasons],
+            "usable_frames": assessment.usable_frames,
+        }
+        if status is CameoStatus.REJECTED:
+            with self.store.transaction() as tx:
+                cameo_id = tx.create_cameo(handle, model_id, CameoStatus.REJECTED, details=details)
+            return EnrollmentResult(cameo_id, status, assessment)
+        folder = self.media.area("cameos") / f"pending-{secrets.token_hex(8)}"
+        references = [folder / f"reference_{i}.png" for i in range(len(assessment.reference_crops))]
+        try:
+            for crop, target in zip(assessment.reference_crops, references, strict=True):
+                _write_png_atomically(crop, target)
+            kept: Path | None = None
+            if keep_video is not None:
+                kept = folder / "verification.mp4"
+                shutil.copyfile(keep_video, kept)
+            with self.store.transaction() as tx:
+                cameo_id = tx.create_cameo(handle, model_id, CameoStatus.ACTIVE, details=details)
+                final = self.media.area("cameos") / cameo_id
+                refs = [final / p.name for p in references]
+                tx.add_face_templates("cameo", handle, model_id, assessment.embeddings)
+                tx.set_cameo_files(cameo_id, refs, final / "verification.mp4" if kept else None)
+                os.replace(folder, final)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return EnrollmentResult(cameo_id, status, assessment)
+
+    def set_consent_level(self, owner: str, level: ConsentLevel) -> None:
+        with self.store.transaction() as tx:
+            tx.set_consent_level(normalise_handle(owner), level)
+
+    def approve(self, owner: str, user: str) -> None:
+        with self.store.transaction() as tx:
+            tx.set_grant(normalise_handle(owner), normalise_handle(user), "approve")
+
+    def block(self, owner: str, user: str) -> None:
+        with self.store.transaction() as tx:
+            tx.set_grant(normalise_handle(owner), normalise_handle(user), "block")
+
+    def restrict(self, owner: str, text: str) -> list[str]:
+        phrases = parse_restrictions(text)
+        with self.store.transaction() as tx:
+            tx.set_restrictions(normalise_handle(owner), phrases)
+        return phrases
+
+    def cameo_status(self, owner: str) -> dict[str, Any]:
+        with self.store.transaction() as tx:
+            cameo = tx.active_cameo(normalise_handle(owner))
+        if cameo is None:
+            return {"owner": owner, "cameo_id": None, "status": None}
+        return {
+            "owner": cameo.owner,
+            "cameo_id": cameo.id,
+            "status": "active",
+            "level": cameo.level.value,
+            "restrictions": list(cameo.restrictions),
+            "face_model": cameo.face_model,
+            "references": [str(p) for p in cameo.reference_paths],
+        }
+
+    def cameo_reference_images(self, owner: str) -> list[Path]:
+        """Reference face crops of an owner's active cameo (what the generator composites)."""
+        with self.store.transaction() as tx:
+            cameo = tx.active_cameo(normalise_handle(owner))
+        if cameo is None:
+            raise ConflictError(f"`{owner}` has no active cameo")
+        return list(cameo.reference_paths)
+
+    # protected persons
+
+    def protect(self, name: str, images: Sequence[Path], kind: str = "public_figure") -> dict[str, Any]:
+        """Protect a person from their photos (operator-run); every photo must show exactly one face."""
+        name = " ".join(name.split())
+        if not name or len(name) > 120:
+            raise SubmissionError("a protected person needs a name of 1 to 120 characters")
+        if kind not in {"public_figure", "estate", "opt_out"}:
+            raise SubmissionError("kind is public_figure, estate or opt_out")
+        if not images:
+            raise SubmissionError("at least one --image is needed")
+        pixels = [load_rgb(path) for path in images]
+        analyzer = self.faces.analyzer()
+        embeddings = []
+        for path, image in zip(images, pixels, strict=True):
+            faces = analyzer.detect(image, thorough=True)
+            if len(faces) != 1:
+                raise InvalidMediaError(f"{path} shows {len(faces)} faces; a protection photo must show exactly one")
+            embeddings.append(analyzer.embed(image, faces[0], jitters=5))
+        with self.store.transaction() as tx:
+            person_id = tx.add_protected(name, kind)
+            tx.add_face_templates("protected", name, analyzer.model_id, embeddings)
+        return {"id": person_id, "name": name, "kind": kind, "templates": len(embeddings), "model": analyzer.model_id}
+
+    def protected_people(self) -> list[ProtectedPerson]:
+        with self.store.transaction() as tx:
+            return tx.list_protected()
+
+    def unprotect(self, id_or_name: str) -> ProtectedPerson:
+        with self.store.transaction() as tx:
+            return tx.remove_protected(id_or_name)
+
+    # operator tools
+
+    def faces_in_image(self, path: Path) -> list[FaceBox]:
+        image = load_rgb(path)
+        return [face.box for face in self.faces.analyzer().detect(image, thorough=True)]
+
+    def compare_faces(self, first: Path, second: Path) -> dict[str, Any]:
+        """Are the largest faces in two images the same person?"""
+        analyzer = self.faces.analyzer()
+        vectors = []
+        for path in (first, second):
+            image = load_rgb(path)
+            faces = analyzer.detect(image, thorough=True)
+            if not faces:
+                raise InvalidMediaError(f"no face found in {path}")
+            largest = max(faces, key=lambda f: f.box.width * f.box.height)
+            vectors.append(analyzer.embed(image, largest))
+        thresholds = self._thresholds()
+        dist = distance(vectors[0], vectors[1])
+        verdict = (
+            "same"
+            if dist <= thresholds.match_distance
+            else ("uncertain" if dist <= thresholds.uncertain_distance else "different")
+        )
+        return {
+            "same_person": verdict == "same",
+            "verdict": verdict,
+            "distance": round(dist, 4),
+            "threshold": thresholds.match_distance,
+            "uncertain_below": thresholds.uncertain_distance,
+            "model": analyzer.model_id,
+        }
 
     # audit
 

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     adult_policy: str = Field(default="default", description="Bundled pack name or a path, for adult creators.")
     teen_policy: str = Field(default="teen", description="Bundled pack name or a path, for teen creators.")
     check_workers: int = Field(default=4, ge=1, description="Threads that run checks in parallel.")
+    face_backend: str = Field(default="dlib", description="`dlib` (default, ships with the install) or `insightface`.")
+    face_pack: str | None = Field(default=None, description="Installed InsightFace pack name (HOME/models/NAME).")
 
     @field_validator("fail_checks", mode="before")
     @classmethod
@@ -44,3 +46,7 @@ class Settings(BaseSettings):
     @property
     def media_root(self) -> Path:
         return self.home / "media"
+
+    @property
+    def models_root(self) -> Path:
+        return self.home / "models"

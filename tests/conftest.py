@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from generator.render import RenderSpec, render_video
 from safety import Services, Settings
+from safety.faces.fake import FakeFaceAnalyzer
 
 POSTGRES_URL = os.environ.get("CAMEOGUARD_TEST_POSTGRES_URL")
 FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "faces"
@@ -45,14 +46,47 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         admin.dispose()
 
 
-@pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(home=tmp_path / "home", database_url=database_url)
+PACKS = Path(__file__).resolve().parent.parent / "policies" / "packs"
+FAKE_THRESHOLDS = "    fake-squares-v1: {match_distance: 0.05, uncertain_distance: 0.1, refine_jitters: 0}\n"
+
+
+@pytest.fixture(scope="session")
+def test_packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The bundled packs plus match thresholds for the fake face analyzer."""
+    folder = tmp_path_factory.mktemp("packs")
+    out = {}
+    for name in ("default", "teen"):
+        text = (PACKS / f"{name}.yaml").read_text()
+        marker = "  models:\n"
+        assert marker in text and "  thorough_frames: 4\n" in text
+        text = text.replace(marker, marker + FAKE_THRESHOLDS, 1)
+        out[name] = folder / f"{name}.yaml"
+        out[name].write_text(text)
+        # Same pack without the slow detector: for tests that run the real models on faceless clips.
+        out[f"{name}-fast"] = folder / f"{name}-fast.yaml"
+        out[f"{name}-fast"].write_text(text.replace("  thorough_frames: 4\n", "  thorough_frames: 0\n"))
+    return out
 
 
 @pytest.fixture
-def services(settings: Settings) -> Iterator[Services]:
-    with Services(settings) as opened:
+def settings(tmp_path: Path, database_url: str, test_packs: dict[str, Path]) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        database_url=database_url,
+        adult_policy=str(test_packs["default"]),
+        teen_policy=str(test_packs["teen"]),
+    )
+
+
+@pytest.fixture
+def fake_faces() -> FakeFaceAnalyzer:
+    return FakeFaceAnalyzer()
+
+
+@pytest.fixture
+def services(settings: Settings, fake_faces: FakeFaceAnalyzer) -> Iterator[Services]:
+    """Services with the fake face analyzer (fast); tests of the real models build their own."""
+    with Services(settings, face_analyzer=fake_faces) as opened:
         yield opened
 
 

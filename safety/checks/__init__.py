@@ -5,19 +5,21 @@ it (no database, no settings), so real checks and test fakes are interchangeable
 one its own timeout and turns any failure into a `check.error` finding.
 """
 
-from safety.checks.base import Check, CheckContext
+from safety.checks.base import Check, CheckContext, CheckOutcome
 from safety.checks.consent_check import ConsentCheck
+from safety.checks.likeness_check import LikenessCheck
 from safety.checks.media_check import MediaCheck
-from safety.checks.prompt_rules import PromptRulesCheck, normalise_prompt
+from safety.checks.prompt_rules import PromptRulesCheck
 from safety.checks.runner import CheckRun, run_checks
 
 __all__ = [
     "Check",
     "CheckContext",
+    "CheckOutcome",
     "CheckRun",
     "ConsentCheck",
+    "LikenessCheck",
     "MediaCheck",
     "PromptRulesCheck",
-    "normalise_prompt",
     "run_checks",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from policies import PolicyPack
 from safety.domain import CameoConsent, Finding, MediaInfo, Submission, User
@@ -31,6 +31,16 @@ class CheckContext:
     """Policy pack of each declared cameo owner (teen owners restrict consent levels)."""
 
 
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one check produced."""
+
+    findings: tuple[Finding, ...] = ()
+    """Findings for the decision."""
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    """Structured observations kept with the decision (e.g. the face tracks), not judged by the policy."""
+
+
 class Check(Protocol):
     """One step of the gate."""
 
@@ -39,6 +49,6 @@ class Check(Protocol):
         """Stable name used in policies, `checks_run` and CAMEOGUARD_FAIL_CHECKS."""
         ...
 
-    def run(self, context: CheckContext) -> list[Finding]:
-        """Findings for this video; raise on failure (the runner records `check.error`)."""
+    def run(self, context: CheckContext) -> CheckOutcome:
+        """Findings and facts for this video; raise on failure (the runner records `check.error`)."""
         ...

@@ -6,7 +6,7 @@ said they used. The same verdict is asked again when the video is published.
 
 from __future__ import annotations
 
-from safety.checks.base import CheckContext
+from safety.checks.base import CheckContext, CheckOutcome
 from safety.consent import consent_verdict
 from safety.domain import Finding
 
@@ -16,7 +16,7 @@ class ConsentCheck:
 
     name = "consent"
 
-    def run(self, context: CheckContext) -> list[Finding]:
+    def run(self, context: CheckContext) -> CheckOutcome:
         findings: list[Finding] = []
         for owner in context.submission.cameos:
             state = context.cameo_consent.get(owner)
@@ -27,7 +27,7 @@ class ConsentCheck:
                     )
                 )
                 continue
-            verdict = consent_verdict(state, context.owner_policies[owner])
+            verdict = consent_verdict(state, context.owner_policies[owner], context.submission.prompt)
             if not verdict.allowed and verdict.code is not None:
                 findings.append(
                     Finding(
@@ -37,4 +37,4 @@ class ConsentCheck:
                         evidence={"owner": owner, "declared": True, "level": state.level.value},
                     )
                 )
-        return findings
+        return CheckOutcome(tuple(findings))

@@ -6,7 +6,7 @@ prove the codec data is sound. Anything a later model check would choke on is st
 
 from __future__ import annotations
 
-from safety.checks.base import CheckContext
+from safety.checks.base import CheckContext, CheckOutcome
 from safety.domain import Finding
 from safety.media import demux, sample_keyframes
 
@@ -19,7 +19,10 @@ class MediaCheck:
 
     name = "media"
 
-    def run(self, context: CheckContext) -> list[Finding]:
+    def run(self, context: CheckContext) -> CheckOutcome:
+        return CheckOutcome(tuple(self._findings(context)))
+
+    def _findings(self, context: CheckContext) -> list[Finding]:
         info = context.media
         limits = context.policy.limits
         findings: list[Finding] = []

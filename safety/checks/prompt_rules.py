@@ -7,26 +7,16 @@ matches a whole word or phrase.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from policies import PromptRule
-from safety.checks.base import CheckContext
+from safety.checks.base import CheckContext, CheckOutcome
 from safety.domain import Finding
-
-_NON_WORD = re.compile(r"[^\w']+|_+")
-
-
-def normalise_prompt(text: str) -> str:
-    """Lower-case NFKC text with every run of non-word characters turned into one space."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return " " + " ".join(_NON_WORD.sub(" ", folded).split()) + " "
+from safety.text import contains_phrase, normalise_text
 
 
 def _matches(rule: PromptRule, normalised: str) -> list[str] | None:
     matched: list[str] = []
     for group in rule.term_groups:
-        hit = next((term for term in group if f" {normalise_prompt(term).strip()} " in normalised), None)
+        hit = next((term for term in group if contains_phrase(normalised, term)), None)
         if hit is None:
             return None
         matched.append(hit)
@@ -38,8 +28,8 @@ class PromptRulesCheck:
 
     name = "prompt_rules"
 
-    def run(self, context: CheckContext) -> list[Finding]:
-        normalised = normalise_prompt(context.submission.prompt)
+    def run(self, context: CheckContext) -> CheckOutcome:
+        normalised = normalise_text(context.submission.prompt)
         findings: list[Finding] = []
         for rule in context.policy.prompt_rules:
             matched = _matches(rule, normalised)
@@ -53,4 +43,4 @@ class PromptRulesCheck:
                         evidence={"matched_terms": matched},
                     )
                 )
-        return findings
+        return CheckOutcome(tuple(findings))

@@ -8,12 +8,13 @@ comes, is ignored.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import Any
 
-from safety.checks.base import Check, CheckContext
+from safety.checks.base import Check, CheckContext, CheckOutcome
 from safety.decision import CHECK_ERROR
 from safety.domain import Finding
 from safety.errors import CheckTimeout, InjectedFault
@@ -31,6 +32,8 @@ class CheckRun:
     """Names of the checks that ran."""
     timings_ms: dict[str, float]
     """Wall time per check."""
+    facts: dict[str, Mapping[str, Any]]
+    """Facts per check name, from checks that completed."""
 
 
 def _error_finding(name: str, exc: BaseException) -> Finding:
@@ -44,12 +47,12 @@ def _error_finding(name: str, exc: BaseException) -> Finding:
     )
 
 
-def _timed(check: Check, context: CheckContext, fail: bool) -> tuple[list[Finding], float]:
+def _timed(check: Check, context: CheckContext, fail: bool) -> tuple[CheckOutcome, float]:
     start = time.perf_counter()
     if fail:
         raise InjectedFault(f"fault injected into `{check.name}` by CAMEOGUARD_FAIL_CHECKS")
-    findings = check.run(context)
-    return findings, (time.perf_counter() - start) * 1000
+    outcome = check.run(context)
+    return outcome, (time.perf_counter() - start) * 1000
 
 
 def run_checks(
@@ -62,9 +65,10 @@ def run_checks(
     """Run every check against `context`; never raises for a check's failure."""
     findings: list[Finding] = []
     timings: dict[str, float] = {}
+    facts: dict[str, Mapping[str, Any]] = {}
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="check")
     started = time.perf_counter()
-    futures: list[tuple[Check, float, Future[tuple[list[Finding], float]]]] = []
+    futures: list[tuple[Check, float, Future[tuple[CheckOutcome, float]]]] = []
     for check in checks:
         policy = context.policy.checks.get(check.name)
         timeout = policy.timeout_s if policy is not None else DEFAULT_TIMEOUT_S
@@ -74,7 +78,7 @@ def run_checks(
             # Each check's budget counts from when all started: they run side by side.
             remaining = max(0.0, timeout - (time.perf_counter() - started))
             try:
-                check_findings, elapsed = future.result(timeout=remaining)
+                outcome, elapsed = future.result(timeout=remaining)
             except FutureTimeout:
                 future.cancel()
                 findings.append(_error_finding(check.name, CheckTimeout(f"no result within {timeout:g} s")))
@@ -84,8 +88,10 @@ def run_checks(
                 findings.append(_error_finding(check.name, exc))
                 timings[check.name] = (time.perf_counter() - started) * 1000
                 continue
-            findings.extend(check_findings)
+            findings.extend(outcome.findings)
+            if outcome.facts:
+                facts[check.name] = outcome.facts
             timings[check.name] = elapsed
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return CheckRun(tuple(findings), tuple(c.name for c in checks), timings)
+    return CheckRun(tuple(findings), tuple(c.name for c in checks), timings, facts)

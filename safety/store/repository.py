@@ -15,7 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+import numpy as np
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -31,16 +32,20 @@ from safety.domain import (
     User,
     VideoStatus,
 )
-from safety.errors import ConflictError, StorageError, UnknownUserError, UnknownVideoError
+from safety.errors import ConflictError, StorageError, UnknownSubjectError, UnknownUserError, UnknownVideoError
+from safety.faces.gallery import GalleryTemplate
 from safety.store.database import Database
 from safety.store.tables import (
     AuditHeadRow,
     AuditRow,
+    CameoChallengeRow,
     CameoRow,
     ConsentGrantRow,
     DecisionRow,
+    FaceTemplateRow,
     FollowRow,
     LineageEdgeRow,
+    ProtectedPersonRow,
     ReportRow,
     ReviewItemRow,
     UserRow,
@@ -116,6 +121,58 @@ class DecisionRecord:
     """Timings."""
     created_at: datetime
     """When it was made."""
+
+
+@dataclass(frozen=True)
+class CameoInfo:
+    """An active cameo."""
+
+    id: str
+    """Cameo id (`cam_…`)."""
+    owner: str
+    """Owner's handle."""
+    level: ConsentLevel
+    """Who may use it."""
+    face_model: str
+    """Model of its templates."""
+    restrictions: tuple[str, ...]
+    """Phrases the owner does not want their likeness used for."""
+    reference_paths: tuple[Path, ...]
+    """Reference face crops."""
+    verification_path: Path | None
+    """The kept verification video, when policy keeps it."""
+
+
+@dataclass(frozen=True)
+class ProtectedPerson:
+    """A person protected without enrolling."""
+
+    id: str
+    """Id (`prot_…`)."""
+    name: str
+    """Name shown in evidence."""
+    kind: str
+    """public_figure, estate or opt_out."""
+    templates: int
+    """Stored templates."""
+    created_at: datetime
+    """When protection began."""
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """An enrollment challenge."""
+
+    id: str
+    """Challenge id (`chl_…`)."""
+    handle: str
+    """Who it was issued to."""
+    digits: str
+    """Digits to say."""
+    turns: tuple[str, ...]
+    """Head turns to make, in order."""
+    expires_at: datetime
+    """When it stops being valid."""
 
 
 @dataclass(frozen=True)
@@ -221,7 +278,16 @@ class Transaction:
 
     # cameos and consent
 
-    def create_cameo(self, owner: str, face_model: str, status: CameoStatus = CameoStatus.ACTIVE) -> str:
+    def create_cameo(
+        self,
+        owner: str,
+        face_model: str,
+        status: CameoStatus = CameoStatus.ACTIVE,
+        *,
+        reference_paths: Sequence[Path] = (),
+        verification_path: Path | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> str:
         self.get_user(owner)
         active = self._active_cameo(owner)
         if active is not None and status is CameoStatus.ACTIVE:
@@ -235,12 +301,157 @@ class Transaction:
                 status=status.value,
                 level=ConsentLevel.ONLY_ME.value,
                 face_model=face_model,
+                reference_paths=[str(p) for p in reference_paths],
+                verification_path=str(verification_path) if verification_path else None,
                 created_at=now,
                 updated_at=now,
             )
         )
-        self.audit(owner, "cameo.created", cameo_id, {"status": status.value, "face_model": face_model})
+        self.audit(
+            owner, "cameo.created", cameo_id, {"status": status.value, "face_model": face_model, **(details or {})}
+        )
         return cameo_id
+
+    def active_cameo(self, owner: str) -> CameoInfo | None:
+        row = self._active_cameo(owner)
+        if row is None:
+            return None
+        return CameoInfo(
+            id=row.id,
+            owner=row.owner,
+            level=ConsentLevel(row.level),
+            face_model=row.face_model,
+            restrictions=tuple(row.restrictions),
+            reference_paths=tuple(Path(p) for p in row.reference_paths),
+            verification_path=Path(row.verification_path) if row.verification_path else None,
+        )
+
+    def set_restrictions(self, owner: str, phrases: Sequence[str]) -> None:
+        cameo = self._active_cameo(owner)
+        if cameo is None:
+            raise ConflictError(f"`{owner}` has no active cameo")
+        cameo.restrictions = list(phrases)
+        cameo.updated_at = utcnow()
+        self._s.add(cameo)
+        self.audit(owner, "cameo.restricted", cameo.id, {"restrictions": list(phrases)})
+
+    def set_cameo_files(self, cameo_id: str, reference_paths: Sequence[Path], verification_path: Path | None) -> None:
+        cameo = self._s.get(CameoRow, cameo_id)
+        if cameo is None:
+            raise UnknownSubjectError(f"unknown cameo `{cameo_id}`")
+        cameo.reference_paths = [str(p) for p in reference_paths]
+        cameo.verification_path = str(verification_path) if verification_path else None
+        self._s.add(cameo)
+
+    # face templates and protected persons
+
+    def add_face_templates(self, subject_kind: str, subject: str, model_id: str, vectors: Sequence[Any]) -> int:
+        now = utcnow()
+        for vector in vectors:
+            blob = np.asarray(vector, dtype=np.float32).tobytes()
+            self._s.add(
+                FaceTemplateRow(
+                    subject_kind=subject_kind, subject=subject, model_id=model_id, vector=blob, created_at=now
+                )
+            )
+        self._s.flush()
+        return len(vectors)
+
+    def delete_face_templates(self, subject_kind: str, subject: str) -> int:
+        result = self._s.exec(
+            delete(FaceTemplateRow).where(
+                col(FaceTemplateRow.subject_kind) == subject_kind, col(FaceTemplateRow.subject) == subject
+            )
+        )
+        return int(result.rowcount or 0)
+
+    def gallery_stamp(self, model_id: str) -> tuple[int, int]:
+        """(count, highest id) of a model's templates: changes whenever the gallery does."""
+        count, highest = self._s.exec(
+            select(func.count(), func.max(FaceTemplateRow.id)).where(FaceTemplateRow.model_id == model_id)
+        ).one()
+        return int(count), int(highest or 0)
+
+    def gallery_templates(self, model_id: str) -> list[GalleryTemplate]:
+        rows = self._s.exec(
+            select(FaceTemplateRow.subject_kind, FaceTemplateRow.subject, FaceTemplateRow.vector)
+            .where(FaceTemplateRow.model_id == model_id)
+            .order_by(col(FaceTemplateRow.id))
+        ).all()
+        return [GalleryTemplate(kind, subject, np.frombuffer(blob, dtype=np.float32)) for kind, subject, blob in rows]
+
+    def add_protected(self, name: str, kind: str) -> str:
+        existing = self._s.exec(
+            select(ProtectedPersonRow).where(ProtectedPersonRow.name == name, col(ProtectedPersonRow.active))
+        ).first()
+        if existing is not None:
+            raise ConflictError(f"`{name}` is already protected ({existing.id})")
+        person_id = new_id("prot")
+        self._s.add(ProtectedPersonRow(id=person_id, name=name, kind=kind, active=True, created_at=utcnow()))
+        self.audit("operator", "protected.added", person_id, {"name": name, "kind": kind})
+        return person_id
+
+    def list_protected(self) -> list[ProtectedPerson]:
+        rows = self._s.exec(
+            select(ProtectedPersonRow).where(col(ProtectedPersonRow.active)).order_by(col(ProtectedPersonRow.name))
+        ).all()
+        out: list[ProtectedPerson] = []
+        for row in rows:
+            count = self._s.exec(
+                select(func.count()).where(
+                    FaceTemplateRow.subject_kind == "protected", FaceTemplateRow.subject == row.name
+                )
+            ).one()
+            out.append(ProtectedPerson(row.id, row.name, row.kind, int(count), row.created_at))
+        return out
+
+    def remove_protected(self, id_or_name: str) -> ProtectedPerson:
+        row = self._s.exec(
+            select(ProtectedPersonRow).where(
+                col(ProtectedPersonRow.active),
+                (ProtectedPersonRow.id == id_or_name) | (ProtectedPersonRow.name == id_or_name),
+            )
+        ).first()
+        if row is None:
+            raise UnknownSubjectError(f"no protected person `{id_or_name}`")
+        row.active = False
+        row.removed_at = utcnow()
+        self._s.add(row)
+        removed = self.delete_face_templates("protected", row.name)
+        self.audit("operator", "protected.removed", row.id, {"name": row.name, "templates": removed})
+        return ProtectedPerson(row.id, row.name, row.kind, 0, row.created_at)
+
+    # enrollment challenges
+
+    def create_challenge(self, handle: str, digits: str, turns: Sequence[str], ttl_minutes: float) -> Challenge:
+        self.get_user(handle)
+        now = utcnow()
+        challenge = Challenge(new_id("chl"), handle, digits, tuple(turns), now + timedelta(minutes=ttl_minutes))
+        self._s.add(
+            CameoChallengeRow(
+                id=challenge.id,
+                handle=handle,
+                digits=digits,
+                turns=list(turns),
+                created_at=now,
+                expires_at=challenge.expires_at,
+            )
+        )
+        self.audit(handle, "cameo.challenge_issued", challenge.id, {})
+        return challenge
+
+    def take_challenge(self, challenge_id: str, handle: str) -> Challenge:
+        """Use a challenge once; `ConflictError` when it is not this user's, expired or already used."""
+        row = self._s.get(CameoChallengeRow, challenge_id)
+        if row is None or row.handle != handle:
+            raise ConflictError(f"challenge `{challenge_id}` was not issued to `{handle}`")
+        if row.used_at is not None:
+            raise ConflictError(f"challenge `{challenge_id}` was already used")
+        if row.expires_at < utcnow():
+            raise ConflictError(f"challenge `{challenge_id}` expired at {row.expires_at.isoformat()}")
+        row.used_at = utcnow()
+        self._s.add(row)
+        return Challenge(row.id, row.handle, row.digits, tuple(row.turns), row.expires_at)
 
     def _active_cameo(self, owner: str) -> CameoRow | None:
         stmt = select(CameoRow).where(CameoRow.owner == owner, CameoRow.status == CameoStatus.ACTIVE.value)
@@ -317,6 +528,7 @@ class Transaction:
             blocked="block" in grants,
             owner_follows_creator=self.follows(owner, creator),
             creator_follows_owner=self.follows(creator, owner),
+            restrictions=tuple(cameo.restrictions) if cameo else (),
         )
 
     # videos and lineage
@@ -474,6 +686,7 @@ class Transaction:
                 scores=dict(decision.scores),
                 checks_run=list(decision.checks_run),
                 timings_ms={k: round(v, 3) for k, v in decision.timings_ms.items()},
+                facts=dict(decision.facts),
                 note=note,
                 created_at=utcnow(),
             )

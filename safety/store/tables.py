@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -38,8 +38,51 @@ class CameoRow(SQLModel, table=True):
     level: str = Field(max_length=16)
     face_model: str = Field(default="", max_length=128)
     restrictions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    reference_paths: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    verification_path: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class FaceTemplateRow(SQLModel, table=True):
+    """One embedding of a cameo owner or a protected person, tagged with the model that made it."""
+
+    __tablename__ = "face_templates"
+    __table_args__ = (Index("ix_face_templates_subject", "subject_kind", "subject"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_kind: str = Field(max_length=16)
+    subject: str = Field(max_length=64)
+    model_id: str = Field(max_length=64, index=True)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime
+
+
+class ProtectedPersonRow(SQLModel, table=True):
+    """A public figure, an estate or an opt-out: protected without enrolling."""
+
+    __tablename__ = "protected_persons"
+
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=120, index=True)
+    kind: str = Field(max_length=16)
+    active: bool = True
+    created_at: datetime
+    removed_at: datetime | None = None
+
+
+class CameoChallengeRow(SQLModel, table=True):
+    __tablename__ = "cameo_challenges"
+
+    id: str = Field(primary_key=True, max_length=40)
+    handle: str = Field(foreign_key="users.handle", max_length=64, index=True)
+    digits: str = Field(max_length=16)
+    turns: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
 
 
 class ConsentGrantRow(SQLModel, table=True):
@@ -103,6 +146,7 @@ class DecisionRow(SQLModel, table=True):
     scores: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     checks_run: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     timings_ms: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     note: str = ""
     created_at: datetime
 

@@ -30,8 +30,17 @@ class Cli:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(
+    tmp_path: Path,
+    database_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    test_packs: dict[str, Path],
+) -> Cli:
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", database_url)
+    # The CLI runs the real face models; faceless test clips need not wait for the slow detector.
+    monkeypatch.setenv("CAMEOGUARD_ADULT_POLICY", str(test_packs["default-fast"]))
+    monkeypatch.setenv("CAMEOGUARD_TEEN_POLICY", str(test_packs["teen-fast"]))
     monkeypatch.setenv("COLUMNS", "200")
     return Cli(tmp_path / "home", database_url, capsys)
 

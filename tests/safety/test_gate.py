@@ -20,13 +20,13 @@ from safety import (
     UnknownVideoError,
     VideoStatus,
 )
-from safety.checks import Check, CheckContext
-from safety.domain import CameoStatus, ConsentLevel, Finding
+from safety.checks import Check, CheckContext, CheckOutcome
+from safety.domain import CameoStatus, ConsentLevel
 from safety.errors import ModelUnavailable
+from safety.faces.fake import FakeFaceAnalyzer
 from safety.media import probe
-from safety.services import default_checks
 
-CHECK_NAMES = [check.name for check in default_checks()]
+CHECK_NAMES = ["media", "prompt_rules", "consent", "likeness"]
 
 
 def submit(services: Services, clip: Path, **kwargs: Any) -> dict[str, Any]:
@@ -66,7 +66,9 @@ def test_benign_video_publishes_a_real_mp4(people: Services, clip: Path) -> None
 
 @pytest.mark.parametrize("failing", CHECK_NAMES)
 def test_any_failing_check_means_not_published(settings: Settings, clip: Path, failing: str) -> None:
-    with Services(settings.model_copy(update={"fail_checks": frozenset({failing})})) as services:
+    with Services(
+        settings.model_copy(update={"fail_checks": frozenset({failing})}), face_analyzer=FakeFaceAnalyzer()
+    ) as services:
         services.add_user("maya")
         result = submit(services, clip)
         assert result["decision"] in {"review", "block"}
@@ -84,34 +86,36 @@ class HangingCheck:
     def __init__(self) -> None:
         self.release = threading.Event()
 
-    def run(self, context: CheckContext) -> list[Finding]:
+    def run(self, context: CheckContext) -> CheckOutcome:
         self.release.wait(30)
-        return []
+        return CheckOutcome()
 
 
 class ModelessCheck:
     name = "prompt_rules"
 
-    def run(self, context: CheckContext) -> list[Finding]:
+    def run(self, context: CheckContext) -> CheckOutcome:
         raise ModelUnavailable("no model installed at /models/prompt")
 
 
 class BrokenCheck:
     name = "media"
 
-    def run(self, context: CheckContext) -> list[Finding]:
+    def run(self, context: CheckContext) -> CheckOutcome:
         raise RuntimeError("segfault-ish")
 
 
 def _with_checks(settings: Settings, *replacements: Check) -> Services:
-    by_name = {c.name: c for c in default_checks()}
+    services = Services(settings, face_analyzer=FakeFaceAnalyzer())
+    by_name = {c.name: c for c in services.gate.checks}
     for replacement in replacements:
         by_name[replacement.name] = replacement
-    return Services(settings, checks=list(by_name.values()))
+    services.gate.checks = tuple(by_name.values())
+    return services
 
 
 def test_a_hanging_check_times_out_and_holds(settings: Settings, clip: Path, tmp_path: Path) -> None:
-    pack = Path(__file__).parents[2] / "policies" / "packs" / "default.yaml"
+    pack = Path(settings.adult_policy)
     fast = tmp_path / "fast.yaml"
     fast.write_text(pack.read_text().replace("timeout_s: 2\n", "timeout_s: 0.3\n"))
     hanging = HangingCheck()
@@ -139,7 +143,8 @@ def test_missing_model_or_crash_never_publishes(settings: Settings, clip: Path, 
 
 
 def test_required_check_not_installed_blocks(settings: Settings, clip: Path) -> None:
-    with Services(settings, checks=[c for c in default_checks() if c.name != "consent"]) as services:
+    with Services(settings, face_analyzer=FakeFaceAnalyzer()) as services:
+        services.gate.checks = tuple(c for c in services.gate.checks if c.name != "consent")
         services.add_user("maya")
         result = submit(services, clip)
         assert result["decision"] == "block"
@@ -207,10 +212,10 @@ class RevokingCheck:
     def __init__(self, services_box: list[Services]) -> None:
         self.box = services_box
 
-    def run(self, context: CheckContext) -> list[Finding]:
+    def run(self, context: CheckContext) -> CheckOutcome:
         with self.box[0].store.transaction() as tx:
             tx.set_consent_level("maya", ConsentLevel.ONLY_ME)
-        return []
+        return CheckOutcome()
 
 
 def test_revocation_during_checks_wins_at_publish(settings: Settings, clip: Path) -> None:
@@ -291,10 +296,12 @@ def test_remix_records_lineage_and_needs_a_published_parent(people: Services, cl
 
 
 def test_media_limits_from_policy(settings: Settings, clip: Path, tmp_path: Path) -> None:
-    pack = Path(__file__).parents[2] / "policies" / "packs" / "default.yaml"
+    pack = Path(settings.adult_policy)
     strict = tmp_path / "strict.yaml"
     strict.write_text(pack.read_text().replace("max_duration_s: 180", "max_duration_s: 1"))
-    with Services(settings.model_copy(update={"adult_policy": str(strict)})) as services:
+    with Services(
+        settings.model_copy(update={"adult_policy": str(strict)}), face_analyzer=FakeFaceAnalyzer()
+    ) as services:
         services.add_user("maya")
         result = submit(services, clip)
         assert result["decision"] == "block"

@@ -1,0 +1,24 @@
+"""Text normalisation shared by prompt rules and cameo restrictions. Pure.
+
+Unicode compatibility forms, case folding, and every run of punctuation or separators collapsed to one space, so
+`N.U.D.E`, `nude!!` and full-width letters compare the way a reader sees them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^\w']+|_+")
+
+
+def normalise_text(text: str) -> str:
+    """Lower-case NFKC text with single spaces, padded with one space each side for whole-phrase search."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " " + " ".join(_NON_WORD.sub(" ", folded).split()) + " "
+
+
+def contains_phrase(normalised: str, phrase: str) -> bool:
+    """Whether the padded, normalised text contains `phrase` as whole words."""
+    needle = normalise_text(phrase).strip()
+    return bool(needle) and f" {needle} " in normalised
