@@ -6,7 +6,7 @@ only way anything it makes can be published. It uses `safety`'s public API only.
 """
 
 from generator.client import HttpHook, LocalHook, PrepublishHook
-from generator.render import RenderSpec, load_face_image, remix_video, render_video
+from generator.render import RenderSpec, load_face_image, remix_video, render_photo_pan, render_video
 from generator.studio import Studio
 
 __all__ = [
@@ -17,5 +17,6 @@ __all__ = [
     "Studio",
     "load_face_image",
     "remix_video",
+    "render_photo_pan",
     "render_video",
 ]

@@ -168,6 +168,30 @@ def render_video(spec: RenderSpec, out_path: Path) -> Path:
     )
 
 
+def render_photo_pan(
+    photo: RGB, out_path: Path, *, duration_s: float = 4.0, width: int = 640, height: int = 360
+) -> Path:
+    """A still photo slowly zoomed, panned and tilted across the frame: what a replay attack on enrollment looks
+    like. Every frame is a similarity transform of the same picture, so nothing in it moves non-rigidly."""
+    fps = 24
+    total = max(1, round(duration_s * fps))
+    base = min(width / photo.shape[1], height / photo.shape[0]) * 0.9
+
+    def frames() -> Iterator[RGB]:
+        for index in range(total):
+            phase = index / max(total - 1, 1)
+            scale = base * (1.0 + 0.25 * phase)
+            angle = 8.0 * math.sin(phase * math.pi * 2)
+            centre = (photo.shape[1] / 2, photo.shape[0] / 2)
+            matrix = cv2.getRotationMatrix2D(centre, angle, scale)
+            matrix[0, 2] += width / 2 - centre[0] + (phase - 0.5) * width * 0.15
+            matrix[1, 2] += height / 2 - centre[1]
+            warped = cv2.warpAffine(photo, matrix, (width, height), borderMode=cv2.BORDER_CONSTANT)
+            yield np.asarray(warped, dtype=np.uint8)
+
+    return write_mp4(frames(), out_path, width=width, height=height, fps=fps, audio_seed=0)
+
+
 def _decode(path: Path) -> tuple[list[RGB], int]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]

@@ -14,7 +14,7 @@ from typing import Any
 
 from generator.client import LocalHook, PrepublishHook
 from generator.render import RGB, RenderSpec, load_face_image, remix_video, render_video
-from safety import Services, Submission, SubmissionError
+from safety import ConflictError, Services, Submission, SubmissionError
 
 
 class Studio:
@@ -40,6 +40,15 @@ class Studio:
         if not prompt.strip():
             raise SubmissionError("a prompt is required")
         faces: list[RGB] = []
+        for owner in cameos:
+            # The cameo's reference crop goes into the video; a cameo that does not exist is still declared, so
+            # the gate can refuse it with a reason.
+            try:
+                references = self.services.cameo_reference_images(owner)
+            except ConflictError:
+                references = []
+            if references:
+                faces.append(load_face_image(references[0]))
         for path in face_images:
             if not path.is_file():
                 raise SubmissionError(f"no such face image: {path}")

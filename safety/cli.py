@@ -24,8 +24,9 @@ from typer.exceptions import TyperException
 
 from policies import PolicyError, bundled_pack_names, bundled_pack_path, validate_file
 from safety.clash import clash_message
-from safety.domain import AgeBand, GateResult, Submission
-from safety.errors import SafetyError
+from safety.domain import AgeBand, ConsentLevel, GateResult, Submission
+from safety.errors import SafetyError, SubmissionError
+from safety.faces.packs import install_pack, installed_packs
 from safety.services import Services
 from safety.settings import Settings
 
@@ -39,9 +40,17 @@ app = typer.Typer(
 user_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 policy_app = typer.Typer(help="Policy packs.", no_args_is_help=True)
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+cameo_app = typer.Typer(help="Cameos: enrollment and consent.", no_args_is_help=True)
+protect_app = typer.Typer(help="Protected persons (operator-run).", no_args_is_help=True)
+faces_app = typer.Typer(help="Face tools for operators.", no_args_is_help=True)
+models_app = typer.Typer(help="Face model packs, installed from local files.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
+app.add_typer(cameo_app, name="cameo")
+app.add_typer(protect_app, name="protect")
+app.add_typer(faces_app, name="faces")
+app.add_typer(models_app, name="models")
 
 out = Console()
 err = Console(stderr=True)
@@ -246,6 +255,188 @@ def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         err.print(f"audit log broken at entry {result.first_broken_seq}: {result.problem}")
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _emit(payload: dict[str, Any], as_json: bool, text: str) -> None:
+    if as_json:
+        emit_json(payload)
+    else:
+        out.print(escape(text))
+
+
+@cameo_app.command("challenge")
+def cameo_challenge(
+    ctx: typer.Context, user: Annotated[str, typer.Option(help="Who will enroll.")], as_json: JsonOpt = False
+) -> None:
+    """Issue a liveness challenge to perform in the verification video."""
+    challenge = state(ctx).services().issue_challenge(user)
+    payload = {
+        "challenge_id": challenge.id,
+        "digits": challenge.digits,
+        "turns": list(challenge.turns),
+        "expires_at": challenge.expires_at.isoformat(),
+    }
+    text = (
+        f"challenge {challenge.id}: say {' '.join(challenge.digits)}, then turn your head "
+        f"{' then '.join(challenge.turns)}; valid until {payload['expires_at']}"
+    )
+    _emit(payload, as_json, text)
+
+
+@cameo_app.command("enroll")
+def cameo_enroll(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option(help="Whose cameo.")],
+    video: Annotated[Path | None, typer.Option(help="The verification video.")] = None,
+    challenge: Annotated[str | None, typer.Option(help="The challenge id performed in the video.")] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option(help="Operator-verified enrollment from photos instead of a video (repeatable)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a cameo from a verification video (or, operator-verified, from photos)."""
+    services = state(ctx).services()
+    if (video is None) == (not image):
+        raise SubmissionError("give either --video or --image")
+    if video is not None:
+        result = services.enroll_cameo(user, video, challenge)
+    else:
+        result = services.enroll_cameo_from_images(user, image or [])
+    payload = result.to_json()
+    lines = [f"cameo {payload['cameo_id']}: {payload['status']}"]
+    lines += [f"  - {r['code']}: {r['message']}" for r in payload["reasons"]]
+    _emit(payload, as_json, "\n".join(lines))
+
+
+@cameo_app.command("show")
+def cameo_show(
+    ctx: typer.Context, owner: Annotated[str, typer.Option(help="Cameo owner.")], as_json: JsonOpt = False
+) -> None:
+    """An owner's active cameo and consent settings."""
+    payload = state(ctx).services().cameo_status(owner)
+    _emit(payload, as_json, json.dumps(payload, indent=2))
+
+
+@cameo_app.command("permit")
+def cameo_permit(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    level: Annotated[ConsentLevel, typer.Option(help="Who may use the cameo.")] = ConsentLevel.ONLY_ME,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set who may put the owner in videos: only_me, approved, mutuals or everyone."""
+    state(ctx).services().set_consent_level(owner, level)
+    _emit({"owner": owner, "level": level.value}, as_json, f"{owner}: {level.value}")
+
+
+@cameo_app.command("approve")
+def cameo_approve(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    user: Annotated[str, typer.Option(help="Who is approved.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve one user to use the owner's cameo."""
+    state(ctx).services().approve(owner, user)
+    _emit({"owner": owner, "approved": user}, as_json, f"{owner} approved {user}")
+
+
+@cameo_app.command("block")
+def cameo_block(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    user: Annotated[str, typer.Option(help="Who is blocked.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Block one user from ever using the owner's cameo."""
+    state(ctx).services().block(owner, user)
+    _emit({"owner": owner, "blocked": user}, as_json, f"{owner} blocked {user}")
+
+
+@cameo_app.command("restrict")
+def cameo_restrict(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    text: Annotated[str, typer.Option(help='What the cameo may not be used for, e.g. "no politics, no alcohol".')],
+    as_json: JsonOpt = False,
+) -> None:
+    """Restrict how the cameo may be used; prompts are checked against it."""
+    phrases = state(ctx).services().restrict(owner, text)
+    _emit({"owner": owner, "restrictions": phrases}, as_json, f"{owner} restricts: {', '.join(phrases)}")
+
+
+@protect_app.command("add")
+def protect_add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="Name shown in evidence.")],
+    image: Annotated[list[Path], typer.Option(help="A photo showing only this person (repeatable).")],
+    kind: Annotated[str, typer.Option(help="public_figure, estate or opt_out.")] = "public_figure",
+    as_json: JsonOpt = False,
+) -> None:
+    """Protect a person without enrolling: their face is never published without review."""
+    payload = state(ctx).services().protect(name, image, kind)
+    _emit(payload, as_json, f"protected {payload['name']} ({payload['id']}, {payload['templates']} templates)")
+
+
+@protect_app.command("list")
+def protect_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Protected persons."""
+    people = state(ctx).services().protected_people()
+    payload = {
+        "protected": [
+            {"id": p.id, "name": p.name, "kind": p.kind, "templates": p.templates, "since": p.created_at.isoformat()}
+            for p in people
+        ]
+    }
+    _emit(payload, as_json, "\n".join(f"{p.id}  {p.name}  ({p.kind}, {p.templates} templates)" for p in people))
+
+
+@protect_app.command("remove")
+def protect_remove(
+    ctx: typer.Context, who: Annotated[str, typer.Argument(help="Id or name.")], as_json: JsonOpt = False
+) -> None:
+    """Stop protecting a person; their templates are deleted."""
+    person = state(ctx).services().unprotect(who)
+    _emit({"id": person.id, "name": person.name, "removed": True}, as_json, f"removed {person.name}")
+
+
+@faces_app.command("compare")
+def faces_compare(
+    ctx: typer.Context,
+    first: Annotated[Path, typer.Argument(help="First image.")],
+    second: Annotated[Path, typer.Argument(help="Second image.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Is the largest face in two images the same person?"""
+    payload = state(ctx).services().compare_faces(first, second)
+    text = (
+        f"{payload['verdict']}: distance {payload['distance']} (threshold {payload['threshold']}, {payload['model']})"
+    )
+    _emit(payload, as_json, text)
+
+
+@models_app.command("install")
+def models_install(
+    ctx: typer.Context,
+    pack: Annotated[Path, typer.Argument(help="The pack zip, a local file.")],
+    sha256: Annotated[str | None, typer.Option(help="Expected sha256 of the zip.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Install a face model pack from a local zip, verifying every checksum."""
+    manifest = install_pack(pack, state(ctx).settings.models_root, sha256)
+    payload = {"name": manifest.name, "model_id": manifest.model_id, "files": sorted(manifest.files)}
+    _emit(
+        payload, as_json, f"installed {manifest.name} ({manifest.model_id}); use CAMEOGUARD_FACE_PACK={manifest.name}"
+    )
+
+
+@models_app.command("list")
+def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Installed face model packs."""
+    packs = installed_packs(state(ctx).settings.models_root)
+    payload = {"packs": [{"name": p.name, "model_id": p.model_id} for p in packs]}
+    _emit(payload, as_json, "\n".join(f"{p.name}  {p.model_id}" for p in packs) or "no packs installed")
 
 
 @app.command()

@@ -47,7 +47,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 PACKS = Path(__file__).resolve().parent.parent / "policies" / "packs"
-FAKE_THRESHOLDS = "    fake-squares-v1: {match_distance: 0.05, uncertain_distance: 0.1, refine_jitters: 0}\n"
+FAKE_THRESHOLDS = "    fake-squares-v1: {match_distance: 0.04, uncertain_distance: 0.12, refine_jitters: 0}\n"
 
 
 @pytest.fixture(scope="session")
