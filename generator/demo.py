@@ -1,7 +1,9 @@
 """The demo: the gate's story end to end, on embedded defaults, in a fresh home.
 
-It uses only what the installed packages ship: the bundled policy packs and the procedural generator. Each step
-says what it shows; the run ends with the table of decisions and a check of the audit chain.
+It uses only what the installed packages ship: the bundled policy packs, the procedural generator, the dlib
+models of `face_recognition_models`, and the sample photos bundled with `insightface` (a group photo, `t1.jpg`,
+and a portrait of Tom Hanks). Each step says what it shows; the run ends with the table of decisions, the review
+queue and a check of the audit chain.
 """
 
 from __future__ import annotations
@@ -10,19 +12,46 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from rich.console import Console
 from rich.panel import Panel
 
+from generator.render import load_face_image, render_photo_pan
 from generator.studio import Studio
-from safety import AgeBand, Services, Settings
+from safety import AgeBand, ConsentLevel, Services, Settings
 from safety.cli import decisions_table, emit_json, print_decision
 
 console = Console()
 
 
+def sample_photos() -> tuple[Path, Path]:
+    """The group photo and the portrait that the insightface package ships."""
+    import insightface
+
+    folder = Path(insightface.__file__).parent / "data" / "images"
+    return folder / "t1.jpg", folder / "Tom_Hanks_54745.png"
+
+
 def _step(title: str, body: str, quiet: bool) -> None:
     if not quiet:
-        console.print(Panel(body, title=f"[bold]{title}[/bold]", title_align="left", expand=False))
+        # Bodies are written as lines for the source; the panel re-wraps them to the terminal's width.
+        text = " ".join(line.strip() for line in body.splitlines())
+        console.print(Panel(text, title=f"[bold]{title}[/bold]", title_align="left", expand=False))
+
+
+def _crop_faces(services: Services, group_photo: Path, folder: Path) -> list[Path]:
+    """Each face of the group photo, cropped with a margin, left to right."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with Image.open(group_photo) as opened:
+        image = opened.convert("RGB")
+    crops = []
+    for index, box in enumerate(sorted(services.faces_in_image(group_photo), key=lambda b: b.left)):
+        margin = box.width // 2
+        crop = image.crop((box.left - margin, box.top - margin, box.right + margin, box.bottom + margin))
+        path = folder / f"person_{index}.png"
+        crop.save(path)
+        crops.append(path)
+    return crops
 
 
 def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
@@ -37,8 +66,18 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         results.append(result)
         if not quiet:
             print_decision(result)
+            for face in result.get("faces", []):
+                who = face["identity"] or f"unknown (nearest {face['nearest']}, {face['verdict']})"
+                console.print(
+                    f"    face {face['t_start']:.1f}-{face['t_end']:.1f} s: {who}, distance {face['distance']}"
+                )
         return result
 
+    def say(text: str) -> None:
+        if not quiet:
+            console.print(text)
+
+    group_photo, portrait = sample_photos()
     with Services(settings) as services:
         studio = Studio(services)
         _step(
@@ -52,44 +91,75 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         services.follow("maya", "theo")
         services.follow("theo", "maya")
 
-        _step("2. A benign generation publishes", "maya: 'a golden retriever surfing a wave at sunset'", quiet)
-        first = show(studio.generate("maya", "a golden retriever surfing a wave at sunset", seed=1))
-
         _step(
-            "3. An unclear one is held for review",
-            "theo asks for a fake news clip about an election. The prompt rules flag election deception and a\n"
-            "fabricated statement; the default policy sends both to a person rather than deciding alone.",
+            "2. Cameos",
+            "A cameo normally starts with a verification video (one live person, a liveness challenge). No real\n"
+            "verification video ships with any installed package, so here an operator has verified two people\n"
+            "another way and enrolls them from faces in insightface's sample group photo: operator-verified.\n"
+            "Then someone tries to enroll from a photo panned and zoomed across the screen: refused as a replay.",
             quiet,
         )
-        show(studio.generate("theo", "breaking news: the president announces the election is cancelled", seed=2))
+        crops = _crop_faces(services, group_photo, home / "inputs")
+        for handle, crop in (("maya", crops[0]), ("theo", crops[1])):
+            enrolled = services.enroll_cameo_from_images(handle, [crop]).to_json()
+            say(f"{handle}: cameo {enrolled['cameo_id']} {enrolled['status']} (operator-verified photo)")
+        replay = render_photo_pan(load_face_image(crops[3]), home / "inputs" / "replay.mp4", duration_s=3.0)
+        refused = services.enroll_cameo("jun", replay).to_json()
+        say(f"jun, from a panned photo: {refused['status']}: " + "; ".join(r["message"] for r in refused["reasons"]))
+
+        _step("3. A protected person", "The operator protects Tom Hanks from one photo; he never enrolls.", quiet)
+        protected = services.protect("Tom Hanks", [portrait])
+        say(f"protected {protected['name']} ({protected['id']})")
+
+        _step("4. A benign generation publishes", "maya: 'a golden retriever surfing a wave at sunset'", quiet)
+        first = show(studio.generate("maya", "a golden retriever surfing a wave at sunset", seed=1))
+
+        _step("5. Her own cameo", "maya puts herself in a video: her face is identified, and it is hers.", quiet)
+        own = show(studio.generate("maya", "me waving from a sailing boat", cameos=["maya"], seed=2))
 
         _step(
-            "4. A cameo without consent is blocked",
-            "theo declares maya's cameo. maya has no active cameo and gave no consent: blocked.",
+            "6. Someone else's cameo, without consent",
+            "theo puts maya in a video. Her cameo is only_me (the default): blocked, evidence names her.",
             quiet,
         )
         show(studio.generate("theo", "maya and me dancing on the moon", cameos=["maya"], seed=3))
 
-        _step(
-            "5. A remix publishes, with its lineage",
-            f"theo remixes maya's published video {first['video_id']}: re-graded, trimmed, captioned.",
-            quiet,
-        )
-        remix = show(studio.generate("theo", "neon remix", remix_of=first["video_id"], seed=4))
+        _step("7. Consent given", "maya lets mutuals use her cameo; theo follows her back. The same request:", quiet)
+        services.set_consent_level("maya", ConsentLevel.MUTUALS)
+        show(studio.generate("theo", "maya and me dancing on the moon", cameos=["maya"], seed=3))
 
         _step(
-            "6. Fail closed",
+            "8. A leaked likeness",
+            "jun's generation comes back with Tom Hanks's face in it (what a model that leaks a real likeness\n"
+            "does). Nobody declared him; the gate finds him anyway: blocked.",
+            quiet,
+        )
+        show(studio.generate("jun", "a man giving a speech", face_images=[portrait], seed=4))
+
+        _step(
+            "9. An unclear prompt is held for review",
+            "theo asks for a fake news clip about an election: held for a person to decide.",
+            quiet,
+        )
+        show(studio.generate("theo", "breaking news: the president announces the election is cancelled", seed=5))
+
+        _step(
+            "10. A remix", f"theo remixes maya's cameo video {own['video_id']}: re-graded, trimmed, captioned.", quiet
+        )
+        remix = show(studio.generate("theo", "neon remix", remix_of=own["video_id"], seed=6))
+
+        _step(
+            "11. Fail closed",
             "A drill: the prompt check is made to fail (as CAMEOGUARD_FAIL_CHECKS=prompt_rules would).\n"
             "A failing check never publishes: jun's harmless video is held for review instead.",
             quiet,
         )
         with Services(settings.model_copy(update={"fail_checks": frozenset({"prompt_rules"})})) as drill:
-            show(Studio(drill).generate("jun", "paper boats racing down a rainy street", seed=5))
+            show(Studio(drill).generate("jun", "paper boats racing down a rainy street", seed=7))
 
-        _step("7. A user report", f"jun reports theo's remix {remix['video_id']}: it joins the review queue.", quiet)
+        _step("12. A user report", f"jun reports theo's remix {remix['video_id']}: it joins the review queue.", quiet)
         item = services.report(remix["video_id"], "jun", "looks like it was taken from someone else")
-        if not quiet:
-            console.print(f"review item {item} opened")
+        say(f"review item {item} opened")
 
         views = [view.to_json() for view in reversed(services.recent_videos())]
         chain = services.verify_audit()
@@ -103,4 +173,5 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
             state = "intact" if chain.ok else f"BROKEN at {chain.first_broken_seq}"
             console.print(f"audit log: {chain.entries} entries, hash chain {state}")
             console.print(f"published files: {home / 'media' / 'published'}")
+            del first
     return results

@@ -8,9 +8,16 @@ from generator.demo import run_demo
 
 
 def test_demo_story(tmp_path: Path) -> None:
+    marker = tmp_path / "demo" / "leftover"
+    marker.parent.mkdir()
+    marker.write_text("from an earlier run")
     results = run_demo(tmp_path / "demo", as_json=True)
+    assert not marker.exists(), "the demo starts from a fresh home"
     decisions = [r["decision"] for r in results]
-    assert decisions == ["publish", "review", "block", "publish", "review"]
+    assert decisions == ["publish", "publish", "block", "publish", "block", "review", "publish", "review"]
+    leaked = results[4]
+    assert [r["evidence"].get("person") for r in leaked["reasons"] if r["code"] == "likeness.protected_person"] == [
+        "Tom Hanks"
+    ]
+    assert results[2]["reasons"][0]["code"] == "likeness.no_consent"
     assert any(r["published_path"] for r in results)
-    # a second run starts fresh
-    assert [r["decision"] for r in run_demo(tmp_path / "demo", as_json=True)] == decisions

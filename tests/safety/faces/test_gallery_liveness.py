@@ -31,7 +31,7 @@ def test_exact_search_finds_the_nearest_subject() -> None:
 def test_faiss_index_agrees_with_exact_search() -> None:
     templates, vectors = _templates(3000, seed=1)
     exact = Gallery("m", templates)
-    indexed = Gallery("m", templates, faiss_threshold=1000)
+    indexed = Gallery("m", templates, faiss_threshold=1000, nprobe=16)
     assert indexed.uses_index
     rng = np.random.default_rng(2)
     hits = 0
