@@ -12,11 +12,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import av
+import cv2
+import numpy as np
 from PIL import Image
 from rich.console import Console
 from rich.panel import Panel
 
-from generator.render import load_face_image, render_photo_pan
+from generator.render import load_face_image, render_photo_pan, write_mp4
 from generator.studio import Studio
 from safety import AgeBand, ConsentLevel, Services, Settings
 from safety.cli import decisions_table, emit_json, print_decision
@@ -52,6 +55,21 @@ def _crop_faces(services: Services, group_photo: Path, folder: Path) -> list[Pat
         crop.save(path)
         crops.append(path)
     return crops
+
+
+def shrink_copy(source: Path, target: Path) -> Path:
+    """A re-uploaded copy: half size, low quality, no metadata (what someone saving and reposting produces)."""
+    frames = []
+    with av.open(str(source)) as container:
+        stream = container.streams.video[0]
+        fps = round(float(stream.average_rate or 24))
+        for frame in container.decode(stream):
+            pixels = frame.to_ndarray(format="rgb24")
+            small = cv2.resize(
+                pixels, (pixels.shape[1] // 4 * 2, pixels.shape[0] // 4 * 2), interpolation=cv2.INTER_AREA
+            )
+            frames.append(np.asarray(small, dtype=np.uint8))
+    return write_mp4(iter(frames), target, width=frames[0].shape[1], height=frames[0].shape[0], fps=fps, audio_seed=9)
 
 
 def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
@@ -160,6 +178,27 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         _step("12. A user report", f"jun reports theo's remix {remix['video_id']}: it joins the review queue.", quiet)
         item = services.report(remix["video_id"], "jun", "looks like it was taken from someone else")
         say(f"review item {item} opened")
+
+        _step(
+            "13. Provenance",
+            f"Every published file carries a signed C2PA manifest, a moving visible label and an invisible\n"
+            f"watermark. Verifying maya's published video {own['video_id']}, then a copy of it shrunk to half size,\n"
+            "re-compressed and stripped of its metadata:",
+            quiet,
+        )
+        published = Path(own["published_path"])
+        verified = services.verify(published)
+        copy = shrink_copy(published, home / "inputs" / "stripped_copy.mp4")
+        traced = services.verify(copy)
+        for name, report in (("published file", verified), ("stripped copy", traced)):
+            c2pa = report["c2pa"]
+            say(
+                f"{name}: traced to {report['video_id']} by {report['traced_by']} ({report['status']}); "
+                f"C2PA present={c2pa['present']} valid={c2pa['valid']} trusted={c2pa['trusted']} "
+                f"ai_generated={c2pa['ai_generated']}; watermark found={report['watermark']['found']}; "
+                f"fingerprint distance={report['fingerprint']['distance']}"
+            )
+        results.append({"verify": verified, "verify_copy": traced})
 
         views = [view.to_json() for view in reversed(services.recent_videos())]
         chain = services.verify_audit()

@@ -1,9 +1,38 @@
-"""Provenance: content digests now; C2PA signing, watermarks and fingerprints as they land.
+"""Provenance: C2PA manifests, visible and invisible watermarks, perceptual fingerprints and content digests.
 
-This package depends on nothing else in cameoguard, so that anyone verifying a file can use it alone.
+This package depends on nothing else in cameoguard, so anyone verifying a file can use it alone. Errors are
+`ProvenanceError` and its subclasses (see `provenance.errors`).
 """
 
+from provenance.c2pa_manifest import ManifestReport, ManifestSigner, Publication, read_manifest
 from provenance.digest import ContentDigest, sha256_file
-from provenance.errors import ProvenanceError
+from provenance.errors import MarkingError, ProvenanceError, SigningError
+from provenance.fingerprint import FingerprintIndex, FrameHash, VideoMatch, pdq, sampled_frames, video_hashes
+from provenance.keys import SigningCredentials, load_credentials, make_dev_chain
+from provenance.marking import mark_video
+from provenance.watermark import InvisibleWatermark, WatermarkReading, new_token
 
-__all__ = ["ContentDigest", "ProvenanceError", "sha256_file"]
+__all__ = [
+    "ContentDigest",
+    "FingerprintIndex",
+    "FrameHash",
+    "InvisibleWatermark",
+    "ManifestReport",
+    "ManifestSigner",
+    "MarkingError",
+    "ProvenanceError",
+    "Publication",
+    "SigningCredentials",
+    "SigningError",
+    "VideoMatch",
+    "WatermarkReading",
+    "load_credentials",
+    "make_dev_chain",
+    "mark_video",
+    "new_token",
+    "pdq",
+    "read_manifest",
+    "sampled_frames",
+    "sha256_file",
+    "video_hashes",
+]

@@ -25,8 +25,9 @@ from typer.exceptions import TyperException
 from policies import PolicyError, bundled_pack_names, bundled_pack_path, validate_file
 from safety.clash import clash_message
 from safety.domain import AgeBand, ConsentLevel, GateResult, Submission
-from safety.errors import SafetyError, SubmissionError
+from safety.errors import ConfigurationError, SafetyError, SubmissionError
 from safety.faces.packs import install_pack, installed_packs
+from safety.publishing import ensure_dev_keys
 from safety.services import Services
 from safety.settings import Settings
 
@@ -44,6 +45,7 @@ cameo_app = typer.Typer(help="Cameos: enrollment and consent.", no_args_is_help=
 protect_app = typer.Typer(help="Protected persons (operator-run).", no_args_is_help=True)
 faces_app = typer.Typer(help="Face tools for operators.", no_args_is_help=True)
 models_app = typer.Typer(help="Face model packs, installed from local files.", no_args_is_help=True)
+keys_app = typer.Typer(help="Signing keys.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
@@ -51,6 +53,7 @@ app.add_typer(cameo_app, name="cameo")
 app.add_typer(protect_app, name="protect")
 app.add_typer(faces_app, name="faces")
 app.add_typer(models_app, name="models")
+app.add_typer(keys_app, name="keys")
 
 out = Console()
 err = Console(stderr=True)
@@ -437,6 +440,40 @@ def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     packs = installed_packs(state(ctx).settings.models_root)
     payload = {"packs": [{"name": p.name, "model_id": p.model_id} for p in packs]}
     _emit(payload, as_json, "\n".join(f"{p.name}  {p.model_id}" for p in packs) or "no packs installed")
+
+
+@keys_app.command("dev")
+def keys_dev(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Make (if missing) the development signing chain and watermark key under HOME/keys."""
+    settings = state(ctx).settings
+    if settings.env == "production":
+        raise ConfigurationError("development keys are refused when CAMEOGUARD_ENV=production")
+    folder = settings.home / "keys"
+    ensure_dev_keys(folder)
+    payload = {
+        "root": str(folder / "root.pem"),
+        "chain": str(folder / "chain.pem"),
+        "key": str(folder / "signer.key"),
+        "watermark_key": str(folder / "watermark.key"),
+    }
+    _emit(payload, as_json, f"development keys in {folder} (root.pem is the trust anchor for verify)")
+
+
+@app.command()
+def verify(
+    ctx: typer.Context, path: Annotated[Path, typer.Argument(help="A video file.")], as_json: JsonOpt = False
+) -> None:
+    """Trace a copy to the video it came from (manifest, then watermark, then fingerprint) and its status."""
+    payload = state(ctx).services().verify(path)
+    c2pa, mark, fp = payload["c2pa"], payload["watermark"], payload["fingerprint"]
+    lines = [
+        f"{path}: {payload['video_id'] or 'not traced'} ({payload['status']}, by {payload['traced_by'] or 'nothing'})",
+        f"  C2PA: present={c2pa['present']} valid={c2pa['valid']} trusted={c2pa['trusted']} "
+        f"ai_generated={c2pa['ai_generated']} codes={','.join(c2pa['validation_codes']) or '-'}",
+        f"  watermark: found={mark['found']} video={mark['video_id']}",
+        f"  fingerprint: video={fp['video_id']} distance={fp['distance']}",
+    ]
+    _emit(payload, as_json, "\n".join(lines))
 
 
 @app.command()

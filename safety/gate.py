@@ -21,13 +21,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from policies import Action, PolicyPack
+from provenance import ProvenanceError, Publication
 from safety.checks import Check, CheckContext, run_checks
 from safety.consent import consent_verdict
-from safety.decision import decide
+from safety.decision import CHECK_ERROR, decide
 from safety.domain import AgeBand, Decision, Finding, GateResult, MediaInfo, Submission, User, VideoStatus
 from safety.errors import ConflictError, InvalidMediaError, SubmissionError
 from safety.media import probe
 from safety.mediastore import MediaStore, StoredFile
+from safety.publishing import PreparedPublication, Publisher
 from safety.store import Store, Transaction
 
 GATE_ACTOR = "gate"
@@ -59,9 +61,11 @@ class Gate:
         policies: PolicyBook,
         checks: Sequence[Check],
         *,
+        publisher: Publisher,
         fail_checks: frozenset[str] = frozenset(),
         check_workers: int = 4,
     ) -> None:
+        self.publisher = publisher
         self.store = store
         self.media = media
         self.policies = policies
@@ -167,13 +171,26 @@ class Gate:
         draft: StoredFile,
         consent_subjects: tuple[str, ...],
     ) -> GateResult:
-        staged, final = self.media.stage(draft.path, "published", video_id)
+        try:
+            prepared = self._prepare(video_id, decision_id, decision, submission, draft, consent_subjects)
+        except _PublishRefused as refused:
+            return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft)
+        except ProvenanceError as exc:
+            failure = Finding(
+                CHECK_ERROR,
+                "provenance",
+                f"marking or signing failed: {exc}",
+                evidence={"check": "provenance", "error": exc.__class__.__name__, "detail": str(exc)[:500]},
+            )
+            return self._refuse_at_publish(video_id, decision, [failure], submission, draft)
+        staged, final = prepared.staged, prepared.final
         try:
             with self.store.transaction() as tx:
                 video = tx.get_video(video_id, lock=True)
                 if video.status is not VideoStatus.CHECKING:
                     raise ConflictError(f"video `{video_id}` became {video.status.value} while it was checked")
                 refusals = self._consent_findings(tx, submission, consent_subjects, stage="publish")
+                refusals += self._lineage_findings(tx, submission)
                 if refusals:
                     raise _PublishRefused(refusals)
                 tx.set_video_status(
@@ -181,7 +198,13 @@ class Gate:
                     VideoStatus.PUBLISHED,
                     actor=GATE_ACTOR,
                     published_path=final,
-                    details={"decision_id": decision_id, "sha256": draft.sha256},
+                    details={"decision_id": decision_id, "sha256": prepared.sha256},
+                )
+                tx.record_publication(
+                    video_id,
+                    sha256=prepared.sha256,
+                    watermark_token=prepared.watermark_token,
+                    frame_hashes=prepared.frame_hashes,
                 )
                 # Renamed inside the transaction: if the commit fails the file is removed below, so a published
                 # file never exists without its row saying so.
@@ -193,6 +216,56 @@ class Gate:
             self.media.discard(staged, final)
             raise
         return GateResult(video_id, decision_id, decision, VideoStatus.PUBLISHED, final)
+
+    def _prepare(
+        self,
+        video_id: str,
+        decision_id: str,
+        decision: Decision,
+        submission: Submission,
+        draft: StoredFile,
+        consent_subjects: tuple[str, ...],
+    ) -> PreparedPublication:
+        """Mark, sign and fingerprint the draft; the consented cameos go into the manifest as opaque ids."""
+        with self.store.transaction() as tx:
+            cameo_ids = tuple(c.id for owner in consent_subjects if (c := tx.active_cameo(owner)) is not None)
+            parent_file: Path | None = None
+            if submission.remix_of is not None:
+                lineage = self._lineage_findings(tx, submission)
+                if lineage:
+                    raise _PublishRefused(lineage)
+                parent_file = tx.get_video(submission.remix_of).published_path
+        publication = Publication(
+            video_id=video_id,
+            decision_id=decision_id,
+            policy=decision.policy_ref,
+            cameo_ids=cameo_ids,
+            parent_video_id=submission.remix_of,
+        )
+        return self.publisher.prepare(
+            draft.path,
+            self.media.area("published") / video_id,
+            publication,
+            label=f"AI-generated | @{submission.creator}",
+            parent_file=parent_file,
+        )
+
+    @staticmethod
+    def _lineage_findings(tx: Transaction, submission: Submission) -> list[Finding]:
+        """A remix may only be published while its parent still is."""
+        if submission.remix_of is None:
+            return []
+        parent = tx.get_video(submission.remix_of)
+        if parent.status is VideoStatus.PUBLISHED and parent.published_path is not None:
+            return []
+        return [
+            Finding(
+                "lineage.parent_unavailable",
+                "lineage",
+                f"the parent video {parent.id} is {parent.status.value}, not published",
+                evidence={"parent_video_id": parent.id, "parent_status": parent.status.value},
+            )
+        ]
 
     def _consent_findings(
         self, tx: Transaction, submission: Submission, owners: Sequence[str], *, stage: str

@@ -124,4 +124,25 @@ def create_app(services: Services) -> FastAPI:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
+    @app.post("/v1/verify")
+    async def verify(request: Request) -> Any:
+        """Trace a file by path (JSON `{"path"}`) or by upload (multipart field `video`)."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            form = await request.form()
+            video = form.get("video")
+            if not isinstance(video, UploadFile):
+                raise HTTPException(status_code=422, detail="multipart upload needs a `video` file field")
+            scratch = Path(tempfile.mkdtemp(prefix="verify-", dir=services.media.area("tmp")))
+            try:
+                target = scratch / "upload.mp4"
+                with target.open("wb") as handle:
+                    shutil.copyfileobj(video.file, handle, 1 << 20)
+                return await run_in_threadpool(services.verify, target)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        body = await request.json()
+        if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+            raise HTTPException(status_code=422, detail="JSON body needs a `path`")
+        return await run_in_threadpool(services.verify, Path(body["path"]))
+
     return app

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from policies import MatchThresholds, PolicyError, PolicyPack, bundled_pack_names, load_bundled_pack, load_pack
+from provenance import FingerprintIndex, FrameHash, pdq, read_manifest, sampled_frames
 from safety.audit import ChainReport, verify_chain
 from safety.checks import Check, ConsentCheck, LikenessCheck, MediaCheck, PromptRulesCheck
 from safety.consent import parse_restrictions
@@ -32,6 +33,7 @@ from safety.faces.engine import FaceEngine, build_analyzer
 from safety.gate import Gate, PolicyBook
 from safety.media import probe
 from safety.mediastore import MediaStore
+from safety.publishing import Publisher, load_keys
 from safety.settings import Settings
 from safety.store import Store, open_database
 from safety.store.repository import Challenge, DecisionRecord, ProtectedPerson, ReviewItemRecord, VideoRecord
@@ -201,11 +203,15 @@ class Services:
             self._gallery_stamp,
             self._gallery_templates,
         )
+        self.keys = load_keys(settings)
+        self._fingerprints: tuple[tuple[int, int], FingerprintIndex] | None = None
+        self.publisher = Publisher(self.keys, settings.tsa_url)
         self.gate = Gate(
             self.store,
             self.media,
             self.policies,
             default_checks(self.faces) if checks is None else checks,
+            publisher=self.publisher,
             fail_checks=settings.fail_checks,
             check_workers=settings.check_workers,
         )
@@ -499,6 +505,47 @@ class Services:
             "threshold": thresholds.match_distance,
             "uncertain_below": thresholds.uncertain_distance,
             "model": analyzer.model_id,
+        }
+
+    # provenance
+
+    def _fingerprint_index(self) -> FingerprintIndex:
+        with self.store.transaction() as tx:
+            stamp = tx.fingerprint_stamp()
+            if self._fingerprints is None or stamp != self._fingerprints[0]:
+                self._fingerprints = (stamp, FingerprintIndex(tx.fingerprint_entries()))
+        return self._fingerprints[1]
+
+    def verify(self, path: Path) -> dict[str, Any]:
+        """Trace a file to a published video: by its C2PA manifest, else its watermark, else its fingerprints."""
+        probe(path)
+        manifest = read_manifest(path, trust_anchors_pem=self.keys.trust_anchors_pem)
+        frames = list(sampled_frames(str(path), every_s=0.25, max_frames=80))
+        reading = self.publisher.watermark.read(frame for _, frame in frames)
+        hashes = [FrameHash(t, *pdq(frame)) for t, frame in frames[::2]]
+        match = self._fingerprint_index().match(hashes)
+        with self.store.transaction() as tx:
+            watermark_video = tx.video_for_token(reading.token) if reading.found and reading.token is not None else None
+            traced_by = None
+            video_id = None
+            if manifest.valid and manifest.video_id:
+                video_id, traced_by = manifest.video_id, "c2pa"
+            elif watermark_video:
+                video_id, traced_by = watermark_video, "watermark"
+            elif match is not None:
+                video_id, traced_by = match.key, "fingerprint"
+            status = (tx.registry_status(video_id) if video_id else None) or "unknown"
+        return {
+            "video_id": video_id,
+            "status": status,
+            "traced_by": traced_by,
+            "c2pa": manifest.to_json(),
+            "watermark": {"found": reading.found, "video_id": watermark_video, "confidence": reading.confidence},
+            "fingerprint": {
+                "video_id": match.key if match else None,
+                "distance": match.distance if match else None,
+                "share": match.share if match else None,
+            },
         }
 
     # audit

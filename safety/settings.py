@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     check_workers: int = Field(default=4, ge=1, description="Threads that run checks in parallel.")
     face_backend: str = Field(default="dlib", description="`dlib` (default, ships with the install) or `insightface`.")
     face_pack: str | None = Field(default=None, description="Installed InsightFace pack name (HOME/models/NAME).")
+    signing_chain: Path | None = Field(default=None, description="PEM chain, signer first; default: dev chain.")
+    signing_key: Path | None = Field(default=None, description="PEM private key file of the signer.")
+    signing_key_env: str | None = Field(default=None, description="Name of a variable holding the PEM key instead.")
+    trust_anchors: Path | None = Field(default=None, description="PEM roots that verify trusts.")
+    tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp authority; off by default.")
+    watermark_key_file: Path | None = Field(default=None, description="Integer seed of the invisible watermark.")
 
     @field_validator("fail_checks", mode="before")
     @classmethod

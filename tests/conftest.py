@@ -127,3 +127,28 @@ def faces_dir() -> Path:
     if not FACES_DIR.is_dir():
         pytest.skip(f"face fixtures absent: {FACES_DIR} exists only on development and CI machines")
     return FACES_DIR
+
+
+def reencode_copy(source: Path, target: Path, *, scale: float = 0.5, crf: int = 35, jpeg: int | None = 50) -> Path:
+    """What a re-uploader does: decode, shrink, (JPEG-degrade,) re-encode; no audio, no metadata, no manifest."""
+    import av
+    import cv2
+    import numpy as np
+
+    with av.open(str(source)) as inp, av.open(str(target), "w", format="mp4") as out:
+        vin = inp.streams.video[0]
+        vout = out.add_stream("libx264", rate=vin.average_rate)
+        vout.width = int(vin.codec_context.width * scale) // 2 * 2
+        vout.height = int(vin.codec_context.height * scale) // 2 * 2
+        vout.pix_fmt = "yuv420p"
+        vout.options = {"crf": str(crf), "preset": "veryfast"}
+        for frame in inp.decode(vin):
+            image = cv2.resize(
+                frame.to_ndarray(format="rgb24"), (vout.width, vout.height), interpolation=cv2.INTER_AREA
+            )
+            if jpeg is not None:
+                _, encoded = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, jpeg])
+                image = np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
+            out.mux(vout.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        out.mux(vout.encode(None))
+    return target

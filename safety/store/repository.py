@@ -44,10 +44,13 @@ from safety.store.tables import (
     DecisionRow,
     FaceTemplateRow,
     FollowRow,
+    FrameHashRow,
     LineageEdgeRow,
     ProtectedPersonRow,
+    PublishedRecordRow,
     ReportRow,
     ReviewItemRow,
+    TombstoneRow,
     UserRow,
     VideoRow,
 )
@@ -769,6 +772,46 @@ class Transaction:
         )
         self.audit(reporter, "report.filed", video_id, {"report": report_id, "reason": reason})
         return report_id
+
+    # provenance registry
+
+    def record_publication(
+        self, video_id: str, *, sha256: str, watermark_token: int, frame_hashes: Sequence[tuple[float, bytes, int]]
+    ) -> None:
+        self._s.add(
+            PublishedRecordRow(
+                video_id=video_id,
+                sha256=sha256,
+                watermark_token=watermark_token,
+                status="live",
+                created_at=utcnow(),
+            )
+        )
+        for t, digest, quality in frame_hashes:
+            self._s.add(FrameHashRow(video_id=video_id, t=t, digest=digest, quality=quality))
+
+    def registry_status(self, video_id: str) -> str | None:
+        """`live` or `purged` for a registered video; `purged` for a tombstone; None when unknown."""
+        row = self._s.get(PublishedRecordRow, video_id)
+        if row is not None:
+            return row.status
+        return "purged" if self._s.get(TombstoneRow, video_id) is not None else None
+
+    def video_for_token(self, token: int) -> str | None:
+        return self._s.exec(
+            select(PublishedRecordRow.video_id).where(PublishedRecordRow.watermark_token == token)
+        ).first()
+
+    def video_for_sha256(self, sha256: str) -> str | None:
+        return self._s.exec(select(PublishedRecordRow.video_id).where(PublishedRecordRow.sha256 == sha256)).first()
+
+    def fingerprint_stamp(self) -> tuple[int, int]:
+        count, highest = self._s.exec(select(func.count(), func.max(FrameHashRow.id))).one()
+        return int(count), int(highest or 0)
+
+    def fingerprint_entries(self) -> list[tuple[str, bytes]]:
+        rows = self._s.exec(select(FrameHashRow.video_id, FrameHashRow.digest).order_by(col(FrameHashRow.id))).all()
+        return [(video_id, bytes(digest)) for video_id, digest in rows]
 
     # audit
 

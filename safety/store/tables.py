@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -209,3 +209,29 @@ class AuditHeadRow(SQLModel, table=True):
     id: int = Field(primary_key=True)
     seq: int
     entry_hash: str = Field(max_length=64)
+
+
+class PublishedRecordRow(SQLModel, table=True):
+    """The provenance registry: what was published, how to recognise it, and whether it is still live."""
+
+    __tablename__ = "published_records"
+
+    video_id: str = Field(primary_key=True, foreign_key="videos.id", max_length=40)
+    sha256: str = Field(max_length=64, index=True)
+    watermark_token: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    manifest_signed: bool = True
+    status: str = Field(max_length=16, index=True)
+    created_at: datetime
+    purged_at: datetime | None = None
+
+
+class FrameHashRow(SQLModel, table=True):
+    """A PDQ hash of one sampled frame of a published video."""
+
+    __tablename__ = "frame_hashes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    t: float
+    digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    quality: int

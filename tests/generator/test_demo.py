@@ -13,6 +13,10 @@ def test_demo_story(tmp_path: Path) -> None:
     marker.write_text("from an earlier run")
     results = run_demo(tmp_path / "demo", as_json=True)
     assert not marker.exists(), "the demo starts from a fresh home"
+    verify = results.pop()
+    assert verify["verify"]["c2pa"]["trusted"] and verify["verify"]["traced_by"] == "c2pa"
+    assert verify["verify_copy"]["video_id"] == verify["verify"]["video_id"]
+    assert not verify["verify_copy"]["c2pa"]["present"]
     decisions = [r["decision"] for r in results]
     assert decisions == ["publish", "publish", "block", "publish", "block", "review", "publish", "review"]
     leaked = results[4]

@@ -1,0 +1,143 @@
+"""Publishing: turning an approved draft into the public file, marked, signed and registered.
+
+The last step before a video is marked published, shared by the gate and (later) reviewers' approvals:
+re-encode with the visible label and the invisible watermark token, sign the result with a C2PA manifest
+(created, or an edit whose parent video is its `parentOf` ingredient), fingerprint its frames, and hand back a
+staged file next to its final place. The caller registers it and renames it inside the transaction that marks the
+video published. Any failure here raises `ProvenanceError`: the video is not published.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from provenance import (
+    InvisibleWatermark,
+    ManifestSigner,
+    Publication,
+    SigningCredentials,
+    load_credentials,
+    make_dev_chain,
+    mark_video,
+    new_token,
+    sha256_file,
+    video_hashes,
+)
+from safety.errors import ConfigurationError
+from safety.settings import Settings
+
+
+@dataclass(frozen=True)
+class PreparedPublication:
+    """A marked, signed file staged beside its final path, with what the registry keeps about it."""
+
+    staged: Path
+    """The file, under a temporary name in the destination folder."""
+    final: Path
+    """Where it goes when the publishing transaction commits."""
+    sha256: str
+    """Digest of the signed file."""
+    watermark_token: int
+    """The invisible watermark's token."""
+    frame_hashes: tuple[tuple[float, bytes, int], ...]
+    """(t, PDQ digest, quality) of sampled frames."""
+
+
+@dataclass(frozen=True)
+class ProvenanceKeys:
+    """Where the signing material comes from."""
+
+    credentials: SigningCredentials
+    """Chain and key."""
+    trust_anchors_pem: str | None
+    """Roots a reader should trust (the dev root in development)."""
+    watermark_key: int
+    """Seed of the invisible watermark's patterns."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("cameoguard")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+def ensure_dev_keys(folder: Path) -> None:
+    """Create the development chain and watermark key under `folder` when missing."""
+    if not (folder / "chain.pem").is_file() or not (folder / "signer.key").is_file():
+        make_dev_chain(folder)
+    key_file = folder / "watermark.key"
+    if not key_file.is_file():
+        key_file.write_text(str(secrets.randbits(63)))
+        key_file.chmod(0o600)
+
+
+def load_keys(settings: Settings) -> ProvenanceKeys:
+    """Signing credentials and watermark key from settings; in development, made under HOME/keys if absent."""
+    production = settings.env == "production"
+    dev_folder = settings.home / "keys"
+    anchors: Path | None
+    if settings.signing_chain is None:
+        if production:
+            raise ConfigurationError("CAMEOGUARD_SIGNING_CHAIN must name the production certificate chain")
+        ensure_dev_keys(dev_folder)
+        chain, key, anchors = dev_folder / "chain.pem", dev_folder / "signer.key", dev_folder / "root.pem"
+        credentials = load_credentials(chain, key_path=key)
+    else:
+        credentials = load_credentials(
+            settings.signing_chain, key_path=settings.signing_key, key_env=settings.signing_key_env
+        )
+        anchors = settings.trust_anchors
+    if production and credentials.is_development:
+        raise ConfigurationError("refusing to start in production with the development signing chain")
+    key_file = settings.watermark_key_file or dev_folder / "watermark.key"
+    if not key_file.is_file():
+        if production:
+            raise ConfigurationError(f"the watermark key file {key_file} does not exist")
+        ensure_dev_keys(dev_folder)
+    try:
+        watermark_key = int(key_file.read_text().strip())
+    except ValueError:
+        raise ConfigurationError(f"the watermark key file {key_file} does not hold an integer") from None
+    anchors_pem = anchors.read_text() if anchors is not None and anchors.is_file() else None
+    return ProvenanceKeys(credentials, anchors_pem, watermark_key)
+
+
+class Publisher:
+    """Marks, signs and fingerprints files for publication."""
+
+    def __init__(self, keys: ProvenanceKeys, tsa_url: str | None = None) -> None:
+        self.keys = keys
+        self.watermark = InvisibleWatermark(keys.watermark_key)
+        self.signer = ManifestSigner(keys.credentials, generator="cameoguard", version=_version(), tsa_url=tsa_url)
+
+    def prepare(
+        self,
+        source: Path,
+        destination_dir: Path,
+        publication: Publication,
+        *,
+        label: str,
+        parent_file: Path | None = None,
+        token: int | None = None,
+    ) -> PreparedPublication:
+        destination_dir.mkdir(parents=True, exist_ok=True)
+        token = new_token() if token is None else token
+        scratch = Path(tempfile.mkdtemp(prefix=".publishing-", dir=destination_dir))
+        try:
+            marked = mark_video(source, scratch / "marked.mp4", label=label, watermark=self.watermark, token=token)
+            signed = scratch / "signed.mp4"
+            self.signer.sign(marked, signed, publication, parent_file=parent_file)
+            digest = sha256_file(signed)
+            hashes = tuple((h.t, h.digest, h.quality) for h in video_hashes(str(signed)))
+            final = destination_dir / f"{digest.sha256}.mp4"
+            staged = destination_dir / f".staged-{digest.sha256}.mp4"
+            signed.replace(staged)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return PreparedPublication(staged, final, digest.sha256, token, hashes)

@@ -1,0 +1,71 @@
+"""The visible label, the invisible watermark and fingerprints survive a half-size, low-quality copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from generator import RenderSpec, render_video
+from provenance import FingerprintIndex, InvisibleWatermark, mark_video, new_token, sampled_frames, video_hashes
+from provenance.watermark import bits_token, token_bits
+from tests.conftest import reencode_copy
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("marks")
+    return render_video(
+        RenderSpec("harbour lights at dusk", seed=11, duration_s=5.0, width=960, height=540), folder / "a.mp4"
+    )
+
+
+def frames(path: Path) -> list[np.ndarray]:
+    return [f for _, f in sampled_frames(str(path), 0.2, 60)]
+
+
+def test_token_bits_round_trip_and_crc_rejects_noise() -> None:
+    token = new_token()
+    assert bits_token(token_bits(token).astype(np.float64)) == token
+    flipped = token_bits(token).astype(np.float64)
+    flipped[3] *= -1
+    assert bits_token(flipped) is None
+
+
+def test_watermark_survives_a_half_size_low_quality_copy(clip: Path, tmp_path: Path) -> None:
+    watermark = InvisibleWatermark(key=424242)
+    token = new_token()
+    marked = mark_video(clip, tmp_path / "marked.mp4", label="AI-generated | @maya", watermark=watermark, token=token)
+    reading = watermark.read(frames(marked))
+    assert reading.found and reading.token == token
+    copy = reencode_copy(marked, tmp_path / "copy.mp4")
+    copied = watermark.read(frames(copy))
+    assert copied.found and copied.token == token, copied
+    assert not watermark.read(frames(clip)).found
+    assert not InvisibleWatermark(key=1).read(frames(marked)).found
+
+
+def test_visible_label_moves_between_corners(clip: Path, tmp_path: Path) -> None:
+    watermark = InvisibleWatermark(key=7, strength=0.0)
+    marked = mark_video(clip, tmp_path / "marked.mp4", label="AI-generated | @maya", watermark=watermark, token=1)
+    original = dict(sampled_frames(str(clip), 1.0, 6))
+    labelled = dict(sampled_frames(str(marked), 1.0, 6))
+    corners = []
+    for t, frame in labelled.items():
+        diff = np.abs(frame.astype(int) - original[t].astype(int)).sum(axis=2) > 60
+        ys, xs = np.nonzero(diff)
+        corners.append((int(ys.mean() > frame.shape[0] / 2), int(xs.mean() > frame.shape[1] / 2)))
+    assert len(set(corners)) >= 3, corners
+
+
+def test_fingerprints_match_a_copy_and_not_another_video(clip: Path, tmp_path: Path) -> None:
+    other = render_video(RenderSpec("a quiet forest", seed=3, duration_s=3.0), tmp_path / "other.mp4")
+    index = FingerprintIndex(
+        [("vid_a", h.digest) for h in video_hashes(str(clip))] + [("vid_b", h.digest) for h in video_hashes(str(other))]
+    )
+    copy = reencode_copy(clip, tmp_path / "copy.mp4")
+    match = index.match(video_hashes(str(copy)))
+    assert match is not None and match.key == "vid_a" and match.distance < 40 and match.share > 0.8
+    unrelated = render_video(RenderSpec("snow on mountains", seed=5, duration_s=3.0), tmp_path / "u.mp4")
+    assert index.match(video_hashes(str(unrelated))) is None
