@@ -143,12 +143,14 @@ def reencode_copy(source: Path, target: Path, *, scale: float = 0.5, crf: int = 
         vout.pix_fmt = "yuv420p"
         vout.options = {"crf": str(crf), "preset": "veryfast"}
         for frame in inp.decode(vin):
-            image = cv2.resize(
-                frame.to_ndarray(format="rgb24"), (vout.width, vout.height), interpolation=cv2.INTER_AREA
+            size = (vout.width, vout.height)
+            image = np.asarray(
+                cv2.resize(frame.to_ndarray(format="rgb24"), size, interpolation=cv2.INTER_AREA), np.uint8
             )
             if jpeg is not None:
                 _, encoded = cv2.imencode(".jpg", image[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, jpeg])
-                image = np.ascontiguousarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1])
+                decoded = np.asarray(cv2.imdecode(encoded, cv2.IMREAD_COLOR), dtype=np.uint8)
+                image = np.ascontiguousarray(decoded[..., ::-1])
             out.mux(vout.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         out.mux(vout.encode(None))
     return target
