@@ -321,6 +321,22 @@ def cameo_show(
     _emit(payload, as_json, json.dumps(payload, indent=2))
 
 
+def _receipts_payload(receipts: list[Any]) -> dict[str, Any]:
+    return {
+        "purged": [v for r in receipts for v in r.purged],
+        "receipt": receipts[0].to_json() if len(receipts) == 1 else None,
+        "receipts": [r.to_json() for r in receipts],
+    }
+
+
+def _receipts_text(receipts: list[Any]) -> str:
+    if not receipts:
+        return "nothing to purge"
+    return "\n".join(
+        f"receipt {r.receipt_id}: purged {len(r.purged)} video(s) ({r.reason}): {', '.join(r.purged)}" for r in receipts
+    )
+
+
 @cameo_app.command("permit")
 def cameo_permit(
     ctx: typer.Context,
@@ -328,9 +344,10 @@ def cameo_permit(
     level: Annotated[ConsentLevel, typer.Option(help="Who may use the cameo.")] = ConsentLevel.ONLY_ME,
     as_json: JsonOpt = False,
 ) -> None:
-    """Set who may put the owner in videos: only_me, approved, mutuals or everyone."""
-    state(ctx).services().set_consent_level(owner, level)
-    _emit({"owner": owner, "level": level.value}, as_json, f"{owner}: {level.value}")
+    """Set who may put the owner in videos: only_me, approved, mutuals or everyone (lowering it purges)."""
+    receipts = state(ctx).services().set_consent_level(owner, level)
+    payload = {"owner": owner, "level": level.value, **_receipts_payload(receipts)}
+    _emit(payload, as_json, f"{owner}: {level.value}\n{_receipts_text(receipts)}")
 
 
 @cameo_app.command("approve")
@@ -345,6 +362,18 @@ def cameo_approve(
     _emit({"owner": owner, "approved": user}, as_json, f"{owner} approved {user}")
 
 
+@cameo_app.command("revoke")
+def cameo_revoke(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    user: Annotated[str, typer.Option(help="Whose approval is withdrawn.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw one user's approval; what it allowed, and everything derived from it, is purged."""
+    receipts = state(ctx).services().revoke(owner, user)
+    _emit({"owner": owner, "revoked": user, **_receipts_payload(receipts)}, as_json, _receipts_text(receipts))
+
+
 @cameo_app.command("block")
 def cameo_block(
     ctx: typer.Context,
@@ -352,9 +381,9 @@ def cameo_block(
     user: Annotated[str, typer.Option(help="Who is blocked.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Block one user from ever using the owner's cameo."""
-    state(ctx).services().block(owner, user)
-    _emit({"owner": owner, "blocked": user}, as_json, f"{owner} blocked {user}")
+    """Block one user from ever using the owner's cameo (their videos of the owner are purged)."""
+    receipts = state(ctx).services().block(owner, user)
+    _emit({"owner": owner, "blocked": user, **_receipts_payload(receipts)}, as_json, _receipts_text(receipts))
 
 
 @cameo_app.command("restrict")
@@ -364,9 +393,47 @@ def cameo_restrict(
     text: Annotated[str, typer.Option(help='What the cameo may not be used for, e.g. "no politics, no alcohol".')],
     as_json: JsonOpt = False,
 ) -> None:
-    """Restrict how the cameo may be used; prompts are checked against it."""
-    phrases = state(ctx).services().restrict(owner, text)
-    _emit({"owner": owner, "restrictions": phrases}, as_json, f"{owner} restricts: {', '.join(phrases)}")
+    """Restrict how the cameo may be used; prompts are checked against it (existing videos too)."""
+    phrases, receipts = state(ctx).services().restrict(owner, text)
+    payload = {"owner": owner, "restrictions": phrases, **_receipts_payload(receipts)}
+    _emit(payload, as_json, f"{owner} restricts: {', '.join(phrases)}\n{_receipts_text(receipts)}")
+
+
+@cameo_app.command("uses")
+def cameo_uses(
+    ctx: typer.Context, owner: Annotated[str, typer.Option(help="Cameo owner.")], as_json: JsonOpt = False
+) -> None:
+    """Every video the owner appears in (identified or declared), other people's drafts and held items included."""
+    videos = state(ctx).services().cameo_uses(owner)
+    text = "\n".join(f"{v['video_id']}  {v['creator']:<12} {v['status']:<10} {v['prompt'][:50]}" for v in videos)
+    _emit({"owner": owner, "videos": videos}, as_json, text or "no videos")
+
+
+@cameo_app.command("remove-video")
+def cameo_remove_video(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    video: Annotated[str, typer.Option(help="The video to take down.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Take down one video the owner appears in, and everything derived from it."""
+    receipt = state(ctx).services().remove_video(owner, video)
+    _emit({"purged": list(receipt.purged), "receipt": receipt.to_json()}, as_json, _receipts_text([receipt]))
+
+
+@cameo_app.command("delete")
+def cameo_delete(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    keep_protection: Annotated[
+        bool, typer.Option("--keep-protection", help="Keep one template in the protected bank.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete the cameo: templates, reference crops and verification media; others' videos of it are purged."""
+    payload = state(ctx).services().delete_cameo(owner, keep_protection=keep_protection)
+    text = f"deleted {payload['cameo_id']}; purged {len(payload['purged'])} video(s)"
+    _emit(payload, as_json, text + (" (still protected)" if payload["kept_protection"] else ""))
 
 
 @protect_app.command("add")

@@ -11,8 +11,9 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from policies import MatchThresholds, PolicyError, PolicyPack, bundled_pack_names, load_bundled_pack, load_pack
-from provenance import FingerprintIndex, FrameHash, pdq, read_manifest, sampled_frames
+from provenance import FingerprintIndex, FrameHash, pdq, read_manifest, sampled_frames, video_hashes
 from safety.audit import ChainReport, verify_chain
-from safety.checks import Check, ConsentCheck, LikenessCheck, MediaCheck, PromptRulesCheck
+from safety.checks import Check, ConsentCheck, HashBankCheck, LikenessCheck, MediaCheck, PromptRulesCheck
 from safety.consent import parse_restrictions
 from safety.domain import AgeBand, CameoStatus, ConsentLevel, GateResult, Submission, User, VideoStatus
 from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
@@ -34,6 +35,7 @@ from safety.gate import Gate, PolicyBook
 from safety.media import probe
 from safety.mediastore import MediaStore
 from safety.publishing import Publisher, load_keys
+from safety.revocation import PurgeReceipt, finish, purge_in, reconcile_in
 from safety.settings import Settings
 from safety.store import Store, open_database
 from safety.store.repository import Challenge, DecisionRecord, ProtectedPerson, ReviewItemRecord, VideoRecord
@@ -60,9 +62,9 @@ def _load_policy(ref: str) -> PolicyPack:
         raise ConfigurationError(f"policy `{ref}` cannot be used:\n{exc}") from None
 
 
-def default_checks(faces: FaceEngine) -> list[Check]:
+def default_checks(faces: FaceEngine, banks: Callable[[], FingerprintIndex]) -> list[Check]:
     """The checks every submission passes through, in the order they are reported."""
-    return [MediaCheck(), PromptRulesCheck(), ConsentCheck(), LikenessCheck(faces)]
+    return [MediaCheck(), PromptRulesCheck(), ConsentCheck(), LikenessCheck(faces), HashBankCheck(banks)]
 
 
 def load_rgb(path: Path) -> RGBImage:
@@ -205,12 +207,14 @@ class Services:
         )
         self.keys = load_keys(settings)
         self._fingerprints: tuple[tuple[int, int], FingerprintIndex] | None = None
+        self._banks: tuple[tuple[int, int], FingerprintIndex] | None = None
+        self._index_lock = threading.Lock()
         self.publisher = Publisher(self.keys, settings.tsa_url)
         self.gate = Gate(
             self.store,
             self.media,
             self.policies,
-            default_checks(self.faces) if checks is None else checks,
+            default_checks(self.faces, self.bank_index) if checks is None else checks,
             publisher=self.publisher,
             fail_checks=settings.fail_checks,
             check_workers=settings.check_workers,
@@ -402,23 +406,88 @@ class Services:
             raise
         return EnrollmentResult(cameo_id, status, assessment)
 
-    def set_consent_level(self, owner: str, level: ConsentLevel) -> None:
+    def _change_consent(self, owner: str, change: Any, reason: str) -> list[PurgeReceipt]:
+        """Apply a consent change and purge what it no longer allows, in one transaction; then remove files."""
+        owner = normalise_handle(owner)
         with self.store.transaction() as tx:
-            tx.set_consent_level(normalise_handle(owner), level)
+            # Locks the owner's cameo row (PostgreSQL) so a publish reading consent is ordered with this change.
+            tx.consent_snapshot(owner, owner)
+            change(tx, owner)
+            jobs = reconcile_in(tx, self.policies, owner, reason=reason, actor=owner)
+        return [finish(self.store, self.media, job) for job in jobs]
+
+    def set_consent_level(self, owner: str, level: ConsentLevel) -> list[PurgeReceipt]:
+        """Set who may use the cameo; lowering it purges what it no longer allows."""
+        return self._change_consent(owner, lambda tx, o: tx.set_consent_level(o, level), "consent_level_lowered")
 
     def approve(self, owner: str, user: str) -> None:
         with self.store.transaction() as tx:
             tx.set_grant(normalise_handle(owner), normalise_handle(user), "approve")
 
-    def block(self, owner: str, user: str) -> None:
-        with self.store.transaction() as tx:
-            tx.set_grant(normalise_handle(owner), normalise_handle(user), "block")
+    def revoke(self, owner: str, user: str) -> list[PurgeReceipt]:
+        """Withdraw one user's approval and purge what it allowed."""
+        user = normalise_handle(user)
+        return self._change_consent(owner, lambda tx, o: tx.revoke_grant(o, user, "approve"), "consent_revoked")
 
-    def restrict(self, owner: str, text: str) -> list[str]:
+    def block(self, owner: str, user: str) -> list[PurgeReceipt]:
+        user = normalise_handle(user)
+        return self._change_consent(owner, lambda tx, o: tx.set_grant(o, user, "block"), "creator_blocked")
+
+    def restrict(self, owner: str, text: str) -> tuple[list[str], list[PurgeReceipt]]:
         phrases = parse_restrictions(text)
+        receipts = self._change_consent(owner, lambda tx, o: tx.set_restrictions(o, phrases), "restriction_added")
+        return phrases, receipts
+
+    def cameo_uses(self, owner: str) -> list[dict[str, Any]]:
+        """Every video the owner appears in, identified or declared, whatever its status."""
         with self.store.transaction() as tx:
-            tx.set_restrictions(normalise_handle(owner), phrases)
-        return phrases
+            tx.get_user(normalise_handle(owner))
+            return [
+                {
+                    "video_id": v.id,
+                    "creator": v.creator,
+                    "status": v.status.value,
+                    "declared": declared,
+                    "prompt": v.prompt,
+                    "remix_of": v.remix_of,
+                    "created_at": v.created_at.isoformat(),
+                }
+                for v, declared in tx.videos_with_owner(normalise_handle(owner))
+            ]
+
+    def remove_video(self, owner: str, video_id: str) -> PurgeReceipt:
+        """The owner takes down one video they appear in (and everything derived from it)."""
+        owner = normalise_handle(owner)
+        with self.store.transaction() as tx:
+            video = tx.get_video(video_id)
+            if owner not in tx.owners_in(video_id):
+                raise ConflictError(f"`{owner}` does not appear in {video_id}")
+            job = purge_in(tx, [video_id], owner=owner, creator=video.creator, reason="owner_removed", actor=owner)
+        return finish(self.store, self.media, job)
+
+    def delete_cameo(self, owner: str, *, keep_protection: bool = False) -> dict[str, Any]:
+        """Delete a cameo: templates, reference crops and verification media; with `keep_protection` one
+        template stays in the protected bank so the person stays protected. Others' videos of them are purged."""
+        owner = normalise_handle(owner)
+        with self.store.transaction() as tx:
+            kept = tx.templates_of("cameo", owner)[:1] if keep_protection else []
+            info = tx.delete_cameo(owner)
+            if kept:
+                name = f"@{owner}"
+                tx.add_protected(name, "opt_out")
+                model_id, vector = kept[0]
+                tx.add_face_templates("protected", name, model_id, [np.frombuffer(vector, dtype=np.float32)])
+            jobs = reconcile_in(tx, self.policies, owner, reason="cameo_deleted", actor=owner)
+        folder = self.media.area("cameos") / info.id
+        shutil.rmtree(folder, ignore_errors=True)
+        receipts = [finish(self.store, self.media, job) for job in jobs]
+        return {
+            "cameo_id": info.id,
+            "deleted": True,
+            "kept_protection": bool(kept),
+            "purged": [v for r in receipts for v in r.purged],
+            "receipts": [r.to_json() for r in receipts],
+        }
 
     def cameo_status(self, owner: str) -> dict[str, Any]:
         with self.store.transaction() as tx:
@@ -510,11 +579,37 @@ class Services:
     # provenance
 
     def _fingerprint_index(self) -> FingerprintIndex:
-        with self.store.transaction() as tx:
+        with self._index_lock, self.store.transaction() as tx:
             stamp = tx.fingerprint_stamp()
             if self._fingerprints is None or stamp != self._fingerprints[0]:
                 self._fingerprints = (stamp, FingerprintIndex(tx.fingerprint_entries()))
-        return self._fingerprints[1]
+            return self._fingerprints[1]
+
+    def bank_index(self) -> FingerprintIndex:
+        """Frame hashes of every bank item (known-bad and purged), rebuilt when the banks change."""
+        with self._index_lock, self.store.transaction() as tx:
+            stamp = tx.bank_stamp()
+            if self._banks is None or stamp != self._banks[0]:
+                self._banks = (stamp, FingerprintIndex(tx.bank_index_entries()))
+            return self._banks[1]
+
+    def bank_add(self, bank: str, video: Path, note: str = "") -> dict[str, Any]:
+        """Add a video's frame hashes to a bank (operators add `known_bad`; revocation fills `purged`)."""
+        if bank not in {"known_bad", "purged"}:
+            raise SubmissionError("bank is known_bad or purged")
+        probe(video)
+        hashes = video_hashes(str(video), every_s=0.5, max_frames=60)
+        with self.store.transaction() as tx:
+            entry = tx.add_bank_entry(bank, [(h.digest, h.quality) for h in hashes], note=note)
+        return {"id": entry, "bank": bank, "hashes": len(hashes), "note": note}
+
+    def bank_list(self, bank: str | None = None) -> list[dict[str, Any]]:
+        with self.store.transaction() as tx:
+            return tx.list_bank(bank)
+
+    def bank_remove(self, entry_id: str) -> None:
+        with self.store.transaction() as tx:
+            tx.remove_bank_entry(entry_id)
 
     def verify(self, path: Path) -> dict[str, Any]:
         """Trace a file to a published video: by its C2PA manifest, else its watermark, else its fingerprints."""

@@ -7,6 +7,7 @@ one its own timeout and turns any failure into a `check.error` finding.
 
 from safety.checks.base import Check, CheckContext, CheckOutcome
 from safety.checks.consent_check import ConsentCheck
+from safety.checks.hash_bank import HashBankCheck
 from safety.checks.likeness_check import LikenessCheck
 from safety.checks.media_check import MediaCheck
 from safety.checks.prompt_rules import PromptRulesCheck
@@ -18,6 +19,7 @@ __all__ = [
     "CheckOutcome",
     "CheckRun",
     "ConsentCheck",
+    "HashBankCheck",
     "LikenessCheck",
     "MediaCheck",
     "PromptRulesCheck",

@@ -1,4 +1,4 @@
-"""A deterministic face analyzer for tests and drills: it "sees" saturated magenta squares as faces.
+"""A deterministic face analyzer for tests and drills: it "sees" magenta cards (R = B = 230) as faces.
 
 It exercises everything around the model (sampling, tracking, galleries, consent) in milliseconds and without
 model files. Each square's embedding is a fixed projection of its mean colour, so squares of one colour are the
@@ -24,12 +24,12 @@ class FakeFaceAnalyzer:
 
     def detect(self, image: RGBImage, *, thorough: bool = False) -> list[DetectedFace]:
         red, green, blue = (image[..., i].astype(np.int16) for i in range(3))
-        mask = ((red > 170) & (blue > 170) & (green < 140)).astype(np.uint8)
+        mask = ((np.abs(red - 230) < 25) & (np.abs(blue - 230) < 25) & (green < 140)).astype(np.uint8)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
         faces = []
         for label in range(1, count):
             x, y, w, h, area = (int(v) for v in stats[label])
-            if area >= 64 and 0.5 < w / max(h, 1) < 2:
+            if area >= 64 and 0.5 < w / max(h, 1) < 2 and area / (w * h) > 0.7:
                 faces.append(DetectedFace(FaceBox(x, y, x + w, y + h), 1.0, "fake"))
         return faces
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func
+from sqlalchemy import bindparam, delete, func, text
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -38,6 +38,8 @@ from safety.store.database import Database
 from safety.store.tables import (
     AuditHeadRow,
     AuditRow,
+    BankEntryRow,
+    BankHashRow,
     CameoChallengeRow,
     CameoRow,
     ConsentGrantRow,
@@ -48,8 +50,10 @@ from safety.store.tables import (
     LineageEdgeRow,
     ProtectedPersonRow,
     PublishedRecordRow,
+    PurgeJobRow,
     ReportRow,
     ReviewItemRow,
+    SweeperLockRow,
     TombstoneRow,
     UserRow,
     VideoRow,
@@ -176,6 +180,30 @@ class Challenge:
     """Head turns to make, in order."""
     expires_at: datetime
     """When it stops being valid."""
+
+
+@dataclass(frozen=True)
+class PurgeJob:
+    """A recorded purge: what was purged and which files are to go."""
+
+    id: str
+    """Job id (`purge_…`), also the receipt's id."""
+    owner: str
+    """Whose likeness it protects."""
+    creator: str | None
+    """The creator whose consent ended, when there is one."""
+    reason: str
+    """e.g. `consent_revoked`, `owner_removed`, `cameo_deleted`, `sweep_consent`."""
+    video_ids: tuple[str, ...]
+    """Videos purged."""
+    files: tuple[str, ...]
+    """Files to remove."""
+    created_at: datetime
+    """When it was recorded."""
+
+
+def _to_job(row: PurgeJobRow) -> PurgeJob:
+    return PurgeJob(row.id, row.owner, row.creator, row.reason, tuple(row.video_ids), tuple(row.files), row.created_at)
 
 
 @dataclass(frozen=True)
@@ -338,6 +366,21 @@ class Transaction:
         self._s.add(cameo)
         self.audit(owner, "cameo.restricted", cameo.id, {"restrictions": list(phrases)})
 
+    def delete_cameo(self, owner: str) -> CameoInfo:
+        """Mark the active cameo deleted and drop its templates; returns it so its files can be removed."""
+        info = self.active_cameo(owner)
+        row = self._active_cameo(owner)
+        if info is None or row is None:
+            raise ConflictError(f"`{owner}` has no active cameo")
+        row.status = CameoStatus.DELETED.value
+        row.reference_paths = []
+        row.verification_path = None
+        row.updated_at = utcnow()
+        self._s.add(row)
+        removed = self.delete_face_templates("cameo", owner)
+        self.audit(owner, "cameo.deleted", row.id, {"templates_removed": removed})
+        return info
+
     def set_cameo_files(self, cameo_id: str, reference_paths: Sequence[Path], verification_path: Path | None) -> None:
         cameo = self._s.get(CameoRow, cameo_id)
         if cameo is None:
@@ -359,6 +402,69 @@ class Transaction:
             )
         self._s.flush()
         return len(vectors)
+
+    def templates_of(self, subject_kind: str, subject: str) -> list[tuple[str, bytes]]:
+        rows = self._s.exec(
+            select(FaceTemplateRow.model_id, FaceTemplateRow.vector).where(
+                FaceTemplateRow.subject_kind == subject_kind, FaceTemplateRow.subject == subject
+            )
+        ).all()
+        return [(model, bytes(vector)) for model, vector in rows]
+
+    def mark_file_missing(self, video_id: str) -> None:
+        """A published row whose file is gone: withdraw it (it cannot be served) and say so."""
+        row = self._video_row(video_id, lock=True)
+        row.status = VideoStatus.BLOCKED.value
+        row.published_path = None
+        row.updated_at = utcnow()
+        self._s.add(row)
+        record = self._s.get(PublishedRecordRow, video_id)
+        if record is not None:
+            record.status = "withdrawn"
+            self._s.add(record)
+        self.audit("sweeper", "video.file_missing", video_id, {})
+
+    def all_media_paths(self) -> set[str]:
+        """Every file path a row points at (videos and cameo references)."""
+        paths: set[str] = set()
+        for published, quarantine, draft in self._s.exec(
+            select(VideoRow.published_path, VideoRow.quarantine_path, VideoRow.draft_path)
+        ).all():
+            paths.update(p for p in (published, quarantine, draft) if p)
+        for references, verification in self._s.exec(
+            select(CameoRow.reference_paths, CameoRow.verification_path).where(
+                CameoRow.status == CameoStatus.ACTIVE.value
+            )
+        ).all():
+            paths.update(references)
+            if verification:
+                paths.add(verification)
+        return paths
+
+    def published_paths(self) -> list[tuple[str, str]]:
+        rows = self._s.exec(
+            select(VideoRow.id, VideoRow.published_path).where(VideoRow.status == VideoStatus.PUBLISHED.value)
+        ).all()
+        return [(video_id, path) for video_id, path in rows if path]
+
+    def expired_held(self, older_than: datetime) -> list[str]:
+        return list(
+            self._s.exec(
+                select(VideoRow.id).where(VideoRow.status == VideoStatus.HELD.value, VideoRow.updated_at < older_than)
+            ).all()
+        )
+
+    def owners_with_videos(self) -> list[str]:
+        rows = self._s.exec(
+            select(LineageEdgeRow.cameo_owner)
+            .join(VideoRow, col(VideoRow.id) == col(LineageEdgeRow.child_video_id))
+            .where(
+                LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
+                VideoRow.status != VideoStatus.PURGED.value,
+            )
+            .distinct()
+        ).all()
+        return sorted(o for o in rows if o)
 
     def delete_face_templates(self, subject_kind: str, subject: str) -> int:
         result = self._s.exec(
@@ -772,6 +878,231 @@ class Transaction:
         )
         self.audit(reporter, "report.filed", video_id, {"report": report_id, "reason": reason})
         return report_id
+
+    # lineage, purges and banks
+
+    def videos_with_owner(self, owner: str) -> list[tuple[VideoRecord, bool]]:
+        """Every video an owner appears in (declared or identified), newest first, with whether it was declared."""
+        ids = self._s.exec(
+            select(LineageEdgeRow.child_video_id).where(
+                LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value, LineageEdgeRow.cameo_owner == owner
+            )
+        ).all()
+        rows = self._s.exec(select(VideoRow).where(col(VideoRow.id).in_(list(ids)))).all() if ids else []
+        rows = sorted(rows, key=lambda r: r.created_at, reverse=True)
+        return [(_to_video(r, self._parent_of(r.id)), owner in r.declared_cameos) for r in rows]
+
+    def creators_with_owner(self, owner: str) -> list[str]:
+        """Creators (other than the owner) of unpurged videos the owner appears in."""
+        rows = self._s.exec(
+            select(VideoRow.creator)
+            .join(LineageEdgeRow, col(LineageEdgeRow.child_video_id) == col(VideoRow.id))
+            .where(
+                LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
+                LineageEdgeRow.cameo_owner == owner,
+                VideoRow.status != VideoStatus.PURGED.value,
+                VideoRow.creator != owner,
+            )
+            .distinct()
+        ).all()
+        return sorted(rows)
+
+    def videos_by_creator_with_owner(self, creator: str, owner: str) -> list[str]:
+        rows = self._s.exec(
+            select(VideoRow.id)
+            .join(LineageEdgeRow, col(LineageEdgeRow.child_video_id) == col(VideoRow.id))
+            .where(
+                LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
+                LineageEdgeRow.cameo_owner == owner,
+                VideoRow.creator == creator,
+                VideoRow.status != VideoStatus.PURGED.value,
+            )
+        ).all()
+        return list(rows)
+
+    def owners_in(self, video_id: str) -> list[str]:
+        rows = self._s.exec(
+            select(LineageEdgeRow.cameo_owner).where(
+                LineageEdgeRow.child_video_id == video_id,
+                LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
+            )
+        ).all()
+        return [owner for owner in rows if owner]
+
+    def descendants(self, video_ids: Sequence[str]) -> list[str]:
+        """Every video derived from these (remixes of remixes, by anyone): one recursive query on indexed edges."""
+        if not video_ids:
+            return []
+        query = text(
+            """
+            WITH RECURSIVE derived(id) AS (
+                SELECT child_video_id FROM lineage_edges
+                 WHERE kind = 'remix_of' AND parent_video_id IN :roots
+                UNION
+                SELECT e.child_video_id FROM lineage_edges e JOIN derived d ON e.parent_video_id = d.id
+                 WHERE e.kind = 'remix_of'
+            )
+            SELECT id FROM derived
+            """
+        ).bindparams(bindparam("roots", expanding=True))
+        return [row[0] for row in self._s.connection().execute(query, {"roots": list(video_ids)})]
+
+    def purge_videos(
+        self, video_ids: Sequence[str], *, owner: str, creator: str | None, reason: str, actor: str
+    ) -> PurgeJob:
+        """Unpublish and tombstone videos, move their fingerprints to the purged bank, and record the files to
+        remove as a durable job. Files are removed after this transaction commits (`finish_purge_job`)."""
+        now = utcnow()
+        purged: list[str] = []
+        files: list[str] = []
+        for video_id in dict.fromkeys(video_ids):
+            row = self._video_row(video_id, lock=True)
+            if row.status == VideoStatus.PURGED.value:
+                continue
+            files += [p for p in (row.published_path, row.quarantine_path, row.draft_path) if p]
+            previous = row.status
+            row.status = VideoStatus.PURGED.value
+            row.published_path = row.quarantine_path = row.draft_path = None
+            row.updated_at = now
+            self._s.add(row)
+            record = self._s.get(PublishedRecordRow, video_id)
+            if record is not None:
+                record.status = "purged"
+                record.purged_at = now
+                self._s.add(record)
+            hashes = self._s.exec(select(FrameHashRow).where(FrameHashRow.video_id == video_id)).all()
+            if hashes:
+                entry_id = new_id("bank")
+                self._s.add(
+                    BankEntryRow(id=entry_id, bank="purged", source_video_id=video_id, note=reason, created_at=now)
+                )
+                for h in hashes:
+                    self._s.add(BankHashRow(entry_id=entry_id, digest=h.digest, quality=h.quality))
+            if self._s.get(TombstoneRow, video_id) is None:
+                self._s.add(TombstoneRow(video_id=video_id, purged_at=now, reason=reason))
+            for item in self._s.exec(
+                select(ReviewItemRow).where(ReviewItemRow.video_id == video_id, ReviewItemRow.state != "decided")
+            ).all():
+                item.state = "decided"
+                self._s.add(item)
+            self.audit(actor, "video.purged", video_id, {"from": previous, "reason": reason, "owner": owner})
+            purged.append(video_id)
+        job = PurgeJob(new_id("purge"), owner, creator, reason, tuple(purged), tuple(files), now)
+        self._s.add(
+            PurgeJobRow(
+                id=job.id,
+                owner=owner,
+                creator=creator,
+                reason=reason,
+                state="files_pending",
+                video_ids=list(purged),
+                files=list(files),
+                created_at=now,
+            )
+        )
+        self.audit(actor, "purge.recorded", job.id, {"videos": list(purged), "owner": owner, "creator": creator})
+        return job
+
+    def pending_purge_jobs(self) -> list[PurgeJob]:
+        rows = self._s.exec(
+            select(PurgeJobRow).where(PurgeJobRow.state == "files_pending").order_by(col(PurgeJobRow.created_at))
+        ).all()
+        return [_to_job(r) for r in rows]
+
+    def finish_purge_job(self, job_id: str) -> None:
+        row = self._s.get(PurgeJobRow, job_id)
+        if row is not None and row.state != "done":
+            row.state = "done"
+            row.finished_at = utcnow()
+            self._s.add(row)
+            self.audit("system", "purge.files_removed", job_id, {"files": len(row.files)})
+
+    def purge_job(self, job_id: str) -> PurgeJob:
+        row = self._s.get(PurgeJobRow, job_id)
+        if row is None:
+            raise UnknownSubjectError(f"unknown purge job `{job_id}`")
+        return _to_job(row)
+
+    def add_bank_entry(
+        self, bank: str, hashes: Sequence[tuple[bytes, int]], *, note: str = "", source_video_id: str | None = None
+    ) -> str:
+        entry_id = new_id("bank")
+        self._s.add(
+            BankEntryRow(id=entry_id, bank=bank, source_video_id=source_video_id, note=note, created_at=utcnow())
+        )
+        for digest, quality in hashes:
+            self._s.add(BankHashRow(entry_id=entry_id, digest=digest, quality=quality))
+        self.audit("operator", "bank.added", entry_id, {"bank": bank, "hashes": len(hashes), "note": note[:200]})
+        return entry_id
+
+    def remove_bank_entry(self, entry_id: str) -> None:
+        row = self._s.get(BankEntryRow, entry_id)
+        if row is None:
+            raise UnknownSubjectError(f"unknown bank entry `{entry_id}`")
+        self._s.exec(delete(BankHashRow).where(col(BankHashRow.entry_id) == entry_id))
+        self._s.delete(row)
+        self.audit("operator", "bank.removed", entry_id, {"bank": row.bank})
+
+    def list_bank(self, bank: str | None = None) -> list[dict[str, Any]]:
+        stmt = select(BankEntryRow).order_by(col(BankEntryRow.created_at))
+        if bank is not None:
+            stmt = stmt.where(BankEntryRow.bank == bank)
+        out = []
+        for row in self._s.exec(stmt).all():
+            count = self._s.exec(select(func.count()).where(BankHashRow.entry_id == row.id)).one()
+            out.append(
+                {
+                    "id": row.id,
+                    "bank": row.bank,
+                    "note": row.note,
+                    "source_video_id": row.source_video_id,
+                    "hashes": int(count),
+                    "created_at": row.created_at.isoformat(),
+                }
+            )
+        return out
+
+    def bank_stamp(self) -> tuple[int, int]:
+        count, highest = self._s.exec(select(func.count(), func.max(BankHashRow.id))).one()
+        return int(count), int(highest or 0)
+
+    def bank_index_entries(self) -> list[tuple[str, bytes]]:
+        rows = self._s.exec(
+            select(BankEntryRow.bank, BankEntryRow.id, BankHashRow.digest)
+            .join(BankHashRow, col(BankHashRow.entry_id) == col(BankEntryRow.id))
+            .order_by(col(BankHashRow.id))
+        ).all()
+        return [(f"{bank}:{entry}", bytes(digest)) for bank, entry, digest in rows]
+
+    def published_video_ids(self, after: str = "", limit: int = 500) -> list[str]:
+        return list(
+            self._s.exec(
+                select(VideoRow.id)
+                .where(VideoRow.status == VideoStatus.PUBLISHED.value, VideoRow.id > after)
+                .order_by(col(VideoRow.id))
+                .limit(limit)
+            ).all()
+        )
+
+    def try_lock_sweeper(self, holder: str, ttl_s: float) -> bool:
+        """Take the sweeper lock row (SQLite) when free or expired."""
+        now = utcnow()
+        row = self._s.get(SweeperLockRow, "sweeper")
+        if row is None:
+            self._s.add(SweeperLockRow(name="sweeper", holder=holder, expires_at=now + timedelta(seconds=ttl_s)))
+            self._s.flush()
+            return True
+        if row.holder != holder and row.expires_at > now:
+            return False
+        row.holder = holder
+        row.expires_at = now + timedelta(seconds=ttl_s)
+        self._s.add(row)
+        return True
+
+    def release_sweeper(self, holder: str) -> None:
+        row = self._s.get(SweeperLockRow, "sweeper")
+        if row is not None and row.holder == holder:
+            self._s.delete(row)
 
     # provenance registry
 

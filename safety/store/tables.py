@@ -235,3 +235,50 @@ class FrameHashRow(SQLModel, table=True):
     t: float
     digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     quality: int
+
+
+class PurgeJobRow(SQLModel, table=True):
+    """A durable purge: rows are changed in the transaction that creates it; files are removed after."""
+
+    __tablename__ = "purge_jobs"
+
+    id: str = Field(primary_key=True, max_length=40)
+    owner: str = Field(max_length=64, index=True)
+    creator: str | None = Field(default=None, max_length=64)
+    reason: str = Field(max_length=64)
+    state: str = Field(max_length=16, index=True)
+    video_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    files: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    finished_at: datetime | None = None
+
+
+class BankEntryRow(SQLModel, table=True):
+    """An item in a hash bank (`known_bad` from operators, `purged` from revocations)."""
+
+    __tablename__ = "bank_entries"
+
+    id: str = Field(primary_key=True, max_length=40)
+    bank: str = Field(max_length=16, index=True)
+    source_video_id: str | None = Field(default=None, max_length=40, index=True)
+    note: str = ""
+    created_at: datetime
+
+
+class BankHashRow(SQLModel, table=True):
+    __tablename__ = "bank_hashes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: str = Field(foreign_key="bank_entries.id", max_length=40, index=True)
+    digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    quality: int
+
+
+class SweeperLockRow(SQLModel, table=True):
+    """Who is sweeping (SQLite; PostgreSQL uses an advisory lock)."""
+
+    __tablename__ = "sweeper_locks"
+
+    name: str = Field(primary_key=True, max_length=32)
+    holder: str = Field(max_length=80)
+    expires_at: datetime

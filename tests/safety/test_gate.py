@@ -26,7 +26,7 @@ from safety.errors import ModelUnavailable
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.media import probe
 
-CHECK_NAMES = ["media", "prompt_rules", "consent", "likeness"]
+CHECK_NAMES = ["media", "prompt_rules", "consent", "likeness", "hash_bank"]
 
 
 def submit(services: Services, clip: Path, **kwargs: Any) -> dict[str, Any]:

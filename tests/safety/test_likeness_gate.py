@@ -34,8 +34,13 @@ def cameos(people: Services, tmp_path: Path) -> Services:
     return people
 
 
+_SEEDS = iter(range(1000, 100000))
+
+
 def generate(services: Services, creator: str, **kwargs: Any) -> dict[str, Any]:
+    # A new scene each time: identical content to a purged video would (rightly) match the purged bank.
     kwargs.setdefault("duration_s", 1.0)
+    kwargs.setdefault("seed", next(_SEEDS))
     return Studio(services).generate(creator, kwargs.pop("prompt", "a walk in the park"), **kwargs)
 
 
@@ -47,7 +52,8 @@ def test_own_cameo_publishes_and_is_identified(cameos: Services) -> None:
     result = generate(cameos, "maya", cameos=["maya"])
     assert result["decision"] == "publish", result["reasons"]
     assert codes(result) == ["likeness.identified"]
-    assert result["faces"][0]["identity"] == "maya" and result["faces"][0]["t_end"] >= 0.5
+    maya = [f for f in result["faces"] if f["identity"] == "maya"]
+    assert maya and maya[0]["t_end"] >= 0.5, result["faces"]
 
 
 def test_declared_cameo_without_consent_then_with(cameos: Services) -> None:
@@ -93,7 +99,7 @@ def test_near_match_is_held_for_review(cameos: Services, tmp_path: Path) -> None
 
 def test_restriction_is_checked_against_the_prompt(cameos: Services) -> None:
     cameos.set_consent_level("maya", ConsentLevel.EVERYONE)
-    assert cameos.restrict("maya", "no politics, no election campaigns") == ["politics", "election campaigns"]
+    assert cameos.restrict("maya", "no politics, no election campaigns")[0] == ["politics", "election campaigns"]
     refused = generate(cameos, "theo", cameos=["maya"], prompt="maya talking about POLITICS at dinner")
     assert "likeness.restriction_violated" in codes(refused) and refused["decision"] == "block"
     assert generate(cameos, "theo", cameos=["maya"], prompt="maya at dinner")["decision"] == "publish"
