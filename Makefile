@@ -38,7 +38,10 @@ pytest: install
 test: install lint typecheck contracts pytest
 
 bench: install
-	$(BIN)/python bench/gate.py
+	$(BIN)/python -m bench.gate
+	$(BIN)/python -m bench.likeness
+	$(BIN)/python -m bench.provenance
+	$(BIN)/python -m bench.revocation
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -7,12 +7,21 @@ audience). Genuine and impostor distances on the calibration set give the thresh
 enrolled or protected person is *found* when it matches or falls in the near-match band (held for review), and
 another person is *wrongly matched* when they match confidently.
 
-    .venv/bin/python bench/calibrate_likeness.py [--fixtures ../shared/fixtures/faces] [--out bench/results]
+    .venv/bin/python -m bench.calibrate_likeness [--fixtures ../shared/fixtures/faces] [--out bench/results]
 
 Writes `likeness_calibration.json` and `likeness_calibration.png` (distance histograms with the thresholds).
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, and bench/provenance.py would shadow the `provenance`
+# package; the repository root goes there instead. (`python -m bench.NAME` needs none of this.)
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
 import argparse
 import itertools

@@ -5,10 +5,19 @@ check, prompt rules, consent, decision, persistence, file moves; no model work y
 video. Target: the gate's overhead stays under 5% of the clip's duration. Ratios are computed in the same run
 because these machines are noisy.
 
-    .venv/bin/python bench/gate.py [--repeat N] [--json]
+    .venv/bin/python -m bench.gate [--repeat N] [--json]
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, and bench/provenance.py would shadow the `provenance`
+# package; the repository root goes there instead. (`python -m bench.NAME` needs none of this.)
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
 import argparse
 import json

@@ -5,10 +5,19 @@
 2. Gallery search over synthetic dlib-like templates (identities as cluster centres, genuine queries at the
    typical genuine distance): exact search against the FAISS IVF-Flat index, p50 latency and recall@1, at each size.
 
-    .venv/bin/python bench/likeness.py [--sizes 10000,100000,1000000] [--json]
+    .venv/bin/python -m bench.likeness [--sizes 10000,100000,1000000] [--json]
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, and bench/provenance.py would shadow the `provenance`
+# package; the repository root goes there instead. (`python -m bench.NAME` needs none of this.)
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
 
 import argparse
 import json

@@ -5,7 +5,7 @@
 - The whole publish step (mark, sign, fingerprint) against the gate's 5 s budget.
 - `verify` of a stripped copy (half size, low quality, no manifest).
 
-    .venv/bin/python bench/provenance.py [--json]
+    .venv/bin/python -m bench.provenance [--json]
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path and its name would shadow the `provenance` package.
+# Run as a script, this folder comes first on sys.path, and this file would shadow the `provenance` package; the
+# repository root goes there instead. (`python -m bench.provenance` needs none of this.)
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))

@@ -100,14 +100,16 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         studio = Studio(services)
         _step(
             "1. Accounts",
-            "maya and theo are adults who follow each other; jun is a teen account (teen policy pack).",
+            "maya, theo and kai are adults; maya and theo follow each other, so do maya and kai; jun is a teen "
+            "account (teen policy pack).",
             quiet,
         )
         services.add_user("maya")
         services.add_user("theo")
         services.add_user("jun", AgeBand.TEEN)
-        services.follow("maya", "theo")
-        services.follow("theo", "maya")
+        services.add_user("kai")
+        for a, b in (("maya", "theo"), ("theo", "maya"), ("maya", "kai"), ("kai", "maya")):
+            services.follow(a, b)
 
         _step(
             "2. Cameos",
@@ -144,7 +146,7 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
 
         _step("7. Consent given", "maya lets mutuals use her cameo; theo follows her back. The same request:", quiet)
         services.set_consent_level("maya", ConsentLevel.MUTUALS)
-        show(studio.generate("theo", "maya and me dancing on the moon", cameos=["maya"], seed=3))
+        dance = show(studio.generate("theo", "maya and me dancing on the moon", cameos=["maya"], seed=3))
 
         _step(
             "8. A leaked likeness",
@@ -199,6 +201,38 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
                 f"fingerprint distance={report['fingerprint']['distance']}"
             )
         results.append({"verify": verified, "verify_copy": traced})
+
+        _step(
+            "14. Revocation",
+            f"kai (a mutual of maya's) remixes theo's dance video {dance['video_id']}, and someone saves a copy of\n"
+            "theo's video. Then maya changes her mind: only_me. Everything made with her face by others (theo's\n"
+            "dance video, kai's remix of it, theo's remix of her own video) is purged: unpublished, files deleted,\n"
+            "fingerprints banked, tombstoned. She gets a receipt; the saved copy verifies as purged and cannot\n"
+            "come back.",
+            quiet,
+        )
+        chain_remix = show(studio.generate("kai", "moon dance, slowed down", remix_of=dance["video_id"], seed=8))
+        saved = home / "inputs" / "saved_copy.mp4"
+        shutil.copyfile(dance["published_path"], saved)
+        receipts = services.set_consent_level("maya", ConsentLevel.ONLY_ME)
+        for receipt in receipts:
+            say(f"receipt {receipt.receipt_id} for maya ({receipt.reason}, creator {receipt.creator}):")
+            for video_id in receipt.purged:
+                say(f"  purged {video_id}")
+        copy_status = services.verify(saved)["status"]
+        again = services.prepublish_file("jun", "my own video, honestly", saved)
+        say(
+            f"the saved copy verifies as: {copy_status}; re-uploading it: {again['decision']} "
+            f"({', '.join(r['code'] for r in again['reasons'] if r['action'] != 'publish')})"
+        )
+        results.append(
+            {
+                "revocation": [r.to_json() for r in receipts],
+                "copy_status": copy_status,
+                "reupload": again["decision"],
+                "chain_remix": chain_remix["video_id"],
+            }
+        )
 
         views = [view.to_json() for view in reversed(services.recent_videos())]
         chain = services.verify_audit()

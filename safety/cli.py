@@ -544,6 +544,45 @@ def verify(
 
 
 @app.command()
+def sweep(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Sweep once and exit (the only mode; see `scheduler run`).")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Finish pending purges, re-check consent, apply retention, reconcile files and rows."""
+    from safety.sweeps import sweep_once
+
+    report = sweep_once(state(ctx).services()).to_json()
+    text = (
+        f"sweep: {'ran' if report['ran'] else 'skipped (another sweeper holds the lock)'}; "
+        f"finished {len(report['purges_finished'])} purge job(s), purged {len(report['purged'])} video(s), "
+        f"expired {len(report['held_expired'])}, removed {len(report['orphan_files_removed'])} orphan file(s), "
+        f"withdrew {len(report['rows_without_files'])} row(s) without files"
+    )
+    _emit(report, as_json, text)
+
+
+scheduler_app = typer.Typer(help="The background scheduler (APScheduler).", no_args_is_help=True)
+app.add_typer(scheduler_app, name="scheduler")
+
+
+@scheduler_app.command("run")
+def scheduler_run(
+    ctx: typer.Context,
+    interval: Annotated[float, typer.Option(help="Seconds between sweeps.", min=1)] = 300.0,
+    run_for: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: run until ^C).")] = None,
+) -> None:
+    """Run sweeps on a schedule; the job is persisted in the database; only one sweeper works at a time."""
+    from safety.sweeps import run_scheduler
+
+    services = state(ctx).services()
+    out.print(f"sweeping every {interval:g} s; ^C to stop")
+    run_scheduler(services, interval, run_for_s=run_for)
+
+
+@app.command()
 def serve(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,

@@ -243,6 +243,10 @@ class Services:
         )
         return self.gate.prepublish(normalised)
 
+    def prepublish_file(self, creator: str, prompt: str, video: Path) -> dict[str, Any]:
+        """Shorthand: submit a file with no cameos; the decision JSON."""
+        return self.prepublish(Submission(creator=creator, prompt=prompt, video_path=video)).to_json()
+
     # accounts
 
     def add_user(self, handle: str, age_band: AgeBand = AgeBand.ADULT) -> User:

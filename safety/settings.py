@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     trust_anchors: Path | None = Field(default=None, description="PEM roots that verify trusts.")
     tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp authority; off by default.")
     watermark_key_file: Path | None = Field(default=None, description="Integer seed of the invisible watermark.")
+    held_retention_hours: float = Field(default=24 * 30, gt=0, description="Held items older than this expire.")
 
     @field_validator("fail_checks", mode="before")
     @classmethod

@@ -454,6 +454,21 @@ class Transaction:
             ).all()
         )
 
+    def expire_held(self, video_id: str) -> None:
+        row = self._video_row(video_id, lock=True)
+        if row.status != VideoStatus.HELD.value:
+            return
+        row.status = VideoStatus.BLOCKED.value
+        row.quarantine_path = None
+        row.updated_at = utcnow()
+        self._s.add(row)
+        for item in self._s.exec(
+            select(ReviewItemRow).where(ReviewItemRow.video_id == video_id, ReviewItemRow.state != "decided")
+        ).all():
+            item.state = "decided"
+            self._s.add(item)
+        self.audit("sweeper", "video.expired", video_id, {"from": VideoStatus.HELD.value})
+
     def owners_with_videos(self) -> list[str]:
         rows = self._s.exec(
             select(LineageEdgeRow.cameo_owner)

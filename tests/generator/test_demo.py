@@ -13,6 +13,11 @@ def test_demo_story(tmp_path: Path) -> None:
     marker.write_text("from an earlier run")
     results = run_demo(tmp_path / "demo", as_json=True)
     assert not marker.exists(), "the demo starts from a fresh home"
+    revocation = results.pop()
+    purged = [v for r in revocation["revocation"] for v in r["purged"]]
+    assert revocation["chain_remix"] in purged and len(purged) >= 3
+    assert revocation["copy_status"] == "purged" and revocation["reupload"] == "block"
+    results.pop()  # the chain remix's decision
     verify = results.pop()
     assert verify["verify"]["c2pa"]["trusted"] and verify["verify"]["traced_by"] == "c2pa"
     assert verify["verify_copy"]["video_id"] == verify["verify"]["video_id"]

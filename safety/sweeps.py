@@ -1,0 +1,187 @@
+"""Sweeps: the background work that makes revocation and storage promises hold even after crashes.
+
+One sweep (a) finishes purge jobs a crash interrupted, (b) re-checks every owner's videos against current consent
+and purges what is no longer allowed, (c) applies retention (held items past their time, stray drafts), and
+(d) reconciles files and rows: files no row points at are deleted, published rows without their file are
+withdrawn. Only one sweeper works at a time: a PostgreSQL advisory lock, or a lock row with a lease on SQLite.
+The scheduled job is a thin wrapper around `sweep_once`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from safety.revocation import PurgeReceipt, finish, finish_pending, reconcile_in
+from safety.services import Services
+from safety.store.repository import utcnow
+
+_ADVISORY_KEY = 72_417_001
+_LEASE_S = 600.0
+_GRACE_S = 3600.0
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    ran: bool = True
+    """False when another sweeper held the lock."""
+    purges_finished: list[str] = field(default_factory=list)
+    """Purge jobs whose files this sweep removed."""
+    consent_purges: list[dict[str, Any]] = field(default_factory=list)
+    """Receipts of purges the consent re-check made."""
+    held_expired: list[str] = field(default_factory=list)
+    """Held videos past their retention, now blocked."""
+    orphan_files_removed: list[str] = field(default_factory=list)
+    """Files no row pointed at."""
+    rows_without_files: list[str] = field(default_factory=list)
+    """Published videos whose file was missing, now withdrawn."""
+    seconds: float = 0.0
+    """Wall time."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ran": self.ran,
+            "purges_finished": self.purges_finished,
+            "consent_purges": self.consent_purges,
+            "purged": sorted({v for r in self.consent_purges for v in r["purged"]}),
+            "held_expired": self.held_expired,
+            "orphan_files_removed": self.orphan_files_removed,
+            "rows_without_files": self.rows_without_files,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@contextmanager
+def sweeper_lock(services: Services) -> Iterator[bool]:
+    """Yield True while this process is the only sweeper."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    if services.database.is_postgres:
+        with services.database.engine.connect() as conn:
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
+                    conn.commit()
+        return
+    with services.store.transaction() as tx:
+        got = tx.try_lock_sweeper(holder, _LEASE_S)
+    try:
+        yield got
+    finally:
+        if got:
+            with services.store.transaction() as tx:
+                tx.release_sweeper(holder)
+
+
+def _recheck_consent(services: Services) -> list[PurgeReceipt]:
+    with services.store.transaction() as tx:
+        owners = tx.owners_with_videos()
+    receipts: list[PurgeReceipt] = []
+    for owner in owners:
+        with services.store.transaction() as tx:
+            jobs = reconcile_in(tx, services.policies, owner, reason="sweep_consent", actor="sweeper")
+        receipts += [finish(services.store, services.media, job) for job in jobs]
+    return receipts
+
+
+def _expire_held(services: Services, report: SweepReport) -> None:
+    retention = timedelta(hours=services.settings.held_retention_hours)
+    with services.store.transaction() as tx:
+        expired = tx.expired_held(utcnow() - retention)
+    for video_id in expired:
+        with services.store.transaction() as tx:
+            video = tx.get_video(video_id, lock=True)
+            tx.expire_held(video_id)
+        services.media.discard(video.quarantine_path)
+        report.held_expired.append(video_id)
+
+
+def _reconcile_files(services: Services, report: SweepReport) -> None:
+    with services.store.transaction() as tx:
+        referenced = {str(Path(p).resolve()) for p in tx.all_media_paths()}
+        published = tx.published_paths()
+    now = time.time()
+    for area in ("published", "quarantine", "drafts", "cameos"):
+        for path in list(services.media.area(area).rglob("*")):
+            if not path.is_file() or str(path.resolve()) in referenced:
+                continue
+            # Temp files, and files written within the hour (a gate or an enrollment may be about to commit the
+            # row that points at them), are left alone.
+            if path.name.startswith(".") or now - path.stat().st_mtime < _GRACE_S:
+                continue
+            services.media.discard(path)
+            report.orphan_files_removed.append(str(path))
+    for video_id, published_path in published:
+        if not Path(published_path).is_file():
+            with services.store.transaction() as tx:
+                tx.mark_file_missing(video_id)
+            report.rows_without_files.append(video_id)
+
+
+def sweep_once(services: Services) -> SweepReport:
+    """One full sweep, if no other sweeper is running."""
+    started = time.perf_counter()
+    with sweeper_lock(services) as got:
+        if not got:
+            return SweepReport(ran=False)
+        report = SweepReport()
+        report.purges_finished = [r.receipt_id for r in finish_pending(services.store, services.media)]
+        report.consent_purges = [r.to_json() for r in _recheck_consent(services)]
+        _expire_held(services, report)
+        _reconcile_files(services, report)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def scheduled_sweep(home: str, database_url: str | None) -> None:
+    """The scheduler's job: build services from settings and sweep once."""
+    from safety.settings import Settings
+
+    with Services(Settings(home=Path(home), database_url=database_url)) as services:
+        sweep_once(services)
+
+
+def run_scheduler(services: Services, interval_s: float, *, run_for_s: float | None = None) -> None:
+    """Run sweeps every `interval_s` with APScheduler 3, jobs persisted in the same database."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    settings = services.settings
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=settings.resolved_database_url, tablename="scheduler_jobs")}
+    )
+    scheduler.add_job(
+        scheduled_sweep,
+        "interval",
+        seconds=interval_s,
+        id="sweep",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=utcnow(),
+        kwargs={"home": str(settings.home.resolve()), "database_url": settings.database_url},
+    )
+    scheduler.start()
+    try:
+        deadline = None if run_for_s is None else time.monotonic() + run_for_s
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
