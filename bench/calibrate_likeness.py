@@ -35,7 +35,7 @@ import numpy as np
 from policies import load_bundled_pack
 from safety.faces.analyzer import Embedding, RGBImage
 from safety.faces.dlib_analyzer import MODEL_ID, DlibFaceAnalyzer
-from safety.services import load_rgb
+from safety.faces.photos import load_rgb
 
 ROOT = Path(__file__).resolve().parent.parent
 PEOPLE = ["alex_lacamoire", "biden", "kit_harington", "lin_manuel_miranda", "obama", "rose_leslie"]

@@ -96,6 +96,23 @@ class PromptRule:
 
 
 @dataclass(frozen=True)
+class ScoreThresholds:
+    """Score bands for a model-scored reason code: below `review` the finding is dropped."""
+
+    review: float | None
+    """At or above: held for review."""
+    block: float | None
+    """At or above: blocked."""
+
+    def action_for(self, score: float) -> Action | None:
+        if self.block is not None and score >= self.block:
+            return Action.BLOCK
+        if self.review is not None and score >= self.review:
+            return Action.REVIEW
+        return None
+
+
+@dataclass(frozen=True)
 class MatchThresholds:
     """Distances that decide a face match, for one embedding model."""
 
@@ -144,6 +161,16 @@ class EnrollmentPolicy:
 
 
 @dataclass(frozen=True)
+class PromptClassifierPolicy:
+    """Where the prompt classifier's labelled examples are, and how it holds some out for measurement."""
+
+    examples: str
+    """A YAML file beside the pack: category → example prompts (`benign` holds hard look-alikes)."""
+    held_out_share: float = 0.3
+    """Share of each category kept out of training, for the precision/recall bench."""
+
+
+@dataclass(frozen=True)
 class PolicyPack:
     """A validated, versioned policy pack."""
 
@@ -167,8 +194,12 @@ class PolicyPack:
     """Consent levels this audience's cameos may not use (teen packs forbid `everyone`)."""
     likeness: LikenessPolicy = field(default_factory=LikenessPolicy)
     """Face finding and matching."""
+    thresholds: Mapping[str, ScoreThresholds] = field(default_factory=dict)
+    """Score bands per model-scored reason code (prompt categories, frame nudity, deepfake)."""
     enrollment: EnrollmentPolicy = field(default_factory=EnrollmentPolicy)
     """Cameo enrollment rules."""
+    prompt_classifier: PromptClassifierPolicy | None = None
+    """The labelled examples the prompt classifier learns from."""
 
     @property
     def ref(self) -> str:
@@ -471,6 +502,44 @@ def _read_enrollment(w: _Walker, node: Node) -> EnrollmentPolicy | None:
     )
 
 
+def _read_classifier(w: _Walker, node: Node) -> PromptClassifierPolicy | None:
+    fields = w.mapping(node, "prompt_classifier", {"examples"}, {"held_out_share"})
+    if fields is None:
+        return None
+    examples = w.string(fields.get("examples"), "prompt_classifier.examples")
+    share = w.number(fields.get("held_out_share"), "prompt_classifier.held_out_share", 0.0)
+    if share is not None and share >= 0.9:
+        w.issue(fields.get("held_out_share"), "prompt_classifier.held_out_share must be below 0.9")
+    if examples is None:
+        return None
+    return PromptClassifierPolicy(examples, share if share is not None and share < 0.9 else 0.3)
+
+
+def _read_thresholds(w: _Walker, node: Node, reasons: Mapping[str, ReasonPolicy]) -> dict[str, ScoreThresholds]:
+    if not isinstance(node, MappingNode):
+        w.issue(node, "thresholds must map reason codes to {review, block}")
+        return {}
+    out: dict[str, ScoreThresholds] = {}
+    for key_node, value_node in node.value:
+        code = str(key_node.value)
+        where = f"thresholds.{code}"
+        if reasons and code not in reasons:
+            w.issue(key_node, f"{where}: `{code}` has no entry under reasons", "add it to reasons")
+        fields = w.mapping(value_node, where, set(), {"review", "block"})
+        if fields is None:
+            continue
+        review = w.number(fields.get("review"), f"{where}.review", 0.0)
+        block = w.number(fields.get("block"), f"{where}.block", 0.0)
+        if review is None and block is None:
+            w.issue(value_node, f"{where} needs review, block or both")
+            continue
+        if review is not None and block is not None and block < review:
+            w.issue(fields.get("block"), f"{where}.block must be >= review")
+            continue
+        out[code] = ScoreThresholds(review, block)
+    return out
+
+
 def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
     """Validate pack text and build the pack; raises `PolicyValidationError` listing every issue."""
     w = _Walker(source)
@@ -487,7 +556,7 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
         root,
         "the pack",
         {"name", "version", "audience", "unknown_reason_action", "limits", "checks", "reasons"},
-        {"prompt_rules", "restricted_cameo_levels", "likeness", "enrollment"},
+        {"prompt_rules", "restricted_cameo_levels", "likeness", "enrollment", "thresholds", "prompt_classifier"},
     )
     if top is None:
         raise PolicyValidationError(w.issues)
@@ -511,6 +580,8 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
             if level not in _LEVELS:
                 w.issue(top["restricted_cameo_levels"], f"unknown consent level `{level}`", ", ".join(sorted(_LEVELS)))
     likeness = _read_likeness(w, top["likeness"]) if "likeness" in top else LikenessPolicy()
+    thresholds = _read_thresholds(w, top["thresholds"], reasons) if "thresholds" in top else {}
+    classifier = _read_classifier(w, top["prompt_classifier"]) if "prompt_classifier" in top else None
     enrollment = _read_enrollment(w, top["enrollment"]) if "enrollment" in top else EnrollmentPolicy()
     if w.issues:
         raise PolicyValidationError(w.issues)
@@ -528,6 +599,8 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
         restricted_cameo_levels=frozenset(levels),
         likeness=likeness,
         enrollment=enrollment,
+        thresholds=thresholds,
+        prompt_classifier=classifier,
     )
 
 

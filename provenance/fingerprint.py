@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import av
 import av.error
@@ -79,14 +80,28 @@ class VideoMatch:
 
 
 class FingerprintIndex:
-    """Frame hashes of many videos, matched by Hamming distance."""
+    """Frame hashes of many videos, matched by Hamming distance.
 
-    def __init__(self, entries: Sequence[tuple[str, bytes]]) -> None:
+    Up to `faiss_threshold` hashes, one vectorised xor+popcount over the table; beyond, a FAISS binary index
+    (SIMD popcount) returning the nearest `neighbours` hashes per query frame.
+    """
+
+    def __init__(
+        self, entries: Sequence[tuple[str, bytes]], *, faiss_threshold: int = 100_000, neighbours: int = 64
+    ) -> None:
         self.keys = [key for key, _ in entries]
         raw = b"".join(digest for _, digest in entries)
         self.words: NDArray[np.uint64] = (
             np.frombuffer(raw, dtype=np.uint64).reshape(-1, 4) if raw else np.zeros((0, 4), np.uint64)
         )
+        self.neighbours = neighbours
+        self._index: Any = None
+        if len(self.keys) >= faiss_threshold:
+            import faiss
+
+            index = faiss.IndexBinaryFlat(HASH_BYTES * 8)
+            index.add(np.frombuffer(raw, dtype=np.uint8).reshape(-1, HASH_BYTES))
+            self._index = index
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -95,6 +110,16 @@ class FingerprintIndex:
         query = np.frombuffer(digest, dtype=np.uint64)
         out: NDArray[np.int64] = np.bitwise_count(self.words ^ query).sum(axis=1).astype(np.int64)
         return out
+
+    def near(self, digest: bytes, max_distance: int) -> list[tuple[int, int]]:
+        """(row, distance) of indexed hashes within `max_distance` bits."""
+        if self._index is not None:
+            query = np.frombuffer(digest, dtype=np.uint8).reshape(1, HASH_BYTES)
+            distances, rows = self._index.search(query, min(self.neighbours, len(self.keys)))
+            pairs = zip(rows[0].tolist(), distances[0].tolist(), strict=True)
+            return [(r, d) for r, d in pairs if r >= 0 and d <= max_distance]
+        dist = self.distances(digest)
+        return [(int(r), int(dist[r])) for r in np.nonzero(dist <= max_distance)[0]]
 
     def match(
         self, hashes: Sequence[FrameHash], *, max_distance: int = 40, min_share: float = 0.5, min_quality: int = 30
@@ -105,12 +130,10 @@ class FingerprintIndex:
             return None
         votes: dict[str, list[int]] = {}
         for frame in usable:
-            dist = self.distances(frame.digest)
-            near = np.nonzero(dist <= max_distance)[0]
             best: dict[str, int] = {}
-            for index in near.tolist():
-                key = self.keys[index]
-                best[key] = min(best.get(key, 256), int(dist[index]))
+            for row, distance in self.near(frame.digest, max_distance):
+                key = self.keys[row]
+                best[key] = min(best.get(key, 256), distance)
             for key, value in best.items():
                 votes.setdefault(key, []).append(value)
         if not votes:

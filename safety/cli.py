@@ -543,6 +543,46 @@ def verify(
     _emit(payload, as_json, "\n".join(lines))
 
 
+bank_app = typer.Typer(
+    help="Hash banks: known-bad videos (operator) and purged ones (revocation).", no_args_is_help=True
+)
+app.add_typer(bank_app, name="bank")
+
+
+@bank_app.command("add")
+def bank_add(
+    ctx: typer.Context,
+    bank: Annotated[str, typer.Option(help="known_bad (or purged).")],
+    video: Annotated[Path, typer.Option(help="The video whose frames to bank.")],
+    note: Annotated[str, typer.Option(help="Why it is banked.")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Bank a video's frame hashes: any copy of it is refused at the gate."""
+    payload = state(ctx).services().bank_add(bank, video, note)
+    _emit(payload, as_json, f"banked {payload['id']} in {bank} ({payload['hashes']} frame hashes)")
+
+
+@bank_app.command("list")
+def bank_list(
+    ctx: typer.Context,
+    bank: Annotated[str | None, typer.Option(help="Only this bank.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bank items."""
+    items = state(ctx).services().bank_list(bank)
+    text = "\n".join(f"{i['id']}  {i['bank']:<9} {i['hashes']:>3} hashes  {i['note']}" for i in items)
+    _emit({"items": items}, as_json, text or "no items")
+
+
+@bank_app.command("remove")
+def bank_remove(
+    ctx: typer.Context, entry: Annotated[str, typer.Argument(help="Item id.")], as_json: JsonOpt = False
+) -> None:
+    """Remove a bank item."""
+    state(ctx).services().bank_remove(entry)
+    _emit({"id": entry, "removed": True}, as_json, f"removed {entry}")
+
+
 @app.command()
 def sweep(
     ctx: typer.Context,

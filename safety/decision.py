@@ -1,8 +1,9 @@
 """The decision: findings + policy → `Decision`. Pure, so it can be tested with inline policy text.
 
-Three rules make it fail closed. A finding whose code the pack does not know takes the pack's
-`unknown_reason_action` (never publish). A `check.error` finding takes the failing check's `on_error`. A required
-check that produced no outcome at all adds `check.missing`. The most restrictive action wins.
+A model-scored code with `thresholds` takes its action from the score's band; below the review band it is not a
+reason at all. Three rules make it fail closed. A finding whose code the pack does not know takes the pack's
+`unknown_reason_action` (never publish). A `check.error` finding takes the failing check's `on_error`. A
+required check that produced no outcome at all adds `check.missing`. The most restrictive action wins.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ CHECK_ERROR = "check.error"
 CHECK_MISSING = "check.missing"
 
 
-def _judge(finding: Finding, policy: PolicyPack) -> Reason:
+def _judge(finding: Finding, policy: PolicyPack) -> Reason | None:
     rule = policy.reason(finding.code)
     if rule is None:
         return Reason(
@@ -29,6 +30,12 @@ def _judge(finding: Finding, policy: PolicyPack) -> Reason:
             check=finding.check,
         )
     action = rule.action
+    bands = policy.thresholds.get(finding.code)
+    if bands is not None and finding.score is not None:
+        banded = bands.action_for(finding.score)
+        if banded is None:
+            return None  # below the review band: not a reason
+        action = banded
     if finding.code == CHECK_ERROR:
         check_policy = policy.checks.get(finding.check)
         on_error = check_policy.on_error if check_policy is not None else policy.unknown_reason_action
@@ -58,9 +65,8 @@ def decide(
             all_findings.append(
                 Finding(CHECK_MISSING, name, f"required check `{name}` did not run", evidence={"check": name})
             )
-    reasons = tuple(
-        sorted((_judge(f, policy) for f in all_findings), key=lambda r: (-r.action.rank, -r.severity, r.code))
-    )
+    judged = [reason for f in all_findings if (reason := _judge(f, policy)) is not None]
+    reasons = tuple(sorted(judged, key=lambda r: (-r.action.rank, -r.severity, r.code)))
     action = max((r.action for r in reasons), key=lambda a: a.rank, default=Action.PUBLISH)
     scores: dict[str, float] = {}
     for finding in all_findings:

@@ -96,11 +96,16 @@ class Gate:
         ingest_ms = (time.perf_counter() - started) * 1000
 
         run = run_checks(self.checks, context, fail_checks=self.fail_checks, max_workers=self.check_workers)
-        identified = _identified_owners(run.findings)
+        identified = _identified_owners(run.findings, "likeness.identified")
+        in_input = _identified_owners(run.findings, "input.identified")
         with self.store.transaction() as tx:
             # Faces found but not declared: their owners' consent, read now from the database.
             undeclared = [o for o in identified if o not in submission.cameos]
             consent_findings = self._consent_findings(tx, submission, undeclared, stage="identified")
+            consent_findings += [
+                replace(f, code="input.real_person_without_consent")
+                for f in self._consent_findings(tx, submission, in_input, stage="input_image")
+            ]
         timings = {"intake": ingest_ms, **run.timings_ms}
         decision = decide([*run.findings, *consent_findings], policy, run.checks_run, timings)
         decision = replace(
@@ -111,7 +116,7 @@ class Gate:
             decision_id = tx.save_decision(video_id, decision, GATE_ACTOR)
             for owner in identified:
                 tx.add_cameo_edge(video_id, owner)
-        subjects = tuple(dict.fromkeys([*submission.cameos, *identified]))
+        subjects = tuple(dict.fromkeys([*submission.cameos, *identified, *in_input]))
         return self._act(video_id, decision_id, decision, submission, policy, draft, subjects)
 
     def _intake(self, submission: Submission) -> tuple[User, PolicyPack, MediaInfo]:
@@ -333,8 +338,8 @@ class Gate:
             self.media.discard(draft.path)
 
 
-def _identified_owners(findings: Sequence[Finding]) -> list[str]:
-    owners = [str(f.evidence["owner"]) for f in findings if f.code == "likeness.identified" and "owner" in f.evidence]
+def _identified_owners(findings: Sequence[Finding], code: str) -> list[str]:
+    owners = [str(f.evidence["owner"]) for f in findings if f.code == code and "owner" in f.evidence]
     return list(dict.fromkeys(owners))
 
 

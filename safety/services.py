@@ -19,18 +19,40 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from policies import MatchThresholds, PolicyError, PolicyPack, bundled_pack_names, load_bundled_pack, load_pack
-from provenance import FingerprintIndex, FrameHash, pdq, read_manifest, sampled_frames, video_hashes
+from provenance import (
+    FingerprintIndex,
+    FrameHash,
+    InvisibleWatermark,
+    pdq,
+    read_manifest,
+    sampled_frames,
+    video_hashes,
+)
 from safety.audit import ChainReport, verify_chain
-from safety.checks import Check, ConsentCheck, HashBankCheck, LikenessCheck, MediaCheck, PromptRulesCheck
+from safety.checks import (
+    Check,
+    ConsentCheck,
+    DeepfakeCheck,
+    FramesNsfwCheck,
+    HashBankCheck,
+    InputImageCheck,
+    LikenessCheck,
+    MediaCheck,
+    PromptClassifierCheck,
+    PromptRulesCheck,
+)
+from safety.checks.deepfake import installed_cards
+from safety.classifiers.prompt import PromptClassifierCache, shared_prompt_classifiers
 from safety.consent import parse_restrictions
 from safety.domain import AgeBand, CameoStatus, ConsentLevel, GateResult, Submission, User, VideoStatus
 from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
 from safety.errors import ConfigurationError, ConflictError, InvalidMediaError, ModelUnavailable, SubmissionError
-from safety.faces.analyzer import DetectedFace, FaceAnalyzer, FaceBox, RGBImage, distance
+from safety.faces.analyzer import FaceAnalyzer, FaceBox, RGBImage, distance
 from safety.faces.engine import FaceEngine, build_analyzer
+from safety.faces.photos import faces_in_photo, load_rgb
 from safety.gate import Gate, PolicyBook
 from safety.media import probe
 from safety.mediastore import MediaStore
@@ -62,39 +84,28 @@ def _load_policy(ref: str) -> PolicyPack:
         raise ConfigurationError(f"policy `{ref}` cannot be used:\n{exc}") from None
 
 
-def default_checks(faces: FaceEngine, banks: Callable[[], FingerprintIndex]) -> list[Check]:
-    """The checks every submission passes through, in the order they are reported."""
-    return [MediaCheck(), PromptRulesCheck(), ConsentCheck(), LikenessCheck(faces), HashBankCheck(banks)]
-
-
-def load_rgb(path: Path) -> RGBImage:
-    """An image file as RGB pixels (alpha and palettes handled); `InvalidMediaError` when it is not an image."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
-        raise InvalidMediaError(f"not a readable image: {path}: {exc}") from None
-
-
-def faces_in_photo(analyzer: FaceAnalyzer, image: RGBImage, max_side: int = 800) -> list[DetectedFace]:
-    """Faces in a still photo: the fast detector first, the slow one (on a copy at most `max_side` px) if it
-    found nothing. The slow detector on a full-size photo costs seconds for no gain on portraits."""
-    faces = analyzer.detect(image)
-    if faces:
-        return faces
-    scale = min(1.0, max_side / max(image.shape[:2]))
-    small = (
-        image
-        if scale == 1.0
-        else np.asarray(
-            Image.fromarray(image).resize((round(image.shape[1] * scale), round(image.shape[0] * scale))),
-            dtype=np.uint8,
-        )
-    )
-    return [
-        DetectedFace(face.box.scaled(1 / scale), face.score, face.detector, ())
-        for face in analyzer.detect(small, thorough=True)
+def default_checks(
+    faces: FaceEngine,
+    banks: Callable[[], FingerprintIndex],
+    prompts: PromptClassifierCache,
+    watermark: Callable[[], InvisibleWatermark],
+    deepfake_cards: Sequence[Path] = (),
+) -> list[Check]:
+    """The checks every submission passes through, in the order they are reported. The deepfake slot runs only
+    when an operator has installed a model card: no deepfake detector ships with the default install."""
+    checks: list[Check] = [
+        MediaCheck(),
+        PromptRulesCheck(),
+        PromptClassifierCheck(prompts),
+        ConsentCheck(),
+        LikenessCheck(faces),
+        InputImageCheck(faces, watermark),
+        FramesNsfwCheck(),
+        HashBankCheck(banks),
     ]
+    if deepfake_cards:
+        checks.append(DeepfakeCheck(list(deepfake_cards)))
+    return checks
 
 
 def _write_png_atomically(pixels: RGBImage, target: Path) -> None:
@@ -205,6 +216,7 @@ class Services:
             self._gallery_stamp,
             self._gallery_templates,
         )
+        self.prompt_classifiers = shared_prompt_classifiers()
         self.keys = load_keys(settings)
         self._fingerprints: tuple[tuple[int, int], FingerprintIndex] | None = None
         self._banks: tuple[tuple[int, int], FingerprintIndex] | None = None
@@ -214,7 +226,15 @@ class Services:
             self.store,
             self.media,
             self.policies,
-            default_checks(self.faces, self.bank_index) if checks is None else checks,
+            default_checks(
+                self.faces,
+                self.bank_index,
+                self.prompt_classifiers,
+                lambda: self.publisher.watermark,
+                installed_cards(settings.models_root / "deepfake"),
+            )
+            if checks is None
+            else checks,
             publisher=self.publisher,
             fail_checks=settings.fail_checks,
             check_workers=settings.check_workers,

@@ -1,14 +1,15 @@
 """Phrase rules over the prompt: what must never pass, whatever a model scores.
 
-The prompt is normalised first (Unicode compatibility forms, case, punctuation and separators to single spaces)
-so that trivial spacing and punctuation tricks do not slip past. A rule fires when every one of its term groups
-matches a whole word or phrase.
+The prompt is read twice: normalised (Unicode compatibility forms, case, punctuation to single spaces) and
+deobfuscated (look-alike letters, leetspeak, spelled-out words), so spelling tricks do not slip past. A rule
+fires when every one of its term groups matches a whole word or phrase.
 """
 
 from __future__ import annotations
 
 from policies import PromptRule
 from safety.checks.base import CheckContext, CheckOutcome
+from safety.classifiers.deobfuscate import deobfuscate
 from safety.domain import Finding
 from safety.text import contains_phrase, normalise_text
 
@@ -29,10 +30,11 @@ class PromptRulesCheck:
     name = "prompt_rules"
 
     def run(self, context: CheckContext) -> CheckOutcome:
-        normalised = normalise_text(context.submission.prompt)
+        prompt = context.submission.prompt
+        readings = (normalise_text(prompt), normalise_text(deobfuscate(prompt)))
         findings: list[Finding] = []
         for rule in context.policy.prompt_rules:
-            matched = _matches(rule, normalised)
+            matched = next((m for reading in readings if (m := _matches(rule, reading)) is not None), None)
             if matched is not None:
                 findings.append(
                     Finding(

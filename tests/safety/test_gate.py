@@ -26,7 +26,16 @@ from safety.errors import ModelUnavailable
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.media import probe
 
-CHECK_NAMES = ["media", "prompt_rules", "consent", "likeness", "hash_bank"]
+CHECK_NAMES = [
+    "media",
+    "prompt_rules",
+    "prompt_classifier",
+    "consent",
+    "likeness",
+    "inputs",
+    "frames_nsfw",
+    "hash_bank",
+]
 
 
 def submit(services: Services, clip: Path, **kwargs: Any) -> dict[str, Any]:
@@ -172,9 +181,8 @@ def test_held_video_is_quarantined_and_queued(people: Services, clip: Path) -> N
     view = people.show(str(result["video_id"]))
     assert view.video.quarantine_path is not None and view.video.quarantine_path.is_file()
     queue = people.review_queue()
-    assert [(i.video_id, i.reason_codes, i.source) for i in queue] == [
-        (result["video_id"], ("prompt.fake_statement",), "gate")
-    ]
+    assert [(i.video_id, i.source) for i in queue] == [(result["video_id"], "gate")]
+    assert "prompt.fake_statement" in queue[0].reason_codes
     assert_consistent(people)
 
 

@@ -20,7 +20,16 @@ def client(people: Services) -> TestClient:
 def test_health(client: TestClient) -> None:
     body = client.get("/health").json()
     assert body["status"] == "ok"
-    assert body["checks"] == ["media", "prompt_rules", "consent", "likeness", "hash_bank"]
+    assert body["checks"] == [
+        "media",
+        "prompt_rules",
+        "prompt_classifier",
+        "consent",
+        "likeness",
+        "inputs",
+        "frames_nsfw",
+        "hash_bank",
+    ]
 
 
 def test_json_check_publishes(client: TestClient, clip: Path) -> None:

@@ -130,7 +130,7 @@ def test_revocation_between_check_and_publish_covers_identified_faces(cameos: Se
 
     cameos.gate._consent_findings = revoke_first  # type: ignore[method-assign]
     result = generate(cameos, "theo", face_images=[card_image(tmp_path, 20, "maya-face")])
-    assert calls == ["identified", "publish"]
+    assert calls == ["identified", "input_image", "publish"]
     assert result["decision"] == "block" and result["published_path"] is None
     assert "likeness.no_consent" in codes(result)
 

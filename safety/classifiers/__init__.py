@@ -1,0 +1,1 @@
+"""Model-backed classifiers that are not about faces: the prompt classifier and its text normalisation."""
