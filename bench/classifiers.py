@@ -1,0 +1,146 @@
+"""Classifier quality and speed, measured in one run.
+
+- Prompt classifier: precision and recall per category on the held-out share of the labelled examples (never
+  trained on), at the default policy's review band, plus the share of held-out benign prompts flagged at all.
+- Speed: prompt scoring per prompt; frame nudity per frame; PDQ per frame; bank lookups at 10k and 1M hashes.
+  Target: all classifier work for a 10 s clip well under a second of the gate's 5 s budget.
+
+    .venv/bin/python -m bench.classifiers [--json]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from policies import load_bundled_pack
+from provenance import FingerprintIndex, pdq
+from safety.checks.frames_nsfw import _open_nsfw
+from safety.checks.prompt_classifier import examples_path
+from safety.classifiers.prompt import BENIGN, load_examples, shared_prompt_classifiers, split
+
+
+def prompt_quality() -> dict[str, Any]:
+    policy = load_bundled_pack("default")
+    assert policy.prompt_classifier is not None
+    path = examples_path(policy.prompt_classifier.examples)
+    share = policy.prompt_classifier.held_out_share
+    classifier = shared_prompt_classifiers().get(path, share)
+    _, held = split(load_examples(path), share)
+    results = classifier.score([p for p, _ in held])
+    per_category: dict[str, dict[str, float]] = {}
+    categories = sorted({c for _, c in held} - {BENIGN})
+    for category in categories:
+        band = policy.thresholds[f"prompt.{category}"].review or 0.5
+        tp = fp = fn = 0
+        for (_, label), result in zip(held, results, strict=True):
+            flagged = result.scores.get(category, 0.0) >= band
+            tp += flagged and label == category
+            fp += flagged and label != category
+            fn += (not flagged) and label == category
+        per_category[category] = {
+            "band": band,
+            "precision": round(tp / (tp + fp), 3) if tp + fp else 1.0,
+            "recall": round(tp / (tp + fn), 3) if tp + fn else 1.0,
+            "support": tp + fn,
+        }
+    harmful = [(label != BENIGN, r) for (_, label), r in zip(held, results, strict=True)]
+
+    def flagged(result: Any) -> bool:
+        return any(result.scores.get(c, 0) >= (policy.thresholds[f"prompt.{c}"].review or 0.5) for c in categories)
+
+    caught = sum(1 for bad, r in harmful if bad and flagged(r))
+    bad_total = sum(1 for bad, _ in harmful if bad)
+    benign_flagged = sum(1 for bad, r in harmful if not bad and flagged(r))
+    benign_total = sum(1 for bad, _ in harmful if not bad)
+    started = time.perf_counter()
+    for prompt, _ in held:
+        classifier.score([prompt])
+    per_prompt_ms = (time.perf_counter() - started) * 1000 / len(held)
+    return {
+        "held_out_prompts": len(held),
+        "per_category": per_category,
+        "any_harm_recall": round(caught / bad_total, 3),
+        "benign_flagged_rate": round(benign_flagged / benign_total, 3),
+        "ms_per_prompt": round(per_prompt_ms, 2),
+    }
+
+
+def speed() -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    model = _open_nsfw()
+    images = [Image.fromarray(frame)] * 10
+    model.score_images(images[:1])
+    started = time.perf_counter()
+    model.score_images(images)
+    nsfw_ms = (time.perf_counter() - started) * 100
+    started = time.perf_counter()
+    for _ in range(20):
+        pdq(frame)
+    pdq_ms = (time.perf_counter() - started) * 50
+    lookups = {}
+    for size in (10_000, 1_000_000):
+        raw = rng.integers(0, 256, (size, 32), dtype=np.uint8)
+        index = FingerprintIndex([(f"bank:{i // 20}", raw[i].tobytes()) for i in range(size)])
+        query = raw[size // 2].copy()
+        query[:4] ^= 0xFF
+        times = []
+        for _ in range(50):
+            started = time.perf_counter()
+            index.near(query.tobytes(), 40)
+            times.append(time.perf_counter() - started)
+        lookups[str(size)] = round(statistics.median(times) * 1000, 3)
+    frames_per_clip = 20
+    clip_ms = frames_per_clip * (nsfw_ms + pdq_ms + lookups["1000000"])
+    return {
+        "nsfw_ms_per_frame": round(nsfw_ms, 2),
+        "pdq_ms_per_frame": round(pdq_ms, 2),
+        "bank_lookup_ms_per_frame": lookups,
+        "classifier_ms_for_10s_clip": round(clip_ms, 1),
+        "budget_ms": 5000,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    report = {"prompt": prompt_quality(), "speed": speed()}
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    p, s = report["prompt"], report["speed"]
+    print(f"prompt classifier on {p['held_out_prompts']} held-out prompts (never trained on):")
+    for category, row in p["per_category"].items():
+        print(
+            f"  {category:<20} precision {row['precision']:.2f}  recall {row['recall']:.2f}  "
+            f"(n={row['support']}, band {row['band']})"
+        )
+    print(
+        f"  any harmful category flagged: recall {p['any_harm_recall']:.2f}; "
+        f"benign prompts flagged {p['benign_flagged_rate']:.2f}; {p['ms_per_prompt']} ms per prompt"
+    )
+    print(
+        f"nudity {s['nsfw_ms_per_frame']} ms/frame, PDQ {s['pdq_ms_per_frame']} ms/frame, bank lookup "
+        f"{s['bank_lookup_ms_per_frame']['10000']} ms at 10k and {s['bank_lookup_ms_per_frame']['1000000']} ms "
+        f"at 1M hashes per frame"
+    )
+    print(f"classifier work for a 10 s clip (20 frames): {s['classifier_ms_for_10s_clip']} ms of a 5000 ms budget")
+
+
+if __name__ == "__main__":
+    main()
