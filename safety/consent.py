@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from policies import PolicyPack
+from safety.classifiers.deobfuscate import deobfuscate
 from safety.domain import CameoConsent, CameoStatus, ConsentLevel, ConsentVerdict
 from safety.text import contains_phrase, normalise_text
 
@@ -27,8 +28,8 @@ def parse_restrictions(text: str) -> list[str]:
 
 def violated_restrictions(restrictions: Sequence[str], prompt: str) -> list[str]:
     """The owner's restriction phrases the prompt contains."""
-    normalised = normalise_text(prompt)
-    return [phrase for phrase in restrictions if contains_phrase(normalised, phrase)]
+    readings = (normalise_text(prompt), normalise_text(deobfuscate(prompt)))
+    return [phrase for phrase in restrictions if any(contains_phrase(r, phrase) for r in readings)]
 
 
 def consent_verdict(state: CameoConsent, owner_policy: PolicyPack, prompt: str | None = None) -> ConsentVerdict:

@@ -119,7 +119,11 @@ def test_prior_provenance_is_recognised(people: Services) -> None:
     first = generate(people, "maya", "a kite over the sea")
     again = people.prepublish_file("theo", "my video", Path(first["published_path"]))
     prior = next(r for r in again["reasons"] if r["code"] == "input.prior_provenance")
-    assert prior["evidence"]["c2pa_present"] and prior["evidence"]["c2pa_ai_generated"] and prior["evidence"]["our_watermark"]
+    assert (
+        prior["evidence"]["c2pa_present"]
+        and prior["evidence"]["c2pa_ai_generated"]
+        and prior["evidence"]["our_watermark"]
+    )
 
 
 def _deepfake_model(path: Path) -> Path:
@@ -132,8 +136,10 @@ def _deepfake_model(path: Path) -> Path:
         helper.make_node("Flatten", ["pooled"], ["flat"]),
         helper.make_node("Gemm", ["flat", "w", "b"], ["logits"]),
     ]
-    model = helper.make_model(helper.make_graph(nodes, "blue_is_fake", [data], [out], [weights, bias]),
-                              opset_imports=[helper.make_opsetid("", 13)])
+    model = helper.make_model(
+        helper.make_graph(nodes, "blue_is_fake", [data], [out], [weights, bias]),
+        opset_imports=[helper.make_opsetid("", 13)],
+    )
     model.ir_version = 8
     onnx.save(model, str(path))
     return path
@@ -143,9 +149,16 @@ def test_deepfake_slot_with_an_operator_card(settings: Settings, tmp_path: Path)
     folder = settings.home / "models" / "deepfake"
     folder.mkdir(parents=True)
     model = _deepfake_model(folder / "blue.onnx")
-    card = {"name": "blue-is-fake", "file": "blue.onnx", "sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
-            "input_size": [64, 64], "mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5], "labels": ["real", "fake"],
-            "fake_label": "fake"}
+    card = {
+        "name": "blue-is-fake",
+        "file": "blue.onnx",
+        "sha256": hashlib.sha256(model.read_bytes()).hexdigest(),
+        "input_size": [64, 64],
+        "mean": [0.5, 0.5, 0.5],
+        "std": [0.5, 0.5, 0.5],
+        "labels": ["real", "fake"],
+        "fake_label": "fake",
+    }
     (folder / "blue.json").write_text(json.dumps(card))
     with Services(settings, face_analyzer=FakeFaceAnalyzer()) as services:
         services.add_user("maya")
@@ -160,8 +173,9 @@ def test_deepfake_slot_with_an_operator_card(settings: Settings, tmp_path: Path)
         assert errors and "sha256" in errors[0]["evidence"]["detail"] and result["published_path"] is None
 
 
-def test_known_bad_bank_catches_a_low_quality_copy(people: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_known_bad_bank_catches_a_low_quality_copy(
+    people: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from safety.cli import main
 
     bad = Path(generate(people, "maya", "a scene later banned")["published_path"])
