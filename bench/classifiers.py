@@ -59,12 +59,12 @@ def prompt_quality() -> dict[str, Any]:
         }
     harmful = [(label != BENIGN, r) for (_, label), r in zip(held, results, strict=True)]
 
-    def flagged(result: Any) -> bool:
+    def any_flagged(result: Any) -> bool:
         return any(result.scores.get(c, 0) >= (policy.thresholds[f"prompt.{c}"].review or 0.5) for c in categories)
 
-    caught = sum(1 for bad, r in harmful if bad and flagged(r))
+    caught = sum(1 for bad, r in harmful if bad and any_flagged(r))
     bad_total = sum(1 for bad, _ in harmful if bad)
-    benign_flagged = sum(1 for bad, r in harmful if not bad and flagged(r))
+    benign_flagged = sum(1 for bad, r in harmful if not bad and any_flagged(r))
     benign_total = sum(1 for bad, _ in harmful if not bad)
     started = time.perf_counter()
     for prompt, _ in held:
