@@ -28,6 +28,7 @@ from safety.errors import (
     UnknownUserError,
     UnknownVideoError,
 )
+from safety.review import AccessDenied, CaseFile, Reviewer, ReviewService
 from safety.services import Services, VideoView, normalise_handle
 from safety.settings import Settings
 
@@ -38,8 +39,10 @@ def prepublish(submission: Submission, *, services: Services) -> GateResult:
 
 
 __all__ = [
+    "AccessDenied",
     "AgeBand",
     "CameoStatus",
+    "CaseFile",
     "CheckFailure",
     "ConfigurationError",
     "ConflictError",
@@ -49,6 +52,8 @@ __all__ = [
     "GateResult",
     "InvalidMediaError",
     "Reason",
+    "ReviewService",
+    "Reviewer",
     "SafetyError",
     "Services",
     "Settings",

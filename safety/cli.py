@@ -584,6 +584,21 @@ def bank_remove(
 
 
 @app.command()
+def appeal(
+    ctx: typer.Context,
+    video_id: str,
+    by: Annotated[str, typer.Option("--by", help="The creator appealing.")],
+    text: Annotated[str, typer.Option(help="Why the block is wrong.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Appeal a blocked video; a senior reviewer upholds or overturns."""
+    from safety.review import ReviewService
+
+    item = ReviewService(state(ctx).services()).appeal(video_id, by, text)
+    _emit({"video_id": video_id, "review_item_id": item}, as_json, f"appeal filed: review item {item}")
+
+
+@app.command()
 def sweep(
     ctx: typer.Context,
     once: Annotated[

@@ -175,6 +175,9 @@ class Gate:
         submission: Submission,
         draft: StoredFile,
         consent_subjects: tuple[str, ...],
+        *,
+        expected: VideoStatus = VideoStatus.CHECKING,
+        actor: str = GATE_ACTOR,
     ) -> GateResult:
         try:
             prepared = self._prepare(video_id, decision_id, decision, submission, draft, consent_subjects)
@@ -192,8 +195,8 @@ class Gate:
         try:
             with self.store.transaction() as tx:
                 video = tx.get_video(video_id, lock=True)
-                if video.status is not VideoStatus.CHECKING:
-                    raise ConflictError(f"video `{video_id}` became {video.status.value} while it was checked")
+                if video.status is not expected:
+                    raise ConflictError(f"video `{video_id}` is {video.status.value}, not {expected.value}")
                 refusals = self._consent_findings(tx, submission, consent_subjects, stage="publish")
                 refusals += self._lineage_findings(tx, submission)
                 if refusals:
@@ -201,7 +204,7 @@ class Gate:
                 tx.set_video_status(
                     video_id,
                     VideoStatus.PUBLISHED,
-                    actor=GATE_ACTOR,
+                    actor=actor,
                     published_path=final,
                     details={"decision_id": decision_id, "sha256": prepared.sha256},
                 )
@@ -221,6 +224,25 @@ class Gate:
             self.media.discard(staged, final)
             raise
         return GateResult(video_id, decision_id, decision, VideoStatus.PUBLISHED, final)
+
+    def publish_reviewed(self, video_id: str, decision: Decision, actor: str, note: str = "") -> GateResult:
+        """A reviewer's approval of a held (or, on appeal, blocked) video: the same marking, signing and consent
+        re-check as the gate's own publish. A revocation while the item waited wins."""
+        with self.store.transaction() as tx:
+            video = tx.get_video(video_id)
+            if video.status not in (VideoStatus.HELD, VideoStatus.BLOCKED) or video.quarantine_path is None:
+                raise ConflictError(f"video `{video_id}` is {video.status.value}; only held or blocked videos publish")
+            subjects = tuple(dict.fromkeys([*video.declared_cameos, *tx.owners_in(video_id)]))
+            decision_id = tx.save_decision(video_id, decision, actor, note=note)
+        source = video.quarantine_path
+        submission = Submission(video.creator, video.prompt, source, video.declared_cameos, video.remix_of)
+        stored = StoredFile(source, video.content_sha256, source.stat().st_size if source.is_file() else 0)
+        result = self._publish(
+            video_id, decision_id, decision, submission, stored, subjects, expected=video.status, actor=actor
+        )
+        if result.status is VideoStatus.PUBLISHED:
+            self.media.discard(source)
+        return result
 
     def _prepare(
         self,

@@ -267,6 +267,23 @@ class Services:
         """Shorthand: submit a file with no cameos; the decision JSON."""
         return self.prepublish(Submission(creator=creator, prompt=prompt, video_path=video)).to_json()
 
+    def take_down(self, video_id: str, decision: Any, actor: str, note: str = "") -> None:
+        """Unpublish a published video after review; its file moves to quarantine (kept for appeal)."""
+        with self.store.transaction() as tx:
+            video = tx.get_video(video_id)
+        if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
+            raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
+        staged, final = self.media.stage(video.published_path, "quarantine", video_id)
+        try:
+            with self.store.transaction() as tx:
+                tx.save_decision(video_id, decision, actor, note=note)
+                tx.withdraw_published(video_id, final, actor)
+                self.media.commit_staged(staged, final)
+        except BaseException:
+            self.media.discard(staged, final)
+            raise
+        self.media.discard(video.published_path)
+
     # accounts
 
     def add_user(self, handle: str, age_band: AgeBand = AgeBand.ADULT) -> User:

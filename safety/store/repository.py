@@ -36,6 +36,7 @@ from safety.errors import ConflictError, StorageError, UnknownSubjectError, Unkn
 from safety.faces.gallery import GalleryTemplate
 from safety.store.database import Database
 from safety.store.tables import (
+    AppealRow,
     AuditHeadRow,
     AuditRow,
     BankEntryRow,
@@ -52,7 +53,9 @@ from safety.store.tables import (
     PublishedRecordRow,
     PurgeJobRow,
     ReportRow,
+    ReviewerRow,
     ReviewItemRow,
+    ReviewSessionRow,
     SweeperLockRow,
     TombstoneRow,
     UserRow,
@@ -224,6 +227,48 @@ class ReviewItemRecord:
     """Deadline from the policy's SLA."""
     state: str
     """open, claimed or decided."""
+    claimed_by: str | None = None
+    """Who holds the lease."""
+    lease_until: datetime | None = None
+    """When the lease ends."""
+    needs_senior: bool = False
+    """Escalated items and appeals: seniors only."""
+    blind_of: str | None = None
+    """For a quality re-review, the item it re-reviews (its outcome is hidden from the reviewer)."""
+    decided_by: str | None = None
+    """Who decided it."""
+    outcome: str | None = None
+    """approve, reject, uphold or overturn."""
+    outcome_code: str | None = None
+    """The reason code given."""
+    decided_at: datetime | None = None
+    """When."""
+    policy_ref: str = ""
+    """Policy of the item."""
+    created_at: datetime | None = None
+    """When it entered the queue."""
+
+
+def _to_item(r: ReviewItemRow) -> ReviewItemRecord:
+    return ReviewItemRecord(
+        id=r.id,
+        video_id=r.video_id,
+        source=r.source,
+        reason_codes=tuple(r.reason_codes),
+        severity=r.severity,
+        due_at=r.due_at,
+        state=r.state,
+        claimed_by=r.claimed_by,
+        lease_until=r.lease_until,
+        needs_senior=r.needs_senior,
+        blind_of=r.blind_of,
+        decided_by=r.decided_by,
+        outcome=r.outcome,
+        outcome_code=r.outcome_code,
+        decided_at=r.decided_at,
+        policy_ref=r.policy_ref,
+        created_at=r.created_at,
+    )
 
 
 def _to_video(row: VideoRow, remix_of: str | None) -> VideoRecord:
@@ -866,18 +911,175 @@ class Transaction:
             .where(ReviewItemRow.state != "decided")
             .order_by(col(ReviewItemRow.severity).desc(), col(ReviewItemRow.due_at))
         )
-        return [
-            ReviewItemRecord(
-                id=r.id,
-                video_id=r.video_id,
-                source=r.source,
-                reason_codes=tuple(r.reason_codes),
-                severity=r.severity,
-                due_at=r.due_at,
-                state=r.state,
+        return [_to_item(r) for r in self._s.exec(stmt).all()]
+
+    def review_item(self, item_id: str, *, lock: bool = False) -> ReviewItemRecord:
+        return _to_item(self._item_row(item_id, lock=lock))
+
+    def _item_row(self, item_id: str, *, lock: bool = False) -> ReviewItemRow:
+        stmt = select(ReviewItemRow).where(ReviewItemRow.id == item_id)
+        if lock and self._pg:
+            stmt = stmt.with_for_update()
+        row = self._s.exec(stmt).first()
+        if row is None:
+            raise UnknownSubjectError(f"unknown review item `{item_id}`")
+        return row
+
+    def claim_review_item(self, item_id: str, reviewer: str, lease: timedelta, *, senior: bool) -> bool:
+        """Take the item's lease if it is free (or its lease ran out); atomic on both databases."""
+        now = utcnow()
+        if self._pg:
+            stmt = select(ReviewItemRow).where(ReviewItemRow.id == item_id).with_for_update(skip_locked=True)
+            row = self._s.exec(stmt).first()
+            if row is None:
+                return False
+        else:
+            row = self._item_row(item_id)
+        free = row.state == "open" or (row.state == "claimed" and (row.lease_until or now) <= now)
+        mine = row.state == "claimed" and row.claimed_by == reviewer
+        if not (free or mine) or (row.needs_senior and not senior) or row.state == "decided":
+            return False
+        row.state = "claimed"
+        row.claimed_by = reviewer
+        row.lease_until = now + lease
+        self._s.add(row)
+        self._s.flush()
+        self.audit(reviewer, "review.claimed", row.video_id, {"item": item_id, "until": row.lease_until.isoformat()})
+        return True
+
+    def release_review_item(self, item_id: str, reviewer: str, *, escalate: bool = False, note: str = "") -> None:
+        row = self._item_row(item_id, lock=True)
+        if row.state != "claimed" or row.claimed_by != reviewer:
+            raise ConflictError(f"`{reviewer}` does not hold review item {item_id}")
+        row.state = "open"
+        row.claimed_by = None
+        row.lease_until = None
+        if escalate:
+            row.needs_senior = True
+            row.note = note
+        self._s.add(row)
+        action = "review.escalated" if escalate else "review.released"
+        self.audit(reviewer, action, row.video_id, {"item": item_id, "note": note[:500]})
+
+    def decide_review_item(self, item_id: str, reviewer: str, outcome: str, code: str, note: str) -> ReviewItemRecord:
+        row = self._item_row(item_id, lock=True)
+        if row.state != "claimed" or row.claimed_by != reviewer or (row.lease_until and row.lease_until < utcnow()):
+            raise ConflictError(f"`{reviewer}` does not hold a live lease on review item {item_id}")
+        row.state = "decided"
+        row.decided_by = reviewer
+        row.outcome = outcome
+        row.outcome_code = code
+        row.note = note
+        row.decided_at = utcnow()
+        self._s.add(row)
+        self.audit(reviewer, f"review.{outcome}", row.video_id, {"item": item_id, "code": code, "note": note[:500]})
+        return _to_item(row)
+
+    def open_blind_review(self, original: ReviewItemRecord) -> str:
+        item_id = new_id("rev")
+        now = utcnow()
+        self._s.add(
+            ReviewItemRow(
+                id=item_id,
+                video_id=original.video_id,
+                source="quality",
+                reason_codes=list(original.reason_codes),
+                severity=original.severity,
+                policy_ref=original.policy_ref,
+                due_at=now + timedelta(hours=48),
+                state="open",
+                blind_of=original.id,
+                created_at=now,
             )
-            for r in self._s.exec(stmt).all()
+        )
+        self.audit("system", "review.quality_sampled", original.video_id, {"item": item_id, "of": original.id})
+        return item_id
+
+    def review_items(self, *, decided: bool | None = None, limit: int = 5000) -> list[ReviewItemRecord]:
+        stmt = select(ReviewItemRow).order_by(col(ReviewItemRow.created_at).desc()).limit(limit)
+        if decided is True:
+            stmt = stmt.where(ReviewItemRow.state == "decided")
+        elif decided is False:
+            stmt = stmt.where(ReviewItemRow.state != "decided")
+        return [_to_item(r) for r in self._s.exec(stmt).all()]
+
+    def mark_needs_senior(self, item_id: str) -> None:
+        row = self._item_row(item_id)
+        row.needs_senior = True
+        self._s.add(row)
+
+    def decision_facts(self, decision_id: str) -> dict[str, Any]:
+        row = self._s.get(DecisionRow, decision_id)
+        return dict(row.facts) if row else {}
+
+    def withdraw_published(self, video_id: str, quarantine_path: Path, actor: str) -> None:
+        """A published video taken down by a reviewer: blocked, its file kept in quarantine for appeal."""
+        self.set_video_status(video_id, VideoStatus.BLOCKED, actor=actor, quarantine_path=quarantine_path)
+        record = self._s.get(PublishedRecordRow, video_id)
+        if record is not None:
+            record.status = "withdrawn"
+            self._s.add(record)
+
+    def add_reviewer(self, name: str, role: str, password_hash: str) -> None:
+        if self._s.get(ReviewerRow, name) is not None:
+            raise ConflictError(f"reviewer `{name}` already exists")
+        self._s.add(ReviewerRow(name=name, role=role, password_hash=password_hash, created_at=utcnow()))
+        self.audit("admin", "reviewer.added", name, {"role": role})
+
+    def reviewer(self, name: str) -> tuple[str, str, bool] | None:
+        """(role, password hash, active) of a reviewer."""
+        row = self._s.get(ReviewerRow, name)
+        return (row.role, row.password_hash, row.active) if row else None
+
+    def reviewers(self) -> list[tuple[str, str, bool]]:
+        return [
+            (r.name, r.role, r.active) for r in self._s.exec(select(ReviewerRow).order_by(col(ReviewerRow.name))).all()
         ]
+
+    def start_session(self, token_hash: str, reviewer: str, expires_at: datetime) -> None:
+        self._s.add(ReviewSessionRow(token_hash=token_hash, reviewer=reviewer, expires_at=expires_at))
+        self.audit(reviewer, "reviewer.logged_in", reviewer, {})
+
+    def session_reviewer(self, token_hash: str) -> str | None:
+        row = self._s.get(ReviewSessionRow, token_hash)
+        if row is None or row.expires_at < utcnow():
+            return None
+        return row.reviewer
+
+    def end_session(self, token_hash: str) -> None:
+        row = self._s.get(ReviewSessionRow, token_hash)
+        if row is not None:
+            self._s.delete(row)
+
+    def add_appeal(self, video_id: str, appellant: str, text: str, review_item_id: str) -> str:
+        appeal_id = new_id("apl")
+        self._s.add(
+            AppealRow(
+                id=appeal_id,
+                video_id=video_id,
+                appellant=appellant,
+                text=text,
+                review_item_id=review_item_id,
+                state="open",
+                created_at=utcnow(),
+            )
+        )
+        self.audit(appellant, "appeal.filed", video_id, {"appeal": appeal_id})
+        return appeal_id
+
+    def appeal_for_item(self, item_id: str) -> tuple[str, str, str] | None:
+        row = self._s.exec(select(AppealRow).where(AppealRow.review_item_id == item_id)).first()
+        return (row.id, row.appellant, row.text) if row else None
+
+    def close_appeal(self, item_id: str, state: str) -> None:
+        row = self._s.exec(select(AppealRow).where(AppealRow.review_item_id == item_id)).first()
+        if row is not None:
+            row.state = state
+            self._s.add(row)
+
+    def reports_for(self, video_id: str) -> list[tuple[str, str]]:
+        rows = self._s.exec(select(ReportRow.reporter, ReportRow.reason).where(ReportRow.video_id == video_id)).all()
+        return [(r, why) for r, why in rows]
 
     def add_report(self, video_id: str, reporter: str, reason: str, review_item_id: str) -> str:
         report_id = new_id("rep")

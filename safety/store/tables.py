@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -157,6 +157,13 @@ class ReviewItemRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
     source: str = Field(max_length=16)
+    needs_senior: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    blind_of: str | None = Field(default=None, max_length=40)
+    decided_by: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=16)
+    outcome_code: str | None = Field(default=None, max_length=80)
+    note: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    decided_at: datetime | None = None
     reason_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     severity: int
     policy_ref: str = Field(max_length=80)
@@ -282,3 +289,35 @@ class SweeperLockRow(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=32)
     holder: str = Field(max_length=80)
     expires_at: datetime
+
+
+class ReviewerRow(SQLModel, table=True):
+    """A person who works the review queue; the password is stored as an Argon2 hash."""
+
+    __tablename__ = "reviewers"
+
+    name: str = Field(primary_key=True, max_length=64)
+    role: str = Field(max_length=16)
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime
+
+
+class ReviewSessionRow(SQLModel, table=True):
+    __tablename__ = "review_sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    reviewer: str = Field(foreign_key="reviewers.name", max_length=64, index=True)
+    expires_at: datetime
+
+
+class AppealRow(SQLModel, table=True):
+    __tablename__ = "appeals"
+
+    id: str = Field(primary_key=True, max_length=40)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    appellant: str = Field(foreign_key="users.handle", max_length=64)
+    text: str
+    review_item_id: str = Field(max_length=40)
+    state: str = Field(max_length=16)
+    created_at: datetime

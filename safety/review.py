@@ -1,0 +1,359 @@
+"""The review service: what the console offers people who decide held videos, reports and appeals.
+
+Reviewers log in (Argon2 password hashes; sessions expire); roles limit what they may do (reviewers decide,
+seniors also take escalations and appeals, admins also manage reviewers). Claiming an item takes a lease that
+only one reviewer can hold (atomic on SQLite and PostgreSQL). Every decision needs a reason code from the policy
+pack and goes to the audit log. Approving publishes through the gate's own marking, signing and consent re-check,
+so a revocation while the item waited wins. A configurable share of decided items returns, blind, to another
+reviewer; agreement is on the dashboard. The console (`review_ui`) calls only this service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+
+from policies import Action
+from provenance import sampled_frames
+from safety.domain import Decision, Reason, VideoStatus
+from safety.errors import ConflictError, SafetyError, SubmissionError
+from safety.services import Services, normalise_handle
+from safety.store.repository import ReviewItemRecord, utcnow
+
+ROLES = ("reviewer", "senior", "admin")
+_HASHER = PasswordHasher()
+
+
+class AccessDenied(SafetyError):
+    """Not logged in, session expired, or the role does not allow it."""
+
+    exit_code = 7
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """A logged-in person."""
+
+    name: str
+    """Login name."""
+    role: str
+    """reviewer, senior or admin."""
+
+    @property
+    def senior(self) -> bool:
+        return self.role in ("senior", "admin")
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything a reviewer sees about one item."""
+
+    item: ReviewItemRecord
+    """The queue item."""
+    video: dict[str, Any]
+    """The video's record and decisions (`Services.show`)."""
+    media_path: Path | None
+    """The file to play (quarantined or published)."""
+    reasons: list[dict[str, Any]]
+    """Reasons of the latest decision, each with the policy's text."""
+    faces: list[dict[str, Any]]
+    """Face tracks with the identified person's reference crop, when a cameo."""
+    frames: list[dict[str, Any]]
+    """Timestamps worth looking at (findings' frames) for the strip."""
+    history: list[dict[str, Any]]
+    """The creator's recent videos."""
+    reports: list[tuple[str, str]] = field(default_factory=list)
+    """(reporter, reason) of user reports."""
+    appeal: tuple[str, str, str] | None = None
+    """(appeal id, appellant, text) for appeals."""
+    reason_codes: list[str] = field(default_factory=list)
+    """Codes of the policy pack a decision may cite."""
+
+
+class ReviewService:
+    """Review operations on top of `Services`."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        lease_minutes: float = 10.0,
+        session_minutes: float = 480.0,
+        quality_share: float = 0.1,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.services = services
+        self.lease = timedelta(minutes=lease_minutes)
+        self.session = timedelta(minutes=session_minutes)
+        self.quality_share = quality_share
+        self.rng = rng or random.Random()
+
+    # people
+
+    def add_reviewer(self, name: str, role: str, password: str) -> None:
+        if role not in ROLES:
+            raise SubmissionError(f"role is one of {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise SubmissionError("a password has at least 8 characters")
+        with self.services.store.transaction() as tx:
+            tx.add_reviewer(normalise_handle(name), role, _HASHER.hash(password))
+
+    def login(self, name: str, password: str) -> str:
+        """A session token; `AccessDenied` with one message for any failure (no user enumeration)."""
+        name = name.strip().casefold()
+        with self.services.store.transaction() as tx:
+            found = tx.reviewer(name)
+        try:
+            if found is None or not found[2]:
+                raise VerificationError("unknown")
+            _HASHER.verify(found[1], password)
+        except VerificationError:
+            raise AccessDenied("wrong name or password") from None
+        token = secrets.token_urlsafe(32)
+        with self.services.store.transaction() as tx:
+            tx.start_session(_token_hash(token), name, utcnow() + self.session)
+        return token
+
+    def whoami(self, token: str | None) -> Reviewer:
+        if not token:
+            raise AccessDenied("not logged in")
+        with self.services.store.transaction() as tx:
+            name = tx.session_reviewer(_token_hash(token))
+            found = tx.reviewer(name) if name else None
+        if name is None or found is None or not found[2]:
+            raise AccessDenied("session expired; log in again")
+        return Reviewer(name, found[0])
+
+    def logout(self, token: str) -> None:
+        with self.services.store.transaction() as tx:
+            tx.end_session(_token_hash(token))
+
+    def reviewers(self, by: Reviewer) -> list[tuple[str, str, bool]]:
+        _require(by.role == "admin", "only admins manage reviewers")
+        with self.services.store.transaction() as tx:
+            return tx.reviewers()
+
+    # the queue
+
+    def queue(self, by: Reviewer, *, reason: str | None = None, policy: str | None = None) -> list[ReviewItemRecord]:
+        """Open items this reviewer may take: most severe first, then nearest deadline."""
+        with self.services.store.transaction() as tx:
+            items = tx.open_review_items()
+            originals = {i.blind_of: tx.review_item(i.blind_of) for i in items if i.blind_of}
+        visible = []
+        for item in items:
+            if item.needs_senior and not by.senior:
+                continue
+            if item.blind_of and originals[item.blind_of].decided_by == by.name:
+                continue
+            if reason and reason not in item.reason_codes:
+                continue
+            if policy and not item.policy_ref.startswith(policy):
+                continue
+            visible.append(item)
+        return sorted(visible, key=lambda i: (-i.severity, i.due_at))
+
+    def claim(self, by: Reviewer, item_id: str) -> bool:
+        with self.services.store.transaction() as tx:
+            return tx.claim_review_item(item_id, by.name, self.lease, senior=by.senior)
+
+    def claim_next(self, by: Reviewer) -> ReviewItemRecord | None:
+        for item in self.queue(by):
+            if item.state == "open" and self.claim(by, item.id):
+                with self.services.store.transaction() as tx:
+                    return tx.review_item(item.id)
+        return None
+
+    def release(self, by: Reviewer, item_id: str) -> None:
+        with self.services.store.transaction() as tx:
+            tx.release_review_item(item_id, by.name)
+
+    def escalate(self, by: Reviewer, item_id: str, note: str) -> None:
+        with self.services.store.transaction() as tx:
+            tx.release_review_item(item_id, by.name, escalate=True, note=note)
+
+    # the case
+
+    def case(self, by: Reviewer, item_id: str) -> CaseFile:
+        with self.services.store.transaction() as tx:
+            item = tx.review_item(item_id)
+            _require(not item.needs_senior or by.senior, "seniors only")
+            video = tx.get_video(item.video_id)
+            history = [
+                {"video_id": v.id, "status": v.status.value, "prompt": v.prompt, "at": v.created_at.isoformat()}
+                for v in tx.list_videos(creator=video.creator, limit=10)
+            ]
+            reports = tx.reports_for(video.id)
+            appeal = tx.appeal_for_item(item_id)
+            references: dict[str, list[str]] = {}
+            for owner in tx.owners_in(video.id):
+                cameo = tx.active_cameo(owner)
+                references[owner] = [str(p) for p in cameo.reference_paths] if cameo else []
+        view = self.services.show(video.id).to_json()
+        policy = self.services.policies.by_ref(item.policy_ref) or self.services.policies.adult
+        decisions = self.services.show(video.id).decisions
+        if item.blind_of:
+            # A blind re-review sees what the gate saw, not what the first reviewer decided.
+            decisions = tuple(d for d in decisions if not d.decided_by.startswith("reviewer:"))
+            view = {**view, "status": "hidden (blind re-review)", "decisions": []}
+        latest = decisions[-1] if decisions else None
+        reasons = []
+        for reason in latest.reasons if latest else ():
+            rule = policy.reason(str(reason["code"]))
+            reasons.append({**reason, "policy_text": rule.text if rule else ""})
+        faces = []
+        with self.services.store.transaction() as tx:
+            row_facts = tx.decision_facts(latest.id) if latest else {}
+        for face in row_facts.get("likeness", {}).get("faces", []):
+            faces.append({**face, "references": references.get(face.get("identity") or "", [])})
+        frames = sorted(
+            {round(float(f["frame_t"]), 2) for f in faces}
+            | {round(float(w["t"]), 2) for r in reasons for w in r.get("evidence", {}).get("worst_frames", [])}
+        )
+        return CaseFile(
+            item=item,
+            video=view,
+            media_path=video.quarantine_path or video.published_path,
+            reasons=reasons,
+            faces=faces,
+            frames=[{"t": t} for t in frames] or [{"t": 0.0}],
+            history=history,
+            reports=reports,
+            appeal=appeal,
+            reason_codes=sorted(policy.reasons),
+        )
+
+    def frame_strip(self, case: CaseFile, limit: int = 6) -> list[tuple[float, Any]]:
+        """(t, RGB frame) at the case's interesting timestamps, for the strip under the player."""
+        if case.media_path is None or not case.media_path.is_file():
+            return []
+        wanted = sorted(float(f["t"]) for f in case.frames)[:limit]
+        frames: list[tuple[float, Any]] = []
+        for t, frame in sampled_frames(str(case.media_path), 0.25, 400):
+            if wanted and t + 0.13 >= wanted[0]:
+                frames.append((t, frame))
+                wanted.pop(0)
+            if not wanted:
+                break
+        return frames
+
+    def renew(self, by: Reviewer, item_id: str) -> bool:
+        """Extend the lease on an item this reviewer holds."""
+        return self.claim(by, item_id)
+
+    # decisions
+
+    def decide(self, by: Reviewer, item_id: str, outcome: str, code: str, note: str = "") -> dict[str, Any]:
+        """approve / reject (any item), uphold / overturn (appeals, seniors). Returns what happened."""
+        with self.services.store.transaction() as tx:
+            item = tx.review_item(item_id)
+        policy = self.services.policies.by_ref(item.policy_ref) or self.services.policies.adult
+        if code not in policy.reasons:
+            raise SubmissionError(f"`{code}` is not a reason code of {policy.ref}")
+        if item.source == "appeal":
+            _require(by.senior, "appeals are decided by seniors")
+            _require(outcome in ("uphold", "overturn"), "an appeal is upheld or overturned")
+        else:
+            _require(outcome in ("approve", "reject"), "an item is approved or rejected")
+        with self.services.store.transaction() as tx:
+            decided = tx.decide_review_item(item_id, by.name, outcome, code, note)
+            if item.source == "appeal":
+                tx.close_appeal(item_id, "overturned" if outcome == "overturn" else "upheld")
+        publish = outcome in ("approve", "overturn")
+        effect = self._apply(by, decided, publish, code, note, policy.ref)
+        if item.source != "quality" and self.rng.random() < self.quality_share:
+            with self.services.store.transaction() as tx:
+                tx.open_blind_review(decided)
+        return {"item": item_id, "outcome": outcome, "code": code, **effect}
+
+    def _apply(
+        self, by: Reviewer, item: ReviewItemRecord, publish: bool, code: str, note: str, policy_ref: str
+    ) -> dict[str, Any]:
+        if item.source == "quality":
+            return {"status": self.services.show(item.video_id).video.status.value}
+        video = self.services.show(item.video_id).video
+        action = Action.PUBLISH if publish else Action.BLOCK
+        reason = Reason(code, action, 1, note or f"{by.name}: {action.value}", "", {"reviewer": by.name}, "review")
+        decision = Decision(action, (reason,), {}, ("review",), policy_ref)
+        if publish and video.status in (VideoStatus.HELD, VideoStatus.BLOCKED):
+            result = self.services.gate.publish_reviewed(video.id, decision, f"reviewer:{by.name}", note)
+            return {"status": result.status.value, "published_path": str(result.published_path or "") or None}
+        if not publish and video.status is VideoStatus.HELD:
+            with self.services.store.transaction() as tx:
+                tx.save_decision(video.id, decision, f"reviewer:{by.name}", note=note)
+                tx.set_video_status(video.id, VideoStatus.BLOCKED, actor=f"reviewer:{by.name}")
+            return {"status": "blocked"}
+        if not publish and video.status is VideoStatus.PUBLISHED:
+            self.services.take_down(video.id, decision, f"reviewer:{by.name}", note)
+            return {"status": "blocked"}
+        with self.services.store.transaction() as tx:
+            tx.save_decision(video.id, decision, f"reviewer:{by.name}", note=note)
+        return {"status": video.status.value}
+
+    def appeal(self, video_id: str, by: str, text: str) -> str:
+        """A creator appeals a block; a senior decides."""
+        by = normalise_handle(by)
+        if not text.strip():
+            raise SubmissionError("an appeal needs a text")
+        with self.services.store.transaction() as tx:
+            video = tx.get_video(video_id)
+            if video.creator != by:
+                raise ConflictError("only the video's creator may appeal")
+            if video.status is not VideoStatus.BLOCKED:
+                raise ConflictError(f"only blocked videos can be appealed; this one is {video.status.value}")
+            policy = self.services.policies.by_ref(video.policy_ref) or self.services.policies.adult
+            item = tx.open_review_item(
+                video_id, source="appeal", reason_codes=["appeal"], severity=3, sla_hours=72, policy_ref=policy.ref
+            )
+            tx.mark_needs_senior(item)
+            tx.add_appeal(video_id, by, text.strip()[:4000], item)
+        return item
+
+    # the dashboard
+
+    def dashboard(self, by: Reviewer) -> dict[str, Any]:
+        now = utcnow()
+        with self.services.store.transaction() as tx:
+            open_items = tx.open_review_items()
+            decided = tx.review_items(decided=True)
+        by_id = {i.id: i for i in decided}
+        pairs = [(i, by_id.get(i.blind_of or "")) for i in decided if i.blind_of]
+        compared = [(q, o) for q, o in pairs if o is not None]
+        agree = sum(1 for q, o in compared if q.outcome == o.outcome)
+        per_hour: dict[str, dict[str, int]] = {}
+        for item in decided:
+            if item.decided_at and item.decided_by:
+                hour = item.decided_at.strftime("%Y-%m-%d %H:00")
+                per_hour.setdefault(hour, {}).setdefault(item.decided_by, 0)
+                per_hour[hour][item.decided_by] += 1
+        mix: dict[str, int] = {}
+        for item in [*open_items, *decided]:
+            for code in item.reason_codes:
+                mix[code] = mix.get(code, 0) + 1
+        oldest = min((i.created_at for i in open_items if i.created_at), default=None)
+        return {
+            "queue_depth": len(open_items),
+            "oldest_age_hours": round((now - oldest).total_seconds() / 3600, 2) if oldest else 0.0,
+            "sla_breaches": sum(1 for i in open_items if i.due_at < now),
+            "decisions_per_reviewer_per_hour": per_hour,
+            "reason_mix": mix,
+            "quality_pairs": len(compared),
+            "quality_agreement": round(agree / len(compared), 3) if compared else None,
+        }
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise AccessDenied(message)

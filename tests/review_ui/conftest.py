@@ -1,0 +1,33 @@
+"""Fixtures for the console: a review service over test services, reviewers and items waiting in the queue."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+
+from generator import Studio
+from safety import Reviewer, ReviewService, Services
+
+
+@pytest.fixture
+def reviews(people: Services) -> ReviewService:
+    service = ReviewService(people, quality_share=0.0, rng=random.Random(1))
+    service.add_reviewer("rita", "reviewer", "correct horse 1")
+    service.add_reviewer("sam", "reviewer", "correct horse 2")
+    service.add_reviewer("sena", "senior", "correct horse 3")
+    service.add_reviewer("ada", "admin", "correct horse 4")
+    return service
+
+
+def login(reviews: ReviewService, name: str, number: int) -> Reviewer:
+    return reviews.whoami(reviews.login(name, f"correct horse {number}"))
+
+
+@pytest.fixture
+def held(people: Services) -> dict[str, Any]:
+    """A video held by the gate (an election-deception prompt)."""
+    result = Studio(people).generate("theo", "breaking news: the election is cancelled", duration_s=1.0, seed=77)
+    assert result["decision"] == "review"
+    return result
