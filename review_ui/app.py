@@ -15,6 +15,8 @@ if reviewer is None:
     pages.login_page()
     st.stop()
 routes = pages.routes_for(reviewer)
+if "goto" in st.session_state:
+    st.session_state["page"] = st.session_state.pop("goto")
 choice = st.sidebar.radio("Page", list(routes), key="page")
 st.sidebar.caption(f"{reviewer.name} ({reviewer.role})")
 if st.sidebar.button("Log out"):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from PIL import Image, ImageFilter
 
 from safety import AccessDenied, Reviewer, ReviewService, SafetyError, Services, Settings
 
@@ -72,7 +73,8 @@ def routes_for(reviewer: Reviewer) -> dict[str, Callable[[Reviewer], None]]:
 
 def _open_case(item_id: str) -> None:
     st.session_state["case"] = item_id
-    st.session_state["page"] = "Case"
+    # The page radio is already drawn in this run; the entry file applies the switch on the next run.
+    st.session_state["goto"] = "Case"
 
 
 def queue_page(reviewer: Reviewer) -> None:
@@ -110,7 +112,7 @@ def queue_page(reviewer: Reviewer) -> None:
             for i in items
         ]
     )
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
     choice = st.selectbox("Item", [i.id for i in items], key="queue_item")
     if st.button("Claim", key="claim_selected"):
         if reviews.claim(reviewer, choice):
@@ -161,7 +163,12 @@ def case_page(reviewer: Reviewer) -> None:
             columns = st.columns(len(strip))
             for column, (t, frame) in zip(columns, strip, strict=True):
                 notes = [f["verdict"] for f in case.faces if abs(float(f["frame_t"]) - t) < 0.3]
-                column.image(frame, caption=f"{t:.1f} s {' '.join(notes)}", clamp=True)
+                picture = Image.fromarray(frame)
+                if not unblur:
+                    picture = picture.filter(ImageFilter.GaussianBlur(radius=max(4, picture.width // 40)))
+                if grayscale:
+                    picture = picture.convert("L")
+                column.image(picture, caption=f"{t:.1f} s {' '.join(notes)}")
     with right:
         st.markdown(f"**Prompt:** {video['prompt']}")
         st.markdown(f"**Status:** {video['status']}  **Policy:** {video['policy']}")
