@@ -44,8 +44,7 @@ def test_a_stranger_sees_only_the_login_form(app_env: Services) -> None:
 
 
 def test_reviewer_claims_a_reported_video_and_decides(app_env: Services, held: dict[str, Any]) -> None:
-    reported = app_env.report(held["video_id"], "maya", "misleading")
-    del reported
+    app_env.report(held["video_id"], "maya", "misleading")
     at = logged_in("rita", "correct horse 1")
     assert at.sidebar.radio[0].options == ["Queue", "Case", "Dashboard"]
     queue = at.dataframe[0].value
@@ -54,7 +53,7 @@ def test_reviewer_claims_a_reported_video_and_decides(app_env: Services, held: d
     assert at.session_state["page"] == "Case"
     assert any("Prompt" in m.value for m in at.markdown)
     assert at.checkbox(key="unblur").value is False
-    decision = [r for r in at.radio if r.label == "Decision"][0]
+    decision = next(r for r in at.radio if r.label == "Decision")
     decision.set_value("reject")
     at.selectbox[0].set_value("prompt.election_deception")
     at.text_area[0].input("misleading election claim")
