@@ -52,9 +52,12 @@ _STATUS_ERRORS: dict[int, type[SafetyError]] = {
 class HttpHook:
     """A running hook service, over HTTP."""
 
-    def __init__(self, base_url: str, *, timeout_s: float = 120.0, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self, base_url: str, *, token: str | None = None, timeout_s: float = 120.0, client: httpx.Client | None = None
+    ) -> None:
         # A caller may hand in its own client (a test client, one with auth headers); it must carry the base URL.
         self.client = client or httpx.Client(base_url=base_url, timeout=timeout_s)
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def check(self, submission: Submission) -> dict[str, Any]:
         payload = {
@@ -65,7 +68,7 @@ class HttpHook:
             "remix_of": submission.remix_of,
             "input_image_path": str(submission.input_image_path) if submission.input_image_path else None,
         }
-        response = self.client.post("/v1/check", json=payload)
+        response = self.client.post("/v1/check", json=payload, headers=self.headers)
         if response.status_code == 200:
             body: dict[str, Any] = response.json()
             return body

@@ -53,7 +53,10 @@ class Studio:
             if not path.is_file():
                 raise SubmissionError(f"no such face image: {path}")
             faces.append(load_face_image(path))
-        with tempfile.TemporaryDirectory(prefix="cameoguard-render-") as scratch:
+        # Renders land in HOME/incoming: the one folder the HTTP hook accepts paths from by default.
+        incoming = self.services.settings.home / "incoming"
+        incoming.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="render-", dir=incoming) as scratch:
             out = Path(scratch) / f"{uuid.uuid4().hex}.mp4"
             if remix_of is not None:
                 parent = self.services.published_file(remix_of)

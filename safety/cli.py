@@ -583,6 +583,17 @@ def bank_remove(
     _emit({"id": entry, "removed": True}, as_json, f"removed {entry}")
 
 
+hook_app = typer.Typer(help="Clients of the HTTP hook.", no_args_is_help=True)
+app.add_typer(hook_app, name="hook")
+
+
+@hook_app.command("token")
+def hook_token(ctx: typer.Context, client: str, as_json: JsonOpt = False) -> None:
+    """Create or rotate a client's bearer token (shown once; only its hash is stored)."""
+    token = state(ctx).services().hook_token(client)
+    _emit({"client": client, "token": token}, as_json, f"token for {client} (shown once): {token}")
+
+
 @app.command()
 def appeal(
     ctx: typer.Context,

@@ -1,14 +1,21 @@
 """The pre-publish hook over HTTP (FastAPI).
 
-`GET /health` says the service is up and which policies and checks it runs. `POST /v1/check` takes the JSON
-submission or a multipart upload and answers the decision JSON. Errors are translated here: bad input 422, an
-unknown video 404, a conflict 409, storage trouble 503. The `Services` (and any models) are built once, with the app.
+`GET /health` says the service is up. `POST /v1/check` takes the JSON submission or a multipart upload and
+answers the decision JSON; `POST /v1/verify` traces a file. The hook is not open: callers send a per-client
+bearer token (only its sha256 is stored; `cameoguard hook token NAME` creates or rotates one), each client has a
+request limit per minute, bodies are size-limited, and `video_path` / `input_image_path` must lie inside the
+configured folders. Errors are translated here: 401 no or bad token, 403 a path outside the allowed folders,
+413 too large, 429 too many requests, 422 bad input, 404 unknown video, 409 conflict, 503 storage trouble.
+The `Services` (and any models) are built once, with the app.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +36,12 @@ from safety.errors import (
 )
 from safety.services import Services
 
-_MAX_UPLOAD_BYTES = 512 * 1024 * 1024
-
 
 class CheckRequest(BaseModel):
     """The JSON body of `POST /v1/check`."""
 
     creator: str = Field(min_length=1, max_length=64)
-    prompt: str = Field(max_length=20000)
+    prompt: str = Field(max_length=10000)
     video_path: str = Field(min_length=1, max_length=4096)
     cameos: list[str] = Field(default_factory=list, max_length=16)
     remix_of: str | None = None
@@ -57,9 +62,62 @@ def _status_for(exc: SafetyError) -> int:
     return 500
 
 
+class RateLimiter:
+    """A per-client token bucket: `per_minute` requests, refilled continuously."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            tokens, stamp = self._buckets.get(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - stamp) * self.rate)
+            if tokens < 1.0:
+                self._buckets[client] = (tokens, now)
+                return False
+            self._buckets[client] = (tokens - 1.0, now)
+            return True
+
+
+def _inside(path: Path, folders: tuple[Path, ...]) -> bool:
+    resolved = path.resolve()
+    return any(resolved.is_relative_to(folder) for folder in folders)
+
+
 def create_app(services: Services) -> FastAPI:
     """The hook service around an opened `Services`."""
     app = FastAPI(title="cameoguard pre-publish hook", version="1")
+    settings = services.settings
+    limiter = RateLimiter(settings.hook_requests_per_minute)
+    max_body = int(settings.hook_max_body_mb * 1024 * 1024)
+    allowed = settings.allowed_video_dirs
+
+    def authenticate(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(status_code=401, detail="a bearer token is required")
+        client = services.hook_client(token)
+        if client is None:
+            raise HTTPException(status_code=401, detail="unknown or revoked token")
+        if not limiter.allow(client):
+            raise HTTPException(status_code=429, detail="too many requests for this client")
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > max_body):
+            raise HTTPException(status_code=413, detail="request body too large")
+        return client
+
+    def allowed_path(raw: str | None) -> Path | None:
+        if raw is None:
+            return None
+        path = Path(raw)
+        if "\x00" in raw or not path.is_absolute() or not _inside(path, allowed):
+            raise HTTPException(status_code=403, detail="paths must be absolute and inside the allowed folders")
+        return path
 
     @app.exception_handler(SafetyError)
     async def _safety_error(_request: Request, exc: SafetyError) -> JSONResponse:
@@ -67,11 +125,12 @@ def create_app(services: Services) -> FastAPI:
 
     @app.get("/health")
     def health() -> dict[str, Any]:
-        return {
-            "status": "ok",
-            "policies": [services.policies.adult.ref, services.policies.teen.ref],
-            "checks": [c.name for c in services.gate.checks],
-        }
+        return {"status": "ok", "policies": [services.policies.adult.ref, services.policies.teen.ref]}
+
+    @app.get("/v1/checks")
+    def checks(request: Request) -> dict[str, Any]:
+        authenticate(request)
+        return {"checks": [c.name for c in services.gate.checks]}
 
     async def _run(submission: Submission) -> dict[str, Any]:
         # The gate blocks on models, files and the database: keep it off the event loop.
@@ -80,20 +139,21 @@ def create_app(services: Services) -> FastAPI:
 
     @app.post("/v1/check")
     async def check(request: Request) -> Any:
+        authenticate(request)
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):
             return await _check_upload(request)
         try:
-            body = CheckRequest.model_validate(await request.json())
+            body = CheckRequest.model_validate_json(await request.body())
         except ValueError as exc:
-            raise HTTPException(status_code=422, detail=f"invalid request: {exc}") from None
+            raise HTTPException(status_code=422, detail=f"invalid request: {str(exc)[:300]}") from None
         submission = Submission(
             creator=body.creator,
             prompt=body.prompt,
-            video_path=Path(body.video_path),
+            video_path=allowed_path(body.video_path) or Path(),
             cameos=tuple(body.cameos),
             remix_of=body.remix_of,
-            input_image_path=Path(body.input_image_path) if body.input_image_path else None,
+            input_image_path=allowed_path(body.input_image_path),
         )
         return await _run(submission)
 
@@ -109,9 +169,12 @@ def create_app(services: Services) -> FastAPI:
         try:
             target = scratch / "upload.mp4"
             with target.open("wb") as handle:
-                shutil.copyfileobj(video.file, handle, 1 << 20)
-            if target.stat().st_size > _MAX_UPLOAD_BYTES:
-                raise HTTPException(status_code=413, detail="upload too large")
+                copied = 0
+                while chunk := video.file.read(1 << 20):
+                    copied += len(chunk)
+                    if copied > max_body:
+                        raise HTTPException(status_code=413, detail="upload too large")
+                    handle.write(chunk)
             cameos = tuple(c for c in form.getlist("cameos") if isinstance(c, str) and c)
             submission = Submission(
                 creator=fields["creator"],
@@ -127,6 +190,7 @@ def create_app(services: Services) -> FastAPI:
     @app.post("/v1/verify")
     async def verify(request: Request) -> Any:
         """Trace a file by path (JSON `{"path"}`) or by upload (multipart field `video`)."""
+        authenticate(request)
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form()
             video = form.get("video")
@@ -140,9 +204,12 @@ def create_app(services: Services) -> FastAPI:
                 return await run_in_threadpool(services.verify, target)
             finally:
                 shutil.rmtree(scratch, ignore_errors=True)
-        body = await request.json()
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            raise HTTPException(status_code=422, detail="the body is not JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("path"), str):
             raise HTTPException(status_code=422, detail="JSON body needs a `path`")
-        return await run_in_threadpool(services.verify, Path(body["path"]))
+        return await run_in_threadpool(services.verify, allowed_path(body["path"]) or Path())
 
     return app

@@ -52,14 +52,15 @@ def probe(path: Path) -> MediaInfo:
             if video is None:
                 raise InvalidMediaError(f"no video stream in {path}")
             ctx: Any = video.codec_context
+            # The longest duration any header announces: a hostile file may make one of them huge.
             duration_s = 0.0
             if video.duration is not None and video.time_base is not None:
                 duration_s = float(video.duration * video.time_base)
-            elif container.duration is not None:
-                duration_s = container.duration / av.time_base
+            if container.duration is not None:
+                duration_s = max(duration_s, container.duration / av.time_base)
             rate = video.average_rate or video.guessed_rate
             return MediaInfo(
-                container=container.format.name,
+                container=container.format.name if container.format is not None else "unknown",
                 video_codec=ctx.name,
                 width=int(ctx.width),
                 height=int(ctx.height),
@@ -70,7 +71,8 @@ def probe(path: Path) -> MediaInfo:
             )
     except InvalidMediaError:
         raise
-    except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError) as exc:
+    except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+        # Hostile files find odd corners of the demuxers; anything unexpected means "not a video we accept".
         raise InvalidMediaError(f"not a readable video: {path.name}: {exc}") from None
 
 

@@ -7,6 +7,7 @@ not per request. Its methods are the operations those edges offer, each one tran
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import shutil
@@ -73,6 +74,20 @@ def normalise_handle(handle: str) -> str:
     if not all(ch.isascii() and (ch.isalnum() or ch in "_.-") for ch in text):
         raise SubmissionError(f"handle `{handle}` may use only ASCII letters, digits, `_`, `.` and `-`")
     return text
+
+
+MAX_PROMPT_CHARS = 10_000
+
+
+def clean_prompt(text: str) -> str:
+    """The prompt as stored: valid Unicode, control characters (other than newlines and tabs) removed."""
+    if len(text) > MAX_PROMPT_CHARS:
+        raise SubmissionError(f"a prompt has at most {MAX_PROMPT_CHARS} characters, got {len(text)}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise SubmissionError("the prompt is not valid Unicode text") from None
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
 
 
 def _load_policy(ref: str) -> PolicyPack:
@@ -255,7 +270,7 @@ class Services:
         """Run a submission through the gate (handles are normalised first)."""
         normalised = Submission(
             creator=normalise_handle(submission.creator),
-            prompt=submission.prompt,
+            prompt=clean_prompt(submission.prompt),
             video_path=submission.video_path,
             cameos=tuple(dict.fromkeys(normalise_handle(c) for c in submission.cameos)),
             remix_of=submission.remix_of,
@@ -283,6 +298,18 @@ class Services:
             self.media.discard(staged, final)
             raise
         self.media.discard(video.published_path)
+
+    def hook_token(self, name: str) -> str:
+        """Create or rotate an HTTP hook client's token; the token is returned once and stored hashed."""
+        name = normalise_handle(name)
+        token = secrets.token_urlsafe(32)
+        with self.store.transaction() as tx:
+            tx.set_hook_client(name, hashlib.sha256(token.encode()).hexdigest())
+        return token
+
+    def hook_client(self, token: str) -> str | None:
+        with self.store.transaction() as tx:
+            return tx.hook_client_for(hashlib.sha256(token.encode()).hexdigest())
 
     # accounts
 

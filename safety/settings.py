@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     trust_anchors: Path | None = Field(default=None, description="PEM roots that verify trusts.")
     tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp authority; off by default.")
     watermark_key_file: Path | None = Field(default=None, description="Integer seed of the invisible watermark.")
+    hook_allowed_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
+        default=(), description="Folders `video_path` may name (colon-separated); default: HOME/incoming only."
+    )
+    hook_requests_per_minute: int = Field(default=120, ge=1, description="Per-client request limit of the hook.")
+    hook_max_body_mb: float = Field(default=256.0, gt=0, description="Largest request body the hook accepts.")
     held_retention_hours: float = Field(default=24 * 30, gt=0, description="Held items older than this expire.")
 
     @field_validator("fail_checks", mode="before")
@@ -43,6 +48,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(name.strip() for name in value.split(",") if name.strip())
         return value
+
+    @field_validator("hook_allowed_dirs", mode="before")
+    @classmethod
+    def _split_dirs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(Path(p) for p in value.split(":") if p.strip())
+        return value
+
+    @property
+    def allowed_video_dirs(self) -> tuple[Path, ...]:
+        return tuple(p.resolve() for p in self.hook_allowed_dirs) or ((self.home / "incoming").resolve(),)
 
     @property
     def resolved_database_url(self) -> str:

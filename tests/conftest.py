@@ -75,6 +75,7 @@ def settings(tmp_path: Path, database_url: str, test_packs: dict[str, Path]) -> 
         database_url=database_url,
         adult_policy=str(test_packs["default"]),
         teen_policy=str(test_packs["teen"]),
+        hook_allowed_dirs=(tmp_path,),
     )
 
 

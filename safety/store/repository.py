@@ -48,6 +48,7 @@ from safety.store.tables import (
     FaceTemplateRow,
     FollowRow,
     FrameHashRow,
+    HookClientRow,
     LineageEdgeRow,
     ProtectedPersonRow,
     PublishedRecordRow,
@@ -1002,6 +1003,26 @@ class Transaction:
         elif decided is False:
             stmt = stmt.where(ReviewItemRow.state != "decided")
         return [_to_item(r) for r in self._s.exec(stmt).all()]
+
+    def set_hook_client(self, name: str, token_hash: str) -> bool:
+        """Create or rotate a client's token; True when it was created."""
+        row = self._s.get(HookClientRow, name)
+        if row is None:
+            self._s.add(HookClientRow(name=name, token_hash=token_hash, created_at=utcnow()))
+            self.audit("operator", "hook.client_added", name, {})
+            return True
+        row.token_hash = token_hash
+        row.rotated_at = utcnow()
+        row.active = True
+        self._s.add(row)
+        self.audit("operator", "hook.client_rotated", name, {})
+        return False
+
+    def hook_client_for(self, token_hash: str) -> str | None:
+        row = self._s.exec(
+            select(HookClientRow).where(HookClientRow.token_hash == token_hash, col(HookClientRow.active))
+        ).first()
+        return row.name if row else None
 
     def mark_needs_senior(self, item_id: str) -> None:
         row = self._item_row(item_id)

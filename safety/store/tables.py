@@ -321,3 +321,15 @@ class AppealRow(SQLModel, table=True):
     review_item_id: str = Field(max_length=40)
     state: str = Field(max_length=16)
     created_at: datetime
+
+
+class HookClientRow(SQLModel, table=True):
+    """A caller of the HTTP hook; only the sha256 of its token is stored."""
+
+    __tablename__ = "hook_clients"
+
+    name: str = Field(primary_key=True, max_length=64)
+    token_hash: str = Field(max_length=64, unique=True)
+    active: bool = True
+    created_at: datetime
+    rotated_at: datetime | None = None

@@ -14,13 +14,13 @@ from safety.http import create_app
 
 @pytest.fixture
 def client(people: Services) -> TestClient:
-    return TestClient(create_app(people))
+    token = people.hook_token("studio")
+    return TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"})
 
 
 def test_health(client: TestClient) -> None:
-    body = client.get("/health").json()
-    assert body["status"] == "ok"
-    assert body["checks"] == [
+    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/v1/checks").json()["checks"] == [
         "media",
         "prompt_rules",
         "prompt_classifier",
@@ -56,7 +56,8 @@ def test_multipart_upload(client: TestClient, clip: Path) -> None:
     ("payload", "status"),
     [
         ({"creator": "ghost", "prompt": "x", "video_path": "CLIP"}, 422),
-        ({"creator": "maya", "prompt": "x", "video_path": "/nonexistent.mp4"}, 422),
+        ({"creator": "maya", "prompt": "x", "video_path": "/nonexistent.mp4"}, 403),
+        ({"creator": "maya", "prompt": "x", "video_path": "CLIP", "input_image_path": "/etc/passwd"}, 403),
         ({"creator": "maya", "prompt": "x", "video_path": "CLIP", "remix_of": "vid_nope"}, 404),
         ({"creator": "maya"}, 422),
     ],
@@ -71,6 +72,7 @@ def test_errors_map_to_statuses(client: TestClient, clip: Path, payload: dict[st
 def test_generator_publishes_through_the_http_hook(people: Services, client: TestClient) -> None:
     # Starlette's TestClient speaks the httpx client API over ASGI, without a socket.
     studio = Studio(people, hook=HttpHook("http://testserver", client=client))  # type: ignore[arg-type]
+    studio.hook.headers = dict(client.headers)  # type: ignore[attr-defined]
     result = studio.generate("theo", "a paper plane over a city", duration_s=1.0)
     assert result["decision"] == "publish"
     with pytest.raises(UnknownUserError):

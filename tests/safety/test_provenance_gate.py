@@ -106,10 +106,10 @@ def test_verify_cli_and_http(
     assert payload["video_id"] == result["video_id"] and payload["c2pa"]["trusted"]
     assert main(["--home", str(people.settings.home), "keys", "dev", "--json"]) == 0
     assert Path(json.loads(capsys.readouterr().out)["root"]).is_file()
-    client = TestClient(create_app(people))
+    client = TestClient(create_app(people), headers={"Authorization": f"Bearer {people.hook_token('ops')}"})
     response = client.post("/v1/verify", json={"path": result["published_path"]})
     assert response.status_code == 200 and response.json()["status"] == "live"
     with open(result["published_path"], "rb") as handle:
         uploaded = client.post("/v1/verify", files={"video": ("x.mp4", handle, "video/mp4")})
     assert uploaded.json()["video_id"] == result["video_id"]
-    assert client.post("/v1/verify", json={"path": "/nope.mp4"}).status_code == 422
+    assert client.post("/v1/verify", json={"path": "/nope.mp4"}).status_code == 403
