@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint typecheck contracts pytest bench clean
+.PHONY: install demo test lint typecheck contracts pytest bench hardening clean
 
 install: $(STAMP)
 
@@ -37,11 +37,19 @@ pytest: install
 
 test: install lint typecheck contracts pytest
 
+# The whole hardening run: the full hostile corpus through the CLI, longer fuzzing, a bigger load, hundreds of
+# races on PostgreSQL and many kill-test rounds. `make test` runs a fast slice of the same tests.
+hardening: install
+	CAMEOGUARD_HARDENING=1 CAMEOGUARD_RACE_ROUNDS=200 CAMEOGUARD_KILL_ITERATIONS=30 \
+	CAMEOGUARD_TEST_POSTGRES_URL=$${CAMEOGUARD_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	$(BIN)/python -m pytest tests/hardening tests/safety/test_revocation.py -q -p no:randomly $(PYTEST_ARGS)
+
 bench: install
 	$(BIN)/python -m bench.gate
 	$(BIN)/python -m bench.likeness
 	$(BIN)/python -m bench.provenance
 	$(BIN)/python -m bench.revocation
+	$(BIN)/python -m bench.classifiers
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,101 @@
+"""Every external step made to fail or hang: never a publish, and nothing half-written."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from provenance import MarkingError, SigningError
+from safety import Services, Settings, StorageError, Submission
+from safety.checks import CheckContext, CheckOutcome
+from safety.faces.fake import FakeFaceAnalyzer
+from safety.store.repository import Transaction
+
+CHECKS = ["media", "prompt_rules", "prompt_classifier", "consent", "likeness", "inputs", "frames_nsfw", "hash_bank"]
+
+
+def consistent(services: Services) -> None:
+    files = {p for p in services.media.area("published").rglob("*") if p.is_file()}
+    with services.store.transaction() as tx:
+        rows = {v.published_path for v in tx.list_videos(limit=1000) if v.status.value == "published"}
+    assert files == rows, "a published file exists exactly when its row says published"
+    leftovers = [p for p in services.media.root.rglob(".*") if p.is_file()]
+    assert leftovers == [], leftovers
+    assert services.verify_audit().ok
+
+
+def _raise(error: BaseException) -> Any:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
+
+    return fail
+
+
+FAULTS = {
+    "database while publishing": (Transaction, "record_publication", StorageError("database went away")),
+    "file store while publishing": (None, "commit_staged", StorageError("disk full")),
+    "signing": (None, "sign", SigningError("HSM unreachable")),
+    "marking": ("provenance.marking", "mark_video", MarkingError("encoder crashed")),
+    "fingerprinting": ("provenance.fingerprint", "video_hashes", MarkingError("cannot read frames")),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_publish_step_faults(people: Services, clip: Path, fault: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    owner, name, error = FAULTS[fault]
+    if owner is Transaction:
+        monkeypatch.setattr(Transaction, name, _raise(error))
+    elif name == "commit_staged":
+        monkeypatch.setattr(people.media, name, _raise(error))
+    elif name == "sign":
+        monkeypatch.setattr(people.publisher.signer, name, _raise(error))
+    elif name == "mark_video":
+        monkeypatch.setattr("safety.publishing.mark_video", _raise(error))
+    else:
+        monkeypatch.setattr("safety.publishing.video_hashes", _raise(error))
+    try:
+        result = people.prepublish(Submission("maya", "a calm lake", clip)).to_json()
+    except StorageError:
+        result = None
+    if result is not None:
+        assert result["decision"] != "publish" and result["published_path"] is None
+    consistent(people)
+
+
+class Hang:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.release = threading.Event()
+
+    def run(self, context: CheckContext) -> CheckOutcome:
+        self.release.wait(20)
+        return CheckOutcome()
+
+
+@pytest.mark.parametrize("check", CHECKS)
+def test_every_check_hanging_holds_the_video(settings: Settings, clip: Path, tmp_path: Path, check: str) -> None:
+    fast = tmp_path / "fast.yaml"
+    text = Path(settings.adult_policy).read_text()
+    fast.write_text(
+        "\n".join(
+            line.replace(line.split(":")[1], " 0.5") if line.strip().startswith("timeout_s:") else line
+            for line in text.splitlines()
+        )
+    )
+    hang = Hang(check)
+    with Services(
+        settings.model_copy(update={"adult_policy": str(fast)}), face_analyzer=FakeFaceAnalyzer()
+    ) as services:
+        services.gate.checks = tuple(hang if c.name == check else c for c in services.gate.checks)
+        services.add_user("maya")
+        try:
+            result = services.prepublish(Submission("maya", "a calm lake", clip)).to_json()
+        finally:
+            hang.release.set()
+        assert result["decision"] in {"review", "block"} and result["published_path"] is None
+        timeouts = [r for r in result["reasons"] if r["code"] == "check.error"]
+        assert timeouts and timeouts[0]["evidence"]["error"] == "CheckTimeout"
+        consistent(services)
