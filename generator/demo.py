@@ -132,7 +132,7 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         say(f"protected {protected['name']} ({protected['id']})")
 
         _step("4. A benign generation publishes", "maya: 'a golden retriever surfing a wave at sunset'", quiet)
-        first = show(studio.generate("maya", "a golden retriever surfing a wave at sunset", seed=1))
+        show(studio.generate("maya", "a golden retriever surfing a wave at sunset", seed=1))
 
         _step("5. Her own cameo", "maya puts herself in a video: her face is identified, and it is hers.", quiet)
         own = show(studio.generate("maya", "me waving from a sailing boat", cameos=["maya"], seed=2))
@@ -246,5 +246,4 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
             state = "intact" if chain.ok else f"BROKEN at {chain.first_broken_seq}"
             console.print(f"audit log: {chain.entries} entries, hash chain {state}")
             console.print(f"published files: {home / 'media' / 'published'}")
-            del first
     return results
