@@ -174,3 +174,24 @@ def test_two_reviewers_claim_at_once_exactly_one_wins(
     for thread in threads:
         thread.join()
     assert len(wins) == 1, wins
+
+
+def test_review_cli_reads_the_password_from_stdin(
+    people: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import json
+
+    from safety.cli import main
+
+    monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", people.settings.resolved_database_url)
+    home = ["--home", str(people.settings.home)]
+    monkeypatch.setattr("sys.stdin", io.StringIO("a long secret phrase\n"))
+    assert main([*home, "review", "user", "add", "olga", "--role", "senior", "--password-stdin", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"name": "olga", "role": "senior"}
+    assert ReviewService(people).whoami(ReviewService(people).login("olga", "a long secret phrase")).senior
+    assert main([*home, "review", "user", "add", "pete"]) == 2  # a password on the command line is refused
+    capsys.readouterr()
+    assert main([*home, "hook", "token", "studio", "--json"]) == 0
+    token = json.loads(capsys.readouterr().out)["token"]
+    assert people.hook_client(token) == "studio"
