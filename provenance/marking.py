@@ -50,7 +50,7 @@ def mark_video(
             vout.width, vout.height = vin.codec_context.width, vin.codec_context.height
             vout.pix_fmt = "yuv420p"
             vout.codec_context.gop_size = max(1, round(float(rate) * 2))
-            vout.options = {"preset": "veryfast", "crf": str(crf)}
+            vout.options = {"preset": "superfast", "crf": str(crf)}
             ain = inp.streams.audio[0] if inp.streams.audio else None
             aout = out.add_stream("aac", rate=ain.codec_context.sample_rate or 48000) if ain else None
             plus, minus = watermark.overlay(token, vout.width, vout.height)

@@ -354,10 +354,8 @@ class Gate:
         return GateResult(video_id, decision_id, decision, status, None)
 
     def _release_draft(self, draft: StoredFile) -> None:
-        with self.store.transaction() as tx:
-            still_used = tx.count_videos_with_draft(draft.path)
-        if still_used == 0:
-            self.media.discard(draft.path)
+        # Each submission has its own draft, so the one that made it removes it.
+        self.media.discard(draft.path)
 
 
 def _identified_owners(findings: Sequence[Finding], code: str) -> list[str]:

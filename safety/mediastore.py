@@ -1,6 +1,7 @@
 """The media store: files under HOME/media, written atomically.
 
-Drafts are content-addressed (`drafts/ab/<sha256>.mp4`), so the same bytes are stored once. Published and
+Drafts are named by their content and a per-submission suffix (`drafts/ab/<sha256>-<nonce>.mp4`): the same bytes
+submitted twice at once are two drafts, so one submission finishing never removes the other's file. Published and
 quarantined files live under their video id (`published/<video_id>/<sha256>.mp4`), because their lifetime is that
 of a video row. Every write goes to a temporary file in the destination folder, is fsynced and renamed into place,
 so a crash leaves either the old state or the new one, never half a file.
@@ -9,6 +10,7 @@ so a crash leaves either the old state or the new one, never half a file.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -65,12 +67,14 @@ class MediaStore:
             digest = sha256_file(source)
         except ProvenanceError as exc:
             raise InvalidMediaError(str(exc)) from None
-        destination = self.root / "drafts" / digest.sha256[:2] / f"{digest.sha256}{source.suffix.lower() or '.mp4'}"
-        if not destination.exists():
-            try:
-                self._copy_atomically(source, destination)
-            except OSError as exc:
-                raise StorageError(f"cannot store draft: {exc}") from None
+        nonce = secrets.token_hex(6)
+        destination = (
+            self.root / "drafts" / digest.sha256[:2] / f"{digest.sha256}-{nonce}{source.suffix.lower() or '.mp4'}"
+        )
+        try:
+            self._copy_atomically(source, destination)
+        except OSError as exc:
+            raise StorageError(f"cannot store draft: {exc}") from None
         return StoredFile(destination, digest.sha256, digest.size)
 
     def stage(self, source: Path, area: str, video_id: str) -> tuple[Path, Path]:
@@ -81,7 +85,10 @@ class MediaStore:
         """
         if area not in ("published", "quarantine"):
             raise ValueError(f"cannot stage into {area}")
-        digest = sha256_file(source)
+        try:
+            digest = sha256_file(source)
+        except ProvenanceError as exc:
+            raise StorageError(f"cannot stage {area} file: {exc}") from None
         final = self.root / area / video_id / f"{digest.sha256}{source.suffix.lower() or '.mp4'}"
         staged = final.with_name(f".staged-{final.name}")
         try:

@@ -27,7 +27,7 @@ class HashBankCheck:
         self.index = index
 
     def run(self, context: CheckContext) -> CheckOutcome:
-        hashes = video_hashes(str(context.video_path), every_s=0.5, max_frames=40)
+        hashes = video_hashes(str(context.video_path), every_s=0.5, max_frames=20)
         index = self.index()
         match = index.match(hashes, max_distance=MAX_DISTANCE, min_share=MIN_SHARE)
         facts = {"frames_hashed": len(hashes), "bank_hashes": len(index)}

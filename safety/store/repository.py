@@ -809,14 +809,6 @@ class Transaction:
             ).all()
         )
 
-    def count_videos_with_draft(self, draft_path: Path) -> int:
-        """Videos still being checked or held that point at this draft file."""
-        stmt = select(func.count()).where(
-            VideoRow.draft_path == str(draft_path),
-            col(VideoRow.status).in_([VideoStatus.DRAFT.value, VideoStatus.CHECKING.value]),
-        )
-        return int(self._s.exec(stmt).one())
-
     def set_video_status(
         self,
         video_id: str,

@@ -42,8 +42,11 @@ def test_drafts_are_content_addressed_and_atomic(tmp_path: Path, clip: Path) -> 
     store.ensure()
     first = store.put_draft(clip)
     second = store.put_draft(clip)
-    assert first == second and first.path.is_file()
-    assert first.path.parent.name == first.sha256[:2]
+    # Same bytes, same digest, but each submission owns its draft: one finishing never removes the other's.
+    assert first.sha256 == second.sha256 and first.path != second.path
+    assert first.path.is_file() and second.path.is_file()
+    assert first.path.parent.name == first.sha256[:2] and first.path.name.startswith(first.sha256)
+    store.discard(second.path)
     staged, final = store.stage(first.path, "published", "vid_x")
     assert staged.is_file() and not final.exists() and staged.name.startswith(".staged-")
     store.commit_staged(staged, final)
