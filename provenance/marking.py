@@ -8,6 +8,7 @@ re-encoded as H.264; audio is re-encoded as AAC. The output is written to a temp
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -37,9 +38,19 @@ def _draw_label(frame: NDArray[np.uint8], text: str, t: float) -> None:
 
 
 def mark_video(
-    source: Path, dest: Path, *, label: str, watermark: InvisibleWatermark, token: int, crf: int = 20
+    source: Path,
+    dest: Path,
+    *,
+    label: str,
+    watermark: InvisibleWatermark,
+    token: int,
+    crf: int = 20,
+    on_frame: Callable[[float, NDArray[np.uint8]], None] | None = None,
 ) -> Path:
-    """Write `source` to `dest` with the visible label and the invisible token burned in."""
+    """Write `source` to `dest` with the visible label and the invisible token burned in.
+
+    `on_frame` sees every marked frame (t, RGB) as it is encoded, so a caller can fingerprint without decoding
+    the output again."""
     tmp = dest.with_name(f".marking-{os.getpid()}-{dest.name}")
     try:
         with av.open(str(source)) as inp, av.open(str(tmp), mode="w", format="mp4") as out:
@@ -61,6 +72,8 @@ def mark_video(
                         pixels = np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
                         rgb = np.asarray(cv2.subtract(cv2.add(pixels, plus), minus), dtype=np.uint8)
                         _draw_label(rgb, label, frame.time or 0.0)
+                        if on_frame is not None:
+                            on_frame(frame.time or 0.0, rgb)
                         out.mux(vout.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
                     elif aout is not None and isinstance(frame, av.AudioFrame):
                         frame.pts = None

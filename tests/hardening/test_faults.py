@@ -39,7 +39,7 @@ FAULTS = {
     "file store while publishing": (None, "commit_staged", StorageError("disk full")),
     "signing": (None, "sign", SigningError("HSM unreachable")),
     "marking": ("provenance.marking", "mark_video", MarkingError("encoder crashed")),
-    "fingerprinting": ("provenance.fingerprint", "video_hashes", MarkingError("cannot read frames")),
+    "fingerprinting": ("provenance.fingerprint", "pdq", MarkingError("cannot hash frames")),
 }
 
 
@@ -55,7 +55,7 @@ def test_publish_step_faults(people: Services, clip: Path, fault: str, monkeypat
     elif name == "mark_video":
         monkeypatch.setattr("safety.publishing.mark_video", _raise(error))
     else:
-        monkeypatch.setattr("safety.publishing.video_hashes", _raise(error))
+        monkeypatch.setattr("safety.publishing.pdq", _raise(error))
     try:
         result = people.prepublish(Submission("maya", "a calm lake", clip)).to_json()
     except StorageError:
