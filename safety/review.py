@@ -197,9 +197,10 @@ class ReviewService:
             for owner in tx.owners_in(video.id):
                 cameo = tx.active_cameo(owner)
                 references[owner] = [str(p) for p in cameo.reference_paths] if cameo else []
-        view = self.services.show(video.id).to_json()
+        shown = self.services.show(video.id)
+        view = shown.to_json()
         policy = self.services.policies.by_ref(item.policy_ref) or self.services.policies.adult
-        decisions = self.services.show(video.id).decisions
+        decisions = shown.decisions
         if item.blind_of:
             # A blind re-review sees what the gate saw, not what the first reviewer decided.
             decisions = tuple(d for d in decisions if not d.decided_by.startswith("reviewer:"))
