@@ -32,8 +32,10 @@ def test_same_request_same_pictures_different_seed_different(tmp_path: Path) -> 
     c = _frames(
         render_video(RenderSpec("a red kite", seed=4, duration_s=0.5, width=160, height=96), tmp_path / "c.mp4")
     )
-    assert np.array_equal(a[0], b[0])
-    assert not np.array_equal(a[0], c[0])
+    # The scene is deterministic; x264's threads may round a few pixels differently, so compare closely, not bitwise.
+    same = np.abs(a[0].astype(int) - b[0].astype(int)).mean()
+    different = np.abs(a[0].astype(int) - c[0].astype(int)).mean()
+    assert same < 1.0 and different > 10 * max(same, 1.0)
 
 
 def test_faces_are_composited(tmp_path: Path) -> None:
