@@ -20,12 +20,22 @@ GalleryStamp = Callable[[str], tuple[int, int]]
 TemplateLoader = Callable[[str], list[GalleryTemplate]]
 
 
+_SHARED: dict[str, FaceAnalyzer] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 def build_analyzer(backend: str, pack_dir: Path | None) -> FaceAnalyzer:
-    """The analyzer a backend name selects; `ModelUnavailable` when its models are missing."""
+    """The analyzer a backend name selects; `ModelUnavailable` when its models are missing.
+
+    The dlib models ship with the install and are the same for every caller, so one analyzer serves the whole
+    process (several `Services` in one process, as in the demo's drill, do not load them again)."""
     if backend == "dlib":
         from safety.faces.dlib_analyzer import DlibFaceAnalyzer
 
-        return DlibFaceAnalyzer()
+        with _SHARED_LOCK:
+            if "dlib" not in _SHARED:
+                _SHARED["dlib"] = DlibFaceAnalyzer()
+            return _SHARED["dlib"]
     if backend == "insightface":
         if pack_dir is None:
             raise ModelUnavailable("the insightface backend needs an installed model pack (cameoguard models install)")

@@ -334,10 +334,6 @@ class Transaction:
         row = self._s.get(UserRow, handle)
         return User(row.handle, AgeBand(row.age_band)) if row else None
 
-    def list_users(self) -> list[User]:
-        rows = self._s.exec(select(UserRow).order_by(col(UserRow.handle))).all()
-        return [User(r.handle, AgeBand(r.age_band)) for r in rows]
-
     def follow(self, follower: str, followee: str) -> bool:
         """Record that `follower` follows `followee`; False when it already did."""
         self.get_user(follower)
@@ -1122,34 +1118,6 @@ class Transaction:
         rows = sorted(rows, key=lambda r: r.created_at, reverse=True)
         return [(_to_video(r, self._parent_of(r.id)), owner in r.declared_cameos) for r in rows]
 
-    def creators_with_owner(self, owner: str) -> list[str]:
-        """Creators (other than the owner) of unpurged videos the owner appears in."""
-        rows = self._s.exec(
-            select(VideoRow.creator)
-            .join(LineageEdgeRow, col(LineageEdgeRow.child_video_id) == col(VideoRow.id))
-            .where(
-                LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
-                LineageEdgeRow.cameo_owner == owner,
-                VideoRow.status != VideoStatus.PURGED.value,
-                VideoRow.creator != owner,
-            )
-            .distinct()
-        ).all()
-        return sorted(rows)
-
-    def videos_by_creator_with_owner(self, creator: str, owner: str) -> list[str]:
-        rows = self._s.exec(
-            select(VideoRow.id)
-            .join(LineageEdgeRow, col(LineageEdgeRow.child_video_id) == col(VideoRow.id))
-            .where(
-                LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
-                LineageEdgeRow.cameo_owner == owner,
-                VideoRow.creator == creator,
-                VideoRow.status != VideoStatus.PURGED.value,
-            )
-        ).all()
-        return list(rows)
-
     def owners_in(self, video_id: str) -> list[str]:
         rows = self._s.exec(
             select(LineageEdgeRow.cameo_owner).where(
@@ -1303,16 +1271,6 @@ class Transaction:
             .order_by(col(BankHashRow.id))
         ).all()
         return [(f"{bank}:{entry}", bytes(digest)) for bank, entry, digest in rows]
-
-    def published_video_ids(self, after: str = "", limit: int = 500) -> list[str]:
-        return list(
-            self._s.exec(
-                select(VideoRow.id)
-                .where(VideoRow.status == VideoStatus.PUBLISHED.value, VideoRow.id > after)
-                .order_by(col(VideoRow.id))
-                .limit(limit)
-            ).all()
-        )
 
     def try_lock_sweeper(self, holder: str, ttl_s: float) -> bool:
         """Take the sweeper lock row (SQLite) when free or expired."""
