@@ -61,7 +61,7 @@ class InputImageCheck:
                     message = "input image shows a real person with no consent on file"
                 findings.append(Finding("input.real_person_without_consent", self.name, message, evidence=evidence))
         manifest = read_manifest(context.video_path)
-        reading = self.watermark().read(frame for _, frame in sampled_frames(str(context.video_path), 0.8, 12))
+        reading = self.watermark().read(frame for _, frame in sampled_frames(str(context.video_path), 0.25, 16))
         if manifest.present or reading.found:
             findings.append(
                 Finding(
