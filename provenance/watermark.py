@@ -4,7 +4,9 @@ Each payload bit owns a pseudo-random ±1 pattern on a coarse 64x36 grid (seeded
 patterns are summed, scaled to a few grey levels and stretched smoothly over the frame, the same in every frame.
 Low spatial frequencies survive rescaling and heavy compression; a constant pattern survives averaging, where
 the picture (which moves) partly cancels. Decoding shrinks sampled frames to the grid, removes each frame's own
-coarse picture with a high-pass, averages, and correlates with every bit's pattern. The payload is a 40-bit
+coarse picture with a high-pass, clips what is left at a few robust deviations (edges of the picture and of the
+visible label are large and sparse; the pattern is small and everywhere, so clipping costs it little and keeps a
+static edge from outvoting it), averages, and correlates with every bit's pattern. The payload is a 40-bit
 token and a CRC-16: a reading is reported only when the CRC holds, so a wrong id is very unlikely to be claimed.
 Cost: one saturating add of a precomputed image per frame to embed; one resize per sampled frame to decode.
 """
@@ -24,6 +26,7 @@ TOKEN_BITS = 40
 CRC_BITS = 16
 PAYLOAD_BITS = TOKEN_BITS + CRC_BITS
 _HIGH_PASS_SIGMA = 2.0
+_CLIP_DEVIATIONS = 2.0
 
 
 def crc16(data: bytes) -> int:
@@ -112,8 +115,10 @@ class InvisibleWatermark:
             grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
             small = np.asarray(cv2.resize(grey, GRID, interpolation=cv2.INTER_AREA), dtype=np.float32)
             residual = _high_pass(small)
-            # Normalising each frame keeps one busy frame from drowning the others.
-            total += residual / (float(residual.std()) + 1e-3)
+            # Scaling by a robust deviation keeps one busy frame from drowning the others; clipping keeps a few
+            # strong edges from drowning the pattern.
+            deviation = float(np.median(np.abs(residual))) * 1.4826 + 1e-3
+            total += np.clip(residual / deviation, -_CLIP_DEVIATIONS, _CLIP_DEVIATIONS)
             count += 1
         if count == 0:
             return WatermarkReading(False, None, 0.0, 0)
