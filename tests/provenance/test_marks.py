@@ -9,7 +9,7 @@ import pytest
 
 from generator import RenderSpec, render_video
 from provenance import FingerprintIndex, InvisibleWatermark, mark_video, new_token, sampled_frames, video_hashes
-from provenance.watermark import bits_token, token_bits
+from provenance.watermark import CODED_BITS, bits_token, convolutional_encode, token_bits, viterbi_decode
 from tests.conftest import reencode_copy
 
 
@@ -31,6 +31,20 @@ def test_token_bits_round_trip_and_crc_rejects_noise() -> None:
     flipped = token_bits(token).astype(np.float64)
     flipped[3] *= -1
     assert bits_token(flipped) is None
+
+
+def test_error_correction_repairs_flipped_and_weak_coded_bits() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        token = new_token()
+        coded = convolutional_encode(token_bits(token)).astype(np.float64)
+        assert coded.shape == (CODED_BITS,)
+        damaged = coded * rng.uniform(0.2, 1.0, CODED_BITS)
+        damaged[rng.choice(CODED_BITS, size=4, replace=False)] *= -1  # four coded bits read the wrong way
+        assert bits_token(viterbi_decode(damaged)) == token
+    # Pure noise almost never decodes to a payload whose CRC holds.
+    claimed = sum(bits_token(viterbi_decode(rng.normal(0, 1, CODED_BITS))) is not None for _ in range(500))
+    assert claimed == 0
 
 
 def test_watermark_survives_a_half_size_low_quality_copy(clip: Path, tmp_path: Path) -> None:
