@@ -83,3 +83,17 @@ def test_fingerprints_match_a_copy_and_not_another_video(clip: Path, tmp_path: P
     assert match is not None and match.key == "vid_a" and match.distance < 40 and match.share > 0.8
     unrelated = render_video(RenderSpec("snow on mountains", seed=5, duration_s=3.0), tmp_path / "u.mp4")
     assert index.match(video_hashes(str(unrelated))) is None
+
+
+def test_watermark_survives_a_half_size_low_quality_copy_of_real_footage(faces_dir: Path, tmp_path: Path) -> None:
+    # Real footage is textured and mostly static within a shot: the hard case for a low-frequency mark.
+    footage = next((faces_dir / "_video").glob("*.mp4"))
+    watermark = InvisibleWatermark(key=8080)
+    token = new_token()
+    marked = mark_video(
+        footage, tmp_path / "marked.mp4", label="AI-generated | @maya", watermark=watermark, token=token
+    )
+    copy = reencode_copy(marked, tmp_path / "copy.mp4")
+    copied = watermark.read(f for _, f in sampled_frames(str(copy), 0.25, 16))
+    assert copied.found and copied.token == token, copied
+    assert not watermark.read(f for _, f in sampled_frames(str(footage), 0.25, 16)).found
