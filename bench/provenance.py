@@ -79,9 +79,9 @@ def main() -> None:
                 sha256_file(root / "copied.mp4")
 
             copy_hash_s = timed(copy_then_hash)
-            frame = next(f for _, f in sampled_frames(str(clip), 1.0, 1))
-            plus, minus = publisher.watermark.overlay(new_token(), 1280, 720)
-            embed_ms = timed(lambda: cv2.subtract(cv2.add(frame, plus), minus), repeat=50) * 1000
+            luma = cv2.cvtColor(next(f for _, f in sampled_frames(str(clip), 1.0, 1)), cv2.COLOR_RGB2GRAY)
+            plus, minus = publisher.watermark.overlay_luma(new_token(), 1280, 720)
+            embed_ms = timed(lambda: cv2.subtract(cv2.add(luma, plus), minus), repeat=50) * 1000
             frames = [f for _, f in sampled_frames(str(marked), 0.25, 40)]
             read_ms = timed(lambda: publisher.watermark.read(frames), repeat=3) * 1000 / len(frames)
             prepare_s = timed(

@@ -1,18 +1,18 @@
 """Invisible watermark: an error-corrected payload spread over every frame's luminance, recovered by averaging.
 
 The payload is a 40-bit token and a CRC-16, protected by the rate-1/2, constraint-length-7 convolutional code
-(generators 171/133 octal, the one deep-space links and Wi-Fi use): 124 coded bits. Each coded bit owns a
-pseudo-random ±1 pattern on a coarse 64x36 grid (seeded by the key); the bits' signed patterns are summed,
-scaled to a few grey levels and stretched smoothly over the frame, the same in every frame. Low spatial
-frequencies survive rescaling and heavy compression; a constant pattern survives averaging, where the picture
-(which moves) partly cancels. Decoding shrinks sampled frames to the grid, removes each frame's own coarse picture
-with a high-pass, clips what is left at a few robust deviations (edges of the picture and of the visible label
-are large and sparse; the pattern is small and everywhere, so clipping costs it little and keeps a static edge
-from outvoting it), averages (a soft vote across frames), correlates with every coded bit's pattern and runs a
-soft-decision Viterbi decoder over the correlations. A reading is reported only when the CRC holds, so a wrong
-id is very unlikely to be claimed. On 40 rendered clips the code took half-size JPEG-50 copies from 32 to 40
-traced. Cost: one saturating add of a precomputed image per frame to embed; one resize per sampled frame and a
-64-state trellis per video to decode.
+(generators 171/133 octal, the one deep-space links and Wi-Fi use): 124 coded bits. Each coded bit owns a pseudo-
+random ±1 pattern on a coarse 64x36 grid (seeded by the key); the bits' signed patterns are summed, scaled to a few
+grey levels and stretched smoothly over the frame, the same in every frame. Low spatial frequencies survive
+rescaling and heavy compression; a constant pattern survives averaging, where the picture (which moves) partly
+cancels. Decoding shrinks sampled frames to the grid, removes each frame's own coarse picture with a high-pass,
+clips what is left at a few robust deviations (edges of the picture and of the visible label are large and sparse;
+the pattern is small and everywhere, so clipping costs it little and keeps a static edge from outvoting it),
+averages (a soft vote across frames), correlates with every coded bit's pattern and runs a soft-decision Viterbi
+decoder over the correlations. A reading is reported only when the CRC holds, so a wrong id is very unlikely to be
+claimed. On 40 rendered clips the code took half-size JPEG-50 copies from 32 to 40 traced. Cost: one saturating add
+of a precomputed image to each frame's luma plane to embed; one resize per sampled frame and a 64-state trellis per
+video to decode.
 """
 
 from __future__ import annotations
@@ -158,14 +158,16 @@ class InvisibleWatermark:
         self._filters = np.stack([_high_pass(p) for p in self._patterns])
         self._norms = np.sqrt(np.einsum("ijk,ijk->i", self._filters, self._filters))
 
-    def overlay(self, token: int, width: int, height: int) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-        """(add, subtract) images for `cv2.add`/`cv2.subtract`: the token's pattern at frame size."""
+    def overlay_luma(self, token: int, width: int, height: int) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+        """(add, subtract) images for `cv2.add`/`cv2.subtract` on a limited-range luma plane.
+
+        A luma step of d shows as 255/219 d in RGB and in the grey the reader sees, so the field is scaled by
+        219/255 to keep `strength` in the reader's grey levels."""
         coded = convolutional_encode(token_bits(token))
-        field = np.tensordot(coded, self._patterns, axes=1) / np.sqrt(CODED_BITS) * self.strength
-        full = cv2.resize(field.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
-        full3 = np.repeat(np.rint(full)[..., None], 3, axis=2)
-        positive = np.clip(full3, 0, 255).astype(np.uint8)
-        negative = np.clip(-full3, 0, 255).astype(np.uint8)
+        field = np.tensordot(coded, self._patterns, axes=1) / np.sqrt(CODED_BITS) * self.strength * (219 / 255)
+        full = np.rint(cv2.resize(field.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR))
+        positive = np.clip(full, 0, 255).astype(np.uint8)
+        negative = np.clip(-full, 0, 255).astype(np.uint8)
         return positive, negative
 
     def read(self, frames: Iterable[NDArray[np.uint8]]) -> WatermarkReading:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -133,10 +134,10 @@ class Publisher:
         try:
             hashes: list[tuple[float, bytes, int]] = []
 
-            def fingerprint(t: float, frame: Any) -> None:
+            def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
                 # Every half second, as video_hashes samples, without decoding the output a second time.
                 if len(hashes) < 60 and (not hashes or t + 1e-6 >= hashes[-1][0] + 0.5):
-                    hashes.append((t, *pdq(frame)))
+                    hashes.append((t, *pdq(rgb())))
 
             marked = mark_video(
                 source, scratch / "marked.mp4", label=label, watermark=self.watermark, token=token, on_frame=fingerprint
