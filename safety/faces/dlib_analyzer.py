@@ -1,7 +1,8 @@
 """The default face analyzer: dlib with the models shipped by the `face_recognition_models` package.
 
 HOG finds frontal faces quickly; the CNN (MMOD) detector finds small and three-quarter faces HOG misses, at about
-fifty times the cost, so it runs only when asked (`thorough`). Faces are aligned with the 5-point predictor and
+fifty times the cost, so it runs only when asked (`thorough`), and in a child process (its binding holds the GIL;
+see `cnn_process`). Faces are aligned with the 5-point predictor and
 embedded with the 128-D ResNet descriptor (LFW 99.38%). Model files are located without importing
 `face_recognition_models`, whose import needs `pkg_resources`. Nothing is downloaded.
 """
@@ -9,7 +10,9 @@ embedded with the 128-D ResNet descriptor (LFW 99.38%). Model files are located 
 from __future__ import annotations
 
 import importlib.util
-import threading
+import queue
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from numpy.typing import NDArray
 
 from safety.errors import ModelUnavailable
 from safety.faces.analyzer import DetectedFace, Embedding, FaceBox, RGBImage
+from safety.faces.cnn_process import CnnDetectorProcess
 
 MODEL_ID = "dlib-resnet-v1"
 _FILES = {
@@ -36,8 +40,46 @@ def models_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "models"
 
 
+class _DlibTools:
+    """One set of dlib models. dlib's detectors and networks keep working buffers inside them, so one set must
+    not be used by two threads at once (two threads sharing the HOG detector crashed the process)."""
+
+    def __init__(self, dlib: Any, folder: Path) -> None:
+        self._dlib = dlib
+        self._folder = folder
+        self._loaded: dict[str, Any] = {}
+
+    def load(self, name: str) -> Any:
+        # Each model loads on first use: a thread that only detects never pays for the recognizer.
+        if name not in self._loaded:
+            dlib, folder = self._dlib, self._folder
+            if name == "hog":
+                self._loaded[name] = dlib.get_frontal_face_detector()
+            elif name == "recognizer":
+                self._loaded[name] = dlib.face_recognition_model_v1(str(folder / _FILES[name]))
+            else:
+                self._loaded[name] = dlib.shape_predictor(str(folder / _FILES[name]))
+        return self._loaded[name]
+
+    @property
+    def hog(self) -> Any:
+        return self.load("hog")
+
+    @property
+    def landmarks5(self) -> Any:
+        return self.load("landmarks5")
+
+    @property
+    def landmarks68(self) -> Any:
+        return self.load("landmarks68")
+
+    @property
+    def recognizer(self) -> Any:
+        return self.load("recognizer")
+
+
 class DlibFaceAnalyzer:
-    """dlib HOG/CNN detection, 5/68-point landmarks and the ResNet descriptor."""
+    """dlib HOG/CNN detection, 5/68-point landmarks and the ResNet descriptor; safe to call from many threads."""
 
     def __init__(self, model_dir: Path | None = None, *, hog_upsample: int = 1, cnn_upsample: int = 0) -> None:
         folder = model_dir or models_dir()
@@ -49,15 +91,29 @@ class DlibFaceAnalyzer:
         except ImportError as exc:
             raise ModelUnavailable(f"dlib is not importable: {exc}") from None
         self._dlib: Any = dlib
-        self._hog = dlib.get_frontal_face_detector()
-        self._cnn: Any = None
-        self._cnn_path = folder / _FILES["cnn"]
-        self._sp5 = dlib.shape_predictor(str(folder / _FILES["landmarks5"]))
-        self._sp68 = dlib.shape_predictor(str(folder / _FILES["landmarks68"]))
-        self._rec = dlib.face_recognition_model_v1(str(folder / _FILES["recognizer"]))
+        self._folder = folder
+        # Idle tool sets; a thread takes one (or makes one) for a call and puts it back, so concurrent calls run
+        # in parallel (dlib releases the GIL in HOG and the descriptor) without sharing buffers.
+        self._idle: queue.LifoQueue[_DlibTools] = queue.LifoQueue()
+        first = _DlibTools(dlib, folder)
+        for part in ("hog", "landmarks5", "landmarks68", "recognizer"):
+            first.load(part)  # a broken model file fails here, at load, not in the first video
+        self._idle.put(first)
+        self._cnn = CnnDetectorProcess(folder / _FILES["cnn"])
+        self._cnn.start()
         self.hog_upsample = hog_upsample
         self.cnn_upsample = cnn_upsample
-        self._lock = threading.Lock()
+
+    @contextmanager
+    def _tools(self) -> Iterator[_DlibTools]:
+        try:
+            tools = self._idle.get_nowait()
+        except queue.Empty:
+            tools = _DlibTools(self._dlib, self._folder)
+        try:
+            yield tools
+        finally:
+            self._idle.put(tools)
 
     @property
     def model_id(self) -> str:
@@ -71,27 +127,28 @@ class DlibFaceAnalyzer:
         faces: list[DetectedFace] = []
         # Upsampling lets HOG find faces down to ~40 px, at four times the cost: worth it on small frames only.
         upsample = self.hog_upsample if max(image.shape[:2]) <= 1000 else 0
-        rects, scores, _ = self._hog.run(image, upsample, 0.0)
+        with self._tools() as tools:
+            rects, scores, _ = tools.hog.run(image, upsample, 0.0)
         for rect, score in zip(rects, scores, strict=True):
             faces.append(DetectedFace(_box(rect, image.shape), float(score), "hog"))
         if thorough:
-            with self._lock:
-                if self._cnn is None:
-                    self._cnn = self._dlib.cnn_face_detection_model_v1(str(self._cnn_path))
-            for found in self._cnn(image, self.cnn_upsample):
-                box = _box(found.rect, image.shape)
+            height, width = image.shape[:2]
+            for left, top, right, bottom, confidence in self._cnn.detect(image, self.cnn_upsample):
+                box = FaceBox(max(0, left), max(0, top), min(width, right), min(height, bottom))
                 if all(box.iou(f.box) < 0.3 for f in faces):
-                    faces.append(DetectedFace(box, float(found.confidence), "cnn"))
+                    faces.append(DetectedFace(box, confidence, "cnn"))
         return [f for f in faces if f.box.width > 0 and f.box.height > 0]
 
     def embed(self, image: RGBImage, face: DetectedFace, *, jitters: int = 0) -> Embedding:
         image = np.ascontiguousarray(image)
-        shape = self._sp5(image, self._rect(face.box))
-        descriptor = self._rec.compute_face_descriptor(image, shape, jitters)
+        with self._tools() as tools:
+            shape = tools.landmarks5(image, self._rect(face.box))
+            descriptor = tools.recognizer.compute_face_descriptor(image, shape, jitters)
         return np.asarray(descriptor, dtype=np.float32)
 
     def landmarks68(self, image: RGBImage, face: DetectedFace) -> NDArray[np.float64] | None:
-        shape = self._sp68(np.ascontiguousarray(image), self._rect(face.box))
+        with self._tools() as tools:
+            shape = tools.landmarks68(np.ascontiguousarray(image), self._rect(face.box))
         return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
 
 

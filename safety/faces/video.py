@@ -1,10 +1,11 @@
 """Faces in a video: sample frames, detect, track, embed.
 
-Frames are sampled at a fixed rate plus the first frame of every shot (a cheap scene-cut detector runs on tiny
-grey thumbnails of every frame). The fast detector looks at every sampled frame; the thorough one, which finds
-small and three-quarter faces at about fifty times the cost, looks at one frame of each shot where the fast one
-missed a frame, emptiest shots first, within a per-video budget. Detections are linked into tracks by overlap
-within a shot, and each track is embedded on a few of its frames, spread over its life, so identification
+Frames are sampled at a fixed rate plus the first frame of every shot (a cheap scene-cut detector runs on tiny grey
+thumbnails of every frame). The fast detector looks at every sampled frame; the thorough one, which finds small and
+three-quarter faces at about fifty times the cost, looks at one frame of each shot where the fast one missed a
+frame, emptiest shots first, within a per-video budget; when every shot fits the budget it starts at once, beside
+the fast detector (dlib's runs in its own process, so the two use both cores). Detections are linked into tracks by
+overlap within a shot, and each track is embedded on a few of its frames, spread over its life, so identification
 costs grow with tracks rather than frames.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -202,33 +204,51 @@ def analyse_video(path: Path, analyzer: FaceAnalyzer, params: FacePipelineParams
     frames = list(sample_frames(path, params))
     timings["decode"] = (time.perf_counter() - started) * 1000
 
-    started = time.perf_counter()
-    found: dict[int, list[DetectedFace]] = {}
-    for frame in frames:
-        found[frame.index] = [f for f in analyzer.detect(frame.image) if f.box.height >= params.min_face_px]
-    timings["detect"] = (time.perf_counter() - started) * 1000
-
-    started = time.perf_counter()
     shots: dict[int, list[SampledFrame]] = {}
     for frame in frames:
         shots.setdefault(frame.shot, []).append(frame)
-    # A shot where the fast detector found a face in every sampled frame is covered; the others get one look
-    # each from the slow detector, the emptiest shots first.
-    uncovered = [members for members in shots.values() if any(not found[m.index] for m in members)]
-    candidates = sorted(
-        (members[len(members) // 2] for members in uncovered),
-        key=lambda f: (sum(len(found[m.index]) for m in shots[f.shot]) / len(shots[f.shot]), f.t),
-    )
-    thorough = 0
-    for frame in candidates[: params.thorough_frames]:
+    middles = {shot: members[len(members) // 2] for shot, members in shots.items()}
+
+    def look_closely(frame: SampledFrame) -> list[DetectedFace]:
         height, width = frame.image.shape[:2]
         scale = min(1.0, params.thorough_width / width)
         small = cv2.resize(frame.image, (round(width * scale), round(height * scale))) if scale < 1 else frame.image
-        for face in analyzer.detect(np.asarray(small, dtype=np.uint8), thorough=True):
-            box = face.box.scaled(1 / scale)
-            if box.height >= params.min_face_px and all(box.iou(f.box) < 0.3 for f in found[frame.index]):
-                found[frame.index].append(DetectedFace(box, face.score, face.detector, ()))
-        thorough += 1
+        faces = analyzer.detect(np.asarray(small, dtype=np.uint8), thorough=True)
+        return [DetectedFace(f.box.scaled(1 / scale), f.score, f.detector, ()) for f in faces]
+
+    found: dict[int, list[DetectedFace]] = {}
+    thorough = 0
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-thorough")
+    try:
+        # When every shot fits in the slow detector's budget, its looks start now, beside the fast detector,
+        # rather than after it: the slow one is the longest single step, and what the fast one finds only decides
+        # which of its answers are used.
+        early: dict[int, Future[list[DetectedFace]]] = {}
+        if len(shots) <= params.thorough_frames:
+            early = {shot: pool.submit(look_closely, frame) for shot, frame in sorted(middles.items())}
+
+        started = time.perf_counter()
+        for frame in frames:
+            found[frame.index] = [f for f in analyzer.detect(frame.image) if f.box.height >= params.min_face_px]
+        timings["detect"] = (time.perf_counter() - started) * 1000
+
+        started = time.perf_counter()
+        # A shot where the fast detector found a face in every sampled frame is covered; the others get one look
+        # each from the slow detector, the emptiest shots first.
+        uncovered = [shot for shot, members in shots.items() if any(not found[m.index] for m in members)]
+        uncovered.sort(key=lambda s: (sum(len(found[m.index]) for m in shots[s]) / len(shots[s]), middles[s].t))
+        for shot in set(early) - set(uncovered):
+            early[shot].cancel()
+        for shot in uncovered[: params.thorough_frames]:
+            frame = middles[shot]
+            closer = early[shot].result() if shot in early else look_closely(frame)
+            for face in closer:
+                if face.box.height >= params.min_face_px and all(face.box.iou(f.box) < 0.3 for f in found[frame.index]):
+                    found[frame.index].append(face)
+            thorough += 1
+    finally:
+        # A look already under way at a covered shot is not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
     timings["thorough"] = (time.perf_counter() - started) * 1000
 
     started = time.perf_counter()

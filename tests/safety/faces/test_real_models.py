@@ -7,6 +7,7 @@ These use `../shared/fixtures/faces` and skip with a reason where it is absent. 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,3 +120,55 @@ def test_faces_compare_cli(faces_dir: Path, tmp_path: Path, capsys: pytest.Captu
     other = [str(faces_dir / "obama" / "train1.jpg"), str(faces_dir / "biden" / "train1.jpg")]
     assert main([*home, "faces", "compare", *other, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["same_person"] is False
+
+
+def test_dlib_analyzer_is_safe_to_call_from_many_threads(dlib_analyzer: DlibFaceAnalyzer, faces_dir: Path) -> None:
+    # dlib's detectors and networks keep buffers inside them: shared between threads they crashed the process.
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [load_face_image(p) for p in sorted((faces_dir / "_groups").glob("*"))[:2]]
+
+    def analyse(image: np.ndarray) -> tuple[int, list[np.ndarray]]:
+        faces = dlib_analyzer.detect(image)
+        return len(faces), [dlib_analyzer.embed(image, f) for f in faces]
+
+    serial = [analyse(p) for p in photos]
+    assert all(count > 0 for count, _ in serial)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(analyse, photos * 4))
+    for (count, embeddings), (expected_count, expected) in zip(parallel, serial * 4, strict=True):
+        assert count == expected_count
+        assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(embeddings, expected, strict=True))
+
+
+def test_cnn_detector_process_fails_closed_and_restarts(dlib_analyzer: DlibFaceAnalyzer, tmp_path: Path) -> None:
+    from safety.errors import ModelUnavailable
+    from safety.faces.cnn_process import CnnDetectorProcess
+    from safety.faces.dlib_analyzer import models_dir
+
+    blank = np.zeros((120, 160, 3), np.uint8)
+    detector = CnnDetectorProcess(models_dir() / "mmod_human_face_detector.dat")
+    try:
+        assert detector.detect(blank, 0) == []
+        idle = detector._child
+        assert idle is not None
+        idle.kill()
+        idle.wait()
+        assert detector.detect(blank, 0) == []  # a child that died while idle is replaced before the call
+        busy = detector._child
+        assert busy is not None and busy is not idle
+        # One that dies during a call fails that call (the gate records a failed check), and the next call works.
+        threading.Timer(0.3, busy.kill).start()
+        with pytest.raises(ModelUnavailable, match="died"):
+            detector.detect(np.zeros((720, 1280, 3), np.uint8), 1)
+        assert detector.detect(blank, 0) == []
+    finally:
+        detector.close()
+    broken = tmp_path / "broken.dat"
+    broken.write_bytes(b"not a model")
+    unusable = CnnDetectorProcess(broken)
+    try:
+        with pytest.raises(ModelUnavailable, match="did not start"):
+            unusable.detect(blank, 0)
+    finally:
+        unusable.close()
