@@ -35,9 +35,23 @@ class FrameHash:
     """PDQ quality (0-100); flat frames score low and match poorly."""
 
 
+_PDQ_MAX_SIDE = 512
+
+
 def pdq(frame: NDArray[np.uint8]) -> tuple[bytes, int]:
+    """PDQ hash and quality of an RGB frame.
+
+    PDQ reduces every image to 64x64 luminance anyway; shrinking a larger frame to 512 px first (area filter) makes
+    a 720p frame 4.5x cheaper (19.6 -> 4.3 ms) and moves the hash by 4-12 of 256 bits, far inside the matching
+    distance, so hashes from other PDQ tools still match ours."""
+    import cv2
     import pdqhash
 
+    height, width = frame.shape[:2]
+    if max(height, width) > _PDQ_MAX_SIDE:
+        scale = _PDQ_MAX_SIDE / max(height, width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        frame = np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
     bits, quality = pdqhash.compute(np.ascontiguousarray(frame))
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), int(quality)
 

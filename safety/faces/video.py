@@ -2,11 +2,10 @@
 
 Frames are sampled at a fixed rate plus the first frame of every shot (a cheap scene-cut detector runs on tiny grey
 thumbnails of every frame). The fast detector looks at every sampled frame; the thorough one, which finds small and
-three-quarter faces at about fifty times the cost, looks at one frame of each shot where the fast one missed a
-frame, emptiest shots first, within a per-video budget; when every shot fits the budget it starts at once, beside
-the fast detector (dlib's runs in its own process, so the two use both cores). Detections are linked into tracks by
-overlap within a shot, and each track is embedded on a few of its frames, spread over its life, so identification
-costs grow with tracks rather than frames.
+three-quarter faces at about fifty times the cost, looks at the first frame of each shot where the fast one found
+nothing, within a per-video budget. Decoding and both detectors overlap (see `analyse_video`). Detections are
+linked into tracks by overlap within a shot, and each track is embedded on a few of its frames, spread over its
+life, so identification costs grow with tracks rather than frames.
 """
 
 from __future__ import annotations
@@ -197,17 +196,19 @@ def _spread(items: list[tuple[SampledFrame, DetectedFace]], count: int) -> list[
     return [items[i] for i in sorted(chosen)]
 
 
-def analyse_video(path: Path, analyzer: FaceAnalyzer, params: FacePipelineParams) -> VideoFaceReport:
-    """Find, track and embed every face in a video."""
-    timings = {"decode": 0.0, "detect": 0.0, "thorough": 0.0, "embed": 0.0}
-    started = time.perf_counter()
-    frames = list(sample_frames(path, params))
-    timings["decode"] = (time.perf_counter() - started) * 1000
+def _keep(faces: list[DetectedFace], params: FacePipelineParams) -> list[DetectedFace]:
+    return [f for f in faces if f.box.height >= params.min_face_px]
 
-    shots: dict[int, list[SampledFrame]] = {}
-    for frame in frames:
-        shots.setdefault(frame.shot, []).append(frame)
-    middles = {shot: members[len(members) // 2] for shot, members in shots.items()}
+
+def analyse_video(path: Path, analyzer: FaceAnalyzer, params: FacePipelineParams) -> VideoFaceReport:
+    """Find, track and embed every face in a video.
+
+    Decoding, the fast detector and the slow one overlap: the fast detector starts on each frame as soon as it is
+    decoded, on two threads (dlib's HOG releases the GIL), and the first frame of a shot where it finds nothing
+    goes at once to the slow detector (dlib's runs in its own process), which therefore only ever looks where the
+    fast one missed. Shots still uncovered when every frame has been seen get their looks afterwards, emptiest
+    first, while the budget lasts."""
+    timings = {"decode": 0.0, "detect": 0.0, "thorough": 0.0, "embed": 0.0}
 
     def look_closely(frame: SampledFrame) -> list[DetectedFace]:
         height, width = frame.image.shape[:2]
@@ -216,40 +217,53 @@ def analyse_video(path: Path, analyzer: FaceAnalyzer, params: FacePipelineParams
         faces = analyzer.detect(np.asarray(small, dtype=np.uint8), thorough=True)
         return [DetectedFace(f.box.scaled(1 / scale), f.score, f.detector, ()) for f in faces]
 
-    found: dict[int, list[DetectedFace]] = {}
-    thorough = 0
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-thorough")
+    fast = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-fast")
+    slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-thorough")
     try:
-        # When every shot fits in the slow detector's budget, its looks start now, beside the fast detector,
-        # rather than after it: the slow one is the longest single step, and what the fast one finds only decides
-        # which of its answers are used.
-        early: dict[int, Future[list[DetectedFace]]] = {}
-        if len(shots) <= params.thorough_frames:
-            early = {shot: pool.submit(look_closely, frame) for shot, frame in sorted(middles.items())}
+        frames: list[SampledFrame] = []
+        pending: dict[int, Future[list[DetectedFace]]] = {}
+        found: dict[int, list[DetectedFace]] = {}
+        looks: dict[int, tuple[SampledFrame, Future[list[DetectedFace]]]] = {}
+
+        def collect(block: bool) -> None:
+            # Results in frame order; a shot's first empty frame gets the slow detector's look right away.
+            for frame in frames[len(found) :]:
+                future = pending[frame.index]
+                if not block and not future.done():
+                    return
+                found[frame.index] = _keep(future.result(), params)
+                if not found[frame.index] and frame.shot not in looks and len(looks) < params.thorough_frames:
+                    looks[frame.shot] = (frame, slow.submit(look_closely, frame))
 
         started = time.perf_counter()
-        for frame in frames:
-            found[frame.index] = [f for f in analyzer.detect(frame.image) if f.box.height >= params.min_face_px]
+        for frame in sample_frames(path, params):
+            frames.append(frame)
+            pending[frame.index] = fast.submit(analyzer.detect, frame.image)
+            collect(block=False)
+        timings["decode"] = (time.perf_counter() - started) * 1000
+        started = time.perf_counter()
+        collect(block=True)
         timings["detect"] = (time.perf_counter() - started) * 1000
 
         started = time.perf_counter()
-        # A shot where the fast detector found a face in every sampled frame is covered; the others get one look
-        # each from the slow detector, the emptiest shots first.
+        shots: dict[int, list[SampledFrame]] = {}
+        for frame in frames:
+            shots.setdefault(frame.shot, []).append(frame)
         uncovered = [shot for shot, members in shots.items() if any(not found[m.index] for m in members)]
-        uncovered.sort(key=lambda s: (sum(len(found[m.index]) for m in shots[s]) / len(shots[s]), middles[s].t))
-        for shot in set(early) - set(uncovered):
-            early[shot].cancel()
-        for shot in uncovered[: params.thorough_frames]:
-            frame = middles[shot]
-            closer = early[shot].result() if shot in early else look_closely(frame)
-            for face in closer:
-                if face.box.height >= params.min_face_px and all(face.box.iou(f.box) < 0.3 for f in found[frame.index]):
+        uncovered.sort(key=lambda s: (sum(len(found[m.index]) for m in shots[s]) / len(shots[s]), shots[s][0].t))
+        for shot in uncovered:
+            if shot not in looks and len(looks) < params.thorough_frames:
+                first_empty = next(m for m in shots[shot] if not found[m.index])
+                looks[shot] = (first_empty, slow.submit(look_closely, first_empty))
+        for frame, future in looks.values():
+            for face in _keep(future.result(), params):
+                if all(face.box.iou(f.box) < 0.3 for f in found[frame.index]):
                     found[frame.index].append(face)
-            thorough += 1
+        timings["thorough"] = (time.perf_counter() - started) * 1000
     finally:
-        # A look already under way at a covered shot is not waited for.
-        pool.shutdown(wait=False, cancel_futures=True)
-    timings["thorough"] = (time.perf_counter() - started) * 1000
+        fast.shutdown(wait=False, cancel_futures=True)
+        slow.shutdown(wait=False, cancel_futures=True)
+    thorough = len(looks)
 
     started = time.perf_counter()
     by_index = {frame.index: frame for frame in frames}
