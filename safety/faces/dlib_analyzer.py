@@ -1,10 +1,10 @@
 """The default face analyzer: dlib with the models shipped by the `face_recognition_models` package.
 
 HOG finds frontal faces quickly; the CNN (MMOD) detector finds small and three-quarter faces HOG misses, at about
-fifty times the cost, so it runs only when asked (`thorough`), and in a child process (its binding holds the GIL;
-see `cnn_process`). Faces are aligned with the 5-point predictor and
-embedded with the 128-D ResNet descriptor (LFW 99.38%). Model files are located without importing
-`face_recognition_models`, whose import needs `pkg_resources`. Nothing is downloaded.
+fifty times the cost, so it runs only when asked (`thorough`). The CNN and the descriptor run in two child
+processes (their binding holds the GIL; see `dlib_workers`); HOG and the 68-point landmarks run here. Faces are
+aligned with the 5-point predictor and embedded with the 128-D ResNet descriptor (LFW 99.38%). Model files are
+located without importing `face_recognition_models`, whose import needs `pkg_resources`. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 
 from safety.errors import ModelUnavailable
 from safety.faces.analyzer import DetectedFace, Embedding, FaceBox, RGBImage
-from safety.faces.cnn_process import CnnDetectorProcess
+from safety.faces.dlib_workers import DlibWorkers
 
 MODEL_ID = "dlib-resnet-v1"
 _FILES = {
@@ -41,41 +41,13 @@ def models_dir() -> Path:
 
 
 class _DlibTools:
-    """One set of dlib models. dlib's detectors and networks keep working buffers inside them, so one set must
-    not be used by two threads at once (two threads sharing the HOG detector crashed the process)."""
+    """The models used in this process (HOG and the 68-point landmarks). dlib keeps working buffers inside them,
+    so one set must not be used by two threads at once (two threads sharing the HOG detector crashed the
+    process)."""
 
     def __init__(self, dlib: Any, folder: Path) -> None:
-        self._dlib = dlib
-        self._folder = folder
-        self._loaded: dict[str, Any] = {}
-
-    def load(self, name: str) -> Any:
-        # Each model loads on first use: a thread that only detects never pays for the recognizer.
-        if name not in self._loaded:
-            dlib, folder = self._dlib, self._folder
-            if name == "hog":
-                self._loaded[name] = dlib.get_frontal_face_detector()
-            elif name == "recognizer":
-                self._loaded[name] = dlib.face_recognition_model_v1(str(folder / _FILES[name]))
-            else:
-                self._loaded[name] = dlib.shape_predictor(str(folder / _FILES[name]))
-        return self._loaded[name]
-
-    @property
-    def hog(self) -> Any:
-        return self.load("hog")
-
-    @property
-    def landmarks5(self) -> Any:
-        return self.load("landmarks5")
-
-    @property
-    def landmarks68(self) -> Any:
-        return self.load("landmarks68")
-
-    @property
-    def recognizer(self) -> Any:
-        return self.load("recognizer")
+        self.hog: Any = dlib.get_frontal_face_detector()
+        self.landmarks68: Any = dlib.shape_predictor(str(folder / _FILES["landmarks68"]))
 
 
 class DlibFaceAnalyzer:
@@ -93,14 +65,10 @@ class DlibFaceAnalyzer:
         self._dlib: Any = dlib
         self._folder = folder
         # Idle tool sets; a thread takes one (or makes one) for a call and puts it back, so concurrent calls run
-        # in parallel (dlib releases the GIL in HOG and the descriptor) without sharing buffers.
+        # in parallel (dlib releases the GIL in HOG) without sharing buffers.
         self._idle: queue.LifoQueue[_DlibTools] = queue.LifoQueue()
-        first = _DlibTools(dlib, folder)
-        for part in ("hog", "landmarks5", "landmarks68", "recognizer"):
-            first.load(part)  # a broken model file fails here, at load, not in the first video
-        self._idle.put(first)
-        self._cnn = CnnDetectorProcess(folder / _FILES["cnn"])
-        self._cnn.start()
+        self._idle.put(_DlibTools(dlib, folder))  # a broken model file fails here, not in the first video
+        self._workers = DlibWorkers(folder)
         self.hog_upsample = hog_upsample
         self.cnn_upsample = cnn_upsample
 
@@ -133,18 +101,17 @@ class DlibFaceAnalyzer:
             faces.append(DetectedFace(_box(rect, image.shape), float(score), "hog"))
         if thorough:
             height, width = image.shape[:2]
-            for left, top, right, bottom, confidence in self._cnn.detect(image, self.cnn_upsample):
+            for left, top, right, bottom, confidence in self._workers.detect_cnn(image, self.cnn_upsample):
                 box = FaceBox(max(0, left), max(0, top), min(width, right), min(height, bottom))
                 if all(box.iou(f.box) < 0.3 for f in faces):
                     faces.append(DetectedFace(box, confidence, "cnn"))
         return [f for f in faces if f.box.width > 0 and f.box.height > 0]
 
     def embed(self, image: RGBImage, face: DetectedFace, *, jitters: int = 0) -> Embedding:
-        image = np.ascontiguousarray(image)
-        with self._tools() as tools:
-            shape = tools.landmarks5(image, self._rect(face.box))
-            descriptor = tools.recognizer.compute_face_descriptor(image, shape, jitters)
-        return np.asarray(descriptor, dtype=np.float32)
+        box = face.box
+        descriptors = self._workers.embed(image, [(box.left, box.top, box.right, box.bottom)], jitters)
+        embedding: Embedding = descriptors[0]
+        return embedding
 
     def landmarks68(self, image: RGBImage, face: DetectedFace) -> NDArray[np.float64] | None:
         with self._tools() as tools:

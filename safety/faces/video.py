@@ -218,7 +218,7 @@ def analyse_video(path: Path, analyzer: FaceAnalyzer, params: FacePipelineParams
         return [DetectedFace(f.box.scaled(1 / scale), f.score, f.detector, ()) for f in faces]
 
     fast = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-fast")
-    slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faces-thorough")
+    slow = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-thorough")
     try:
         frames: list[SampledFrame] = []
         pending: dict[int, Future[list[DetectedFace]]] = {}
@@ -268,11 +268,13 @@ def analyse_video(path: Path, analyzer: FaceAnalyzer, params: FacePipelineParams
     started = time.perf_counter()
     by_index = {frame.index: frame for frame in frames}
     linked = _link([(by_index[i], f) for i, faces in found.items() for f in faces], params)
+    chosen = [_spread(members, params.embeds_per_track) for members in linked]
+    # Two at a time: dlib's descriptor runs in two worker processes.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-embed") as pool:
+        embedded = [list(pool.map(lambda item: analyzer.embed(item[0].image, item[1]), picks)) for picks in chosen]
     tracks: list[FaceTrack] = []
     for track_id, members in enumerate(linked):
-        embeddings = tuple(
-            analyzer.embed(frame.image, face) for frame, face in _spread(members, params.embeds_per_track)
-        )
+        embeddings = tuple(embedded[track_id])
         observations = tuple(TrackObservation(frame.t, frame.index, face.box, face.detector) for frame, face in members)
         best_frame, best_face = max(members, key=lambda m: m[1].box.width * m[1].box.height)
         tracks.append(FaceTrack(track_id, members[0][0].shot, observations, embeddings, best_frame.image, best_face))

@@ -141,34 +141,36 @@ def test_dlib_analyzer_is_safe_to_call_from_many_threads(dlib_analyzer: DlibFace
         assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(embeddings, expected, strict=True))
 
 
-def test_cnn_detector_process_fails_closed_and_restarts(dlib_analyzer: DlibFaceAnalyzer, tmp_path: Path) -> None:
+def test_dlib_worker_processes_fail_closed_and_are_replaced(tmp_path: Path) -> None:
     from safety.errors import ModelUnavailable
-    from safety.faces.cnn_process import CnnDetectorProcess
     from safety.faces.dlib_analyzer import models_dir
+    from safety.faces.dlib_workers import DlibWorkers
 
     blank = np.zeros((120, 160, 3), np.uint8)
-    detector = CnnDetectorProcess(models_dir() / "mmod_human_face_detector.dat")
+    workers = DlibWorkers(models_dir(), processes=1)
     try:
-        assert detector.detect(blank, 0) == []
-        idle = detector._child
-        assert idle is not None
+        assert workers.detect_cnn(blank, 0) == []
+        assert workers.embed(blank, [(10, 10, 90, 90)], 0).shape == (1, 128)
+        idle = workers._idle.queue[0]
         idle.kill()
-        idle.wait()
-        assert detector.detect(blank, 0) == []  # a child that died while idle is replaced before the call
-        busy = detector._child
-        assert busy is not None and busy is not idle
+        assert workers.detect_cnn(blank, 0) == []  # a child that died while idle is replaced before the call
+        busy = workers._idle.queue[0]
+        assert busy is not idle
         # One that dies during a call fails that call (the gate records a failed check), and the next call works.
-        threading.Timer(0.3, busy.kill).start()
+        threading.Timer(0.3, busy.process.kill).start()
         with pytest.raises(ModelUnavailable, match="died"):
-            detector.detect(np.zeros((720, 1280, 3), np.uint8), 1)
-        assert detector.detect(blank, 0) == []
+            workers.detect_cnn(np.zeros((720, 1280, 3), np.uint8), 1)
+        assert workers.detect_cnn(blank, 0) == []
     finally:
-        detector.close()
-    broken = tmp_path / "broken.dat"
-    broken.write_bytes(b"not a model")
-    unusable = CnnDetectorProcess(broken)
+        workers.close()
+    broken = tmp_path / "models"
+    broken.mkdir()
+    for name in ("mmod_human_face_detector.dat", "shape_predictor_5_face_landmarks.dat"):
+        (broken / name).write_bytes((models_dir() / name).read_bytes())
+    (broken / "dlib_face_recognition_resnet_model_v1.dat").write_bytes(b"not a model")
+    unusable = DlibWorkers(broken, processes=1)
     try:
         with pytest.raises(ModelUnavailable, match="did not start"):
-            unusable.detect(blank, 0)
+            unusable.detect_cnn(blank, 0)
     finally:
         unusable.close()
