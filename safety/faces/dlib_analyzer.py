@@ -46,8 +46,18 @@ class _DlibTools:
     process)."""
 
     def __init__(self, dlib: Any, folder: Path) -> None:
+        self._dlib = dlib
+        self._folder = folder
         self.hog: Any = dlib.get_frontal_face_detector()
-        self.landmarks68: Any = dlib.shape_predictor(str(folder / _FILES["landmarks68"]))
+        self._landmarks68: Any = None
+
+    @property
+    def landmarks68(self) -> Any:
+        # Loaded on first use: it is 100 MB, and only enrollment and liveness need it, while detection threads
+        # (several per video under load) need only HOG.
+        if self._landmarks68 is None:
+            self._landmarks68 = self._dlib.shape_predictor(str(self._folder / _FILES["landmarks68"]))
+        return self._landmarks68
 
 
 class DlibFaceAnalyzer:
@@ -67,7 +77,9 @@ class DlibFaceAnalyzer:
         # Idle tool sets; a thread takes one (or makes one) for a call and puts it back, so concurrent calls run
         # in parallel (dlib releases the GIL in HOG) without sharing buffers.
         self._idle: queue.LifoQueue[_DlibTools] = queue.LifoQueue()
-        self._idle.put(_DlibTools(dlib, folder))  # a broken model file fails here, not in the first video
+        first = _DlibTools(dlib, folder)
+        _ = first.landmarks68  # a broken model file fails here, not in the first enrollment
+        self._idle.put(first)
         self._workers = DlibWorkers(folder)
         self.hog_upsample = hog_upsample
         self.cnn_upsample = cnn_upsample
