@@ -53,6 +53,8 @@ class MediaLimits:
     """FFmpeg codec names accepted for the video stream."""
     decode_probe_frames: int
     """How many frames, spread over the video, must decode cleanly."""
+    max_decode_memory_mb: int = 1024
+    """Memory a decoder may take beyond the interpreter's own, enforced on a trial decode at intake."""
 
 
 @dataclass(frozen=True)
@@ -321,8 +323,11 @@ def _read_limits(w: _Walker, node: Node) -> MediaLimits | None:
         "allowed_video_codecs",
         "decode_probe_frames",
     }
-    fields = w.mapping(node, "limits", keys)
+    fields = w.mapping(node, "limits", keys, optional={"max_decode_memory_mb"})
     if fields is None:
+        return None
+    memory = w.number(fields.get("max_decode_memory_mb"), "limits.max_decode_memory_mb", 16, integer=True)
+    if "max_decode_memory_mb" in fields and memory is None:
         return None
     max_mb = w.number(fields.get("max_file_mb"), "limits.max_file_mb", 0.001)
     max_dur = w.number(fields.get("max_duration_s"), "limits.max_duration_s", 0.1)
@@ -346,6 +351,7 @@ def _read_limits(w: _Walker, node: Node) -> MediaLimits | None:
         max_height=int(max_h),
         allowed_video_codecs=frozenset(c.lower() for c in codecs),
         decode_probe_frames=int(probe),
+        max_decode_memory_mb=int(memory) if memory is not None else 1024,
     )
 
 

@@ -27,12 +27,16 @@ from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
 from safety.domain import AgeBand, Decision, Finding, GateResult, MediaInfo, Submission, User, VideoStatus
 from safety.errors import ConflictError, InvalidMediaError, SubmissionError
-from safety.media import probe
+from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
 from safety.publishing import PreparedPublication, Publisher
 from safety.store import Store, Transaction
 
 GATE_ACTOR = "gate"
+# Intake decodes this many frames in a memory-capped child before any check decodes the file here; the first
+# frames are where a decoder sizes its buffers.
+_TRIAL_FRAMES = 4
+_TRIAL_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,15 @@ class Gate:
         if submission.input_image_path is not None and not submission.input_image_path.is_file():
             raise InvalidMediaError(f"no such input image: {submission.input_image_path}")
         info = probe(submission.video_path)
-        return creator, self.policies.for_user(creator), info
+        policy = self.policies.for_user(creator)
+        media_check = policy.checks.get("media")
+        trial_decode(
+            submission.video_path,
+            frames=_TRIAL_FRAMES,
+            memory_mb=policy.limits.max_decode_memory_mb,
+            timeout_s=media_check.timeout_s if media_check is not None else _TRIAL_TIMEOUT_S,
+        )
+        return creator, policy, info
 
     def _context(
         self, tx: Transaction, submission: Submission, creator: User, policy: PolicyPack, info: MediaInfo, draft: Path

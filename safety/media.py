@@ -1,12 +1,16 @@
 """Reading video files: probing what a file is, and sampling its frames.
 
 This is the IO edge for media. `probe` refuses anything that is not a readable video with a clear
-`InvalidMediaError`; `sample_keyframes` decodes keyframes only (cheap: no inter-frame decoding), which is what the
-media check needs to prove the stream decodes and what later checks use as their frames.
+`InvalidMediaError`; `trial_decode` decodes the first frames in a child process under the policy's memory limit
+before any check decodes the file in this one (a hostile stream can ask a decoder for far more memory than its
+size suggests); `sample_keyframes` decodes keyframes only (cheap: no inter-frame decoding), which is what the
+media check needs to prove the stream decodes.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +78,31 @@ def probe(path: Path) -> MediaInfo:
     except (av.error.FFmpegError, OSError, ValueError, UnicodeDecodeError, AttributeError, TypeError) as exc:
         # Hostile files find odd corners of the demuxers; anything unexpected means "not a video we accept".
         raise InvalidMediaError(f"not a readable video: {path.name}: {exc}") from None
+
+
+_TRIAL_CHILD = Path(__file__).with_name("media_trial_child.py")
+_TRIAL_EXIT_MEMORY, _TRIAL_EXIT_UNDECODABLE = 3, 4
+
+
+def trial_decode(path: Path, *, frames: int, memory_mb: int, timeout_s: float) -> None:
+    """Decode the first `frames` frames in a child capped at `memory_mb` beyond its own; `InvalidMediaError` when
+    that needs more memory or time, or the file does not decode. Costs a child start (about 0.2 s)."""
+    command = [sys.executable, "-I", str(_TRIAL_CHILD), str(path), str(frames), str(memory_mb)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise InvalidMediaError(f"{path.name}: decoding its first frames took longer than {timeout_s:g} s") from None
+    reason = (done.stdout.strip().splitlines() or [""])[-1]
+    if done.returncode in (_TRIAL_EXIT_MEMORY, _TRIAL_EXIT_UNDECODABLE):
+        # Out of memory shows up in many guises (a thread that cannot start, "invalid data"), so the refusal
+        # names the limit it was decoded under rather than guessing which it was.
+        raise InvalidMediaError(
+            f"{path.name} does not decode within the policy's limits "
+            f"(limits.max_decode_memory_mb = {memory_mb}): {reason}"
+        )
+    if done.returncode != 0:
+        # Killed (the kernel's OOM killer, a signal) or crashed inside the decoder: never a file we accept.
+        raise InvalidMediaError(f"{path.name}: the trial decode failed (exit {done.returncode})")
 
 
 def demux(path: Path) -> DemuxReport:

@@ -51,6 +51,16 @@ def test_minimal_pack_parses() -> None:
     assert pack.limits.max_file_bytes == 10 * 1024 * 1024
 
 
+def test_decode_memory_limit_is_optional_and_bounded() -> None:
+    assert parse_pack(MINIMAL).limits.max_decode_memory_mb == 1024
+    probe = "  decode_probe_frames: 4\n"
+    with_limit = MINIMAL.replace(probe, probe + "  max_decode_memory_mb: 256\n")
+    assert parse_pack(with_limit).limits.max_decode_memory_mb == 256
+    with pytest.raises(PolicyValidationError) as caught:
+        parse_pack(with_limit.replace("256", "8"))
+    assert [(i.line, "max_decode_memory_mb" in i.message) for i in caught.value.issues] == [(13, True)]
+
+
 def test_every_error_is_reported_with_its_line() -> None:
     text = MINIMAL.replace("audience: adult", "audience: kid").replace(
         "media: {required: true, timeout_s: 5, on_error: block}",

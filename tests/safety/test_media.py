@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from safety import InvalidMediaError
+from safety import InvalidMediaError, Services, Settings, Submission
+from safety.faces.fake import FakeFaceAnalyzer
 from safety.media import demux, probe, sample_keyframes
 from safety.mediastore import MediaStore
 
@@ -68,3 +69,40 @@ def test_failed_copy_leaves_no_temp_file(tmp_path: Path, clip: Path, monkeypatch
     with pytest.raises(Exception, match="No space left"):
         store.put_draft(clip)
     assert [p for p in (tmp_path / "media").rglob("*") if p.is_file()] == []
+
+
+@pytest.fixture(scope="module")
+def uhd_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import numpy as np
+
+    from generator.render import write_mp4
+
+    noise = np.random.default_rng(0)
+    frames = (noise.integers(0, 255, (2160, 3840, 3), dtype=np.uint8) for _ in range(3))
+    return write_mp4(frames, tmp_path_factory.mktemp("uhd") / "uhd.mp4", width=3840, height=2160, fps=24, audio_seed=0)
+
+
+def test_trial_decode_enforces_the_memory_limit(clip: Path, uhd_clip: Path) -> None:
+    from safety.media import trial_decode
+
+    trial_decode(clip, frames=4, memory_mb=1024, timeout_s=30)
+    trial_decode(uhd_clip, frames=4, memory_mb=1024, timeout_s=30)
+    # A 4K frame is 25 MB as RGB before the decoder's own buffers: 64 MB cannot hold it.
+    with pytest.raises(InvalidMediaError, match="max_decode_memory_mb = 64"):
+        trial_decode(uhd_clip, frames=4, memory_mb=64, timeout_s=30)
+
+
+def test_a_video_over_the_decode_memory_limit_is_refused_at_intake(
+    settings: Settings, uhd_clip: Path, tmp_path: Path
+) -> None:
+    import policies
+
+    text = policies.bundled_pack_path("default").read_text()
+    tight = tmp_path / "tight.yaml"
+    tight.write_text(text.replace("max_decode_memory_mb: 1024", "max_decode_memory_mb: 64"))
+    with Services(settings.model_copy(update={"adult_policy": str(tight)}), face_analyzer=FakeFaceAnalyzer()) as gate:
+        gate.add_user("maya")
+        with pytest.raises(InvalidMediaError, match="does not decode within the policy's limits"):
+            gate.prepublish(Submission("maya", "a still life", uhd_clip))
+        with gate.store.transaction() as tx:
+            assert tx.list_videos() == []
