@@ -35,6 +35,10 @@ class Action(StrEnum):
 _ACTION_RANK = {Action.PUBLISH: 0, Action.REVIEW: 1, Action.BLOCK: 2}
 
 
+DEFAULT_DECODE_MEMORY_MB = 1024
+"""`limits.max_decode_memory_mb` when a pack leaves it out."""
+
+
 @dataclass(frozen=True)
 class MediaLimits:
     """Bounds a video must stay inside before any model looks at it."""
@@ -53,7 +57,7 @@ class MediaLimits:
     """FFmpeg codec names accepted for the video stream."""
     decode_probe_frames: int
     """How many frames, spread over the video, must decode cleanly."""
-    max_decode_memory_mb: int = 1024
+    max_decode_memory_mb: int = DEFAULT_DECODE_MEMORY_MB
     """Memory a decoder may take beyond the interpreter's own, enforced on a trial decode at intake."""
 
 
@@ -351,7 +355,7 @@ def _read_limits(w: _Walker, node: Node) -> MediaLimits | None:
         max_height=int(max_h),
         allowed_video_codecs=frozenset(c.lower() for c in codecs),
         decode_probe_frames=int(probe),
-        max_decode_memory_mb=int(memory) if memory is not None else 1024,
+        max_decode_memory_mb=int(memory) if memory is not None else DEFAULT_DECODE_MEMORY_MB,
     )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from policies import Action, PolicyPack
 from provenance import ProvenanceError, Publication
 from safety.checks import Check, CheckContext, run_checks
+from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
 from safety.domain import AgeBand, Decision, Finding, GateResult, MediaInfo, Submission, User, VideoStatus
@@ -36,7 +37,6 @@ GATE_ACTOR = "gate"
 # Intake decodes this many frames in a memory-capped child before any check decodes the file here; the first
 # frames are where a decoder sizes its buffers.
 _TRIAL_FRAMES = 4
-_TRIAL_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ class Gate:
             submission.video_path,
             frames=_TRIAL_FRAMES,
             memory_mb=policy.limits.max_decode_memory_mb,
-            timeout_s=media_check.timeout_s if media_check is not None else _TRIAL_TIMEOUT_S,
+            timeout_s=media_check.timeout_s if media_check is not None else DEFAULT_TIMEOUT_S,
         )
         return creator, policy, info
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import queue
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -25,11 +24,12 @@ from numpy.typing import NDArray
 
 from safety.errors import ModelUnavailable
 
+# The child module imports only the standard library at its top, so its protocol constants are shared, not copied.
+from safety.faces.dlib_worker_child import DETECT, EMBED, HEADER
+
 RawDetection = tuple[int, int, int, int, float]
 """left, top, right, bottom, confidence"""
 
-_HEADER = struct.Struct("<BIIiI")  # the child's HEADER
-_DETECT, _EMBED = 1, 2
 _CHILD = Path(__file__).with_name("dlib_worker_child.py")
 
 
@@ -56,7 +56,7 @@ class _Child:
             if stdout.readline().strip() != b"ready":
                 raise ModelUnavailable("the dlib worker process did not start (dlib or a model could not load)")
             self.ready = True
-        stdin.write(_HEADER.pack(command, image.shape[0], image.shape[1], parameter, len(boxes)))
+        stdin.write(HEADER.pack(command, image.shape[0], image.shape[1], parameter, len(boxes)))
         stdin.write(image.tobytes())
         if len(boxes):
             stdin.write(boxes.astype("<i4").tobytes())
@@ -82,6 +82,7 @@ class DlibWorkers:
             raise ValueError(f"expected an RGB image, got shape {pixels.shape}")
         child = self._idle.get()
         if not child.alive():
+            child.kill()  # reaps it
             child = _Child(self._model_dir)
         try:
             answer = child.request(command, pixels, parameter, boxes)
@@ -102,14 +103,14 @@ class DlibWorkers:
 
     def detect_cnn(self, image: NDArray[np.uint8], upsample: int) -> list[RawDetection]:
         """Faces found by the CNN: raw boxes in the image's pixels."""
-        answer = self._call(_DETECT, image, upsample, np.zeros((0, 4), np.int32))
+        answer = self._call(DETECT, image, upsample, np.zeros((0, 4), np.int32))
         return [(int(a[0]), int(a[1]), int(a[2]), int(a[3]), float(a[4])) for a in answer]
 
     def embed(
         self, image: NDArray[np.uint8], boxes: list[tuple[int, int, int, int]], jitters: int
     ) -> NDArray[np.float32]:
         """128-D descriptors of the faces in `boxes` (left, top, right, bottom), aligned with the 5-point model."""
-        answer = self._call(_EMBED, image, jitters, np.asarray(boxes, np.int32).reshape(-1, 4))
+        answer = self._call(EMBED, image, jitters, np.asarray(boxes, np.int32).reshape(-1, 4))
         return np.asarray(answer, dtype=np.float32).reshape(len(boxes), 128)
 
     def close(self) -> None:

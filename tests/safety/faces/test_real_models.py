@@ -158,7 +158,7 @@ def test_dlib_worker_processes_fail_closed_and_are_replaced(tmp_path: Path) -> N
         assert busy is not idle
         # One that dies during a call fails that call (the gate records a failed check), and the next call works.
         threading.Timer(0.3, busy.process.kill).start()
-        with pytest.raises(ModelUnavailable, match="died|failed"):
+        with pytest.raises(ModelUnavailable, match=r"died|failed"):
             workers.detect_cnn(np.zeros((720, 1280, 3), np.uint8), 1)
         assert workers.detect_cnn(blank, 0) == []
     finally:
