@@ -28,7 +28,7 @@ from PIL import Image
 
 from policies import load_bundled_pack
 from provenance import FingerprintIndex, pdq
-from safety.checks.frames_nsfw import _open_nsfw
+from safety.checks.frames_nsfw import open_nsfw
 from safety.checks.prompt_classifier import examples_path
 from safety.classifiers.prompt import BENIGN, load_examples, shared_prompt_classifiers, split
 
@@ -82,7 +82,7 @@ def prompt_quality() -> dict[str, Any]:
 def speed() -> dict[str, Any]:
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 255, (360, 640, 3), dtype=np.uint8)
-    model = _open_nsfw()
+    model = open_nsfw()
     images = [Image.fromarray(frame)] * 10
     model.score_images(images[:1])
     started = time.perf_counter()

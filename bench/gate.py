@@ -33,7 +33,7 @@ from pathlib import Path
 import av
 
 from generator.render import RenderSpec, render_video
-from safety import Services, Settings, Submission
+from safety import CameoGuard, Settings, Submission, build
 from safety.checks import ConsentCheck, MediaCheck, PromptRulesCheck
 
 CLIP_SECONDS = 10.0
@@ -56,13 +56,15 @@ def bench_policy(root: Path) -> Path:
     return path
 
 
-def run_gate(services: Services, clip: Path, repeat: int) -> tuple[list[float], list[float]]:
+def run_gate(services: CameoGuard, clip: Path, repeat: int) -> tuple[list[float], list[float]]:
     """(wall seconds, seconds to the decision) per run, after one warm-up run."""
-    services.ensure_user("bench")
+    services.accounts.ensure_user("bench")
     walls, decisions = [], []
     for i in range(repeat + 1):
         started = time.perf_counter()
-        result = services.prepublish(Submission(creator="bench", prompt=f"a city street at night {i}", video_path=clip))
+        result = services.videos.prepublish(
+            Submission(creator="bench", prompt=f"a city street at night {i}", video_path=clip)
+        )
         wall = time.perf_counter() - started
         assert result.decision.action.value == "publish", result.to_json()
         if i:
@@ -89,9 +91,9 @@ def main() -> None:
             frames = decode_all(clip)
             decode_s.append(time.perf_counter() - started)
         light = Settings(home=root / "light", adult_policy=str(bench_policy(root)))
-        with Services(light, checks=[MediaCheck(), PromptRulesCheck(), ConsentCheck()]) as services:
+        with build(light, checks=[MediaCheck(), PromptRulesCheck(), ConsentCheck()]) as services:
             light_walls, light_decisions = run_gate(services, clip, args.repeat)
-        with Services(Settings(home=root / "full")) as services:
+        with build(Settings(home=root / "full")) as services:
             full_walls, _ = run_gate(services, clip, args.repeat)
     decode = statistics.median(decode_s)
     own = statistics.median(light_decisions)

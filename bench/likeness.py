@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from generator.render import RenderSpec, load_face_image, render_video
-from safety import Services, Settings, Submission
+from safety import Settings, Submission, build
 from safety.faces.dlib_analyzer import DlibFaceAnalyzer
 from safety.faces.gallery import Gallery, GalleryTemplate
 from safety.faces.video import FacePipelineParams, analyse_video, sample_frames
@@ -56,12 +56,12 @@ def pipeline_figures(root: Path) -> dict[str, Any]:
     started = time.perf_counter()
     report = analyse_video(clip, analyzer, params)
     pipeline_s = time.perf_counter() - started
-    with Services(Settings(home=root / "home"), face_analyzer=analyzer) as services:
-        services.add_user("bench")
+    with build(Settings(home=root / "home"), face_analyzer=analyzer) as services:
+        services.accounts.add_user("bench")
         gate_times = []
         for i in range(2):
             started = time.perf_counter()
-            result = services.prepublish(Submission("bench", f"a talk show {i}", clip))
+            result = services.videos.prepublish(Submission("bench", f"a talk show {i}", clip))
             gate_times.append(time.perf_counter() - started)
     return {
         "clip": "10 s, 1280x720, 30 fps, one face in every frame",

@@ -32,7 +32,7 @@ import numpy as np
 
 from generator.render import RenderSpec, render_video, write_mp4
 from provenance import Publication, mark_video, new_token, sampled_frames, sha256_file
-from safety import Services, Settings
+from safety import Settings, build
 from tests.conftest import reencode_copy  # the same copy the tests make
 
 
@@ -55,7 +55,7 @@ def main() -> None:
             RenderSpec("fireworks over a harbour", seed=2, duration_s=10.0, width=1280, height=720, fps=30),
             root / "clip.mp4",
         )
-        with Services(Settings(home=root / "home")) as services:
+        with build(Settings(home=root / "home")) as services:
             publisher = services.publisher
             marked = root / "marked.mp4"
             mark_s = timed(
@@ -87,15 +87,15 @@ def main() -> None:
             prepare_s = timed(
                 lambda: publisher.prepare(clip, root / "out", publication, label="AI-generated | @bench"), repeat=2
             )
-            services.add_user("bench")
+            services.accounts.add_user("bench")
             from generator import Studio  # the real path: render, gate, publish
 
             result = Studio(services).generate(
                 "bench", "fireworks over a harbour", seed=2, duration_s=10.0, size=(1280, 720)
             )
             copy = reencode_copy(Path(result["published_path"]), root / "copy.mp4")
-            verify_s = timed(lambda: services.verify(copy), repeat=2)
-            traced = services.verify(copy)
+            verify_s = timed(lambda: services.tracing.verify(copy), repeat=2)
+            traced = services.tracing.verify(copy)
         report = {
             "clip": "10 s, 1280x720, 30 fps",
             "file_mb": round(marked.stat().st_size / 1e6, 2),
@@ -114,8 +114,8 @@ def main() -> None:
             "publish_step_s": round(prepare_s, 3),
             "gate_budget_s": 5.0,
             "verify_stripped_copy_s": round(verify_s, 3),
-            "stripped_copy_traced_by": traced["traced_by"],
-            "stripped_copy_traced_to_right_video": traced["video_id"] == result["video_id"],
+            "stripped_copy_traced_by": traced.traced_by,
+            "stripped_copy_traced_to_right_video": traced.video_id == result["video_id"],
         }
     if args.json:
         print(json.dumps(report, indent=2))

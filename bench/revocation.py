@@ -30,13 +30,13 @@ from typing import Any
 
 from sqlalchemy import text
 
-from safety import Services, Settings
+from safety import CameoGuard, Settings, build
 from safety.sweeps import sweep_once
 
 DERIVED = 1000
 
 
-def populate(services: Services, total: int) -> str:
+def populate(services: CameoGuard, total: int) -> str:
     """`total` videos; the first 1,000 form maya's tree (one root with cameo edge, 999 remixes)."""
     now = datetime.now(UTC).isoformat(sep=" ")
     with services.database.engine.begin() as conn:
@@ -102,13 +102,13 @@ def populate(services: Services, total: int) -> str:
 def measure(total: int) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="bench-revocation-") as scratch,
-        Services(Settings(home=Path(scratch))) as services,
+        build(Settings(home=Path(scratch))) as services,
     ):
         started = time.perf_counter()
         populate(services, total)
         build_s = time.perf_counter() - started
         started = time.perf_counter()
-        receipts = services.revoke("maya", "theo")
+        receipts = services.cameos.revoke("maya", "theo")
         purge_s = time.perf_counter() - started
         purged = sum(len(r.purged) for r in receipts)
         started = time.perf_counter()

@@ -9,7 +9,7 @@ import typer
 
 from generator.demo import run_demo
 from generator.studio import Studio
-from safety.cli import JsonOpt, report_result, state
+from safety.terminal import JsonOpt, report_result, state
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         as_json: JsonOpt = False,
     ) -> None:
         """Generate a video and submit it through the pre-publish gate."""
-        studio = Studio(state(ctx).services())
+        studio = Studio(state(ctx).guard())
         result = studio.generate(
             creator,
             prompt,

@@ -12,9 +12,9 @@ from typing import Any, Protocol
 import httpx
 
 from safety import (
+    CameoGuard,
     ConflictError,
     SafetyError,
-    Services,
     StorageError,
     Submission,
     SubmissionError,
@@ -34,11 +34,11 @@ class PrepublishHook(Protocol):
 class LocalHook:
     """The gate in this process."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: CameoGuard) -> None:
         self.services = services
 
     def check(self, submission: Submission) -> dict[str, Any]:
-        return self.services.prepublish(submission).to_json()
+        return self.services.videos.prepublish(submission).to_json()
 
 
 _STATUS_ERRORS: dict[int, type[SafetyError]] = {

@@ -21,8 +21,8 @@ from rich.panel import Panel
 
 from generator.render import load_face_image, render_photo_pan, write_mp4
 from generator.studio import Studio
-from safety import AgeBand, ConsentLevel, Services, Settings
-from safety.cli import decisions_table, emit_json, print_decision
+from safety import AgeBand, CameoGuard, ConsentLevel, Settings, build, to_json
+from safety.terminal import decisions_table, emit_json, print_decision
 
 console = Console()
 
@@ -42,13 +42,13 @@ def _step(title: str, body: str, quiet: bool) -> None:
         console.print(Panel(text, title=f"[bold]{title}[/bold]", title_align="left", expand=False))
 
 
-def _crop_faces(services: Services, group_photo: Path, folder: Path) -> list[Path]:
+def _crop_faces(services: CameoGuard, group_photo: Path, folder: Path) -> list[Path]:
     """Each face of the group photo, cropped with a margin, left to right."""
     folder.mkdir(parents=True, exist_ok=True)
     with Image.open(group_photo) as opened:
         image = opened.convert("RGB")
     crops = []
-    for index, box in enumerate(sorted(services.faces_in_image(group_photo), key=lambda b: b.left)):
+    for index, box in enumerate(sorted(services.protection.faces_in_image(group_photo), key=lambda b: b.left)):
         margin = box.width // 2
         crop = image.crop((box.left - margin, box.top - margin, box.right + margin, box.bottom + margin))
         path = folder / f"person_{index}.png"
@@ -96,7 +96,7 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
             console.print(text)
 
     group_photo, portrait = sample_photos()
-    with Services(settings) as services:
+    with build(settings) as services:
         studio = Studio(services)
         _step(
             "1. Accounts",
@@ -104,12 +104,12 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
             "account (teen policy pack).",
             quiet,
         )
-        services.add_user("maya")
-        services.add_user("theo")
-        services.add_user("jun", AgeBand.TEEN)
-        services.add_user("kai")
+        services.accounts.add_user("maya")
+        services.accounts.add_user("theo")
+        services.accounts.add_user("jun", AgeBand.TEEN)
+        services.accounts.add_user("kai")
         for a, b in (("maya", "theo"), ("theo", "maya"), ("maya", "kai"), ("kai", "maya")):
-            services.follow(a, b)
+            services.accounts.follow(a, b)
 
         _step(
             "2. Cameos",
@@ -121,15 +121,15 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         )
         crops = _crop_faces(services, group_photo, home / "inputs")
         for handle, crop in (("maya", crops[0]), ("theo", crops[1])):
-            enrolled = services.enroll_cameo_from_images(handle, [crop]).to_json()
+            enrolled = to_json(services.cameos.enroll_cameo_from_images(handle, [crop]))
             say(f"{handle}: cameo {enrolled['cameo_id']} {enrolled['status']} (operator-verified photo)")
         replay = render_photo_pan(load_face_image(crops[3]), home / "inputs" / "replay.mp4", duration_s=3.0)
-        refused = services.enroll_cameo("jun", replay).to_json()
+        refused = to_json(services.cameos.enroll_cameo("jun", replay))
         say(f"jun, from a panned photo: {refused['status']}: " + "; ".join(r["message"] for r in refused["reasons"]))
 
         _step("3. A protected person", "The operator protects Tom Hanks from one photo; he never enrolls.", quiet)
-        protected = services.protect("Tom Hanks", [portrait])
-        say(f"protected {protected['name']} ({protected['id']})")
+        protected = services.protection.protect("Tom Hanks", [portrait])
+        say(f"protected {protected.name} ({protected.id})")
 
         _step("4. A benign generation publishes", "maya: 'a golden retriever surfing a wave at sunset'", quiet)
         show(studio.generate("maya", "a golden retriever surfing a wave at sunset", seed=1))
@@ -145,7 +145,7 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         show(studio.generate("theo", "maya and me dancing on the moon", cameos=["maya"], seed=3))
 
         _step("7. Consent given", "maya lets mutuals use her cameo; theo follows her back. The same request:", quiet)
-        services.set_consent_level("maya", ConsentLevel.MUTUALS)
+        services.cameos.set_consent_level("maya", ConsentLevel.MUTUALS)
         dance = show(studio.generate("theo", "maya and me dancing on the moon", cameos=["maya"], seed=3))
 
         _step(
@@ -174,11 +174,11 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
             "A failing check never publishes: jun's harmless video is held for review instead.",
             quiet,
         )
-        with Services(settings.model_copy(update={"fail_checks": frozenset({"prompt_rules"})})) as drill:
+        with build(settings.model_copy(update={"fail_checks": frozenset({"prompt_rules"})})) as drill:
             show(Studio(drill).generate("jun", "paper boats racing down a rainy street", seed=7))
 
         _step("12. A user report", f"jun reports theo's remix {remix['video_id']}: it joins the review queue.", quiet)
-        item = services.report(remix["video_id"], "jun", "looks like it was taken from someone else")
+        item = services.videos.report(remix["video_id"], "jun", "looks like it was taken from someone else")
         say(f"review item {item} opened")
 
         _step(
@@ -189,9 +189,9 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
             quiet,
         )
         published = Path(own["published_path"])
-        verified = services.verify(published)
+        verified = to_json(services.tracing.verify(published))
         copy = shrink_copy(published, home / "inputs" / "stripped_copy.mp4")
-        traced = services.verify(copy)
+        traced = to_json(services.tracing.verify(copy))
         for name, report in (("published file", verified), ("stripped copy", traced)):
             c2pa = report["c2pa"]
             say(
@@ -214,33 +214,33 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         chain_remix = show(studio.generate("kai", "moon dance, slowed down", remix_of=dance["video_id"], seed=8))
         saved = home / "inputs" / "saved_copy.mp4"
         shutil.copyfile(dance["published_path"], saved)
-        receipts = services.set_consent_level("maya", ConsentLevel.ONLY_ME)
+        receipts = services.cameos.set_consent_level("maya", ConsentLevel.ONLY_ME)
         for receipt in receipts:
             say(f"receipt {receipt.receipt_id} for maya ({receipt.reason}, creator {receipt.creator}):")
             for video_id in receipt.purged:
                 say(f"  purged {video_id}")
-        copy_status = services.verify(saved)["status"]
-        again = services.prepublish_file("jun", "my own video, honestly", saved)
+        copy_status = services.tracing.verify(saved).status
+        again = services.videos.prepublish_file("jun", "my own video, honestly", saved).to_json()
         say(
             f"the saved copy verifies as: {copy_status}; re-uploading it: {again['decision']} "
             f"({', '.join(r['code'] for r in again['reasons'] if r['action'] != 'publish')})"
         )
         results.append(
             {
-                "revocation": [r.to_json() for r in receipts],
+                "revocation": to_json(receipts),
                 "copy_status": copy_status,
                 "reupload": again["decision"],
                 "chain_remix": chain_remix["video_id"],
             }
         )
 
-        views = [view.to_json() for view in reversed(services.recent_videos())]
-        chain = services.verify_audit()
+        views = [to_json(view) for view in reversed(services.videos.recent_videos())]
+        chain = services.tracing.verify_audit()
         if as_json:
             emit_json({"home": str(home), "decisions": results, "audit": {"ok": chain.ok, "entries": chain.entries}})
         else:
             console.print(decisions_table(views, "Decisions"))
-            queue = services.review_queue()
+            queue = services.videos.review_queue()
             listed = ", ".join(f"{i.video_id} ({' '.join(i.reason_codes)})" for i in queue)
             console.print(f"review queue: {len(queue)} item(s): {listed}")
             state = "intact" if chain.ok else f"BROKEN at {chain.first_broken_seq}"

@@ -14,13 +14,13 @@ from typing import Any
 
 from generator.client import LocalHook, PrepublishHook
 from generator.render import RGB, RenderSpec, load_face_image, remix_video, render_video
-from safety import ConflictError, Services, Submission, SubmissionError
+from safety import CameoGuard, ConflictError, Submission, SubmissionError
 
 
 class Studio:
     """Generates videos for creators and hands each one to the pre-publish hook."""
 
-    def __init__(self, services: Services, hook: PrepublishHook | None = None) -> None:
+    def __init__(self, services: CameoGuard, hook: PrepublishHook | None = None) -> None:
         self.services = services
         self.hook = hook or LocalHook(services)
 
@@ -44,7 +44,7 @@ class Studio:
             # The cameo's reference crop goes into the video; a cameo that does not exist is still declared, so
             # the gate can refuse it with a reason.
             try:
-                references = self.services.cameo_reference_images(owner)
+                references = self.services.cameos.cameo_reference_images(owner)
             except ConflictError:
                 references = []
             if references:
@@ -59,7 +59,7 @@ class Studio:
         with tempfile.TemporaryDirectory(prefix="render-", dir=incoming) as scratch:
             out = Path(scratch) / f"{uuid.uuid4().hex}.mp4"
             if remix_of is not None:
-                parent = self.services.published_file(remix_of)
+                parent = self.services.videos.published_file(remix_of)
                 remix_video(parent, out, caption=prompt, seed=seed)
             else:
                 spec = RenderSpec(prompt, seed, duration_s, size[0], size[1], faces=tuple(faces))

@@ -5,6 +5,7 @@ check means, which reason codes exist and what action each one takes. This packa
 depends on nothing else in cameoguard; `safety` turns findings into decisions with a pack.
 """
 
+from policies.book import PolicyBook
 from policies.errors import PolicyError, PolicyValidationError, ValidationIssue
 from policies.schema import (
     Action,
@@ -33,6 +34,7 @@ __all__ = [
     "LikenessPolicy",
     "MatchThresholds",
     "MediaLimits",
+    "PolicyBook",
     "PolicyError",
     "PolicyPack",
     "PolicyValidationError",

@@ -10,8 +10,7 @@ from typing import Annotated
 
 import typer
 
-from safety import ReviewService
-from safety.cli import JsonOpt, emit_json, out, state
+from safety.terminal import JsonOpt, emit_json, out, state
 
 
 def register(app: typer.Typer) -> None:
@@ -62,7 +61,7 @@ def register(app: typer.Typer) -> None:
         if not password_stdin:
             raise typer.BadParameter("pass the password on stdin with --password-stdin")
         password = sys.stdin.readline().rstrip("\n")
-        ReviewService(state(ctx).services()).add_reviewer(name, role, password)
+        state(ctx).guard().review_service().add_reviewer(name, role, password)
         if as_json:
             emit_json({"name": name, "role": role})
         else:

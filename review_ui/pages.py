@@ -11,15 +11,15 @@ import pandas as pd
 import streamlit as st
 from PIL import Image, ImageFilter
 
-from safety import AccessDenied, Reviewer, ReviewService, SafetyError, Services, Settings
+from safety import AccessDenied, Reviewer, ReviewService, SafetyError, Settings, build, to_json
 
 
 @st.cache_resource
 def review_service(home: str, database_url: str | None) -> ReviewService:
     """Built once per process and configuration: models and connections are not reloaded per click."""
-    services = Services(Settings(home=Path(home), database_url=database_url))
+    services = build(Settings(home=Path(home), database_url=database_url))
     share = float(os.environ.get("CAMEOGUARD_QUALITY_SHARE", "0.1"))
-    return ReviewService(services, quality_share=share)
+    return services.review_service(quality_share=share)
 
 
 def service() -> ReviewService:
@@ -177,10 +177,10 @@ def case_page(reviewer: Reviewer) -> None:
                 st.markdown(f"- `{reason['code']}` ({reason['action']}): {reason['message']}")
                 if reason.get("policy_text"):
                     st.caption(reason["policy_text"])
-        for reporter, why in case.reports:
-            st.markdown(f"Reported by **{reporter}**: {why}")
+        for report in case.reports:
+            st.markdown(f"Reported by **{report.reporter}**: {report.reason}")
         if case.appeal:
-            st.markdown(f"**Appeal by {case.appeal[1]}:** {case.appeal[2]}")
+            st.markdown(f"**Appeal by {case.appeal.appellant}:** {case.appeal.text}")
         st.markdown(f"**Lineage:** parent {video['remix_of'] or '-'}; remixes {', '.join(video['remixes']) or '-'}")
     if case.faces:
         st.caption("Faces in the video")
@@ -208,7 +208,7 @@ def case_page(reviewer: Reviewer) -> None:
         except SafetyError as exc:
             st.error(str(exc))
         else:
-            st.success(f"Decided: {result['outcome']} ({result['status']})")
+            st.success(f"Decided: {result.outcome} ({result.status.value})")
             st.session_state.pop("case", None)
     actions = st.columns(3)
     if actions[0].button("Renew lease"):
@@ -242,7 +242,7 @@ def appeals_page(reviewer: Reviewer) -> None:
 
 def dashboard_page(reviewer: Reviewer) -> None:
     st.header("Dashboard")
-    stats = service().dashboard(reviewer)
+    stats = to_json(service().dashboard(reviewer))
     cols = st.columns(4)
     cols[0].metric("Queue depth", stats["queue_depth"])
     cols[1].metric("Oldest item (h)", stats["oldest_age_hours"])
@@ -263,7 +263,9 @@ def dashboard_page(reviewer: Reviewer) -> None:
 def reviewers_page(reviewer: Reviewer) -> None:
     st.header("Reviewers")
     reviews = service()
-    st.dataframe(pd.DataFrame(reviews.reviewers(reviewer), columns=["name", "role", "active"]), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(to_json(reviews.reviewers(reviewer)), columns=["name", "role", "active"]), hide_index=True
+    )
     with st.form("add_reviewer"):
         name = st.text_input("Name")
         role = st.selectbox("Role", ["reviewer", "senior", "admin"])

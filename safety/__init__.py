@@ -1,9 +1,17 @@
 """cameoguard's domain and gate.
 
-The public API is what this module exports: `Settings`, `Services` (built once, held by every edge),
-`Submission` → `Services.prepublish` → `GateResult`, the domain values and the error tree of `safety.errors`.
-`generator` and `review_ui` use nothing else. Importing it loads no model and opens nothing.
+The public API is what this module exports: `Settings`, `build` → `CameoGuard` (every use case, built once and
+held by every edge), `Submission` → `CameoGuard.videos.prepublish` → `GateResult`, the domain values, the JSON
+views (`to_json`) and the error tree of `safety.errors`. `generator` and `review_ui` use nothing else.
+
+Importing it loads no model, opens nothing and imports no media or database library: names that need them are
+resolved on first access, so `import safety.domain` stays light.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from safety.domain import (
     AgeBand,
@@ -28,19 +36,39 @@ from safety.errors import (
     UnknownUserError,
     UnknownVideoError,
 )
-from safety.review import AccessDenied, CaseFile, Reviewer, ReviewService
-from safety.services import Services, VideoView, normalise_handle
-from safety.settings import Settings
+from safety.handles import normalise_handle
+
+if TYPE_CHECKING:
+    from safety.settings import Settings
+    from safety.usecases.review import AccessDenied, CaseFile, Reviewer, ReviewService
+    from safety.usecases.videos import VideoView
+    from safety.views import to_json
+    from safety.wiring import CameoGuard, build
+
+_LAZY = {
+    "Settings": "safety.settings",
+    "AccessDenied": "safety.usecases.review",
+    "CaseFile": "safety.usecases.review",
+    "Reviewer": "safety.usecases.review",
+    "ReviewService": "safety.usecases.review",
+    "VideoView": "safety.usecases.videos",
+    "to_json": "safety.views",
+    "CameoGuard": "safety.wiring",
+    "build": "safety.wiring",
+}
 
 
-def prepublish(submission: Submission, *, services: Services) -> GateResult:
-    """Run one submission through the gate: the function form of the pre-publish hook."""
-    return services.prepublish(submission)
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'safety' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
 
 
 __all__ = [
     "AccessDenied",
     "AgeBand",
+    "CameoGuard",
     "CameoStatus",
     "CaseFile",
     "CheckFailure",
@@ -55,7 +83,6 @@ __all__ = [
     "ReviewService",
     "Reviewer",
     "SafetyError",
-    "Services",
     "Settings",
     "StorageError",
     "Submission",
@@ -65,6 +92,7 @@ __all__ = [
     "User",
     "VideoStatus",
     "VideoView",
+    "build",
     "normalise_handle",
-    "prepublish",
+    "to_json",
 ]

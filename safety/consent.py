@@ -38,8 +38,8 @@ def consent_verdict(state: CameoConsent, owner_policy: PolicyPack, prompt: str |
     if verdict.allowed and prompt is not None and state.owner != state.creator:
         hits = violated_restrictions(state.restrictions, prompt)
         if hits:
-            return ConsentVerdict(
-                False, "likeness.restriction_violated", f"{state.owner} does not allow: {', '.join(hits)}"
+            return ConsentVerdict.refuse(
+                "likeness.restriction_violated", f"{state.owner} does not allow: {', '.join(hits)}"
             )
     return verdict
 
@@ -47,22 +47,22 @@ def consent_verdict(state: CameoConsent, owner_policy: PolicyPack, prompt: str |
 def _level_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerdict:
     if state.owner == state.creator:
         if state.cameo_status is CameoStatus.ACTIVE:
-            return ConsentVerdict(True, None, "the owner is the creator")
-        return ConsentVerdict(False, "likeness.no_cameo", f"{state.owner} has no active cameo")
+            return ConsentVerdict.allow("the owner is the creator")
+        return ConsentVerdict.refuse("likeness.no_cameo", f"{state.owner} has no active cameo")
     if state.cameo_status is not CameoStatus.ACTIVE:
-        return ConsentVerdict(False, "likeness.no_cameo", f"{state.owner} has no active cameo")
+        return ConsentVerdict.refuse("likeness.no_cameo", f"{state.owner} has no active cameo")
     if state.blocked:
-        return ConsentVerdict(False, "likeness.no_consent", f"{state.owner} blocked {state.creator}")
+        return ConsentVerdict.refuse("likeness.no_consent", f"{state.owner} blocked {state.creator}")
     level = state.level
     if level.value in owner_policy.restricted_cameo_levels:
         # The owner's pack forbids this level (teen cameos): treat it as the strictest level that remains.
         level = ConsentLevel.APPROVED
     if state.approved and level is not ConsentLevel.ONLY_ME:
-        return ConsentVerdict(True, None, f"{state.owner} approved {state.creator}")
+        return ConsentVerdict.allow(f"{state.owner} approved {state.creator}")
     if level is ConsentLevel.EVERYONE:
-        return ConsentVerdict(True, None, f"{state.owner} lets everyone use their cameo")
+        return ConsentVerdict.allow(f"{state.owner} lets everyone use their cameo")
     if level is ConsentLevel.MUTUALS and state.owner_follows_creator and state.creator_follows_owner:
-        return ConsentVerdict(True, None, f"{state.owner} and {state.creator} follow each other")
-    return ConsentVerdict(
-        False, "likeness.no_consent", f"{state.owner} has not consented to {state.creator} (level {level.value})"
+        return ConsentVerdict.allow(f"{state.owner} and {state.creator} follow each other")
+    return ConsentVerdict.refuse(
+        "likeness.no_consent", f"{state.owner} has not consented to {state.creator} (level {level.value})"
     )

@@ -241,14 +241,29 @@ class CameoConsent:
 
 @dataclass(frozen=True)
 class ConsentVerdict:
-    """Whether a creator may use a cameo now, and why."""
+    """Whether a creator may use a cameo now, and why: allowed, or refused with a reason code (never refused
+    without one). Build it with `allow` or `refuse`."""
 
     allowed: bool
     """True when the owner's settings allow this creator."""
     code: str | None
-    """Reason code when not allowed (`likeness.no_cameo`, `likeness.no_consent`)."""
+    """Reason code when refused (`likeness.no_cameo`, `likeness.no_consent`, …); None exactly when allowed."""
     explanation: str
     """One line for the decision evidence and the owner's receipt."""
+
+    def __post_init__(self) -> None:
+        if self.allowed != (self.code is None):
+            raise ValueError("a consent verdict is allowed without a code or refused with one")
+
+    @classmethod
+    def allow(cls, explanation: str) -> ConsentVerdict:
+        """Consent holds."""
+        return cls(True, None, explanation)
+
+    @classmethod
+    def refuse(cls, code: str, explanation: str) -> ConsentVerdict:
+        """Consent does not hold, for the reason `code` names."""
+        return cls(False, code, explanation)
 
 
 @dataclass(frozen=True)

@@ -17,42 +17,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from policies import Action, PolicyPack
+from policies import Action, PolicyBook, PolicyPack
 from provenance import ProvenanceError, Publication
 from safety.checks import Check, CheckContext, run_checks
 from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
-from safety.domain import AgeBand, Decision, Finding, GateResult, MediaInfo, Submission, User, VideoStatus
+from safety.domain import Decision, Finding, GateResult, MediaInfo, Submission, User, VideoStatus
 from safety.errors import ConflictError, InvalidMediaError, SubmissionError
 from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
 from safety.publishing import PreparedPublication, Publisher
+from safety.records import ReviewSource
 from safety.store import Store, Transaction
 
 GATE_ACTOR = "gate"
 # Intake decodes this many frames in a memory-capped child before any check decodes the file here; the first
 # frames are where a decoder sizes its buffers.
 _TRIAL_FRAMES = 4
-
-
-@dataclass(frozen=True)
-class PolicyBook:
-    """The pack that governs each audience."""
-
-    adult: PolicyPack
-    """Pack for adult accounts."""
-    teen: PolicyPack
-    """Pack for teen accounts."""
-
-    def for_user(self, user: User) -> PolicyPack:
-        return self.teen if user.age_band is AgeBand.TEEN else self.adult
-
-    def by_ref(self, ref: str) -> PolicyPack | None:
-        return next((p for p in (self.adult, self.teen) if p.ref == ref), None)
 
 
 class Gate:
@@ -83,7 +68,7 @@ class Gate:
         creator, policy, info = self._intake(submission)
         draft = self.media.put_draft(submission.video_path)
         with self.store.transaction() as tx:
-            video_id = tx.create_video(
+            video_id = tx.videos.create(
                 creator=creator.handle,
                 prompt=submission.prompt,
                 content_sha256=draft.sha256,
@@ -117,9 +102,9 @@ class Gate:
         )
 
         with self.store.transaction() as tx:
-            decision_id = tx.save_decision(video_id, decision, GATE_ACTOR)
+            decision_id = tx.decisions.save(video_id, decision, GATE_ACTOR)
             for owner in identified:
-                tx.add_cameo_edge(video_id, owner)
+                tx.videos.add_cameo_edge(video_id, owner)
         subjects = tuple(dict.fromkeys([*submission.cameos, *identified, *in_input]))
         return self._act(video_id, decision_id, decision, submission, policy, draft, subjects)
 
@@ -127,11 +112,11 @@ class Gate:
         if not submission.creator:
             raise SubmissionError("a creator handle is required")
         with self.store.transaction() as tx:
-            creator = tx.get_user(submission.creator)
+            creator = tx.accounts.get(submission.creator)
             for owner in submission.cameos:
-                tx.get_user(owner)
+                tx.accounts.get(owner)
             if submission.remix_of is not None:
-                parent = tx.get_video(submission.remix_of)
+                parent = tx.videos.get(submission.remix_of)
                 if parent.status is not VideoStatus.PUBLISHED:
                     raise ConflictError(f"cannot remix `{parent.id}`: it is {parent.status.value}, not published")
         if submission.input_image_path is not None and not submission.input_image_path.is_file():
@@ -150,8 +135,8 @@ class Gate:
     def _context(
         self, tx: Transaction, submission: Submission, creator: User, policy: PolicyPack, info: MediaInfo, draft: Path
     ) -> CheckContext:
-        consent = {owner: tx.consent_snapshot(owner, creator.handle) for owner in submission.cameos}
-        owner_policies = {owner: self.policies.for_user(tx.get_user(owner)) for owner in submission.cameos}
+        consent = {owner: tx.consent.snapshot(owner, creator.handle) for owner in submission.cameos}
+        owner_policies = {owner: self.policies.for_user(tx.accounts.get(owner)) for owner in submission.cameos}
         return CheckContext(
             submission=submission,
             creator=creator,
@@ -206,21 +191,21 @@ class Gate:
         staged, final = prepared.staged, prepared.final
         try:
             with self.store.transaction() as tx:
-                video = tx.get_video(video_id, lock=True)
+                video = tx.videos.get(video_id, lock=True)
                 if video.status is not expected:
                     raise ConflictError(f"video `{video_id}` is {video.status.value}, not {expected.value}")
                 refusals = self._consent_findings(tx, submission, consent_subjects, stage="publish")
                 refusals += self._lineage_findings(tx, submission)
                 if refusals:
                     raise _PublishRefused(refusals)
-                tx.set_video_status(
+                tx.videos.set_status(
                     video_id,
                     VideoStatus.PUBLISHED,
                     actor=actor,
                     published_path=final,
                     details={"decision_id": decision_id, "sha256": prepared.sha256},
                 )
-                tx.record_publication(
+                tx.registry.record_publication(
                     video_id,
                     sha256=prepared.sha256,
                     watermark_token=prepared.watermark_token,
@@ -241,11 +226,11 @@ class Gate:
         """A reviewer's approval of a held (or, on appeal, blocked) video: the same marking, signing and consent
         re-check as the gate's own publish. A revocation while the item waited wins."""
         with self.store.transaction() as tx:
-            video = tx.get_video(video_id)
+            video = tx.videos.get(video_id)
             if video.status not in (VideoStatus.HELD, VideoStatus.BLOCKED) or video.quarantine_path is None:
                 raise ConflictError(f"video `{video_id}` is {video.status.value}; only held or blocked videos publish")
-            subjects = tuple(dict.fromkeys([*video.declared_cameos, *tx.owners_in(video_id)]))
-            decision_id = tx.save_decision(video_id, decision, actor, note=note)
+            subjects = tuple(dict.fromkeys([*video.declared_cameos, *tx.videos.owners_in(video_id)]))
+            decision_id = tx.decisions.save(video_id, decision, actor, note=note)
         source = video.quarantine_path
         submission = Submission(video.creator, video.prompt, source, video.declared_cameos, video.remix_of)
         stored = StoredFile(source, video.content_sha256, source.stat().st_size if source.is_file() else 0)
@@ -267,13 +252,13 @@ class Gate:
     ) -> PreparedPublication:
         """Mark, sign and fingerprint the draft; the consented cameos go into the manifest as opaque ids."""
         with self.store.transaction() as tx:
-            cameo_ids = tuple(c.id for owner in consent_subjects if (c := tx.active_cameo(owner)) is not None)
+            cameo_ids = tuple(c.id for owner in consent_subjects if (c := tx.consent.active_cameo(owner)) is not None)
             parent_file: Path | None = None
             if submission.remix_of is not None:
                 lineage = self._lineage_findings(tx, submission)
                 if lineage:
                     raise _PublishRefused(lineage)
-                parent_file = tx.get_video(submission.remix_of).published_path
+                parent_file = tx.videos.get(submission.remix_of).published_path
         publication = Publication(
             video_id=video_id,
             decision_id=decision_id,
@@ -294,7 +279,7 @@ class Gate:
         """A remix may only be published while its parent still is."""
         if submission.remix_of is None:
             return []
-        parent = tx.get_video(submission.remix_of)
+        parent = tx.videos.get(submission.remix_of)
         if parent.status is VideoStatus.PUBLISHED and parent.published_path is not None:
             return []
         return [
@@ -312,10 +297,10 @@ class Gate:
         """Consent of each owner for this creator and prompt, read in `tx`; a finding for each refusal."""
         refusals: list[Finding] = []
         for owner in owners:
-            owner_policy = self.policies.for_user(tx.get_user(owner))
-            state = tx.consent_snapshot(owner, submission.creator)
+            owner_policy = self.policies.for_user(tx.accounts.get(owner))
+            state = tx.consent.snapshot(owner, submission.creator)
             verdict = consent_verdict(state, owner_policy, submission.prompt)
-            if not verdict.allowed and verdict.code is not None:
+            if verdict.code is not None:  # refused (a refusal always carries its code)
                 refusals.append(
                     Finding(
                         verdict.code,
@@ -330,10 +315,10 @@ class Gate:
         self, video_id: str, decision: Decision, findings: list[Finding], submission: Submission, draft: StoredFile
     ) -> GateResult:
         """Consent changed between the checks and the publish: record a superseding decision and withhold."""
-        policy = self.policies.by_ref(decision.policy_ref) or self.policies.adult
+        policy = self.policies.by_ref_or_adult(decision.policy_ref)
         judged = replace(decide(findings, policy, decision.checks_run, decision.timings_ms), facts=decision.facts)
         with self.store.transaction() as tx:
-            new_id = tx.save_decision(video_id, judged, GATE_ACTOR, note="consent re-read at publish")
+            new_id = tx.decisions.save(video_id, judged, GATE_ACTOR, note="consent re-read at publish")
         return self._withhold(video_id, new_id, judged, policy, draft)
 
     def _withhold(
@@ -343,7 +328,7 @@ class Gate:
         staged, final = self.media.stage(draft.path, "quarantine", video_id)
         try:
             with self.store.transaction() as tx:
-                tx.set_video_status(
+                tx.videos.set_status(
                     video_id, status, actor=GATE_ACTOR, quarantine_path=final, details={"decision_id": decision_id}
                 )
                 if status is VideoStatus.HELD:
@@ -351,9 +336,9 @@ class Gate:
                     sla = min(
                         (rule.sla_hours for r in held_for if (rule := policy.reason(r.code)) is not None), default=24.0
                     )
-                    tx.open_review_item(
+                    tx.review.open_item(
                         video_id,
-                        source="gate",
+                        source=ReviewSource.GATE,
                         reason_codes=[r.code for r in held_for],
                         severity=decision.severity,
                         sla_hours=sla,

@@ -6,7 +6,8 @@ bearer token (only its sha256 is stored; `cameoguard hook token NAME` creates or
 request limit per minute, bodies are size-limited, and `video_path` / `input_image_path` must lie inside the
 configured folders. Errors are translated here: 401 no or bad token, 403 a path outside the allowed folders,
 413 too large, 429 too many requests, 422 bad input, 404 unknown video, 409 conflict, 503 storage trouble.
-The `Services` (and any models) are built once, with the app.
+The `CameoGuard` (and any models) is built once, with the app. Authentication is one FastAPI dependency and
+every upload goes through one helper with one size cap.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -34,7 +37,8 @@ from safety.errors import (
     SubmissionError,
     UnknownVideoError,
 )
-from safety.services import Services
+from safety.views import to_json
+from safety.wiring import CameoGuard
 
 
 class CheckRequest(BaseModel):
@@ -88,8 +92,8 @@ def _inside(path: Path, folders: tuple[Path, ...]) -> bool:
     return any(resolved.is_relative_to(folder) for folder in folders)
 
 
-def create_app(services: Services) -> FastAPI:
-    """The hook service around an opened `Services`."""
+def create_app(services: CameoGuard) -> FastAPI:
+    """The hook service around an opened `CameoGuard`."""
     app = FastAPI(title="cameoguard pre-publish hook", version="1")
     settings = services.settings
     limiter = RateLimiter(settings.hook_requests_per_minute)
@@ -101,7 +105,7 @@ def create_app(services: Services) -> FastAPI:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise HTTPException(status_code=401, detail="a bearer token is required")
-        client = services.hook_client(token)
+        client = services.accounts.hook_client(token)
         if client is None:
             raise HTTPException(status_code=401, detail="unknown or revoked token")
         if not limiter.allow(client):
@@ -127,19 +131,43 @@ def create_app(services: Services) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok", "policies": [services.policies.adult.ref, services.policies.teen.ref]}
 
+    @asynccontextmanager
+    async def received_upload(request: Request, prefix: str) -> AsyncIterator[tuple[Path, dict[str, str], list[str]]]:
+        """The multipart `video` field written to a private scratch file (at most `max_body` bytes), the form's
+        text fields and its `cameos`; the scratch folder is removed afterwards."""
+        form = await request.form()
+        video = form.get("video")
+        if not isinstance(video, UploadFile):
+            raise HTTPException(status_code=422, detail="multipart upload needs a `video` file field")
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        cameos = [c for c in form.getlist("cameos") if isinstance(c, str) and c]
+        scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=services.media.area("tmp")))
+        try:
+            target = scratch / "upload.mp4"
+            with target.open("wb") as handle:
+                copied = 0
+                while chunk := video.file.read(1 << 20):
+                    copied += len(chunk)
+                    if copied > max_body:
+                        raise HTTPException(status_code=413, detail="upload too large")
+                    handle.write(chunk)
+            yield target, fields, cameos
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    client_token = Depends(authenticate)
+
     @app.get("/v1/checks")
-    def checks(request: Request) -> dict[str, Any]:
-        authenticate(request)
+    def checks(_client: str = client_token) -> dict[str, Any]:
         return {"checks": [c.name for c in services.gate.checks]}
 
     async def _run(submission: Submission) -> dict[str, Any]:
         # The gate blocks on models, files and the database: keep it off the event loop.
-        result = await run_in_threadpool(services.prepublish, submission)
+        result = await run_in_threadpool(services.videos.prepublish, submission)
         return result.to_json()
 
     @app.post("/v1/check")
-    async def check(request: Request) -> Any:
-        authenticate(request)
+    async def check(request: Request, _client: str = client_token) -> Any:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):
             return await _check_upload(request)
@@ -158,58 +186,33 @@ def create_app(services: Services) -> FastAPI:
         return await _run(submission)
 
     async def _check_upload(request: Request) -> dict[str, Any]:
-        form = await request.form()
-        video = form.get("video")
-        if not isinstance(video, UploadFile):
-            raise HTTPException(status_code=422, detail="multipart upload needs a `video` file field")
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        if "creator" not in fields:
-            raise HTTPException(status_code=422, detail="multipart upload needs a `creator` field")
-        scratch = Path(tempfile.mkdtemp(prefix="upload-", dir=services.media.area("tmp")))
-        try:
-            target = scratch / "upload.mp4"
-            with target.open("wb") as handle:
-                copied = 0
-                while chunk := video.file.read(1 << 20):
-                    copied += len(chunk)
-                    if copied > max_body:
-                        raise HTTPException(status_code=413, detail="upload too large")
-                    handle.write(chunk)
-            cameos = tuple(c for c in form.getlist("cameos") if isinstance(c, str) and c)
+        async with received_upload(request, "upload-") as (target, fields, cameos):
+            if "creator" not in fields:
+                raise HTTPException(status_code=422, detail="multipart upload needs a `creator` field")
             submission = Submission(
                 creator=fields["creator"],
                 prompt=fields.get("prompt", ""),
                 video_path=target,
-                cameos=cameos,
+                cameos=tuple(cameos),
                 remix_of=fields.get("remix_of") or None,
             )
             return await _run(submission)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+
+    async def _verify(path: Path) -> Any:
+        return to_json(await run_in_threadpool(services.tracing.verify, path))
 
     @app.post("/v1/verify")
-    async def verify(request: Request) -> Any:
+    async def verify(request: Request, _client: str = client_token) -> Any:
         """Trace a file by path (JSON `{"path"}`) or by upload (multipart field `video`)."""
-        authenticate(request)
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await request.form()
-            video = form.get("video")
-            if not isinstance(video, UploadFile):
-                raise HTTPException(status_code=422, detail="multipart upload needs a `video` file field")
-            scratch = Path(tempfile.mkdtemp(prefix="verify-", dir=services.media.area("tmp")))
-            try:
-                target = scratch / "upload.mp4"
-                with target.open("wb") as handle:
-                    shutil.copyfileobj(video.file, handle, 1 << 20)
-                return await run_in_threadpool(services.verify, target)
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+            async with received_upload(request, "verify-") as (target, _fields, _cameos):
+                return await _verify(target)
         try:
             body = json.loads(await request.body())
         except ValueError:
             raise HTTPException(status_code=422, detail="the body is not JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("path"), str):
             raise HTTPException(status_code=422, detail="JSON body needs a `path`")
-        return await run_in_threadpool(services.verify, allowed_path(body["path"]) or Path())
+        return await _verify(allowed_path(body["path"]) or Path())
 
     return app

@@ -16,7 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
 
 from provenance import (
     InvisibleWatermark,
@@ -110,13 +113,69 @@ def load_keys(settings: Settings) -> ProvenanceKeys:
     return ProvenanceKeys(credentials, anchors_pem, watermark_key)
 
 
+FrameCallback = Callable[[float, Callable[[], Any]], None]
+
+
+class Marker(Protocol):
+    """Burns the visible label and the invisible token into a video, re-encoding it."""
+
+    def mark(self, source: Path, dest: Path, *, label: str, token: int, on_frame: FrameCallback) -> Path:
+        """Write the marked video to `dest`; `on_frame` sees every marked frame as (t, RGB getter)."""
+        ...
+
+
+class Signer(Protocol):
+    """Embeds a signed C2PA manifest."""
+
+    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> None:
+        """Write `source` with its manifest to `dest`."""
+        ...
+
+
+class Fingerprinter(Protocol):
+    """Hashes frames for tracing and staydown."""
+
+    def hash_frame(self, frame: NDArray[np.uint8]) -> tuple[bytes, int]:
+        """(digest, quality) of an RGB frame."""
+        ...
+
+
+class WatermarkMarker:
+    """`Marker` with the real visible label and invisible watermark (FFmpeg through PyAV)."""
+
+    def __init__(self, watermark: InvisibleWatermark) -> None:
+        self._watermark = watermark
+
+    def mark(self, source: Path, dest: Path, *, label: str, token: int, on_frame: FrameCallback) -> Path:
+        return mark_video(source, dest, label=label, watermark=self._watermark, token=token, on_frame=on_frame)
+
+
+class PdqFingerprinter:
+    """`Fingerprinter` with PDQ."""
+
+    def hash_frame(self, frame: NDArray[np.uint8]) -> tuple[bytes, int]:
+        return pdq(frame)
+
+
 class Publisher:
     """Marks, signs and fingerprints files for publication."""
 
-    def __init__(self, keys: ProvenanceKeys, tsa_url: str | None = None) -> None:
+    def __init__(
+        self,
+        keys: ProvenanceKeys,
+        tsa_url: str | None = None,
+        *,
+        marker: Marker | None = None,
+        signer: Signer | None = None,
+        fingerprinter: Fingerprinter | None = None,
+    ) -> None:
         self.keys = keys
         self.watermark = InvisibleWatermark(keys.watermark_key)
-        self.signer = ManifestSigner(keys.credentials, generator="cameoguard", version=_version(), tsa_url=tsa_url)
+        self.marker = marker or WatermarkMarker(self.watermark)
+        self.signer: Signer = signer or ManifestSigner(
+            keys.credentials, generator="cameoguard", version=_version(), tsa_url=tsa_url
+        )
+        self.fingerprinter = fingerprinter or PdqFingerprinter()
 
     def prepare(
         self,
@@ -137,11 +196,9 @@ class Publisher:
             def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
                 # Every half second, as video_hashes samples, without decoding the output a second time.
                 if len(hashes) < 60 and (not hashes or t + 1e-6 >= hashes[-1][0] + 0.5):
-                    hashes.append((t, *pdq(rgb())))
+                    hashes.append((t, *self.fingerprinter.hash_frame(rgb())))
 
-            marked = mark_video(
-                source, scratch / "marked.mp4", label=label, watermark=self.watermark, token=token, on_frame=fingerprint
-            )
+            marked = self.marker.mark(source, scratch / "marked.mp4", label=label, token=token, on_frame=fingerprint)
             signed = scratch / "signed.mp4"
             self.signer.sign(marked, signed, publication, parent_file=parent_file)
             digest = sha256_file(signed)

@@ -1,11 +1,9 @@
-"""Revocation: when consent ends, what was made without it, and everything derived from it, disappears.
+"""Revocation planning: when consent ends, which videos go. Pure.
 
-Every revocation runs as one transaction that changes the consent and, using the same snapshot, purges: every
-video in which the owner appears whose creator no longer has consent (for that video's prompt), plus all videos
-derived from those (remixes of remixes, by anyone, found with one recursive query over indexed lineage edges).
-Purging unpublishes at once, tombstones, moves fingerprints to the purged bank and records a durable job
-listing the files to remove. Files are removed after the commit; `finish_pending` (run by every sweep) completes
-any job a crash interrupted. Every step is idempotent.
+Given every video an owner appears in, each with the consent snapshot read for its creator in the transaction
+that changes consent, `refused_by_creator` answers which ones the owner's settings no longer allow, grouped by
+creator; `PurgePlan` adds everything derived from them (remixes of remixes, by anyone). Applying a plan, removing
+files after the commit and finishing interrupted jobs are IO and live in `safety.usecases.revocation`.
 """
 
 from __future__ import annotations
@@ -13,15 +11,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
+from policies import PolicyPack
 from safety.consent import consent_verdict
-from safety.domain import VideoStatus
-from safety.gate import PolicyBook
-from safety.mediastore import MediaStore
-from safety.store import Store, Transaction
-from safety.store.repository import PurgeJob
+from safety.domain import CameoConsent, VideoStatus
+from safety.records import VideoRecord
+
+
+@dataclass(frozen=True)
+class PurgePlan:
+    """What one purge removes."""
+
+    owner: str
+    """Whose likeness it protects."""
+    creator: str | None
+    """The creator whose consent ended, when one did."""
+    reason: str
+    """e.g. `consent_revoked`, `owner_removed`, `cameo_deleted`, `sweep_consent`."""
+    video_ids: tuple[str, ...]
+    """The refused videos first, then everything derived from them, each once."""
 
 
 @dataclass(frozen=True)
@@ -43,79 +51,23 @@ class PurgeReceipt:
     files_removed: int
     """Files deleted from the media store."""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "receipt_id": self.receipt_id,
-            "owner": self.owner,
-            "creator": self.creator,
-            "reason": self.reason,
-            "purged": list(self.purged),
-            "at": self.at.isoformat(),
-            "files_removed": self.files_removed,
-        }
 
-
-def videos_without_consent(tx: Transaction, policies: PolicyBook, owner: str) -> dict[str, list[str]]:
-    """Unpurged videos the owner appears in whose creator may not use them now, grouped by creator."""
-    owner_policy = policies.for_user(tx.get_user(owner))
+def refused_by_creator(
+    owner: str, owner_policy: PolicyPack, appearances: Sequence[tuple[VideoRecord, CameoConsent]]
+) -> dict[str, list[str]]:
+    """Unpurged videos of `owner` whose creator may not use them now (by the snapshot beside each), by creator."""
     refused: dict[str, list[str]] = {}
-    for video, _declared in tx.videos_with_owner(owner):
+    for video, snapshot in appearances:
         if video.status is VideoStatus.PURGED or video.creator == owner:
             continue
-        verdict = consent_verdict(tx.consent_snapshot(owner, video.creator), owner_policy, video.prompt)
-        if not verdict.allowed:
+        if not consent_verdict(snapshot, owner_policy, video.prompt).allowed:
             refused.setdefault(video.creator, []).append(video.id)
     return refused
 
 
-def purge_in(
-    tx: Transaction, roots: Sequence[str], *, owner: str, creator: str | None, reason: str, actor: str
-) -> PurgeJob:
-    """Purge `roots` and everything derived from them, inside `tx`."""
-    return tx.purge_videos([*roots, *tx.descendants(roots)], owner=owner, creator=creator, reason=reason, actor=actor)
+def plan_purge(owner: str, creator: str | None, reason: str, roots: Sequence[str], derived: Sequence[str]) -> PurgePlan:
+    """The plan for `roots` and what derives from them."""
+    return PurgePlan(owner, creator, reason, tuple(dict.fromkeys([*roots, *derived])))
 
 
-def reconcile_in(tx: Transaction, policies: PolicyBook, owner: str, *, reason: str, actor: str) -> list[PurgeJob]:
-    """Purge whatever the owner's current settings no longer allow."""
-    jobs = []
-    for creator, roots in sorted(videos_without_consent(tx, policies, owner).items()):
-        jobs.append(purge_in(tx, roots, owner=owner, creator=creator, reason=reason, actor=actor))
-    return [job for job in jobs if job.video_ids]
-
-
-def remove_job_files(media: MediaStore, job: PurgeJob) -> int:
-    """Delete a job's files (missing ones are fine: this may be a second attempt)."""
-    removed = 0
-    for name in job.files:
-        path = Path(name)
-        if not path.resolve().is_relative_to(media.root):
-            continue
-        if path.exists():
-            removed += 1
-        media.discard(path)
-    return removed
-
-
-def finish(store: Store, media: MediaStore, job: PurgeJob) -> PurgeReceipt:
-    removed = remove_job_files(media, job)
-    with store.transaction() as tx:
-        tx.finish_purge_job(job.id)
-    return PurgeReceipt(job.id, job.owner, job.creator, job.reason, job.video_ids, job.created_at, removed)
-
-
-def finish_pending(store: Store, media: MediaStore) -> list[PurgeReceipt]:
-    """Complete every purge job whose files a crash left behind."""
-    with store.transaction() as tx:
-        jobs = tx.pending_purge_jobs()
-    return [finish(store, media, job) for job in jobs]
-
-
-__all__ = [
-    "PurgeReceipt",
-    "finish",
-    "finish_pending",
-    "purge_in",
-    "reconcile_in",
-    "remove_job_files",
-    "videos_without_consent",
-]
+__all__ = ["PurgePlan", "PurgeReceipt", "plan_purge", "refused_by_creator"]

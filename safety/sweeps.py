@@ -18,13 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import text
 
-from safety.revocation import PurgeReceipt, finish, finish_pending, reconcile_in
-from safety.services import Services
-from safety.store.repository import utcnow
+from safety.domain import VideoStatus
+from safety.records import RegistryStatus
+from safety.revocation import PurgeReceipt
+from safety.usecases.revocation import finish, finish_pending, reconcile_in
+from safety.wiring import CameoGuard, build
+
+SWEEPER = "sweeper"
 
 _ADVISORY_KEY = 72_417_001
 _LEASE_S = 600.0
@@ -39,7 +42,7 @@ class SweepReport:
     """False when another sweeper held the lock."""
     purges_finished: list[str] = field(default_factory=list)
     """Purge jobs whose files this sweep removed."""
-    consent_purges: list[dict[str, Any]] = field(default_factory=list)
+    consent_purges: list[PurgeReceipt] = field(default_factory=list)
     """Receipts of purges the consent re-check made."""
     held_expired: list[str] = field(default_factory=list)
     """Held videos past their retention, now blocked."""
@@ -50,21 +53,14 @@ class SweepReport:
     seconds: float = 0.0
     """Wall time."""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ran": self.ran,
-            "purges_finished": self.purges_finished,
-            "consent_purges": self.consent_purges,
-            "purged": sorted({v for r in self.consent_purges for v in r["purged"]}),
-            "held_expired": self.held_expired,
-            "orphan_files_removed": self.orphan_files_removed,
-            "rows_without_files": self.rows_without_files,
-            "seconds": round(self.seconds, 3),
-        }
+    @property
+    def purged(self) -> list[str]:
+        """Every video the consent re-check purged."""
+        return sorted({v for r in self.consent_purges for v in r.purged})
 
 
 @contextmanager
-def sweeper_lock(services: Services) -> Iterator[bool]:
+def sweeper_lock(services: CameoGuard) -> Iterator[bool]:
     """Yield True while this process is the only sweeper."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     if services.database.is_postgres:
@@ -79,42 +75,48 @@ def sweeper_lock(services: Services) -> Iterator[bool]:
                     conn.commit()
         return
     with services.store.transaction() as tx:
-        got = tx.try_lock_sweeper(holder, _LEASE_S)
+        got = tx.locks.try_lease(SWEEPER, holder, timedelta(seconds=_LEASE_S))
     try:
         yield got
     finally:
         if got:
             with services.store.transaction() as tx:
-                tx.release_sweeper(holder)
+                tx.locks.release(SWEEPER, holder)
 
 
-def _recheck_consent(services: Services) -> list[PurgeReceipt]:
+def _recheck_consent(services: CameoGuard) -> list[PurgeReceipt]:
     with services.store.transaction() as tx:
-        owners = tx.owners_with_videos()
+        owners = tx.videos.owners_with_videos()
     receipts: list[PurgeReceipt] = []
     for owner in owners:
         with services.store.transaction() as tx:
-            jobs = reconcile_in(tx, services.policies, owner, reason="sweep_consent", actor="sweeper")
+            jobs = reconcile_in(tx, services.policies, owner, reason="sweep_consent", actor=SWEEPER)
         receipts += [finish(services.store, services.media, job) for job in jobs]
     return receipts
 
 
-def _expire_held(services: Services, report: SweepReport) -> None:
+def _expire_held(services: CameoGuard, report: SweepReport) -> None:
     retention = timedelta(hours=services.settings.held_retention_hours)
     with services.store.transaction() as tx:
-        expired = tx.expired_held(utcnow() - retention)
+        expired = tx.videos.held_before(services.clock.now() - retention)
     for video_id in expired:
         with services.store.transaction() as tx:
-            video = tx.get_video(video_id, lock=True)
-            tx.expire_held(video_id)
+            video = tx.videos.get(video_id, lock=True)
+            if video.status is not VideoStatus.HELD:
+                continue
+            tx.videos.set_status(
+                video_id, VideoStatus.BLOCKED, actor=SWEEPER, clear_quarantine=True, action="video.expired"
+            )
+            tx.review.close_items_of(video_id)
         services.media.discard(video.quarantine_path)
         report.held_expired.append(video_id)
 
 
-def _reconcile_files(services: Services, report: SweepReport) -> None:
+def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
     with services.store.transaction() as tx:
-        referenced = {str(Path(p).resolve()) for p in tx.all_media_paths()}
-        published = tx.published_paths()
+        paths = tx.videos.file_paths() | tx.consent.cameo_file_paths()
+        referenced = {str(Path(p).resolve()) for p in paths}
+        published = tx.videos.published_paths()
     now = time.time()
     for area in ("published", "quarantine", "drafts", "cameos"):
         for path in list(services.media.area(area).rglob("*")):
@@ -129,11 +131,13 @@ def _reconcile_files(services: Services, report: SweepReport) -> None:
     for video_id, published_path in published:
         if not Path(published_path).is_file():
             with services.store.transaction() as tx:
-                tx.mark_file_missing(video_id)
+                # A published row whose file is gone cannot be served: withdraw it and say so.
+                tx.videos.set_status(video_id, VideoStatus.BLOCKED, actor=SWEEPER, action="video.file_missing")
+                tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
             report.rows_without_files.append(video_id)
 
 
-def sweep_once(services: Services) -> SweepReport:
+def sweep_once(services: CameoGuard) -> SweepReport:
     """One full sweep, if no other sweeper is running."""
     started = time.perf_counter()
     with sweeper_lock(services) as got:
@@ -141,7 +145,7 @@ def sweep_once(services: Services) -> SweepReport:
             return SweepReport(ran=False)
         report = SweepReport()
         report.purges_finished = [r.receipt_id for r in finish_pending(services.store, services.media)]
-        report.consent_purges = [r.to_json() for r in _recheck_consent(services)]
+        report.consent_purges = _recheck_consent(services)
         _expire_held(services, report)
         _reconcile_files(services, report)
     report.seconds = time.perf_counter() - started
@@ -152,11 +156,11 @@ def scheduled_sweep(home: str, database_url: str | None) -> None:
     """The scheduler's job: build services from settings and sweep once."""
     from safety.settings import Settings
 
-    with Services(Settings(home=Path(home), database_url=database_url)) as services:
+    with build(Settings(home=Path(home), database_url=database_url)) as services:
         sweep_once(services)
 
 
-def run_scheduler(services: Services, interval_s: float, *, run_for_s: float | None = None) -> None:
+def run_scheduler(services: CameoGuard, interval_s: float, *, run_for_s: float | None = None) -> None:
     """Run sweeps every `interval_s` with APScheduler 3, jobs persisted in the same database."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -173,7 +177,7 @@ def run_scheduler(services: Services, interval_s: float, *, run_for_s: float | N
         replace_existing=True,
         coalesce=True,
         max_instances=1,
-        next_run_time=utcnow(),
+        next_run_time=services.clock.now(),
         kwargs={"home": str(settings.home.resolve()), "database_url": settings.database_url},
     )
     scheduler.start()

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from generator.render import RenderSpec, render_video
-from safety import Services, Settings
+from safety import CameoGuard, Settings, build
 from safety.faces.fake import FakeFaceAnalyzer
 
 POSTGRES_URL = os.environ.get("CAMEOGUARD_TEST_POSTGRES_URL")
@@ -85,22 +85,22 @@ def fake_faces() -> FakeFaceAnalyzer:
 
 
 @pytest.fixture
-def services(settings: Settings, fake_faces: FakeFaceAnalyzer) -> Iterator[Services]:
-    """Services with the fake face analyzer (fast); tests of the real models build their own."""
-    with Services(settings, face_analyzer=fake_faces) as opened:
+def services(settings: Settings, fake_faces: FakeFaceAnalyzer) -> Iterator[CameoGuard]:
+    """CameoGuard with the fake face analyzer (fast); tests of the real models build their own."""
+    with build(settings, face_analyzer=fake_faces) as opened:
         yield opened
 
 
 @pytest.fixture
-def people(services: Services) -> Services:
-    """Services with maya and theo (adults, mutuals) and jun (teen)."""
+def people(services: CameoGuard) -> CameoGuard:
+    """CameoGuard with maya and theo (adults, mutuals) and jun (teen)."""
     from safety import AgeBand
 
-    services.add_user("maya")
-    services.add_user("theo")
-    services.add_user("jun", AgeBand.TEEN)
-    services.follow("maya", "theo")
-    services.follow("theo", "maya")
+    services.accounts.add_user("maya")
+    services.accounts.add_user("theo")
+    services.accounts.add_user("jun", AgeBand.TEEN)
+    services.accounts.follow("maya", "theo")
+    services.accounts.follow("theo", "maya")
     return services
 
 

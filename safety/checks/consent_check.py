@@ -28,7 +28,7 @@ class ConsentCheck:
                 )
                 continue
             verdict = consent_verdict(state, context.owner_policies[owner], context.submission.prompt)
-            if not verdict.allowed and verdict.code is not None:
+            if verdict.code is not None:  # refused (a refusal always carries its code)
                 findings.append(
                     Finding(
                         verdict.code,

@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -73,62 +74,91 @@ def installed_cards(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.json")) if folder.is_dir() else []
 
 
-class DeepfakeCheck:
-    """Runs every installed classifier on sampled frames; the highest 'fake' probability is the score."""
+class DeepfakeModel(Protocol):
+    """A classifier giving each frame's probability of being manipulated."""
 
-    name = "deepfake"
+    name: str
+    """Shown in evidence."""
 
-    def __init__(self, cards: list[Path]) -> None:
-        self.card_paths = cards
-        self._sessions: list[tuple[ModelCard, Any]] | None = None
-        self._lock = threading.Lock()
+    def fake_probabilities(self, frames: list[np.ndarray]) -> np.ndarray:
+        """One probability per RGB frame."""
+        ...
 
-    def _load(self) -> list[tuple[ModelCard, Any]]:
-        with self._lock:
-            if self._sessions is None:
-                import onnxruntime
 
-                sessions = []
-                for path in self.card_paths:
-                    card = read_card(path)
-                    if not card.file.is_file():
-                        raise ModelUnavailable(f"deepfake model {card.file} is missing")
-                    if hashlib.sha256(card.file.read_bytes()).hexdigest() != card.sha256:
-                        raise ModelUnavailable(f"deepfake model {card.file.name} does not match its card's sha256")
-                    try:
-                        session = onnxruntime.InferenceSession(str(card.file), providers=["CPUExecutionProvider"])
-                    except Exception as exc:  # noqa: BLE001 - a model that will not load is unavailable
-                        raise ModelUnavailable(f"deepfake model {card.file.name} will not load: {exc}") from None
-                    sessions.append((card, session))
-                self._sessions = sessions
-            return self._sessions
+class OnnxDeepfakeModel:
+    """`DeepfakeModel` from an operator's ONNX file, run as its model card says."""
 
-    @staticmethod
-    def _batch(card: ModelCard, frames: list[np.ndarray]) -> np.ndarray:
+    def __init__(self, card: ModelCard, session: Any) -> None:
+        self.card = card
+        self.name = card.name
+        self._session = session
+
+    def _batch(self, frames: list[np.ndarray]) -> np.ndarray:
+        card = self.card
         resized = [cv2.resize(f, card.input_size, interpolation=cv2.INTER_AREA) for f in frames]
         scaled = np.stack(resized).astype(np.float32) / 255.0
         normalised = (scaled - np.array(card.mean, np.float32)) / np.array(card.std, np.float32)
         return np.ascontiguousarray(normalised.transpose(0, 3, 1, 2).astype(np.float32))
 
+    def fake_probabilities(self, frames: list[np.ndarray]) -> np.ndarray:
+        inputs = self._batch(frames)
+        name = self._session.get_inputs()[0].name
+        logits = np.concatenate([self._session.run(None, {name: inputs[i : i + 1]})[0] for i in range(len(inputs))])
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
+        return np.asarray(probabilities[:, self.card.labels.index(self.card.fake_label)])
+
+
+def load_onnx_models(cards: list[Path]) -> list[DeepfakeModel]:
+    """Every card's model, checked against its sha256; `ModelUnavailable` for any that will not load."""
+    import onnxruntime
+
+    models: list[DeepfakeModel] = []
+    for path in cards:
+        card = read_card(path)
+        if not card.file.is_file():
+            raise ModelUnavailable(f"deepfake model {card.file} is missing")
+        if hashlib.sha256(card.file.read_bytes()).hexdigest() != card.sha256:
+            raise ModelUnavailable(f"deepfake model {card.file.name} does not match its card's sha256")
+        try:
+            session = onnxruntime.InferenceSession(str(card.file), providers=["CPUExecutionProvider"])
+        except Exception as exc:  # noqa: BLE001 - a model that will not load is unavailable
+            raise ModelUnavailable(f"deepfake model {card.file.name} will not load: {exc}") from None
+        models.append(OnnxDeepfakeModel(card, session))
+    return models
+
+
+class DeepfakeCheck:
+    """Runs every installed classifier on sampled frames; the highest 'fake' probability is the score."""
+
+    name = "deepfake"
+
+    def __init__(self, cards: list[Path], *, models: Callable[[], list[DeepfakeModel]] | None = None) -> None:
+        self.card_paths = cards
+        self._load_models = models or (lambda: load_onnx_models(self.card_paths))
+        self._models: list[DeepfakeModel] | None = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> list[DeepfakeModel]:
+        with self._lock:
+            if self._models is None:
+                self._models = self._load_models()
+            return self._models
+
     def run(self, context: CheckContext) -> CheckOutcome:
         models = self._load()
         frames = [f for _, f in sampled_frames(str(context.video_path), 1.0, 16)]
         findings = []
-        for card, session in models:
-            inputs = self._batch(card, frames)
-            name = session.get_inputs()[0].name
-            logits = np.concatenate([session.run(None, {name: inputs[i : i + 1]})[0] for i in range(len(inputs))])
-            exp = np.exp(logits - logits.max(axis=1, keepdims=True))
-            probabilities = exp / exp.sum(axis=1, keepdims=True)
-            fake = probabilities[:, card.labels.index(card.fake_label)]
+        for model in models:
+            fake = model.fake_probabilities(frames)
             worst = int(np.argmax(fake))
             findings.append(
                 Finding(
                     "deepfake.detected",
                     self.name,
-                    f"{card.name}: manipulation probability {float(fake[worst]):.2f}",
+                    f"{model.name}: manipulation probability {float(fake[worst]):.2f}",
                     score=float(fake[worst]),
-                    evidence={"model": card.name, "frame_index": worst, "frames_scored": len(frames)},
+                    evidence={"model": model.name, "frame_index": worst, "frames_scored": len(frames)},
                 )
             )
         return CheckOutcome(tuple(findings))

@@ -7,7 +7,8 @@ review or block (the teen pack's bands are lower). The model loads once, on firs
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
@@ -21,11 +22,19 @@ SAMPLE_EVERY_S = 0.5
 MAX_FRAMES = 24
 
 
-_MODEL: list[Any] = []
+class NudityModel(Protocol):
+    """Scores images for nudity, 0 to 1."""
+
+    def score_images(self, images: Iterable[Image.Image]) -> Any:
+        """One score per image."""
+        ...
+
+
+_MODEL: list[NudityModel] = []
 _LOCK = threading.Lock()
 
 
-def _open_nsfw() -> Any:
+def open_nsfw() -> NudityModel:
     """The model, loaded once per process."""
     with _LOCK:
         if not _MODEL:
@@ -43,11 +52,11 @@ class FramesNsfwCheck:
 
     name = "frames_nsfw"
 
-    def _classifier(self) -> Any:
-        return _open_nsfw()
+    def __init__(self, model: Callable[[], NudityModel] = open_nsfw) -> None:
+        self._model = model
 
     def run(self, context: CheckContext) -> CheckOutcome:
-        model = self._classifier()
+        model = self._model()
         frames = list(sampled_frames(str(context.video_path), SAMPLE_EVERY_S, MAX_FRAMES))
         if not frames:
             raise ModelUnavailable("no frames to score")

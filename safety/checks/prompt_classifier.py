@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from safety.checks.base import CheckContext, CheckOutcome
-from safety.classifiers.prompt import BENIGN, PromptClassifierCache
+from safety.classifiers.prompt import BENIGN, PromptClassifierSource
 from safety.domain import Finding
 from safety.errors import ModelUnavailable
 
@@ -22,7 +22,7 @@ class PromptClassifierCheck:
 
     name = "prompt_classifier"
 
-    def __init__(self, cache: PromptClassifierCache) -> None:
+    def __init__(self, cache: PromptClassifierSource) -> None:
         self.cache = cache
 
     def run(self, context: CheckContext) -> CheckOutcome:

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import yaml
@@ -87,6 +87,22 @@ class PromptScores:
     """Category → probability."""
     normalised: str
     """The deobfuscated prompt that was scored."""
+
+
+class PromptScorer(Protocol):
+    """Scores prompts per category."""
+
+    def score(self, prompts: Sequence[str]) -> list[PromptScores]:
+        """One `PromptScores` per prompt."""
+        ...
+
+
+class PromptClassifierSource(Protocol):
+    """Hands out the scorer trained on a policy's examples."""
+
+    def get(self, examples: Path, held_out_share: float) -> PromptScorer:
+        """The scorer for these examples (trained once)."""
+        ...
 
 
 class PromptClassifier:

@@ -92,3 +92,13 @@ class FaceAnalyzer(Protocol):
 def distance(a: Embedding, b: Embedding) -> float:
     """Euclidean distance between two embeddings of the same model."""
     return float(np.linalg.norm(a.astype(np.float32) - b.astype(np.float32)))
+
+
+def embedding_bytes(vector: Embedding) -> bytes:
+    """How a template is stored: float32 bytes."""
+    return np.asarray(vector, dtype=np.float32).tobytes()
+
+
+def embedding_from_bytes(blob: bytes) -> Embedding:
+    """A stored template as a vector."""
+    return np.frombuffer(blob, dtype=np.float32)

@@ -1,10 +1,12 @@
-"""Storage: the database behind one narrow interface.
+"""Storage: narrow stores on SQL.
 
-`tables` defines the rows (SQLModel), `database` opens engines and applies Alembic migrations, and `repository`
-is the only code that reads or writes rows; it converts them to and from the domain's frozen values explicitly.
+`tables` defines the rows (SQLModel), `database` opens engines and applies Alembic migrations, `dialect` holds
+what differs between SQLite and PostgreSQL, and `sql/` has one module per concept implementing the protocols of
+`safety.stores`. `unit.Store.transaction()` binds them all to one transaction. Rows never leave this package:
+stores convert them to the records of `safety.records` explicitly.
 """
 
 from safety.store.database import Database, open_database
-from safety.store.repository import ReviewItemRecord, Store, Transaction, VideoRecord
+from safety.store.unit import Store, Transaction
 
-__all__ = ["Database", "ReviewItemRecord", "Store", "Transaction", "VideoRecord", "open_database"]
+__all__ = ["Database", "Store", "Transaction", "open_database"]

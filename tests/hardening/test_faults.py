@@ -9,22 +9,23 @@ from typing import Any
 import pytest
 
 from provenance import MarkingError, SigningError
-from safety import Services, Settings, StorageError, Submission
+from safety import CameoGuard, Settings, StorageError, Submission, build
 from safety.checks import CheckContext, CheckOutcome
 from safety.faces.fake import FakeFaceAnalyzer
-from safety.store.repository import Transaction
+from safety.fakes import FakeFingerprinter, FakeMarker, FakeSigner
+from safety.store.sql.registry import SqlRegistryStore
 
 CHECKS = ["media", "prompt_rules", "prompt_classifier", "consent", "likeness", "inputs", "frames_nsfw", "hash_bank"]
 
 
-def consistent(services: Services) -> None:
+def consistent(services: CameoGuard) -> None:
     files = {p for p in services.media.area("published").rglob("*") if p.is_file()}
     with services.store.transaction() as tx:
-        rows = {v.published_path for v in tx.list_videos(limit=1000) if v.status.value == "published"}
+        rows = {v.published_path for v in tx.videos.recent(limit=1000) if v.status.value == "published"}
     assert files == rows, "a published file exists exactly when its row says published"
     leftovers = [p for p in services.media.root.rglob(".*") if p.is_file()]
     assert leftovers == [], leftovers
-    assert services.verify_audit().ok
+    assert services.tracing.verify_audit().ok
 
 
 def _raise(error: BaseException) -> Any:
@@ -35,29 +36,30 @@ def _raise(error: BaseException) -> Any:
 
 
 FAULTS = {
-    "database while publishing": (Transaction, "record_publication", StorageError("database went away")),
-    "file store while publishing": (None, "commit_staged", StorageError("disk full")),
-    "signing": (None, "sign", SigningError("HSM unreachable")),
-    "marking": ("provenance.marking", "mark_video", MarkingError("encoder crashed")),
-    "fingerprinting": ("provenance.fingerprint", "pdq", MarkingError("cannot hash frames")),
+    "database while publishing": StorageError("database went away"),
+    "file store while publishing": StorageError("disk full"),
+    "signing": SigningError("HSM unreachable"),
+    "marking": MarkingError("encoder crashed"),
+    "fingerprinting": MarkingError("cannot hash frames"),
 }
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-def test_publish_step_faults(people: Services, clip: Path, fault: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    owner, name, error = FAULTS[fault]
-    if owner is Transaction:
-        monkeypatch.setattr(Transaction, name, _raise(error))
-    elif name == "commit_staged":
-        monkeypatch.setattr(people.media, name, _raise(error))
-    elif name == "sign":
-        monkeypatch.setattr(people.publisher.signer, name, _raise(error))
-    elif name == "mark_video":
-        monkeypatch.setattr("safety.publishing.mark_video", _raise(error))
+def test_publish_step_faults(people: CameoGuard, clip: Path, fault: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    error = FAULTS[fault]
+    # Each fault goes in through a public seam: a store method, the media store, or one of the publisher's parts.
+    if fault == "database while publishing":
+        monkeypatch.setattr(SqlRegistryStore, "record_publication", _raise(error))
+    elif fault == "file store while publishing":
+        monkeypatch.setattr(people.media, "commit_staged", _raise(error))
+    elif fault == "signing":
+        monkeypatch.setattr(people.publisher, "signer", FakeSigner(fail_with=error))
+    elif fault == "marking":
+        monkeypatch.setattr(people.publisher, "marker", FakeMarker(fail_with=error))
     else:
-        monkeypatch.setattr("safety.publishing.pdq", _raise(error))
+        monkeypatch.setattr(people.publisher, "fingerprinter", FakeFingerprinter(fail_with=error))
     try:
-        result = people.prepublish(Submission("maya", "a calm lake", clip)).to_json()
+        result = people.videos.prepublish(Submission("maya", "a calm lake", clip)).to_json()
     except StorageError:
         result = None
     if result is not None:
@@ -86,13 +88,11 @@ def test_every_check_hanging_holds_the_video(settings: Settings, clip: Path, tmp
         )
     )
     hang = Hang(check)
-    with Services(
-        settings.model_copy(update={"adult_policy": str(fast)}), face_analyzer=FakeFaceAnalyzer()
-    ) as services:
+    with build(settings.model_copy(update={"adult_policy": str(fast)}), face_analyzer=FakeFaceAnalyzer()) as services:
         services.gate.checks = tuple(hang if c.name == check else c for c in services.gate.checks)
-        services.add_user("maya")
+        services.accounts.add_user("maya")
         try:
-            result = services.prepublish(Submission("maya", "a calm lake", clip)).to_json()
+            result = services.videos.prepublish(Submission("maya", "a calm lake", clip)).to_json()
         finally:
             hang.release.set()
         assert result["decision"] in {"review", "block"} and result["published_path"] is None

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from policies import PolicyValidationError, parse_pack
 from provenance import read_manifest
-from safety import InvalidMediaError, SafetyError, Services, Submission, SubmissionError
+from safety import CameoGuard, InvalidMediaError, SafetyError, Submission, SubmissionError
 from safety.cli import main
 from safety.media import probe
 from tests.hardening.corpus import HANDLES, PROMPTS, HostileFile, media_corpus
@@ -29,7 +29,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, benign_clip: Path) -> list[
     return media_corpus(tmp_path_factory.mktemp("hostile"), benign_clip)
 
 
-def published(services: Services) -> list[Path]:
+def published(services: CameoGuard) -> list[Path]:
     return [p for p in services.media.area("published").rglob("*") if p.is_file()]
 
 
@@ -37,12 +37,12 @@ def test_the_corpus_is_large_enough(corpus: list[HostileFile]) -> None:
     assert len(corpus) + len(PROMPTS) + len(HANDLES) >= 100
 
 
-def test_every_hostile_file_is_refused_or_safely_decided(people: Services, corpus: list[HostileFile]) -> None:
+def test_every_hostile_file_is_refused_or_safely_decided(people: CameoGuard, corpus: list[HostileFile]) -> None:
     outcomes: dict[str, str] = {}
     for item in corpus:
         before = set(published(people))
         try:
-            result = people.prepublish(Submission("maya", f"hostile {item.name}", item.path)).to_json()
+            result = people.videos.prepublish(Submission("maya", f"hostile {item.name}", item.path)).to_json()
         except SubmissionError as exc:
             assert str(exc) and "Traceback" not in str(exc)
             outcomes[item.name] = "error"
@@ -58,44 +58,44 @@ def test_every_hostile_file_is_refused_or_safely_decided(people: Services, corpu
             assert report.valid and report.video_id == result["video_id"]
     assert outcomes["zero-bytes"] == "error" and outcomes["missing-file"] == "error"
     assert outcomes["codec-mpeg4"] == "block" and outcomes["hours-long (200 frames, 30 s apart)"] == "block"
-    assert people.verify_audit().ok
+    assert people.tracing.verify_audit().ok
     with people.store.transaction() as tx:
-        rows = {v.published_path for v in tx.list_videos(limit=1000) if v.published_path}
+        rows = {v.published_path for v in tx.videos.recent(limit=1000) if v.published_path}
     assert rows == set(published(people)), "a published file exists exactly when its row says so"
 
 
 @pytest.mark.parametrize("prompt", PROMPTS, ids=lambda p: repr(p[:20]))
-def test_hostile_prompts(people: Services, clip: Path, prompt: str) -> None:
+def test_hostile_prompts(people: CameoGuard, clip: Path, prompt: str) -> None:
     try:
-        result = people.prepublish(Submission("maya", prompt, clip)).to_json()
+        result = people.videos.prepublish(Submission("maya", prompt, clip)).to_json()
     except SubmissionError as exc:
         assert str(exc)
         return
     assert result["decision"] in {"publish", "review", "block"}
-    stored = people.show(result["video_id"]).video.prompt
+    stored = people.videos.show(result["video_id"]).video.prompt
     assert "\x00" not in stored and all(ch in "\n\t" or ord(ch) >= 32 for ch in stored if ord(ch) < 127)
 
 
 @pytest.mark.parametrize("handle", HANDLES, ids=repr)
-def test_hostile_handles(people: Services, handle: str) -> None:
+def test_hostile_handles(people: CameoGuard, handle: str) -> None:
     try:
-        user = people.add_user(handle)
+        user = people.accounts.add_user(handle)
     except SafetyError as exc:
         assert str(exc) and exc.exit_code in (3, 4)
         return
     assert user.handle.isascii() and user.handle == user.handle.casefold()
 
 
-def test_handles_that_collide_under_unicode_normalisation(people: Services) -> None:
+def test_handles_that_collide_under_unicode_normalisation(people: CameoGuard) -> None:
     with pytest.raises(SafetyError, match="already exists"):
-        people.add_user("ｍａｙａ")  # full-width letters are maya
+        people.accounts.add_user("ｍａｙａ")  # full-width letters are maya
     with pytest.raises(SubmissionError):
-        people.add_user("maуa")  # a Cyrillic letter is refused, not silently a new maya
+        people.accounts.add_user("maуa")  # a Cyrillic letter is refused, not silently a new maya
 
 
 @pytest.mark.parametrize("index", range(0, 80, 1 if FULL else 9))
 def test_cli_gives_one_line_and_an_exit_code(
-    people: Services,
+    people: CameoGuard,
     corpus: list[HostileFile],
     index: int,
     capsys: pytest.CaptureFixture[str],

@@ -18,21 +18,21 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from generator import RenderSpec, render_video
-from safety import Services, Settings, Submission
+from safety import CameoGuard, Settings, Submission, build
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.http import create_app
 
 FULL = os.environ.get("CAMEOGUARD_HARDENING") == "1"
 
 
-def test_tokens_are_required_hashed_and_rotatable(people: Services, clip: Path) -> None:
+def test_tokens_are_required_hashed_and_rotatable(people: CameoGuard, clip: Path) -> None:
     app = TestClient(create_app(people))
     body = {"creator": "maya", "prompt": "a lake", "video_path": str(clip)}
     assert app.post("/v1/check", json=body).status_code == 401
     assert app.post("/v1/check", json=body, headers={"Authorization": "Bearer nope"}).status_code == 401
-    first = people.hook_token("studio")
+    first = people.accounts.hook_token("studio")
     assert app.post("/v1/check", json=body, headers={"Authorization": f"Bearer {first}"}).status_code == 200
-    second = people.hook_token("studio")  # rotation
+    second = people.accounts.hook_token("studio")  # rotation
     assert app.post("/v1/check", json=body, headers={"Authorization": f"Bearer {first}"}).status_code == 401
     assert app.post("/v1/check", json=body, headers={"Authorization": f"Bearer {second}"}).status_code == 200
     from sqlalchemy import text
@@ -44,9 +44,9 @@ def test_tokens_are_required_hashed_and_rotatable(people: Services, clip: Path) 
 
 def test_limits_and_paths(settings: Settings, clip: Path, tmp_path: Path) -> None:
     limited = settings.model_copy(update={"hook_requests_per_minute": 3, "hook_max_body_mb": 0.01})
-    with Services(limited, face_analyzer=FakeFaceAnalyzer()) as services:
-        services.add_user("maya")
-        token = services.hook_token("studio")
+    with build(limited, face_analyzer=FakeFaceAnalyzer()) as services:
+        services.accounts.add_user("maya")
+        token = services.accounts.hook_token("studio")
         app = TestClient(create_app(services), headers={"Authorization": f"Bearer {token}"})
         outside = str(shutil.copy(clip, Path("/tmp") / f"outside-{os.getpid()}.mp4"))
         try:
@@ -74,7 +74,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(people: Services) -> Iterator[tuple[str, str]]:
+def served(people: CameoGuard) -> Iterator[tuple[str, str]]:
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(people), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -83,13 +83,13 @@ def served(people: Services) -> Iterator[tuple[str, str]]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", people.hook_token("load")
+        yield f"http://127.0.0.1:{port}", people.accounts.hook_token("load")
     finally:
         server.should_exit = True
         thread.join(timeout=20)
 
 
-def test_bounded_load_on_loopback(people: Services, served: tuple[str, str], tmp_path: Path) -> None:
+def test_bounded_load_on_loopback(people: CameoGuard, served: tuple[str, str], tmp_path: Path) -> None:
     base_url, token = served
     inputs: list[tuple[str, str, Path]] = []
     prompts = ["a kite over the sea", "breaking news: the election is cancelled", "a calm harbour at dawn"]
@@ -98,7 +98,7 @@ def test_bounded_load_on_loopback(people: Services, served: tuple[str, str], tmp
             RenderSpec(prompt, seed=index, duration_s=1.0, width=320, height=180), tmp_path / f"{index}.mp4"
         )
         inputs.append(("maya" if index % 2 else "theo", prompt, path))
-    serial = [people.prepublish(Submission(c, p, v)).to_json()["decision"] for c, p, v in inputs]
+    serial = [people.videos.prepublish(Submission(c, p, v)).to_json()["decision"] for c, p, v in inputs]
 
     clients, rounds = (6, 5) if FULL else (3, 2)
 
@@ -124,6 +124,6 @@ def test_bounded_load_on_loopback(people: Services, served: tuple[str, str], tmp
     paths = [a["published_path"] for _, a in results if a["published_path"]]
     assert len(set(paths)) == len(paths), "nothing published twice"
     with people.store.transaction() as tx:
-        published = [v for v in tx.list_videos(limit=1000) if v.status.value == "published"]
+        published = [v for v in tx.videos.recent(limit=1000) if v.status.value == "published"]
     assert len(published) == len(paths) + serial.count("publish")
-    assert people.verify_audit().ok
+    assert people.tracing.verify_audit().ok

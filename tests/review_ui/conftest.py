@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 
 from generator import Studio
-from safety import Reviewer, ReviewService, Services
+from safety import CameoGuard, Reviewer, ReviewService
 
 
 @pytest.fixture
-def reviews(people: Services) -> ReviewService:
-    service = ReviewService(people, quality_share=0.0, rng=random.Random(1))
+def reviews(people: CameoGuard) -> ReviewService:
+    service = people.review_service(quality_share=0.0, rng=random.Random(1))
     service.add_reviewer("rita", "reviewer", "correct horse 1")
     service.add_reviewer("sam", "reviewer", "correct horse 2")
     service.add_reviewer("sena", "senior", "correct horse 3")
@@ -26,7 +26,7 @@ def login(reviews: ReviewService, name: str, number: int) -> Reviewer:
 
 
 @pytest.fixture
-def held(people: Services) -> dict[str, Any]:
+def held(people: CameoGuard) -> dict[str, Any]:
     """A video held by the gate (an election-deception prompt)."""
     result = Studio(people).generate("theo", "breaking news: the election is cancelled", duration_s=1.0, seed=77)
     assert result["decision"] == "review"

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from safety import ReviewService, Services
+from safety import CameoGuard, ReviewService
 
 APP = str(Path(__file__).resolve().parents[2] / "review_ui" / "app.py")
 
 
 @pytest.fixture
-def app_env(people: Services, reviews: ReviewService, monkeypatch: pytest.MonkeyPatch) -> Services:
+def app_env(people: CameoGuard, reviews: ReviewService, monkeypatch: pytest.MonkeyPatch) -> CameoGuard:
     monkeypatch.setenv("CAMEOGUARD_HOME", str(people.settings.home))
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", people.settings.resolved_database_url)
     monkeypatch.setenv("CAMEOGUARD_QUALITY_SHARE", "0")
@@ -31,7 +31,7 @@ def logged_in(name: str, password: str) -> AppTest:
     return at
 
 
-def test_a_stranger_sees_only_the_login_form(app_env: Services) -> None:
+def test_a_stranger_sees_only_the_login_form(app_env: CameoGuard) -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     assert [b.label for b in at.button] == ["Log in"]
@@ -43,8 +43,8 @@ def test_a_stranger_sees_only_the_login_form(app_env: Services) -> None:
     assert not at.sidebar.radio
 
 
-def test_reviewer_claims_a_reported_video_and_decides(app_env: Services, held: dict[str, Any]) -> None:
-    app_env.report(held["video_id"], "maya", "misleading")
+def test_reviewer_claims_a_reported_video_and_decides(app_env: CameoGuard, held: dict[str, Any]) -> None:
+    app_env.videos.report(held["video_id"], "maya", "misleading")
     at = logged_in("rita", "correct horse 1")
     assert at.sidebar.radio[0].options == ["Queue", "Case", "Dashboard"]
     queue = at.dataframe[0].value
@@ -59,10 +59,10 @@ def test_reviewer_claims_a_reported_video_and_decides(app_env: Services, held: d
     at.text_area[0].input("misleading election claim")
     at.button(key="FormSubmitter:decision-Submit decision").click().run()
     assert "Decided: reject" in at.success[0].value
-    assert app_env.show(held["video_id"]).video.status.value == "blocked"
+    assert app_env.videos.show(held["video_id"]).video.status.value == "blocked"
 
 
-def test_dashboard_and_admin_pages(app_env: Services, held: dict[str, Any]) -> None:
+def test_dashboard_and_admin_pages(app_env: CameoGuard, held: dict[str, Any]) -> None:
     at = logged_in("ada", "correct horse 4")
     assert at.sidebar.radio[0].options == ["Queue", "Case", "Appeals", "Dashboard", "Reviewers"]
     at.sidebar.radio[0].set_value("Dashboard").run()
@@ -75,7 +75,7 @@ def test_dashboard_and_admin_pages(app_env: Services, held: dict[str, Any]) -> N
     assert "No appeals" in at.info[0].value
 
 
-def test_logout_returns_to_the_login_form(app_env: Services) -> None:
+def test_logout_returns_to_the_login_form(app_env: CameoGuard) -> None:
     at = logged_in("sam", "correct horse 2")
     assert at.sidebar.radio
     at.sidebar.button[0].click().run()

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from safety import Services
+from safety import CameoGuard
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def console(people: Services, reviews: Any, held: dict[str, Any]) -> Iterator[str]:
+def console(people: CameoGuard, reviews: Any, held: dict[str, Any]) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     if people.database.is_postgres:
@@ -76,7 +76,7 @@ def console(people: Services, reviews: Any, held: dict[str, Any]) -> Iterator[st
         server.wait(timeout=20)
 
 
-def test_login_claim_decide_in_chromium(console: str, people: Services, held: dict[str, Any]) -> None:
+def test_login_claim_decide_in_chromium(console: str, people: CameoGuard, held: dict[str, Any]) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -110,5 +110,5 @@ def test_login_claim_decide_in_chromium(console: str, people: Services, held: di
         expect(page.get_by_text("Decided: reject")).to_be_visible(timeout=30000)
         page.screenshot(path=str(ARTIFACTS / "4-decided.png"), full_page=True)
         browser.close()
-    assert people.show(held["video_id"]).video.status.value == "blocked"
+    assert people.videos.show(held["video_id"]).video.status.value == "blocked"
     assert all((ARTIFACTS / name).stat().st_size > 1000 for name in ("1-login.png", "3-case.png", "4-decided.png"))

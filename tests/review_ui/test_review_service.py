@@ -10,12 +10,12 @@ import pytest
 
 from generator import Studio
 from provenance import read_manifest
-from safety import AccessDenied, ConflictError, ConsentLevel, ReviewService, Services, SubmissionError
+from safety import AccessDenied, CameoGuard, ConflictError, ConsentLevel, ReviewService, SubmissionError, to_json
 from tests.review_ui.conftest import login
 from tests.safety.test_likeness_gate import card_image
 
 
-def test_login_sessions_and_roles(reviews: ReviewService) -> None:
+def test_login_sessions_and_roles(reviews: ReviewService, people: CameoGuard) -> None:
     with pytest.raises(AccessDenied, match="wrong name or password"):
         reviews.login("rita", "nope")
     with pytest.raises(AccessDenied, match="wrong name or password"):
@@ -25,9 +25,9 @@ def test_login_sessions_and_roles(reviews: ReviewService) -> None:
     rita = login(reviews, "rita", 1)
     assert (rita.name, rita.role, rita.senior) == ("rita", "reviewer", False)
     with pytest.raises(AccessDenied):
-        reviews.reviewers(rita)
-    assert [r[0] for r in reviews.reviewers(login(reviews, "ada", 4))] == ["ada", "rita", "sam", "sena"]
-    short = ReviewService(reviews.services, session_minutes=-1)
+        to_json(reviews.reviewers(rita))
+    assert [r.name for r in reviews.reviewers(login(reviews, "ada", 4))] == ["ada", "rita", "sam", "sena"]
+    short = people.review_service(session_minutes=-1)
     token = short.login("rita", "correct horse 1")
     with pytest.raises(AccessDenied, match="expired"):
         short.whoami(token)
@@ -35,12 +35,14 @@ def test_login_sessions_and_roles(reviews: ReviewService) -> None:
         reviews.add_reviewer("weak", "reviewer", "short")
     from sqlalchemy import text
 
-    with reviews.services.database.engine.connect() as conn:
+    with people.database.engine.connect() as conn:
         stored = conn.execute(text("SELECT password_hash FROM reviewers WHERE name = 'rita'")).scalar_one()
     assert stored.startswith("$argon2") and "correct horse" not in stored
 
 
-def test_claim_case_and_approve_publishes_signed(reviews: ReviewService, held: dict[str, Any]) -> None:
+def test_claim_case_and_approve_publishes_signed(
+    reviews: ReviewService, held: dict[str, Any], people: CameoGuard
+) -> None:
     rita = login(reviews, "rita", 1)
     queue = reviews.queue(rita)
     assert [i.video_id for i in queue] == [held["video_id"]]
@@ -53,16 +55,16 @@ def test_claim_case_and_approve_publishes_signed(reviews: ReviewService, held: d
     assert any(r["code"] == "prompt.election_deception" and r["policy_text"] for r in case.reasons)
     assert "prompt.election_deception" in case.reason_codes and case.frames
     with pytest.raises(SubmissionError):
-        reviews.decide(rita, item.id, "approve", "not.a.code")
-    result = reviews.decide(rita, item.id, "approve", "prompt.election_deception", "satire, clearly labelled")
+        to_json(reviews.decide(rita, item.id, "approve", "not.a.code"))
+    result = to_json(reviews.decide(rita, item.id, "approve", "prompt.election_deception", "satire, clearly labelled"))
     assert result["status"] == "published"
-    report = read_manifest(Path(result["published_path"]), trust_anchors_pem=reviews.services.keys.trust_anchors_pem)
+    report = read_manifest(Path(result["published_path"]), trust_anchors_pem=people.keys.trust_anchors_pem)
     assert report.trusted and report.video_id == held["video_id"]
     assert reviews.queue(rita) == []
-    assert reviews.services.verify_audit().ok
+    assert people.tracing.verify_audit().ok
 
 
-def test_reject_escalate_and_senior_only(reviews: ReviewService, held: dict[str, Any]) -> None:
+def test_reject_escalate_and_senior_only(reviews: ReviewService, held: dict[str, Any], people: CameoGuard) -> None:
     rita, sena = login(reviews, "rita", 1), login(reviews, "sena", 3)
     item = reviews.queue(rita)[0]
     assert reviews.claim(rita, item.id)
@@ -70,53 +72,53 @@ def test_reject_escalate_and_senior_only(reviews: ReviewService, held: dict[str,
     assert reviews.queue(rita) == []
     assert not reviews.claim(rita, item.id)
     assert reviews.claim(sena, item.id)
-    assert reviews.decide(sena, item.id, "reject", "prompt.election_deception")["status"] == "blocked"
-    assert reviews.services.show(held["video_id"]).video.status.value == "blocked"
+    assert to_json(reviews.decide(sena, item.id, "reject", "prompt.election_deception"))["status"] == "blocked"
+    assert people.videos.show(held["video_id"]).video.status.value == "blocked"
 
 
-def test_expired_lease_can_be_taken_over(reviews: ReviewService, held: dict[str, Any]) -> None:
+def test_expired_lease_can_be_taken_over(reviews: ReviewService, held: dict[str, Any], people: CameoGuard) -> None:
     rita, sam = login(reviews, "rita", 1), login(reviews, "sam", 2)
     item = reviews.queue(rita)[0]
-    short = ReviewService(reviews.services, lease_minutes=-1)
+    short = people.review_service(lease_minutes=-1)
     assert short.claim(rita, item.id)
     assert reviews.claim(sam, item.id), "an expired lease is free"
     with pytest.raises(ConflictError):
-        reviews.decide(rita, item.id, "approve", "prompt.election_deception")
+        to_json(reviews.decide(rita, item.id, "approve", "prompt.election_deception"))
 
 
-def test_report_reject_takes_the_video_down(reviews: ReviewService, people: Services) -> None:
+def test_report_reject_takes_the_video_down(reviews: ReviewService, people: CameoGuard) -> None:
     published = Studio(people).generate("maya", "a calm harbour", duration_s=1.0, seed=91)
-    people.report(published["video_id"], "theo", "this is my work")
+    people.videos.report(published["video_id"], "theo", "this is my work")
     rita = login(reviews, "rita", 1)
     item = reviews.queue(rita)[0]
     assert item.source == "report" and reviews.claim(rita, item.id)
-    assert reviews.decide(rita, item.id, "reject", "report.user")["status"] == "blocked"
+    assert to_json(reviews.decide(rita, item.id, "reject", "report.user"))["status"] == "blocked"
     assert not Path(published["published_path"]).exists()
-    assert people.verify_audit().ok
+    assert people.tracing.verify_audit().ok
 
 
 def test_appeal_upheld_or_overturned_by_a_senior(reviews: ReviewService, held: dict[str, Any]) -> None:
     rita, sena = login(reviews, "rita", 1), login(reviews, "sena", 3)
     item = reviews.queue(rita)[0]
     reviews.claim(rita, item.id)
-    reviews.decide(rita, item.id, "reject", "prompt.election_deception")
+    to_json(reviews.decide(rita, item.id, "reject", "prompt.election_deception"))
     with pytest.raises(ConflictError):
         reviews.appeal(held["video_id"], "maya", "not mine but unfair")
     appeal_item = reviews.appeal(held["video_id"], "theo", "it is satire")
     assert reviews.queue(rita) == []
     assert reviews.claim(sena, appeal_item)
     case = reviews.case(sena, appeal_item)
-    assert case.appeal is not None and case.appeal[2] == "it is satire"
+    assert case.appeal is not None and case.appeal.text == "it is satire"
     with pytest.raises(AccessDenied):
-        reviews.decide(sena, appeal_item, "approve", "prompt.election_deception")
-    assert reviews.decide(sena, appeal_item, "overturn", "prompt.election_deception")["status"] == "published"
+        to_json(reviews.decide(sena, appeal_item, "approve", "prompt.election_deception"))
+    assert to_json(reviews.decide(sena, appeal_item, "overturn", "prompt.election_deception"))["status"] == "published"
 
 
 def test_approval_rechecks_consent_so_a_revocation_wins(
-    reviews: ReviewService, people: Services, tmp_path: Path
+    reviews: ReviewService, people: CameoGuard, tmp_path: Path
 ) -> None:
-    assert people.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
-    people.set_consent_level("maya", ConsentLevel.EVERYONE)
+    assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
+    people.cameos.set_consent_level("maya", ConsentLevel.EVERYONE)
     result = Studio(people).generate(
         "theo", "breaking news: maya says the election is cancelled", cameos=["maya"], duration_s=1.0, seed=5
     )
@@ -125,21 +127,21 @@ def test_approval_rechecks_consent_so_a_revocation_wins(
     item = next(i for i in reviews.queue(rita) if i.video_id == result["video_id"])
     reviews.claim(rita, item.id)
     with people.store.transaction() as tx:  # revoked while the item waited (without the purge machinery)
-        tx.set_consent_level("maya", ConsentLevel.ONLY_ME)
-    outcome = reviews.decide(rita, item.id, "approve", "prompt.election_deception")
+        tx.consent.set_level("maya", ConsentLevel.ONLY_ME)
+    outcome = to_json(reviews.decide(rita, item.id, "approve", "prompt.election_deception"))
     assert outcome["status"] == "blocked" and outcome["published_path"] is None
 
 
-def test_quality_sampling_and_dashboard(people: Services, held: dict[str, Any]) -> None:
+def test_quality_sampling_and_dashboard(people: CameoGuard, held: dict[str, Any]) -> None:
     import random
 
-    reviews = ReviewService(people, quality_share=1.0, rng=random.Random(3))
+    reviews = people.review_service(quality_share=1.0, rng=random.Random(3))
     reviews.add_reviewer("rita", "reviewer", "correct horse 1")
     reviews.add_reviewer("sam", "reviewer", "correct horse 2")
     rita, sam = login(reviews, "rita", 1), login(reviews, "sam", 2)
     item = reviews.queue(rita)[0]
     reviews.claim(rita, item.id)
-    reviews.decide(rita, item.id, "reject", "prompt.election_deception")
+    to_json(reviews.decide(rita, item.id, "reject", "prompt.election_deception"))
     assert reviews.queue(rita) == [], "the original reviewer never gets the blind re-review"
     blind = reviews.queue(sam)[0]
     assert blind.blind_of == item.id and blind.source == "quality"
@@ -147,8 +149,8 @@ def test_quality_sampling_and_dashboard(people: Services, held: dict[str, Any]) 
     blind_case = reviews.case(sam, blind.id)
     assert blind_case.video["status"].startswith("hidden") and blind_case.video["decisions"] == []
     assert blind_case.reasons and all("rita" not in r["message"] for r in blind_case.reasons)
-    reviews.decide(sam, blind.id, "reject", "prompt.election_deception")
-    stats = reviews.dashboard(sam)
+    to_json(reviews.decide(sam, blind.id, "reject", "prompt.election_deception"))
+    stats = to_json(reviews.dashboard(sam))
     assert stats["quality_pairs"] == 1 and stats["quality_agreement"] == 1.0
     assert stats["reason_mix"]["prompt.election_deception"] >= 2
     assert sum(sum(v.values()) for v in stats["decisions_per_reviewer_per_hour"].values()) == 2
@@ -177,7 +179,7 @@ def test_two_reviewers_claim_at_once_exactly_one_wins(
 
 
 def test_review_cli_reads_the_password_from_stdin(
-    people: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    people: CameoGuard, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import io
     import json
@@ -189,9 +191,9 @@ def test_review_cli_reads_the_password_from_stdin(
     monkeypatch.setattr("sys.stdin", io.StringIO("a long secret phrase\n"))
     assert main([*home, "review", "user", "add", "olga", "--role", "senior", "--password-stdin", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"name": "olga", "role": "senior"}
-    assert ReviewService(people).whoami(ReviewService(people).login("olga", "a long secret phrase")).senior
+    assert people.review_service().whoami(people.review_service().login("olga", "a long secret phrase")).senior
     assert main([*home, "review", "user", "add", "pete"]) == 2  # a password on the command line is refused
     capsys.readouterr()
     assert main([*home, "hook", "token", "studio", "--json"]) == 0
     token = json.loads(capsys.readouterr().out)["token"]
-    assert people.hook_client(token) == "studio"
+    assert people.accounts.hook_client(token) == "studio"

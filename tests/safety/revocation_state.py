@@ -5,17 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from safety import Services
+from safety import CameoGuard
 from safety.domain import CameoStatus, ConsentLevel, VideoStatus
+from safety.records import GrantKind
 
 
 def published_video(
-    services: Services, creator: str, *, owner: str | None = None, parent: str | None = None, tag: str = ""
+    services: CameoGuard, creator: str, *, owner: str | None = None, parent: str | None = None, tag: str = ""
 ) -> str:
     """A published video row with a real file, registry entry and one frame hash."""
     digest = os.urandom(32)
     with services.store.transaction() as tx:
-        video_id = tx.create_video(
+        video_id = tx.videos.create(
             creator=creator,
             prompt=f"scene {tag}",
             content_sha256=digest.hex(),
@@ -31,8 +32,8 @@ def published_video(
         path = services.media.area("published") / video_id / f"{digest.hex()}.mp4"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"video bytes " + digest)
-        tx.set_video_status(video_id, VideoStatus.PUBLISHED, actor="test", published_path=path)
-        tx.record_publication(
+        tx.videos.set_status(video_id, VideoStatus.PUBLISHED, actor="test", published_path=path)
+        tx.registry.record_publication(
             video_id,
             sha256=digest.hex(),
             watermark_token=int.from_bytes(digest[:5], "big"),
@@ -41,14 +42,14 @@ def published_video(
     return video_id
 
 
-def scenario(services: Services, chain_length: int = 3, fan_out: int = 1) -> dict[str, list[str]]:
+def scenario(services: CameoGuard, chain_length: int = 3, fan_out: int = 1) -> dict[str, list[str]]:
     """maya approves theo; theo's video of maya is remixed down a chain by others; theo has an unrelated video."""
     for handle in ("maya", "theo", "jun", "kim"):
-        services.ensure_user(handle)
+        services.accounts.ensure_user(handle)
     with services.store.transaction() as tx:
-        tx.create_cameo("maya", face_model="test", status=CameoStatus.ACTIVE)
-        tx.set_consent_level("maya", ConsentLevel.APPROVED)
-        tx.set_grant("maya", "theo", "approve")
+        tx.consent.create_cameo("maya", face_model="test", status=CameoStatus.ACTIVE)
+        tx.consent.set_level("maya", ConsentLevel.APPROVED)
+        tx.consent.set_grant("maya", "theo", GrantKind.APPROVE)
     root = published_video(services, "theo", owner="maya", tag="root")
     derived: list[str] = []
     frontier = [root]

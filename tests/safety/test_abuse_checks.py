@@ -14,17 +14,18 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 
 from generator import Studio
-from safety import Services, Settings, Submission
-from safety.checks import frames_nsfw
+from safety import CameoGuard, Settings, Submission, build, to_json
+from safety.checks.frames_nsfw import FramesNsfwCheck
 from safety.classifiers.deobfuscate import deobfuscate
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import FakeNudityModel, constant
 from tests.conftest import reencode_copy
 from tests.safety.test_likeness_gate import card_image
 
 _SEEDS = iter(range(5000, 9000))
 
 
-def generate(services: Services, creator: str, prompt: str, **kwargs: Any) -> dict[str, Any]:
+def generate(services: CameoGuard, creator: str, prompt: str, **kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("duration_s", 1.0)
     kwargs.setdefault("seed", next(_SEEDS))
     return Studio(services).generate(creator, prompt, **kwargs)
@@ -61,23 +62,17 @@ def test_deobfuscate(raw: str, plain: str) -> None:
         ("the easiest way to overdose so you never wake up", {"review", "block"}),
     ],
 )
-def test_prompt_classifier_in_the_gate(people: Services, prompt: str, expected: set[str]) -> None:
+def test_prompt_classifier_in_the_gate(people: CameoGuard, prompt: str, expected: set[str]) -> None:
     result = generate(people, "maya", prompt)
     assert result["decision"] in expected, result["reasons"]
     assert "prompt_classifier" in result["checks_run"]
 
 
-def test_nudity_scores_decide_by_the_policys_bands(people: Services, monkeypatch: pytest.MonkeyPatch) -> None:
-    class Model:
-        def __init__(self, score: float) -> None:
-            self.score = score
-
-        def score_images(self, images: Any) -> np.ndarray:
-            return np.array([self.score * (0.5 + 0.5 * (i % 2)) for i, _ in enumerate(images)])
-
+def test_nudity_scores_decide_by_the_policys_bands(people: CameoGuard) -> None:
     benign = generate(people, "maya", "a lake at dawn")
     assert benign["decision"] == "publish" and "frames.nsfw" not in codes(benign)
-    monkeypatch.setattr(frames_nsfw, "_open_nsfw", lambda: Model(0.65))
+    scored = FramesNsfwCheck(constant(FakeNudityModel(0.65)))
+    people.gate.checks = tuple(scored if c.name == "frames_nsfw" else c for c in people.gate.checks)
     adult = generate(people, "maya", "a lake at dawn")
     teen = generate(people, "jun", "a lake at dawn")
     assert adult["decision"] == "review" and teen["decision"] == "block"
@@ -85,8 +80,8 @@ def test_nudity_scores_decide_by_the_policys_bands(people: Services, monkeypatch
     assert evidence["worst_frames"][0]["score"] == pytest.approx(0.65) and "t" in evidence["worst_frames"][0]
 
 
-def test_real_person_input_images(people: Services, tmp_path: Path) -> None:
-    assert people.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
+def test_real_person_input_images(people: CameoGuard, tmp_path: Path) -> None:
+    assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
     maya_photo = card_image(tmp_path, 20, "maya-input")
     stranger = card_image(tmp_path, 110, "stranger")
 
@@ -95,7 +90,9 @@ def test_real_person_input_images(people: Services, tmp_path: Path) -> None:
         assert base["published_path"], base["reasons"]
         clip = Path(base["published_path"])
         fresh = reencode_copy(clip, tmp_path / f"in-{next(_SEEDS)}.mp4", scale=1.0, jpeg=None)
-        return people.prepublish(Submission(creator, "animate this photo", fresh, input_image_path=image)).to_json()
+        return people.videos.prepublish(
+            Submission(creator, "animate this photo", fresh, input_image_path=image)
+        ).to_json()
 
     own = with_input("maya", maya_photo)
     assert "input.real_person_without_consent" not in codes(own)
@@ -105,7 +102,7 @@ def test_real_person_input_images(people: Services, tmp_path: Path) -> None:
     assert reason["evidence"]["owner"] == "maya"
     unknown = with_input("theo", stranger)
     assert "input.real_person_without_consent" in codes(unknown)
-    people.set_consent_level("maya", people_level("everyone"))
+    people.cameos.set_consent_level("maya", people_level("everyone"))
     assert "input.real_person_without_consent" not in codes(with_input("theo", maya_photo))
 
 
@@ -115,9 +112,9 @@ def people_level(name: str) -> Any:
     return ConsentLevel(name)
 
 
-def test_prior_provenance_is_recognised(people: Services) -> None:
+def test_prior_provenance_is_recognised(people: CameoGuard) -> None:
     first = generate(people, "maya", "a kite over the sea")
-    again = people.prepublish_file("theo", "my video", Path(first["published_path"]))
+    again = to_json(people.videos.prepublish_file("theo", "my video", Path(first["published_path"])))
     prior = next(r for r in again["reasons"] if r["code"] == "input.prior_provenance")
     assert (
         prior["evidence"]["c2pa_present"]
@@ -160,21 +157,21 @@ def test_deepfake_slot_with_an_operator_card(settings: Settings, tmp_path: Path)
         "fake_label": "fake",
     }
     (folder / "blue.json").write_text(json.dumps(card))
-    with Services(settings, face_analyzer=FakeFaceAnalyzer()) as services:
-        services.add_user("maya")
+    with build(settings, face_analyzer=FakeFaceAnalyzer()) as services:
+        services.accounts.add_user("maya")
         result = generate(services, "maya", "a scene")
         assert "deepfake" in result["checks_run"]
         scores = [r for r in result["reasons"] if r["code"] == "deepfake.detected"]
         assert result["scores"].get("deepfake.detected") is not None or scores
     model.write_bytes(model.read_bytes() + b"tampered")
-    with Services(settings, face_analyzer=FakeFaceAnalyzer()) as services:
+    with build(settings, face_analyzer=FakeFaceAnalyzer()) as services:
         result = generate(services, "maya", "another scene")
         errors = [r for r in result["reasons"] if r["code"] == "check.error" and r["evidence"]["check"] == "deepfake"]
         assert errors and "sha256" in errors[0]["evidence"]["detail"] and result["published_path"] is None
 
 
 def test_known_bad_bank_catches_a_low_quality_copy(
-    people: Services, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    people: CameoGuard, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from safety.cli import main
 
@@ -185,11 +182,11 @@ def test_known_bad_bank_catches_a_low_quality_copy(
     assert main([*home, "bank", "add", "--bank", "known_bad", "--video", str(bad), "--note", "drill", "--json"]) == 0
     entry = json.loads(capsys.readouterr().out)["id"]
     copy = reencode_copy(bad, tmp_path / "copy.mp4")
-    caught = people.prepublish_file("theo", "nothing to see", copy)
+    caught = to_json(people.videos.prepublish_file("theo", "nothing to see", copy))
     assert caught["decision"] == "block"
     match = next(r for r in caught["reasons"] if r["code"] == "hash.known_bad")
     assert match["evidence"]["entry_id"] == entry and match["evidence"]["share"] >= 0.5
     assert main([*home, "bank", "list", "--json"]) == 0
     assert [i["id"] for i in json.loads(capsys.readouterr().out)["items"] if i["bank"] == "known_bad"] == [entry]
     assert main([*home, "bank", "remove", entry, "--json"]) == 0
-    assert "hash.known_bad" not in codes(people.prepublish_file("theo", "nothing to see", copy))
+    assert "hash.known_bad" not in codes(to_json(people.videos.prepublish_file("theo", "nothing to see", copy)))

@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from generator import HttpHook, Studio
-from safety import Services, UnknownUserError
+from safety import CameoGuard, UnknownUserError
 from safety.http import create_app
 
 
 @pytest.fixture
-def client(people: Services) -> TestClient:
-    token = people.hook_token("studio")
+def client(people: CameoGuard) -> TestClient:
+    token = people.accounts.hook_token("studio")
     return TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"})
 
 
@@ -69,7 +69,7 @@ def test_errors_map_to_statuses(client: TestClient, clip: Path, payload: dict[st
     assert "detail" in response.json()
 
 
-def test_generator_publishes_through_the_http_hook(people: Services, client: TestClient) -> None:
+def test_generator_publishes_through_the_http_hook(people: CameoGuard, client: TestClient) -> None:
     # Starlette's TestClient speaks the httpx client API over ASGI, without a socket.
     studio = Studio(people, hook=HttpHook("http://testserver", client=client))  # type: ignore[arg-type]
     studio.hook.headers = dict(client.headers)  # type: ignore[attr-defined]

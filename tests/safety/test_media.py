@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from safety import InvalidMediaError, Services, Settings, Submission
+from safety import InvalidMediaError, Settings, Submission, build
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.media import demux, probe, sample_keyframes
 from safety.mediastore import MediaStore
@@ -100,9 +100,9 @@ def test_a_video_over_the_decode_memory_limit_is_refused_at_intake(
     text = policies.bundled_pack_path("default").read_text()
     tight = tmp_path / "tight.yaml"
     tight.write_text(text.replace("max_decode_memory_mb: 1024", "max_decode_memory_mb: 64"))
-    with Services(settings.model_copy(update={"adult_policy": str(tight)}), face_analyzer=FakeFaceAnalyzer()) as gate:
-        gate.add_user("maya")
+    with build(settings.model_copy(update={"adult_policy": str(tight)}), face_analyzer=FakeFaceAnalyzer()) as gate:
+        gate.accounts.add_user("maya")
         with pytest.raises(InvalidMediaError, match="does not decode within the policy's limits"):
-            gate.prepublish(Submission("maya", "a still life", uhd_clip))
+            gate.videos.prepublish(Submission("maya", "a still life", uhd_clip))
         with gate.store.transaction() as tx:
-            assert tx.list_videos() == []
+            assert tx.videos.recent() == []

@@ -11,18 +11,18 @@ from fastapi.testclient import TestClient
 
 from generator import Studio
 from provenance import SigningError, read_manifest
-from safety import ConfigurationError, Services, Settings
+from safety import CameoGuard, ConfigurationError, Settings, build, to_json
 from safety.cli import main
 from safety.http import create_app
 from tests.conftest import reencode_copy
 
 
-def generate(services: Services, creator: str = "maya", **kwargs: Any) -> dict[str, Any]:
+def generate(services: CameoGuard, creator: str = "maya", **kwargs: Any) -> dict[str, Any]:
     kwargs.setdefault("duration_s", 2.0)
     return Studio(services).generate(creator, kwargs.pop("prompt", "lanterns over a river"), **kwargs)
 
 
-def test_published_files_are_signed_trusted_and_traceable(people: Services, tmp_path: Path) -> None:
+def test_published_files_are_signed_trusted_and_traceable(people: CameoGuard, tmp_path: Path) -> None:
     first = generate(people)
     published = Path(first["published_path"])
     report = read_manifest(published, trust_anchors_pem=people.keys.trust_anchors_pem)
@@ -30,12 +30,12 @@ def test_published_files_are_signed_trusted_and_traceable(people: Services, tmp_
     assert report.assertion["decision_id"] == first["decision_id"]
     assert report.assertion["policy"] == first["policy"]
 
-    verified = people.verify(published)
+    verified = to_json(people.tracing.verify(published))
     assert verified["video_id"] == first["video_id"] and verified["status"] == "live"
     assert verified["traced_by"] == "c2pa" and verified["watermark"]["found"]
 
     copy = reencode_copy(published, tmp_path / "copy.mp4")
-    stripped = people.verify(copy)
+    stripped = to_json(people.tracing.verify(copy))
     assert not stripped["c2pa"]["present"]
     assert stripped["video_id"] == first["video_id"] and stripped["traced_by"] in {"watermark", "fingerprint"}
     assert stripped["fingerprint"]["video_id"] == first["video_id"]
@@ -45,19 +45,19 @@ def test_published_files_are_signed_trusted_and_traceable(people: Services, tmp_
     assert remix_report.parent_video_id == first["video_id"] and remix_report.parent_title == f"{first['video_id']}.mp4"
 
 
-def test_flipped_byte_is_reported_invalid_and_still_traced(people: Services, tmp_path: Path) -> None:
+def test_flipped_byte_is_reported_invalid_and_still_traced(people: CameoGuard, tmp_path: Path) -> None:
     result = generate(people)
     tampered = tmp_path / "tampered.mp4"
     data = bytearray(Path(result["published_path"]).read_bytes())
     data[len(data) // 2] ^= 0x01
     tampered.write_bytes(bytes(data))
-    verified = people.verify(tampered)
+    verified = to_json(people.tracing.verify(tampered))
     assert verified["c2pa"]["present"] and not verified["c2pa"]["valid"]
     assert "assertion.bmffHash.mismatch" in verified["c2pa"]["validation_codes"]
     assert verified["video_id"] == result["video_id"] and verified["traced_by"] != "c2pa"
 
 
-def test_purged_status_is_reported(people: Services) -> None:
+def test_purged_status_is_reported(people: CameoGuard) -> None:
     result = generate(people)
     from sqlalchemy import text
 
@@ -65,15 +65,15 @@ def test_purged_status_is_reported(people: Services) -> None:
         conn.execute(
             text("UPDATE published_records SET status = 'purged' WHERE video_id = :v"), {"v": result["video_id"]}
         )
-    assert people.verify(Path(result["published_path"]))["status"] == "purged"
+    assert to_json(people.tracing.verify(Path(result["published_path"])))["status"] == "purged"
 
 
-def test_unknown_video_is_unknown(people: Services, clip: Path) -> None:
-    verified = people.verify(clip)
+def test_unknown_video_is_unknown(people: CameoGuard, clip: Path) -> None:
+    verified = to_json(people.tracing.verify(clip))
     assert verified == {**verified, "video_id": None, "status": "unknown", "traced_by": None}
 
 
-def test_signing_failure_is_not_a_publish(people: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signing_failure_is_not_a_publish(people: CameoGuard, monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise SigningError("the HSM is unreachable")
 
@@ -83,21 +83,21 @@ def test_signing_failure_is_not_a_publish(people: Services, monkeypatch: pytest.
     reason = next(r for r in result["reasons"] if r["code"] == "check.error")
     assert reason["evidence"]["check"] == "provenance" and "HSM" in reason["evidence"]["detail"]
     assert not [p for p in people.media.area("published").rglob("*") if p.is_file()]
-    assert [d.action for d in people.show(result["video_id"]).decisions] == ["publish", result["decision"]]
+    assert [d.action for d in people.videos.show(result["video_id"]).decisions] == ["publish", result["decision"]]
 
 
 def test_production_refuses_the_development_chain(settings: Settings) -> None:
-    with Services(settings) as services:
+    with build(settings) as services:
         chain, key = services.settings.home / "keys" / "chain.pem", services.settings.home / "keys" / "signer.key"
     production = settings.model_copy(update={"env": "production", "signing_chain": chain, "signing_key": key})
     with pytest.raises(ConfigurationError, match="development signing chain"):
-        Services(production)
+        build(production)
     with pytest.raises(ConfigurationError, match="SIGNING_CHAIN"):
-        Services(settings.model_copy(update={"env": "production"}))
+        build(settings.model_copy(update={"env": "production"}))
 
 
 def test_verify_cli_and_http(
-    people: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    people: CameoGuard, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = generate(people)
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", people.settings.resolved_database_url)
@@ -106,7 +106,7 @@ def test_verify_cli_and_http(
     assert payload["video_id"] == result["video_id"] and payload["c2pa"]["trusted"]
     assert main(["--home", str(people.settings.home), "keys", "dev", "--json"]) == 0
     assert Path(json.loads(capsys.readouterr().out)["root"]).is_file()
-    client = TestClient(create_app(people), headers={"Authorization": f"Bearer {people.hook_token('ops')}"})
+    client = TestClient(create_app(people), headers={"Authorization": f"Bearer {people.accounts.hook_token('ops')}"})
     response = client.post("/v1/verify", json={"path": result["published_path"]})
     assert response.status_code == 200 and response.json()["status"] == "live"
     with open(result["published_path"], "rb") as handle:

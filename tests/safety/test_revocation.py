@@ -12,12 +12,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from generator import Studio
-from safety import ConsentLevel, Services, VideoStatus
+from safety import CameoGuard, ConsentLevel, VideoStatus, to_json
 from safety.cli import main
+from safety.records import BankName, GrantKind, TemplateSubject
 from safety.sweeps import sweep_once
+from safety.usecases.tracing import registry_status
 from tests.conftest import reencode_copy
 from tests.safety.revocation_state import published_video, scenario
 from tests.safety.test_likeness_gate import card_image
@@ -25,20 +28,20 @@ from tests.safety.test_likeness_gate import card_image
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def statuses(services: Services, ids: list[str]) -> list[str]:
-    return [services.show(v).video.status.value for v in ids]
+def statuses(services: CameoGuard, ids: list[str]) -> list[str]:
+    return [services.videos.show(v).video.status.value for v in ids]
 
 
-def files_of(services: Services, video_id: str) -> list[Path]:
+def files_of(services: CameoGuard, video_id: str) -> list[Path]:
     return [p for p in (services.media.area("published") / video_id).glob("*") if p.is_file()]
 
 
-def test_revoke_purges_the_chain_and_keeps_the_rest(services: Services) -> None:
+def test_revoke_purges_the_chain_and_keeps_the_rest(services: CameoGuard) -> None:
     state = scenario(services, chain_length=3)
     chain, unrelated = state["chain"], state["unrelated"]
-    receipts = services.revoke("maya", "theo")
+    receipts = services.cameos.revoke("maya", "theo")
     assert len(receipts) == 1
-    receipt = receipts[0].to_json()
+    receipt = to_json(receipts[0])
     assert sorted(receipt["purged"]) == sorted(chain) and receipt["owner"] == "maya" and receipt["creator"] == "theo"
     assert receipt["files_removed"] == 3
     assert statuses(services, chain) == ["purged"] * 3
@@ -46,38 +49,38 @@ def test_revoke_purges_the_chain_and_keeps_the_rest(services: Services) -> None:
     assert all(files_of(services, v) == [] for v in chain)
     assert all(files_of(services, v) for v in unrelated)
     with services.store.transaction() as tx:
-        assert {tx.registry_status(v) for v in chain} == {"purged"}
-        assert tx.pending_purge_jobs() == []
-        banked = {item["source_video_id"] for item in tx.list_bank("purged")}
+        assert {registry_status(tx, v) for v in chain} == {"purged"}
+        assert tx.purges.pending_jobs() == []
+        banked = {item.source_video_id for item in tx.banks.entries(BankName.PURGED)}
     assert banked == set(chain)
-    assert services.revoke("maya", "theo") == []  # idempotent
-    assert services.verify_audit().ok
+    assert services.cameos.revoke("maya", "theo") == []  # idempotent
+    assert services.tracing.verify_audit().ok
 
 
-def test_missed_purge_is_caught_by_a_sweep(services: Services) -> None:
+def test_missed_purge_is_caught_by_a_sweep(services: CameoGuard) -> None:
     state = scenario(services, chain_length=3)
     with services.store.transaction() as tx:  # consent changed behind the purge machinery's back
-        tx.revoke_grant("maya", "theo", "approve")
-    report = sweep_once(services).to_json()
+        tx.consent.revoke_grant("maya", "theo", GrantKind.APPROVE)
+    report = to_json(sweep_once(services))
     assert report["ran"] and sorted(report["purged"]) == sorted(state["chain"])
     assert statuses(services, state["unrelated"]) == ["published", "published"]
-    assert sweep_once(services).to_json()["purged"] == []
+    assert to_json(sweep_once(services))["purged"] == []
 
 
-def test_owner_controls(services: Services) -> None:
+def test_owner_controls(services: CameoGuard) -> None:
     state = scenario(services, chain_length=2)
-    uses = services.cameo_uses("maya")
+    uses = to_json(services.cameos.cameo_uses("maya"))
     assert {u["video_id"] for u in uses} == {state["chain"][0], state["unrelated"][1]}
-    receipt = services.remove_video("maya", state["unrelated"][1])
+    receipt = services.cameos.remove_video("maya", state["unrelated"][1])
     assert receipt.purged == (state["unrelated"][1],)
     with pytest.raises(Exception, match="does not appear"):
-        services.remove_video("maya", state["unrelated"][0])
-    lowered = services.set_consent_level("maya", ConsentLevel.ONLY_ME)
+        services.cameos.remove_video("maya", state["unrelated"][0])
+    lowered = services.cameos.set_consent_level("maya", ConsentLevel.ONLY_ME)
     assert sorted(v for r in lowered for v in r.purged) == sorted(state["chain"])
 
 
-def test_sweep_reconciles_files_and_rows(services: Services) -> None:
-    services.ensure_user("theo")
+def test_sweep_reconciles_files_and_rows(services: CameoGuard) -> None:
+    services.accounts.ensure_user("theo")
     kept = published_video(services, "theo", tag="kept")
     lost = published_video(services, "theo", tag="lost")
     for path in files_of(services, lost):
@@ -87,13 +90,13 @@ def test_sweep_reconciles_files_and_rows(services: Services) -> None:
     orphan.write_bytes(b"nobody's")
     old = time.time() - 7200
     os.utime(orphan, (old, old))
-    report = sweep_once(services).to_json()
+    report = to_json(sweep_once(services))
     assert report["rows_without_files"] == [lost] and str(orphan) in report["orphan_files_removed"]
     assert not orphan.exists() and files_of(services, kept)
-    assert services.show(lost).video.status is VideoStatus.BLOCKED
+    assert services.videos.show(lost).video.status is VideoStatus.BLOCKED
 
 
-def test_only_one_sweeper_at_a_time(services: Services) -> None:
+def test_only_one_sweeper_at_a_time(services: CameoGuard) -> None:
     from safety.sweeps import sweeper_lock
 
     with sweeper_lock(services) as first:
@@ -102,27 +105,27 @@ def test_only_one_sweeper_at_a_time(services: Services) -> None:
     assert sweep_once(services).ran is True
 
 
-def test_scheduler_runs_sweeps_with_a_persistent_job(services: Services) -> None:
+def test_scheduler_runs_sweeps_with_a_persistent_job(services: CameoGuard) -> None:
     from safety.sweeps import run_scheduler
 
     scenario(services, chain_length=2)
     with services.store.transaction() as tx:
-        tx.revoke_grant("maya", "theo", "approve")
+        tx.consent.revoke_grant("maya", "theo", GrantKind.APPROVE)
     run_scheduler(services, interval_s=60, run_for_s=3)
     from sqlalchemy import text
 
     with services.database.engine.connect() as conn:
         assert conn.execute(text("SELECT id FROM scheduler_jobs")).scalars().all() == ["sweep"]
-    assert services.cameo_uses("maya")[-1]["status"] in {"purged", "published"}
-    assert {u["status"] for u in services.cameo_uses("maya") if u["creator"] == "theo"} == {"purged"}
+    assert to_json(services.cameos.cameo_uses("maya"))[-1]["status"] in {"purged", "published"}
+    assert {u["status"] for u in to_json(services.cameos.cameo_uses("maya")) if u["creator"] == "theo"} == {"purged"}
 
 
-def test_end_to_end_with_real_media(people: Services, tmp_path: Path) -> None:
+def test_end_to_end_with_real_media(people: CameoGuard, tmp_path: Path) -> None:
     """A cameo used by theo, remixed by jun and again by kim; revoked for theo: all three gone, copies refused."""
-    people.ensure_user("kim")
-    assert people.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
-    people.set_consent_level("maya", ConsentLevel.APPROVED)
-    people.approve("maya", "theo")
+    people.accounts.ensure_user("kim")
+    assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
+    people.cameos.set_consent_level("maya", ConsentLevel.APPROVED)
+    people.cameos.approve("maya", "theo")
     studio = Studio(people)
     first = studio.generate("theo", "maya on a swing", cameos=["maya"], duration_s=1.5, seed=1)
     second = studio.generate("jun", "remix", remix_of=first["video_id"], seed=2)
@@ -132,33 +135,33 @@ def test_end_to_end_with_real_media(people: Services, tmp_path: Path) -> None:
     saved = tmp_path / "saved.mp4"
     saved.write_bytes(Path(first["published_path"]).read_bytes())
 
-    receipts = people.revoke("maya", "theo")
-    report = sweep_once(people).to_json()
+    receipts = people.cameos.revoke("maya", "theo")
+    report = to_json(sweep_once(people))
     assert report["ran"]
     chain = [first["video_id"], second["video_id"], third["video_id"]]
     assert sorted(receipts[0].purged) == sorted(chain)
     assert statuses(people, chain) == ["purged"] * 3 and statuses(people, [unrelated["video_id"]]) == ["published"]
     assert all(not Path(r["published_path"]).exists() for r in (first, second, third))
-    assert people.verify(saved)["status"] == "purged"
+    assert to_json(people.tracing.verify(saved))["status"] == "purged"
     copy = reencode_copy(saved, tmp_path / "copy.mp4")
-    assert people.verify(copy)["status"] == "purged"
-    again = people.prepublish_file("jun", "totally new", copy)
+    assert to_json(people.tracing.verify(copy))["status"] == "purged"
+    again = to_json(people.videos.prepublish_file("jun", "totally new", copy))
     assert again["decision"] == "block" and "hash.purged" in [r["code"] for r in again["reasons"]]
 
 
 KILL_SCRIPT = """
 import sys
 from pathlib import Path
-from safety import Services, Settings
-services = Services(Settings(home=Path(sys.argv[1]), database_url=sys.argv[2]))
+from safety import CameoGuard, build, Settings
+services = build(Settings(home=Path(sys.argv[1]), database_url=sys.argv[2]))
 print("ready", flush=True)
-services.revoke("maya", "theo")
+services.cameos.revoke("maya", "theo")
 print("done", flush=True)
 """
 
 
 @pytest.mark.parametrize("iteration", range(int(os.environ.get("CAMEOGUARD_KILL_ITERATIONS", "6"))))
-def test_purge_killed_at_random_points_finishes_on_the_next_sweep(services: Services, iteration: int) -> None:
+def test_purge_killed_at_random_points_finishes_on_the_next_sweep(services: CameoGuard, iteration: int) -> None:
     state = scenario(services, chain_length=4, fan_out=3)
     chain = state["chain"]
     all_files = {v: files_of(services, v) for v in chain}
@@ -176,11 +179,11 @@ def test_purge_killed_at_random_points_finishes_on_the_next_sweep(services: Serv
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
 
-    sweep_once(services)  # what the next run does
+    to_json(sweep_once(services))  # what the next run does
     purged = statuses(services, chain)
     with services.store.transaction() as tx:
-        revoked = not tx.consent_snapshot("maya", "theo").approved
-        pending = tx.pending_purge_jobs()
+        revoked = not tx.consent.snapshot("maya", "theo").approved
+        pending = tx.purges.pending_jobs()
     assert pending == []
     if revoked:
         assert purged == ["purged"] * len(chain), f"killed after {delay:.3f} s"
@@ -189,11 +192,11 @@ def test_purge_killed_at_random_points_finishes_on_the_next_sweep(services: Serv
         assert purged == ["published"] * len(chain)
         assert all(p.exists() for files in all_files.values() for p in files)
     assert statuses(services, state["unrelated"]) == ["published", "published"]
-    assert services.verify_audit().ok
+    assert services.tracing.verify_audit().ok
 
 
 def test_cli_owner_commands(
-    services: Services, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    services: CameoGuard, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     state = scenario(services, chain_length=2)
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", services.settings.resolved_database_url)
@@ -210,9 +213,11 @@ def test_cli_owner_commands(
     assert sorted(revoked["purged"]) == sorted(state["chain"]) and revoked["receipt"]["owner"] == "maya"
     assert run("sweep", "--once")["ran"] is True
     with services.store.transaction() as tx:
-        tx.add_face_templates("cameo", "maya", "test", [[0.1] * 128, [0.2] * 128])
+        tx.templates.add_templates(
+            TemplateSubject.CAMEO, "maya", "test", [bytes(np.full(128, v, np.float32)) for v in (0.1, 0.2)]
+        )
     deleted = run("cameo", "delete", "--owner", "maya", "--keep-protection")
     assert deleted["kept_protection"] is True
-    assert [(p.name, p.templates) for p in services.protected_people()] == [("@maya", 1)]
+    assert [(p.name, p.templates) for p in services.protection.protected_people()] == [("@maya", 1)]
     with services.store.transaction() as tx:
-        assert tx.templates_of("cameo", "maya") == []
+        assert tx.templates.templates_of(TemplateSubject.CAMEO, "maya") == []

@@ -6,12 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from safety import ConflictError, Services
+from safety import CameoGuard, ConflictError
 from safety.domain import CameoStatus, ConsentLevel
+from safety.records import GrantKind
 from safety.store import open_database
 
 
-def test_migrations_match_the_models_and_are_idempotent(services: Services) -> None:
+def test_migrations_match_the_models_and_are_idempotent(services: CameoGuard) -> None:
     again = open_database(services.settings.resolved_database_url)
     with again.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
@@ -19,17 +20,17 @@ def test_migrations_match_the_models_and_are_idempotent(services: Services) -> N
     assert diff == []
 
 
-def test_consent_grants_keep_history(people: Services) -> None:
+def test_consent_grants_keep_history(people: CameoGuard) -> None:
     with people.store.transaction() as tx:
-        tx.create_cameo("maya", face_model="test")
-        tx.set_consent_level("maya", ConsentLevel.APPROVED)
-        tx.set_grant("maya", "theo", "approve")
-        assert tx.consent_snapshot("maya", "theo").approved
-        tx.set_grant("maya", "theo", "block")
-        snapshot = tx.consent_snapshot("maya", "theo")
+        tx.consent.create_cameo("maya", face_model="test")
+        tx.consent.set_level("maya", ConsentLevel.APPROVED)
+        tx.consent.set_grant("maya", "theo", GrantKind.APPROVE)
+        assert tx.consent.snapshot("maya", "theo").approved
+        tx.consent.set_grant("maya", "theo", GrantKind.BLOCK)
+        snapshot = tx.consent.snapshot("maya", "theo")
         assert snapshot.blocked and not snapshot.approved
-        assert tx.revoke_grant("maya", "theo", "block")
-        assert not tx.consent_snapshot("maya", "theo").blocked
+        assert tx.consent.revoke_grant("maya", "theo", GrantKind.BLOCK)
+        assert not tx.consent.snapshot("maya", "theo").blocked
     from sqlalchemy import text
 
     with people.database.engine.connect() as conn:
@@ -37,40 +38,40 @@ def test_consent_grants_keep_history(people: Services) -> None:
     assert [tuple(r) for r in rows] == [("approve", True), ("block", True)]
 
 
-def test_one_active_cameo_per_owner(people: Services) -> None:
+def test_one_active_cameo_per_owner(people: CameoGuard) -> None:
     with people.store.transaction() as tx:
-        tx.create_cameo("maya", face_model="test")
+        tx.consent.create_cameo("maya", face_model="test")
     try:
         with people.store.transaction() as tx:
-            tx.create_cameo("maya", face_model="test", status=CameoStatus.ACTIVE)
+            tx.consent.create_cameo("maya", face_model="test", status=CameoStatus.ACTIVE)
     except ConflictError:
         pass
     else:
         raise AssertionError("a second active cameo was accepted")
 
 
-def test_failed_transaction_writes_nothing(people: Services) -> None:
-    before = people.verify_audit().entries
+def test_failed_transaction_writes_nothing(people: CameoGuard) -> None:
+    before = people.tracing.verify_audit().entries
     try:
         with people.store.transaction() as tx:
-            tx.follow("jun", "maya")
-            tx.add_user("maya", tx.get_user("maya").age_band)
+            tx.accounts.follow("jun", "maya")
+            tx.accounts.add("maya", tx.accounts.get("maya").age_band)
     except ConflictError:
         pass
     with people.store.transaction() as tx:
-        assert not tx.follows("jun", "maya")
-    assert people.verify_audit().entries == before
+        assert not tx.accounts.follows("jun", "maya")
+    assert people.tracing.verify_audit().entries == before
 
 
-def test_concurrent_audit_appends_stay_chained(people: Services) -> None:
+def test_concurrent_audit_appends_stay_chained(people: CameoGuard) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     def follow(i: int) -> None:
         handle = f"user{i}"
-        people.add_user(handle)
-        people.follow(handle, "maya")
+        people.accounts.add_user(handle)
+        people.accounts.follow(handle, "maya")
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         list(pool.map(follow, range(24)))
-    report = people.verify_audit()
+    report = people.tracing.verify_audit()
     assert report.ok, report.problem

@@ -17,7 +17,7 @@ import pytest
 
 from generator import load_face_image, render_photo_pan
 from generator.render import write_mp4
-from safety import ConsentLevel, Services, Settings, Submission
+from safety import CameoGuard, ConsentLevel, Settings, Submission, build, to_json
 from safety.cli import main
 from safety.faces.dlib_analyzer import DlibFaceAnalyzer
 
@@ -47,39 +47,39 @@ def verification_video(hamilton: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def real(tmp_path: Path, dlib_analyzer: DlibFaceAnalyzer) -> Iterator[Services]:
-    with Services(Settings(home=tmp_path / "home"), face_analyzer=dlib_analyzer) as services:
+def real(tmp_path: Path, dlib_analyzer: DlibFaceAnalyzer) -> Iterator[CameoGuard]:
+    with build(Settings(home=tmp_path / "home"), face_analyzer=dlib_analyzer) as services:
         for handle in ("maya", "theo", "jun"):
-            services.add_user(handle)
+            services.accounts.add_user(handle)
         yield services
 
 
-def test_real_verification_video_enrolls(real: Services, verification_video: Path) -> None:
-    result = real.enroll_cameo("maya", verification_video)
-    payload = result.to_json()
+def test_real_verification_video_enrolls(real: CameoGuard, verification_video: Path) -> None:
+    result = real.cameos.enroll_cameo("maya", verification_video)
+    payload = to_json(result)
     assert payload["status"] == "active", payload["reasons"]
     assert payload["usable_frames"] >= 20
     assert payload["liveness"]["residual_median"] > 0.003 and payload["liveness"]["mouth_std"] > 0.012
-    references = real.cameo_reference_images("maya")
+    references = real.cameos.cameo_reference_images("maya")
     assert len(references) == 3 and all(p.is_file() for p in references)
-    again = real.enroll_cameo_from_images("jun", references[:1])
+    again = real.cameos.enroll_cameo_from_images("jun", references[:1])
     assert [r.code for r in again.assessment.reasons] == ["enroll.matches_other_user"]
 
 
-def test_panned_still_photo_is_refused_as_a_replay(real: Services, faces_dir: Path, tmp_path: Path) -> None:
+def test_panned_still_photo_is_refused_as_a_replay(real: CameoGuard, faces_dir: Path, tmp_path: Path) -> None:
     photo = load_face_image(faces_dir / "obama" / "train1.jpg")
     replay = render_photo_pan(photo, tmp_path / "replay.mp4", duration_s=3.0)
-    result = real.enroll_cameo("jun", replay)
+    result = real.cameos.enroll_cameo("jun", replay)
     codes = [r.code for r in result.assessment.reasons]
     assert result.status.value == "rejected" and "enroll.replay_suspected" in codes
-    assert real.cameo_status("jun")["cameo_id"] is None
+    assert real.cameos.cameo_status("jun") is None
 
 
 def test_cameo_owner_in_a_strangers_video_needs_consent(
-    real: Services, verification_video: Path, hamilton: Path
+    real: CameoGuard, verification_video: Path, hamilton: Path
 ) -> None:
-    assert real.enroll_cameo("maya", verification_video).status.value == "active"
-    refused = real.prepublish(Submission("theo", "a night at the theatre", hamilton)).to_json()
+    assert real.cameos.enroll_cameo("maya", verification_video).status.value == "active"
+    refused = real.videos.prepublish(Submission("theo", "a night at the theatre", hamilton)).to_json()
     assert refused["decision"] == "block"
     refusal = next(r for r in refused["reasons"] if r["code"] == "likeness.no_consent")
     assert refusal["evidence"]["owner"] == "maya"
@@ -87,16 +87,20 @@ def test_cameo_owner_in_a_strangers_video_needs_consent(
     # He is in the mid shot (3.5-8.0 s) and also far away on stage at the start (0-1.5 s): both are him.
     assert any(3.4 <= f["t_start"] <= 8.0 for f in maya_faces)
     assert all(f["t_start"] < 1.6 or 3.4 <= f["t_start"] <= 8.0 for f in maya_faces)
-    real.set_consent_level("maya", ConsentLevel.APPROVED)
-    real.approve("maya", "theo")
-    allowed = real.prepublish(Submission("theo", "a night at the theatre", hamilton)).to_json()
+    real.cameos.set_consent_level("maya", ConsentLevel.APPROVED)
+    real.cameos.approve("maya", "theo")
+    allowed = real.videos.prepublish(Submission("theo", "a night at the theatre", hamilton)).to_json()
     assert not [r for r in allowed["reasons"] if r["action"] != "publish"], allowed["reasons"]
     assert allowed["decision"] == "publish"
 
 
-def test_protected_person_in_real_footage_is_not_published(real: Services, faces_dir: Path, hamilton: Path) -> None:
-    real.protect("Barack Obama", [faces_dir / "obama" / "train1.jpg", faces_dir / "obama" / "train2.jpg"])
-    result = real.prepublish(Submission("theo", "a night at the theatre", hamilton)).to_json()
+def test_protected_person_in_real_footage_is_not_published(real: CameoGuard, faces_dir: Path, hamilton: Path) -> None:
+    to_json(
+        real.protection.protect(
+            "Barack Obama", [faces_dir / "obama" / "train1.jpg", faces_dir / "obama" / "train2.jpg"]
+        )
+    )
+    result = real.videos.prepublish(Submission("theo", "a night at the theatre", hamilton)).to_json()
     assert result["decision"] in {"block", "review"} and result["published_path"] is None
     named = [
         r

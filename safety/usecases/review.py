@@ -10,7 +10,6 @@ reviewer; agreement is on the dashboard. The console (`review_ui`) calls only th
 
 from __future__ import annotations
 
-import hashlib
 import random
 import secrets
 from dataclasses import dataclass, field
@@ -21,14 +20,32 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
-from policies import Action
+from policies import Action, PolicyBook
 from provenance import sampled_frames
+from safety.clock import SYSTEM_CLOCK, Clock
 from safety.domain import Decision, Reason, VideoStatus
 from safety.errors import ConflictError, SafetyError, SubmissionError
-from safety.services import Services, normalise_handle
-from safety.store.repository import ReviewItemRecord, utcnow
+from safety.gate import Gate
+from safety.handles import normalise_handle
+from safety.records import (
+    AppealRecord,
+    AppealState,
+    ReportRecord,
+    ReviewerRecord,
+    ReviewItemRecord,
+    ReviewSource,
+    ReviewState,
+)
+from safety.store import Store
+from safety.usecases.accounts import token_hash
+from safety.usecases.videos import Videos
+from safety.views import video_json
 
 ROLES = ("reviewer", "senior", "admin")
+QUALITY_SLA_HOURS = 48.0
+APPEAL_SLA_HOURS = 72.0
+APPEAL_SEVERITY = 3
+APPEAL_MAX_CHARS = 4000
 _HASHER = PasswordHasher()
 
 
@@ -59,7 +76,7 @@ class CaseFile:
     item: ReviewItemRecord
     """The queue item."""
     video: dict[str, Any]
-    """The video's record and decisions (`Services.show`)."""
+    """The video's record and decisions as the console shows them (hidden for a blind re-review)."""
     media_path: Path | None
     """The file to play (quarantined or published)."""
     reasons: list[dict[str, Any]]
@@ -70,27 +87,71 @@ class CaseFile:
     """Timestamps worth looking at (findings' frames) for the strip."""
     history: list[dict[str, Any]]
     """The creator's recent videos."""
-    reports: list[tuple[str, str]] = field(default_factory=list)
-    """(reporter, reason) of user reports."""
-    appeal: tuple[str, str, str] | None = None
-    """(appeal id, appellant, text) for appeals."""
+    reports: list[ReportRecord] = field(default_factory=list)
+    """User reports."""
+    appeal: AppealRecord | None = None
+    """The appeal, for appeal items."""
     reason_codes: list[str] = field(default_factory=list)
     """Codes of the policy pack a decision may cite."""
 
 
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What a reviewer's decision did."""
+
+    item: str
+    """The review item."""
+    outcome: str
+    """approve, reject, uphold or overturn."""
+    code: str
+    """The reason code cited."""
+    status: VideoStatus
+    """The video's status afterwards."""
+    published_path: Path | None = None
+    """The public file, when the decision published it."""
+
+
+@dataclass(frozen=True)
+class ReviewDashboard:
+    """The queue's health and the reviewers' work."""
+
+    queue_depth: int
+    """Undecided items."""
+    oldest_age_hours: float
+    """Age of the oldest undecided item."""
+    sla_breaches: int
+    """Undecided items past their deadline."""
+    decisions_per_reviewer_per_hour: dict[str, dict[str, int]]
+    """hour → reviewer → decisions."""
+    reason_mix: dict[str, int]
+    """reason code → items."""
+    quality_pairs: int
+    """Blind re-reviews compared with their originals."""
+    quality_agreement: float | None
+    """Share of those that agree."""
+
+
 class ReviewService:
-    """Review operations on top of `Services`."""
+    """Review operations: sessions, leases, cases and decisions."""
 
     def __init__(
         self,
-        services: Services,
+        store: Store,
+        policies: PolicyBook,
+        videos: Videos,
+        gate: Gate,
         *,
         lease_minutes: float = 10.0,
         session_minutes: float = 480.0,
         quality_share: float = 0.1,
         rng: random.Random | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
-        self.services = services
+        self._store = store
+        self._policies = policies
+        self._videos = videos
+        self._gate = gate
+        self._clock = clock
         self.lease = timedelta(minutes=lease_minutes)
         self.session = timedelta(minutes=session_minutes)
         self.quality_share = quality_share
@@ -103,51 +164,51 @@ class ReviewService:
             raise SubmissionError(f"role is one of {', '.join(ROLES)}")
         if len(password) < 8:
             raise SubmissionError("a password has at least 8 characters")
-        with self.services.store.transaction() as tx:
-            tx.add_reviewer(normalise_handle(name), role, _HASHER.hash(password))
+        with self._store.transaction() as tx:
+            tx.review.add_reviewer(normalise_handle(name), role, _HASHER.hash(password))
 
     def login(self, name: str, password: str) -> str:
         """A session token; `AccessDenied` with one message for any failure (no user enumeration)."""
         name = name.strip().casefold()
-        with self.services.store.transaction() as tx:
-            found = tx.reviewer(name)
+        with self._store.transaction() as tx:
+            found = tx.review.reviewer(name)
         try:
-            if found is None or not found[2]:
+            if found is None or not found.active:
                 raise VerificationError("unknown")
-            _HASHER.verify(found[1], password)
+            _HASHER.verify(found.password_hash, password)
         except VerificationError:
             raise AccessDenied("wrong name or password") from None
         token = secrets.token_urlsafe(32)
-        with self.services.store.transaction() as tx:
-            tx.start_session(_token_hash(token), name, utcnow() + self.session)
+        with self._store.transaction() as tx:
+            tx.review.start_session(token_hash(token), name, self._clock.now() + self.session)
         return token
 
     def whoami(self, token: str | None) -> Reviewer:
         if not token:
             raise AccessDenied("not logged in")
-        with self.services.store.transaction() as tx:
-            name = tx.session_reviewer(_token_hash(token))
-            found = tx.reviewer(name) if name else None
-        if name is None or found is None or not found[2]:
+        with self._store.transaction() as tx:
+            name = tx.review.session_reviewer(token_hash(token))
+            found = tx.review.reviewer(name) if name else None
+        if name is None or found is None or not found.active:
             raise AccessDenied("session expired; log in again")
-        return Reviewer(name, found[0])
+        return Reviewer(name, found.role)
 
     def logout(self, token: str) -> None:
-        with self.services.store.transaction() as tx:
-            tx.end_session(_token_hash(token))
+        with self._store.transaction() as tx:
+            tx.review.end_session(token_hash(token))
 
-    def reviewers(self, by: Reviewer) -> list[tuple[str, str, bool]]:
+    def reviewers(self, by: Reviewer) -> list[ReviewerRecord]:
         _require(by.role == "admin", "only admins manage reviewers")
-        with self.services.store.transaction() as tx:
-            return tx.reviewers()
+        with self._store.transaction() as tx:
+            return tx.review.reviewers()
 
     # the queue
 
     def queue(self, by: Reviewer, *, reason: str | None = None, policy: str | None = None) -> list[ReviewItemRecord]:
         """Open items this reviewer may take: most severe first, then nearest deadline."""
-        with self.services.store.transaction() as tx:
-            items = tx.open_review_items()
-            originals = {i.blind_of: tx.review_item(i.blind_of) for i in items if i.blind_of}
+        with self._store.transaction() as tx:
+            items = tx.review.open_items()
+            originals = {i.blind_of: tx.review.item(i.blind_of) for i in items if i.blind_of}
         visible = []
         for item in items:
             if item.needs_senior and not by.senior:
@@ -162,44 +223,44 @@ class ReviewService:
         return sorted(visible, key=lambda i: (-i.severity, i.due_at))
 
     def claim(self, by: Reviewer, item_id: str) -> bool:
-        with self.services.store.transaction() as tx:
-            return tx.claim_review_item(item_id, by.name, self.lease, senior=by.senior)
+        with self._store.transaction() as tx:
+            return tx.review.claim(item_id, by.name, self.lease, senior=by.senior)
 
     def claim_next(self, by: Reviewer) -> ReviewItemRecord | None:
         for item in self.queue(by):
-            if item.state == "open" and self.claim(by, item.id):
-                with self.services.store.transaction() as tx:
-                    return tx.review_item(item.id)
+            if item.state is ReviewState.OPEN and self.claim(by, item.id):
+                with self._store.transaction() as tx:
+                    return tx.review.item(item.id)
         return None
 
     def release(self, by: Reviewer, item_id: str) -> None:
-        with self.services.store.transaction() as tx:
-            tx.release_review_item(item_id, by.name)
+        with self._store.transaction() as tx:
+            tx.review.release(item_id, by.name)
 
     def escalate(self, by: Reviewer, item_id: str, note: str) -> None:
-        with self.services.store.transaction() as tx:
-            tx.release_review_item(item_id, by.name, escalate=True, note=note)
+        with self._store.transaction() as tx:
+            tx.review.release(item_id, by.name, escalate=True, note=note)
 
     # the case
 
     def case(self, by: Reviewer, item_id: str) -> CaseFile:
-        with self.services.store.transaction() as tx:
-            item = tx.review_item(item_id)
+        with self._store.transaction() as tx:
+            item = tx.review.item(item_id)
             _require(not item.needs_senior or by.senior, "seniors only")
-            video = tx.get_video(item.video_id)
+            video = tx.videos.get(item.video_id)
             history = [
                 {"video_id": v.id, "status": v.status.value, "prompt": v.prompt, "at": v.created_at.isoformat()}
-                for v in tx.list_videos(creator=video.creator, limit=10)
+                for v in tx.videos.recent(creator=video.creator, limit=10)
             ]
-            reports = tx.reports_for(video.id)
-            appeal = tx.appeal_for_item(item_id)
+            reports = tx.review.reports_for(video.id)
+            appeal = tx.review.appeal_for_item(item_id)
             references: dict[str, list[str]] = {}
-            for owner in tx.owners_in(video.id):
-                cameo = tx.active_cameo(owner)
+            for owner in tx.videos.owners_in(video.id):
+                cameo = tx.consent.active_cameo(owner)
                 references[owner] = [str(p) for p in cameo.reference_paths] if cameo else []
-        shown = self.services.show(video.id)
-        view = shown.to_json()
-        policy = self.services.policies.by_ref(item.policy_ref) or self.services.policies.adult
+        shown = self._videos.show(video.id)
+        view = video_json(shown)
+        policy = self._policies.by_ref_or_adult(item.policy_ref)
         decisions = shown.decisions
         if item.blind_of:
             # A blind re-review sees what the gate saw, not what the first reviewer decided.
@@ -211,8 +272,8 @@ class ReviewService:
             rule = policy.reason(str(reason["code"]))
             reasons.append({**reason, "policy_text": rule.text if rule else ""})
         faces = []
-        with self.services.store.transaction() as tx:
-            row_facts = tx.decision_facts(latest.id) if latest else {}
+        with self._store.transaction() as tx:
+            row_facts = tx.decisions.facts(latest.id) if latest else {}
         for face in row_facts.get("likeness", {}).get("faces", []):
             faces.append({**face, "references": references.get(face.get("identity") or "", [])})
         frames = sorted(
@@ -252,79 +313,93 @@ class ReviewService:
 
     # decisions
 
-    def decide(self, by: Reviewer, item_id: str, outcome: str, code: str, note: str = "") -> dict[str, Any]:
+    def decide(self, by: Reviewer, item_id: str, outcome: str, code: str, note: str = "") -> ReviewOutcome:
         """approve / reject (any item), uphold / overturn (appeals, seniors). Returns what happened."""
-        with self.services.store.transaction() as tx:
-            item = tx.review_item(item_id)
-        policy = self.services.policies.by_ref(item.policy_ref) or self.services.policies.adult
+        with self._store.transaction() as tx:
+            item = tx.review.item(item_id)
+        policy = self._policies.by_ref_or_adult(item.policy_ref)
         if code not in policy.reasons:
             raise SubmissionError(f"`{code}` is not a reason code of {policy.ref}")
-        if item.source == "appeal":
+        if item.source is ReviewSource.APPEAL:
             _require(by.senior, "appeals are decided by seniors")
             _require(outcome in ("uphold", "overturn"), "an appeal is upheld or overturned")
         else:
             _require(outcome in ("approve", "reject"), "an item is approved or rejected")
-        with self.services.store.transaction() as tx:
-            decided = tx.decide_review_item(item_id, by.name, outcome, code, note)
-            if item.source == "appeal":
-                tx.close_appeal(item_id, "overturned" if outcome == "overturn" else "upheld")
+        with self._store.transaction() as tx:
+            decided = tx.review.decide(item_id, by.name, outcome, code, note)
+            if item.source is ReviewSource.APPEAL:
+                tx.review.close_appeal(item_id, AppealState.OVERTURNED if outcome == "overturn" else AppealState.UPHELD)
         publish = outcome in ("approve", "overturn")
-        effect = self._apply(by, decided, publish, code, note, policy.ref)
-        if item.source != "quality" and self.rng.random() < self.quality_share:
-            with self.services.store.transaction() as tx:
-                tx.open_blind_review(decided)
-        return {"item": item_id, "outcome": outcome, "code": code, **effect}
+        status, published = self._apply(by, decided, publish, code, note, policy.ref)
+        if item.source is not ReviewSource.QUALITY and self.rng.random() < self.quality_share:
+            with self._store.transaction() as tx:
+                tx.review.open_item(
+                    decided.video_id,
+                    source=ReviewSource.QUALITY,
+                    reason_codes=decided.reason_codes,
+                    severity=decided.severity,
+                    sla_hours=QUALITY_SLA_HOURS,
+                    policy_ref=decided.policy_ref,
+                    blind_of=decided.id,
+                )
+        return ReviewOutcome(item_id, outcome, code, status, published)
 
     def _apply(
         self, by: Reviewer, item: ReviewItemRecord, publish: bool, code: str, note: str, policy_ref: str
-    ) -> dict[str, Any]:
-        if item.source == "quality":
-            return {"status": self.services.show(item.video_id).video.status.value}
-        video = self.services.show(item.video_id).video
+    ) -> tuple[VideoStatus, Path | None]:
+        video = self._videos.show(item.video_id).video
+        if item.source is ReviewSource.QUALITY:
+            return video.status, None
+        actor = f"reviewer:{by.name}"
         action = Action.PUBLISH if publish else Action.BLOCK
         reason = Reason(code, action, 1, note or f"{by.name}: {action.value}", "", {"reviewer": by.name}, "review")
         decision = Decision(action, (reason,), {}, ("review",), policy_ref)
         if publish and video.status in (VideoStatus.HELD, VideoStatus.BLOCKED):
-            result = self.services.gate.publish_reviewed(video.id, decision, f"reviewer:{by.name}", note)
-            return {"status": result.status.value, "published_path": str(result.published_path or "") or None}
+            result = self._gate.publish_reviewed(video.id, decision, actor, note)
+            return result.status, result.published_path
         if not publish and video.status is VideoStatus.HELD:
-            with self.services.store.transaction() as tx:
-                tx.save_decision(video.id, decision, f"reviewer:{by.name}", note=note)
-                tx.set_video_status(video.id, VideoStatus.BLOCKED, actor=f"reviewer:{by.name}")
-            return {"status": "blocked"}
+            with self._store.transaction() as tx:
+                tx.decisions.save(video.id, decision, actor, note=note)
+                tx.videos.set_status(video.id, VideoStatus.BLOCKED, actor=actor)
+            return VideoStatus.BLOCKED, None
         if not publish and video.status is VideoStatus.PUBLISHED:
-            self.services.take_down(video.id, decision, f"reviewer:{by.name}", note)
-            return {"status": "blocked"}
-        with self.services.store.transaction() as tx:
-            tx.save_decision(video.id, decision, f"reviewer:{by.name}", note=note)
-        return {"status": video.status.value}
+            self._videos.take_down(video.id, decision, actor, note)
+            return VideoStatus.BLOCKED, None
+        with self._store.transaction() as tx:
+            tx.decisions.save(video.id, decision, actor, note=note)
+        return video.status, None
 
     def appeal(self, video_id: str, by: str, text: str) -> str:
         """A creator appeals a block; a senior decides."""
         by = normalise_handle(by)
         if not text.strip():
             raise SubmissionError("an appeal needs a text")
-        with self.services.store.transaction() as tx:
-            video = tx.get_video(video_id)
+        with self._store.transaction() as tx:
+            video = tx.videos.get(video_id)
             if video.creator != by:
                 raise ConflictError("only the video's creator may appeal")
             if video.status is not VideoStatus.BLOCKED:
                 raise ConflictError(f"only blocked videos can be appealed; this one is {video.status.value}")
-            policy = self.services.policies.by_ref(video.policy_ref) or self.services.policies.adult
-            item = tx.open_review_item(
-                video_id, source="appeal", reason_codes=["appeal"], severity=3, sla_hours=72, policy_ref=policy.ref
+            policy = self._policies.by_ref_or_adult(video.policy_ref)
+            item = tx.review.open_item(
+                video_id,
+                source=ReviewSource.APPEAL,
+                reason_codes=["appeal"],
+                severity=APPEAL_SEVERITY,
+                sla_hours=APPEAL_SLA_HOURS,
+                policy_ref=policy.ref,
+                needs_senior=True,
             )
-            tx.mark_needs_senior(item)
-            tx.add_appeal(video_id, by, text.strip()[:4000], item)
+            tx.review.add_appeal(video_id, by, text.strip()[:APPEAL_MAX_CHARS], item)
         return item
 
     # the dashboard
 
-    def dashboard(self, by: Reviewer) -> dict[str, Any]:
-        now = utcnow()
-        with self.services.store.transaction() as tx:
-            open_items = tx.open_review_items()
-            decided = tx.review_items(decided=True)
+    def dashboard(self, by: Reviewer) -> ReviewDashboard:
+        now = self._clock.now()
+        with self._store.transaction() as tx:
+            open_items = tx.review.open_items()
+            decided = tx.review.items(decided=True)
         by_id = {i.id: i for i in decided}
         pairs = [(i, by_id.get(i.blind_of or "")) for i in decided if i.blind_of]
         compared = [(q, o) for q, o in pairs if o is not None]
@@ -340,19 +415,15 @@ class ReviewService:
             for code in item.reason_codes:
                 mix[code] = mix.get(code, 0) + 1
         oldest = min((i.created_at for i in open_items if i.created_at), default=None)
-        return {
-            "queue_depth": len(open_items),
-            "oldest_age_hours": round((now - oldest).total_seconds() / 3600, 2) if oldest else 0.0,
-            "sla_breaches": sum(1 for i in open_items if i.due_at < now),
-            "decisions_per_reviewer_per_hour": per_hour,
-            "reason_mix": mix,
-            "quality_pairs": len(compared),
-            "quality_agreement": round(agree / len(compared), 3) if compared else None,
-        }
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+        return ReviewDashboard(
+            queue_depth=len(open_items),
+            oldest_age_hours=round((now - oldest).total_seconds() / 3600, 2) if oldest else 0.0,
+            sla_breaches=sum(1 for i in open_items if i.due_at < now),
+            decisions_per_reviewer_per_hour=per_hour,
+            reason_mix=mix,
+            quality_pairs=len(compared),
+            quality_agreement=round(agree / len(compared), 3) if compared else None,
+        )
 
 
 def _require(condition: bool, message: str) -> None:

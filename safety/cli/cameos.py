@@ -1,0 +1,172 @@
+"""Commands about cameos: challenges, enrollment, consent levels, approvals, blocks, restrictions, uses, deletion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safety.cli.app import cameo_app
+from safety.domain import ConsentLevel
+from safety.errors import SubmissionError
+from safety.terminal import JsonOpt, emit, receipts_text, state
+from safety.views import (
+    cameo_status_json,
+    cameo_use_json,
+    deletion_json,
+    enrollment_json,
+    receipt_json,
+    receipts_json,
+    restriction_json,
+    to_json,
+)
+
+
+@cameo_app.command("challenge")
+def cameo_challenge(
+    ctx: typer.Context, user: Annotated[str, typer.Option(help="Who will enroll.")], as_json: JsonOpt = False
+) -> None:
+    """Issue a liveness challenge to perform in the verification video."""
+    challenge = state(ctx).guard().cameos.issue_challenge(user)
+    payload = to_json(challenge)
+    text = (
+        f"challenge {challenge.id}: say {' '.join(challenge.digits)}, then turn your head "
+        f"{' then '.join(challenge.turns)}; valid until {payload['expires_at']}"
+    )
+    emit(payload, as_json, text)
+
+
+@cameo_app.command("enroll")
+def cameo_enroll(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option(help="Whose cameo.")],
+    video: Annotated[Path | None, typer.Option(help="The verification video.")] = None,
+    challenge: Annotated[str | None, typer.Option(help="The challenge id performed in the video.")] = None,
+    image: Annotated[
+        list[Path] | None,
+        typer.Option(help="Operator-verified enrollment from photos instead of a video (repeatable)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a cameo from a verification video (or, operator-verified, from photos)."""
+    cameos = state(ctx).guard().cameos
+    if (video is None) == (not image):
+        raise SubmissionError("give either --video or --image")
+    if video is not None:
+        result = cameos.enroll_cameo(user, video, challenge)
+    else:
+        result = cameos.enroll_cameo_from_images(user, image or [])
+    payload = enrollment_json(result)
+    lines = [f"cameo {payload['cameo_id']}: {payload['status']}"]
+    lines += [f"  - {r['code']}: {r['message']}" for r in payload["reasons"]]
+    emit(payload, as_json, "\n".join(lines))
+
+
+@cameo_app.command("show")
+def cameo_show(
+    ctx: typer.Context, owner: Annotated[str, typer.Option(help="Cameo owner.")], as_json: JsonOpt = False
+) -> None:
+    """An owner's active cameo and consent settings."""
+    payload = cameo_status_json(owner, state(ctx).guard().cameos.cameo_status(owner))
+    emit(payload, as_json, json.dumps(payload, indent=2))
+
+
+@cameo_app.command("permit")
+def cameo_permit(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    level: Annotated[ConsentLevel, typer.Option(help="Who may use the cameo.")] = ConsentLevel.ONLY_ME,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set who may put the owner in videos: only_me, approved, mutuals or everyone (lowering it purges)."""
+    receipts = state(ctx).guard().cameos.set_consent_level(owner, level)
+    payload = {"owner": owner, "level": level.value, **receipts_json(receipts)}
+    emit(payload, as_json, f"{owner}: {level.value}\n{receipts_text(receipts)}")
+
+
+@cameo_app.command("approve")
+def cameo_approve(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    user: Annotated[str, typer.Option(help="Who is approved.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve one user to use the owner's cameo."""
+    state(ctx).guard().cameos.approve(owner, user)
+    emit({"owner": owner, "approved": user}, as_json, f"{owner} approved {user}")
+
+
+@cameo_app.command("revoke")
+def cameo_revoke(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    user: Annotated[str, typer.Option(help="Whose approval is withdrawn.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Withdraw one user's approval; what it allowed, and everything derived from it, is purged."""
+    receipts = state(ctx).guard().cameos.revoke(owner, user)
+    emit({"owner": owner, "revoked": user, **receipts_json(receipts)}, as_json, receipts_text(receipts))
+
+
+@cameo_app.command("block")
+def cameo_block(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    user: Annotated[str, typer.Option(help="Who is blocked.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Block one user from ever using the owner's cameo (their videos of the owner are purged)."""
+    receipts = state(ctx).guard().cameos.block(owner, user)
+    emit({"owner": owner, "blocked": user, **receipts_json(receipts)}, as_json, receipts_text(receipts))
+
+
+@cameo_app.command("restrict")
+def cameo_restrict(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    text: Annotated[str, typer.Option(help='What the cameo may not be used for, e.g. "no politics, no alcohol".')],
+    as_json: JsonOpt = False,
+) -> None:
+    """Restrict how the cameo may be used; prompts are checked against it (existing videos too)."""
+    result = state(ctx).guard().cameos.restrict(owner, text)
+    payload = restriction_json(owner, result)
+    emit(payload, as_json, f"{owner} restricts: {', '.join(result.phrases)}\n{receipts_text(result.receipts)}")
+
+
+@cameo_app.command("uses")
+def cameo_uses(
+    ctx: typer.Context, owner: Annotated[str, typer.Option(help="Cameo owner.")], as_json: JsonOpt = False
+) -> None:
+    """Every video the owner appears in (identified or declared), other people's drafts and held items included."""
+    videos = [cameo_use_json(a) for a in state(ctx).guard().cameos.cameo_uses(owner)]
+    text = "\n".join(f"{v['video_id']}  {v['creator']:<12} {v['status']:<10} {v['prompt'][:50]}" for v in videos)
+    emit({"owner": owner, "videos": videos}, as_json, text or "no videos")
+
+
+@cameo_app.command("remove-video")
+def cameo_remove_video(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    video: Annotated[str, typer.Option(help="The video to take down.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Take down one video the owner appears in, and everything derived from it."""
+    receipt = state(ctx).guard().cameos.remove_video(owner, video)
+    emit({"purged": list(receipt.purged), "receipt": receipt_json(receipt)}, as_json, receipts_text([receipt]))
+
+
+@cameo_app.command("delete")
+def cameo_delete(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    keep_protection: Annotated[
+        bool, typer.Option("--keep-protection", help="Keep one template in the protected bank.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete the cameo: templates, reference crops and verification media; others' videos of it are purged."""
+    payload = deletion_json(state(ctx).guard().cameos.delete_cameo(owner, keep_protection=keep_protection))
+    text = f"deleted {payload['cameo_id']}; purged {len(payload['purged'])} video(s)"
+    emit(payload, as_json, text + (" (still protected)" if payload["kept_protection"] else ""))

@@ -1,0 +1,101 @@
+"""Operator commands: initialise a home, validate policy packs, sweep, run the scheduler, serve the HTTP hook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from policies import bundled_pack_names, bundled_pack_path, validate_file
+from safety.cli.app import app, policy_app, scheduler_app
+from safety.terminal import JsonOpt, emit, emit_json, err, out, state
+from safety.views import sweep_json
+
+
+@app.command()
+def init(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Create the data directory, database and media store (idempotent)."""
+    guard = state(ctx).guard()
+    payload = {"home": str(guard.settings.home.resolve()), "database": guard.database.url}
+    if as_json:
+        emit_json(payload)
+    else:
+        out.print(f"ready: home {payload['home']}, database {payload['database']}")
+
+
+@policy_app.command("validate")
+def policy_validate(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Pack files (default: the bundled packs).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate policy packs; every problem is reported with file:line and a hint."""
+    files = paths or [bundled_pack_path(name) for name in bundled_pack_names()]
+    results = {str(f): validate_file(f) for f in files}
+    if as_json:
+        emit_json(
+            {
+                "valid": not any(results.values()),
+                "files": {
+                    f: [{"line": i.line, "message": i.message, "hint": i.hint} for i in issues]
+                    for f, issues in results.items()
+                },
+            }
+        )
+    else:
+        for file, issues in results.items():
+            if not issues:
+                out.print(f"[green]ok[/green] {file}")
+            for issue in issues:
+                err.print(str(issue), markup=False, highlight=False)
+    if any(results.values()):
+        raise typer.Exit(1)
+
+
+@app.command()
+def sweep(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="Sweep once and exit (the only mode; see `scheduler run`).")
+    ] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Finish pending purges, re-check consent, apply retention, reconcile files and rows."""
+    from safety.sweeps import sweep_once
+
+    report = sweep_json(sweep_once(state(ctx).guard()))
+    text = (
+        f"sweep: {'ran' if report['ran'] else 'skipped (another sweeper holds the lock)'}; "
+        f"finished {len(report['purges_finished'])} purge job(s), purged {len(report['purged'])} video(s), "
+        f"expired {len(report['held_expired'])}, removed {len(report['orphan_files_removed'])} orphan file(s), "
+        f"withdrew {len(report['rows_without_files'])} row(s) without files"
+    )
+    emit(report, as_json, text)
+
+
+@scheduler_app.command("run")
+def scheduler_run(
+    ctx: typer.Context,
+    interval: Annotated[float, typer.Option(help="Seconds between sweeps.", min=1)] = 300.0,
+    run_for: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: run until ^C).")] = None,
+) -> None:
+    """Run sweeps on a schedule; the job is persisted in the database; only one sweeper works at a time."""
+    from safety.sweeps import run_scheduler
+
+    guard = state(ctx).guard()
+    out.print(f"sweeping every {interval:g} s; ^C to stop")
+    run_scheduler(guard, interval, run_for_s=run_for)
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the pre-publish hook over HTTP (GET /health, POST /v1/check)."""
+    import uvicorn
+
+    from safety.http import create_app
+
+    uvicorn.run(create_app(state(ctx).guard()), host=host, port=port, log_level="info")

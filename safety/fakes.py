@@ -1,0 +1,166 @@
+"""Deterministic fakes for every adapter with a real model, file or service behind it, shipped with the package.
+
+Each fake implements the same protocol as its real adapter and behaves predictably; most take `fail_with` so a
+test can make the step fail the way the real one would (a signing service down, an encoder crash) without
+patching internals. The real adapters run in the tests marked `slow` and in the default suite's end-to-end tests.
+
+| seam | real | fake |
+|---|---|---|
+| face analyzer | dlib / InsightFace | `safety.faces.fake.FakeFaceAnalyzer` |
+| signer | `provenance.ManifestSigner` (C2PA) | `FakeSigner` |
+| marker | `safety.publishing.WatermarkMarker` | `FakeMarker` |
+| fingerprinter | `safety.publishing.PdqFingerprinter` | `FakeFingerprinter` |
+| prompt classifier | `safety.classifiers.prompt.PromptClassifierCache` | `FakePromptClassifier` |
+| nudity model | open_nsfw (`safety.checks.frames_nsfw.open_nsfw`) | `FakeNudityModel` |
+| deepfake model | `safety.checks.deepfake.OnnxDeepfakeModel` | `FakeDeepfakeModel` |
+| media store | `safety.mediastore.MediaStore` | `FaultyMediaStore` |
+| clock | `safety.clock.SystemClock` | `safety.clock.FakeClock` |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from provenance import Publication
+from safety.classifiers.prompt import BENIGN, PromptScores
+from safety.clock import FakeClock
+from safety.mediastore import MediaStore
+from safety.publishing import FrameCallback
+
+
+def _maybe_fail(error: BaseException | None) -> None:
+    if error is not None:
+        raise error
+
+
+class FakeSigner:
+    """Copies the file instead of embedding a manifest; records what it was asked to sign."""
+
+    def __init__(self, fail_with: BaseException | None = None) -> None:
+        self.fail_with = fail_with
+        self.signed: list[Publication] = []
+
+    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> None:
+        _maybe_fail(self.fail_with)
+        shutil.copyfile(source, dest)
+        self.signed.append(publication)
+
+
+class FakeMarker:
+    """Copies the file instead of re-encoding it; reports one flat frame per second of `frames` to `on_frame`."""
+
+    def __init__(self, fail_with: BaseException | None = None, frames: int = 2) -> None:
+        self.fail_with = fail_with
+        self.frames = frames
+
+    def mark(self, source: Path, dest: Path, *, label: str, token: int, on_frame: FrameCallback) -> Path:
+        _maybe_fail(self.fail_with)
+        shutil.copyfile(source, dest)
+        for second in range(self.frames):
+            on_frame(float(second), _flat_frame((token + second) % 256))
+        return dest
+
+
+def _flat_frame(shade: int) -> Callable[[], NDArray[np.uint8]]:
+    return lambda: np.full((64, 64, 3), shade, np.uint8)
+
+
+class FakeFingerprinter:
+    """sha256 of the frame's bytes as its digest; quality 100."""
+
+    def __init__(self, fail_with: BaseException | None = None) -> None:
+        self.fail_with = fail_with
+
+    def hash_frame(self, frame: NDArray[np.uint8]) -> tuple[bytes, int]:
+        _maybe_fail(self.fail_with)
+        return hashlib.sha256(np.ascontiguousarray(frame).tobytes()).digest(), 100
+
+
+class FakePromptClassifier:
+    """Scores a prompt by keywords: each category's score is 0.99 when one of its words is in the prompt."""
+
+    def __init__(self, keywords: Mapping[str, Sequence[str]] | None = None, fail_with: BaseException | None = None):
+        self.keywords = dict(keywords or {})
+        self.fail_with = fail_with
+
+    def get(self, examples: Path, held_out_share: float) -> FakePromptClassifier:
+        _maybe_fail(self.fail_with)
+        return self
+
+    def score(self, prompts: Sequence[str]) -> list[PromptScores]:
+        out = []
+        for prompt in prompts:
+            text = prompt.casefold()
+            scores = {c: (0.99 if any(w in text for w in words) else 0.001) for c, words in self.keywords.items()}
+            scores[BENIGN] = 0.001 if any(v > 0.5 for v in scores.values()) else 0.99
+            out.append(PromptScores(scores, text))
+        return out
+
+
+class FakeNudityModel:
+    """The same score for every image (alternating with half of it, so the worst frame is well defined)."""
+
+    def __init__(self, score: float, fail_with: BaseException | None = None) -> None:
+        self.score = score
+        self.fail_with = fail_with
+
+    def score_images(self, images: Iterable[Any]) -> NDArray[np.float64]:
+        _maybe_fail(self.fail_with)
+        return np.array([self.score * (0.5 + 0.5 * (i % 2)) for i, _ in enumerate(images)], dtype=np.float64)
+
+
+class FakeDeepfakeModel:
+    """The same manipulation probability for every frame."""
+
+    def __init__(self, probability: float, name: str = "fake-deepfake", fail_with: BaseException | None = None):
+        self.probability = probability
+        self.name = name
+        self.fail_with = fail_with
+
+    def fake_probabilities(self, frames: list[np.ndarray]) -> NDArray[np.float64]:
+        _maybe_fail(self.fail_with)
+        return np.full(len(frames), self.probability, dtype=np.float64)
+
+
+class FaultyMediaStore(MediaStore):
+    """A real media store on disk whose named operations raise, for fault tests."""
+
+    def __init__(self, root: Path, fail: Mapping[str, BaseException] | None = None) -> None:
+        super().__init__(root)
+        self.fail = dict(fail or {})
+
+    def __getattribute__(self, name: str) -> Any:
+        fail = object.__getattribute__(self, "fail")
+        if name in fail:
+            error = fail[name]
+
+            def raising(*_args: object, **_kwargs: object) -> Any:
+                raise error
+
+            return raising
+        return object.__getattribute__(self, name)
+
+
+def constant(value: Any) -> Callable[[], Any]:
+    """A loader that returns `value` (for checks that take a model loader)."""
+    return lambda: value
+
+
+__all__ = [
+    "FakeClock",
+    "FakeDeepfakeModel",
+    "FakeFingerprinter",
+    "FakeMarker",
+    "FakeNudityModel",
+    "FakePromptClassifier",
+    "FakeSigner",
+    "FaultyMediaStore",
+    "constant",
+]

@@ -1,0 +1,381 @@
+"""Records: what the stores hand back, as small frozen values, and the states a stored thing can be in.
+
+The stores convert their rows into these explicitly; nothing outside `safety.store` sees a row. Every state a
+column can hold is an enum here (a `StrEnum`, so it compares equal to the text stored), never a string literal
+scattered through the code. Importing this module loads no database or media library.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from safety.domain import ConsentLevel, VideoStatus
+
+
+class GrantKind(StrEnum):
+    """What an owner said about one creator."""
+
+    APPROVE = "approve"
+    BLOCK = "block"
+
+
+class ProtectionKind(StrEnum):
+    """Why a person is protected without enrolling."""
+
+    PUBLIC_FIGURE = "public_figure"
+    ESTATE = "estate"
+    OPT_OUT = "opt_out"
+
+
+class TemplateSubject(StrEnum):
+    """Whose face a stored template is."""
+
+    CAMEO = "cameo"
+    PROTECTED = "protected"
+
+
+class ReviewState(StrEnum):
+    """A review item's place in the queue: open → claimed → decided (a lease may lapse back to open)."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    DECIDED = "decided"
+
+
+class ReviewSource(StrEnum):
+    """Why an item entered the queue."""
+
+    GATE = "gate"
+    REPORT = "report"
+    APPEAL = "appeal"
+    QUALITY = "quality"
+
+
+class AppealState(StrEnum):
+    """An appeal's state."""
+
+    OPEN = "open"
+    UPHELD = "upheld"
+    OVERTURNED = "overturned"
+
+
+class RegistryStatus(StrEnum):
+    """What `verify` answers for a registered video."""
+
+    LIVE = "live"
+    PURGED = "purged"
+    WITHDRAWN = "withdrawn"
+
+
+class PurgeJobState(StrEnum):
+    """A purge job: its rows are purged at once; its files go after the commit."""
+
+    FILES_PENDING = "files_pending"
+    DONE = "done"
+
+
+class BankName(StrEnum):
+    """The hash banks a submission is matched against."""
+
+    KNOWN_BAD = "known_bad"
+    PURGED = "purged"
+
+
+@dataclass(frozen=True)
+class VideoRecord:
+    """A stored video as the rest of `safety` sees it."""
+
+    id: str
+    """Video id (`vid_…`)."""
+    creator: str
+    """Creator's handle."""
+    prompt: str
+    """The generation prompt."""
+    status: VideoStatus
+    """Current status."""
+    content_sha256: str
+    """sha256 of the submitted file."""
+    duration_s: float
+    """Duration in seconds."""
+    width: int
+    """Frame width."""
+    height: int
+    """Frame height."""
+    declared_cameos: tuple[str, ...]
+    """Cameo owners the creator declared."""
+    remix_of: str | None
+    """Parent video id, for a remix."""
+    draft_path: Path | None
+    """The draft file while the video is being checked."""
+    published_path: Path | None
+    """The public file; set only while published."""
+    quarantine_path: Path | None
+    """The held or blocked file."""
+    policy_ref: str
+    """Policy that last decided it."""
+    created_at: datetime
+    """When it was submitted."""
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file the row points at."""
+        return tuple(p for p in (self.published_path, self.quarantine_path, self.draft_path) if p)
+
+
+@dataclass(frozen=True)
+class OwnerAppearance:
+    """One video an owner appears in."""
+
+    video: VideoRecord
+    """The video."""
+    declared: bool
+    """The creator declared the owner (rather than the gate identifying them)."""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A persisted decision."""
+
+    id: str
+    """Decision id (`dec_…`)."""
+    video_id: str
+    """The video it decided."""
+    action: str
+    """publish, review or block."""
+    decided_by: str
+    """`gate` or a reviewer's name."""
+    policy_ref: str
+    """Pack that decided."""
+    reasons: tuple[dict[str, Any], ...]
+    """Reasons as stored (code, action, severity, message, evidence)."""
+    checks_run: tuple[str, ...]
+    """Checks that ran."""
+    scores: dict[str, float]
+    """Scores."""
+    timings_ms: dict[str, float]
+    """Timings."""
+    created_at: datetime
+    """When it was made."""
+
+
+@dataclass(frozen=True)
+class CameoRecord:
+    """An active cameo."""
+
+    id: str
+    """Cameo id (`cam_…`)."""
+    owner: str
+    """Owner's handle."""
+    level: ConsentLevel
+    """Who may use it."""
+    face_model: str
+    """Model of its templates."""
+    restrictions: tuple[str, ...]
+    """Phrases the owner does not want their likeness used for."""
+    reference_paths: tuple[Path, ...]
+    """Reference face crops."""
+    verification_path: Path | None
+    """The kept verification video, when policy keeps it."""
+
+
+@dataclass(frozen=True)
+class ProtectedPersonRecord:
+    """A person protected without enrolling."""
+
+    id: str
+    """Id (`prot_…`)."""
+    name: str
+    """Name shown in evidence."""
+    kind: ProtectionKind
+    """Why they are protected."""
+    templates: int
+    """Stored templates."""
+    created_at: datetime
+    """When protection began."""
+
+
+@dataclass(frozen=True)
+class TemplateRecord:
+    """One stored face template."""
+
+    subject_kind: TemplateSubject
+    """A cameo owner or a protected person."""
+    subject: str
+    """The owner's handle or the protected person's name."""
+    model_id: str
+    """The model that made it (templates of different models are never compared)."""
+    vector: bytes
+    """float32 vector bytes."""
+
+
+@dataclass(frozen=True)
+class ChallengeRecord:
+    """An enrollment challenge."""
+
+    id: str
+    """Challenge id (`chl_…`)."""
+    handle: str
+    """Who it was issued to."""
+    digits: str
+    """Digits to say."""
+    turns: tuple[str, ...]
+    """Head turns to make, in order."""
+    expires_at: datetime
+    """When it stops being valid."""
+
+
+@dataclass(frozen=True)
+class PurgeJobRecord:
+    """A recorded purge: what was purged and which files are to go."""
+
+    id: str
+    """Job id (`purge_…`), also the receipt's id."""
+    owner: str
+    """Whose likeness it protects."""
+    creator: str | None
+    """The creator whose consent ended, when there is one."""
+    reason: str
+    """e.g. `consent_revoked`, `owner_removed`, `cameo_deleted`, `sweep_consent`."""
+    video_ids: tuple[str, ...]
+    """Videos purged."""
+    files: tuple[str, ...]
+    """Files to remove."""
+    created_at: datetime
+    """When it was recorded."""
+
+
+@dataclass(frozen=True)
+class ReviewItemRecord:
+    """An item in the review queue."""
+
+    id: str
+    """Review item id (`rev_…`)."""
+    video_id: str
+    """The held or reported video."""
+    source: ReviewSource
+    """Why it is in the queue."""
+    reason_codes: tuple[str, ...]
+    """Codes that put it there."""
+    severity: int
+    """1 to 5."""
+    due_at: datetime
+    """Deadline from the policy's SLA."""
+    state: ReviewState
+    """open, claimed or decided."""
+    claimed_by: str | None = None
+    """Who holds the lease."""
+    lease_until: datetime | None = None
+    """When the lease ends."""
+    needs_senior: bool = False
+    """Escalated items and appeals: seniors only."""
+    blind_of: str | None = None
+    """For a quality re-review, the item it re-reviews (its outcome is hidden from the reviewer)."""
+    decided_by: str | None = None
+    """Who decided it."""
+    outcome: str | None = None
+    """approve, reject, uphold or overturn."""
+    outcome_code: str | None = None
+    """The reason code given."""
+    decided_at: datetime | None = None
+    """When."""
+    policy_ref: str = ""
+    """Policy of the item."""
+    created_at: datetime | None = None
+    """When it entered the queue."""
+
+
+@dataclass(frozen=True)
+class ReviewerRecord:
+    """A console account."""
+
+    name: str
+    """Login name."""
+    role: str
+    """reviewer, senior or admin."""
+    active: bool
+    """False once disabled."""
+    password_hash: str = ""
+    """Argon2 hash (only the login path reads it)."""
+
+
+@dataclass(frozen=True)
+class AppealRecord:
+    """An appeal against a decision."""
+
+    id: str
+    """Appeal id (`apl_…`)."""
+    appellant: str
+    """Who appealed."""
+    text: str
+    """What they wrote."""
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    """A user report."""
+
+    reporter: str
+    """Who reported."""
+    reason: str
+    """What they wrote."""
+
+
+@dataclass(frozen=True)
+class BankEntryRecord:
+    """An item in a hash bank."""
+
+    id: str
+    """Entry id (`bank_…`)."""
+    bank: BankName
+    """Which bank."""
+    note: str
+    """Operator's note, or the purge reason."""
+    source_video_id: str | None
+    """The purged video it came from."""
+    hashes: int
+    """Frame hashes it holds."""
+    created_at: datetime
+    """When it was added."""
+
+
+@dataclass(frozen=True)
+class StoredFrameHash:
+    """A frame hash as stored for a published video."""
+
+    t: float
+    """Seconds into the video."""
+    digest: bytes
+    """PDQ digest (32 bytes)."""
+    quality: int
+    """PDQ quality, 0-100."""
+
+
+__all__ = [
+    "AppealRecord",
+    "AppealState",
+    "BankEntryRecord",
+    "BankName",
+    "CameoRecord",
+    "ChallengeRecord",
+    "DecisionRecord",
+    "GrantKind",
+    "OwnerAppearance",
+    "ProtectedPersonRecord",
+    "ProtectionKind",
+    "PurgeJobRecord",
+    "PurgeJobState",
+    "RegistryStatus",
+    "ReportRecord",
+    "ReviewItemRecord",
+    "ReviewSource",
+    "ReviewState",
+    "ReviewerRecord",
+    "StoredFrameHash",
+    "TemplateRecord",
+    "TemplateSubject",
+    "VideoRecord",
+]

@@ -1,0 +1,77 @@
+"""Accounts: users, who follows whom, and the HTTP hook's client tokens (stored hashed)."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from safety.domain import AgeBand, User
+from safety.errors import ConflictError, UnknownUserError
+from safety.store.sql.base import SqlContext
+from safety.store.tables import FollowRow, HookClientRow, UserRow
+
+
+class SqlAccountStore:
+    """`AccountStore` on SQL."""
+
+    def __init__(self, ctx: SqlContext) -> None:
+        self._ctx = ctx
+        self._s = ctx.session
+
+    def add(self, handle: str, age_band: AgeBand) -> User:
+        if self._s.get(UserRow, handle) is not None:
+            raise ConflictError(f"user `{handle}` already exists")
+        self._s.add(UserRow(handle=handle, age_band=age_band.value, created_at=self._ctx.now()))
+        self._s.flush()
+        self._ctx.audit("system", "user.added", handle, {"age_band": age_band.value})
+        return User(handle, age_band)
+
+    def get(self, handle: str) -> User:
+        found = self.find(handle)
+        if found is None:
+            raise UnknownUserError(f"unknown user `{handle}`")
+        return found
+
+    def find(self, handle: str) -> User | None:
+        row = self._s.get(UserRow, handle)
+        return User(row.handle, AgeBand(row.age_band)) if row else None
+
+    def follow(self, follower: str, followee: str) -> bool:
+        self.get(follower)
+        self.get(followee)
+        if follower == followee:
+            raise ConflictError("a user cannot follow themselves")
+        if self._s.get(FollowRow, (follower, followee)) is not None:
+            return False
+        self._s.add(FollowRow(follower=follower, followee=followee, created_at=self._ctx.now()))
+        self._ctx.audit(follower, "user.followed", followee, {})
+        return True
+
+    def follows(self, follower: str, followee: str) -> bool:
+        return self._s.get(FollowRow, (follower, followee)) is not None
+
+
+class SqlClientStore:
+    """`ClientStore` on SQL."""
+
+    def __init__(self, ctx: SqlContext) -> None:
+        self._ctx = ctx
+        self._s = ctx.session
+
+    def set_token(self, name: str, token_hash: str) -> bool:
+        row = self._s.get(HookClientRow, name)
+        if row is None:
+            self._s.add(HookClientRow(name=name, token_hash=token_hash, created_at=self._ctx.now()))
+            self._ctx.audit("operator", "hook.client_added", name, {})
+            return True
+        row.token_hash = token_hash
+        row.rotated_at = self._ctx.now()
+        row.active = True
+        self._s.add(row)
+        self._ctx.audit("operator", "hook.client_rotated", name, {})
+        return False
+
+    def client_for(self, token_hash: str) -> str | None:
+        row = self._s.exec(
+            select(HookClientRow).where(HookClientRow.token_hash == token_hash, col(HookClientRow.active))
+        ).first()
+        return row.name if row else None

@@ -1,0 +1,85 @@
+"""The unit of work: one database transaction with every store bound to it.
+
+`Store.transaction()` opens a session and yields a `Transaction` whose attributes are the narrow stores
+(`tx.videos`, `tx.consent`, …). Work done through several of them commits or rolls back as one, audit entries
+included. A use case that needs only some stores passes only those on; the protocols they satisfy are in
+`safety.stores`. Database failures surface as `StorageError`, unique-key clashes as `ConflictError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlmodel import Session
+
+from safety.clock import SYSTEM_CLOCK, Clock
+from safety.errors import ConflictError, StorageError
+from safety.store.database import Database
+from safety.store.dialect import Dialect
+from safety.store.sql.accounts import SqlAccountStore, SqlClientStore
+from safety.store.sql.audit import SqlAuditStore
+from safety.store.sql.banks import SqlBankStore
+from safety.store.sql.base import SqlContext
+from safety.store.sql.consent import SqlConsentStore
+from safety.store.sql.decisions import SqlDecisionStore
+from safety.store.sql.locks import SqlLockStore
+from safety.store.sql.purges import SqlPurgeStore
+from safety.store.sql.registry import SqlRegistryStore
+from safety.store.sql.review import SqlReviewStore
+from safety.store.sql.templates import SqlTemplateStore
+from safety.store.sql.videos import SqlVideoStore
+
+
+class Transaction:
+    """Every store, bound to one open transaction."""
+
+    def __init__(self, ctx: SqlContext) -> None:
+        self.accounts = SqlAccountStore(ctx)
+        """Users and follows."""
+        self.clients = SqlClientStore(ctx)
+        """HTTP hook clients."""
+        self.consent = SqlConsentStore(ctx, self.accounts)
+        """Cameos, grants, challenges, consent snapshots."""
+        self.templates = SqlTemplateStore(ctx)
+        """Face templates and protected people."""
+        self.videos = SqlVideoStore(ctx)
+        """Videos and lineage."""
+        self.decisions = SqlDecisionStore(ctx)
+        """Decisions."""
+        self.review = SqlReviewStore(ctx)
+        """Review items, reviewers, sessions, appeals, reports."""
+        self.purges = SqlPurgeStore(ctx)
+        """Purge jobs and tombstones."""
+        self.banks = SqlBankStore(ctx)
+        """Hash banks."""
+        self.registry = SqlRegistryStore(ctx)
+        """The provenance registry."""
+        self.audit = SqlAuditStore(ctx)
+        """The audit log."""
+        self.locks = SqlLockStore(ctx)
+        """Named leases."""
+
+
+class Store:
+    """The database, opened and migrated; hands out transactions."""
+
+    def __init__(self, database: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.database = database
+        self.clock = clock
+        self._dialect = Dialect(row_locks=database.is_postgres)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """One transaction; database failures surface as `StorageError`, domain errors pass through."""
+        session = Session(self.database.engine, expire_on_commit=False)
+        try:
+            with session.begin():
+                yield Transaction(SqlContext(session, self._dialect, self.clock))
+        except IntegrityError as exc:
+            raise ConflictError(f"conflicting write: {exc.orig}") from None
+        except (OperationalError, SQLAlchemyError) as exc:
+            raise StorageError(f"database error: {exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
+        finally:
+            session.close()

@@ -1,0 +1,290 @@
+"""Cameos and consent: enrollment, who may use a likeness, restrictions, an owner's view of their uses, deletion.
+
+Every consent change runs in one transaction with the purge of what it no longer allows (`reconcile_in`), so no
+reader ever sees the new consent beside a video it forbids; the files go after the commit. Enrollment keeps face
+templates only for accepted cameos, and reference crops are written to a pending folder renamed into place only
+when the rows commit.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from PIL import Image
+
+from policies import MatchThresholds, PolicyBook
+from safety.consent import parse_restrictions
+from safety.domain import CameoStatus, ConsentLevel
+from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
+from safety.errors import ConflictError
+from safety.faces.analyzer import RGBImage, embedding_bytes
+from safety.faces.engine import FaceEngine
+from safety.faces.photos import load_rgb
+from safety.handles import normalise_handle
+from safety.media import probe
+from safety.mediastore import MediaStore
+from safety.records import CameoRecord, ChallengeRecord, GrantKind, OwnerAppearance, ProtectionKind, TemplateSubject
+from safety.revocation import PurgeReceipt
+from safety.store import Store, Transaction
+from safety.usecases.revocation import finish, purge_in, reconcile_in
+
+ConsentChange = Callable[[Transaction, str], None]
+
+
+@dataclass(frozen=True)
+class EnrollmentResult:
+    """What `cameo enroll` answers."""
+
+    cameo_id: str
+    """The cameo (rejected ones are kept as a record, without face data)."""
+    status: CameoStatus
+    """active or rejected."""
+    assessment: EnrollmentAssessment
+    """The checks behind it."""
+
+
+@dataclass(frozen=True)
+class RestrictionResult:
+    """What `cameo restrict` answers."""
+
+    phrases: tuple[str, ...]
+    """What was understood from the owner's text."""
+    receipts: tuple[PurgeReceipt, ...]
+    """What the new restriction purged."""
+
+
+@dataclass(frozen=True)
+class CameoDeletion:
+    """What deleting a cameo did."""
+
+    cameo_id: str
+    """The deleted cameo."""
+    kept_protection: bool
+    """One template stayed in the protected bank."""
+    receipts: tuple[PurgeReceipt, ...]
+    """Others' videos of the owner that were purged."""
+
+    @property
+    def purged(self) -> tuple[str, ...]:
+        return tuple(v for r in self.receipts for v in r.purged)
+
+
+def _write_png_atomically(pixels: RGBImage, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".png", dir=target.parent)
+    os.close(fd)
+    try:
+        Image.fromarray(pixels).save(tmp_name, format="PNG")
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+class Cameos:
+    """Enrollment and every consent control an owner has."""
+
+    def __init__(
+        self,
+        store: Store,
+        media: MediaStore,
+        policies: PolicyBook,
+        faces: FaceEngine,
+        thresholds: Callable[[], MatchThresholds],
+    ) -> None:
+        self._store = store
+        self._media = media
+        self._policies = policies
+        self._faces = faces
+        self._thresholds = thresholds
+
+    # enrollment
+
+    def issue_challenge(self, handle: str) -> ChallengeRecord:
+        """A liveness challenge for an enrollment: digits to say and head turns to make, in order."""
+        handle = normalise_handle(handle)
+        digits = "".join(secrets.choice("0123456789") for _ in range(4))
+        turns = [secrets.choice(["left", "right"])]
+        turns.append("right" if turns[0] == "left" else "left")
+        with self._store.transaction() as tx:
+            policy = self._policies.for_user(tx.accounts.get(handle))
+            ttl = timedelta(minutes=policy.enrollment.challenge_ttl_minutes)
+            return tx.consent.create_challenge(handle, digits, turns, ttl)
+
+    def enroll_cameo(self, handle: str, video: Path, challenge_id: str | None = None) -> EnrollmentResult:
+        """Enroll a cameo from a verification video (one live person, not anyone else)."""
+        handle = normalise_handle(handle)
+        probe(video)
+        with self._store.transaction() as tx:
+            user = tx.accounts.get(handle)
+            self._refuse_second_cameo(tx, handle)
+            turns: tuple[str, ...] = ()
+            if challenge_id is not None:
+                turns = tx.consent.take_challenge(challenge_id, handle).turns
+        policy = self._policies.for_user(user)
+        analyzer = self._faces.analyzer()
+        assessment = assess_verification_video(
+            video, analyzer, policy.enrollment, self._faces.gallery(), self._thresholds(), handle, turns
+        )
+        return self._record_enrollment(
+            handle, assessment, analyzer.model_id, video if policy.enrollment.keep_verification_video else None
+        )
+
+    def enroll_cameo_from_images(self, handle: str, images: Sequence[Path]) -> EnrollmentResult:
+        """Operator-verified enrollment from photos, where the operator has verified the person another way."""
+        handle = normalise_handle(handle)
+        pixels = [load_rgb(path) for path in images]
+        with self._store.transaction() as tx:
+            tx.accounts.get(handle)
+            self._refuse_second_cameo(tx, handle)
+        analyzer = self._faces.analyzer()
+        assessment = assess_reference_images(pixels, analyzer, self._faces.gallery(), self._thresholds(), handle)
+        return self._record_enrollment(handle, assessment, analyzer.model_id, None, operator_verified=True)
+
+    @staticmethod
+    def _refuse_second_cameo(tx: Transaction, handle: str) -> None:
+        if tx.consent.active_cameo(handle) is not None:
+            raise ConflictError(f"`{handle}` already has an active cameo; delete it before enrolling again")
+
+    def _record_enrollment(
+        self,
+        handle: str,
+        assessment: EnrollmentAssessment,
+        model_id: str,
+        keep_video: Path | None,
+        *,
+        operator_verified: bool = False,
+    ) -> EnrollmentResult:
+        status = CameoStatus.ACTIVE if assessment.accepted else CameoStatus.REJECTED
+        details = {
+            "operator_verified": operator_verified,
+            "reasons": [r.code for r in assessment.reasons],
+            "usable_frames": assessment.usable_frames,
+        }
+        if status is CameoStatus.REJECTED:
+            with self._store.transaction() as tx:
+                cameo_id = tx.consent.create_cameo(handle, model_id, CameoStatus.REJECTED, details=details)
+            return EnrollmentResult(cameo_id, status, assessment)
+        folder = self._media.area("cameos") / f"pending-{secrets.token_hex(8)}"
+        references = [folder / f"reference_{i}.png" for i in range(len(assessment.reference_crops))]
+        try:
+            for crop, target in zip(assessment.reference_crops, references, strict=True):
+                _write_png_atomically(crop, target)
+            kept: Path | None = None
+            if keep_video is not None:
+                kept = folder / "verification.mp4"
+                shutil.copyfile(keep_video, kept)
+            with self._store.transaction() as tx:
+                cameo_id = tx.consent.create_cameo(handle, model_id, CameoStatus.ACTIVE, details=details)
+                final = self._media.area("cameos") / cameo_id
+                refs = [final / p.name for p in references]
+                vectors = [embedding_bytes(e) for e in assessment.embeddings]
+                tx.templates.add_templates(TemplateSubject.CAMEO, handle, model_id, vectors)
+                tx.consent.set_cameo_files(cameo_id, refs, final / "verification.mp4" if kept else None)
+                # Renamed inside the transaction: a failed commit removes the folder below.
+                os.replace(folder, final)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return EnrollmentResult(cameo_id, status, assessment)
+
+    # consent
+
+    def _change_consent(self, owner: str, change: ConsentChange, reason: str) -> list[PurgeReceipt]:
+        """Apply a consent change and purge what it no longer allows, in one transaction; then remove files."""
+        owner = normalise_handle(owner)
+        with self._store.transaction() as tx:
+            # Locks the owner's cameo row (PostgreSQL) so a publish reading consent is ordered with this change.
+            tx.consent.snapshot(owner, owner)
+            change(tx, owner)
+            jobs = reconcile_in(tx, self._policies, owner, reason=reason, actor=owner)
+        return [finish(self._store, self._media, job) for job in jobs]
+
+    def set_consent_level(self, owner: str, level: ConsentLevel) -> list[PurgeReceipt]:
+        """Set who may use the cameo; lowering it purges what it no longer allows."""
+        return self._change_consent(owner, lambda tx, o: tx.consent.set_level(o, level), "consent_level_lowered")
+
+    def approve(self, owner: str, user: str) -> None:
+        """Approve one user to use the owner's cameo."""
+        with self._store.transaction() as tx:
+            tx.consent.set_grant(normalise_handle(owner), normalise_handle(user), GrantKind.APPROVE)
+
+    def revoke(self, owner: str, user: str) -> list[PurgeReceipt]:
+        """Withdraw one user's approval and purge what it allowed."""
+        user = normalise_handle(user)
+
+        def withdraw(tx: Transaction, o: str) -> None:
+            tx.consent.revoke_grant(o, user, GrantKind.APPROVE)
+
+        return self._change_consent(owner, withdraw, "consent_revoked")
+
+    def block(self, owner: str, user: str) -> list[PurgeReceipt]:
+        """Block one user from ever using the owner's cameo; their videos of the owner are purged."""
+        user = normalise_handle(user)
+        return self._change_consent(
+            owner, lambda tx, o: tx.consent.set_grant(o, user, GrantKind.BLOCK), "creator_blocked"
+        )
+
+    def restrict(self, owner: str, text: str) -> RestrictionResult:
+        """Restrict what the cameo may be used for; existing videos that break it are purged."""
+        phrases = parse_restrictions(text)
+        receipts = self._change_consent(
+            owner, lambda tx, o: tx.consent.set_restrictions(o, phrases), "restriction_added"
+        )
+        return RestrictionResult(tuple(phrases), tuple(receipts))
+
+    # the owner's view
+
+    def cameo_uses(self, owner: str) -> list[OwnerAppearance]:
+        """Every video the owner appears in, identified or declared, whatever its status or creator."""
+        owner = normalise_handle(owner)
+        with self._store.transaction() as tx:
+            tx.accounts.get(owner)
+            return tx.videos.with_owner(owner)
+
+    def remove_video(self, owner: str, video_id: str) -> PurgeReceipt:
+        """The owner takes down one video they appear in (and everything derived from it)."""
+        owner = normalise_handle(owner)
+        with self._store.transaction() as tx:
+            video = tx.videos.get(video_id)
+            if owner not in tx.videos.owners_in(video_id):
+                raise ConflictError(f"`{owner}` does not appear in {video_id}")
+            job = purge_in(tx, [video_id], owner=owner, creator=video.creator, reason="owner_removed", actor=owner)
+        return finish(self._store, self._media, job)
+
+    def delete_cameo(self, owner: str, *, keep_protection: bool = False) -> CameoDeletion:
+        """Delete a cameo: templates, reference crops and verification media; with `keep_protection` one
+        template stays in the protected bank so the person stays protected. Others' videos of them are purged."""
+        owner = normalise_handle(owner)
+        with self._store.transaction() as tx:
+            kept = tx.templates.templates_of(TemplateSubject.CAMEO, owner)[:1] if keep_protection else []
+            info = tx.consent.delete_cameo(owner)
+            removed = tx.templates.delete_templates(TemplateSubject.CAMEO, owner)
+            tx.audit.append(owner, "cameo.deleted", info.id, {"templates_removed": removed})
+            if kept:
+                name = f"@{owner}"
+                tx.templates.add_protected(name, ProtectionKind.OPT_OUT)
+                tx.templates.add_templates(TemplateSubject.PROTECTED, name, kept[0].model_id, [kept[0].vector])
+            jobs = reconcile_in(tx, self._policies, owner, reason="cameo_deleted", actor=owner)
+        shutil.rmtree(self._media.area("cameos") / info.id, ignore_errors=True)
+        receipts = tuple(finish(self._store, self._media, job) for job in jobs)
+        return CameoDeletion(info.id, bool(kept), receipts)
+
+    def cameo_status(self, owner: str) -> CameoRecord | None:
+        """The owner's active cameo and consent settings, or None."""
+        with self._store.transaction() as tx:
+            return tx.consent.active_cameo(normalise_handle(owner))
+
+    def cameo_reference_images(self, owner: str) -> list[Path]:
+        """Reference face crops of an owner's active cameo (what the generator composites)."""
+        cameo = self.cameo_status(owner)
+        if cameo is None:
+            raise ConflictError(f"`{owner}` has no active cameo")
+        return list(cameo.reference_paths)

@@ -1,0 +1,121 @@
+"""Protection: people protected without enrolling (public figures, estates, opt-outs), and operators' face tools."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from policies import MatchThresholds
+from safety.errors import InvalidMediaError, SubmissionError
+from safety.faces.analyzer import FaceBox, distance, embedding_bytes
+from safety.faces.engine import FaceEngine
+from safety.faces.photos import faces_in_photo, load_rgb
+from safety.records import ProtectedPersonRecord, ProtectionKind, TemplateSubject
+from safety.store import Store
+
+NAME_MAX_CHARS = 120
+
+
+@dataclass(frozen=True)
+class ProtectionResult:
+    """What `protect add` answers."""
+
+    id: str
+    """The protected person's id."""
+    name: str
+    """Their name, as shown in evidence."""
+    kind: ProtectionKind
+    """Why they are protected."""
+    templates: int
+    """Templates stored."""
+    model: str
+    """The face model that made them."""
+
+
+@dataclass(frozen=True)
+class FaceComparison:
+    """Are the largest faces of two images the same person?"""
+
+    verdict: str
+    """same, uncertain or different."""
+    distance: float
+    """Embedding distance."""
+    threshold: float
+    """The policy's match distance for this model."""
+    uncertain_below: float
+    """Up to this distance the verdict is uncertain, not different."""
+    model: str
+    """The face model."""
+
+    @property
+    def same_person(self) -> bool:
+        return self.verdict == "same"
+
+
+class Protection:
+    """Protected people and face tools."""
+
+    def __init__(self, store: Store, faces: FaceEngine, thresholds: Callable[[], MatchThresholds]) -> None:
+        self._store = store
+        self._faces = faces
+        self._thresholds = thresholds
+
+    def protect(self, name: str, images: Sequence[Path], kind: str = "public_figure") -> ProtectionResult:
+        """Protect a person from their photos (operator-run); every photo must show exactly one face."""
+        name = " ".join(name.split())
+        if not name or len(name) > NAME_MAX_CHARS:
+            raise SubmissionError(f"a protected person needs a name of 1 to {NAME_MAX_CHARS} characters")
+        if kind not in set(ProtectionKind):
+            raise SubmissionError("kind is public_figure, estate or opt_out")
+        if not images:
+            raise SubmissionError("at least one --image is needed")
+        pixels = [load_rgb(path) for path in images]
+        analyzer = self._faces.analyzer()
+        vectors = []
+        for path, image in zip(images, pixels, strict=True):
+            faces = faces_in_photo(analyzer, image)
+            if len(faces) != 1:
+                raise InvalidMediaError(f"{path} shows {len(faces)} faces; a protection photo must show exactly one")
+            vectors.append(embedding_bytes(analyzer.embed(image, faces[0], jitters=5)))
+        with self._store.transaction() as tx:
+            person_id = tx.templates.add_protected(name, ProtectionKind(kind))
+            tx.templates.add_templates(TemplateSubject.PROTECTED, name, analyzer.model_id, vectors)
+        return ProtectionResult(person_id, name, ProtectionKind(kind), len(vectors), analyzer.model_id)
+
+    def protected_people(self) -> list[ProtectedPersonRecord]:
+        """Everyone protected, by name."""
+        with self._store.transaction() as tx:
+            return tx.templates.list_protected()
+
+    def unprotect(self, id_or_name: str) -> ProtectedPersonRecord:
+        """End a protection; its templates are deleted."""
+        with self._store.transaction() as tx:
+            return tx.templates.remove_protected(id_or_name)
+
+    def faces_in_image(self, path: Path) -> list[FaceBox]:
+        """Boxes of the faces in a photo."""
+        return [face.box for face in faces_in_photo(self._faces.analyzer(), load_rgb(path))]
+
+    def compare_faces(self, first: Path, second: Path) -> FaceComparison:
+        """Are the largest faces in two images the same person?"""
+        analyzer = self._faces.analyzer()
+        vectors = []
+        for path in (first, second):
+            image = load_rgb(path)
+            faces = faces_in_photo(analyzer, image)
+            if not faces:
+                raise InvalidMediaError(f"no face found in {path}")
+            largest = max(faces, key=lambda f: f.box.width * f.box.height)
+            vectors.append(analyzer.embed(image, largest))
+        thresholds = self._thresholds()
+        dist = distance(vectors[0], vectors[1])
+        if dist <= thresholds.match_distance:
+            verdict = "same"
+        elif dist <= thresholds.uncertain_distance:
+            verdict = "uncertain"
+        else:
+            verdict = "different"
+        return FaceComparison(
+            verdict, round(dist, 4), thresholds.match_distance, thresholds.uncertain_distance, analyzer.model_id
+        )

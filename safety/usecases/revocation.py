@@ -1,0 +1,133 @@
+"""Revocation as IO: apply a purge plan inside the consent-changing transaction, then remove files after it.
+
+Purging unpublishes at once, tombstones, moves the fingerprints to the purged bank, closes open review items and
+records a durable job listing the files to remove. The files go after the commit (`finish`); `finish_pending`
+(run by every sweep) completes any job a crash interrupted. Every step is idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from policies import PolicyBook
+from safety.mediastore import MediaStore
+from safety.records import BankName, PurgeJobRecord, RegistryStatus
+from safety.revocation import PurgePlan, PurgeReceipt, plan_purge, refused_by_creator
+from safety.store import Store
+from safety.stores import (
+    AccountStore,
+    AuditStore,
+    BankStore,
+    ConsentStore,
+    PurgeStore,
+    RegistryStore,
+    ReviewStore,
+    VideoStore,
+)
+
+
+class PurgeStores(Protocol):
+    """The stores a purge writes to (a `Transaction` is one)."""
+
+    @property
+    def videos(self) -> VideoStore: ...
+    @property
+    def registry(self) -> RegistryStore: ...
+    @property
+    def banks(self) -> BankStore: ...
+    @property
+    def purges(self) -> PurgeStore: ...
+    @property
+    def review(self) -> ReviewStore: ...
+    @property
+    def audit(self) -> AuditStore: ...
+
+
+class ReconcileStores(PurgeStores, Protocol):
+    """What reconciling an owner's videos with their consent reads besides."""
+
+    @property
+    def accounts(self) -> AccountStore: ...
+    @property
+    def consent(self) -> ConsentStore: ...
+
+
+def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str) -> PurgeJobRecord:
+    """Purge the plan's videos inside the open transaction and record the job of files to remove."""
+    purged: list[str] = []
+    files: list[str] = []
+    for video_id in plan.video_ids:
+        marked = tx.videos.mark_purged(video_id)
+        if marked is None:
+            continue
+        previous, paths = marked
+        files += paths
+        tx.registry.set_status(video_id, RegistryStatus.PURGED)
+        hashes = tx.registry.frame_hashes(video_id)
+        if hashes:
+            tx.banks.add_entry(
+                BankName.PURGED, [(h.digest, h.quality) for h in hashes], note=plan.reason, source_video_id=video_id
+            )
+        tx.purges.tombstone(video_id, plan.reason)
+        tx.review.close_items_of(video_id)
+        tx.audit.append(
+            actor, "video.purged", video_id, {"from": previous.value, "reason": plan.reason, "owner": plan.owner}
+        )
+        purged.append(video_id)
+    return tx.purges.record_job(
+        owner=plan.owner, creator=plan.creator, reason=plan.reason, video_ids=purged, files=files, actor=actor
+    )
+
+
+def purge_in(
+    tx: PurgeStores, roots: Sequence[str], *, owner: str, creator: str | None, reason: str, actor: str
+) -> PurgeJobRecord:
+    """Purge `roots` and everything derived from them, inside `tx`."""
+    plan = plan_purge(owner, creator, reason, roots, tx.videos.descendants(roots))
+    return apply_purge(tx, plan, actor=actor)
+
+
+def reconcile_in(
+    tx: ReconcileStores, policies: PolicyBook, owner: str, *, reason: str, actor: str
+) -> list[PurgeJobRecord]:
+    """Purge whatever the owner's current settings no longer allow, inside `tx`."""
+    owner_policy = policies.for_user(tx.accounts.get(owner))
+    appearances = [(a.video, tx.consent.snapshot(owner, a.video.creator)) for a in tx.videos.with_owner(owner)]
+    jobs = [
+        purge_in(tx, roots, owner=owner, creator=creator, reason=reason, actor=actor)
+        for creator, roots in sorted(refused_by_creator(owner, owner_policy, appearances).items())
+    ]
+    return [job for job in jobs if job.video_ids]
+
+
+def remove_job_files(media: MediaStore, job: PurgeJobRecord) -> int:
+    """Delete a job's files (missing ones are fine: this may be a second attempt)."""
+    removed = 0
+    for name in job.files:
+        path = Path(name)
+        if not path.resolve().is_relative_to(media.root):
+            continue
+        if path.exists():
+            removed += 1
+        media.discard(path)
+    return removed
+
+
+def finish(store: Store, media: MediaStore, job: PurgeJobRecord) -> PurgeReceipt:
+    """Remove a committed job's files and mark it done; the owner's receipt."""
+    removed = remove_job_files(media, job)
+    with store.transaction() as tx:
+        tx.purges.finish_job(job.id)
+    return PurgeReceipt(job.id, job.owner, job.creator, job.reason, job.video_ids, job.created_at, removed)
+
+
+def finish_pending(store: Store, media: MediaStore) -> list[PurgeReceipt]:
+    """Complete every purge job whose files a crash left behind."""
+    with store.transaction() as tx:
+        jobs = tx.purges.pending_jobs()
+    return [finish(store, media, job) for job in jobs]
+
+
+__all__ = ["apply_purge", "finish", "finish_pending", "purge_in", "reconcile_in", "remove_job_files"]

@@ -1,0 +1,126 @@
+"""Videos: submitting through the gate, reading a video's record and decisions, reports, take-downs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from policies import PolicyBook
+from safety.domain import Decision, GateResult, Submission, VideoStatus
+from safety.errors import ConflictError, SubmissionError
+from safety.gate import Gate
+from safety.handles import clean_prompt, normalise_handle
+from safety.mediastore import MediaStore
+from safety.records import DecisionRecord, RegistryStatus, ReviewItemRecord, ReviewSource, VideoRecord
+from safety.store import Store, Transaction
+
+REPORT_MAX_CHARS = 2000
+
+
+@dataclass(frozen=True)
+class VideoView:
+    """A video with its decisions, for `show`."""
+
+    video: VideoRecord
+    """The video."""
+    decisions: tuple[DecisionRecord, ...]
+    """Every decision about it, oldest first."""
+    remixes: tuple[str, ...]
+    """Ids of videos that remix it."""
+
+    @property
+    def latest(self) -> DecisionRecord | None:
+        return self.decisions[-1] if self.decisions else None
+
+
+def video_view(tx: Transaction, video: VideoRecord) -> VideoView:
+    """A video with its decisions and remixes, read in `tx`."""
+    return VideoView(video, tuple(tx.decisions.for_video(video.id)), tuple(tx.videos.remixes_of(video.id)))
+
+
+class Videos:
+    """What creators, reporters and operators do with videos."""
+
+    def __init__(self, store: Store, media: MediaStore, policies: PolicyBook, gate: Gate) -> None:
+        self._store = store
+        self._media = media
+        self._policies = policies
+        self._gate = gate
+
+    def prepublish(self, submission: Submission) -> GateResult:
+        """Run a submission through the gate (handles and the prompt are normalised first)."""
+        normalised = Submission(
+            creator=normalise_handle(submission.creator),
+            prompt=clean_prompt(submission.prompt),
+            video_path=submission.video_path,
+            cameos=tuple(dict.fromkeys(normalise_handle(c) for c in submission.cameos)),
+            remix_of=submission.remix_of,
+            input_image_path=submission.input_image_path,
+        )
+        return self._gate.prepublish(normalised)
+
+    def prepublish_file(self, creator: str, prompt: str, video: Path) -> GateResult:
+        """Shorthand: submit a file with no cameos."""
+        return self.prepublish(Submission(creator=creator, prompt=prompt, video_path=video))
+
+    def show(self, video_id: str) -> VideoView:
+        """A video with its decisions and remixes."""
+        with self._store.transaction() as tx:
+            return video_view(tx, tx.videos.get(video_id))
+
+    def recent_videos(self, limit: int = 50) -> list[VideoView]:
+        """The newest videos with their decisions."""
+        with self._store.transaction() as tx:
+            return [video_view(tx, v) for v in tx.videos.recent(limit=limit)]
+
+    def published_file(self, video_id: str) -> Path:
+        """The public file of a published video (for remixing); `ConflictError` when it is not published."""
+        with self._store.transaction() as tx:
+            video = tx.videos.get(video_id)
+        if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
+            raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
+        return video.published_path
+
+    def report(self, video_id: str, reporter: str, reason: str) -> str:
+        """A user report: the video goes into the review queue. Returns the review item id."""
+        reporter = normalise_handle(reporter)
+        if not reason.strip():
+            raise SubmissionError("a report needs a reason")
+        with self._store.transaction() as tx:
+            tx.accounts.get(reporter)
+            video = tx.videos.get(video_id)
+            policy = self._policies.by_ref_or_adult(video.policy_ref)
+            rule = policy.reason("report.user")
+            item = tx.review.open_item(
+                video_id,
+                source=ReviewSource.REPORT,
+                reason_codes=["report.user"],
+                severity=rule.severity if rule else 2,
+                sla_hours=rule.sla_hours if rule else 24.0,
+                policy_ref=policy.ref,
+            )
+            tx.review.add_report(video_id, reporter, reason.strip()[:REPORT_MAX_CHARS], item)
+        return item
+
+    def review_queue(self) -> list[ReviewItemRecord]:
+        """Open review items, most severe and most urgent first."""
+        with self._store.transaction() as tx:
+            return tx.review.open_items()
+
+    def take_down(self, video_id: str, decision: Decision, actor: str, note: str = "") -> None:
+        """Unpublish a published video after review; its file moves to quarantine (kept for appeal)."""
+        with self._store.transaction() as tx:
+            video = tx.videos.get(video_id)
+        if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
+            raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
+        staged, final = self._media.stage(video.published_path, "quarantine", video_id)
+        try:
+            with self._store.transaction() as tx:
+                tx.decisions.save(video_id, decision, actor, note=note)
+                tx.videos.set_status(video_id, VideoStatus.BLOCKED, actor=actor, quarantine_path=final)
+                tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
+                self._media.commit_staged(staged, final)
+        except BaseException:
+            self._media.discard(staged, final)
+            raise
+        self._media.discard(video.published_path)

@@ -1,0 +1,249 @@
+"""Wiring: build every adapter and use case once from `Settings`.
+
+`build(settings)` opens the database, prepares the media store, loads the policy packs, and builds the face
+engine, the publisher (signer and marker) and the gate with its checks; models load lazily on first use, once.
+The CLI, the HTTP app, the console, the generator and the scheduler each hold one `CameoGuard`. Tests pass fakes
+for the adapters here (face analyzer, checks, publisher parts, clock) instead of patching internals.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from policies import (
+    MatchThresholds,
+    PolicyBook,
+    PolicyError,
+    PolicyPack,
+    bundled_pack_names,
+    load_bundled_pack,
+    load_pack,
+)
+from provenance import FingerprintIndex, InvisibleWatermark
+from safety.checks import (
+    Check,
+    ConsentCheck,
+    DeepfakeCheck,
+    FramesNsfwCheck,
+    HashBankCheck,
+    InputImageCheck,
+    LikenessCheck,
+    MediaCheck,
+    PromptClassifierCheck,
+    PromptRulesCheck,
+)
+from safety.checks.deepfake import DeepfakeModel, installed_cards
+from safety.checks.frames_nsfw import NudityModel, open_nsfw
+from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
+from safety.clock import SYSTEM_CLOCK, Clock
+from safety.errors import ConfigurationError, ModelUnavailable
+from safety.faces.analyzer import FaceAnalyzer, embedding_from_bytes
+from safety.faces.engine import FaceEngine, build_analyzer
+from safety.faces.gallery import GalleryTemplate
+from safety.gate import Gate
+from safety.mediastore import MediaStore
+from safety.publishing import ProvenanceKeys, Publisher, load_keys
+from safety.settings import Settings
+from safety.store import Database, Store, open_database
+from safety.usecases.accounts import Accounts
+from safety.usecases.cameos import Cameos
+from safety.usecases.protection import Protection
+from safety.usecases.review import ReviewService
+from safety.usecases.tracing import Tracing
+from safety.usecases.videos import Videos
+
+
+def load_policy(ref: str) -> PolicyPack:
+    """A bundled pack by name, or a pack file by path; `ConfigurationError` naming every problem."""
+    try:
+        if ref in bundled_pack_names():
+            return load_bundled_pack(ref)
+        return load_pack(Path(ref))
+    except PolicyError as exc:
+        raise ConfigurationError(f"policy `{ref}` cannot be used:\n{exc}") from None
+
+
+@dataclass(frozen=True)
+class Models:
+    """The classifier models behind the checks; each default is the real one, loaded on first use."""
+
+    prompts: PromptClassifierSource | None = None
+    """Prompt classifier (default: MiniLM embeddings with a head trained on the policy's examples)."""
+    nudity: Callable[[], NudityModel] = open_nsfw
+    """Frame nudity model (default: open_nsfw)."""
+    deepfake: Callable[[], list[DeepfakeModel]] | None = None
+    """Deepfake classifiers (default: the operator's installed ONNX model cards, if any)."""
+
+
+def default_checks(
+    faces: FaceEngine,
+    banks: Callable[[], FingerprintIndex],
+    watermark: Callable[[], InvisibleWatermark],
+    deepfake_cards: Sequence[Path] = (),
+    models: Models = Models(),
+) -> list[Check]:
+    """The checks every submission passes through, in the order they are reported. The deepfake slot runs only
+    when an operator has installed a model card (or a model is given): no deepfake detector ships by default."""
+    checks: list[Check] = [
+        MediaCheck(),
+        PromptRulesCheck(),
+        PromptClassifierCheck(models.prompts or shared_prompt_classifiers()),
+        ConsentCheck(),
+        LikenessCheck(faces),
+        InputImageCheck(faces, watermark),
+        FramesNsfwCheck(models.nudity),
+        HashBankCheck(banks),
+    ]
+    if deepfake_cards or models.deepfake is not None:
+        checks.append(DeepfakeCheck(list(deepfake_cards), models=models.deepfake))
+    return checks
+
+
+@dataclass
+class CameoGuard:
+    """Every use case, built once; close it (or use it as a context manager) to release the database."""
+
+    settings: Settings
+    """What it was built from."""
+    database: Database
+    """The opened, migrated database."""
+    store: Store
+    """Transactions over the narrow stores."""
+    media: MediaStore
+    """Drafts, quarantine, published files, cameo references."""
+    policies: PolicyBook
+    """The adult and teen packs."""
+    faces: FaceEngine
+    """The face analyzer (lazy) and gallery."""
+    keys: ProvenanceKeys
+    """Signing credentials, watermark key and trust anchors."""
+    publisher: Publisher
+    """Marks, signs and fingerprints published files."""
+    gate: Gate
+    """The pre-publish gate."""
+    accounts: Accounts
+    """Users, follows, hook clients."""
+    cameos: Cameos
+    """Enrollment and consent."""
+    protection: Protection
+    """Protected people and face tools."""
+    videos: Videos
+    """Submissions, views, reports, take-downs."""
+    tracing: Tracing
+    """verify, banks, the audit chain."""
+    clock: Clock
+    """Where time comes from."""
+
+    def review_service(
+        self,
+        *,
+        lease_minutes: float = 10.0,
+        session_minutes: float = 480.0,
+        quality_share: float = 0.1,
+        rng: random.Random | None = None,
+    ) -> ReviewService:
+        """The console's use case: leases, sessions and the share of decisions re-reviewed blind."""
+        return ReviewService(
+            self.store,
+            self.policies,
+            self.videos,
+            self.gate,
+            lease_minutes=lease_minutes,
+            session_minutes=session_minutes,
+            quality_share=quality_share,
+            rng=rng,
+            clock=self.clock,
+        )
+
+    def close(self) -> None:
+        self.database.dispose()
+
+    def __enter__(self) -> CameoGuard:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def build(
+    settings: Settings,
+    checks: Sequence[Check] | None = None,
+    *,
+    face_analyzer: FaceAnalyzer | None = None,
+    publisher: Publisher | None = None,
+    models: Models = Models(),
+    clock: Clock = SYSTEM_CLOCK,
+) -> CameoGuard:
+    """Open everything `settings` names; heavy models still load only on first use."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    media = MediaStore(settings.media_root)
+    media.ensure()
+    database = open_database(settings.resolved_database_url)
+    store = Store(database, clock)
+    policies = PolicyBook(adult=load_policy(settings.adult_policy), teen=load_policy(settings.teen_policy))
+
+    def gallery_stamp(model_id: str) -> tuple[int, int]:
+        with store.transaction() as tx:
+            return tx.templates.gallery_stamp(model_id)
+
+    def gallery_templates(model_id: str) -> list[GalleryTemplate]:
+        with store.transaction() as tx:
+            return [
+                GalleryTemplate(t.subject_kind.value, t.subject, embedding_from_bytes(t.vector))
+                for t in tx.templates.gallery(model_id)
+            ]
+
+    pack_dir = settings.models_root / settings.face_pack if settings.face_pack else None
+    faces = FaceEngine(
+        (lambda: face_analyzer) if face_analyzer else (lambda: build_analyzer(settings.face_backend, pack_dir)),
+        gallery_stamp,
+        gallery_templates,
+    )
+
+    def thresholds() -> MatchThresholds:
+        model_id = faces.analyzer().model_id
+        found = policies.adult.likeness.models.get(model_id)
+        if found is None:
+            raise ModelUnavailable(f"policy {policies.adult.ref} has no match thresholds for `{model_id}`")
+        return found
+
+    keys = load_keys(settings)
+    publisher = publisher or Publisher(keys, settings.tsa_url)
+    tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem)
+    gate = Gate(
+        store,
+        media,
+        policies,
+        default_checks(
+            faces,
+            tracing.bank_index,
+            lambda: publisher.watermark,
+            installed_cards(settings.models_root / "deepfake"),
+            models,
+        )
+        if checks is None
+        else checks,
+        publisher=publisher,
+        fail_checks=settings.fail_checks,
+        check_workers=settings.check_workers,
+    )
+    return CameoGuard(
+        settings=settings,
+        database=database,
+        store=store,
+        media=media,
+        policies=policies,
+        faces=faces,
+        keys=keys,
+        publisher=publisher,
+        gate=gate,
+        accounts=Accounts(store),
+        cameos=Cameos(store, media, policies, faces, thresholds),
+        protection=Protection(store, faces, thresholds),
+        videos=Videos(store, media, policies, gate),
+        tracing=tracing,
+        clock=clock,
+    )
