@@ -7,7 +7,9 @@ depends on nothing else in cameoguard; `safety` turns findings into decisions wi
 
 from policies.book import PolicyBook
 from policies.errors import PolicyError, PolicyValidationError, ValidationIssue
-from policies.schema import (
+from policies.loading import bundled_pack_names, bundled_pack_path, load_bundled_pack, load_pack, validate_file
+from policies.parsing import parse_pack
+from policies.types import (
     Action,
     CheckPolicy,
     EnrollmentPolicy,
@@ -19,12 +21,6 @@ from policies.schema import (
     PromptRule,
     ReasonPolicy,
     ScoreThresholds,
-    bundled_pack_names,
-    bundled_pack_path,
-    load_bundled_pack,
-    load_pack,
-    parse_pack,
-    validate_file,
 )
 
 __all__ = [

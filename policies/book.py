@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from policies.schema import PolicyPack
+from policies.types import PolicyPack
 
 TEEN_AGE_BAND = "teen"
 

@@ -197,12 +197,17 @@ def case_page(reviewer: Reviewer) -> None:
     if holder != reviewer.name:
         return
     appeal = item.source == "appeal"
+    # No outcome is preselected, and the codes offered are those that fit the chosen outcome and this item.
+    outcome = st.radio(
+        "Decision", ["uphold", "overturn"] if appeal else ["approve", "reject"], horizontal=True, index=None
+    )
     with st.form("decision"):
-        outcome = st.radio("Decision", ["uphold", "overturn"] if appeal else ["approve", "reject"], horizontal=True)
-        code = st.selectbox("Reason code", case.reason_codes)
+        code = st.selectbox("Reason code", case.codes_by_outcome.get(outcome or "", []), index=None)
         note = st.text_area("Note")
-        submitted = st.form_submit_button("Submit decision")
-    if submitted:
+        submitted = st.form_submit_button("Submit decision", disabled=outcome is None)
+    if submitted and (outcome is None or code is None):
+        st.error("Choose a decision and a reason code.")
+    elif submitted and outcome is not None and code is not None:
         try:
             result = reviews.decide(reviewer, item.id, outcome, code, note)
         except SafetyError as exc:

@@ -40,16 +40,17 @@ from safety.handles import normalise_handle
 
 if TYPE_CHECKING:
     from safety.settings import Settings
-    from safety.usecases.review import AccessDenied, CaseFile, Reviewer, ReviewService
+    from safety.usecases.review import ReviewService
+    from safety.usecases.review_values import AccessDenied, CaseFile, Reviewer
     from safety.usecases.videos import VideoView
     from safety.views import to_json
     from safety.wiring import CameoGuard, build
 
 _LAZY = {
     "Settings": "safety.settings",
-    "AccessDenied": "safety.usecases.review",
-    "CaseFile": "safety.usecases.review",
-    "Reviewer": "safety.usecases.review",
+    "AccessDenied": "safety.usecases.review_values",
+    "CaseFile": "safety.usecases.review_values",
+    "Reviewer": "safety.usecases.review_values",
     "ReviewService": "safety.usecases.review",
     "VideoView": "safety.usecases.videos",
     "to_json": "safety.views",

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from safety.sweeps import SweepReport
     from safety.usecases.cameos import CameoDeletion, EnrollmentResult, RestrictionResult
     from safety.usecases.protection import FaceComparison, ProtectionResult
-    from safety.usecases.review import ReviewDashboard, ReviewOutcome
+    from safety.usecases.review_values import ReviewDashboard, ReviewOutcome
     from safety.usecases.tracing import TraceResult
     from safety.usecases.videos import VideoView
 

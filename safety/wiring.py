@@ -159,6 +159,7 @@ class CameoGuard:
         )
 
     def close(self) -> None:
+        """Release the database connections."""
         self.database.dispose()
 
     def __enter__(self) -> CameoGuard:

@@ -73,6 +73,7 @@ class CameoDeletion:
 
     @property
     def purged(self) -> tuple[str, ...]:
+        """Every video the deletion purged."""
         return tuple(v for r in self.receipts for v in r.purged)
 
 

@@ -50,6 +50,7 @@ class FaceComparison:
 
     @property
     def same_person(self) -> bool:
+        """True only for a `same` verdict."""
         return self.verdict == "same"
 
 

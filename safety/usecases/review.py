@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,11 @@ from policies import Action, PolicyBook
 from provenance import sampled_frames
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.domain import Decision, Reason, VideoStatus
-from safety.errors import ConflictError, SafetyError, SubmissionError
+from safety.errors import ConflictError, SubmissionError
 from safety.gate import Gate
 from safety.handles import normalise_handle
 from safety.records import (
-    AppealRecord,
     AppealState,
-    ReportRecord,
     ReviewerRecord,
     ReviewItemRecord,
     ReviewSource,
@@ -38,6 +36,7 @@ from safety.records import (
 )
 from safety.store import Store
 from safety.usecases.accounts import token_hash
+from safety.usecases.review_values import AccessDenied, CaseFile, ReviewDashboard, Reviewer, ReviewOutcome
 from safety.usecases.videos import Videos
 from safety.views import video_json
 
@@ -47,88 +46,6 @@ APPEAL_SLA_HOURS = 72.0
 APPEAL_SEVERITY = 3
 APPEAL_MAX_CHARS = 4000
 _HASHER = PasswordHasher()
-
-
-class AccessDenied(SafetyError):
-    """Not logged in, session expired, or the role does not allow it."""
-
-    exit_code = 7
-
-
-@dataclass(frozen=True)
-class Reviewer:
-    """A logged-in person."""
-
-    name: str
-    """Login name."""
-    role: str
-    """reviewer, senior or admin."""
-
-    @property
-    def senior(self) -> bool:
-        return self.role in ("senior", "admin")
-
-
-@dataclass(frozen=True)
-class CaseFile:
-    """Everything a reviewer sees about one item."""
-
-    item: ReviewItemRecord
-    """The queue item."""
-    video: dict[str, Any]
-    """The video's record and decisions as the console shows them (hidden for a blind re-review)."""
-    media_path: Path | None
-    """The file to play (quarantined or published)."""
-    reasons: list[dict[str, Any]]
-    """Reasons of the latest decision, each with the policy's text."""
-    faces: list[dict[str, Any]]
-    """Face tracks with the identified person's reference crop, when a cameo."""
-    frames: list[dict[str, Any]]
-    """Timestamps worth looking at (findings' frames) for the strip."""
-    history: list[dict[str, Any]]
-    """The creator's recent videos."""
-    reports: list[ReportRecord] = field(default_factory=list)
-    """User reports."""
-    appeal: AppealRecord | None = None
-    """The appeal, for appeal items."""
-    reason_codes: list[str] = field(default_factory=list)
-    """Codes of the policy pack a decision may cite."""
-
-
-@dataclass(frozen=True)
-class ReviewOutcome:
-    """What a reviewer's decision did."""
-
-    item: str
-    """The review item."""
-    outcome: str
-    """approve, reject, uphold or overturn."""
-    code: str
-    """The reason code cited."""
-    status: VideoStatus
-    """The video's status afterwards."""
-    published_path: Path | None = None
-    """The public file, when the decision published it."""
-
-
-@dataclass(frozen=True)
-class ReviewDashboard:
-    """The queue's health and the reviewers' work."""
-
-    queue_depth: int
-    """Undecided items."""
-    oldest_age_hours: float
-    """Age of the oldest undecided item."""
-    sla_breaches: int
-    """Undecided items past their deadline."""
-    decisions_per_reviewer_per_hour: dict[str, dict[str, int]]
-    """hour → reviewer → decisions."""
-    reason_mix: dict[str, int]
-    """reason code → items."""
-    quality_pairs: int
-    """Blind re-reviews compared with their originals."""
-    quality_agreement: float | None
-    """Share of those that agree."""
 
 
 class ReviewService:
@@ -160,6 +77,7 @@ class ReviewService:
     # people
 
     def add_reviewer(self, name: str, role: str, password: str) -> None:
+        """Create a console account (admins; the CLI `review add-reviewer`); the password is stored as Argon2."""
         if role not in ROLES:
             raise SubmissionError(f"role is one of {', '.join(ROLES)}")
         if len(password) < 8:
@@ -184,6 +102,7 @@ class ReviewService:
         return token
 
     def whoami(self, token: str | None) -> Reviewer:
+        """The reviewer holding a live session token; `AccessDenied` when there is none."""
         if not token:
             raise AccessDenied("not logged in")
         with self._store.transaction() as tx:
@@ -194,10 +113,12 @@ class ReviewService:
         return Reviewer(name, found.role)
 
     def logout(self, token: str) -> None:
+        """End a session."""
         with self._store.transaction() as tx:
             tx.review.end_session(token_hash(token))
 
     def reviewers(self, by: Reviewer) -> list[ReviewerRecord]:
+        """Every console account (admins only)."""
         _require(by.role == "admin", "only admins manage reviewers")
         with self._store.transaction() as tx:
             return tx.review.reviewers()
@@ -223,10 +144,12 @@ class ReviewService:
         return sorted(visible, key=lambda i: (-i.severity, i.due_at))
 
     def claim(self, by: Reviewer, item_id: str) -> bool:
+        """Take an item's lease; False when someone else holds it or it needs a senior."""
         with self._store.transaction() as tx:
             return tx.review.claim(item_id, by.name, self.lease, senior=by.senior)
 
     def claim_next(self, by: Reviewer) -> ReviewItemRecord | None:
+        """Claim the most urgent open item this reviewer may take, or None."""
         for item in self.queue(by):
             if item.state is ReviewState.OPEN and self.claim(by, item.id):
                 with self._store.transaction() as tx:
@@ -234,16 +157,19 @@ class ReviewService:
         return None
 
     def release(self, by: Reviewer, item_id: str) -> None:
+        """Give a held item back to the queue."""
         with self._store.transaction() as tx:
             tx.review.release(item_id, by.name)
 
     def escalate(self, by: Reviewer, item_id: str, note: str) -> None:
+        """Give a held item back for seniors only, with a note."""
         with self._store.transaction() as tx:
             tx.review.release(item_id, by.name, escalate=True, note=note)
 
     # the case
 
     def case(self, by: Reviewer, item_id: str) -> CaseFile:
+        """Everything a reviewer sees about an item; a blind re-review hides the first reviewer's decision."""
         with self._store.transaction() as tx:
             item = tx.review.item(item_id)
             _require(not item.needs_senior or by.senior, "seniors only")
@@ -290,7 +216,10 @@ class ReviewService:
             history=history,
             reports=reports,
             appeal=appeal,
-            reason_codes=sorted(policy.reasons),
+            codes_by_outcome={
+                outcome: self.reason_codes(item, outcome)
+                for outcome in (("uphold", "overturn") if item.source is ReviewSource.APPEAL else ("approve", "reject"))
+            },
         )
 
     def frame_strip(self, case: CaseFile, limit: int = 6) -> list[tuple[float, Any]]:
@@ -318,13 +247,13 @@ class ReviewService:
         with self._store.transaction() as tx:
             item = tx.review.item(item_id)
         policy = self._policies.by_ref_or_adult(item.policy_ref)
-        if code not in policy.reasons:
-            raise SubmissionError(f"`{code}` is not a reason code of {policy.ref}")
         if item.source is ReviewSource.APPEAL:
             _require(by.senior, "appeals are decided by seniors")
             _require(outcome in ("uphold", "overturn"), "an appeal is upheld or overturned")
         else:
             _require(outcome in ("approve", "reject"), "an item is approved or rejected")
+        if code not in self.reason_codes(item, outcome):
+            raise SubmissionError(f"`{code}` is not a reason code of {policy.ref} that a `{outcome}` may cite")
         with self._store.transaction() as tx:
             decided = tx.review.decide(item_id, by.name, outcome, code, note)
             if item.source is ReviewSource.APPEAL:
@@ -354,9 +283,19 @@ class ReviewService:
         action = Action.PUBLISH if publish else Action.BLOCK
         reason = Reason(code, action, 1, note or f"{by.name}: {action.value}", "", {"reviewer": by.name}, "review")
         decision = Decision(action, (reason,), {}, ("review",), policy_ref)
-        if publish and video.status in (VideoStatus.HELD, VideoStatus.BLOCKED):
+        # Only two paths publish: a held video's own gate item approved (the gate asked for review), and a senior
+        # overturning a block on appeal. A report, or any other item, never publishes what the gate withheld.
+        may_publish = (item.source is ReviewSource.GATE and video.status is VideoStatus.HELD) or (
+            item.source is ReviewSource.APPEAL and video.status is VideoStatus.BLOCKED
+        )
+        if publish and may_publish:
             result = self._gate.publish_reviewed(video.id, decision, actor, note)
             return result.status, result.published_path
+        if publish:
+            # An approved report leaves the video as it is: a report cannot open a path to publishing.
+            with self._store.transaction() as tx:
+                tx.decisions.save(video.id, replace(decision, action=Action.REVIEW), actor, note=note)
+            return video.status, None
         if not publish and video.status is VideoStatus.HELD:
             with self._store.transaction() as tx:
                 tx.decisions.save(video.id, decision, actor, note=note)
@@ -368,6 +307,18 @@ class ReviewService:
         with self._store.transaction() as tx:
             tx.decisions.save(video.id, decision, actor, note=note)
         return video.status, None
+
+    def reason_codes(self, item: ReviewItemRecord, outcome: str) -> list[str]:
+        """The codes a decision with this outcome may cite on this item, the item's own first. Approving cites a
+        code whose policy action is `review` (only what the policy leaves to people can be approved); rejecting,
+        upholding or overturning cites a `review` or `block` code."""
+        policy = self._policies.by_ref_or_adult(item.policy_ref)
+        wanted = {Action.REVIEW} if outcome == "approve" else {Action.REVIEW, Action.BLOCK}
+        fitting = [code for code, rule in policy.reasons.items() if rule.action in wanted]
+        own = [code for code in item.reason_codes if code in fitting]
+        # A failed or missing check is a reason only on the item it held; elsewhere it would hide the real one.
+        fitting = [code for code in fitting if code in own or not code.startswith("check.")]
+        return [*own, *sorted(c for c in fitting if c not in own)]
 
     def appeal(self, video_id: str, by: str, text: str) -> str:
         """A creator appeals a block; a senior decides."""
@@ -396,6 +347,7 @@ class ReviewService:
     # the dashboard
 
     def dashboard(self, by: Reviewer) -> ReviewDashboard:
+        """Queue health, decisions per reviewer per hour, the reason mix and blind re-review agreement."""
         now = self._clock.now()
         with self._store.transaction() as tx:
             open_items = tx.review.open_items()

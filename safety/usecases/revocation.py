@@ -32,26 +32,48 @@ class PurgeStores(Protocol):
     """The stores a purge writes to (a `Transaction` is one)."""
 
     @property
-    def videos(self) -> VideoStore: ...
+    def videos(self) -> VideoStore:
+        """The videos store."""
+        ...
+
     @property
-    def registry(self) -> RegistryStore: ...
+    def registry(self) -> RegistryStore:
+        """The registry store."""
+        ...
+
     @property
-    def banks(self) -> BankStore: ...
+    def banks(self) -> BankStore:
+        """The banks store."""
+        ...
+
     @property
-    def purges(self) -> PurgeStore: ...
+    def purges(self) -> PurgeStore:
+        """The purges store."""
+        ...
+
     @property
-    def review(self) -> ReviewStore: ...
+    def review(self) -> ReviewStore:
+        """The review store."""
+        ...
+
     @property
-    def audit(self) -> AuditStore: ...
+    def audit(self) -> AuditStore:
+        """The audit store."""
+        ...
 
 
 class ReconcileStores(PurgeStores, Protocol):
     """What reconciling an owner's videos with their consent reads besides."""
 
     @property
-    def accounts(self) -> AccountStore: ...
+    def accounts(self) -> AccountStore:
+        """The accounts store."""
+        ...
+
     @property
-    def consent(self) -> ConsentStore: ...
+    def consent(self) -> ConsentStore:
+        """The consent store."""
+        ...
 
 
 def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str) -> PurgeJobRecord:

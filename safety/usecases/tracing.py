@@ -64,6 +64,7 @@ class _CachedIndex:
         self._lock = threading.Lock()
 
     def get(self, store: Store) -> FingerprintIndex:
+        """The index, rebuilt first when its table changed since the last call."""
         with self._lock, store.transaction() as tx:
             stamp = self._stamp(tx)
             if self._cached is None or stamp != self._cached[0]:

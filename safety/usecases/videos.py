@@ -30,6 +30,7 @@ class VideoView:
 
     @property
     def latest(self) -> DecisionRecord | None:
+        """The newest decision."""
         return self.decisions[-1] if self.decisions else None
 
 

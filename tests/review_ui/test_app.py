@@ -54,7 +54,7 @@ def test_reviewer_claims_a_reported_video_and_decides(app_env: CameoGuard, held:
     assert any("Prompt" in m.value for m in at.markdown)
     assert at.checkbox(key="unblur").value is False
     decision = next(r for r in at.radio if r.label == "Decision")
-    decision.set_value("reject")
+    decision.set_value("reject").run()
     at.selectbox[0].set_value("prompt.election_deception")
     at.text_area[0].input("misleading election claim")
     at.button(key="FormSubmitter:decision-Submit decision").click().run()

@@ -105,6 +105,9 @@ def test_login_claim_decide_in_chromium(console: str, people: CameoGuard, held: 
         assert "blur(24px)" in (page.locator("video").first.get_attribute("style") or "")
         page.screenshot(path=str(ARTIFACTS / "3-case.png"), full_page=True)
         page.get_by_text("reject", exact=True).click()
+        # Nothing is preselected: the reason code is chosen among those that fit a rejection of this item.
+        page.locator('div[data-testid="stSelectbox"]').first.click()
+        page.get_by_role("option").first.click()
         page.get_by_label("Note").fill("misleading election claim")
         page.get_by_role("button", name="Submit decision").click()
         expect(page.get_by_text("Decided: reject")).to_be_visible(timeout=30000)

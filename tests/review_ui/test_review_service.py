@@ -53,7 +53,7 @@ def test_claim_case_and_approve_publishes_signed(
     case = reviews.case(rita, item.id)
     assert case.media_path is not None and case.media_path.is_file()
     assert any(r["code"] == "prompt.election_deception" and r["policy_text"] for r in case.reasons)
-    assert "prompt.election_deception" in case.reason_codes and case.frames
+    assert "prompt.election_deception" in case.codes_by_outcome["approve"] and case.frames
     with pytest.raises(SubmissionError):
         to_json(reviews.decide(rita, item.id, "approve", "not.a.code"))
     result = to_json(reviews.decide(rita, item.id, "approve", "prompt.election_deception", "satire, clearly labelled"))
@@ -197,3 +197,40 @@ def test_review_cli_reads_the_password_from_stdin(
     assert main([*home, "hook", "token", "studio", "--json"]) == 0
     token = json.loads(capsys.readouterr().out)["token"]
     assert people.accounts.hook_client(token) == "studio"
+
+
+def test_a_report_never_publishes_what_the_gate_blocked(
+    reviews: ReviewService, people: CameoGuard, tmp_path: Path
+) -> None:
+    """A plain reviewer approving a user report on a gate-blocked video leaves it blocked: a report is no path to
+    publishing, and approving cites only codes the policy leaves to people."""
+    people.protection.protect("A. Senator", [card_image(tmp_path, 60, "senator")])
+    blocked = Studio(people).generate(
+        "theo", "a man giving a speech", face_images=[card_image(tmp_path, 60, "senator-2")], duration_s=1.0, seed=9
+    )
+    assert blocked["decision"] == "block" and "likeness.protected_person" in {r["code"] for r in blocked["reasons"]}
+    item = people.videos.report(blocked["video_id"], "maya", "please look again")
+    rita = login(reviews, "rita", 1)
+    assert reviews.claim(rita, item)
+    case = reviews.case(rita, item)
+    assert (
+        "check.error" not in case.codes_by_outcome["approve"]
+        and "likeness.protected_person" not in (case.codes_by_outcome["approve"])
+    )
+    assert case.codes_by_outcome["approve"][0] == "report.user", "the item's own codes come first"
+    with pytest.raises(SubmissionError):
+        reviews.decide(rita, item, "approve", "likeness.protected_person")
+    outcome = reviews.decide(rita, item, "approve", "report.user", "report unfounded")
+    assert outcome.status.value == "blocked" and outcome.published_path is None
+    assert people.videos.show(blocked["video_id"]).video.status.value == "blocked"
+    assert not list(people.media.area("published").rglob("*.mp4"))
+
+
+def test_a_report_on_a_held_video_does_not_publish_it(
+    reviews: ReviewService, people: CameoGuard, held: dict[str, Any]
+) -> None:
+    item = people.videos.report(held["video_id"], "maya", "looks off")
+    rita = login(reviews, "rita", 1)
+    assert reviews.claim(rita, item)
+    assert reviews.decide(rita, item, "approve", "report.user").status.value == "held"
+    assert people.videos.show(held["video_id"]).video.status.value == "held"

@@ -2,322 +2,34 @@
 
 The YAML is composed into nodes first so that every problem can be reported with its line. The validator walks
 the whole document and collects every issue before raising, the way a compiler reports all errors of a file;
-only a pack with no issues becomes a `PolicyPack`, a frozen value the decision function can trust.
+only a pack with no issues becomes a `PolicyPack`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from importlib import resources
-from pathlib import Path
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node, SequenceNode
 
-from policies.errors import PolicyError, PolicyValidationError, ValidationIssue
-
-
-class Action(StrEnum):
-    """What happens to a video; ordered from least to most restrictive."""
-
-    PUBLISH = "publish"
-    REVIEW = "review"
-    BLOCK = "block"
-
-    @property
-    def rank(self) -> int:
-        return _ACTION_RANK[self]
-
-
-_ACTION_RANK = {Action.PUBLISH: 0, Action.REVIEW: 1, Action.BLOCK: 2}
-
-
-DEFAULT_DECODE_MEMORY_MB = 1024
-"""`limits.max_decode_memory_mb` when a pack leaves it out."""
+from policies.errors import PolicyValidationError, ValidationIssue
+from policies.types import (
+    DEFAULT_DECODE_MEMORY_MB,
+    CheckPolicy,
+    EnrollmentPolicy,
+    LikenessPolicy,
+    MatchThresholds,
+    MediaLimits,
+    PolicyPack,
+    PromptClassifierPolicy,
+    PromptRule,
+    ReasonPolicy,
+    ScoreThresholds,
+)
+from policies.walker import CHECK_RE, CODE_RE, LEVELS, RESERVED_REASONS, Walker
 
 
-@dataclass(frozen=True)
-class MediaLimits:
-    """Bounds a video must stay inside before any model looks at it."""
-
-    max_file_bytes: int
-    """Largest accepted file."""
-    max_duration_s: float
-    """Longest accepted video."""
-    min_duration_s: float
-    """Shortest accepted video."""
-    max_width: int
-    """Widest accepted frame, in pixels."""
-    max_height: int
-    """Tallest accepted frame, in pixels."""
-    allowed_video_codecs: frozenset[str]
-    """FFmpeg codec names accepted for the video stream."""
-    decode_probe_frames: int
-    """How many frames, spread over the video, must decode cleanly."""
-    max_decode_memory_mb: int = DEFAULT_DECODE_MEMORY_MB
-    """Memory a decoder may take beyond the interpreter's own, enforced on a trial decode at intake."""
-
-
-@dataclass(frozen=True)
-class CheckPolicy:
-    """How the gate runs one check."""
-
-    name: str
-    """The check's name, as it appears in `checks_run`."""
-    required: bool
-    """A required check that did not run is itself a finding (`check.missing`)."""
-    timeout_s: float
-    """Wall-clock budget; past it the check counts as failed."""
-    on_error: Action
-    """What a failed check means. Never `publish`: the validator refuses it."""
-
-
-@dataclass(frozen=True)
-class ReasonPolicy:
-    """One reason code: what it does and what a reviewer reads about it."""
-
-    code: str
-    """Dotted code, e.g. `prompt.sexual_minors`."""
-    action: Action
-    """The action a finding with this code asks for."""
-    severity: int
-    """1 (low) to 5 (critical); orders the review queue."""
-    sla_hours: float
-    """How soon a held item with this reason must be decided."""
-    text: str
-    """Reviewer-facing explanation of the rule."""
-
-
-@dataclass(frozen=True)
-class PromptRule:
-    """A phrase rule over the normalised prompt: fires when every term group has a match."""
-
-    code: str
-    """Reason code of the finding it produces."""
-    term_groups: tuple[tuple[str, ...], ...]
-    """All groups must match; within a group any term may."""
-
-
-@dataclass(frozen=True)
-class ScoreThresholds:
-    """Score bands for a model-scored reason code: below `review` the finding is dropped."""
-
-    review: float | None
-    """At or above: held for review."""
-    block: float | None
-    """At or above: blocked."""
-
-    def action_for(self, score: float) -> Action | None:
-        if self.block is not None and score >= self.block:
-            return Action.BLOCK
-        if self.review is not None and score >= self.review:
-            return Action.REVIEW
-        return None
-
-
-@dataclass(frozen=True)
-class MatchThresholds:
-    """Distances that decide a face match, for one embedding model."""
-
-    match_distance: float
-    """At or below: the same person."""
-    uncertain_distance: float
-    """Above `match_distance` and at or below this: a near match, held for review."""
-    refine_jitters: int = 0
-    """For near matches, re-embed with this many jitters before deciding (slower, steadier)."""
-
-
-@dataclass(frozen=True)
-class LikenessPolicy:
-    """How faces in generated videos are found and matched."""
-
-    sample_fps: float = 2.0
-    """Frames per second the fast detector looks at."""
-    max_frames: int = 40
-    """Most frames sampled per video."""
-    thorough_frames: int = 4
-    """Most frames per video the slow detector (small and profile faces) looks at."""
-    min_face_px: int = 20
-    """Smaller faces are ignored."""
-    models: Mapping[str, MatchThresholds] = field(default_factory=dict)
-    """Thresholds per embedding model id; a model without thresholds cannot identify anyone."""
-
-
-@dataclass(frozen=True)
-class EnrollmentPolicy:
-    """What a verification video must show to become a cameo."""
-
-    min_usable_frames: int = 12
-    """Frames with exactly one face of at least `min_face_px`."""
-    min_face_px: int = 60
-    """Smallest usable face height."""
-    max_multi_face_share: float = 0.05
-    """Largest share of frames allowed to show more than one face."""
-    liveness_residual_min: float = 0.003
-    """Smallest median non-rigid landmark residual of a live face."""
-    liveness_mouth_std_min: float = 0.012
-    """Smallest spread of mouth opening of a live face."""
-    keep_verification_video: bool = False
-    """Keep the verification video after enrollment (normally deleted)."""
-    challenge_ttl_minutes: float = 10.0
-    """How long a challenge stays valid."""
-
-
-@dataclass(frozen=True)
-class PromptClassifierPolicy:
-    """Where the prompt classifier's labelled examples are, and how it holds some out for measurement."""
-
-    examples: str
-    """A YAML file beside the pack: category → example prompts (`benign` holds hard look-alikes)."""
-    held_out_share: float = 0.3
-    """Share of each category kept out of training, for the precision/recall bench."""
-
-
-@dataclass(frozen=True)
-class PolicyPack:
-    """A validated, versioned policy pack."""
-
-    name: str
-    """Pack name, e.g. `default` or `teen`."""
-    version: str
-    """Pack version; recorded with every decision."""
-    audience: str
-    """`adult` or `teen`: whose generations this pack governs."""
-    unknown_reason_action: Action
-    """Action for a finding whose code the pack does not know; never `publish`."""
-    limits: MediaLimits
-    """Media bounds."""
-    checks: Mapping[str, CheckPolicy]
-    """Check name → how it runs."""
-    reasons: Mapping[str, ReasonPolicy]
-    """Reason code → policy."""
-    prompt_rules: tuple[PromptRule, ...] = ()
-    """Phrase rules the prompt check applies."""
-    restricted_cameo_levels: frozenset[str] = field(default_factory=frozenset)
-    """Consent levels this audience's cameos may not use (teen packs forbid `everyone`)."""
-    likeness: LikenessPolicy = field(default_factory=LikenessPolicy)
-    """Face finding and matching."""
-    thresholds: Mapping[str, ScoreThresholds] = field(default_factory=dict)
-    """Score bands per model-scored reason code (prompt categories, frame nudity, deepfake)."""
-    enrollment: EnrollmentPolicy = field(default_factory=EnrollmentPolicy)
-    """Cameo enrollment rules."""
-    prompt_classifier: PromptClassifierPolicy | None = None
-    """The labelled examples the prompt classifier learns from."""
-
-    @property
-    def ref(self) -> str:
-        """`name@version`, as recorded with decisions."""
-        return f"{self.name}@{self.version}"
-
-    def reason(self, code: str) -> ReasonPolicy | None:
-        return self.reasons.get(code)
-
-
-_CODE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
-_CHECK_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_LEVELS = {"only_me", "approved", "mutuals", "everyone"}
-_RESERVED_REASONS = ("check.error", "check.missing")
-
-
-class _Walker:
-    """Collects issues while reading typed values out of composed YAML nodes."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-        self.issues: list[ValidationIssue] = []
-
-    def issue(self, node: Node | None, message: str, hint: str = "") -> None:
-        line = node.start_mark.line + 1 if node is not None else 0
-        self.issues.append(ValidationIssue(self.source, line, message, hint))
-
-    def mapping(
-        self,
-        node: Node,
-        where: str,
-        required: set[str],
-        optional: set[str] | frozenset[str] = frozenset(),
-    ) -> dict[str, Node] | None:
-        if not isinstance(node, MappingNode):
-            self.issue(node, f"{where} must be a mapping", "write `key: value` lines")
-            return None
-        out: dict[str, Node] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, ScalarNode) else None
-            if not isinstance(key, str):
-                self.issue(key_node, f"{where} has a key that is not a string")
-                continue
-            if key in out:
-                self.issue(key_node, f"{where} repeats key `{key}`", "each key may appear once")
-                continue
-            if key not in required and key not in optional:
-                allowed = ", ".join(sorted(required | set(optional)))
-                self.issue(key_node, f"{where} has unknown key `{key}`", f"allowed keys: {allowed}")
-                continue
-            out[key] = value_node
-        for key in sorted(required - out.keys()):
-            self.issue(node, f"{where} is missing `{key}`")
-        return out
-
-    def string(self, node: Node | None, where: str) -> str | None:
-        if node is None:
-            return None
-        if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
-            self.issue(node, f"{where} must be a non-empty string", "quote it if it looks like a number")
-            return None
-        return str(node.value)
-
-    def number(self, node: Node | None, where: str, minimum: float, integer: bool = False) -> float | None:
-        if node is None:
-            return None
-        tags = {"tag:yaml.org,2002:int"} if integer else {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
-        kind = "an integer" if integer else "a number"
-        if not isinstance(node, ScalarNode) or node.tag not in tags:
-            self.issue(node, f"{where} must be {kind}")
-            return None
-        value = float(yaml.safe_load(node.value))
-        if value < minimum:
-            self.issue(node, f"{where} must be at least {minimum:g}, got {value:g}")
-            return None
-        return value
-
-    def boolean(self, node: Node | None, where: str) -> bool | None:
-        if node is None:
-            return None
-        if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:bool":
-            self.issue(node, f"{where} must be true or false")
-            return None
-        return bool(yaml.safe_load(node.value))
-
-    def action(self, node: Node | None, where: str, allow_publish: bool = True) -> Action | None:
-        text = self.string(node, where)
-        if text is None:
-            return None
-        try:
-            action = Action(text)
-        except ValueError:
-            self.issue(node, f"{where} must be one of publish, review, block, got `{text}`")
-            return None
-        if action is Action.PUBLISH and not allow_publish:
-            self.issue(node, f"{where} may not be publish", "a failure must hold or block the video: fail closed")
-            return None
-        return action
-
-    def string_list(self, node: Node | None, where: str) -> list[str] | None:
-        if node is None:
-            return None
-        if not isinstance(node, SequenceNode) or not node.value:
-            self.issue(node, f"{where} must be a non-empty list of strings")
-            return None
-        values = [self.string(item, f"{where} item") for item in node.value]
-        if any(value is None for value in values):
-            return None
-        return [value for value in values if value is not None]
-
-
-def _read_limits(w: _Walker, node: Node) -> MediaLimits | None:
+def _read_limits(w: Walker, node: Node) -> MediaLimits | None:
     keys = {
         "max_file_mb",
         "max_duration_s",
@@ -359,14 +71,14 @@ def _read_limits(w: _Walker, node: Node) -> MediaLimits | None:
     )
 
 
-def _read_checks(w: _Walker, node: Node) -> dict[str, CheckPolicy]:
+def _read_checks(w: Walker, node: Node) -> dict[str, CheckPolicy]:
     if not isinstance(node, MappingNode) or not node.value:
         w.issue(node, "checks must be a non-empty mapping of check name to settings")
         return {}
     checks: dict[str, CheckPolicy] = {}
     for key_node, value_node in node.value:
         name = str(key_node.value)
-        if not _CHECK_RE.match(name):
+        if not CHECK_RE.match(name):
             w.issue(key_node, f"check name `{name}` is not valid", "use lower_snake_case")
             continue
         if name in checks:
@@ -384,14 +96,14 @@ def _read_checks(w: _Walker, node: Node) -> dict[str, CheckPolicy]:
     return checks
 
 
-def _read_reasons(w: _Walker, node: Node) -> dict[str, ReasonPolicy]:
+def _read_reasons(w: Walker, node: Node) -> dict[str, ReasonPolicy]:
     if not isinstance(node, MappingNode) or not node.value:
         w.issue(node, "reasons must be a non-empty mapping of reason code to settings")
         return {}
     reasons: dict[str, ReasonPolicy] = {}
     for key_node, value_node in node.value:
         code = str(key_node.value)
-        if not _CODE_RE.match(code):
+        if not CODE_RE.match(code):
             w.issue(key_node, f"reason code `{code}` is not valid", "use dotted lower_snake_case, e.g. prompt.sexual")
             continue
         if code in reasons:
@@ -401,7 +113,7 @@ def _read_reasons(w: _Walker, node: Node) -> dict[str, ReasonPolicy]:
         fields = w.mapping(value_node, where, {"action", "severity", "sla_hours", "text"})
         if fields is None:
             continue
-        allow_publish = code not in _RESERVED_REASONS
+        allow_publish = code not in RESERVED_REASONS
         action = w.action(fields.get("action"), f"{where}.action", allow_publish=allow_publish)
         severity = w.number(fields.get("severity"), f"{where}.severity", 1, integer=True)
         if severity is not None and severity > 5:
@@ -415,7 +127,7 @@ def _read_reasons(w: _Walker, node: Node) -> dict[str, ReasonPolicy]:
     return reasons
 
 
-def _read_prompt_rules(w: _Walker, node: Node, reasons: Mapping[str, ReasonPolicy]) -> list[PromptRule]:
+def _read_prompt_rules(w: Walker, node: Node, reasons: Mapping[str, ReasonPolicy]) -> list[PromptRule]:
     if not isinstance(node, SequenceNode):
         w.issue(node, "prompt_rules must be a list")
         return []
@@ -443,7 +155,7 @@ def _read_prompt_rules(w: _Walker, node: Node, reasons: Mapping[str, ReasonPolic
     return rules
 
 
-def _read_likeness(w: _Walker, node: Node) -> LikenessPolicy | None:
+def _read_likeness(w: Walker, node: Node) -> LikenessPolicy | None:
     fields = w.mapping(node, "likeness", {"models"}, {"sample_fps", "max_frames", "thorough_frames", "min_face_px"})
     if fields is None:
         return None
@@ -481,7 +193,7 @@ def _read_likeness(w: _Walker, node: Node) -> LikenessPolicy | None:
     )
 
 
-def _read_enrollment(w: _Walker, node: Node) -> EnrollmentPolicy | None:
+def _read_enrollment(w: Walker, node: Node) -> EnrollmentPolicy | None:
     keys = {
         "min_usable_frames",
         "min_face_px",
@@ -512,7 +224,7 @@ def _read_enrollment(w: _Walker, node: Node) -> EnrollmentPolicy | None:
     )
 
 
-def _read_classifier(w: _Walker, node: Node) -> PromptClassifierPolicy | None:
+def _read_classifier(w: Walker, node: Node) -> PromptClassifierPolicy | None:
     fields = w.mapping(node, "prompt_classifier", {"examples"}, {"held_out_share"})
     if fields is None:
         return None
@@ -525,7 +237,7 @@ def _read_classifier(w: _Walker, node: Node) -> PromptClassifierPolicy | None:
     return PromptClassifierPolicy(examples, share if share is not None and share < 0.9 else 0.3)
 
 
-def _read_thresholds(w: _Walker, node: Node, reasons: Mapping[str, ReasonPolicy]) -> dict[str, ScoreThresholds]:
+def _read_thresholds(w: Walker, node: Node, reasons: Mapping[str, ReasonPolicy]) -> dict[str, ScoreThresholds]:
     if not isinstance(node, MappingNode):
         w.issue(node, "thresholds must map reason codes to {review, block}")
         return {}
@@ -552,7 +264,7 @@ def _read_thresholds(w: _Walker, node: Node, reasons: Mapping[str, ReasonPolicy]
 
 def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
     """Validate pack text and build the pack; raises `PolicyValidationError` listing every issue."""
-    w = _Walker(source)
+    w = Walker(source)
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -579,7 +291,7 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
     limits = _read_limits(w, top["limits"]) if "limits" in top else None
     checks = _read_checks(w, top["checks"]) if "checks" in top else {}
     reasons = _read_reasons(w, top["reasons"]) if "reasons" in top else {}
-    for reserved in _RESERVED_REASONS:
+    for reserved in RESERVED_REASONS:
         if "reasons" in top and reasons and reserved not in reasons:
             w.issue(top["reasons"], f"reasons must define `{reserved}`", "the gate emits it when a check fails")
     rules = _read_prompt_rules(w, top["prompt_rules"], reasons) if "prompt_rules" in top else []
@@ -587,8 +299,8 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
     if "restricted_cameo_levels" in top:
         levels = w.string_list(top["restricted_cameo_levels"], "restricted_cameo_levels") or []
         for level in levels:
-            if level not in _LEVELS:
-                w.issue(top["restricted_cameo_levels"], f"unknown consent level `{level}`", ", ".join(sorted(_LEVELS)))
+            if level not in LEVELS:
+                w.issue(top["restricted_cameo_levels"], f"unknown consent level `{level}`", ", ".join(sorted(LEVELS)))
     likeness = _read_likeness(w, top["likeness"]) if "likeness" in top else LikenessPolicy()
     thresholds = _read_thresholds(w, top["thresholds"], reasons) if "thresholds" in top else {}
     classifier = _read_classifier(w, top["prompt_classifier"]) if "prompt_classifier" in top else None
@@ -612,42 +324,3 @@ def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
         thresholds=thresholds,
         prompt_classifier=classifier,
     )
-
-
-def load_pack(path: Path | str) -> PolicyPack:
-    """Read and validate a pack file."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"cannot read policy pack {file}: {exc}") from None
-    return parse_pack(text, source=str(file))
-
-
-def validate_file(path: Path | str) -> list[ValidationIssue]:
-    """Every issue in a pack file; empty when it is valid."""
-    try:
-        load_pack(path)
-    except PolicyValidationError as exc:
-        return exc.issues
-    except PolicyError as exc:
-        return [ValidationIssue(str(path), 0, str(exc))]
-    return []
-
-
-def bundled_pack_names() -> list[str]:
-    """Names of the packs shipped inside this package."""
-    folder = resources.files("policies") / "packs"
-    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
-
-
-def bundled_pack_path(name: str) -> Path:
-    """Path of a shipped pack; `PolicyError` when there is none of that name."""
-    if name not in bundled_pack_names():
-        raise PolicyError(f"no bundled policy pack named `{name}`; bundled: {', '.join(bundled_pack_names())}")
-    return Path(str(resources.files("policies") / "packs" / f"{name}.yaml"))
-
-
-def load_bundled_pack(name: str) -> PolicyPack:
-    """Load and validate a shipped pack."""
-    return load_pack(bundled_pack_path(name))

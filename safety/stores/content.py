@@ -1,0 +1,229 @@
+"""Stores about videos: rows and lineage, decisions, the provenance registry, hash banks and purges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from safety.domain import Decision, VideoStatus
+from safety.records import (
+    BankEntryRecord,
+    BankName,
+    DecisionRecord,
+    OwnerAppearance,
+    PurgeJobRecord,
+    RegistryStatus,
+    StoredFrameHash,
+    VideoRecord,
+)
+
+
+class VideoStore(Protocol):
+    """Videos and their lineage."""
+
+    def create(
+        self,
+        *,
+        creator: str,
+        prompt: str,
+        content_sha256: str,
+        size_bytes: int,
+        duration_s: float,
+        width: int,
+        height: int,
+        draft_path: Path,
+        declared_cameos: Sequence[str],
+        remix_of: str | None,
+        policy_ref: str,
+    ) -> str:
+        """A new video row in `checking`, with its remix and declared-cameo edges; its id."""
+        ...
+
+    def add_cameo_edge(self, video_id: str, owner: str) -> None:
+        """Record that the video contains the owner's likeness (idempotent)."""
+        ...
+
+    def get(self, video_id: str, *, lock: bool = False) -> VideoRecord:
+        """The video; with `lock`, its row stays locked until the transaction ends."""
+        ...
+
+    def recent(self, creator: str | None = None, limit: int = 100) -> list[VideoRecord]:
+        """Newest first, optionally of one creator."""
+        ...
+
+    def remixes_of(self, video_id: str) -> list[str]:
+        """Direct remixes."""
+        ...
+
+    def set_status(
+        self,
+        video_id: str,
+        status: VideoStatus,
+        *,
+        actor: str,
+        published_path: Path | None = None,
+        quarantine_path: Path | None = None,
+        clear_quarantine: bool = False,
+        policy_ref: str | None = None,
+        details: dict[str, Any] | None = None,
+        action: str | None = None,
+    ) -> VideoStatus:
+        """Move a video to a status (the draft goes once decided); the status it had."""
+        ...
+
+    def mark_purged(self, video_id: str) -> tuple[VideoStatus, tuple[str, ...]] | None:
+        """Purge the row (no file paths remain); (previous status, its files), or None when already purged."""
+        ...
+
+    def with_owner(self, owner: str) -> list[OwnerAppearance]:
+        """Every video the owner appears in, declared or identified, newest first."""
+        ...
+
+    def owners_in(self, video_id: str) -> list[str]:
+        """Cameo owners a video contains."""
+        ...
+
+    def owners_with_videos(self) -> list[str]:
+        """Owners who appear in any unpurged video."""
+        ...
+
+    def descendants(self, video_ids: Sequence[str]) -> list[str]:
+        """Every video derived from these, transitively."""
+        ...
+
+    def file_paths(self) -> set[str]:
+        """Every file a video row points at."""
+        ...
+
+    def published_paths(self) -> list[tuple[str, str]]:
+        """(video id, file) of every published video."""
+        ...
+
+    def held_before(self, older_than: datetime) -> list[str]:
+        """Held videos untouched since `older_than`."""
+        ...
+
+
+class DecisionStore(Protocol):
+    """Decisions, kept forever."""
+
+    def save(self, video_id: str, decision: Decision, decided_by: str, note: str = "") -> str:
+        """Persist a decision with its reasons, scores, checks and facts; its id."""
+        ...
+
+    def for_video(self, video_id: str) -> list[DecisionRecord]:
+        """A video's decisions, oldest first."""
+        ...
+
+    def facts(self, decision_id: str) -> dict[str, Any]:
+        """The evidence facts a decision stored (face tracks and the like)."""
+        ...
+
+
+class RegistryStore(Protocol):
+    """The provenance registry."""
+
+    def record_publication(
+        self, video_id: str, *, sha256: str, watermark_token: int, frame_hashes: Sequence[tuple[float, bytes, int]]
+    ) -> None:
+        """Register a published file."""
+        ...
+
+    def set_status(self, video_id: str, status: RegistryStatus) -> bool:
+        """Change a registered video's status; False when it was never registered."""
+        ...
+
+    def status(self, video_id: str) -> RegistryStatus | None:
+        """A registered video's status, or None."""
+        ...
+
+    def frame_hashes(self, video_id: str) -> list[StoredFrameHash]:
+        """A published video's frame hashes."""
+        ...
+
+    def video_for_token(self, token: int) -> str | None:
+        """The video a watermark token was issued to."""
+        ...
+
+    def video_for_sha256(self, sha256: str) -> str | None:
+        """The video a published file hash belongs to."""
+        ...
+
+    def fingerprint_stamp(self) -> tuple[int, int]:
+        """(count, highest id) of published frame hashes."""
+        ...
+
+    def fingerprint_entries(self) -> list[tuple[str, bytes]]:
+        """(video id, digest) for the tracer's index."""
+        ...
+
+
+class BankStore(Protocol):
+    """Hash banks."""
+
+    def add_entry(
+        self,
+        bank: BankName,
+        hashes: Sequence[tuple[bytes, int]],
+        *,
+        note: str = "",
+        source_video_id: str | None = None,
+        actor: str = "operator",
+    ) -> str:
+        """Add (digest, quality) frame hashes as one entry; its id."""
+        ...
+
+    def remove_entry(self, entry_id: str) -> None:
+        """Remove an entry and its hashes."""
+        ...
+
+    def entries(self, bank: BankName | None = None) -> list[BankEntryRecord]:
+        """Entries, oldest first, optionally of one bank."""
+        ...
+
+    def stamp(self) -> tuple[int, int]:
+        """(count, highest id) of bank hashes: changes whenever a bank does."""
+        ...
+
+    def index_entries(self) -> list[tuple[str, bytes]]:
+        """(`bank:entry`, digest) for the matcher's index."""
+        ...
+
+
+class PurgeStore(Protocol):
+    """Purge jobs and tombstones."""
+
+    def tombstone(self, video_id: str, reason: str) -> None:
+        """Remember forever that a video was purged (idempotent)."""
+        ...
+
+    def is_tombstoned(self, video_id: str) -> bool:
+        """Whether a video was purged."""
+        ...
+
+    def record_job(
+        self,
+        *,
+        owner: str,
+        creator: str | None,
+        reason: str,
+        video_ids: Sequence[str],
+        files: Sequence[str],
+        actor: str,
+    ) -> PurgeJobRecord:
+        """Record what a purge removed and the files still to delete."""
+        ...
+
+    def pending_jobs(self) -> list[PurgeJobRecord]:
+        """Jobs whose files are not yet removed, oldest first."""
+        ...
+
+    def finish_job(self, job_id: str) -> None:
+        """Mark a job's files removed (idempotent)."""
+        ...
+
+    def job(self, job_id: str) -> PurgeJobRecord:
+        """One job."""
+        ...

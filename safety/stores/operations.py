@@ -1,0 +1,132 @@
+"""Stores that operate the system: the review queue and its people, the audit log, named leases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from safety.domain import AuditEntry
+from safety.records import (
+    AppealRecord,
+    AppealState,
+    ReportRecord,
+    ReviewerRecord,
+    ReviewItemRecord,
+    ReviewSource,
+)
+
+
+class ReviewStore(Protocol):
+    """The review queue, reviewers and sessions, appeals and reports."""
+
+    def open_item(
+        self,
+        video_id: str,
+        *,
+        source: ReviewSource,
+        reason_codes: Sequence[str],
+        severity: int,
+        sla_hours: float,
+        policy_ref: str,
+        needs_senior: bool = False,
+        blind_of: str | None = None,
+    ) -> str:
+        """Put a video in the queue; the item's id."""
+        ...
+
+    def open_items(self) -> list[ReviewItemRecord]:
+        """Undecided items, most severe then most urgent first."""
+        ...
+
+    def items(self, *, decided: bool | None = None, limit: int = 5000) -> list[ReviewItemRecord]:
+        """Items, newest first, optionally only (un)decided ones."""
+        ...
+
+    def item(self, item_id: str, *, lock: bool = False) -> ReviewItemRecord:
+        """One item."""
+        ...
+
+    def claim(self, item_id: str, reviewer: str, lease: timedelta, *, senior: bool) -> bool:
+        """Take the item's lease if free, lapsed or already this reviewer's; atomic on both backends."""
+        ...
+
+    def release(self, item_id: str, reviewer: str, *, escalate: bool = False, note: str = "") -> None:
+        """Give the lease back, optionally escalating to seniors."""
+        ...
+
+    def decide(self, item_id: str, reviewer: str, outcome: str, code: str, note: str) -> ReviewItemRecord:
+        """Record the outcome; only under a live lease held by `reviewer`."""
+        ...
+
+    def close_items_of(self, video_id: str) -> int:
+        """Close every undecided item of a video (it was purged or expired); how many."""
+        ...
+
+    def add_reviewer(self, name: str, role: str, password_hash: str) -> None:
+        """Create a console account."""
+        ...
+
+    def reviewer(self, name: str) -> ReviewerRecord | None:
+        """A reviewer with their password hash, or None."""
+        ...
+
+    def reviewers(self) -> list[ReviewerRecord]:
+        """Every reviewer, by name (no password hashes)."""
+        ...
+
+    def start_session(self, token_hash: str, reviewer: str, expires_at: datetime) -> None:
+        """Record a login session."""
+        ...
+
+    def session_reviewer(self, token_hash: str) -> str | None:
+        """Who holds a live session, or None."""
+        ...
+
+    def end_session(self, token_hash: str) -> None:
+        """Log out."""
+        ...
+
+    def add_appeal(self, video_id: str, appellant: str, text: str, review_item_id: str) -> str:
+        """Record an appeal; its id."""
+        ...
+
+    def appeal_for_item(self, item_id: str) -> AppealRecord | None:
+        """The appeal behind a review item."""
+        ...
+
+    def close_appeal(self, item_id: str, state: AppealState) -> None:
+        """Record an appeal's outcome."""
+        ...
+
+    def add_report(self, video_id: str, reporter: str, reason: str, review_item_id: str) -> str:
+        """Record a user report; its id."""
+        ...
+
+    def reports_for(self, video_id: str) -> list[ReportRecord]:
+        """Reports on a video."""
+        ...
+
+
+class AuditStore(Protocol):
+    """The hash-chained audit log."""
+
+    def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
+        """Append one entry in this transaction."""
+        ...
+
+    def entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
+        """Every entry in sequence order."""
+        ...
+
+
+class LockStore(Protocol):
+    """Named leases held in a row."""
+
+    def try_lease(self, name: str, holder: str, ttl: timedelta) -> bool:
+        """Take or renew the lease when free, lapsed or already held by `holder`."""
+        ...
+
+    def release(self, name: str, holder: str) -> None:
+        """Give the lease back if `holder` has it."""
+        ...

@@ -1,0 +1,153 @@
+"""Stores about people: accounts, machine clients, consent (cameos, grants, challenges) and face templates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from safety.domain import AgeBand, CameoConsent, CameoStatus, ConsentLevel, User
+from safety.records import (
+    CameoRecord,
+    ChallengeRecord,
+    GrantKind,
+    ProtectedPersonRecord,
+    ProtectionKind,
+    TemplateRecord,
+    TemplateSubject,
+)
+
+
+class AccountStore(Protocol):
+    """Users and who follows whom."""
+
+    def add(self, handle: str, age_band: AgeBand) -> User:
+        """Create a user; `ConflictError` when the handle is taken."""
+        ...
+
+    def get(self, handle: str) -> User:
+        """The user; `UnknownUserError` when there is none."""
+        ...
+
+    def find(self, handle: str) -> User | None:
+        """The user, or None."""
+        ...
+
+    def follow(self, follower: str, followee: str) -> bool:
+        """Record a follow; False when it existed already."""
+        ...
+
+    def follows(self, follower: str, followee: str) -> bool:
+        """Whether `follower` follows `followee`."""
+        ...
+
+
+class ClientStore(Protocol):
+    """HTTP hook clients and their hashed tokens."""
+
+    def set_token(self, name: str, token_hash: str) -> bool:
+        """Create or rotate a client's token; True when the client is new."""
+        ...
+
+    def client_for(self, token_hash: str) -> str | None:
+        """The active client holding this token, or None."""
+        ...
+
+
+class ConsentStore(Protocol):
+    """Cameos, the owner's grants and blocks, challenges, and consent snapshots."""
+
+    def create_cameo(
+        self,
+        owner: str,
+        face_model: str,
+        status: CameoStatus = CameoStatus.ACTIVE,
+        *,
+        reference_paths: Sequence[Path] = (),
+        verification_path: Path | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> str:
+        """Record a cameo (active, or rejected without face data); its id."""
+        ...
+
+    def active_cameo(self, owner: str) -> CameoRecord | None:
+        """The owner's active cameo, or None."""
+        ...
+
+    def set_cameo_files(self, cameo_id: str, reference_paths: Sequence[Path], verification_path: Path | None) -> None:
+        """Where a cameo's reference crops and kept verification video lie."""
+        ...
+
+    def delete_cameo(self, owner: str) -> CameoRecord:
+        """Mark the active cameo deleted; returns it as it was, so its files can be removed."""
+        ...
+
+    def cameo_file_paths(self) -> set[str]:
+        """Every file an active cameo points at."""
+        ...
+
+    def set_level(self, owner: str, level: ConsentLevel) -> None:
+        """Set who may use the owner's cameo."""
+        ...
+
+    def set_restrictions(self, owner: str, phrases: Sequence[str]) -> None:
+        """Replace the owner's restriction phrases."""
+        ...
+
+    def set_grant(self, owner: str, grantee: str, kind: GrantKind) -> None:
+        """Approve or block one creator, replacing a live grant of the other kind."""
+        ...
+
+    def revoke_grant(self, owner: str, grantee: str, kind: GrantKind) -> bool:
+        """End a live grant; False when there was none."""
+        ...
+
+    def snapshot(self, owner: str, creator: str) -> CameoConsent:
+        """Everything consent depends on for (owner, creator), read now; locks the owner's cameo row where the
+        backend has row locks, so a publish reading consent is ordered with a concurrent change."""
+        ...
+
+    def create_challenge(self, handle: str, digits: str, turns: Sequence[str], ttl: timedelta) -> ChallengeRecord:
+        """Issue an enrollment challenge."""
+        ...
+
+    def take_challenge(self, challenge_id: str, handle: str) -> ChallengeRecord:
+        """Use a challenge once; `ConflictError` when not this user's, expired or used."""
+        ...
+
+
+class TemplateStore(Protocol):
+    """Face templates and protected people."""
+
+    def add_templates(self, kind: TemplateSubject, subject: str, model_id: str, vectors: Sequence[bytes]) -> int:
+        """Store float32 vectors for a subject; how many."""
+        ...
+
+    def templates_of(self, kind: TemplateSubject, subject: str) -> list[TemplateRecord]:
+        """A subject's templates, oldest first."""
+        ...
+
+    def delete_templates(self, kind: TemplateSubject, subject: str) -> int:
+        """Remove a subject's templates; how many."""
+        ...
+
+    def gallery_stamp(self, model_id: str) -> tuple[int, int]:
+        """(count, highest id) of a model's templates: changes whenever the gallery does."""
+        ...
+
+    def gallery(self, model_id: str) -> list[TemplateRecord]:
+        """Every template of a model, in insertion order."""
+        ...
+
+    def add_protected(self, name: str, kind: ProtectionKind) -> str:
+        """Protect a person by name; their id."""
+        ...
+
+    def list_protected(self) -> list[ProtectedPersonRecord]:
+        """Protected people, by name."""
+        ...
+
+    def remove_protected(self, id_or_name: str) -> ProtectedPersonRecord:
+        """End a protection and drop its templates."""
+        ...
