@@ -203,6 +203,11 @@ def trace_json(t: TraceResult) -> Json:
             "distance": match.distance if match else None,
             "share": match.share if match else None,
         },
+        "evidence": [
+            {"source": e.source, "video_id": e.video_id, "status": e.status, "believed": e.believed, "note": e.note}
+            for e in t.evidence
+        ],
+        "disagreement": t.disagreement,
     }
 
 

@@ -32,6 +32,29 @@ from safety.store import Store, Transaction
 Stamp = tuple[int, int]
 
 
+# How restrictive each status is: when pieces of evidence disagree, the most restrictive one is reported.
+_RESTRICTIVENESS = {"unknown": 0, "live": 1, RegistryStatus.WITHDRAWN.value: 2, RegistryStatus.PURGED.value: 3}
+# Evidence in order of strength: a trusted, valid manifest names the video outright; a watermark token is ours
+# but can be read wrongly; a fingerprint is a similarity.
+_STRENGTH = ("c2pa", "watermark", "fingerprint")
+
+
+@dataclass(frozen=True)
+class TraceEvidence:
+    """One thing a file says about where it came from."""
+
+    source: str
+    """c2pa, watermark or fingerprint."""
+    video_id: str
+    """The video it points at."""
+    status: str
+    """That video's status (live, withdrawn, purged, or unknown to the registry)."""
+    believed: bool
+    """False for a manifest that is invalid or not signed by a trusted chain: reported, never believed."""
+    note: str = ""
+    """Why it is not believed, when it is not."""
+
+
 @dataclass(frozen=True)
 class TraceResult:
     """What `verify` found about a file."""
@@ -50,6 +73,14 @@ class TraceResult:
     """The video the watermark's token was issued to."""
     fingerprint: VideoMatch | None
     """The best fingerprint match."""
+    evidence: tuple[TraceEvidence, ...] = ()
+    """Every piece of evidence, believed or not, strongest first."""
+
+    @property
+    def disagreement(self) -> bool:
+        """Believed evidence points at more than one video or status."""
+        believed = [e for e in self.evidence if e.believed]
+        return len({(e.video_id, e.status) for e in believed}) > 1
 
 
 class _CachedIndex:
@@ -129,16 +160,35 @@ class Tracing:
         with self._store.transaction() as tx:
             token = reading.token if reading.found else None
             watermark_video = tx.registry.video_for_token(token) if token is not None else None
-            traced_by = None
-            video_id = None
-            if manifest.valid and manifest.video_id:
-                video_id, traced_by = manifest.video_id, "c2pa"
-            elif watermark_video:
-                video_id, traced_by = watermark_video, "watermark"
-            elif match is not None:
-                video_id, traced_by = match.key, "fingerprint"
-            status = (registry_status(tx, video_id) if video_id else None) or "unknown"
-        return TraceResult(video_id, status, traced_by, manifest, reading, watermark_video, match)
+            evidence: list[TraceEvidence] = []
+            if manifest.present and manifest.video_id:
+                # Anyone can sign a manifest claiming any video id: only a valid one from a trusted chain counts.
+                trusted = manifest.valid and manifest.trusted
+                note = "" if trusted else ("not signed by a trusted chain" if manifest.valid else "invalid manifest")
+                status = registry_status(tx, manifest.video_id) or "unknown"
+                evidence.append(TraceEvidence("c2pa", manifest.video_id, status, trusted, note))
+            if watermark_video:
+                evidence.append(
+                    TraceEvidence("watermark", watermark_video, registry_status(tx, watermark_video) or "unknown", True)
+                )
+            if match is not None:
+                evidence.append(
+                    TraceEvidence("fingerprint", match.key, registry_status(tx, match.key) or "unknown", True)
+                )
+        believed = [e for e in evidence if e.believed]
+        strongest = min(believed, key=lambda e: _STRENGTH.index(e.source), default=None)
+        # When believed evidence disagrees, the most restrictive status wins: a purged copy never reads live.
+        status = max((e.status for e in believed), key=lambda st: _RESTRICTIVENESS.get(st, 0), default="unknown")
+        return TraceResult(
+            strongest.video_id if strongest else None,
+            status,
+            strongest.source if strongest else None,
+            manifest,
+            reading,
+            watermark_video,
+            match,
+            tuple(evidence),
+        )
 
     def verify_audit(self) -> ChainReport:
         """Walk the audit log's hash chain."""

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from generator import Studio
-from provenance import SigningError, read_manifest
+from provenance import ManifestSigner, Publication, SigningError, load_credentials, make_dev_chain, read_manifest
 from safety import CameoGuard, ConfigurationError, Settings, build, to_json
 from safety.cli import main
 from safety.http import create_app
@@ -113,3 +114,27 @@ def test_verify_cli_and_http(
         uploaded = client.post("/v1/verify", files={"video": ("x.mp4", handle, "video/mp4")})
     assert uploaded.json()["video_id"] == result["video_id"]
     assert client.post("/v1/verify", json={"path": "/nope.mp4"}).status_code == 403
+
+
+def test_an_untrusted_manifest_never_makes_a_purged_copy_live(people: CameoGuard, tmp_path: Path) -> None:
+    """Anyone can sign a manifest claiming a live video's id: it is reported, not believed, and the purged video's
+    own watermark and fingerprints decide (the most restrictive status wins)."""
+    live = generate(people, prompt="a quiet harbour")
+    doomed = generate(people, prompt="lanterns over a river", seed=11)
+    saved = tmp_path / "saved.mp4"
+    saved.write_bytes(Path(doomed["published_path"]).read_bytes())
+    with people.database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE published_records SET status = 'purged' WHERE video_id = :v"), {"v": doomed["video_id"]}
+        )
+    _, chain_path, key_path = make_dev_chain(tmp_path / "forger")
+    forger = ManifestSigner(load_credentials(chain_path, key_path=key_path), generator="forger", version="1")
+    forged = tmp_path / "forged.mp4"
+    forger.sign(saved, forged, Publication(live["video_id"], "dec_forged", "default@1", ()))
+    assert read_manifest(forged).valid, "the forged manifest itself validates; only its chain is untrusted"
+    report = to_json(people.tracing.verify(forged))
+    assert report["status"] == "purged" and report["video_id"] == doomed["video_id"]
+    assert report["traced_by"] in {"watermark", "fingerprint"}
+    claimed = next(e for e in report["evidence"] if e["source"] == "c2pa")
+    assert claimed["video_id"] == live["video_id"] and claimed["believed"] is False and "trusted" in claimed["note"]
+    assert all(e["believed"] for e in report["evidence"] if e["source"] != "c2pa")
