@@ -246,6 +246,8 @@ class PurgeJobRecord:
     """Files to remove."""
     created_at: datetime
     """When it was recorded."""
+    finished: bool = False
+    """Its files are removed."""
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from safety.cli.app import cameo_app
+from safety.cli.app import app, cameo_app
 from safety.domain import ConsentLevel
 from safety.errors import SubmissionError
 from safety.terminal import JsonOpt, emit, receipts_text, state
@@ -77,10 +77,11 @@ def cameo_show(
 def cameo_permit(
     ctx: typer.Context,
     owner: Annotated[str, typer.Option(help="Cameo owner.")],
-    level: Annotated[ConsentLevel, typer.Option(help="Who may use the cameo.")] = ConsentLevel.ONLY_ME,
+    level: Annotated[ConsentLevel, typer.Option(help="Who may use the cameo (required: there is no default).")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Set who may put the owner in videos: only_me, approved, mutuals or everyone (lowering it purges)."""
+    """Set who may put the owner in videos: only_me, approved, mutuals or everyone (lowering it purges what it no
+    longer allows; raising it purges nothing)."""
     receipts = state(ctx).guard().cameos.set_consent_level(owner, level)
     payload = {"owner": owner, "level": level.value, **receipts_json(receipts)}
     emit(payload, as_json, f"{owner}: {level.value}\n{receipts_text(receipts)}")
@@ -170,3 +171,12 @@ def cameo_delete(
     payload = deletion_json(state(ctx).guard().cameos.delete_cameo(owner, keep_protection=keep_protection))
     text = f"deleted {payload['cameo_id']}; purged {len(payload['purged'])} video(s)"
     emit(payload, as_json, text + (" (still protected)" if payload["kept_protection"] else ""))
+
+
+@app.command("receipts")
+def receipts(
+    ctx: typer.Context, owner: Annotated[str, typer.Option(help="Whose receipts.")], as_json: JsonOpt = False
+) -> None:
+    """Every purge receipt an owner was given: what was removed, when, why and whose consent ended."""
+    found = state(ctx).guard().cameos.receipts(owner)
+    emit({"owner": owner, "receipts": [receipt_json(r) for r in found]}, as_json, receipts_text(found))

@@ -224,6 +224,10 @@ class PurgeStore(Protocol):
         """Mark a job's files removed (idempotent)."""
         ...
 
+    def jobs_of(self, owner: str) -> list[PurgeJobRecord]:
+        """Every purge that removed something of the owner's likeness, oldest first."""
+        ...
+
     def job(self, job_id: str) -> PurgeJobRecord:
         """One job."""
         ...

@@ -33,9 +33,10 @@ from safety.mediastore import MediaStore
 from safety.records import CameoRecord, ChallengeRecord, GrantKind, OwnerAppearance, ProtectionKind, TemplateSubject
 from safety.revocation import PurgeReceipt
 from safety.store import Store, Transaction
-from safety.usecases.revocation import finish, purge_in, reconcile_in
+from safety.usecases.revocation import finish, purge_in, receipt_of, reconcile_in
 
 ConsentChange = Callable[[Transaction, str], None]
+_LEVEL_ORDER = (ConsentLevel.ONLY_ME, ConsentLevel.APPROVED, ConsentLevel.MUTUALS, ConsentLevel.EVERYONE)
 
 
 @dataclass(frozen=True)
@@ -198,19 +199,29 @@ class Cameos:
 
     # consent
 
-    def _change_consent(self, owner: str, change: ConsentChange, reason: str) -> list[PurgeReceipt]:
-        """Apply a consent change and purge what it no longer allows, in one transaction; then remove files."""
+    def _change_consent(
+        self, owner: str, change: ConsentChange, reason: str, *, creator: str | None = None, purge: bool = True
+    ) -> list[PurgeReceipt]:
+        """Apply a consent change and purge what it no longer allows, in one transaction; then remove files.
+        With `creator`, only that creator's videos are reconsidered (a revocation or block of one person)."""
         owner = normalise_handle(owner)
         with self._store.transaction() as tx:
             # Locks the owner's cameo row (PostgreSQL) so a publish reading consent is ordered with this change.
             tx.consent.snapshot(owner, owner)
             change(tx, owner)
-            jobs = reconcile_in(tx, self._policies, owner, reason=reason, actor=owner)
+            jobs = reconcile_in(tx, self._policies, owner, reason=reason, actor=owner, creator=creator) if purge else []
         return [finish(self._store, self._media, job) for job in jobs]
 
     def set_consent_level(self, owner: str, level: ConsentLevel) -> list[PurgeReceipt]:
-        """Set who may use the cameo; lowering it purges what it no longer allows."""
-        return self._change_consent(owner, lambda tx, o: tx.consent.set_level(o, level), "consent_level_lowered")
+        """Set who may use the cameo; lowering it purges what it no longer allows, raising it purges nothing."""
+        current = self.cameo_status(owner)
+        if current is None:
+            raise ConflictError(f"`{owner}` has no active cameo")
+        # The levels nest (only_me < approved < mutuals < everyone): a higher level allows a superset of creators.
+        raising = _LEVEL_ORDER.index(level) >= _LEVEL_ORDER.index(current.level)
+        return self._change_consent(
+            owner, lambda tx, o: tx.consent.set_level(o, level), "consent_level_lowered", purge=not raising
+        )
 
     def approve(self, owner: str, user: str) -> None:
         """Approve one user to use the owner's cameo."""
@@ -224,13 +235,13 @@ class Cameos:
         def withdraw(tx: Transaction, o: str) -> None:
             tx.consent.revoke_grant(o, user, GrantKind.APPROVE)
 
-        return self._change_consent(owner, withdraw, "consent_revoked")
+        return self._change_consent(owner, withdraw, "consent_revoked", creator=user)
 
     def block(self, owner: str, user: str) -> list[PurgeReceipt]:
         """Block one user from ever using the owner's cameo; their videos of the owner are purged."""
         user = normalise_handle(user)
         return self._change_consent(
-            owner, lambda tx, o: tx.consent.set_grant(o, user, GrantKind.BLOCK), "creator_blocked"
+            owner, lambda tx, o: tx.consent.set_grant(o, user, GrantKind.BLOCK), "creator_blocked", creator=user
         )
 
     def restrict(self, owner: str, text: str) -> RestrictionResult:
@@ -277,6 +288,13 @@ class Cameos:
         shutil.rmtree(self._media.area("cameos") / info.id, ignore_errors=True)
         receipts = tuple(finish(self._store, self._media, job) for job in jobs)
         return CameoDeletion(info.id, bool(kept), receipts)
+
+    def receipts(self, owner: str) -> list[PurgeReceipt]:
+        """Every purge receipt of the owner, oldest first."""
+        owner = normalise_handle(owner)
+        with self._store.transaction() as tx:
+            tx.accounts.get(owner)
+            return [receipt_of(job) for job in tx.purges.jobs_of(owner)]
 
     def cameo_status(self, owner: str) -> CameoRecord | None:
         """The owner's active cameo and consent settings, or None."""

@@ -112,11 +112,22 @@ def purge_in(
 
 
 def reconcile_in(
-    tx: ReconcileStores, policies: PolicyBook, owner: str, *, reason: str, actor: str
+    tx: ReconcileStores,
+    policies: PolicyBook,
+    owner: str,
+    *,
+    reason: str,
+    actor: str,
+    creator: str | None = None,
 ) -> list[PurgeJobRecord]:
-    """Purge whatever the owner's current settings no longer allow, inside `tx`."""
+    """Purge whatever the owner's current settings no longer allow, inside `tx`; with `creator`, only that creator's
+    videos (and what derives from them), so a receipt lists exactly what this change removed."""
     owner_policy = policies.for_user(tx.accounts.get(owner))
-    appearances = [(a.video, tx.consent.snapshot(owner, a.video.creator)) for a in tx.videos.with_owner(owner)]
+    appearances = [
+        (a.video, tx.consent.snapshot(owner, a.video.creator))
+        for a in tx.videos.with_owner(owner)
+        if creator is None or a.video.creator == creator
+    ]
     jobs = [
         purge_in(tx, roots, owner=owner, creator=creator, reason=reason, actor=actor)
         for creator, roots in sorted(refused_by_creator(owner, owner_policy, appearances).items())
@@ -142,6 +153,12 @@ def finish(store: Store, media: MediaStore, job: PurgeJobRecord) -> PurgeReceipt
     removed = remove_job_files(media, job)
     with store.transaction() as tx:
         tx.purges.finish_job(job.id)
+    return PurgeReceipt(job.id, job.owner, job.creator, job.reason, job.video_ids, job.created_at, removed)
+
+
+def receipt_of(job: PurgeJobRecord) -> PurgeReceipt:
+    """The receipt of a recorded job (files counted as removed once the job finished)."""
+    removed = len(job.files) if job.finished else 0
     return PurgeReceipt(job.id, job.owner, job.creator, job.reason, job.video_ids, job.created_at, removed)
 
 

@@ -221,3 +221,33 @@ def test_cli_owner_commands(
     assert [(p.name, p.templates) for p in services.protection.protected_people()] == [("@maya", 1)]
     with services.store.transaction() as tx:
         assert tx.templates.templates_of(TemplateSubject.CAMEO, "maya") == []
+
+
+def test_consent_commands_say_what_they_do(
+    services: CameoGuard, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`permit` needs a level; raising a level purges nothing; a revocation's receipt lists only what it removed,
+    with the creator whose consent ended; `receipts` lists an owner's receipts."""
+    state = scenario(services, chain_length=2)
+    with services.store.transaction() as tx:
+        tx.consent.set_grant("maya", "jun", GrantKind.APPROVE)
+    juns = published_video(services, "jun", owner="maya", tag="jun's")
+    monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", services.settings.resolved_database_url)
+    home = ["--home", str(services.settings.home)]
+    before = statuses(services, [*state["chain"], juns])
+    assert main([*home, "cameo", "permit", "--owner", "maya"]) == 2, "a level is required"
+    assert "--level" in capsys.readouterr().err
+    assert statuses(services, [*state["chain"], juns]) == before
+    with services.store.transaction() as tx:  # jun's approval ends behind the purge machinery's back
+        tx.consent.revoke_grant("maya", "jun", GrantKind.APPROVE)
+    assert services.cameos.set_consent_level("maya", ConsentLevel.MUTUALS) == [], "raising never purges"
+    assert statuses(services, [juns]) == ["published"]
+    receipts = services.cameos.revoke("maya", "theo")
+    assert [(r.creator, sorted(r.purged)) for r in receipts] == [("theo", sorted(state["chain"]))]
+    assert statuses(services, [juns]) == ["published"], "another creator's video is not this revocation's to purge"
+    assert main([*home, "receipts", "--owner", "maya", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)["receipts"]
+    assert [(r["receipt_id"], r["creator"], sorted(r["purged"])) for r in listed] == [
+        (receipts[0].receipt_id, "theo", sorted(state["chain"]))
+    ]
+    assert listed[0]["files_removed"] == receipts[0].files_removed

@@ -14,7 +14,14 @@ from safety.store.tables import PurgeJobRow, TombstoneRow
 
 def _to_job(row: PurgeJobRow) -> PurgeJobRecord:
     return PurgeJobRecord(
-        row.id, row.owner, row.creator, row.reason, tuple(row.video_ids), tuple(row.files), row.created_at
+        row.id,
+        row.owner,
+        row.creator,
+        row.reason,
+        tuple(row.video_ids),
+        tuple(row.files),
+        row.created_at,
+        finished=row.state == PurgeJobState.DONE,
     )
 
 
@@ -75,6 +82,12 @@ class SqlPurgeStore:
             row.finished_at = self._ctx.now()
             self._s.add(row)
             self._ctx.audit("system", "purge.files_removed", job_id, {"files": len(row.files)})
+
+    def jobs_of(self, owner: str) -> list[PurgeJobRecord]:
+        rows = self._s.exec(
+            select(PurgeJobRow).where(PurgeJobRow.owner == owner).order_by(col(PurgeJobRow.created_at))
+        ).all()
+        return [_to_job(r) for r in rows if r.video_ids]
 
     def job(self, job_id: str) -> PurgeJobRecord:
         row = self._s.get(PurgeJobRow, job_id)
