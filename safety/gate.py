@@ -26,7 +26,7 @@ from safety.checks import Check, CheckContext, run_checks
 from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
-from safety.domain import Decision, Finding, GateResult, MediaInfo, Submission, User, VideoStatus
+from safety.domain import Decision, Finding, GateResult, MediaInfo, Reason, Submission, User, VideoStatus
 from safety.errors import ConflictError, InvalidMediaError, SubmissionError
 from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
@@ -349,6 +349,38 @@ class Gate:
             self.media.discard(staged, final)
             raise
         return GateResult(video_id, decision_id, decision, status, None)
+
+    def settle_stale(self, video_id: str, *, actor: str) -> GateResult | None:
+        """Hold (or block, as the policy's `check.error` says) a video whose checks never finished because the
+        process running them died; None when it is no longer `checking`. Never publishes."""
+        with self.store.transaction() as tx:
+            video = tx.videos.get(video_id, lock=True)
+            if video.status is not VideoStatus.CHECKING:
+                return None
+            policy = self.policies.by_ref_or_adult(video.policy_ref)
+            rule = policy.reason(CHECK_ERROR)
+            # Held, not re-run: the file may be what killed the process, and a person decides what happens next.
+            stopped = Reason(
+                CHECK_ERROR,
+                Action.REVIEW,
+                rule.severity if rule else 4,
+                "the checks did not finish: the process running them stopped",
+                rule.text if rule else "",
+                {"check": "gate", "error": "Interrupted", "detail": "settled by the sweeper"},
+                "gate",
+            )
+            decision = Decision(Action.REVIEW, (stopped,), {}, (), policy.ref)
+            decision_id = tx.decisions.save(video_id, decision, actor, note="settled after an interrupted check")
+        draft = video.draft_path
+        if draft is None or not draft.is_file():
+            # Nothing left to review: block without a file rather than hold an item no one can look at.
+            with self.store.transaction() as tx:
+                tx.videos.set_status(video_id, VideoStatus.BLOCKED, actor=actor, details={"decision_id": decision_id})
+            return GateResult(video_id, decision_id, decision, VideoStatus.BLOCKED, None)
+        stored = StoredFile(draft, video.content_sha256, draft.stat().st_size)
+        result = self._withhold(video_id, decision_id, decision, policy, stored)
+        self._release_draft(stored)
+        return result
 
     def _release_draft(self, draft: StoredFile) -> None:
         # Each submission has its own draft, so the one that made it removes it.

@@ -10,6 +10,7 @@ The scheduled job is a thin wrapper around `sweep_once`.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import time
 import uuid
@@ -22,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from safety.domain import VideoStatus
+from safety.mediastore import AREAS
 from safety.records import RegistryStatus
 from safety.revocation import PurgeReceipt
 from safety.usecases.revocation import finish, finish_pending, reconcile_in
@@ -32,6 +34,8 @@ SWEEPER = "sweeper"
 _ADVISORY_KEY = 72_417_001
 _LEASE_S = 600.0
 _GRACE_S = 3600.0
+# Scratch folders the gate, the hook, enrollment and model installs create and remove when they finish.
+_SCRATCH_DIRS = (".publishing-", "upload-", "verify-", "pending-", ".installing-")
 
 
 @dataclass
@@ -50,6 +54,8 @@ class SweepReport:
     """Files no row pointed at."""
     rows_without_files: list[str] = field(default_factory=list)
     """Published videos whose file was missing, now withdrawn."""
+    stale_settled: list[str] = field(default_factory=list)
+    """Videos left `checking` by a process that died, now held (or blocked) as `check.error`."""
     seconds: float = 0.0
     """Wall time."""
 
@@ -90,7 +96,9 @@ def _recheck_consent(services: CameoGuard) -> list[PurgeReceipt]:
     receipts: list[PurgeReceipt] = []
     for owner in owners:
         with services.store.transaction() as tx:
-            jobs = reconcile_in(tx, services.policies, owner, reason="sweep_consent", actor=SWEEPER)
+            jobs = reconcile_in(
+                tx, services.policies, owner, reason="sweep_consent", actor=SWEEPER, media_root=services.media.root
+            )
         receipts += [finish(services.store, services.media, job) for job in jobs]
     return receipts
 
@@ -112,22 +120,55 @@ def _expire_held(services: CameoGuard, report: SweepReport) -> None:
         report.held_expired.append(video_id)
 
 
+def _settle_stale_checking(services: CameoGuard, report: SweepReport) -> None:
+    cutoff = services.clock.now() - timedelta(seconds=services.settings.stale_checking_s)
+    with services.store.transaction() as tx:
+        stale = tx.videos.checking_before(cutoff)
+    for video_id in stale:
+        if services.gate.settle_stale(video_id, actor=SWEEPER) is not None:
+            report.stale_settled.append(video_id)
+
+
 def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
     with services.store.transaction() as tx:
         paths = tx.videos.file_paths() | tx.consent.cameo_file_paths()
         referenced = {str(Path(p).resolve()) for p in paths}
         published = tx.videos.published_paths()
     now = time.time()
-    for area in ("published", "quarantine", "drafts", "cameos"):
-        for path in list(services.media.area(area).rglob("*")):
-            if not path.is_file() or str(path.resolve()) in referenced:
+    for area in AREAS:
+        root = services.media.area(area)
+        # Ages are read before anything is removed: removing a file refreshes its folder's time.
+        ages: dict[Path, float] = {}
+        for path in root.rglob("*"):
+            try:
+                ages[path] = now - path.lstat().st_mtime
+            except FileNotFoundError:
                 continue
-            # Temp files, and files written within the hour (a gate or an enrollment may be about to commit the
-            # row that points at them), are left alone.
-            if path.name.startswith(".") or now - path.stat().st_mtime < _GRACE_S:
+        removed: set[Path] = set()
+        # Anything written within the grace period is left alone: a gate, an upload or an enrollment may be about
+        # to commit the row that points at it. Older, unreferenced things are what a killed process left: drafts,
+        # uploads, `.publishing-*` and `.marking-*` scratch, `.staged-*` and `.incoming-*` files.
+        for folder in sorted(p for p in ages if p.is_dir() and not p.is_symlink()):
+            scratch = folder.name.startswith(_SCRATCH_DIRS) or (folder.parent == root and area == "tmp")
+            if not scratch or any(folder.is_relative_to(r) for r in removed):
                 continue
-            services.media.discard(path)
+            newest = min(age for p, age in ages.items() if p == folder or p.is_relative_to(folder))
+            if newest >= _GRACE_S:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.add(folder)
+                report.orphan_files_removed.append(str(folder))
+        for path, age in ages.items():
+            if any(path.is_relative_to(r) for r in removed) or (path.is_dir() and not path.is_symlink()):
+                continue
+            if age < _GRACE_S or str(path.resolve()) in referenced:
+                continue
+            path.unlink(missing_ok=True)
+            removed.add(path)
             report.orphan_files_removed.append(str(path))
+        for folder in sorted((p for p in ages if p.name.startswith("vid_")), key=lambda p: len(p.parts), reverse=True):
+            emptied = any(r.parent == folder for r in removed)
+            if folder.is_dir() and not any(folder.iterdir()) and (emptied or ages[folder] >= _GRACE_S):
+                folder.rmdir()
     for video_id, published_path in published:
         if not Path(published_path).is_file():
             with services.store.transaction() as tx:
@@ -146,6 +187,7 @@ def sweep_once(services: CameoGuard) -> SweepReport:
         report = SweepReport()
         report.purges_finished = [r.receipt_id for r in finish_pending(services.store, services.media)]
         report.consent_purges = _recheck_consent(services)
+        _settle_stale_checking(services, report)
         _expire_held(services, report)
         _reconcile_files(services, report)
     report.seconds = time.perf_counter() - started

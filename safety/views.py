@@ -264,6 +264,7 @@ def sweep_json(r: SweepReport) -> Json:
         "held_expired": r.held_expired,
         "orphan_files_removed": r.orphan_files_removed,
         "rows_without_files": r.rows_without_files,
+        "stale_settled": r.stale_settled,
         "seconds": round(r.seconds, 3),
     }
 

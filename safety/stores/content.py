@@ -101,6 +101,10 @@ class VideoStore(Protocol):
         """(video id, file) of every published video."""
         ...
 
+    def checking_before(self, older_than: datetime) -> list[str]:
+        """Videos still `checking` and untouched since `older_than` (their gate process died)."""
+        ...
+
     def held_before(self, older_than: datetime) -> list[str]:
         """Held videos untouched since `older_than`."""
         ...

@@ -209,7 +209,13 @@ class Cameos:
             # Locks the owner's cameo row (PostgreSQL) so a publish reading consent is ordered with this change.
             tx.consent.snapshot(owner, owner)
             change(tx, owner)
-            jobs = reconcile_in(tx, self._policies, owner, reason=reason, actor=owner, creator=creator) if purge else []
+            jobs = (
+                reconcile_in(
+                    tx, self._policies, owner, reason=reason, actor=owner, creator=creator, media_root=self._media.root
+                )
+                if purge
+                else []
+            )
         return [finish(self._store, self._media, job) for job in jobs]
 
     def set_consent_level(self, owner: str, level: ConsentLevel) -> list[PurgeReceipt]:
@@ -268,7 +274,15 @@ class Cameos:
             video = tx.videos.get(video_id)
             if owner not in tx.videos.owners_in(video_id):
                 raise ConflictError(f"`{owner}` does not appear in {video_id}")
-            job = purge_in(tx, [video_id], owner=owner, creator=video.creator, reason="owner_removed", actor=owner)
+            job = purge_in(
+                tx,
+                [video_id],
+                owner=owner,
+                creator=video.creator,
+                reason="owner_removed",
+                actor=owner,
+                media_root=self._media.root,
+            )
         return finish(self._store, self._media, job)
 
     def delete_cameo(self, owner: str, *, keep_protection: bool = False) -> CameoDeletion:
@@ -284,7 +298,9 @@ class Cameos:
                 name = f"@{owner}"
                 tx.templates.add_protected(name, ProtectionKind.OPT_OUT)
                 tx.templates.add_templates(TemplateSubject.PROTECTED, name, kept[0].model_id, [kept[0].vector])
-            jobs = reconcile_in(tx, self._policies, owner, reason="cameo_deleted", actor=owner)
+            jobs = reconcile_in(
+                tx, self._policies, owner, reason="cameo_deleted", actor=owner, media_root=self._media.root
+            )
         shutil.rmtree(self._media.area("cameos") / info.id, ignore_errors=True)
         receipts = tuple(finish(self._store, self._media, job) for job in jobs)
         return CameoDeletion(info.id, bool(kept), receipts)

@@ -76,7 +76,15 @@ class ReconcileStores(PurgeStores, Protocol):
         ...
 
 
-def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str) -> PurgeJobRecord:
+def _relative(name: str, media_root: Path | None) -> str:
+    # Jobs keep paths relative to the media root, so a home that is moved or restored from a backup still purges.
+    path = Path(name)
+    if media_root is not None and path.is_absolute() and path.is_relative_to(media_root):
+        return str(path.relative_to(media_root))
+    return name
+
+
+def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Path | None = None) -> PurgeJobRecord:
     """Purge the plan's videos inside the open transaction and record the job of files to remove."""
     purged: list[str] = []
     files: list[str] = []
@@ -85,7 +93,7 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str) -> PurgeJobReco
         if marked is None:
             continue
         previous, paths = marked
-        files += paths
+        files += [_relative(p, media_root) for p in paths]
         tx.registry.set_status(video_id, RegistryStatus.PURGED)
         hashes = tx.registry.frame_hashes(video_id)
         if hashes:
@@ -104,11 +112,18 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str) -> PurgeJobReco
 
 
 def purge_in(
-    tx: PurgeStores, roots: Sequence[str], *, owner: str, creator: str | None, reason: str, actor: str
+    tx: PurgeStores,
+    roots: Sequence[str],
+    *,
+    owner: str,
+    creator: str | None,
+    reason: str,
+    actor: str,
+    media_root: Path | None = None,
 ) -> PurgeJobRecord:
     """Purge `roots` and everything derived from them, inside `tx`."""
     plan = plan_purge(owner, creator, reason, roots, tx.videos.descendants(roots))
-    return apply_purge(tx, plan, actor=actor)
+    return apply_purge(tx, plan, actor=actor, media_root=media_root)
 
 
 def reconcile_in(
@@ -119,6 +134,7 @@ def reconcile_in(
     reason: str,
     actor: str,
     creator: str | None = None,
+    media_root: Path | None = None,
 ) -> list[PurgeJobRecord]:
     """Purge whatever the owner's current settings no longer allow, inside `tx`; with `creator`, only that creator's
     videos (and what derives from them), so a receipt lists exactly what this change removed."""
@@ -129,8 +145,8 @@ def reconcile_in(
         if creator is None or a.video.creator == creator
     ]
     jobs = [
-        purge_in(tx, roots, owner=owner, creator=creator, reason=reason, actor=actor)
-        for creator, roots in sorted(refused_by_creator(owner, owner_policy, appearances).items())
+        purge_in(tx, roots, owner=owner, creator=refused_creator, reason=reason, actor=actor, media_root=media_root)
+        for refused_creator, roots in sorted(refused_by_creator(owner, owner_policy, appearances).items())
     ]
     return [job for job in jobs if job.video_ids]
 
@@ -139,7 +155,7 @@ def remove_job_files(media: MediaStore, job: PurgeJobRecord) -> int:
     """Delete a job's files (missing ones are fine: this may be a second attempt)."""
     removed = 0
     for name in job.files:
-        path = Path(name)
+        path = Path(name) if Path(name).is_absolute() else media.root / name
         if not path.resolve().is_relative_to(media.root):
             continue
         if path.exists():

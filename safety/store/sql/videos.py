@@ -251,6 +251,15 @@ class SqlVideoStore:
         ).all()
         return [(video_id, path) for video_id, path in rows if path]
 
+    def checking_before(self, older_than: datetime) -> list[str]:
+        return list(
+            self._s.exec(
+                select(VideoRow.id).where(
+                    VideoRow.status == VideoStatus.CHECKING.value, VideoRow.updated_at < older_than
+                )
+            ).all()
+        )
+
     def held_before(self, older_than: datetime) -> list[str]:
         return list(
             self._s.exec(
