@@ -12,13 +12,14 @@ every upload goes through one helper with one size cap.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safety.domain import Submission
 from safety.errors import (
@@ -37,6 +39,7 @@ from safety.errors import (
     SubmissionError,
     UnknownVideoError,
 )
+from safety.safe_files import PathRefused, copy_allowed_file
 from safety.views import to_json
 from safety.wiring import CameoGuard
 
@@ -53,6 +56,8 @@ class CheckRequest(BaseModel):
 
 
 def _status_for(exc: SafetyError) -> int:
+    if isinstance(exc, PathRefused):
+        return 403
     if isinstance(exc, UnknownVideoError):
         return 404
     if isinstance(exc, SubmissionError):
@@ -64,6 +69,51 @@ def _status_for(exc: SafetyError) -> int:
     if isinstance(exc, ConfigurationError):
         return 500
     return 500
+
+
+class BodyTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(status_code=413, detail="request body too large")
+
+
+class BodyTooSlow(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(status_code=408, detail="the request body did not arrive in time")
+
+
+class BodyLimits:
+    """ASGI middleware: counts the body bytes as they stream in (chunked bodies too, every endpoint) and gives up
+    on a client that sends them too slowly. A Content-Length header is only a claim; the bytes are what count."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_s: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout_s
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise BodyTooSlow()
+            try:
+                message = await asyncio.wait_for(receive(), remaining)
+            except TimeoutError:
+                raise BodyTooSlow() from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, limited, send)
 
 
 class RateLimiter:
@@ -97,16 +147,22 @@ def create_app(services: CameoGuard) -> FastAPI:
     app = FastAPI(title="cameoguard pre-publish hook", version="1")
     settings = services.settings
     limiter = RateLimiter(settings.hook_requests_per_minute)
+    # Failed tokens are limited per client address, so guessing tokens is slow whoever is guessed.
+    failures = RateLimiter(settings.hook_auth_failures_per_minute)
     max_body = int(settings.hook_max_body_mb * 1024 * 1024)
     allowed = settings.allowed_video_dirs
+    app.add_middleware(BodyLimits, max_bytes=max_body, timeout_s=settings.hook_body_timeout_s)
 
     def authenticate(request: Request) -> str:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise HTTPException(status_code=401, detail="a bearer token is required")
-        client = services.accounts.hook_client(token)
+        if scheme.lower() != "bearer":
+            token = ""
+        client = services.accounts.hook_client(token) if token else None
         if client is None:
+            address = request.client.host if request.client else "unknown"
+            if not failures.allow(address):
+                raise HTTPException(status_code=429, detail="too many failed authentications; wait a minute")
             raise HTTPException(status_code=401, detail="unknown or revoked token")
         if not limiter.allow(client):
             raise HTTPException(status_code=429, detail="too many requests for this client")
@@ -122,6 +178,22 @@ def create_app(services: CameoGuard) -> FastAPI:
         if "\x00" in raw or not path.is_absolute() or not _inside(path, allowed):
             raise HTTPException(status_code=403, detail="paths must be absolute and inside the allowed folders")
         return path
+
+    @contextmanager
+    def opened_once(video: str, image: str | None) -> Iterator[tuple[Path, Path | None]]:
+        """Private copies of the named files, each opened once and checked on its descriptor."""
+        named_video, named_image = allowed_path(video) or Path(), allowed_path(image)
+        scratch = Path(tempfile.mkdtemp(prefix="upload-", dir=services.media.area("tmp")))
+        try:
+            video_copy = copy_allowed_file(named_video, allowed, scratch / f"video{named_video.suffix.lower()}")
+            image_copy = (
+                copy_allowed_file(named_image, allowed, scratch / f"image{named_image.suffix.lower()}")
+                if named_image is not None
+                else None
+            )
+            yield video_copy, image_copy
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     @app.exception_handler(SafetyError)
     async def _safety_error(_request: Request, exc: SafetyError) -> JSONResponse:
@@ -175,15 +247,16 @@ def create_app(services: CameoGuard) -> FastAPI:
             body = CheckRequest.model_validate_json(await request.body())
         except ValueError as exc:
             raise HTTPException(status_code=422, detail=f"invalid request: {str(exc)[:300]}") from None
-        submission = Submission(
-            creator=body.creator,
-            prompt=body.prompt,
-            video_path=allowed_path(body.video_path) or Path(),
-            cameos=tuple(body.cameos),
-            remix_of=body.remix_of,
-            input_image_path=allowed_path(body.input_image_path),
-        )
-        return await _run(submission)
+        with opened_once(body.video_path, body.input_image_path) as (video_path, image_path):
+            submission = Submission(
+                creator=body.creator,
+                prompt=body.prompt,
+                video_path=video_path,
+                cameos=tuple(body.cameos),
+                remix_of=body.remix_of,
+                input_image_path=image_path,
+            )
+            return await _run(submission)
 
     async def _check_upload(request: Request) -> dict[str, Any]:
         async with received_upload(request, "upload-") as (target, fields, cameos):
@@ -213,6 +286,7 @@ def create_app(services: CameoGuard) -> FastAPI:
             raise HTTPException(status_code=422, detail="the body is not JSON") from None
         if not isinstance(body, dict) or not isinstance(body.get("path"), str):
             raise HTTPException(status_code=422, detail="JSON body needs a `path`")
-        return await _verify(allowed_path(body["path"]) or Path())
+        with opened_once(body["path"], None) as (video_path, _image):
+            return await _verify(video_path)
 
     return app

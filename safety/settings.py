@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     )
     hook_requests_per_minute: int = Field(default=120, ge=1, description="Per-client request limit of the hook.")
     hook_max_body_mb: float = Field(default=256.0, gt=0, description="Largest request body the hook accepts.")
+    hook_body_timeout_s: float = Field(default=60.0, gt=0, description="A request body must arrive within this.")
+    hook_auth_failures_per_minute: int = Field(
+        default=10, ge=1, description="Requests with a wrong token allowed per client address per minute."
+    )
     held_retention_hours: float = Field(default=24 * 30, gt=0, description="Held items older than this expire.")
     stale_checking_s: float = Field(
         default=600.0, gt=0, description="A video still `checking` this long after its last change is settled."
