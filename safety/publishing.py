@@ -9,6 +9,7 @@ video published. Any failure here raises `ProvenanceError`: the video is not pub
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 import tempfile
@@ -80,6 +81,29 @@ def ensure_dev_keys(folder: Path) -> None:
     if not key_file.is_file():
         key_file.write_text(str(secrets.randbits(63)))
         key_file.chmod(0o600)
+
+
+AUDIT_KEY_BYTES = 32
+
+
+def load_audit_key(settings: Settings) -> bytes:
+    """The audit chain's HMAC key. It lives in a file, never in the database: whoever can rewrite rows still cannot
+    recompute the chain. In development it is made under HOME/keys if absent; production must name one."""
+    key_file = settings.audit_key_file or settings.home / "keys" / "audit.key"
+    if not key_file.is_file():
+        if settings.env == "production" or settings.audit_key_file is not None:
+            raise ConfigurationError(f"the audit key file {key_file} does not exist (CAMEOGUARD_AUDIT_KEY_FILE)")
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(AUDIT_KEY_BYTES))
+    try:
+        key = bytes.fromhex(key_file.read_text(encoding="ascii").strip())
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigurationError(f"the audit key file {key_file} does not hold a hex key") from None
+    if len(key) < 16:
+        raise ConfigurationError(f"the audit key in {key_file} is shorter than 16 bytes")
+    return key
 
 
 def load_keys(settings: Settings) -> ProvenanceKeys:

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     trust_anchors: Path | None = Field(default=None, description="PEM roots that verify trusts.")
     tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp authority; off by default.")
     watermark_key_file: Path | None = Field(default=None, description="Integer seed of the invisible watermark.")
+    audit_key_file: Path | None = Field(
+        default=None, description="HMAC key of the audit chain (hex), kept outside the database; default: dev key."
+    )
     hook_allowed_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
         default=(), description="Folders `video_path` may name (colon-separated); default: HOME/incoming only."
     )

@@ -45,7 +45,7 @@ from safety.faces.engine import FaceEngine, build_analyzer
 from safety.faces.gallery import GalleryTemplate
 from safety.gate import Gate
 from safety.mediastore import MediaStore
-from safety.publishing import ProvenanceKeys, Publisher, load_keys
+from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
 from safety.settings import Settings
 from safety.store import Database, Store, open_database
 from safety.usecases.accounts import Accounts
@@ -183,7 +183,7 @@ def build(
     media = MediaStore(settings.media_root)
     media.ensure()
     database = open_database(settings.resolved_database_url)
-    store = Store(database, clock)
+    store = Store(database, load_audit_key(settings), clock)
     policies = PolicyBook(adult=load_policy(settings.adult_policy), teen=load_policy(settings.teen_policy))
 
     def gallery_stamp(model_id: str) -> tuple[int, int]:

@@ -9,7 +9,7 @@ import typer
 
 from safety.cli.app import app, audit_app, bank_app, keys_app
 from safety.errors import ConfigurationError
-from safety.publishing import ensure_dev_keys
+from safety.publishing import ensure_dev_keys, load_audit_key
 from safety.terminal import JsonOpt, emit, emit_json, err, out, state
 from safety.views import bank_entry_json, chain_json, trace_json
 
@@ -88,10 +88,12 @@ def keys_dev(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         raise ConfigurationError("development keys are refused when CAMEOGUARD_ENV=production")
     folder = settings.home / "keys"
     ensure_dev_keys(folder)
+    load_audit_key(settings)
     payload = {
         "root": str(folder / "root.pem"),
         "chain": str(folder / "chain.pem"),
         "key": str(folder / "signer.key"),
         "watermark_key": str(folder / "watermark.key"),
+        "audit_key": str(folder / "audit.key"),
     }
     emit(payload, as_json, f"development keys in {folder} (root.pem is the trust anchor for verify)")

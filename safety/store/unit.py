@@ -65,9 +65,10 @@ class Transaction:
 class Store:
     """The database, opened and migrated; hands out transactions."""
 
-    def __init__(self, database: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(self, database: Database, audit_key: bytes, clock: Clock = SYSTEM_CLOCK) -> None:
         self.database = database
         self.clock = clock
+        self.audit_key = audit_key
         self._dialect = Dialect(row_locks=database.is_postgres)
 
     @contextmanager
@@ -76,7 +77,7 @@ class Store:
         session = Session(self.database.engine, expire_on_commit=False)
         try:
             with session.begin():
-                yield Transaction(SqlContext(session, self._dialect, self.clock))
+                yield Transaction(SqlContext(session, self._dialect, self.clock, self.audit_key))
         except IntegrityError as exc:
             raise ConflictError(f"conflicting write: {exc.orig}") from None
         except (OperationalError, SQLAlchemyError) as exc:

@@ -115,6 +115,10 @@ class AuditStore(Protocol):
         """Append one entry in this transaction."""
         ...
 
+    def head(self) -> tuple[int, str]:
+        """(last sequence number, its hash) as the head row records them."""
+        ...
+
     def entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
         """Every entry in sequence order."""
         ...

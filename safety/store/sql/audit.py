@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from safety.domain import AuditEntry
 from safety.store.sql.base import SqlContext
-from safety.store.tables import AuditRow
+from safety.store.tables import AuditHeadRow, AuditRow
 
 
 class SqlAuditStore:
@@ -22,6 +22,10 @@ class SqlAuditStore:
 
     def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
         return self._ctx.audit(actor, action, subject, details)
+
+    def head(self) -> tuple[int, str]:
+        row = self._s.exec(select(AuditHeadRow).where(AuditHeadRow.id == 1)).one()
+        return row.seq, row.entry_hash
 
     def entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
         last = 0

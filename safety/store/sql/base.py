@@ -35,6 +35,8 @@ class SqlContext:
     """How to lock rows on this backend."""
     clock: Clock
     """Where timestamps come from."""
+    audit_key: bytes
+    """The audit chain's HMAC key (kept outside the database)."""
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -45,7 +47,7 @@ class SqlContext:
         at = self.now()
         seq = head.seq + 1
         prev_hash = head.entry_hash
-        digest = entry_hash(seq, at, actor, action, subject, details, prev_hash)
+        digest = entry_hash(seq, at, actor, action, subject, details, prev_hash, self.audit_key)
         self.session.add(
             AuditRow(
                 seq=seq,
