@@ -13,6 +13,9 @@ from policies.types import PolicyPack
 def load_pack(path: Path | str) -> PolicyPack:
     """Read and validate a pack file."""
     file = Path(path)
+    # Only regular files: reading a FIFO or a device would hang or never end.
+    if file.exists() and not file.is_file():
+        raise PolicyError(f"cannot read policy pack {file}: not a regular file")
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

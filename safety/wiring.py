@@ -8,6 +8,7 @@ for the adapters here (face analyzer, checks, publisher parts, clock) instead of
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -179,9 +180,15 @@ def build(
     clock: Clock = SYSTEM_CLOCK,
 ) -> CameoGuard:
     """Open everything `settings` names; heavy models still load only on first use."""
-    settings.home.mkdir(parents=True, exist_ok=True)
     media = MediaStore(settings.media_root)
-    media.ensure()
+    try:
+        settings.home.mkdir(parents=True, exist_ok=True)
+        media.ensure()
+        probe_file = settings.home / f".writable-{os.getpid()}"
+        probe_file.touch()
+        probe_file.unlink()
+    except OSError as exc:
+        raise ConfigurationError(f"home {settings.home} cannot hold cameoguard's data: {exc.strerror or exc}") from None
     database = open_database(settings.resolved_database_url)
     store = Store(database, load_audit_key(settings), clock)
     policies = PolicyBook(adult=load_policy(settings.adult_policy), teen=load_policy(settings.teen_policy))

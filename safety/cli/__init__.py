@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from typer.exceptions import TyperException
 
 from policies import PolicyError
@@ -82,6 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 5
+    except ValidationError as exc:
+        # A bad CAMEOGUARD_* value: name the variable, as the operator wrote it.
+        first = exc.errors()[0]
+        variable = f"CAMEOGUARD_{str(first['loc'][0]).upper()}" if first.get("loc") else "a CAMEOGUARD_ setting"
+        print(f"error: {variable} is not valid: {first.get('msg', 'invalid value')}", file=sys.stderr)
         return 5
     except Exception as exc:
         if os.environ.get("CAMEOGUARD_DEBUG") == "1":

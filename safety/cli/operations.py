@@ -90,7 +90,7 @@ def scheduler_run(
 @app.command()
 def serve(
     ctx: typer.Context,
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
 ) -> None:
     """Serve the pre-publish hook over HTTP (GET /health, POST /v1/check)."""

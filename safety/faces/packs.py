@@ -86,7 +86,7 @@ def read_manifest(pack_dir: Path) -> PackManifest:
 def install_pack(archive: Path, models_root: Path, expected_sha256: str | None = None) -> PackManifest:
     """Verify and unpack a pack zip into `models_root/NAME`."""
     if not archive.is_file():
-        raise InvalidMediaError(f"no such pack file: {archive}")
+        raise InvalidMediaError(f"no such pack file (or not a regular file): {archive}")
     if expected_sha256 is not None and _sha256(archive) != expected_sha256.lower():
         raise InvalidMediaError(f"{archive} does not match the expected sha256")
     try:
@@ -97,7 +97,11 @@ def install_pack(archive: Path, models_root: Path, expected_sha256: str | None =
         names = bundle.namelist()
         if MANIFEST not in names:
             raise InvalidMediaError(f"{archive} has no {MANIFEST}")
-        manifest = _parse_manifest(bundle.read(MANIFEST).decode("utf-8"), f"{archive}:{MANIFEST}")
+        try:
+            text = bundle.read(MANIFEST).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidMediaError(f"{archive}:{MANIFEST} is not UTF-8 text") from None
+        manifest = _parse_manifest(text, f"{archive}:{MANIFEST}")
         if sum(info.file_size for info in bundle.infolist()) > _MAX_UNPACKED:
             raise InvalidMediaError(f"{archive} unpacks to more than 4 GiB")
         for name in names:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,17 @@ from safety.faces.analyzer import DetectedFace, FaceAnalyzer, RGBImage
 
 def load_rgb(path: Path) -> RGBImage:
     """An image file as RGB pixels (alpha and palettes handled); `InvalidMediaError` when it is not an image."""
+    # Only regular files (a FIFO would block the open), and a decompression bomb is an error, not a warning:
+    # a small file that expands to gigabytes of pixels must not be decoded at all.
+    if not path.is_file():
+        raise InvalidMediaError(f"not a regular file: {path}")
     try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InvalidMediaError(f"image too large to decode safely: {path}: {exc}") from None
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         raise InvalidMediaError(f"not a readable image: {path}: {exc}") from None
 

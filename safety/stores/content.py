@@ -77,6 +77,10 @@ class VideoStore(Protocol):
         """Purge the row (no file paths remain); (previous status, its files), or None when already purged."""
         ...
 
+    def scrub(self, video_id: str) -> None:
+        """Keep only hashes of a purged video's prompt and declared owners."""
+        ...
+
     def with_owner(self, owner: str) -> list[OwnerAppearance]:
         """Every video the owner appears in, declared or identified, newest first."""
         ...
@@ -119,6 +123,10 @@ class DecisionStore(Protocol):
 
     def for_video(self, video_id: str) -> list[DecisionRecord]:
         """A video's decisions, oldest first."""
+        ...
+
+    def scrub(self, video_id: str) -> None:
+        """Drop what a purged video's decisions say about people: evidence, messages and facts (codes stay)."""
         ...
 
     def facts(self, decision_id: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from policies import MatchThresholds, PolicyBook
 from safety.consent import parse_restrictions
 from safety.domain import CameoStatus, ConsentLevel
 from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
-from safety.errors import ConflictError
+from safety.errors import ConflictError, SubmissionError
 from safety.faces.analyzer import RGBImage, embedding_bytes
 from safety.faces.engine import FaceEngine
 from safety.faces.photos import load_rgb
@@ -36,6 +36,7 @@ from safety.store import Store, Transaction
 from safety.usecases.revocation import finish, purge_in, receipt_of, reconcile_in
 
 ConsentChange = Callable[[Transaction, str], None]
+RESTRICTION_MAX_CHARS = 500
 _LEVEL_ORDER = (ConsentLevel.ONLY_ME, ConsentLevel.APPROVED, ConsentLevel.MUTUALS, ConsentLevel.EVERYONE)
 
 
@@ -246,13 +247,19 @@ class Cameos:
     def block(self, owner: str, user: str) -> list[PurgeReceipt]:
         """Block one user from ever using the owner's cameo; their videos of the owner are purged."""
         user = normalise_handle(user)
+        if user == normalise_handle(owner):
+            raise SubmissionError("an owner cannot block themselves; delete the cameo instead")
         return self._change_consent(
             owner, lambda tx, o: tx.consent.set_grant(o, user, GrantKind.BLOCK), "creator_blocked", creator=user
         )
 
     def restrict(self, owner: str, text: str) -> RestrictionResult:
         """Restrict what the cameo may be used for; existing videos that break it are purged."""
+        if len(text) > RESTRICTION_MAX_CHARS:
+            raise SubmissionError(f"a restriction has at most {RESTRICTION_MAX_CHARS} characters, got {len(text)}")
         phrases = parse_restrictions(text)
+        if not phrases:
+            raise SubmissionError('the restriction says nothing to restrict (e.g. "no politics, no alcohol")')
         receipts = self._change_consent(
             owner, lambda tx, o: tx.consent.set_restrictions(o, phrases), "restriction_added"
         )

@@ -21,6 +21,7 @@ from safety.stores import (
     AuditStore,
     BankStore,
     ConsentStore,
+    DecisionStore,
     PurgeStore,
     RegistryStore,
     ReviewStore,
@@ -54,6 +55,11 @@ class PurgeStores(Protocol):
     @property
     def review(self) -> ReviewStore:
         """The review store."""
+        ...
+
+    @property
+    def decisions(self) -> DecisionStore:
+        """The decisions store."""
         ...
 
     @property
@@ -101,6 +107,9 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Pat
                 BankName.PURGED, [(h.digest, h.quality) for h in hashes], note=plan.reason, source_video_id=video_id
             )
         tx.purges.tombstone(video_id, plan.reason)
+        # A purged video keeps no prompt text and nothing naming the people in it: hashes and codes only.
+        tx.videos.scrub(video_id)
+        tx.decisions.scrub(video_id)
         tx.review.close_items_of(video_id)
         tx.audit.append(
             actor, "video.purged", video_id, {"from": previous.value, "reason": plan.reason, "owner": plan.owner}

@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 
 from generator import Studio
+from policies import Action
 from safety import CameoGuard, ConsentLevel, VideoStatus, to_json
 from safety.cli import main
+from safety.domain import Decision, Reason
 from safety.records import BankName, GrantKind, TemplateSubject
 from safety.sweeps import sweep_once
 from safety.usecases.tracing import registry_status
@@ -251,3 +253,35 @@ def test_consent_commands_say_what_they_do(
         (receipts[0].receipt_id, "theo", sorted(state["chain"]))
     ]
     assert listed[0]["files_removed"] == receipts[0].files_removed
+
+
+def test_a_purged_video_keeps_hashes_not_words(services: CameoGuard) -> None:
+    """After a purge, no prompt text and no evidence naming people remain; SQLite overwrites what it deletes."""
+    state = scenario(services, chain_length=2)
+    with services.store.transaction() as tx:
+        prompts = {v: tx.videos.get(v).prompt for v in state["chain"]}
+        named = Reason("likeness.identified", Action.PUBLISH, 1, "maya's face", "", {"owner": "maya"}, "likeness")
+        decision = Decision(
+            Action.PUBLISH,
+            (named,),
+            {},
+            ("likeness",),
+            "default@test",
+            facts={"likeness": {"faces": [{"identity": "maya"}]}},
+        )
+        decision_id = tx.decisions.save(state["chain"][0], decision, "gate")
+        assert tx.decisions.facts(decision_id)
+    services.cameos.revoke("maya", "theo")
+    with services.store.transaction() as tx:
+        for video_id, prompt in prompts.items():
+            video = tx.videos.get(video_id)
+            assert video.prompt.startswith("sha256:") and prompt not in video.prompt
+            assert all(c.startswith("sha256:") for c in video.declared_cameos)
+            for stored in tx.decisions.for_video(video_id):
+                assert all(set(r) <= {"code", "action", "severity", "check"} for r in stored.reasons)
+                assert tx.decisions.facts(stored.id) == {} and "maya" not in str(stored.reasons)
+    if not services.database.is_postgres:
+        with services.database.engine.connect() as conn:
+            from sqlalchemy import text
+
+            assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1

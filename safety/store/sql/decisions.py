@@ -69,6 +69,13 @@ class SqlDecisionStore:
         stmt = select(DecisionRow).where(DecisionRow.video_id == video_id).order_by(col(DecisionRow.created_at))
         return [_to_decision(r) for r in self._s.exec(stmt).all()]
 
+    def scrub(self, video_id: str) -> None:
+        for row in self._s.exec(select(DecisionRow).where(DecisionRow.video_id == video_id)).all():
+            row.reasons = [{k: r.get(k) for k in ("code", "action", "severity", "check")} for r in row.reasons]
+            row.facts = {}
+            row.note = ""
+            self._s.add(row)
+
     def facts(self, decision_id: str) -> dict[str, Any]:
         row = self._s.get(DecisionRow, decision_id)
         return dict(row.facts) if row else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +29,10 @@ _DERIVED = text(
     SELECT id FROM derived
     """
 ).bindparams(bindparam("roots", expanding=True))
+
+
+def _digest(text: str) -> str:
+    return text if text.startswith("sha256:") else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _to_video(row: VideoRow, remix_of: str | None) -> VideoRecord:
@@ -200,6 +205,12 @@ class SqlVideoStore:
         row.updated_at = self._ctx.now()
         self._s.add(row)
         return previous, files
+
+    def scrub(self, video_id: str) -> None:
+        row = self._row(video_id, lock=True)
+        row.prompt = _digest(row.prompt)
+        row.declared_cameos = [_digest(handle) for handle in row.declared_cameos]
+        self._s.add(row)
 
     def with_owner(self, owner: str) -> list[OwnerAppearance]:
         ids = self._s.exec(
