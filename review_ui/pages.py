@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import html
+import io
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +40,31 @@ def current_reviewer() -> Reviewer | None:
         return None
 
 
+def _client_address() -> str:
+    return str(st.context.ip_address or "unknown")
+
+
+def plain(text: object) -> str:
+    """User text (prompts, reports, appeals, messages) for Markdown, shown as written: every ASCII punctuation mark
+    is escaped, so `![x](http://host/a.png)` is text, not an image the reviewer's browser would fetch."""
+    return "".join("\\" + ch if ch in _MARKDOWN_PUNCTUATION else ch for ch in str(text)).replace("\n", "  \n")
+
+
+_MARKDOWN_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+def _inline_image(picture: Image.Image, caption: str, width: int | None = None) -> str:
+    """An image as a data URI inside the page: case pictures never get a URL on Streamlit's public /media/."""
+    buffer = io.BytesIO()
+    picture.convert("RGB").save(buffer, format="JPEG", quality=85)
+    data = base64.b64encode(buffer.getvalue()).decode()
+    size = f"width:{width}px;" if width else "width:100%;"
+    return (
+        f'<figure style="margin:0"><img alt="" style="{size}" src="data:image/jpeg;base64,{data}">'
+        f"<figcaption style='font-size:0.8em'>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
 def logout() -> None:
     token = st.session_state.pop("token", None)
     if token:
@@ -54,7 +81,7 @@ def login_page() -> None:
         submitted = st.form_submit_button("Log in")
     if submitted:
         try:
-            st.session_state["token"] = service().login(name, password)
+            st.session_state["token"] = service().login(name, password, client=_client_address())
         except AccessDenied as exc:
             st.error(str(exc))
             return
@@ -168,30 +195,34 @@ def case_page(reviewer: Reviewer) -> None:
                     picture = picture.filter(ImageFilter.GaussianBlur(radius=max(4, picture.width // 40)))
                 if grayscale:
                     picture = picture.convert("L")
-                column.image(picture, caption=f"{t:.1f} s {' '.join(notes)}")
+                column.html(_inline_image(picture, f"{t:.1f} s {' '.join(notes)}"))
     with right:
-        st.markdown(f"**Prompt:** {video['prompt']}")
-        st.markdown(f"**Status:** {video['status']}  **Policy:** {video['policy']}")
+        st.markdown(f"**Prompt:** {plain(video['prompt'])}")
+        st.markdown(f"**Status:** {plain(video['status'])}  **Policy:** {plain(video['policy'])}")
         if not blind:
             for reason in case.reasons:
-                st.markdown(f"- `{reason['code']}` ({reason['action']}): {reason['message']}")
+                st.markdown(f"- {plain(reason['code'])} ({plain(reason['action'])}): {plain(reason['message'])}")
                 if reason.get("policy_text"):
                     st.caption(reason["policy_text"])
         for report in case.reports:
-            st.markdown(f"Reported by **{report.reporter}**: {report.reason}")
+            st.markdown(f"Reported by **{plain(report.reporter)}**: {plain(report.reason)}")
         if case.appeal:
-            st.markdown(f"**Appeal by {case.appeal.appellant}:** {case.appeal.text}")
-        st.markdown(f"**Lineage:** parent {video['remix_of'] or '-'}; remixes {', '.join(video['remixes']) or '-'}")
+            st.markdown(f"**Appeal by {plain(case.appeal.appellant)}:** {plain(case.appeal.text)}")
+        parent, remixes = video["remix_of"] or "-", ", ".join(video["remixes"]) or "-"
+        st.markdown(f"**Lineage:** parent {plain(parent)}; remixes {plain(remixes)}")
     if case.faces:
         st.caption("Faces in the video")
         for face in case.faces:
             cols = st.columns([1, 1, 3])
-            cols[2].write(
-                f"{face['t_start']:.1f}-{face['t_end']:.1f} s: {face['identity'] or 'unknown'} "
-                f"(nearest {face['nearest']}, distance {face['distance']}, {face['verdict']})"
+            cols[2].markdown(
+                plain(
+                    f"{face['t_start']:.1f}-{face['t_end']:.1f} s: {face['identity'] or 'unknown'} "
+                    f"(nearest {face['nearest']}, distance {face['distance']}, {face['verdict']})"
+                )
             )
             for ref in face.get("references", [])[:1]:
-                cols[0].image(ref, caption="cameo reference")
+                with Image.open(ref) as reference:
+                    cols[0].html(_inline_image(reference, "cameo reference", width=120))
     with st.expander("Creator's recent videos"):
         st.dataframe(pd.DataFrame(case.history), hide_index=True)
     if holder != reviewer.name:

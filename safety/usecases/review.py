@@ -10,10 +10,12 @@ reviewer; agreement is on the dashboard. The console (`review_ui`) calls only th
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import random
 import secrets
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,8 @@ QUALITY_SLA_HOURS = 48.0
 APPEAL_SLA_HOURS = 72.0
 APPEAL_SEVERITY = 3
 APPEAL_MAX_CHARS = 4000
+LOGIN_FAILURES_ALLOWED = 10
+LOGIN_LOCK = timedelta(minutes=15)
 _HASHER = PasswordHasher()
 
 
@@ -69,6 +73,7 @@ class ReviewService:
         self._videos = videos
         self._gate = gate
         self._clock = clock
+        self._failures: dict[str, list[datetime]] = {}
         self.lease = timedelta(minutes=lease_minutes)
         self.session = timedelta(minutes=session_minutes)
         self.quality_share = quality_share
@@ -85,21 +90,45 @@ class ReviewService:
         with self._store.transaction() as tx:
             tx.review.add_reviewer(normalise_handle(name), role, _HASHER.hash(password))
 
-    def login(self, name: str, password: str) -> str:
-        """A session token; `AccessDenied` with one message for any failure (no user enumeration)."""
+    def login(self, name: str, password: str, *, client: str = "unknown") -> str:
+        """A session token; `AccessDenied` with one message for any failure (no user enumeration). After
+        `LOGIN_FAILURES_ALLOWED` failures an account, or a client address, is locked for `LOGIN_LOCK`; every
+        failure is audited (under a hash of the name typed, which may be a mistyped password)."""
         name = name.strip().casefold()
+        keys = (f"account:{name}", f"client:{client}")
+        if any(self._locked(key) for key in keys):
+            self._audit_failure(name, client, "locked")
+            raise AccessDenied(f"too many failed logins; try again in {LOGIN_LOCK.seconds // 60} minutes")
         with self._store.transaction() as tx:
             found = tx.review.reviewer(name)
         try:
             if found is None or not found.active:
-                raise VerificationError("unknown")
-            _HASHER.verify(found.password_hash, password)
+                # The same Argon2 work as a real check, so an unknown name costs the same time as a known one.
+                _HASHER.verify(_dummy_hash(), password + "\0")
+            else:
+                _HASHER.verify(found.password_hash, password)
         except VerificationError:
+            for key in keys:
+                self._failures.setdefault(key, []).append(self._clock.now())
+            self._audit_failure(name, client, "wrong name or password")
             raise AccessDenied("wrong name or password") from None
+        for key in keys:
+            self._failures.pop(key, None)
         token = secrets.token_urlsafe(32)
         with self._store.transaction() as tx:
             tx.review.start_session(token_hash(token), name, self._clock.now() + self.session)
         return token
+
+    def _locked(self, key: str) -> bool:
+        since = self._clock.now() - LOGIN_LOCK
+        recent = [at for at in self._failures.get(key, []) if at > since]
+        self._failures[key] = recent
+        return len(recent) >= LOGIN_FAILURES_ALLOWED
+
+    def _audit_failure(self, name: str, client: str, why: str) -> None:
+        typed = hashlib.sha256(name.encode()).hexdigest()[:16]
+        with self._store.transaction() as tx:
+            tx.audit.append("console", "reviewer.login_failed", typed, {"client": client[:64], "why": why})
 
     def whoami(self, token: str | None) -> Reviewer:
         """The reviewer holding a live session token; `AccessDenied` when there is none."""
@@ -376,6 +405,11 @@ class ReviewService:
             quality_pairs=len(compared),
             quality_agreement=round(agree / len(compared), 3) if compared else None,
         )
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _HASHER.hash("no reviewer has this password")
 
 
 def _require(condition: bool, message: str) -> None:

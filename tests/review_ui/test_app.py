@@ -80,3 +80,17 @@ def test_logout_returns_to_the_login_form(app_env: CameoGuard) -> None:
     assert at.sidebar.radio
     at.sidebar.button[0].click().run()
     assert [b.label for b in at.button] == ["Log in"]
+
+
+def test_creator_text_is_shown_as_text_and_pictures_never_get_a_public_url(app_env: CameoGuard) -> None:
+    from generator import Studio
+
+    hostile = "breaking news: the election is cancelled ![x](http://tracker.invalid/pixel.png) **bold**"
+    held = Studio(app_env).generate("theo", hostile, duration_s=1.0, seed=78)
+    assert held["decision"] == "review"
+    at = logged_in("rita", "correct horse 1")
+    at.button(key="claim_selected").click().run()
+    prompt = next(m.value for m in at.markdown if m.value.startswith("**Prompt:**"))
+    assert "![x](http" not in prompt and "\\!\\[x\\]\\(http\\:" in prompt and "\\*\\*bold\\*\\*" in prompt
+    assert not at.get("imgs"), "case pictures are inline data, not files served from Streamlit's /media/"
+    assert all("/media/" not in h.proto.body for h in at.get("html"))

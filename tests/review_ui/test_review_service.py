@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,19 @@ import pytest
 
 from generator import Studio
 from provenance import read_manifest
-from safety import AccessDenied, CameoGuard, ConflictError, ConsentLevel, ReviewService, SubmissionError, to_json
+from safety import (
+    AccessDenied,
+    CameoGuard,
+    ConflictError,
+    ConsentLevel,
+    ReviewService,
+    Settings,
+    SubmissionError,
+    build,
+    to_json,
+)
+from safety.clock import FakeClock
+from safety.faces.fake import FakeFaceAnalyzer
 from tests.review_ui.conftest import login
 from tests.safety.test_likeness_gate import card_image
 
@@ -234,3 +248,33 @@ def test_a_report_on_a_held_video_does_not_publish_it(
     assert reviews.claim(rita, item)
     assert reviews.decide(rita, item, "approve", "report.user").status.value == "held"
     assert people.videos.show(held["video_id"]).video.status.value == "held"
+
+
+def test_logins_are_throttled_timed_alike_and_audited(settings: Settings) -> None:
+    clock = FakeClock()
+    with build(settings, face_analyzer=FakeFaceAnalyzer(), clock=clock) as guard:
+        reviews = guard.review_service(quality_share=0.0)
+        reviews.add_reviewer("rita", "reviewer", "correct horse 1")
+        for _ in range(10):
+            with pytest.raises(AccessDenied, match="wrong name or password"):
+                reviews.login("rita", "guess", client="10.0.0.9")
+        with pytest.raises(AccessDenied, match="too many failed logins"):
+            reviews.login("rita", "correct horse 1", client="10.0.0.1")  # the account is locked for everyone
+        with pytest.raises(AccessDenied, match="too many failed logins"):
+            reviews.login("someone", "whatever", client="10.0.0.9")  # and so is the guessing client
+        clock.advance(timedelta(minutes=16))
+        assert reviews.whoami(reviews.login("rita", "correct horse 1", client="10.0.0.1")).name == "rita"
+
+        def seconds(name: str) -> float:
+            started = time.perf_counter()
+            with pytest.raises(AccessDenied):
+                reviews.login(name, "nope", client=f"timing-{name}")
+            return time.perf_counter() - started
+
+        known = sorted(seconds("rita") for _ in range(3))[1]
+        unknown = sorted(seconds("nobody-at-all") for _ in range(3))[1]
+        assert 0.4 < unknown / known < 2.5, (known, unknown)
+        with guard.store.transaction() as tx:
+            failed = [e for e in tx.audit.entries() if e.action == "reviewer.login_failed"]
+        assert len(failed) >= 12 and all("guess" not in str(e.details) for e in failed)
+        assert {e.details["why"] for e in failed} >= {"wrong name or password", "locked"}
