@@ -10,6 +10,7 @@ from provenance.errors import MarkingError, ProvenanceError, SigningError
 from provenance.fingerprint import FingerprintIndex, FrameHash, VideoMatch, pdq, sampled_frames, video_hashes
 from provenance.keys import SigningCredentials, load_credentials, make_dev_chain
 from provenance.marking import mark_video
+from provenance.segments import SegmentHash, SegmentIndex, SegmentMatch, bank_hashes, query_frames, query_hashes
 from provenance.watermark import InvisibleWatermark, WatermarkReading, new_token
 
 __all__ = [
@@ -22,15 +23,21 @@ __all__ = [
     "MarkingError",
     "ProvenanceError",
     "Publication",
+    "SegmentHash",
+    "SegmentIndex",
+    "SegmentMatch",
     "SigningCredentials",
     "SigningError",
     "VideoMatch",
     "WatermarkReading",
+    "bank_hashes",
     "load_credentials",
     "make_dev_chain",
     "mark_video",
     "new_token",
     "pdq",
+    "query_frames",
+    "query_hashes",
     "read_manifest",
     "sampled_frames",
     "sha256_file",

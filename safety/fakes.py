@@ -78,9 +78,9 @@ class FakeFingerprinter:
     def __init__(self, fail_with: BaseException | None = None) -> None:
         self.fail_with = fail_with
 
-    def hash_frame(self, frame: NDArray[np.uint8]) -> tuple[bytes, int]:
+    def frame_hashes(self, t: float, frame: NDArray[np.uint8], *, crops: bool) -> list[tuple[float, bytes, int]]:
         _maybe_fail(self.fail_with)
-        return hashlib.sha256(np.ascontiguousarray(frame).tobytes()).digest(), 100
+        return [(t, hashlib.sha256(np.ascontiguousarray(frame).tobytes()).digest(), 100)]
 
 
 class FakePromptClassifier:

@@ -31,9 +31,9 @@ from provenance import (
     make_dev_chain,
     mark_video,
     new_token,
-    pdq,
     sha256_file,
 )
+from provenance.segments import bank_hashes_of_frame
 from safety.errors import ConfigurationError
 from safety.settings import Settings
 
@@ -159,8 +159,8 @@ class Signer(Protocol):
 class Fingerprinter(Protocol):
     """Hashes frames for tracing and staydown."""
 
-    def hash_frame(self, frame: NDArray[np.uint8]) -> tuple[bytes, int]:
-        """(digest, quality) of an RGB frame."""
+    def frame_hashes(self, t: float, frame: NDArray[np.uint8], *, crops: bool) -> list[tuple[float, bytes, int]]:
+        """(t, digest, quality) of an RGB frame: whole, and with `crops` its crop variants (for staydown)."""
         ...
 
 
@@ -175,10 +175,13 @@ class WatermarkMarker:
 
 
 class PdqFingerprinter:
-    """`Fingerprinter` with PDQ."""
+    """`Fingerprinter` with PDQ, as the hash banks store frames (`provenance.segments`)."""
 
-    def hash_frame(self, frame: NDArray[np.uint8]) -> tuple[bytes, int]:
-        return pdq(frame)
+    def frame_hashes(self, t: float, frame: NDArray[np.uint8], *, crops: bool) -> list[tuple[float, bytes, int]]:
+        return [(h.t, h.digest, h.quality) for h in bank_hashes_of_frame(t, frame, crops=crops)]
+
+
+_MAX_FINGERPRINT_SAMPLES = 3600
 
 
 class Publisher:
@@ -216,11 +219,14 @@ class Publisher:
         scratch = Path(tempfile.mkdtemp(prefix=".publishing-", dir=destination_dir))
         try:
             hashes: list[tuple[float, bytes, int]] = []
+            sampled: list[float] = []
 
             def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
-                # Every half second, as video_hashes samples, without decoding the output a second time.
-                if len(hashes) < 60 and (not hashes or t + 1e-6 >= hashes[-1][0] + 0.5):
-                    hashes.append((t, *self.fingerprinter.hash_frame(rgb())))
+                # The whole video, without decoding the output a second time: twice a second for tracing, and the
+                # crop variants once a second, so a purge banks this video as `bank add` would have.
+                if len(sampled) < _MAX_FINGERPRINT_SAMPLES and (not sampled or t + 1e-6 >= sampled[-1] + 0.5):
+                    hashes.extend(self.fingerprinter.frame_hashes(t, rgb(), crops=len(sampled) % 2 == 0))
+                    sampled.append(t)
 
             marked = self.marker.mark(source, scratch / "marked.mp4", label=label, token=token, on_frame=fingerprint)
             signed = scratch / "signed.mp4"

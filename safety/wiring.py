@@ -23,7 +23,7 @@ from policies import (
     load_bundled_pack,
     load_pack,
 )
-from provenance import FingerprintIndex, InvisibleWatermark
+from provenance import InvisibleWatermark, SegmentIndex
 from safety.checks import (
     Check,
     ConsentCheck,
@@ -81,7 +81,7 @@ class Models:
 
 def default_checks(
     faces: FaceEngine,
-    banks: Callable[[], FingerprintIndex],
+    banks: Callable[[], SegmentIndex],
     watermark: Callable[[], InvisibleWatermark],
     deepfake_cards: Sequence[Path] = (),
     models: Models = Models(),

@@ -1,21 +1,20 @@
 """The hash-bank check: is this video a copy of something known bad, or of something purged?
 
-Sampled frames are PDQ-hashed and matched against the banks (`known_bad` from operators, `purged` from
-revocations); a video matches an item when enough of its frames are near that item's frames. A purged video
-re-uploaded after a half-size low-quality re-encode still matches, so revoked content cannot come back.
+The whole submission is sampled twice a second and matched by segment against the banks (`known_bad` from
+operators, `purged` from revocations): a run of a few seconds of an item, mirrored, cropped, scaled, letterboxed,
+re-encoded, sped up or slowed down, trimmed, inside other footage or shown picture-in-picture, is found
+(`provenance.segments`; `bench/staydown.py` reports what is caught). Revoked content cannot come back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from provenance import FingerprintIndex, video_hashes
+from provenance import SegmentIndex, query_frames, query_hashes
 from safety.checks.base import CheckContext, CheckOutcome
 from safety.domain import Finding
 
-BankIndex = Callable[[], FingerprintIndex]
-MAX_DISTANCE = 40
-MIN_SHARE = 0.5
+BankIndex = Callable[[], SegmentIndex]
 
 
 class HashBankCheck:
@@ -27,19 +26,29 @@ class HashBankCheck:
         self.index = index
 
     def run(self, context: CheckContext) -> CheckOutcome:
-        hashes = video_hashes(str(context.video_path), every_s=0.5, max_frames=20)
         index = self.index()
-        match = index.match(hashes, max_distance=MAX_DISTANCE, min_share=MIN_SHARE)
-        facts = {"frames_hashed": len(hashes), "bank_hashes": len(index)}
-        if match is None:
-            return CheckOutcome((), facts)
-        bank, _, entry = match.key.partition(":")
-        code = "hash.purged" if bank == "purged" else "hash.known_bad"
-        finding = Finding(
-            code,
-            self.name,
-            f"matches {bank} bank item {entry} ({match.share:.0%} of frames, median distance {match.distance:.0f})",
-            score=match.share,
-            evidence={"bank": bank, "entry_id": entry, "distance": match.distance, "share": match.share},
-        )
-        return CheckOutcome((finding,), facts)
+        frames = list(query_frames(str(context.video_path)))
+        matches = index.match(query_hashes(frames)) if len(index) else []
+        facts = {"frames_hashed": len(frames), "bank_hashes": len(index)}
+        findings = []
+        for match in matches[:3]:
+            bank, _, entry = match.key.partition(":")
+            findings.append(
+                Finding(
+                    "hash.purged" if bank == "purged" else "hash.known_bad",
+                    self.name,
+                    f"{match.query_start:.1f}-{match.query_end:.1f} s match {bank} bank item {entry} "
+                    f"({match.item_start:.1f}-{match.item_end:.1f} s of it, median distance {match.distance:.0f})",
+                    score=1.0,
+                    evidence={
+                        "bank": bank,
+                        "entry_id": entry,
+                        "distance": match.distance,
+                        "segment": [round(match.query_start, 2), round(match.query_end, 2)],
+                        "item_segment": [round(match.item_start, 2), round(match.item_end, 2)],
+                        "samples": match.samples,
+                        "share": match.share,
+                    },
+                )
+            )
+        return CheckOutcome(tuple(findings), facts)

@@ -279,6 +279,7 @@ class BankHashRow(SQLModel, table=True):
     entry_id: str = Field(foreign_key="bank_entries.id", max_length=40, index=True)
     digest: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     quality: int
+    t: float = 0.0
 
 
 class SweeperLockRow(SQLModel, table=True):

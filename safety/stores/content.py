@@ -178,13 +178,13 @@ class BankStore(Protocol):
     def add_entry(
         self,
         bank: BankName,
-        hashes: Sequence[tuple[bytes, int]],
+        hashes: Sequence[tuple[float, bytes, int]],
         *,
         note: str = "",
         source_video_id: str | None = None,
         actor: str = "operator",
     ) -> str:
-        """Add (digest, quality) frame hashes as one entry; its id."""
+        """Add (t, digest, quality) frame hashes as one entry; its id."""
         ...
 
     def remove_entry(self, entry_id: str) -> None:
@@ -199,8 +199,8 @@ class BankStore(Protocol):
         """(count, highest id) of bank hashes: changes whenever a bank does."""
         ...
 
-    def index_entries(self) -> list[tuple[str, bytes]]:
-        """(`bank:entry`, digest) for the matcher's index."""
+    def index_entries(self) -> list[tuple[str, bytes, float]]:
+        """(`bank:entry`, digest, t) for the segment matcher's index."""
         ...
 
 

@@ -104,7 +104,10 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Pat
         hashes = tx.registry.frame_hashes(video_id)
         if hashes:
             tx.banks.add_entry(
-                BankName.PURGED, [(h.digest, h.quality) for h in hashes], note=plan.reason, source_video_id=video_id
+                BankName.PURGED,
+                [(h.t, h.digest, h.quality) for h in hashes],
+                note=plan.reason,
+                source_video_id=video_id,
             )
         tx.purges.tombstone(video_id, plan.reason)
         # A purged video keeps no prompt text and nothing naming the people in it: hashes and codes only.

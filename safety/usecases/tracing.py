@@ -10,26 +10,29 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from provenance import (
     FingerprintIndex,
     FrameHash,
     InvisibleWatermark,
     ManifestReport,
+    SegmentIndex,
     VideoMatch,
     WatermarkReading,
+    bank_hashes,
     pdq,
     read_manifest,
     sampled_frames,
-    video_hashes,
 )
 from safety.audit import ChainReport, verify_chain
-from safety.errors import SubmissionError
+from safety.errors import InvalidMediaError, SubmissionError
 from safety.media import probe
 from safety.records import BankEntryRecord, BankName, RegistryStatus
 from safety.store import Store, Transaction
 
 Stamp = tuple[int, int]
+IndexT = TypeVar("IndexT")
 
 
 # How restrictive each status is: when pieces of evidence disagree, the most restrictive one is reported.
@@ -83,23 +86,21 @@ class TraceResult:
         return len({(e.video_id, e.status) for e in believed}) > 1
 
 
-class _CachedIndex:
-    """A fingerprint index rebuilt when its stamp changes."""
+class _CachedIndex(Generic[IndexT]):
+    """An index rebuilt when its stamp changes."""
 
-    def __init__(
-        self, stamp: Callable[[Transaction], Stamp], entries: Callable[[Transaction], list[tuple[str, bytes]]]
-    ):
+    def __init__(self, stamp: Callable[[Transaction], Stamp], build: Callable[[Transaction], IndexT]):
         self._stamp = stamp
-        self._entries = entries
-        self._cached: tuple[Stamp, FingerprintIndex] | None = None
+        self._build = build
+        self._cached: tuple[Stamp, IndexT] | None = None
         self._lock = threading.Lock()
 
-    def get(self, store: Store) -> FingerprintIndex:
+    def get(self, store: Store) -> IndexT:
         """The index, rebuilt first when its table changed since the last call."""
         with self._lock, store.transaction() as tx:
             stamp = self._stamp(tx)
             if self._cached is None or stamp != self._cached[0]:
-                self._cached = (stamp, FingerprintIndex(self._entries(tx)))
+                self._cached = (stamp, self._build(tx))
             return self._cached[1]
 
 
@@ -121,11 +122,11 @@ class Tracing:
         self._watermark = watermark
         self._trust_anchors_pem = trust_anchors_pem
         self._fingerprints = _CachedIndex(
-            lambda tx: tx.registry.fingerprint_stamp(), lambda tx: tx.registry.fingerprint_entries()
+            lambda tx: tx.registry.fingerprint_stamp(), lambda tx: FingerprintIndex(tx.registry.fingerprint_entries())
         )
-        self._banks = _CachedIndex(lambda tx: tx.banks.stamp(), lambda tx: tx.banks.index_entries())
+        self._banks = _CachedIndex(lambda tx: tx.banks.stamp(), lambda tx: SegmentIndex(tx.banks.index_entries()))
 
-    def bank_index(self) -> FingerprintIndex:
+    def bank_index(self) -> SegmentIndex:
         """Frame hashes of every bank item (known-bad and purged), rebuilt when the banks change."""
         return self._banks.get(self._store)
 
@@ -134,9 +135,12 @@ class Tracing:
         if bank not in set(BankName):
             raise SubmissionError("bank is known_bad or purged")
         probe(video)
-        hashes = video_hashes(str(video), every_s=0.5, max_frames=60)
+        try:
+            hashes = bank_hashes(str(video))
+        except (OSError, ValueError, IndexError) as exc:
+            raise InvalidMediaError(f"cannot hash {video}: {exc}") from None
         with self._store.transaction() as tx:
-            entry_id = tx.banks.add_entry(BankName(bank), [(h.digest, h.quality) for h in hashes], note=note)
+            entry_id = tx.banks.add_entry(BankName(bank), [(h.t, h.digest, h.quality) for h in hashes], note=note)
             return next(e for e in tx.banks.entries(BankName(bank)) if e.id == entry_id)
 
     def bank_list(self, bank: str | None = None) -> list[BankEntryRecord]:

@@ -23,7 +23,7 @@ class SqlBankStore:
     def add_entry(
         self,
         bank: BankName,
-        hashes: Sequence[tuple[bytes, int]],
+        hashes: Sequence[tuple[float, bytes, int]],
         *,
         note: str = "",
         source_video_id: str | None = None,
@@ -35,8 +35,8 @@ class SqlBankStore:
                 id=entry_id, bank=bank.value, source_video_id=source_video_id, note=note, created_at=self._ctx.now()
             )
         )
-        for digest, quality in hashes:
-            self._s.add(BankHashRow(entry_id=entry_id, digest=digest, quality=quality))
+        for t, digest, quality in hashes:
+            self._s.add(BankHashRow(entry_id=entry_id, digest=digest, quality=quality, t=t))
         if source_video_id is None:
             self._ctx.audit(
                 actor, "bank.added", entry_id, {"bank": bank.value, "hashes": len(hashes), "note": note[:200]}
@@ -67,10 +67,10 @@ class SqlBankStore:
         count, highest = self._s.exec(select(func.count(), func.max(BankHashRow.id))).one()
         return int(count), int(highest or 0)
 
-    def index_entries(self) -> list[tuple[str, bytes]]:
+    def index_entries(self) -> list[tuple[str, bytes, float]]:
         rows = self._s.exec(
-            select(BankEntryRow.bank, BankEntryRow.id, BankHashRow.digest)
+            select(BankEntryRow.bank, BankEntryRow.id, BankHashRow.digest, BankHashRow.t)
             .join(BankHashRow, col(BankHashRow.entry_id) == col(BankEntryRow.id))
             .order_by(col(BankHashRow.id))
         ).all()
-        return [(f"{bank}:{entry}", bytes(digest)) for bank, entry, digest in rows]
+        return [(f"{bank}:{entry}", bytes(digest), float(t)) for bank, entry, digest, t in rows]
