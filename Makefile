@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python -m bench.provenance
 	$(BIN)/python -m bench.revocation
 	$(BIN)/python -m bench.classifiers
+	$(BIN)/python -m bench.staydown
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

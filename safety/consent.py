@@ -51,9 +51,11 @@ def _level_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerd
         return ConsentVerdict.refuse("likeness.no_cameo", f"{state.owner} has no active cameo")
     if state.cameo_status is not CameoStatus.ACTIVE:
         return ConsentVerdict.refuse("likeness.no_cameo", f"{state.owner} has no active cameo")
+    # A block beats every level and approval: an owner who blocked someone never has to think about it again.
     if state.blocked:
         return ConsentVerdict.refuse("likeness.no_consent", f"{state.owner} blocked {state.creator}")
     level = state.level
+    # The owner's pack, not the creator's, limits the level: a teen's likeness is protected whoever asks.
     if level.value in owner_policy.restricted_cameo_levels:
         # The owner's pack forbids this level (teen cameos): treat it as the strictest level that remains.
         level = ConsentLevel.APPROVED

@@ -20,6 +20,8 @@ CHECK_MISSING = "check.missing"
 def _judge(finding: Finding, policy: PolicyPack) -> Reason | None:
     rule = policy.reason(finding.code)
     if rule is None:
+        # A check newer than the pack (or a typo in it) must not publish by default: it gets the pack's
+        # unknown-reason action, which the validator refuses to set to publish.
         return Reason(
             code=finding.code,
             action=policy.unknown_reason_action,
@@ -37,6 +39,8 @@ def _judge(finding: Finding, policy: PolicyPack) -> Reason | None:
             return None  # below the review band: not a reason
         action = banded
     if finding.code == CHECK_ERROR:
+        # A failed check takes its own `on_error` if stricter: a failing nudity check may block where a failing
+        # prompt rule only holds.
         check_policy = policy.checks.get(finding.check)
         on_error = check_policy.on_error if check_policy is not None else policy.unknown_reason_action
         action = max(action, on_error, key=lambda a: a.rank)
@@ -60,6 +64,8 @@ def decide(
     """Judge every finding under `policy` and take the most restrictive action."""
     ran = tuple(checks_run)
     all_findings = list(findings)
+    # A required check that never reported (not installed, or dropped by a bug) is a finding of its own: the
+    # absence of a "no" is not a "yes".
     for name, check in sorted(policy.checks.items()):
         if check.required and name not in ran:
             all_findings.append(
@@ -67,6 +73,7 @@ def decide(
             )
     judged = [reason for f in all_findings if (reason := _judge(f, policy)) is not None]
     reasons = tuple(sorted(judged, key=lambda r: (-r.action.rank, -r.severity, r.code)))
+    # The most restrictive reason decides; no finding at all is the only way to publish.
     action = max((r.action for r in reasons), key=lambda a: a.rank, default=Action.PUBLISH)
     scores: dict[str, float] = {}
     for finding in all_findings:

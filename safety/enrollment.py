@@ -120,6 +120,8 @@ def assess_verification_video(
     usable: list[tuple[RGBImage, DetectedFace]] = []
     multi = 0
     for frame in frames:
+        # Faces half the usable size still count as "someone else in the frame": a second person in the
+        # background must not slip past because they are too small to embed.
         faces = [f for f in analyzer.detect(frame.image) if f.box.height >= policy.min_face_px / 2]
         big = [f for f in faces if f.box.height >= policy.min_face_px]
         if len(faces) > 1:
@@ -142,6 +144,8 @@ def assess_verification_video(
         )
         return EnrollmentAssessment(False, tuple(reasons), frames=len(frames), usable_frames=len(usable))
 
+    # Spread over the whole video, not the first frames: the template should see the face from every angle the
+    # person showed, and a swap halfway through must show up as two identities.
     chosen = [usable[i] for i in _spread_indices(len(usable), _TEMPLATE_SIZE + 3)]
     embeddings = [analyzer.embed(image, face) for image, face in chosen]
     centre = np.median(np.stack(embeddings), axis=0).astype(np.float32)
@@ -151,6 +155,7 @@ def assess_verification_video(
     shapes = [s for image, face in usable if (s := analyzer.landmarks68(image, face)) is not None]
     signal = liveness_signal(shapes)
     if not shapes:
+        # Fail closed: a model without landmarks cannot tell a person from a photo, so it cannot enroll anyone.
         reasons.append(EnrollmentReason("enroll.no_landmarks", "liveness cannot be checked with this face model"))
     elif signal.residual_median < policy.liveness_residual_min or signal.mouth_std < policy.liveness_mouth_std_min:
         reasons.append(
@@ -162,6 +167,7 @@ def assess_verification_video(
             )
         )
     if required_turns:
+        # In order: a clip recorded for another challenge (or a generic head-shake) does not answer this one.
         seen = head_turns([yaw_estimate(s) for s in shapes])
         if not _is_subsequence(list(required_turns), seen):
             reasons.append(
@@ -170,6 +176,7 @@ def assess_verification_video(
                 )
             )
     template = tuple(embeddings[i] for i in _spread_indices(len(embeddings), _TEMPLATE_SIZE))
+    # Someone else's face, or a protected person's, cannot become this account's cameo.
     reasons.extend(impersonation_reasons(template, gallery, thresholds, handle))
     largest = sorted(usable, key=lambda u: -u[1].box.height)
     crops = tuple(_crop(image, face) for image, face in largest[:: max(1, len(largest) // _REFERENCE_CROPS)][:3])

@@ -66,6 +66,7 @@ class Gate:
         """Decide on a submission and act on the decision; raises `SubmissionError` for undecidable input."""
         started = time.perf_counter()
         creator, policy, info = self._intake(submission)
+        # The checks read a private copy: the caller's file may change or vanish while they run.
         draft = self.media.put_draft(submission.video_path)
         with self.store.transaction() as tx:
             video_id = tx.videos.create(
@@ -81,9 +82,13 @@ class Gate:
                 remix_of=submission.remix_of,
                 policy_ref=policy.ref,
             )
+            # Declared owners' consent is read in the transaction that creates the row, so the checks judge the
+            # consent that held when the video entered the gate; it is read again before any publish.
             context = self._context(tx, submission, creator, policy, info, draft.path)
         ingest_ms = (time.perf_counter() - started) * 1000
 
+        # No transaction is open while the checks run: they take seconds, and a row lock held that long would
+        # stall revocations and reviewers.
         run = run_checks(self.checks, context, fail_checks=self.fail_checks, max_workers=self.check_workers)
         identified = _identified_owners(run.findings, "likeness.identified")
         in_input = _identified_owners(run.findings, "input.identified")
@@ -101,8 +106,11 @@ class Gate:
             decision, timings_ms={**timings, "total": (time.perf_counter() - started) * 1000}, facts=run.facts
         )
 
+        # Persisted before any file moves: if the process dies after this, the decision is on record and the
+        # sweeper settles the row; nothing is published without it.
         with self.store.transaction() as tx:
             decision_id = tx.decisions.save(video_id, decision, GATE_ACTOR)
+            # Identified owners join the lineage now, so their revocation finds this video even if it is held.
             for owner in identified:
                 tx.videos.add_cameo_edge(video_id, owner)
         subjects = tuple(dict.fromkeys([*submission.cameos, *identified, *in_input]))
@@ -122,6 +130,7 @@ class Gate:
         if submission.input_image_path is not None and not submission.input_image_path.is_file():
             raise InvalidMediaError(f"no such input image: {submission.input_image_path}")
         info = probe(submission.video_path)
+        # The creator's age band picks the pack: a teen's video is judged by the teen pack whoever appears in it.
         policy = self.policies.for_user(creator)
         media_check = policy.checks.get("media")
         trial_decode(
@@ -176,11 +185,14 @@ class Gate:
         expected: VideoStatus = VideoStatus.CHECKING,
         actor: str = GATE_ACTOR,
     ) -> GateResult:
+        # Marking and signing take seconds, so they happen before the publishing transaction, into a staged file
+        # that is only renamed into place once consent has been read again inside that transaction.
         try:
             prepared = self._prepare(video_id, decision_id, decision, submission, draft, consent_subjects)
         except _PublishRefused as refused:
             return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft)
         except ProvenanceError as exc:
+            # A video that cannot be marked or signed is not published unmarked: it is withheld as a failed check.
             failure = Finding(
                 CHECK_ERROR,
                 "provenance",
@@ -191,9 +203,11 @@ class Gate:
         staged, final = prepared.staged, prepared.final
         try:
             with self.store.transaction() as tx:
+                # The row lock orders this publish with a concurrent purge or review of the same video.
                 video = tx.videos.get(video_id, lock=True)
                 if video.status is not expected:
                     raise ConflictError(f"video `{video_id}` is {video.status.value}, not {expected.value}")
+                # Consent again, in the transaction that publishes: a revocation that landed during the checks wins.
                 refusals = self._consent_findings(tx, submission, consent_subjects, stage="publish")
                 refusals += self._lineage_findings(tx, submission)
                 if refusals:
@@ -232,6 +246,7 @@ class Gate:
             subjects = tuple(dict.fromkeys([*video.declared_cameos, *tx.videos.owners_in(video_id)]))
             decision_id = tx.decisions.save(video_id, decision, actor, note=note)
         source = video.quarantine_path
+        # Owners identified by the gate are re-checked too, not only those the creator declared.
         submission = Submission(video.creator, video.prompt, source, video.declared_cameos, video.remix_of)
         stored = StoredFile(source, video.content_sha256, source.stat().st_size if source.is_file() else 0)
         result = self._publish(

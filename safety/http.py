@@ -164,8 +164,10 @@ def create_app(services: CameoGuard) -> FastAPI:
             if not failures.allow(address):
                 raise HTTPException(status_code=429, detail="too many failed authentications; wait a minute")
             raise HTTPException(status_code=401, detail="unknown or revoked token")
+        # Limited per client, not per address: one pipeline behind a NAT must not starve another.
         if not limiter.allow(client):
             raise HTTPException(status_code=429, detail="too many requests for this client")
+        # A declared length over the cap is refused before a byte is read; the middleware counts the real bytes.
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > max_body):
             raise HTTPException(status_code=413, detail="request body too large")
@@ -174,6 +176,7 @@ def create_app(services: CameoGuard) -> FastAPI:
     def allowed_path(raw: str | None) -> Path | None:
         if raw is None:
             return None
+        # A cheap first look at the name; the real check is on the opened descriptor (`copy_allowed_file`).
         path = Path(raw)
         if "\x00" in raw or not path.is_absolute() or not _inside(path, allowed):
             raise HTTPException(status_code=403, detail="paths must be absolute and inside the allowed folders")

@@ -55,6 +55,7 @@ class MediaStore:
             with os.fdopen(fd, "wb") as out, source.open("rb") as src:
                 shutil.copyfileobj(src, out, 1 << 20)
                 out.flush()
+                # On disk before the rename: after a crash the name points at the whole file or at nothing.
                 os.fsync(out.fileno())
             os.replace(tmp, destination)
         except BaseException:
@@ -67,6 +68,7 @@ class MediaStore:
             digest = sha256_file(source)
         except ProvenanceError as exc:
             raise InvalidMediaError(str(exc)) from None
+        # Each submission owns its draft, even for identical bytes: one gate must never delete another's draft.
         nonce = secrets.token_hex(6)
         destination = (
             self.root / "drafts" / digest.sha256[:2] / f"{digest.sha256}-{nonce}{source.suffix.lower() or '.mp4'}"

@@ -229,9 +229,11 @@ class Publisher:
                     sampled.append(t)
 
             marked = self.marker.mark(source, scratch / "marked.mp4", label=label, token=token, on_frame=fingerprint)
+            # Signed after marking: the manifest's hash must cover the bytes people will actually receive.
             signed = scratch / "signed.mp4"
             self.signer.sign(marked, signed, publication, parent_file=parent_file)
             digest = sha256_file(signed)
+            # Named by digest beside its final place, so the rename that publishes it is atomic (same folder).
             final = destination_dir / f"{digest.sha256}.mp4"
             staged = destination_dir / f".staged-{digest.sha256}.mp4"
             signed.replace(staged)

@@ -20,8 +20,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import text
-
 from safety.domain import VideoStatus
 from safety.mediastore import AREAS
 from safety.records import RegistryStatus
@@ -31,7 +29,6 @@ from safety.wiring import CameoGuard, build
 
 SWEEPER = "sweeper"
 
-_ADVISORY_KEY = 72_417_001
 _LEASE_S = 600.0
 _GRACE_S = 3600.0
 # Scratch folders the gate, the hook, enrollment and model installs create and remove when they finish.
@@ -69,28 +66,13 @@ class SweepReport:
 def sweeper_lock(services: CameoGuard) -> Iterator[bool]:
     """Yield True while this process is the only sweeper."""
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    if services.database.is_postgres:
-        with services.database.engine.connect() as conn:
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _ADVISORY_KEY}).scalar())
-            conn.commit()
-            try:
-                yield got
-            finally:
-                if got:
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _ADVISORY_KEY})
-                    conn.commit()
-        return
-    with services.store.transaction() as tx:
-        got = tx.locks.try_lease(SWEEPER, holder, timedelta(seconds=_LEASE_S))
-    try:
+    with services.store.exclusive(SWEEPER, holder, timedelta(seconds=_LEASE_S)) as got:
         yield got
-    finally:
-        if got:
-            with services.store.transaction() as tx:
-                tx.locks.release(SWEEPER, holder)
 
 
 def _recheck_consent(services: CameoGuard) -> list[PurgeReceipt]:
+    # One transaction per owner: a sweep over millions of videos must not hold one giant transaction, and an
+    # owner's consent change in the meantime is simply seen by the next sweep.
     with services.store.transaction() as tx:
         owners = tx.videos.owners_with_videos()
     receipts: list[PurgeReceipt] = []

@@ -204,6 +204,7 @@ def build(
                 for t in tx.templates.gallery(model_id)
             ]
 
+    # The analyzer is built lazily (first use), so commands that never look at a face never load a model.
     pack_dir = settings.models_root / settings.face_pack if settings.face_pack else None
     faces = FaceEngine(
         (lambda: face_analyzer) if face_analyzer else (lambda: build_analyzer(settings.face_backend, pack_dir)),
@@ -213,11 +214,13 @@ def build(
 
     def thresholds() -> MatchThresholds:
         model_id = faces.analyzer().model_id
+        # Thresholds belong to a model: a distance from one model means nothing for another.
         found = policies.adult.likeness.models.get(model_id)
         if found is None:
             raise ModelUnavailable(f"policy {policies.adult.ref} has no match thresholds for `{model_id}`")
         return found
 
+    # Keys are read at start: a production service with a missing key refuses to start rather than to sign.
     keys = load_keys(settings)
     publisher = publisher or Publisher(keys, settings.tsa_url)
     tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem)

@@ -66,6 +66,8 @@ def run_checks(
     findings: list[Finding] = []
     timings: dict[str, float] = {}
     facts: dict[str, Mapping[str, Any]] = {}
+    # Threads, not processes: the checks spend their time in native code (FFmpeg, ONNX, dlib's workers) that
+    # releases the GIL, and they share the decoded models loaded once per process.
     pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="check")
     started = time.perf_counter()
     futures: list[tuple[Check, float, Future[tuple[CheckOutcome, float]]]] = []
@@ -93,5 +95,6 @@ def run_checks(
                 facts[check.name] = outcome.facts
             timings[check.name] = elapsed
     finally:
+        # A hung check is abandoned, not waited for: its thread may run on, but its late result is ignored.
         pool.shutdown(wait=False, cancel_futures=True)
     return CheckRun(tuple(findings), tuple(c.name for c in checks), timings, facts)

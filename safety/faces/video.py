@@ -144,10 +144,13 @@ def sample_frames(path: Path, params: FacePipelineParams) -> Iterator[SampledFra
         for frame in container.decode(stream):
             t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
             hist = _thumb_hist(frame)
+            # Every frame's small histogram is compared, not only sampled ones: a cut between two samples would
+            # otherwise link faces of two different shots into one track.
             cut = previous is not None and float(np.abs(hist - previous).sum()) > params.scene_cut
             previous = hist
             if cut:
                 shot += 1
+            # A shot's first frame is always taken: a shot shorter than the sampling interval is still looked at.
             if (t + 1e-6 >= next_t or cut) and taken < params.max_frames:
                 yield SampledFrame(taken, t, shot, np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8))
                 taken += 1
@@ -163,6 +166,7 @@ def _link(
         best_iou = params.track_iou
         for track in tracks:
             last_frame, last_face = track[-1]
+            # Tracks never cross a cut, and one frame adds at most one face to a track.
             if last_frame.shot != frame.shot or last_frame.index == frame.index:
                 continue
             if frame.t - last_frame.t > params.track_gap_s:
@@ -189,6 +193,7 @@ def _nearness(a: FaceBox, b: FaceBox) -> float:
 def _spread(items: list[tuple[SampledFrame, DetectedFace]], count: int) -> list[tuple[SampledFrame, DetectedFace]]:
     if len(items) <= count:
         return items
+    # The largest face (most detail) plus an even spread over the track (every pose it shows).
     ranked = sorted(range(len(items)), key=lambda i: -items[i][1].box.height)
     chosen = {ranked[0]}
     step = len(items) / count

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
@@ -62,6 +64,10 @@ class Transaction:
         """Named leases."""
 
 
+# Advisory lock keys of named exclusive sections (PostgreSQL).
+_ADVISORY_KEYS = {"sweeper": 72_417_001}
+
+
 class Store:
     """The database, opened and migrated; hands out transactions."""
 
@@ -70,6 +76,32 @@ class Store:
         self.clock = clock
         self.audit_key = audit_key
         self._dialect = Dialect(row_locks=database.is_postgres)
+
+    @contextmanager
+    def exclusive(self, name: str, holder: str, ttl: timedelta) -> Iterator[bool]:
+        """Yield True while this holder is the only one in the named section. PostgreSQL uses a session advisory
+        lock (released if the process dies, because its connection does); SQLite a lease row that lapses after
+        `ttl`, for the same reason."""
+        if self._dialect.row_locks:
+            key = _ADVISORY_KEYS[name]
+            with self.database.engine.connect() as conn:
+                got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+                conn.commit()
+                try:
+                    yield got
+                finally:
+                    if got:
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                        conn.commit()
+            return
+        with self.transaction() as tx:
+            got = tx.locks.try_lease(name, holder, ttl)
+        try:
+            yield got
+        finally:
+            if got:
+                with self.transaction() as tx:
+                    tx.locks.release(name, holder)
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:

@@ -43,6 +43,8 @@ class SqlContext:
 
     def audit(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
         """Append one entry to the hash chain; the head row's lock orders concurrent appends."""
+        # The single head row is the chain's tip; locking it makes concurrent appends take turns, so two writers
+        # never link to the same previous hash.
         head = self.session.exec(self.dialect.for_update(select(AuditHeadRow).where(AuditHeadRow.id == 1))).one()
         at = self.now()
         seq = head.seq + 1
@@ -63,5 +65,6 @@ class SqlContext:
         head.seq = seq
         head.entry_hash = digest
         self.session.add(head)
+        # Flushed now so a failure surfaces inside the transaction that made the change, which then rolls back.
         self.session.flush()
         return AuditEntry(seq, at, actor, action, subject, details, prev_hash, digest)

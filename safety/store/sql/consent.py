@@ -146,6 +146,7 @@ class SqlConsentStore:
         for grant in self._live_grants(owner, grantee):
             if grant.kind == kind:
                 return
+            # Grants are never deleted, only ended: the history says who could use the likeness when.
             grant.revoked_at = now
             self._s.add(grant)
         self._s.add(ConsentGrantRow(owner=owner, grantee=grantee, kind=kind.value, created_at=now))
@@ -163,6 +164,8 @@ class SqlConsentStore:
 
     def snapshot(self, owner: str, creator: str) -> CameoConsent:
         owner_user = self._accounts.get(owner)
+        # Locked: the publishing transaction and a consent change both read this row first, so they are ordered
+        # and a publish never commits on consent that a concurrent revocation already ended.
         cameo = self._active_row(owner, lock=True)
         kinds = {g.kind for g in self._live_grants(owner, creator)}
         return CameoConsent(
@@ -200,6 +203,7 @@ class SqlConsentStore:
         if row is None or row.handle != handle:
             raise ConflictError(f"challenge `{challenge_id}` was not issued to `{handle}`")
         if row.used_at is not None:
+            # Single use: a recording made for one challenge cannot be replayed for a second enrollment.
             raise ConflictError(f"challenge `{challenge_id}` was already used")
         now = self._ctx.now()
         if row.expires_at < now:

@@ -116,12 +116,16 @@ class SqlReviewStore:
     def claim(self, item_id: str, reviewer: str, lease: timedelta, *, senior: bool) -> bool:
         now = self._ctx.now()
         if self._ctx.dialect.row_locks:
+            # SKIP LOCKED: a second reviewer racing for the same item gets "taken" at once instead of waiting for
+            # the first one's transaction and then overwriting the lease.
             stmt = self._ctx.dialect.for_update_skip_locked(select(ReviewItemRow).where(ReviewItemRow.id == item_id))
             row = self._s.exec(stmt).first()
             if row is None:
                 return False
         else:
+            # SQLite: the transaction began IMMEDIATE, so no other writer runs until this one commits.
             row = self._row(item_id)
+        # A lapsed lease is free again: a reviewer who walked away does not block the queue.
         free = row.state == ReviewState.OPEN or (row.state == ReviewState.CLAIMED and (row.lease_until or now) <= now)
         mine = row.state == ReviewState.CLAIMED and row.claimed_by == reviewer
         if not (free or mine) or (row.needs_senior and not senior) or row.state == ReviewState.DECIDED:
