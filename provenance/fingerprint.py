@@ -18,6 +18,7 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from provenance.display import upright_rgb
 from provenance.errors import MarkingError
 
 HASH_BYTES = 32
@@ -65,7 +66,7 @@ def sampled_frames(path: str, every_s: float, max_frames: int) -> Iterator[tuple
         for frame in container.decode(stream):
             t = frame.time or 0.0
             if t + 1e-6 >= next_t:
-                yield t, np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+                yield t, upright_rgb(frame)
                 next_t, taken = t + every_s, taken + 1
                 if taken >= max_frames:
                     return

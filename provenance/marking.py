@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from provenance.display import frame_from_planes, quarter_turns, upright, yuv420_planes
 from provenance.errors import MarkingError
 from provenance.watermark import InvisibleWatermark
 
@@ -46,19 +47,15 @@ class _LabelStamp:
     chroma: NDArray[np.float32]
     """Opacity of either, at chroma (half) resolution: there the colour is made neutral."""
 
-    def apply(self, planes: NDArray[np.uint8], height: int) -> None:
-        """Blend the label into a yuv420p frame laid out as PyAV gives it: Y, then U, then V, row-wise."""
+    def apply(self, planes: list[NDArray[np.uint8]]) -> None:
+        """Blend the label into a frame's Y, U and V planes (4:2:0, each at its own size)."""
         rows, cols = self.outline.shape
-        luma = planes[self.top : self.top + rows, self.left : self.left + cols].astype(np.float32)
+        luma_plane = planes[0]
+        luma = luma_plane[self.top : self.top + rows, self.left : self.left + cols].astype(np.float32)
         luma += (_LUMA_BLACK - luma) * self.outline
         luma += (_LUMA_WHITE - luma) * self.text
-        planes[self.top : self.top + rows, self.left : self.left + cols] = np.rint(luma).astype(np.uint8)
-        width = planes.shape[1]
-        # U and V are (height/2 x width/2) each, packed two half-rows per row of the array.
-        for plane in (0, 1):
-            flat = planes[height + plane * height // 4 : height + (plane + 1) * height // 4].reshape(
-                height // 2, width // 2
-            )
+        luma_plane[self.top : self.top + rows, self.left : self.left + cols] = np.rint(luma).astype(np.uint8)
+        for flat in planes[1:]:
             c_rows, c_cols = self.chroma.shape
             y0, x0 = self.top // 2, self.left // 2
             region = flat[y0 : y0 + c_rows, x0 : x0 + c_cols].astype(np.float32)
@@ -92,6 +89,15 @@ def _label_stamps(text: str, width: int, height: int) -> list[_LabelStamp]:
     return stamps
 
 
+def _fit(plane: NDArray[np.uint8], height: int, width: int, index: int) -> NDArray[np.uint8]:
+    """The plane at the output's size for its kind (luma, or half-size chroma), edges repeated where it is short."""
+    rows, cols = (height, width) if index == 0 else ((height + 1) // 2, (width + 1) // 2)
+    if plane.shape == (rows, cols):
+        return plane
+    grown = np.pad(plane, ((0, max(0, rows - plane.shape[0])), (0, max(0, cols - plane.shape[1]))), mode="edge")
+    return np.ascontiguousarray(grown[:rows, :cols])
+
+
 def _rgb_getter(frame: av.VideoFrame) -> RGBGetter:
     def rgb() -> NDArray[np.uint8]:
         return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
@@ -119,9 +125,16 @@ def mark_video(
             vin = inp.streams.video[0]
             vin.thread_type = "AUTO"
             rate = vin.average_rate or Fraction(24)
-            width, height = vin.codec_context.width, vin.codec_context.height
-            if width % 2 or height % 2:
-                raise MarkingError(f"cannot mark {source.name}: {width}x{height} is not even (4:2:0 needs even sizes)")
+            first = next(inp.decode(vin), None)
+            if first is None:
+                raise MarkingError(f"cannot mark {source.name}: no frames")
+            turns = quarter_turns(first)
+            inp.seek(0)
+            # Published upright, at the displayed size: a portrait phone video is re-encoded portrait, with no
+            # rotation left for a player to honour or ignore.
+            width, height = (first.height, first.width) if turns % 2 else (first.width, first.height)
+            # 4:2:0 H.264 needs even sizes: an odd edge gets one repeated row or column.
+            width, height = width + width % 2, height + height % 2
             vout = out.add_stream("libx264", rate=rate)
             vout.width, vout.height = width, height
             vout.pix_fmt = "yuv420p"
@@ -150,10 +163,10 @@ def mark_video(
                 for frame in packet.decode():
                     if isinstance(frame, av.VideoFrame):
                         t = frame.time or 0.0
-                        planes = np.array(frame.reformat(format="yuv420p").to_ndarray(), dtype=np.uint8)
-                        planes[:height] = cv2.subtract(cv2.add(planes[:height], plus), minus)
-                        stamps[int(t // _CORNER_SECONDS) % 4].apply(planes, height)
-                        marked = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+                        planes = [_fit(upright(p, turns), height, width, i) for i, p in enumerate(yuv420_planes(frame))]
+                        planes[0] = np.asarray(cv2.subtract(cv2.add(planes[0], plus), minus), dtype=np.uint8)
+                        stamps[int(t // _CORNER_SECONDS) % 4].apply(planes)
+                        marked = frame_from_planes(planes)
                         if on_frame is not None:
                             on_frame(t, _rgb_getter(marked))
                         out.mux(vout.encode(marked))

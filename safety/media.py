@@ -21,6 +21,7 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
+from provenance.display import upright_rgb
 from safety.domain import MediaInfo
 from safety.errors import InvalidMediaError
 
@@ -65,7 +66,8 @@ def probe(path: Path) -> MediaInfo:
             rate = video.average_rate or video.guessed_rate
             return MediaInfo(
                 container=container.format.name if container.format is not None else "unknown",
-                video_codec=ctx.name,
+                # The codec, not the decoder: AV1 decoded by libdav1d is still `av1` to the policy.
+                video_codec=ctx.codec.canonical_name if ctx.codec is not None else ctx.name,
                 width=int(ctx.width),
                 height=int(ctx.height),
                 duration_s=duration_s,
@@ -137,4 +139,4 @@ def sample_keyframes(path: Path, limit: int, total_keyframes: int) -> Iterator[t
         for index, frame in enumerate(container.decode(stream)):
             if index in chosen:
                 t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
-                yield t, np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
+                yield t, upright_rgb(frame)

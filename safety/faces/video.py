@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from provenance.display import upright_rgb
 from safety.faces.analyzer import DetectedFace, Embedding, FaceAnalyzer, FaceBox, RGBImage
 
 
@@ -152,7 +153,8 @@ def sample_frames(path: Path, params: FacePipelineParams) -> Iterator[SampledFra
                 shot += 1
             # A shot's first frame is always taken: a shot shorter than the sampling interval is still looked at.
             if (t + 1e-6 >= next_t or cut) and taken < params.max_frames:
-                yield SampledFrame(taken, t, shot, np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8))
+                # Upright, as a viewer sees it: a sideways face in a phone video would escape the detector.
+                yield SampledFrame(taken, t, shot, upright_rgb(frame))
                 taken += 1
                 next_t = t + interval
 

@@ -142,7 +142,8 @@ def media_corpus(folder: Path, base: Path) -> list[HostileFile]:
 
     for codec in ("mpeg4", "mjpeg"):
         path = _encode(folder / f"{len(items):03d}-codec-{codec}.mp4", codec)
-        items.append(HostileFile(f"codec-{codec}", path))
+        # MPEG-4 Part 2 is a codec the packs accept; MJPEG is not listed, so it is held for review.
+        items.append(HostileFile(f"codec-{codec}", path, may_publish=codec == "mpeg4"))
     path = _encode(folder / f"{len(items):03d}-mkv-container.mkv", "libx264", fmt="matroska")
     items.append(HostileFile("matroska-h264", path, may_publish=True))
     path = _encode(folder / f"{len(items):03d}-tiny-video.mp4", "libx264", frames=1)

@@ -1,0 +1,83 @@
+"""Formats a generator or a phone emits publish right: odd chroma sizes, odd sizes in 4:4:4, a rotated phone video
+(published upright), AV1 and MPEG-4 Part 2. Each is decided, marked, signed and traced back by `verify`."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+
+from safety import CameoGuard, Submission, to_json
+
+
+def clip(path: Path, *, width: int, height: int, codec: str = "libx264", pix_fmt: str = "yuv420p") -> Path:
+    """2 s of moving texture with a red block in the top-left corner (to see where it ends up)."""
+    rng = np.random.default_rng(7)
+    texture = rng.integers(0, 255, (height // 8 + 2, width // 8 + 2, 3), dtype=np.uint8)
+    with av.open(str(path), "w", format="mp4") as container:
+        stream: Any = container.add_stream(codec, rate=12)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        for i in range(24):
+            big = np.kron(np.roll(texture, i, axis=1), np.ones((8, 8, 1), np.uint8))[:height, :width]
+            image = np.ascontiguousarray(big)
+            image[: height // 4, : width // 4] = (230, 20, 20)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def rotate_display(path: Path) -> Path:
+    """Write a phone's portrait display matrix (rotate 90 degrees clockwise) into the MP4's track header."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"tkhd")
+    version = data[at + 4]
+    matrix = at + 8 + (32 if version == 1 else 20) + 16  # after the times, ids, duration, layer and volume
+    data[matrix : matrix + 36] = struct.pack(">9I", 0, 0x00010000, 0, 0xFFFF0000, 0, 0, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def first_frame(path: Path) -> tuple[np.ndarray, int]:
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        return frame.to_ndarray(format="rgb24"), round(frame.rotation or 0)
+
+
+CASES: dict[str, dict[str, Any]] = {
+    "640x358 (odd chroma height)": {"width": 640, "height": 358},
+    "720x406 (odd chroma height)": {"width": 720, "height": 406},
+    "641x361 4:4:4 (odd sizes)": {"width": 641, "height": 361, "pix_fmt": "yuv444p"},
+    "AV1": {"width": 320, "height": 184, "codec": "libsvtav1"},
+    "MPEG-4 Part 2": {"width": 320, "height": 180, "codec": "mpeg4"},
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_every_format_publishes_and_traces(people: CameoGuard, tmp_path: Path, case: str) -> None:
+    spec = CASES[case]
+    source = clip(tmp_path / "in.mp4", **spec)
+    result = to_json(people.videos.prepublish(Submission("maya", "a calm lake", source)))
+    assert result["decision"] == "publish", result["reasons"]
+    published = Path(result["published_path"])
+    image, rotation = first_frame(published)
+    expected = (spec["height"] + spec["height"] % 2, spec["width"] + spec["width"] % 2)
+    assert image.shape[:2] == expected and rotation == 0
+    traced = to_json(people.tracing.verify(published))
+    assert traced["video_id"] == result["video_id"] and traced["status"] == "live"
+
+
+def test_a_rotated_phone_video_is_published_upright(people: CameoGuard, tmp_path: Path) -> None:
+    source = rotate_display(clip(tmp_path / "phone.mp4", width=640, height=360))
+    assert first_frame(source)[1] == -90, "the fixture carries a portrait display matrix"
+    result = to_json(people.videos.prepublish(Submission("maya", "a portrait walk", source)))
+    assert result["decision"] == "publish", result["reasons"]
+    image, rotation = first_frame(Path(result["published_path"]))
+    assert image.shape[:2] == (640, 360) and rotation == 0, "portrait pixels, nothing left for a player to turn"
+    corner = image[20:60, 300:340].astype(int)  # the red block was top-left; turned clockwise it is top-right
+    assert corner[..., 0].mean() > 150 and corner[..., 1].mean() < 100
+    traced = to_json(people.tracing.verify(Path(result["published_path"])))
+    assert traced["video_id"] == result["video_id"] and traced["fingerprint"]["video_id"] == result["video_id"]
