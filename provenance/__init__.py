@@ -9,12 +9,13 @@ from provenance.digest import ContentDigest, sha256_file
 from provenance.errors import MarkingError, ProvenanceError, SigningError
 from provenance.fingerprint import FingerprintIndex, FrameHash, VideoMatch, pdq, sampled_frames, video_hashes
 from provenance.keys import SigningCredentials, load_credentials, make_dev_chain
-from provenance.marking import mark_video
+from provenance.marking import EncoderSettings, mark_video
 from provenance.segments import SegmentHash, SegmentIndex, SegmentMatch, bank_hashes, query_frames, query_hashes
 from provenance.watermark import InvisibleWatermark, WatermarkReading, new_token
 
 __all__ = [
     "ContentDigest",
+    "EncoderSettings",
     "FingerprintIndex",
     "FrameHash",
     "InvisibleWatermark",

@@ -28,10 +28,16 @@ def upright_rgb(frame: av.VideoFrame) -> NDArray[np.uint8]:
     return upright(np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8), quarter_turns(frame))
 
 
-def yuv420_planes(frame: av.VideoFrame) -> list[NDArray[np.uint8]]:
+def yuv420_planes(frame: av.VideoFrame, *, keep_full_range: bool = False) -> list[NDArray[np.uint8]]:
     """Copies of the frame's Y, U and V planes at 8-bit 4:2:0, each at its own size (a plane's row can be longer
-    than its width in memory, and chroma of an odd size rounds up)."""
-    yuv = frame if frame.format.name == "yuv420p" else frame.reformat(format="yuv420p")
+    than its width in memory, and chroma of an odd size rounds up). 10-bit, 4:2:2 and 4:4:4 are converted; with
+    `keep_full_range`, full-range video stays full range instead of being squeezed into 16-235."""
+    if frame.format.name == "yuv420p":
+        yuv = frame
+    elif keep_full_range:
+        yuv = frame.reformat(format="yuv420p", src_color_range=2, dst_color_range=2)
+    else:
+        yuv = frame.reformat(format="yuv420p")
     return [
         np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width].copy()
         for plane in yuv.planes

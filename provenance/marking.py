@@ -105,6 +105,21 @@ def _rgb_getter(frame: av.VideoFrame) -> RGBGetter:
     return rgb
 
 
+@dataclass(frozen=True)
+class EncoderSettings:
+    """How published video is encoded (H.264 in MP4 by default, what every player plays)."""
+
+    codec: str = "libx264"
+    """FFmpeg encoder name."""
+    preset: str = "superfast"
+    """Encoder speed preset."""
+    crf: int = 20
+    """Constant rate factor (lower is better quality, larger files)."""
+
+
+_COLOR_FIELDS = ("color_range", "color_primaries", "color_trc", "colorspace")
+
+
 def mark_video(
     source: Path,
     dest: Path,
@@ -112,19 +127,25 @@ def mark_video(
     label: str,
     watermark: InvisibleWatermark,
     token: int,
-    crf: int = 20,
+    crf: int | None = None,
+    encoder: EncoderSettings | None = None,
     on_frame: Callable[[float, RGBGetter], None] | None = None,
 ) -> Path:
     """Write `source` to `dest` with the visible label and the invisible token burned in.
 
-    `on_frame` sees every marked frame as (t, a function returning it as RGB) before it is encoded, so a caller
-    can fingerprint the frames it wants without decoding the output again or converting the others."""
+    The output keeps the input's timing (variable frame rates included), pixel aspect, colour description and
+    every audio track (AAC copied, anything else re-encoded to AAC); it is upright and of even size. `on_frame`
+    sees every marked frame as (t, a function returning it as RGB) before it is encoded, so a caller can
+    fingerprint the frames it wants without decoding the output again or converting the others."""
+    settings = encoder or EncoderSettings()
+    if crf is not None:
+        settings = EncoderSettings(settings.codec, settings.preset, crf)
     tmp = dest.with_name(f".marking-{os.getpid()}-{dest.name}")
     try:
         with av.open(str(source)) as inp, av.open(str(tmp), mode="w", format="mp4") as out:
             vin = inp.streams.video[0]
             vin.thread_type = "AUTO"
-            rate = vin.average_rate or Fraction(24)
+            rate = vin.average_rate or vin.guessed_rate or Fraction(24)
             first = next(inp.decode(vin), None)
             if first is None:
                 raise MarkingError(f"cannot mark {source.name}: no frames")
@@ -135,47 +156,64 @@ def mark_video(
             width, height = (first.height, first.width) if turns % 2 else (first.width, first.height)
             # 4:2:0 H.264 needs even sizes: an odd edge gets one repeated row or column.
             width, height = width + width % 2, height + height % 2
-            vout = out.add_stream("libx264", rate=rate)
+            vout: Any = out.add_stream(settings.codec, rate=rate)
             vout.width, vout.height = width, height
             vout.pix_fmt = "yuv420p"
+            # The input's clock, so every frame keeps its own time (variable frame rate, 50/60 fps, short clips).
+            if vin.time_base is not None:
+                vout.time_base = vin.time_base
+                vout.codec_context.time_base = vin.time_base
             vout.codec_context.gop_size = max(1, round(float(rate) * 2))
-            vout.options = {"preset": "superfast", "crf": str(crf)}
-            ain = inp.streams.audio[0] if inp.streams.audio else None
-            # AAC audio is copied as it is (re-encoding it cost a quarter of the whole re-encode); anything else
-            # becomes AAC.
-            copy_audio = ain is not None and ain.codec_context.name == "aac"
-            aout: Any = None
-            if ain is not None:
-                aout = (
+            vout.options = {"preset": settings.preset, "crf": str(settings.crf)}
+            source_ctx = vin.codec_context
+            aspect = source_ctx.sample_aspect_ratio
+            if aspect is not None and aspect.numerator and aspect != 1:
+                # Non-square pixels stay non-square, so the picture keeps its displayed shape (turned if upright).
+                vout.codec_context.sample_aspect_ratio = 1 / aspect if turns % 2 else aspect
+            full_range = getattr(source_ctx, "color_range", 0) == 2
+            for field in _COLOR_FIELDS:
+                value = getattr(source_ctx, field, None)
+                if value:
+                    setattr(vout.codec_context, field, value)
+            audio_out: dict[int, tuple[Any, bool]] = {}
+            for ain in inp.streams.audio:
+                # AAC is copied as it is (re-encoding cost a quarter of the whole re-encode); the rest becomes AAC.
+                copy = ain.codec_context.name == "aac"
+                audio_out[ain.index] = (
                     out.add_stream_from_template(ain)
-                    if copy_audio
-                    else out.add_stream("aac", rate=ain.codec_context.sample_rate or 48000)
+                    if copy
+                    else out.add_stream("aac", rate=ain.codec_context.sample_rate or 48000),
+                    copy,
                 )
             plus, minus = watermark.overlay_luma(token, width, height)
             stamps = _label_stamps(label, width, height)
-            streams = [s for s in (vin, ain) if s is not None]
-            for packet in inp.demux(*streams):
-                if copy_audio and packet.stream is ain:
+            for packet in inp.demux(vin, *inp.streams.audio):
+                target = audio_out.get(packet.stream.index)
+                if target is not None and target[1]:
                     if packet.dts is not None:  # the demuxer's empty flush packet has none
-                        packet.stream = aout
+                        packet.stream = target[0]
                         out.mux(packet)
                     continue
                 for frame in packet.decode():
                     if isinstance(frame, av.VideoFrame):
                         t = frame.time or 0.0
-                        planes = [_fit(upright(p, turns), height, width, i) for i, p in enumerate(yuv420_planes(frame))]
+                        planes = yuv420_planes(frame, keep_full_range=full_range)
+                        planes = [_fit(upright(p, turns), height, width, i) for i, p in enumerate(planes)]
                         planes[0] = np.asarray(cv2.subtract(cv2.add(planes[0], plus), minus), dtype=np.uint8)
                         stamps[int(t // _CORNER_SECONDS) % 4].apply(planes)
                         marked = frame_from_planes(planes)
+                        if frame.pts is not None and vin.time_base is not None:
+                            marked.pts, marked.time_base = frame.pts, vin.time_base
                         if on_frame is not None:
                             on_frame(t, _rgb_getter(marked))
                         out.mux(vout.encode(marked))
-                    elif aout is not None and isinstance(frame, av.AudioFrame):
+                    elif target is not None and isinstance(frame, av.AudioFrame):
                         frame.pts = None
-                        out.mux(aout.encode(frame))
+                        out.mux(target[0].encode(frame))
             out.mux(vout.encode(None))
-            if aout is not None and not copy_audio:
-                out.mux(aout.encode(None))
+            for stream, copied in audio_out.values():
+                if not copied:
+                    out.mux(stream.encode(None))
         os.replace(tmp, dest)
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         tmp.unlink(missing_ok=True)

@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from provenance import (
+    EncoderSettings,
     InvisibleWatermark,
     ManifestSigner,
     Publication,
@@ -167,11 +168,14 @@ class Fingerprinter(Protocol):
 class WatermarkMarker:
     """`Marker` with the real visible label and invisible watermark (FFmpeg through PyAV)."""
 
-    def __init__(self, watermark: InvisibleWatermark) -> None:
+    def __init__(self, watermark: InvisibleWatermark, encoder: EncoderSettings | None = None) -> None:
         self._watermark = watermark
+        self._encoder = encoder or EncoderSettings()
 
     def mark(self, source: Path, dest: Path, *, label: str, token: int, on_frame: FrameCallback) -> Path:
-        return mark_video(source, dest, label=label, watermark=self._watermark, token=token, on_frame=on_frame)
+        return mark_video(
+            source, dest, label=label, watermark=self._watermark, token=token, encoder=self._encoder, on_frame=on_frame
+        )
 
 
 class PdqFingerprinter:
@@ -195,10 +199,11 @@ class Publisher:
         marker: Marker | None = None,
         signer: Signer | None = None,
         fingerprinter: Fingerprinter | None = None,
+        encoder: EncoderSettings | None = None,
     ) -> None:
         self.keys = keys
         self.watermark = InvisibleWatermark(keys.watermark_key)
-        self.marker = marker or WatermarkMarker(self.watermark)
+        self.marker = marker or WatermarkMarker(self.watermark, encoder)
         self.signer: Signer = signer or ManifestSigner(
             keys.credentials, generator="cameoguard", version=_version(), tsa_url=tsa_url
         )

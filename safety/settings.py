@@ -48,6 +48,9 @@ class Settings(BaseSettings):
         default=10, ge=1, description="Requests with a wrong token allowed per client address per minute."
     )
     held_retention_hours: float = Field(default=24 * 30, gt=0, description="Held items older than this expire.")
+    publish_encoder: str = Field(default="libx264", description="FFmpeg encoder of published video (H.264).")
+    publish_preset: str = Field(default="superfast", description="Encoder preset of published video.")
+    publish_crf: int = Field(default=20, ge=0, le=51, description="Constant rate factor of published video.")
     stale_checking_s: float = Field(
         default=600.0, gt=0, description="A video still `checking` this long after its last change is settled."
     )

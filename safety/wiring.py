@@ -23,7 +23,7 @@ from policies import (
     load_bundled_pack,
     load_pack,
 )
-from provenance import InvisibleWatermark, SegmentIndex
+from provenance import EncoderSettings, InvisibleWatermark, SegmentIndex
 from safety.checks import (
     Check,
     ConsentCheck,
@@ -222,7 +222,8 @@ def build(
 
     # Keys are read at start: a production service with a missing key refuses to start rather than to sign.
     keys = load_keys(settings)
-    publisher = publisher or Publisher(keys, settings.tsa_url)
+    encoder = EncoderSettings(settings.publish_encoder, settings.publish_preset, settings.publish_crf)
+    publisher = publisher or Publisher(keys, settings.tsa_url, encoder=encoder)
     tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem)
     gate = Gate(
         store,

@@ -77,6 +77,7 @@ def console(people: CameoGuard, reviews: Any, held: dict[str, Any]) -> Iterator[
 
 
 def test_login_claim_decide_in_chromium(console: str, people: CameoGuard, held: dict[str, Any]) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -106,8 +107,17 @@ def test_login_claim_decide_in_chromium(console: str, people: CameoGuard, held: 
         page.screenshot(path=str(ARTIFACTS / "3-case.png"), full_page=True)
         page.get_by_text("reject", exact=True).click()
         # Nothing is preselected: the reason code is chosen among those that fit a rejection of this item.
-        page.locator('div[data-testid="stSelectbox"]').first.click()
-        page.get_by_role("option").first.click()
+        # Choosing the outcome reruns the page; the code list is ready once the dropdown shows options.
+        for _ in range(5):
+            page.wait_for_timeout(500)
+            page.locator('div[data-testid="stSelectbox"]').first.click()
+            option = page.get_by_role("option").first
+            try:
+                option.wait_for(timeout=5000)
+            except PlaywrightTimeout:  # the dropdown closed under a rerun: open it again
+                continue
+            option.click()
+            break
         page.get_by_label("Note").fill("misleading election claim")
         page.get_by_role("button", name="Submit decision").click()
         expect(page.get_by_text("Decided: reject")).to_be_visible(timeout=30000)

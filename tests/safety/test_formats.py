@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import struct
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,101 @@ def test_a_rotated_phone_video_is_published_upright(people: CameoGuard, tmp_path
     assert corner[..., 0].mean() > 150 and corner[..., 1].mean() < 100
     traced = to_json(people.tracing.verify(Path(result["published_path"])))
     assert traced["video_id"] == result["video_id"] and traced["fingerprint"]["video_id"] == result["video_id"]
+
+
+def rich_clip(
+    path: Path,
+    *,
+    fmt: str = "mp4",
+    codec: str = "libx264",
+    pix_fmt: str = "yuv420p",
+    size: tuple[int, int] = (320, 180),
+    steps_ms: list[int] | None = None,
+    rate: int = 12,
+    frames: int = 24,
+    audio_tracks: int = 0,
+    aspect: Fraction | None = None,
+    full_range: bool = False,
+) -> Path:
+    """A clip with the timing, sampling, aspect, colour range and audio tracks asked for."""
+    width, height = size
+    rng = np.random.default_rng(3)
+    texture = rng.integers(40, 220, (height // 8 + 2, width // 8 + 2, 3), dtype=np.uint8)
+    with av.open(str(path), "w", format=fmt) as container:
+        stream: Any = container.add_stream(codec, rate=rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        if aspect is not None:
+            stream.codec_context.sample_aspect_ratio = aspect
+        if full_range:
+            stream.codec_context.color_range = 2
+        audio: list[Any] = [container.add_stream("aac", rate=48000, layout="mono") for _ in range(audio_tracks)]
+        t = 0
+        for i in range(frames):
+            image = np.ascontiguousarray(
+                np.kron(np.roll(texture, i, axis=1), np.ones((8, 8, 1), np.uint8))[:height, :width]
+            )
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format=pix_fmt)
+            frame.pts, frame.time_base = t, Fraction(1, 1000)
+            t += steps_ms[i % len(steps_ms)] if steps_ms else round(1000 / rate)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+        for track in audio:
+            for k in range(round(t / 1000 * 48000 / 1024) + 1):
+                samples = np.sin(np.arange(1024, dtype=np.float32) / 20 + k).reshape(1, -1).astype(np.float32) * 0.1
+                chunk = av.AudioFrame.from_ndarray(samples, format="fltp", layout="mono")
+                chunk.sample_rate, chunk.pts = 48000, k * 1024
+                container.mux(track.encode(chunk))
+            container.mux(track.encode(None))
+    return path
+
+
+def described(path: Path) -> dict[str, Any]:
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        frames = [f.time or 0.0 for f in container.decode(video)]
+    with av.open(str(path)) as container:
+        ctx = container.streams.video[0].codec_context
+        return {
+            "size": (ctx.width, ctx.height),
+            "last_t": frames[-1],
+            "frames": len(frames),
+            "aspect": ctx.sample_aspect_ratio,
+            "range": ctx.color_range,
+            "audio": len(container.streams.audio),
+        }
+
+
+MATRIX: dict[str, dict[str, Any]] = {
+    "10-bit 4:2:0": {"pix_fmt": "yuv420p10le"},
+    "4:2:2": {"pix_fmt": "yuv422p"},
+    "WebM VP9": {"fmt": "webm", "codec": "libvpx-vp9"},
+    "Matroska H.264": {"fmt": "matroska"},
+    "MOV H.264": {"fmt": "mov"},
+    "variable frame rate": {"steps_ms": [33, 33, 200, 33, 400, 33, 100]},
+    "60 fps": {"rate": 60, "frames": 60},
+    "very short (3 frames)": {"frames": 3},
+    "two audio tracks": {"audio_tracks": 2},
+    "non-square pixels (4:3)": {"aspect": Fraction(4, 3)},
+    "full-range colour": {"pix_fmt": "yuvj420p", "full_range": True},
+}
+
+
+@pytest.mark.parametrize("case", list(MATRIX))
+def test_the_published_file_keeps_what_the_input_said(people: CameoGuard, tmp_path: Path, case: str) -> None:
+    spec = MATRIX[case]
+    suffix = {"webm": "webm", "matroska": "mkv", "mov": "mov"}.get(spec.get("fmt", "mp4"), "mp4")
+    source = rich_clip(tmp_path / f"in.{suffix}", **spec)
+    before = described(source)
+    result = to_json(people.videos.prepublish(Submission("maya", "a calm lake", source)))
+    assert result["decision"] == "publish", result["reasons"]
+    after = described(Path(result["published_path"]))
+    assert after["size"] == before["size"] and after["frames"] == before["frames"]
+    frame_s = 1 / max(1, spec.get("rate", 12))
+    assert abs(after["last_t"] - before["last_t"]) <= frame_s + 1e-3, (before, after)
+    assert after["audio"] == before["audio"]
+    if spec.get("aspect"):
+        assert after["aspect"] == spec["aspect"]
+    if spec.get("full_range"):
+        assert after["range"] == 2
+    assert to_json(people.tracing.verify(Path(result["published_path"])))["video_id"] == result["video_id"]
