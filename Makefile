@@ -51,6 +51,7 @@ bench: install
 	$(BIN)/python -m bench.revocation
 	$(BIN)/python -m bench.classifiers
 	$(BIN)/python -m bench.staydown
+	$(BIN)/python -m bench.formats
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
