@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from provenance.display import frame_from_planes, quarter_turns, upright, yuv420_planes
 from provenance.errors import MarkingError
+from provenance.tonemap import HDR_TRANSFERS, tone_map_frame
 from provenance.watermark import InvisibleWatermark
 
 _CORNER_SECONDS = 2.0
@@ -171,10 +172,18 @@ def mark_video(
                 # Non-square pixels stay non-square, so the picture keeps its displayed shape (turned if upright).
                 vout.codec_context.sample_aspect_ratio = 1 / aspect if turns % 2 else aspect
             full_range = getattr(source_ctx, "color_range", 0) == 2
-            for field in _COLOR_FIELDS:
-                value = getattr(source_ctx, field, None)
-                if value:
-                    setattr(vout.codec_context, field, value)
+            transfer = int(getattr(first, "color_trc", 0) or getattr(source_ctx, "color_trc", 0) or 0)
+            hdr = transfer in HDR_TRANSFERS
+            if hdr:
+                # 8-bit BT.709 cannot carry HDR: it is tone-mapped on purpose, and the output says BT.709.
+                full_range = False
+                for field in _COLOR_FIELDS:
+                    setattr(vout.codec_context, field, 1)  # BT.709 primaries, transfer and matrix; limited range
+            else:
+                for field in _COLOR_FIELDS:
+                    value = getattr(source_ctx, field, None)
+                    if value:
+                        setattr(vout.codec_context, field, value)
             audio_out: dict[int, tuple[Any, bool]] = {}
             for ain in inp.streams.audio:
                 # AAC is copied as it is (re-encoding cost a quarter of the whole re-encode); the rest becomes AAC.
@@ -197,7 +206,12 @@ def mark_video(
                 for frame in packet.decode():
                     if isinstance(frame, av.VideoFrame):
                         t = frame.time or 0.0
-                        planes = yuv420_planes(frame, keep_full_range=full_range)
+                        if hdr:
+                            sdr = av.VideoFrame.from_ndarray(tone_map_frame(frame, transfer), format="rgb24")
+                            frame_in = sdr.reformat(format="yuv420p", dst_colorspace="ITU709")
+                        else:
+                            frame_in = frame
+                        planes = yuv420_planes(frame_in, keep_full_range=full_range)
                         planes = [_fit(upright(p, turns), height, width, i) for i, p in enumerate(planes)]
                         planes[0] = np.asarray(cv2.subtract(cv2.add(planes[0], plus), minus), dtype=np.uint8)
                         stamps[int(t // _CORNER_SECONDS) % 4].apply(planes)

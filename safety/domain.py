@@ -108,6 +108,8 @@ class MediaInfo:
     """Whether an audio stream is present."""
     size_bytes: int
     """File size."""
+    hdr: str | None = None
+    """`PQ` or `HLG` for HDR video (published tone-mapped to SDR), else None."""
 
 
 @dataclass(frozen=True)

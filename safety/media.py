@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from provenance.display import upright_rgb
+from provenance.tonemap import HDR_TRANSFERS
 from safety.domain import MediaInfo
 from safety.errors import InvalidMediaError
 
@@ -73,6 +74,7 @@ def probe(path: Path) -> MediaInfo:
                 duration_s=duration_s,
                 fps=float(rate) if rate else 0.0,
                 has_audio=any(s.type == "audio" for s in container.streams),
+                hdr=HDR_TRANSFERS.get(int(getattr(ctx, "color_trc", 0) or 0)),
                 size_bytes=size,
             )
     except InvalidMediaError:

@@ -45,7 +45,14 @@ class MediaCheck:
             add("media.too_long", f"{info.duration_s:.1f} s > {limits.max_duration_s:g} s", duration_s=info.duration_s)
         elif info.duration_s < limits.min_duration_s:
             add("media.too_short", f"{info.duration_s:.2f} s < {limits.min_duration_s:g} s", duration_s=info.duration_s)
-        if findings:
+        if info.hdr is not None:
+            # Said in the decision, not only done: the published file is SDR, the original was not.
+            add(
+                "media.hdr_tone_mapped",
+                f"{info.hdr} HDR video is published tone-mapped to 8-bit SDR (BT.709)",
+                transfer=info.hdr,
+            )
+        if findings and any(f.code != "media.hdr_tone_mapped" for f in findings):
             # Do not decode what the limits already refuse: a hostile header can make decoding the expensive part.
             return findings
 

@@ -180,3 +180,42 @@ def test_the_published_file_keeps_what_the_input_said(people: CameoGuard, tmp_pa
     if spec.get("full_range"):
         assert after["range"] == 2
     assert to_json(people.tracing.verify(Path(result["published_path"])))["video_id"] == result["video_id"]
+
+
+def hdr_clip(path: Path, transfer: int) -> Path:
+    """BT.2020 10-bit HDR (PQ = 16, HLG = 18): a grey field at about reference white with a saturated red block."""
+    white = 0.58 if transfer == 16 else 0.75  # 203 nits in PQ; HLG's reference white
+    with av.open(str(path), "w", format="mp4") as container:
+        stream: Any = container.add_stream("libx264", rate=12)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p10le"
+        ctx = stream.codec_context
+        ctx.color_primaries, ctx.color_trc, ctx.colorspace = 9, transfer, 9
+        for i in range(24):
+            image = np.full((180, 320, 3), int(white * 65535), np.uint16)
+            image[:45, :80] = (int(0.75 * 65535), 0, 0)
+            image[120:, (i * 8) % 300 :][:, :20] = int(0.3 * 65535)
+            frame = av.VideoFrame.from_ndarray(image, format="rgb48le").reformat(
+                format="yuv420p10le", dst_colorspace="BT2020"
+            )
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(("transfer", "name"), [(16, "PQ"), (18, "HLG")])
+def test_hdr_is_tone_mapped_on_purpose_and_said_so(
+    people: CameoGuard, tmp_path: Path, transfer: int, name: str
+) -> None:
+    result = to_json(
+        people.videos.prepublish(Submission("maya", "a bright room", hdr_clip(tmp_path / "hdr.mp4", transfer)))
+    )
+    assert result["decision"] == "publish", result["reasons"]
+    said = next(r for r in result["reasons"] if r["code"] == "media.hdr_tone_mapped")
+    assert said["evidence"]["transfer"] == name
+    with av.open(result["published_path"]) as container:
+        ctx = container.streams.video[0].codec_context
+        assert (ctx.color_primaries, ctx.color_trc, ctx.colorspace) == (1, 1, 1), "tagged as what it is: BT.709"
+        image = next(container.decode(video=0)).to_ndarray(format="rgb24").astype(int)
+    grey, red = image[80:100, 150:200].mean(axis=(0, 1)), image[15:30, 20:40].mean(axis=(0, 1))
+    assert grey.min() > 200 and np.ptp(grey) < 12, f"reference white stays near SDR white, neutral: {grey}"
+    assert red[0] > 180 and red[1] < 90 and red[2] < 90, f"red stays red: {red}"
