@@ -7,25 +7,103 @@ re-encodes it must see the picture upright too, or a sideways face goes unrecogn
 
 from __future__ import annotations
 
+import math
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
 import av
 import numpy as np
 from numpy.typing import NDArray
 
 
+@dataclass(frozen=True)
+class Orientation:
+    """How to turn decoded pictures into what a viewer sees."""
+
+    turns: int = 0
+    """Quarter turns counter-clockwise (0 to 3), after the mirror."""
+    mirror: bool = False
+    """Flip left to right first (a display matrix with a negative determinant, e.g. a front camera)."""
+
+
 def quarter_turns(frame: av.VideoFrame) -> int:
-    """How many quarter turns counter-clockwise make the frame upright (0 to 3)."""
+    """How many quarter turns counter-clockwise make the frame upright (0 to 3), by its display matrix."""
     degrees = round(float(getattr(frame, "rotation", 0) or 0))
     return (degrees // 90) % 4
 
 
-def upright(array: NDArray[np.uint8], turns: int) -> NDArray[np.uint8]:
-    """A picture (or one plane of it) turned upright."""
-    return np.ascontiguousarray(np.rot90(array, k=turns)) if turns else array
+def _moov(path: Path, limit: int = 64 << 20) -> bytes | None:
+    """The `moov` box of an MP4/MOV file, found by walking the top-level boxes (media data is skipped, not read)."""
+    try:
+        with path.open("rb") as handle:
+            while True:
+                header = handle.read(8)
+                if len(header) < 8:
+                    return None
+                size, kind = struct.unpack(">I4s", header)
+                body = size - 8
+                if size == 1:
+                    body = struct.unpack(">Q", handle.read(8))[0] - 16
+                elif size == 0:
+                    return handle.read(limit) if kind == b"moov" else None
+                if kind == b"moov":
+                    return handle.read(min(body, limit)) if body >= 0 else None
+                if body < 0:
+                    return None
+                handle.seek(body, 1)
+    except (OSError, struct.error, OverflowError, ValueError):
+        return None
 
 
-def upright_rgb(frame: av.VideoFrame) -> NDArray[np.uint8]:
-    """The frame as RGB, turned upright."""
-    return upright(np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8), quarter_turns(frame))
+def _track_matrix(path: Path) -> tuple[int, int, int, int] | None:
+    """(a, b, c, d) of the first video track's header matrix in an MP4 or MOV file, or None."""
+    data = _moov(path)
+    if data is None:
+        return None
+    start = 0
+    while (trak := data.find(b"trak", start)) >= 0:
+        start = trak + 4
+        end = data.find(b"trak", start)
+        box = data[trak : end if end > 0 else len(data)]
+        handler = box.find(b"hdlr")
+        if handler < 0 or box[handler + 12 : handler + 16] != b"vide":
+            continue
+        header = box.find(b"tkhd")
+        if header < 0:
+            return None
+        at = header + 8 + (32 if box[header + 4] == 1 else 20) + 16
+        if at + 16 > len(box):
+            return None
+        a, b, _, c, d = struct.unpack(">iiiii", box[at : at + 20])
+        return a, b, c, d
+    return None
+
+
+def orientation_of(path: str | Path, frame: av.VideoFrame) -> Orientation:
+    """How to show this file's frames. The frame's rotation covers plain turns; a mirrored display matrix (which
+    the rotation alone misreads as a half turn) is read from the MP4/MOV track header."""
+    matrix = _track_matrix(Path(path)) if str(path).lower().endswith((".mp4", ".mov", ".m4v")) else None
+    if matrix is not None:
+        a, b, c, d = matrix
+        if a * d - b * c < 0:
+            # Flip first, then the remaining rotation: with the flip taken out, (a, b) is a pure rotation.
+            degrees = -math.degrees(math.atan2(-b, -a))
+            return Orientation(round(degrees / 90) % 4, True)
+    return Orientation(quarter_turns(frame), False)
+
+
+def upright(array: NDArray[np.uint8], turns: int, mirror: bool = False) -> NDArray[np.uint8]:
+    """A picture (or one plane of it) as shown: mirrored if asked, then turned."""
+    if mirror:
+        array = array[:, ::-1]
+    return np.ascontiguousarray(np.rot90(array, k=turns)) if turns or mirror else array
+
+
+def upright_rgb(frame: av.VideoFrame, orientation: Orientation | None = None) -> NDArray[np.uint8]:
+    """The frame as RGB, as shown (by its own rotation unless the file's orientation is given)."""
+    shown = orientation or Orientation(quarter_turns(frame), False)
+    return upright(np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8), shown.turns, shown.mirror)
 
 
 def yuv420_planes(frame: av.VideoFrame, *, keep_full_range: bool = False) -> list[NDArray[np.uint8]]:

@@ -18,7 +18,7 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
-from provenance.display import upright_rgb
+from provenance.display import Orientation, orientation_of, upright_rgb
 from provenance.errors import MarkingError
 
 HASH_BYTES = 32
@@ -63,10 +63,12 @@ def sampled_frames(path: str, every_s: float, max_frames: int) -> Iterator[tuple
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         next_t, taken = 0.0, 0
+        shown: Orientation | None = None
         for frame in container.decode(stream):
             t = frame.time or 0.0
             if t + 1e-6 >= next_t:
-                yield t, upright_rgb(frame)
+                shown = shown or orientation_of(path, frame)
+                yield t, upright_rgb(frame, shown)
                 next_t, taken = t + every_s, taken + 1
                 if taken >= max_frames:
                     return

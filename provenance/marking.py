@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from provenance.display import frame_from_planes, quarter_turns, upright, yuv420_planes
+from provenance.display import frame_from_planes, orientation_of, upright, yuv420_planes
 from provenance.errors import MarkingError
 from provenance.tonemap import HDR_TRANSFERS, tone_map_frame
 from provenance.watermark import InvisibleWatermark
@@ -150,7 +150,8 @@ def mark_video(
             first = next(inp.decode(vin), None)
             if first is None:
                 raise MarkingError(f"cannot mark {source.name}: no frames")
-            turns = quarter_turns(first)
+            shown = orientation_of(source, first)
+            turns = shown.turns
             inp.seek(0)
             # Published upright, at the displayed size: a portrait phone video is re-encoded portrait, with no
             # rotation left for a player to honour or ignore.
@@ -212,7 +213,7 @@ def mark_video(
                         else:
                             frame_in = frame
                         planes = yuv420_planes(frame_in, keep_full_range=full_range)
-                        planes = [_fit(upright(p, turns), height, width, i) for i, p in enumerate(planes)]
+                        planes = [_fit(upright(p, turns, shown.mirror), height, width, i) for i, p in enumerate(planes)]
                         planes[0] = np.asarray(cv2.subtract(cv2.add(planes[0], plus), minus), dtype=np.uint8)
                         stamps[int(t // _CORNER_SECONDS) % 4].apply(planes)
                         marked = frame_from_planes(planes)

@@ -21,7 +21,7 @@ import av.error
 import numpy as np
 from numpy.typing import NDArray
 
-from provenance.display import upright_rgb
+from provenance.display import orientation_of, upright_rgb
 from provenance.tonemap import HDR_TRANSFERS
 from safety.domain import MediaInfo
 from safety.errors import InvalidMediaError
@@ -138,7 +138,9 @@ def sample_keyframes(path: Path, limit: int, total_keyframes: int) -> Iterator[t
     with av.open(str(path), mode="r", metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.codec_context.skip_frame = "NONKEY"
+        shown = None
         for index, frame in enumerate(container.decode(stream)):
             if index in chosen:
                 t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
-                yield t, upright_rgb(frame)
+                shown = shown or orientation_of(path, frame)
+                yield t, upright_rgb(frame, shown)

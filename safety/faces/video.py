@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from provenance.display import upright_rgb
+from provenance.display import Orientation, orientation_of, upright_rgb
 from safety.faces.analyzer import DetectedFace, Embedding, FaceAnalyzer, FaceBox, RGBImage
 
 
@@ -142,6 +142,7 @@ def sample_frames(path: Path, params: FacePipelineParams) -> Iterator[SampledFra
         shot = 0
         previous: NDArray[np.float32] | None = None
         taken = 0
+        shown: Orientation | None = None
         for frame in container.decode(stream):
             t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
             hist = _thumb_hist(frame)
@@ -154,7 +155,8 @@ def sample_frames(path: Path, params: FacePipelineParams) -> Iterator[SampledFra
             # A shot's first frame is always taken: a shot shorter than the sampling interval is still looked at.
             if (t + 1e-6 >= next_t or cut) and taken < params.max_frames:
                 # Upright, as a viewer sees it: a sideways face in a phone video would escape the detector.
-                yield SampledFrame(taken, t, shot, upright_rgb(frame))
+                shown = shown or orientation_of(path, frame)
+                yield SampledFrame(taken, t, shot, upright_rgb(frame, shown))
                 taken += 1
                 next_t = t + interval
 

@@ -42,6 +42,18 @@ def rotate_display(path: Path) -> Path:
     return path
 
 
+def mirror_display(path: Path) -> Path:
+    """Write a front camera's mirrored display matrix (flip left to right) into the MP4's track header."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"tkhd")
+    version = data[at + 4]
+    matrix = at + 8 + (32 if version == 1 else 20) + 16
+    width = 640 << 16
+    data[matrix : matrix + 36] = struct.pack(">9I", 0xFFFF0000, 0, 0, 0, 0x00010000, 0, width, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+    return path
+
+
 def first_frame(path: Path) -> tuple[np.ndarray, int]:
     with av.open(str(path)) as container:
         frame = next(container.decode(video=0))
@@ -219,3 +231,14 @@ def test_hdr_is_tone_mapped_on_purpose_and_said_so(
     grey, red = image[80:100, 150:200].mean(axis=(0, 1)), image[15:30, 20:40].mean(axis=(0, 1))
     assert grey.min() > 200 and np.ptp(grey) < 12, f"reference white stays near SDR white, neutral: {grey}"
     assert red[0] > 180 and red[1] < 90 and red[2] < 90, f"red stays red: {red}"
+
+
+def test_a_mirrored_display_matrix_is_honoured(people: CameoGuard, tmp_path: Path) -> None:
+    source = mirror_display(clip(tmp_path / "selfie.mp4", width=640, height=360))
+    result = to_json(people.videos.prepublish(Submission("maya", "a selfie", source)))
+    assert result["decision"] == "publish", result["reasons"]
+    image, rotation = first_frame(Path(result["published_path"]))
+    assert image.shape[:2] == (360, 640) and rotation == 0
+    right, left = image[20:60, 560:620].astype(int), image[20:60, 20:80].astype(int)
+    assert right[..., 0].mean() > 150 and right[..., 1].mean() < 100, "the red block, mirrored, is top-right"
+    assert not (left[..., 0].mean() > 150 and left[..., 1].mean() < 100)
