@@ -192,15 +192,11 @@ def query_hashes_of_frame(t: float, frame: Frame) -> list[SegmentHash]:
     return out
 
 
-def _sampling(path: str, every_s: float, max_samples: int) -> Iterator[tuple[float, Frame]]:
-    return sampled_frames(path, every_s, max_samples)
-
-
 def bank_hashes(path: str) -> list[SegmentHash]:
     """A whole video's bank hashes: twice a second whole, once a second with the crop variants too."""
     return [
         h
-        for i, (t, frame) in enumerate(_sampling(path, BANK_EVERY_S, MAX_BANK_SAMPLES))
+        for i, (t, frame) in enumerate(sampled_frames(path, BANK_EVERY_S, MAX_BANK_SAMPLES))
         for h in bank_hashes_of_frame(t, frame, crops=i % 2 == 0)
     ]
 
@@ -212,7 +208,7 @@ def query_hashes(frames: Iterable[tuple[float, Frame]]) -> list[SegmentHash]:
 
 def query_frames(path: str) -> Iterator[tuple[float, Frame]]:
     """A submission's frames, twice a second over its whole length."""
-    return _sampling(path, QUERY_EVERY_S, MAX_QUERY_SAMPLES)
+    return sampled_frames(path, QUERY_EVERY_S, MAX_QUERY_SAMPLES)
 
 
 class SegmentIndex:

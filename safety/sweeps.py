@@ -126,30 +126,31 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
                 ages[path] = now - path.lstat().st_mtime
             except FileNotFoundError:
                 continue
-        removed: set[Path] = set()
+        removed_dirs: list[Path] = []
+        emptied: set[Path] = set()
         # Anything written within the grace period is left alone: a gate, an upload or an enrollment may be about
         # to commit the row that points at it. Older, unreferenced things are what a killed process left: drafts,
         # uploads, `.publishing-*` and `.marking-*` scratch, `.staged-*` and `.incoming-*` files.
         for folder in sorted(p for p in ages if p.is_dir() and not p.is_symlink()):
             scratch = folder.name.startswith(_SCRATCH_DIRS) or (folder.parent == root and area == "tmp")
-            if not scratch or any(folder.is_relative_to(r) for r in removed):
+            if not scratch or any(folder.is_relative_to(r) for r in removed_dirs):
                 continue
             newest = min(age for p, age in ages.items() if p == folder or p.is_relative_to(folder))
             if newest >= _GRACE_S:
                 shutil.rmtree(folder, ignore_errors=True)
-                removed.add(folder)
+                removed_dirs.append(folder)
+                emptied.add(folder.parent)
                 report.orphan_files_removed.append(str(folder))
         for path, age in ages.items():
-            if any(path.is_relative_to(r) for r in removed) or (path.is_dir() and not path.is_symlink()):
+            if (path.is_dir() and not path.is_symlink()) or any(path.is_relative_to(r) for r in removed_dirs):
                 continue
             if age < _GRACE_S or str(path.resolve()) in referenced:
                 continue
             path.unlink(missing_ok=True)
-            removed.add(path)
+            emptied.add(path.parent)
             report.orphan_files_removed.append(str(path))
         for folder in sorted((p for p in ages if p.name.startswith("vid_")), key=lambda p: len(p.parts), reverse=True):
-            emptied = any(r.parent == folder for r in removed)
-            if folder.is_dir() and not any(folder.iterdir()) and (emptied or ages[folder] >= _GRACE_S):
+            if folder.is_dir() and not any(folder.iterdir()) and (folder in emptied or ages[folder] >= _GRACE_S):
                 folder.rmdir()
     for video_id, published_path in published:
         if not Path(published_path).is_file():

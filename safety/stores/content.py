@@ -191,6 +191,10 @@ class BankStore(Protocol):
         """Remove an entry and its hashes."""
         ...
 
+    def entry(self, entry_id: str) -> BankEntryRecord:
+        """One entry; `UnknownSubjectError` when there is none."""
+        ...
+
     def entries(self, bank: BankName | None = None) -> list[BankEntryRecord]:
         """Entries, oldest first, optionally of one bank."""
         ...

@@ -141,7 +141,7 @@ class Tracing:
             raise InvalidMediaError(f"cannot hash {video}: {exc}") from None
         with self._store.transaction() as tx:
             entry_id = tx.banks.add_entry(BankName(bank), [(h.t, h.digest, h.quality) for h in hashes], note=note)
-            return next(e for e in tx.banks.entries(BankName(bank)) if e.id == entry_id)
+            return tx.banks.entry(entry_id)
 
     def bank_list(self, bank: str | None = None) -> list[BankEntryRecord]:
         """Bank entries, oldest first."""

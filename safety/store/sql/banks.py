@@ -51,17 +51,21 @@ class SqlBankStore:
         self._s.delete(row)
         self._ctx.audit("operator", "bank.removed", entry_id, {"bank": row.bank})
 
+    def _record(self, row: BankEntryRow) -> BankEntryRecord:
+        count = self._s.exec(select(func.count()).where(BankHashRow.entry_id == row.id)).one()
+        return BankEntryRecord(row.id, BankName(row.bank), row.note, row.source_video_id, int(count), row.created_at)
+
+    def entry(self, entry_id: str) -> BankEntryRecord:
+        row = self._s.get(BankEntryRow, entry_id)
+        if row is None:
+            raise UnknownSubjectError(f"unknown bank entry `{entry_id}`")
+        return self._record(row)
+
     def entries(self, bank: BankName | None = None) -> list[BankEntryRecord]:
         stmt = select(BankEntryRow).order_by(col(BankEntryRow.created_at))
         if bank is not None:
             stmt = stmt.where(BankEntryRow.bank == bank.value)
-        out = []
-        for row in self._s.exec(stmt).all():
-            count = self._s.exec(select(func.count()).where(BankHashRow.entry_id == row.id)).one()
-            out.append(
-                BankEntryRecord(row.id, BankName(row.bank), row.note, row.source_video_id, int(count), row.created_at)
-            )
-        return out
+        return [self._record(row) for row in self._s.exec(stmt).all()]
 
     def stamp(self) -> tuple[int, int]:
         count, highest = self._s.exec(select(func.count(), func.max(BankHashRow.id))).one()
