@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python -m bench.classifiers
 	$(BIN)/python -m bench.staydown
 	$(BIN)/python -m bench.formats
+	$(BIN)/python -m bench.speed
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

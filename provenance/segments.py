@@ -40,7 +40,10 @@ CROPS = (
     (1.0, 0.8, 0.5, 0.0),
     (1.0, 0.8, 0.5, 1.0),
 )
-_PDQ_SIDE = 512
+# Frames are shrunk to this before anything else (PDQ looks at 64x64 anyway), and insets further to
+# `_INSET_HASH_SIDE` before PDQ: a picture-in-picture hashes as well at 128 px, at a twelfth of the cost.
+_WORK_SIDE = 512
+_INSET_HASH_SIDE = 128
 
 Frame = NDArray[np.uint8]
 
@@ -79,13 +82,13 @@ class SegmentMatch:
     """Share of the item's samples the run covers."""
 
 
-def _shrink(frame: Frame) -> Frame:
+def _shrink(frame: Frame, side: int = _WORK_SIDE) -> Frame:
     import cv2
 
     height, width = frame.shape[:2]
-    if max(height, width) <= _PDQ_SIDE:
+    if max(height, width) <= side:
         return frame
-    scale = _PDQ_SIDE / max(height, width)
+    scale = side / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     return np.asarray(cv2.resize(frame, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
@@ -93,7 +96,7 @@ def _shrink(frame: Frame) -> Frame:
 def trim_borders(frame: Frame, *, darkest: float = 28.0, flatness: float = 4.0, max_share: float = 0.4) -> Frame:
     """The frame without dark, flat bands at its edges (letterbox, pillarbox), at most `max_share` a side. Only
     near-black bands count: a flat sky or wall is picture, and trimming it would move the hash."""
-    gray = frame.mean(axis=2) if frame.ndim == 3 else frame.astype(np.float64)
+    gray = frame.mean(axis=2, dtype=np.float32) if frame.ndim == 3 else frame.astype(np.float32)
     height, width = gray.shape
 
     def band(lines: NDArray[Any], limit: int) -> int:
@@ -118,10 +121,10 @@ def _pdq(frame: Frame) -> tuple[bytes, int]:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), int(quality)
 
 
-def _dihedral(frame: Frame) -> tuple[list[bytes], int]:
+def _dihedral(frame: Frame, side: int = _WORK_SIDE) -> tuple[list[bytes], int]:
     import pdqhash
 
-    hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(frame))
+    hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(_shrink(frame, side)))
     return [np.packbits(np.asarray(h, dtype=np.uint8)).tobytes() for h in hashes], int(quality)
 
 
@@ -135,7 +138,7 @@ def _crop(frame: Frame, width_share: float, height_share: float, across: float, 
 def bank_hashes_of_frame(t: float, frame: Frame, *, crops: bool = True) -> list[SegmentHash]:
     """What a banked or published frame is stored as: its hash whole and (with `crops`) as crops, borders
     removed."""
-    # Shrunk first: PDQ looks at 64x64 anyway, and trimming a 512-px picture costs a twentieth of a 4K one.
+    # Shrunk first: PDQ looks at 64x64 anyway, and trimming a small picture costs a fraction of a 4K one.
     trimmed = trim_borders(_shrink(frame))
     out = []
     for crop in ((1.0, 1.0, 0.5, 0.5), *(CROPS if crops else ())):
@@ -145,7 +148,20 @@ def bank_hashes_of_frame(t: float, frame: Frame, *, crops: bool = True) -> list[
     return out
 
 
+Box = tuple[int, int, int, int]
+
+
 def insets(frame: Frame, *, min_share: float = 0.1, max_share: float = 0.85, limit: int = 6) -> list[Frame]:
+    """Large rectangles drawn inside the frame (picture-in-picture), as crops."""
+    return [_inset(frame, box) for box in inset_boxes(frame, min_share=min_share, max_share=max_share, limit=limit)]
+
+
+def _inset(frame: Frame, box: Box) -> Frame:
+    x0, y0, x1, y1 = box
+    return frame[y0 + 2 : y1 - 1, x0 + 2 : x1 - 1]
+
+
+def inset_boxes(frame: Frame, *, min_share: float = 0.1, max_share: float = 0.85, limit: int = 6) -> list[Box]:
     """Large rectangles drawn inside the frame (picture-in-picture), found from pairs of long straight edges:
     two horizontal ones spanning the same columns, or two vertical ones spanning the same rows."""
     import cv2
@@ -153,24 +169,30 @@ def insets(frame: Frame, *, min_share: float = 0.1, max_share: float = 0.85, lim
     gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY) if frame.ndim == 3 else frame
     height, width = gray.shape
     # Low Canny thresholds: an inset's border against a soft background is a faint edge, but a long straight one.
-    edges = cv2.Canny(gray, 10, 30)
+    # A light blur first: film grain would otherwise make a quarter of the pixels "edges" and hundreds of short
+    # chance lines, which cost more to pair up than the whole rest of the hashing.
+    edges = cv2.Canny(cv2.GaussianBlur(gray, (3, 3), 0), 10, 30)
     found = cv2.HoughLinesP(
         edges, 1, np.pi / 180, threshold=60, minLineLength=int(0.15 * min(width, height)), maxLineGap=6
     )
-    segments = [tuple(int(v) for v in line.reshape(-1)) for line in (found if found is not None else [])]
-    horizontal = [(min(a, c), max(a, c), (b + d) // 2) for a, b, c, d in segments if abs(b - d) <= 2]
-    vertical = [(min(b, d), max(b, d), (a + c) // 2) for a, b, c, d in segments if abs(a - c) <= 2]
+    lines = np.asarray(found, dtype=np.int64).reshape(-1, 4) if found is not None else np.zeros((0, 4), np.int64)
+    a, b, c, d = lines.T
+    flat = np.abs(b - d) <= 2
+    upright = np.abs(a - c) <= 2
+    horizontal = np.stack([np.minimum(a, c), np.maximum(a, c), (b + d) // 2], axis=1)[flat]
+    vertical = np.stack([np.minimum(b, d), np.maximum(b, d), (a + c) // 2], axis=1)[upright]
     rects: set[tuple[int, int, int, int]] = set()
-    for lines, across in ((horizontal, False), (vertical, True)):
-        for start1, end1, at1 in lines:
-            for start2, end2, at2 in lines:
-                overlap = min(end1, end2) - max(start1, start2)
-                if at2 - at1 < 0.15 * (width if across else height) or overlap < 0.6 * min(
-                    end1 - start1, end2 - start2
-                ):
-                    continue
-                low, high = min(start1, start2), max(end1, end2)
-                rects.add((at1, low, at2, high) if across else (low, at1, high, at2))
+    for pairs, across in ((horizontal, False), (vertical, True)):
+        # Every ordered pair of parallel lines at once: far enough apart, and spanning mostly the same stretch.
+        start1, end1, at1 = (pairs[:, None, k] for k in range(3))
+        start2, end2, at2 = (pairs[None, :, k] for k in range(3))
+        overlap = np.minimum(end1, end2) - np.maximum(start1, start2)
+        apart = at2 - at1 >= 0.15 * (width if across else height)
+        shared = overlap >= 0.6 * np.minimum(end1 - start1, end2 - start2)
+        low, high = np.minimum(start1, start2), np.maximum(end1, end2)
+        for i, j in zip(*np.nonzero(apart & shared), strict=True):
+            first, second, lo, hi = int(at1[i, 0]), int(at2[0, j]), int(low[i, j]), int(high[i, j])
+            rects.add((first, lo, second, hi) if across else (lo, first, hi, second))
     area = width * height
     usable = [
         (x0, y0, x1, y1)
@@ -178,18 +200,39 @@ def insets(frame: Frame, *, min_share: float = 0.1, max_share: float = 0.85, lim
         if min_share * area <= (x1 - x0) * (y1 - y0) <= max_share * area and 0.3 <= (x1 - x0) / max(1, y1 - y0) <= 3.5
     ]
     usable.sort(key=lambda r: (r[2] - r[0]) * (r[3] - r[1]), reverse=True)
-    return [frame[y0 + 2 : y1 - 1, x0 + 2 : x1 - 1] for x0, y0, x1, y1 in usable[:limit]]
+    return usable[:limit]
 
 
-def query_hashes_of_frame(t: float, frame: Frame) -> list[SegmentHash]:
-    """What a submitted frame is compared as: dihedral variants of it (borders removed) and of each inset."""
+def query_hashes_of_frame(t: float, frame: Frame, boxes: Sequence[Box] | None = None) -> list[SegmentHash]:
+    """What a submitted frame is compared as: dihedral variants of it (borders removed) and of each inset
+    (`boxes`, found in the shrunk frame; looked for here when not given)."""
     out = []
     small = _shrink(frame)
-    for region in (trim_borders(small), *insets(small)):
-        digests, quality = _dihedral(region)
+    found = inset_boxes(small) if boxes is None else boxes
+    regions = [(trim_borders(small), _WORK_SIDE), *((_inset(small, box), _INSET_HASH_SIDE) for box in found)]
+    for region, side in regions:
+        digests, quality = _dihedral(region, side)
         if quality >= MIN_QUALITY:
             out += [SegmentHash(t, d, quality) for d in digests]
     return out
+
+
+class QueryHasher:
+    """A submission's query hashes, frame by frame as they are decoded. Insets are looked for on every
+    `inset_every`-th frame and kept for the frames between (an inset stays put, and finding one costs more than
+    hashing it): at eight samples a second, they are still looked for twice a second."""
+
+    def __init__(self, *, inset_every: int = 4) -> None:
+        self.hashes: list[SegmentHash] = []
+        self.frames = 0
+        self._every = inset_every
+        self._boxes: list[Box] = []
+
+    def add(self, t: float, frame: Frame) -> None:
+        if self.frames % self._every == 0:
+            self._boxes = inset_boxes(_shrink(frame))
+        self.hashes.extend(query_hashes_of_frame(t, frame, self._boxes))
+        self.frames += 1
 
 
 def bank_hashes(path: str) -> list[SegmentHash]:
@@ -203,7 +246,10 @@ def bank_hashes(path: str) -> list[SegmentHash]:
 
 def query_hashes(frames: Iterable[tuple[float, Frame]]) -> list[SegmentHash]:
     """A submission's query hashes from its sampled frames."""
-    return [h for t, frame in frames for h in query_hashes_of_frame(t, frame)]
+    hasher = QueryHasher()
+    for t, frame in frames:
+        hasher.add(t, frame)
+    return hasher.hashes
 
 
 def query_frames(path: str) -> Iterator[tuple[float, Frame]]:

@@ -12,6 +12,7 @@
     └── CheckFailure             raised inside a check; the gate turns it into a `check.error` finding
         ├── CheckTimeout         the check ran past its budget
         ├── ModelUnavailable     the check's model is missing or failed to load
+        ├── FrameFeedError       the shared decode of the video failed or was closed under the check
         └── InjectedFault        CAMEOGUARD_FAIL_CHECKS named the check (drills and tests)
 
 A check failure never escapes the gate: it becomes a finding that the policy turns into review or block.
@@ -76,6 +77,10 @@ class CheckTimeout(CheckFailure):
 
 class ModelUnavailable(CheckFailure):
     """The check's model is missing or failed to load."""
+
+
+class FrameFeedError(CheckFailure):
+    """The shared decode of the video stopped, or was closed before the check had its frames."""
 
 
 class InjectedFault(CheckFailure):

@@ -2,10 +2,12 @@
 
     intake   the creator exists, the file is a readable video, the parent exists      (errors, nothing stored)
     ingest   the file is copied into drafts; the video row is `checking`              (transaction 1)
-    check    every check runs with its own timeout; failures become findings
+    check    the draft is decoded once (safety.frames) and every check reads the frames it asked for; each
+             check runs with its own timeout; failures become findings
     decide   findings + the creator's policy → Decision                               (pure, safety.decision)
     persist  the decision and every finding are stored before any file moves         (transaction 2)
-    act      publish: the file is staged, consent is read again, and the row turns `published` in the same
+    act      publish: the marked re-encode (started beside the checks, dropped if the video does not publish) is
+             signed and staged, consent is read again, and the row turns `published` in the same
              transaction that renames the file into place; review/block: the file goes to quarantine and the
              row turns `held` (with a review item) or `blocked`                       (transaction 3)
 
@@ -15,22 +17,26 @@ staged file and raises, and the row stays `checking` for the sweeper to settle.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from pathlib import Path
 
 from policies import Action, PolicyBook, PolicyPack
 from provenance import ProvenanceError, Publication
-from safety.checks import Check, CheckContext, run_checks
+from safety.checks import Check, CheckContext, CheckRun, run_checks
+from safety.checks.base import WarmsUp, WatchesFrames
 from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
 from safety.domain import Decision, Finding, GateResult, MediaInfo, Reason, Submission, User, VideoStatus
 from safety.errors import ConflictError, InvalidMediaError, SubmissionError
+from safety.frames import FrameFeed
 from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
-from safety.publishing import PreparedPublication, Publisher
+from safety.publishing import MarkedDraft, PreparedPublication, Publisher
 from safety.records import ReviewSource
 from safety.store import Store, Transaction
 
@@ -53,7 +59,9 @@ class Gate:
         publisher: Publisher,
         fail_checks: frozenset[str] = frozenset(),
         check_workers: int = 4,
+        mark_during_checks: bool = True,
     ) -> None:
+        self.mark_during_checks = mark_during_checks
         self.publisher = publisher
         self.store = store
         self.media = media
@@ -61,6 +69,19 @@ class Gate:
         self.checks = tuple(checks)
         self.fail_checks = fail_checks
         self.check_workers = check_workers
+
+    def warm_up(self) -> dict[str, float]:
+        """Load and run every check's models once for each pack, so the first submission is not the one that pays
+        for loading them; seconds per check. A model that fails to load raises here (a service should not start
+        without it); a check would report it as `check.error` anyway."""
+        spent: dict[str, float] = {}
+        for check in self.checks:
+            if isinstance(check, WarmsUp):
+                started = time.perf_counter()
+                for policy in (self.policies.adult, self.policies.teen):
+                    check.warm_up(policy)
+                spent[check.name] = round(time.perf_counter() - started, 3)
+        return spent
 
     def prepublish(self, submission: Submission) -> GateResult:
         """Decide on a submission and act on the decision; raises `SubmissionError` for undecidable input."""
@@ -82,14 +103,39 @@ class Gate:
                 remix_of=submission.remix_of,
                 policy_ref=policy.ref,
             )
+            feed = self._feed(draft.path, policy, submission)
             # Declared owners' consent is read in the transaction that creates the row, so the checks judge the
             # consent that held when the video entered the gate; it is read again before any publish.
-            context = self._context(tx, submission, creator, policy, info, draft.path)
+            context = self._context(tx, submission, creator, policy, info, draft.path, feed)
         ingest_ms = (time.perf_counter() - started) * 1000
 
         # No transaction is open while the checks run: they take seconds, and a row lock held that long would
         # stall revocations and reviewers.
-        run = run_checks(self.checks, context, fail_checks=self.fail_checks, max_workers=self.check_workers)
+        premark = (
+            _Premark(self.publisher, draft.path, self.media.area("published") / video_id, _label(submission))
+            if self.mark_during_checks
+            else None
+        )
+        try:
+            with feed:
+                feed.start()
+                run = run_checks(self.checks, context, fail_checks=self.fail_checks, max_workers=self.check_workers)
+            return self._judge_and_act(submission, policy, video_id, draft, run, started, ingest_ms, premark)
+        finally:
+            if premark is not None:
+                premark.drop()
+
+    def _judge_and_act(
+        self,
+        submission: Submission,
+        policy: PolicyPack,
+        video_id: str,
+        draft: StoredFile,
+        run: CheckRun,
+        started: float,
+        ingest_ms: float,
+        premark: _Premark | None,
+    ) -> GateResult:
         identified = _identified_owners(run.findings, "likeness.identified")
         in_input = _identified_owners(run.findings, "input.identified")
         with self.store.transaction() as tx:
@@ -114,7 +160,9 @@ class Gate:
             for owner in identified:
                 tx.videos.add_cameo_edge(video_id, owner)
         subjects = tuple(dict.fromkeys([*submission.cameos, *identified, *in_input]))
-        return self._act(video_id, decision_id, decision, submission, policy, draft, subjects)
+        if decision.action is not Action.PUBLISH and premark is not None:
+            premark.drop()  # before the draft moves to quarantine
+        return self._act(video_id, decision_id, decision, submission, policy, draft, subjects, premark)
 
     def _intake(self, submission: Submission) -> tuple[User, PolicyPack, MediaInfo]:
         if not submission.creator:
@@ -141,8 +189,23 @@ class Gate:
         )
         return creator, policy, info
 
+    def _feed(self, draft: Path, policy: PolicyPack, submission: Submission) -> FrameFeed:
+        """The draft's one decode, with a reader for every check that looks at frames."""
+        feed = FrameFeed(draft)
+        for check in self.checks:
+            if isinstance(check, WatchesFrames) and (need := check.frame_need(policy, submission)) is not None:
+                feed.subscribe(check.name, need)
+        return feed
+
     def _context(
-        self, tx: Transaction, submission: Submission, creator: User, policy: PolicyPack, info: MediaInfo, draft: Path
+        self,
+        tx: Transaction,
+        submission: Submission,
+        creator: User,
+        policy: PolicyPack,
+        info: MediaInfo,
+        draft: Path,
+        feed: FrameFeed,
     ) -> CheckContext:
         consent = {owner: tx.consent.snapshot(owner, creator.handle) for owner in submission.cameos}
         owner_policies = {owner: self.policies.for_user(tx.accounts.get(owner)) for owner in submission.cameos}
@@ -152,6 +215,7 @@ class Gate:
             video_path=draft,
             media=info,
             policy=policy,
+            frames=feed,
             cameo_consent=consent,
             owner_policies=owner_policies,
         )
@@ -165,9 +229,12 @@ class Gate:
         policy: PolicyPack,
         draft: StoredFile,
         consent_subjects: tuple[str, ...],
+        premark: _Premark | None = None,
     ) -> GateResult:
         if decision.action is Action.PUBLISH:
-            result = self._publish(video_id, decision_id, decision, submission, draft, consent_subjects)
+            result = self._publish(
+                video_id, decision_id, decision, submission, draft, consent_subjects, premark=premark
+            )
         else:
             result = self._withhold(video_id, decision_id, decision, policy, draft)
         self._release_draft(draft)
@@ -184,11 +251,12 @@ class Gate:
         *,
         expected: VideoStatus = VideoStatus.CHECKING,
         actor: str = GATE_ACTOR,
+        premark: _Premark | None = None,
     ) -> GateResult:
         # Marking and signing take seconds, so they happen before the publishing transaction, into a staged file
         # that is only renamed into place once consent has been read again inside that transaction.
         try:
-            prepared = self._prepare(video_id, decision_id, decision, submission, draft, consent_subjects)
+            prepared = self._prepare(video_id, decision_id, decision, submission, draft, consent_subjects, premark)
         except _PublishRefused as refused:
             return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft)
         except ProvenanceError as exc:
@@ -264,6 +332,7 @@ class Gate:
         submission: Submission,
         draft: StoredFile,
         consent_subjects: tuple[str, ...],
+        premark: _Premark | None = None,
     ) -> PreparedPublication:
         """Mark, sign and fingerprint the draft; the consented cameos go into the manifest as opaque ids."""
         with self.store.transaction() as tx:
@@ -281,13 +350,11 @@ class Gate:
             cameo_ids=cameo_ids,
             parent_video_id=submission.remix_of,
         )
-        return self.publisher.prepare(
-            draft.path,
-            self.media.area("published") / video_id,
-            publication,
-            label=f"AI-generated | @{submission.creator}",
-            parent_file=parent_file,
-        )
+        if premark is not None:
+            marked = premark.take()
+        else:
+            marked = self.publisher.mark(draft.path, self.media.area("published") / video_id, label=_label(submission))
+        return self.publisher.finish(marked, publication, parent_file=parent_file)
 
     @staticmethod
     def _lineage_findings(tx: Transaction, submission: Submission) -> list[Finding]:
@@ -400,6 +467,50 @@ class Gate:
     def _release_draft(self, draft: StoredFile) -> None:
         # Each submission has its own draft, so the one that made it removes it.
         self.media.discard(draft.path)
+
+
+def _label(submission: Submission) -> str:
+    return f"AI-generated | @{submission.creator}"
+
+
+class _Premark:
+    """The publish step's re-encode, started beside the checks. Most videos publish and the encode is the longest
+    single step, so it overlaps the checks instead of following them; a video that is not published stops it at
+    the next frame and leaves nothing behind. Nothing is signed or moved before the decision and the consent
+    re-read: this only saves time."""
+
+    def __init__(self, publisher: Publisher, source: Path, destination_dir: Path, label: str) -> None:
+        self._publisher = publisher
+        self._cancel = threading.Event()
+        self._result: Future[MarkedDraft] = Future()
+        self._taken = False
+        self._thread = threading.Thread(
+            target=self._run, args=(source, destination_dir, label), name="premark", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, source: Path, destination_dir: Path, label: str) -> None:
+        try:
+            self._result.set_result(self._publisher.mark(source, destination_dir, label=label, cancelled=self._cancel))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever takes the result
+            self._result.set_exception(exc)
+
+    def take(self) -> MarkedDraft:
+        """The marked draft (now the caller's to finish or discard); raises what marking raised."""
+        self._taken = True
+        return self._result.result()
+
+    def drop(self) -> None:
+        """Stop and remove it, unless it was taken; returns once nothing of it is left."""
+        if self._taken:
+            return
+        self._taken = True
+        self._cancel.set()
+        try:
+            marked = self._result.result()
+        except BaseException:  # noqa: BLE001 - cancelled or failed: mark() left nothing behind
+            return
+        self._publisher.discard(marked)
 
 
 def _identified_owners(findings: Sequence[Finding], code: str) -> list[str]:

@@ -3,44 +3,22 @@
 This is the IO edge for media. `probe` refuses anything that is not a readable video with a clear
 `InvalidMediaError`; `trial_decode` decodes the first frames in a child process under the policy's memory limit
 before any check decodes the file in this one (a hostile stream can ask a decoder for far more memory than its
-size suggests); `sample_keyframes` decodes keyframes only (cheap: no inter-frame decoding), which is what the
-media check needs to prove the stream decodes.
+size suggests). The decode the checks read is `safety.frames`.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import av
 import av.error
-import numpy as np
-from numpy.typing import NDArray
 
-from provenance.display import orientation_of, upright_rgb
 from provenance.tonemap import HDR_TRANSFERS
 from safety.domain import MediaInfo
 from safety.errors import InvalidMediaError
-
-RGBFrame = NDArray[np.uint8]
-
-
-@dataclass(frozen=True)
-class DemuxReport:
-    """What reading every packet of the video stream found."""
-
-    packets: int
-    """Video packets read."""
-    keyframes: int
-    """Keyframe packets read."""
-    last_pts_s: float
-    """Presentation time of the last packet, in seconds."""
-    error: str | None
-    """The demuxer's error, when it stopped early."""
 
 
 def probe(path: Path) -> MediaInfo:
@@ -107,40 +85,3 @@ def trial_decode(path: Path, *, frames: int, memory_mb: int, timeout_s: float) -
     if done.returncode != 0:
         # Killed (the kernel's OOM killer, a signal) or crashed inside the decoder: never a file we accept.
         raise InvalidMediaError(f"{path.name}: the trial decode failed (exit {done.returncode})")
-
-
-def demux(path: Path) -> DemuxReport:
-    """Read every video packet without decoding: catches truncation and corrupt containers cheaply."""
-    packets = keyframes = 0
-    last = 0.0
-    try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-            stream = container.streams.video[0]
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue
-                packets += 1
-                keyframes += int(packet.is_keyframe)
-                if packet.pts is not None and stream.time_base is not None:
-                    last = max(last, float(packet.pts * stream.time_base))
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
-        return DemuxReport(packets, keyframes, last, str(exc))
-    return DemuxReport(packets, keyframes, last, None)
-
-
-def sample_keyframes(path: Path, limit: int, total_keyframes: int) -> Iterator[tuple[float, RGBFrame]]:
-    """Decode keyframes and yield up to `limit` of them, spread evenly, as (seconds, RGB array).
-
-    `total_keyframes` comes from `demux`; only the chosen frames are converted, so memory stays at one frame.
-    """
-    total = max(total_keyframes, 1)
-    chosen = {int(i * total / limit) for i in range(min(limit, total))}
-    with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-        stream = container.streams.video[0]
-        stream.codec_context.skip_frame = "NONKEY"
-        shown = None
-        for index, frame in enumerate(container.decode(stream)):
-            if index in chosen:
-                t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
-                shown = shown or orientation_of(path, frame)
-                yield t, upright_rgb(frame, shown)

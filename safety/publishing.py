@@ -13,6 +13,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -53,6 +54,24 @@ class PreparedPublication:
     """The invisible watermark's token."""
     frame_hashes: tuple[tuple[float, bytes, int], ...]
     """(t, PDQ digest, quality) of sampled frames."""
+
+
+@dataclass(frozen=True)
+class MarkedDraft:
+    """A draft re-encoded with its marks and fingerprinted, not yet signed."""
+
+    scratch: Path
+    """Its private folder beside the published files (removed when it is finished or discarded)."""
+    path: Path
+    """The marked file."""
+    token: int
+    """The invisible watermark's token."""
+    frame_hashes: tuple[tuple[float, bytes, int], ...]
+    """(t, PDQ digest, quality) of sampled frames."""
+
+
+class MarkingCancelled(Exception):
+    """Marking was stopped because the video will not be published (not a failure)."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +228,63 @@ class Publisher:
         )
         self.fingerprinter = fingerprinter or PdqFingerprinter()
 
+    def mark(
+        self,
+        source: Path,
+        destination_dir: Path,
+        *,
+        label: str,
+        token: int | None = None,
+        cancelled: threading.Event | None = None,
+    ) -> MarkedDraft:
+        """Re-encode `source` with the visible label and an invisible token, fingerprinting it on the way, into a
+        scratch folder beside `destination_dir`. Setting `cancelled` stops the encode at the next frame
+        (`MarkingCancelled`) and leaves nothing behind."""
+        destination_dir.mkdir(parents=True, exist_ok=True)
+        token = new_token() if token is None else token
+        scratch = Path(tempfile.mkdtemp(prefix=".publishing-", dir=destination_dir))
+        hashes: list[tuple[float, bytes, int]] = []
+        sampled: list[float] = []
+
+        def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
+            if cancelled is not None and cancelled.is_set():
+                raise MarkingCancelled("the decision was not to publish")
+            # The whole video, without decoding the output a second time: twice a second for tracing, and the
+            # crop variants once a second, so a purge banks this video as `bank add` would have.
+            if len(sampled) < _MAX_FINGERPRINT_SAMPLES and (not sampled or t + 1e-6 >= sampled[-1] + 0.5):
+                hashes.extend(self.fingerprinter.frame_hashes(t, rgb(), crops=len(sampled) % 2 == 0))
+                sampled.append(t)
+
+        try:
+            marked = self.marker.mark(source, scratch / "marked.mp4", label=label, token=token, on_frame=fingerprint)
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        return MarkedDraft(scratch, marked, token, tuple(hashes))
+
+    def finish(
+        self, marked: MarkedDraft, publication: Publication, *, parent_file: Path | None = None
+    ) -> PreparedPublication:
+        """Sign a marked draft and stage it beside its final, content-addressed name; the scratch folder goes."""
+        destination_dir = marked.scratch.parent
+        try:
+            # Signed after marking: the manifest's hash must cover the bytes people will actually receive.
+            signed = marked.scratch / "signed.mp4"
+            self.signer.sign(marked.path, signed, publication, parent_file=parent_file)
+            digest = sha256_file(signed)
+            # Named by digest beside its final place, so the rename that publishes it is atomic (same folder).
+            final = destination_dir / f"{digest.sha256}.mp4"
+            staged = destination_dir / f".staged-{digest.sha256}.mp4"
+            signed.replace(staged)
+        finally:
+            self.discard(marked)
+        return PreparedPublication(staged, final, digest.sha256, marked.token, marked.frame_hashes)
+
+    @staticmethod
+    def discard(marked: MarkedDraft) -> None:
+        """Remove a marked draft that will not be published."""
+        shutil.rmtree(marked.scratch, ignore_errors=True)
+
     def prepare(
         self,
         source: Path,
@@ -219,29 +295,6 @@ class Publisher:
         parent_file: Path | None = None,
         token: int | None = None,
     ) -> PreparedPublication:
-        destination_dir.mkdir(parents=True, exist_ok=True)
-        token = new_token() if token is None else token
-        scratch = Path(tempfile.mkdtemp(prefix=".publishing-", dir=destination_dir))
-        try:
-            hashes: list[tuple[float, bytes, int]] = []
-            sampled: list[float] = []
-
-            def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
-                # The whole video, without decoding the output a second time: twice a second for tracing, and the
-                # crop variants once a second, so a purge banks this video as `bank add` would have.
-                if len(sampled) < _MAX_FINGERPRINT_SAMPLES and (not sampled or t + 1e-6 >= sampled[-1] + 0.5):
-                    hashes.extend(self.fingerprinter.frame_hashes(t, rgb(), crops=len(sampled) % 2 == 0))
-                    sampled.append(t)
-
-            marked = self.marker.mark(source, scratch / "marked.mp4", label=label, token=token, on_frame=fingerprint)
-            # Signed after marking: the manifest's hash must cover the bytes people will actually receive.
-            signed = scratch / "signed.mp4"
-            self.signer.sign(marked, signed, publication, parent_file=parent_file)
-            digest = sha256_file(signed)
-            # Named by digest beside its final place, so the rename that publishes it is atomic (same folder).
-            final = destination_dir / f"{digest.sha256}.mp4"
-            staged = destination_dir / f".staged-{digest.sha256}.mp4"
-            signed.replace(staged)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-        return PreparedPublication(staged, final, digest.sha256, token, tuple(hashes))
+        """Mark, sign and fingerprint in one go (a reviewer's approval; the gate marks while its checks run)."""
+        marked = self.mark(source, destination_dir, label=label, token=token)
+        return self.finish(marked, publication, parent_file=parent_file)

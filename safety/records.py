@@ -381,3 +381,70 @@ __all__ = [
     "TemplateSubject",
     "VideoRecord",
 ]
+
+
+class SubmissionState(StrEnum):
+    """Where an asynchronous submission is."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    """A video submitted to be checked in the background (`POST /v1/submissions`)."""
+
+    id: str
+    """`sub_…`."""
+    client: str
+    """The API client that submitted it (its webhook secret signs the callback)."""
+    video_id: str
+    """The video's id, fixed when the submission is accepted."""
+    state: SubmissionState
+    """Queued, running (claimed by a worker), done or failed."""
+    creator: str
+    """The creator's handle."""
+    prompt: str
+    """The generation prompt."""
+    cameos: tuple[str, ...]
+    """Declared cameo owners."""
+    remix_of: str | None
+    """Parent video of a remix."""
+    video_path: Path
+    """The private copy the worker checks."""
+    input_image_path: Path | None
+    """Private copy of the input image, if any."""
+    callback_url: str | None
+    """Where the outcome is POSTed, signed."""
+    attempts: int
+    """How many times a worker claimed it."""
+    worker: str | None
+    """Who holds it while running."""
+    claimed_at: datetime | None
+    """When its current holder last said it was alive."""
+    result: dict[str, Any] | None
+    """The decision JSON once done."""
+    error: str | None
+    """Why it failed, for a failed submission (no internal paths)."""
+    created_at: datetime
+    """When it was accepted."""
+    updated_at: datetime
+    """Last change."""
+
+
+@dataclass(frozen=True)
+class CallbackDelivery:
+    """One attempt to POST a submission's outcome to its callback URL."""
+
+    submission_id: str
+    """Whose outcome."""
+    attempt: int
+    """1 for the first try."""
+    status_code: int | None
+    """The receiver's HTTP status, None when it could not be reached."""
+    error: str | None
+    """What went wrong, if anything."""
+    at: datetime
+    """When it was tried."""

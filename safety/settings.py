@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     adult_policy: str = Field(default="default", description="Bundled pack name or a path, for adult creators.")
     teen_policy: str = Field(default="teen", description="Bundled pack name or a path, for teen creators.")
     check_workers: int = Field(default=4, ge=1, description="Threads that run checks in parallel.")
+    mark_during_checks: bool = Field(
+        default=True,
+        description="Start the publish re-encode beside the checks (dropped when the video is not published).",
+    )
     face_backend: str = Field(default="dlib", description="`dlib` (default, ships with the install) or `insightface`.")
     face_pack: str | None = Field(default=None, description="Installed InsightFace pack name (HOME/models/NAME).")
     signing_chain: Path | None = Field(default=None, description="PEM chain, signer first; default: dev chain.")
@@ -86,3 +90,8 @@ class Settings(BaseSettings):
     @property
     def models_root(self) -> Path:
         return self.home / "models"
+
+    @property
+    def cache_root(self) -> Path:
+        """What can be rebuilt but is slow to build (trained prompt heads); safe to delete."""
+        return self.home / "cache"

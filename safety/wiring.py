@@ -85,13 +85,14 @@ def default_checks(
     watermark: Callable[[], InvisibleWatermark],
     deepfake_cards: Sequence[Path] = (),
     models: Models = Models(),
+    prompt_heads: Path | None = None,
 ) -> list[Check]:
     """The checks every submission passes through, in the order they are reported. The deepfake slot runs only
     when an operator has installed a model card (or a model is given): no deepfake detector ships by default."""
     checks: list[Check] = [
         MediaCheck(),
         PromptRulesCheck(),
-        PromptClassifierCheck(models.prompts or shared_prompt_classifiers()),
+        PromptClassifierCheck(models.prompts or shared_prompt_classifiers(prompt_heads)),
         ConsentCheck(),
         LikenessCheck(faces),
         InputImageCheck(faces, watermark),
@@ -158,6 +159,10 @@ class CameoGuard:
             rng=rng,
             clock=self.clock,
         )
+
+    def warm_up(self) -> dict[str, float]:
+        """Load every model now (a service at start, before it takes requests); seconds per check."""
+        return self.gate.warm_up()
 
     def close(self) -> None:
         """Release the database connections."""
@@ -235,12 +240,14 @@ def build(
             lambda: publisher.watermark,
             installed_cards(settings.models_root / "deepfake"),
             models,
+            settings.cache_root / "prompt-heads",
         )
         if checks is None
         else checks,
         publisher=publisher,
         fail_checks=settings.fail_checks,
         check_workers=settings.check_workers,
+        mark_during_checks=settings.mark_during_checks,
     )
     return CameoGuard(
         settings=settings,

@@ -76,6 +76,9 @@ def settings(tmp_path: Path, database_url: str, test_packs: dict[str, Path]) -> 
         adult_policy=str(test_packs["default"]),
         teen_policy=str(test_packs["teen"]),
         hook_allowed_dirs=(tmp_path,),
+        # Marking beside the checks only saves wall time where cores are idle; on a test machine it costs CPU.
+        # tests/safety/test_frames.py runs the gate with it on.
+        mark_during_checks=False,
     )
 
 

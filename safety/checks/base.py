@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from policies import PolicyPack
 from safety.domain import CameoConsent, Finding, MediaInfo, Submission, User
+from safety.frames import FrameFeed, FrameNeed
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,14 @@ class CheckContext:
     creator: User
     """The creator's account."""
     video_path: Path
-    """The draft copy in the media store (never the caller's file, which may change)."""
+    """The draft copy in the media store (never the caller's file, which may change). Checks read pixels from
+    `frames`, not from this file: the video is decoded once per submission."""
     media: MediaInfo
     """What probing the file found."""
     policy: PolicyPack
     """The creator's policy pack."""
+    frames: FrameFeed
+    """The one decode of the draft: each check that declared a `frame_need` reads its frames under its name."""
     cameo_consent: Mapping[str, CameoConsent] = field(default_factory=dict)
     """Consent snapshot per declared cameo owner."""
     owner_policies: Mapping[str, PolicyPack] = field(default_factory=dict)
@@ -51,4 +55,22 @@ class Check(Protocol):
 
     def run(self, context: CheckContext) -> CheckOutcome:
         """Findings and facts for this video; raise on failure (the runner records `check.error`)."""
+        ...
+
+
+@runtime_checkable
+class WarmsUp(Protocol):
+    """A check with models to load before the first submission (the service and workers warm up at start)."""
+
+    def warm_up(self, policy: PolicyPack) -> None:
+        """Load and run each model once, as this policy would use it."""
+        ...
+
+
+@runtime_checkable
+class WatchesFrames(Protocol):
+    """A check that looks at pixels declares which frames before the decode starts."""
+
+    def frame_need(self, policy: PolicyPack, submission: Submission) -> FrameNeed | None:
+        """The frames this check reads from `CheckContext.frames` (under its name), or None for none."""
         ...

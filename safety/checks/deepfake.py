@@ -22,10 +22,11 @@ from typing import Any, Protocol
 import cv2
 import numpy as np
 
-from provenance import sampled_frames
+from policies import PolicyPack
 from safety.checks.base import CheckContext, CheckOutcome
-from safety.domain import Finding
+from safety.domain import Finding, Submission
 from safety.errors import ModelUnavailable
+from safety.frames import FrameNeed
 
 
 @dataclass(frozen=True)
@@ -145,9 +146,15 @@ class DeepfakeCheck:
                 self._models = self._load_models()
             return self._models
 
+    def warm_up(self, policy: PolicyPack) -> None:
+        self._load()
+
+    def frame_need(self, policy: PolicyPack, submission: Submission) -> FrameNeed:
+        return FrameNeed(1.0, 16)
+
     def run(self, context: CheckContext) -> CheckOutcome:
         models = self._load()
-        frames = [f for _, f in sampled_frames(str(context.video_path), 1.0, 16)]
+        frames = [f.image for f in context.frames.frames(self.name)]
         findings = []
         for model in models:
             fake = model.fake_probabilities(frames)

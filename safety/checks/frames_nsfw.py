@@ -13,10 +13,11 @@ from typing import Any, Protocol
 import numpy as np
 from PIL import Image
 
-from provenance import sampled_frames
+from policies import PolicyPack
 from safety.checks.base import CheckContext, CheckOutcome
-from safety.domain import Finding
+from safety.domain import Finding, Submission
 from safety.errors import ModelUnavailable
+from safety.frames import FrameNeed
 
 SAMPLE_EVERY_S = 0.5
 MAX_FRAMES = 24
@@ -55,15 +56,29 @@ class FramesNsfwCheck:
     def __init__(self, model: Callable[[], NudityModel] = open_nsfw) -> None:
         self._model = model
 
+    def frame_need(self, policy: PolicyPack, submission: Submission) -> FrameNeed:
+        return FrameNeed(SAMPLE_EVERY_S, MAX_FRAMES)
+
+    def warm_up(self, policy: PolicyPack) -> None:
+        self._model().score_images([Image.new("RGB", (64, 64))])
+
     def run(self, context: CheckContext) -> CheckOutcome:
         model = self._model()
-        frames = list(sampled_frames(str(context.video_path), SAMPLE_EVERY_S, MAX_FRAMES))
+        times: list[float] = []
+
+        def images() -> Iterable[Image.Image]:
+            # Scored as they are decoded; only the scores are kept.
+            for frame in context.frames.frames(self.name):
+                times.append(frame.t)
+                yield Image.fromarray(frame.image)
+
+        scores = np.asarray(model.score_images(images()), dtype=np.float64)
+        frames = times
         if not frames:
             raise ModelUnavailable("no frames to score")
-        scores = np.asarray(model.score_images(Image.fromarray(frame) for _, frame in frames), dtype=np.float64)
         worst = np.argsort(-scores)[:3]
         evidence = {
-            "worst_frames": [{"t": round(frames[i][0], 3), "score": round(float(scores[i]), 4)} for i in worst],
+            "worst_frames": [{"t": round(frames[i], 3), "score": round(float(scores[i]), 4)} for i in worst],
             "frames_scored": len(frames),
             "model": "yahoo-open-nsfw",
         }

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from provenance import SegmentIndex, query_frames, query_hashes
+from policies import PolicyPack
+from provenance import SegmentIndex
+from provenance.segments import MAX_QUERY_SAMPLES, QUERY_EVERY_S, QueryHasher
 from safety.checks.base import CheckContext, CheckOutcome
-from safety.domain import Finding
+from safety.domain import Finding, Submission
+from safety.frames import FrameNeed
 
 BankIndex = Callable[[], SegmentIndex]
 
@@ -25,11 +28,23 @@ class HashBankCheck:
     def __init__(self, index: BankIndex) -> None:
         self.index = index
 
+    def warm_up(self, policy: PolicyPack) -> None:
+        self.index()
+
+    def frame_need(self, policy: PolicyPack, submission: Submission) -> FrameNeed:
+        return FrameNeed(QUERY_EVERY_S, MAX_QUERY_SAMPLES)
+
     def run(self, context: CheckContext) -> CheckOutcome:
         index = self.index()
-        frames = list(query_frames(str(context.video_path)))
-        matches = index.match(query_hashes(frames)) if len(index) else []
-        facts = {"frames_hashed": len(frames), "bank_hashes": len(index)}
+        hasher = QueryHasher()
+        frames = 0
+        # Hashed as they are decoded; only the hashes are kept, so a long video costs no more memory.
+        for frame in context.frames.frames(self.name):
+            frames += 1
+            if len(index):
+                hasher.add(frame.t, frame.image)
+        matches = index.match(hasher.hashes) if len(index) else []
+        facts = {"frames_hashed": frames if len(index) else 0, "frames_seen": frames, "bank_hashes": len(index)}
         findings = []
         for match in matches[:3]:
             bank, _, entry = match.key.partition(":")

@@ -12,14 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from policies import MatchThresholds
+import numpy as np
+
+from policies import MatchThresholds, PolicyPack
 from safety.checks.base import CheckContext, CheckOutcome
-from safety.domain import Finding
+from safety.domain import Finding, Submission
 from safety.errors import ModelUnavailable
-from safety.faces.analyzer import FaceAnalyzer
+from safety.faces.analyzer import DetectedFace, FaceAnalyzer, FaceBox
 from safety.faces.engine import FaceEngine
 from safety.faces.gallery import Gallery, GalleryMatch
-from safety.faces.video import FacePipelineParams, FaceTrack, analyse_video
+from safety.faces.video import FacePipelineParams, FaceTrack, analyse_video, face_frame_need
+from safety.frames import FrameNeed
 
 
 @dataclass(frozen=True)
@@ -87,20 +90,34 @@ class LikenessCheck:
     def __init__(self, engine: FaceEngine) -> None:
         self.engine = engine
 
+    @staticmethod
+    def _params(policy: PolicyPack) -> FacePipelineParams:
+        likeness = policy.likeness
+        return FacePipelineParams(
+            sample_fps=likeness.sample_fps,
+            max_frames=likeness.max_frames,
+            thorough_frames=likeness.thorough_frames,
+            min_face_px=likeness.min_face_px,
+        )
+
+    def frame_need(self, policy: PolicyPack, submission: Submission) -> FrameNeed:
+        return face_frame_need(self._params(policy))
+
+    def warm_up(self, policy: PolicyPack) -> None:
+        analyzer = self.engine.analyzer()
+        self.engine.gallery()
+        blank = np.zeros((96, 96, 3), np.uint8)
+        analyzer.detect(blank)
+        # The embedding workers start on first use; a made-up box makes them start now.
+        analyzer.embed(blank, DetectedFace(FaceBox(24, 24, 72, 72), 1.0, "warm-up"))
+
     def run(self, context: CheckContext) -> CheckOutcome:
         analyzer = self.engine.analyzer()
         thresholds = context.policy.likeness.models.get(analyzer.model_id)
         if thresholds is None:
             raise ModelUnavailable(f"policy {context.policy.ref} has no match thresholds for `{analyzer.model_id}`")
         gallery = self.engine.gallery()
-        likeness = context.policy.likeness
-        params = FacePipelineParams(
-            sample_fps=likeness.sample_fps,
-            max_frames=likeness.max_frames,
-            thorough_frames=likeness.thorough_frames,
-            min_face_px=likeness.min_face_px,
-        )
-        report = analyse_video(context.video_path, analyzer, params)
+        report = analyse_video(context.frames.frames(self.name), analyzer, self._params(context.policy))
         identities = [identify_track(track, gallery, analyzer, thresholds) for track in report.tracks]
         faces = [_face_fact(i) for i in identities]
         findings: list[Finding] = []

@@ -1,14 +1,15 @@
 """The media check: the file is within the policy's limits and its stream decodes.
 
-It reads every packet (cheap) to catch truncation and corrupt containers, and decodes a spread of keyframes to
-prove the codec data is sound. Anything a later model check would choke on is stopped here with a reason code.
+It reads the report of the submission's one decode (`safety.frames`): every packet was read (truncation and
+corrupt containers show there) and every frame decoded (proof that the codec data is sound). Anything a later
+model check would choke on is stopped here with a reason code.
 """
 
 from __future__ import annotations
 
 from safety.checks.base import CheckContext, CheckOutcome
 from safety.domain import Finding
-from safety.media import demux, sample_keyframes
+from safety.frames import DecodeReport
 
 # A stream whose packets end this far before the announced duration was cut short.
 _TRUNCATION_TOLERANCE_S = 1.0
@@ -53,10 +54,12 @@ class MediaCheck:
                 transfer=info.hdr,
             )
         if findings and any(f.code != "media.hdr_tone_mapped" for f in findings):
-            # Do not decode what the limits already refuse: a hostile header can make decoding the expensive part.
             return findings
 
-        report = demux(context.video_path)
+        # The decode runs whatever the limits say (the other checks read its frames); intake already decoded the
+        # first frames in a memory-capped child, so a hostile header cannot make this the expensive part.
+        check = context.policy.checks.get(self.name)
+        report: DecodeReport = context.frames.report(timeout_s=check.timeout_s if check is not None else None)
         if report.error is not None:
             add(
                 "media.decode_error",
@@ -75,7 +78,6 @@ class MediaCheck:
                 duration_s=info.duration_s,
             )
             return findings
-        decoded = sum(1 for _ in sample_keyframes(context.video_path, limits.decode_probe_frames, report.keyframes))
-        if decoded == 0:
-            add("media.decode_error", "no keyframe could be decoded")
+        if report.frames == 0:
+            add("media.decode_error", "no frame could be decoded", packets=report.packets)
         return findings

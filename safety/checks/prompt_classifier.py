@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from policies import PolicyPack
 from safety.checks.base import CheckContext, CheckOutcome
 from safety.classifiers.prompt import BENIGN, PromptClassifierSource
 from safety.domain import Finding
@@ -24,6 +25,11 @@ class PromptClassifierCheck:
 
     def __init__(self, cache: PromptClassifierSource) -> None:
         self.cache = cache
+
+    def warm_up(self, policy: PolicyPack) -> None:
+        settings = policy.prompt_classifier
+        if settings is not None:
+            self.cache.get(examples_path(settings.examples), settings.held_out_share).score(["a warm-up prompt"])
 
     def run(self, context: CheckContext) -> CheckOutcome:
         settings = context.policy.prompt_classifier

@@ -2,7 +2,7 @@
 
 A check that raises, times out or lacks its model yields a `check.error` finding; the policy turns that into
 review or block. A timed-out check's thread cannot be killed in Python, so it is abandoned: its result, if it ever
-comes, is ignored.
+comes, is ignored, and its frames are released so the shared decode never waits for it.
 """
 
 from __future__ import annotations
@@ -49,9 +49,13 @@ def _error_finding(name: str, exc: BaseException) -> Finding:
 
 def _timed(check: Check, context: CheckContext, fail: bool) -> tuple[CheckOutcome, float]:
     start = time.perf_counter()
-    if fail:
-        raise InjectedFault(f"fault injected into `{check.name}` by CAMEOGUARD_FAIL_CHECKS")
-    outcome = check.run(context)
+    try:
+        if fail:
+            raise InjectedFault(f"fault injected into `{check.name}` by CAMEOGUARD_FAIL_CHECKS")
+        outcome = check.run(context)
+    finally:
+        # Done, failed or never read: either way the decoder must not wait for this check any more.
+        context.frames.release(check.name)
     return outcome, (time.perf_counter() - start) * 1000
 
 
@@ -67,11 +71,14 @@ def run_checks(
     timings: dict[str, float] = {}
     facts: dict[str, Mapping[str, Any]] = {}
     # Threads, not processes: the checks spend their time in native code (FFmpeg, ONNX, dlib's workers) that
-    # releases the GIL, and they share the decoded models loaded once per process.
-    pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="check")
+    # releases the GIL, and they share the decoded models loaded once per process. Every check that reads frames
+    # starts at once (they are submitted first, with a thread each): the shared decoder feeds them side by side,
+    # and one left waiting in the pool's queue would stall it.
+    readers = [c for c in checks if c.name in context.frames.readers]
+    pool = ThreadPoolExecutor(max_workers=max(max_workers, len(readers) + 1), thread_name_prefix="check")
     started = time.perf_counter()
     futures: list[tuple[Check, float, Future[tuple[CheckOutcome, float]]]] = []
-    for check in checks:
+    for check in sorted(checks, key=lambda c: c.name not in context.frames.readers):
         policy = context.policy.checks.get(check.name)
         timeout = policy.timeout_s if policy is not None else DEFAULT_TIMEOUT_S
         futures.append((check, timeout, pool.submit(_timed, check, context, check.name in fail_checks)))
@@ -83,6 +90,7 @@ def run_checks(
                 outcome, elapsed = future.result(timeout=remaining)
             except FutureTimeout:
                 future.cancel()
+                context.frames.release(check.name)
                 findings.append(_error_finding(check.name, CheckTimeout(f"no result within {timeout:g} s")))
                 timings[check.name] = (time.perf_counter() - started) * 1000
                 continue

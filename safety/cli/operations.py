@@ -98,4 +98,10 @@ def serve(
 
     from safety.http import create_app
 
-    uvicorn.run(create_app(state(ctx).guard()), host=host, port=port, log_level="info")
+    guard = state(ctx).guard()
+    # Every model loads before the port opens: the first request costs what any other does.
+    warmed = guard.warm_up()
+    out.print(
+        f"models loaded in {sum(warmed.values()):.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in warmed.items())})"
+    )
+    uvicorn.run(create_app(guard), host=host, port=port, log_level="info")

@@ -77,9 +77,9 @@ class DlibFaceAnalyzer:
         # Idle tool sets; a thread takes one (or makes one) for a call and puts it back, so concurrent calls run
         # in parallel (dlib releases the GIL in HOG) without sharing buffers.
         self._idle: queue.LifoQueue[_DlibTools] = queue.LifoQueue()
-        first = _DlibTools(dlib, folder)
-        _ = first.landmarks68  # a broken model file fails here, not in the first enrollment
-        self._idle.put(first)
+        # The 68-point model (100 MB, a second to load) loads when enrollment or liveness first needs it; its file
+        # was checked above.
+        self._idle.put(_DlibTools(dlib, folder))
         self._workers = DlibWorkers(folder)
         self.hog_upsample = hog_upsample
         self.cnn_upsample = cnn_upsample
@@ -121,7 +121,14 @@ class DlibFaceAnalyzer:
 
     def embed(self, image: RGBImage, face: DetectedFace, *, jitters: int = 0) -> Embedding:
         box = face.box
-        descriptors = self._workers.embed(image, [(box.left, box.top, box.right, box.bottom)], jitters)
+        # Only the face and a margin of one face-size go to the worker: alignment and the face chip never look
+        # further, and a 720p frame would otherwise be copied through a pipe for every embedding.
+        height, width = image.shape[:2]
+        left, top = max(0, box.left - box.width), max(0, box.top - box.height)
+        right, bottom = min(width, box.right + box.width), min(height, box.bottom + box.height)
+        region = np.ascontiguousarray(image[top:bottom, left:right])
+        shifted = (box.left - left, box.top - top, box.right - left, box.bottom - top)
+        descriptors = self._workers.embed(region, [shifted], jitters)
         embedding: Embedding = descriptors[0]
         return embedding
 

@@ -11,18 +11,16 @@ life, so identification costs grow with tracks rather than frames.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
-from provenance.display import Orientation, orientation_of, upright_rgb
 from safety.faces.analyzer import DetectedFace, Embedding, FaceAnalyzer, FaceBox, RGBImage
+from safety.frames import FrameNeed, SharedFrame, decoded_frames
 
 
 @dataclass(frozen=True)
@@ -124,41 +122,19 @@ class VideoFaceReport:
     """decode, detect, thorough, embed."""
 
 
-def _thumb_hist(frame: av.VideoFrame) -> NDArray[np.float32]:
-    grey = frame.reformat(width=64, height=36, format="gray").to_ndarray()
-    hist = np.bincount((grey // 8).ravel(), minlength=32).astype(np.float32)
-    out: NDArray[np.float32] = hist / max(float(hist.sum()), 1.0)
-    return out
+def face_frame_need(params: FacePipelineParams) -> FrameNeed:
+    """The frames the pipeline looks at: `sample_fps` spread over the whole video, plus every shot's first."""
+    return FrameNeed(1.0 / params.sample_fps, params.max_frames, shot_starts=True, spread=True)
+
+
+def _numbered(frames: Iterable[SharedFrame]) -> Iterator[SampledFrame]:
+    for index, frame in enumerate(frames):
+        yield SampledFrame(index, frame.t, frame.shot, frame.image)
 
 
 def sample_frames(path: Path, params: FacePipelineParams) -> Iterator[SampledFrame]:
-    """Sampled frames with their shot index, decoded in one pass."""
-    with av.open(str(path), metadata_errors="ignore") as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else 0.0
-        interval = max(1.0 / params.sample_fps, duration / params.max_frames if duration else 0.0)
-        next_t = 0.0
-        shot = 0
-        previous: NDArray[np.float32] | None = None
-        taken = 0
-        shown: Orientation | None = None
-        for frame in container.decode(stream):
-            t = float(frame.pts * stream.time_base) if frame.pts is not None and stream.time_base else 0.0
-            hist = _thumb_hist(frame)
-            # Every frame's small histogram is compared, not only sampled ones: a cut between two samples would
-            # otherwise link faces of two different shots into one track.
-            cut = previous is not None and float(np.abs(hist - previous).sum()) > params.scene_cut
-            previous = hist
-            if cut:
-                shot += 1
-            # A shot's first frame is always taken: a shot shorter than the sampling interval is still looked at.
-            if (t + 1e-6 >= next_t or cut) and taken < params.max_frames:
-                # Upright, as a viewer sees it: a sideways face in a phone video would escape the detector.
-                shown = shown or orientation_of(path, frame)
-                yield SampledFrame(taken, t, shot, upright_rgb(frame, shown))
-                taken += 1
-                next_t = t + interval
+    """Sampled frames of a file with their shot index, through the gate's decode path."""
+    return _numbered(decoded_frames(path, face_frame_need(params), scene_cut=params.scene_cut))
 
 
 def _link(
@@ -209,8 +185,11 @@ def _keep(faces: list[DetectedFace], params: FacePipelineParams) -> list[Detecte
     return [f for f in faces if f.box.height >= params.min_face_px]
 
 
-def analyse_video(path: Path, analyzer: FaceAnalyzer, params: FacePipelineParams) -> VideoFaceReport:
-    """Find, track and embed every face in a video.
+def analyse_video(
+    source: Path | Iterable[SharedFrame], analyzer: FaceAnalyzer, params: FacePipelineParams
+) -> VideoFaceReport:
+    """Find, track and embed every face in a video: a file, or the frames the gate's feed decoded for this check
+    (which must have been asked for with `face_frame_need(params)`).
 
     Decoding, the fast detector and the slow one overlap: the fast detector starts on each frame as soon as it is
     decoded, on two threads (dlib's HOG releases the GIL), and the first frame of a shot where it finds nothing
@@ -245,7 +224,8 @@ def analyse_video(path: Path, analyzer: FaceAnalyzer, params: FacePipelineParams
                     looks[frame.shot] = (frame, slow.submit(look_closely, frame))
 
         started = time.perf_counter()
-        for frame in sample_frames(path, params):
+        sampled = sample_frames(source, params) if isinstance(source, Path) else _numbered(source)
+        for frame in sampled:
             frames.append(frame)
             pending[frame.index] = fast.submit(analyzer.detect, frame.image)
             collect(block=False)

@@ -7,14 +7,13 @@ selected by URL. The schema is owned by Alembic; `open_database` brings it to he
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,16 +67,46 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _alembic_config(conn: Connection) -> Config:
+def _alembic_config(conn: Connection) -> Any:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = conn
     return config
 
 
+def head_revision() -> str | None:
+    """The newest migration, read from the migration files: the revision no other one builds on."""
+    revisions: dict[str, str | None] = {}
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        found = re.search(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        below = re.search(r"^down_revision\s*=\s*['\"]([^'\"]+)['\"]", text, re.M)
+        if found:
+            revisions[found.group(1)] = below.group(1) if below else None
+    heads = set(revisions) - {b for b in revisions.values() if b}
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _current_revision(conn: Connection) -> str | None:
+    try:
+        with conn.begin_nested():
+            row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+    except SQLAlchemyError:
+        return None
+    return str(row[0]) if row is not None else None
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the latest migration (no-op when it is there)."""
+    """Bring the schema to the latest migration (no-op when it is there). Alembic, a second of imports, is only
+    loaded when there is something to do: every CLI command opens the database."""
     with engine.begin() as conn:
+        head = head_revision()
+        if head is not None and _current_revision(conn) == head:
+            return
+        from alembic import command
+
         command.upgrade(_alembic_config(conn), "head")
 
 

@@ -334,3 +334,41 @@ class HookClientRow(SQLModel, table=True):
     active: bool = True
     created_at: datetime
     rotated_at: datetime | None = None
+    scopes: str = Field(default="generate", max_length=64)
+    webhook_secret: str | None = Field(default=None, max_length=128)
+
+
+class SubmissionRow(SQLModel, table=True):
+    """An asynchronous submission: committed before it is sent to a worker, claimed by a conditional update."""
+
+    __tablename__ = "submissions"
+
+    id: str = Field(primary_key=True, max_length=40)
+    client: str = Field(max_length=64, index=True)
+    video_id: str = Field(max_length=40, unique=True)
+    state: str = Field(max_length=16, index=True)
+    creator: str = Field(max_length=64)
+    prompt: str
+    cameos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    remix_of: str | None = Field(default=None, max_length=40)
+    video_path: str
+    input_image_path: str | None = None
+    callback_url: str | None = Field(default=None, max_length=2048)
+    attempts: int = 0
+    worker: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class CallbackDeliveryRow(SQLModel, table=True):
+    __tablename__ = "callback_deliveries"
+
+    id: int | None = Field(default=None, primary_key=True)
+    submission_id: str = Field(foreign_key="submissions.id", max_length=40, index=True)
+    attempt: int
+    status_code: int | None = None
+    error: str | None = None
+    at: datetime

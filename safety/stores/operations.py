@@ -1,19 +1,23 @@
-"""Stores that operate the system: the review queue and its people, the audit log, named leases."""
+"""Stores that operate the system: the review queue and its people, the audit log, named leases, and the
+asynchronous submissions with their callback deliveries."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from safety.domain import AuditEntry
 from safety.records import (
     AppealRecord,
     AppealState,
+    CallbackDelivery,
     ReportRecord,
     ReviewerRecord,
     ReviewItemRecord,
     ReviewSource,
+    SubmissionRecord,
 )
 
 
@@ -133,4 +137,61 @@ class LockStore(Protocol):
 
     def release(self, name: str, holder: str) -> None:
         """Give the lease back if `holder` has it."""
+        ...
+
+
+class SubmissionStore(Protocol):
+    """Asynchronous submissions and their callback deliveries. Claiming is a conditional update, so two workers
+    given the same submission (a redelivered message) never both run it."""
+
+    def create(
+        self,
+        *,
+        client: str,
+        video_id: str,
+        creator: str,
+        prompt: str,
+        cameos: Sequence[str],
+        remix_of: str | None,
+        video_path: Path,
+        input_image_path: Path | None,
+        callback_url: str | None,
+    ) -> SubmissionRecord:
+        """Accept a submission, queued."""
+        ...
+
+    def get(self, submission_id: str) -> SubmissionRecord:
+        """One submission; `UnknownSubjectError` when there is none."""
+        ...
+
+    def claim(self, submission_id: str, worker: str, lease: timedelta) -> bool:
+        """Take it if queued, or running under a lapsed lease; True when this worker now holds it."""
+        ...
+
+    def heartbeat(self, submission_id: str, worker: str) -> bool:
+        """Renew the lease; False when the worker no longer holds it."""
+        ...
+
+    def finish(self, submission_id: str, worker: str, result: dict[str, Any]) -> bool:
+        """Done with this outcome, if the worker still holds it."""
+        ...
+
+    def fail(self, submission_id: str, worker: str, error: str) -> bool:
+        """Failed (the submission cannot be decided on as given), if the worker still holds it."""
+        ...
+
+    def unfinished(self, *, queued_before: datetime, lease: timedelta, limit: int = 500) -> list[str]:
+        """Queued since before `queued_before`, or running under a lapsed lease: work to send again."""
+        ...
+
+    def depth(self) -> int:
+        """Queued and running submissions."""
+        ...
+
+    def record_delivery(self, submission_id: str, attempt: int, status_code: int | None, error: str | None) -> None:
+        """Log one callback attempt."""
+        ...
+
+    def deliveries(self, submission_id: str) -> list[CallbackDelivery]:
+        """Every callback attempt, oldest first."""
         ...

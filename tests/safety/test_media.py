@@ -9,17 +9,14 @@ import pytest
 
 from safety import InvalidMediaError, Settings, Submission, build
 from safety.faces.fake import FakeFaceAnalyzer
-from safety.media import demux, probe, sample_keyframes
+from safety.media import probe
 from safety.mediastore import MediaStore
 
 
-def test_probe_and_keyframes(clip: Path) -> None:
+def test_probe(clip: Path) -> None:
     info = probe(clip)
     assert info.fps == pytest.approx(24.0)
-    report = demux(clip)
-    assert report.error is None and report.packets == 48 and report.keyframes >= 1
-    frames = list(sample_keyframes(clip, 4, report.keyframes))
-    assert frames and frames[0][1].shape == (360, 640, 3)
+    assert (info.width, info.height) == (640, 360)
 
 
 def test_probe_refuses_non_videos(tmp_path: Path) -> None:
