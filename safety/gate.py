@@ -36,6 +36,7 @@ from safety.errors import ConflictError, InvalidMediaError, SubmissionError
 from safety.frames import FrameFeed
 from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
+from safety.operability import GateMetrics
 from safety.publishing import MarkedDraft, PreparedPublication, Publisher
 from safety.records import ReviewSource
 from safety.store import Store, Transaction
@@ -62,6 +63,8 @@ class Gate:
         mark_during_checks: bool = True,
     ) -> None:
         self.mark_during_checks = mark_during_checks
+        self.metrics = GateMetrics()
+        self.warmed = False
         self.publisher = publisher
         self.store = store
         self.media = media
@@ -81,16 +84,19 @@ class Gate:
                 for policy in (self.policies.adult, self.policies.teen):
                     check.warm_up(policy)
                 spent[check.name] = round(time.perf_counter() - started, 3)
+        self.warmed = True
         return spent
 
-    def prepublish(self, submission: Submission) -> GateResult:
-        """Decide on a submission and act on the decision; raises `SubmissionError` for undecidable input."""
+    def prepublish(self, submission: Submission, *, video_id: str | None = None) -> GateResult:
+        """Decide on a submission and act on the decision; raises `SubmissionError` for undecidable input.
+        `video_id` names the new video when the id was promised before the gate ran (asynchronous submissions)."""
         started = time.perf_counter()
         creator, policy, info = self._intake(submission)
         # The checks read a private copy: the caller's file may change or vanish while they run.
         draft = self.media.put_draft(submission.video_path)
         with self.store.transaction() as tx:
             video_id = tx.videos.create(
+                video_id=video_id,
                 creator=creator.handle,
                 prompt=submission.prompt,
                 content_sha256=draft.sha256,
@@ -152,6 +158,7 @@ class Gate:
             decision, timings_ms={**timings, "total": (time.perf_counter() - started) * 1000}, facts=run.facts
         )
 
+        self.metrics.record_decision(decision)
         # Persisted before any file moves: if the process dies after this, the decision is on record and the
         # sweeper settles the row; nothing is published without it.
         with self.store.transaction() as tx:

@@ -24,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Send
+from starlette.types import Scope as AsgiScope
 
 from safety.domain import Submission
 from safety.errors import (
@@ -39,7 +42,17 @@ from safety.errors import (
     SubmissionError,
     UnknownVideoError,
 )
+from safety.http_api import (
+    install_problem_handlers,
+    problem,
+    problem_kind,
+    register_app_routes,
+    register_cameo_and_operator_routes,
+)
+from safety.operability import prometheus_text, readiness
+from safety.records import ApiClient, Scope, SubmissionRecord
 from safety.safe_files import PathRefused, copy_allowed_file
+from safety.usecases.submissions import QueueFull
 from safety.views import to_json
 from safety.wiring import CameoGuard
 
@@ -55,7 +68,15 @@ class CheckRequest(BaseModel):
     input_image_path: str | None = None
 
 
+class SubmissionRequest(CheckRequest):
+    """The JSON body of `POST /v1/submissions`: a check, answered later."""
+
+    callback_url: str | None = Field(default=None, max_length=2048)
+
+
 def _status_for(exc: SafetyError) -> int:
+    if isinstance(exc, QueueFull):
+        return 429
     if isinstance(exc, PathRefused):
         return 403
     if isinstance(exc, UnknownVideoError):
@@ -90,7 +111,7 @@ class BodyLimits:
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -137,6 +158,11 @@ class RateLimiter:
             return True
 
 
+# Declares the bearer scheme in the OpenAPI document; the token itself is read and checked in `authenticate`.
+bearer = HTTPBearer(auto_error=False, description="A client token from `cameoguard hook token NAME`.")
+bearer_scheme = Depends(bearer)
+
+
 def _inside(path: Path, folders: tuple[Path, ...]) -> bool:
     resolved = path.resolve()
     return any(resolved.is_relative_to(folder) for folder in folders)
@@ -144,7 +170,15 @@ def _inside(path: Path, folders: tuple[Path, ...]) -> bool:
 
 def create_app(services: CameoGuard) -> FastAPI:
     """The hook service around an opened `CameoGuard`."""
-    app = FastAPI(title="cameoguard pre-publish hook", version="1")
+    # The docs page works offline: Swagger UI and ReDoc are served from the installed package, not a CDN.
+    app = FastAPIOffline(
+        title="cameoguard API",
+        version="1",
+        description="The pre-publish hook for generation pipelines, and API v1 for app backends and operators. "
+        "Send `Authorization: Bearer <token>` (`cameoguard hook token NAME --scope generate|app|operator`). "
+        "Errors are application/problem+json with a stable `type`.",
+    )
+    install_problem_handlers(app)
     settings = services.settings
     limiter = RateLimiter(settings.hook_requests_per_minute)
     # Failed tokens are limited per client address, so guessing tokens is slow whoever is guessed.
@@ -153,19 +187,19 @@ def create_app(services: CameoGuard) -> FastAPI:
     allowed = settings.allowed_video_dirs
     app.add_middleware(BodyLimits, max_bytes=max_body, timeout_s=settings.hook_body_timeout_s)
 
-    def authenticate(request: Request) -> str:
+    def authenticate(request: Request, _bearer: Any = bearer_scheme) -> ApiClient:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
             token = ""
-        client = services.accounts.hook_client(token) if token else None
+        client = services.accounts.api_client(token) if token else None
         if client is None:
             address = request.client.host if request.client else "unknown"
             if not failures.allow(address):
                 raise HTTPException(status_code=429, detail="too many failed authentications; wait a minute")
             raise HTTPException(status_code=401, detail="unknown or revoked token")
         # Limited per client, not per address: one pipeline behind a NAT must not starve another.
-        if not limiter.allow(client):
+        if not limiter.allow(client.name):
             raise HTTPException(status_code=429, detail="too many requests for this client")
         # A declared length over the cap is refused before a byte is read; the middleware counts the real bytes.
         length = request.headers.get("content-length")
@@ -200,7 +234,8 @@ def create_app(services: CameoGuard) -> FastAPI:
 
     @app.exception_handler(SafetyError)
     async def _safety_error(_request: Request, exc: SafetyError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "error": exc.__class__.__name__}, status_code=_status_for(exc))
+        headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, QueueFull) else None
+        return problem(_status_for(exc), problem_kind(exc), str(exc), headers)
 
     @app.get("/health")
     def health() -> dict[str, Any]:
@@ -226,10 +261,24 @@ def create_app(services: CameoGuard) -> FastAPI:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    client_token = Depends(authenticate)
+    authenticated = Depends(authenticate)
+
+    def scoped(scope: Scope) -> Any:
+        """A dependency: the caller's client, which must hold `scope` (403 otherwise)."""
+
+        def check_scope(client: ApiClient = authenticated) -> ApiClient:
+            if scope not in client.scopes:
+                raise HTTPException(status_code=403, detail=f"this token lacks the `{scope.value}` scope")
+            return client
+
+        return Depends(check_scope)
+
+    client_token = scoped(Scope.GENERATE)
+    register_app_routes(app, services, scoped, authenticated)
+    register_cameo_and_operator_routes(app, services, scoped, authenticated)
 
     @app.get("/v1/checks")
-    def checks(_client: str = client_token) -> dict[str, Any]:
+    def checks(_client: ApiClient = client_token) -> dict[str, Any]:
         return {"checks": [c.name for c in services.gate.checks]}
 
     async def _run(submission: Submission) -> dict[str, Any]:
@@ -238,7 +287,7 @@ def create_app(services: CameoGuard) -> FastAPI:
         return result.to_json()
 
     @app.post("/v1/check")
-    async def check(request: Request, _client: str = client_token) -> Any:
+    async def check(request: Request, _client: ApiClient = client_token) -> Any:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):
             return await _check_upload(request)
@@ -274,7 +323,7 @@ def create_app(services: CameoGuard) -> FastAPI:
         return to_json(await run_in_threadpool(services.tracing.verify, path))
 
     @app.post("/v1/verify")
-    async def verify(request: Request, _client: str = client_token) -> Any:
+    async def verify(request: Request, _client: ApiClient = client_token) -> Any:
         """Trace a file by path (JSON `{"path"}`) or by upload (multipart field `video`)."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             async with received_upload(request, "verify-") as (target, _fields, _cameos):
@@ -287,5 +336,71 @@ def create_app(services: CameoGuard) -> FastAPI:
             raise HTTPException(status_code=422, detail="JSON body needs a `path`")
         with opened_once(body["path"], None) as (video_path, _image):
             return await _verify(video_path)
+
+    def submission_view(record: SubmissionRecord) -> dict[str, Any]:
+        return {
+            "submission_id": record.id,
+            "video_id": record.video_id,
+            "status": record.state.value,
+            "decision": record.result,
+            "error": record.error,
+            "attempts": record.attempts,
+            "created_at": record.created_at.isoformat(),
+            "updated_at": record.updated_at.isoformat(),
+        }
+
+    @app.post("/v1/submissions", status_code=202)
+    async def submit(request: Request, client: ApiClient = client_token) -> Any:
+        """Accept a video to check in the background: 202 with the ids at once; the outcome by
+        `GET /v1/submissions/{id}` or a signed callback to `callback_url`."""
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            async with received_upload(request, "submit-") as (target, fields, cameos):
+                if "creator" not in fields:
+                    raise HTTPException(status_code=422, detail="multipart upload needs a `creator` field")
+                submission = Submission(
+                    fields["creator"], fields.get("prompt", ""), target, tuple(cameos), fields.get("remix_of") or None
+                )
+                record = await run_in_threadpool(
+                    services.submissions.submit, client.name, submission, callback_url=fields.get("callback_url")
+                )
+                return JSONResponse(submission_view(record), status_code=202)
+        try:
+            body = SubmissionRequest.model_validate_json(await request.body())
+        except ValueError as exc:
+            raise HTTPException(status_code=422, detail=f"invalid request: {str(exc)[:300]}") from None
+        with opened_once(body.video_path, body.input_image_path) as (video_path, image_path):
+            submission = Submission(
+                body.creator, body.prompt, video_path, tuple(body.cameos), body.remix_of, image_path
+            )
+            record = await run_in_threadpool(
+                services.submissions.submit, client.name, submission, callback_url=body.callback_url
+            )
+        return JSONResponse(submission_view(record), status_code=202)
+
+    @app.get("/v1/submissions/{submission_id}")
+    def submission_status(submission_id: str, client: ApiClient = client_token) -> dict[str, Any]:
+        try:
+            record = services.submissions.get(submission_id)
+        except SubmissionError:
+            raise HTTPException(status_code=404, detail="no such submission") from None
+        if record.client != client.name and Scope.OPERATOR not in client.scopes:
+            # Another client's submission is not this one's business, not even its existence.
+            raise HTTPException(status_code=404, detail="no such submission")
+        view = submission_view(record)
+        view["callbacks"] = [
+            {"attempt": d.attempt, "status_code": d.status_code, "error": d.error, "at": d.at.isoformat()}
+            for d in services.submissions.deliveries(submission_id)
+        ]
+        return view
+
+    @app.get("/ready")
+    def ready() -> JSONResponse:
+        """Ready to take work: the database answers, the models are loaded, the broker (if any) is reachable."""
+        state = readiness(services)
+        return JSONResponse(state, status_code=200 if state["ready"] else 503)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(prometheus_text(services), media_type="text/plain; version=0.0.4")
 
     return app

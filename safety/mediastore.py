@@ -19,7 +19,7 @@ from pathlib import Path
 from provenance import ProvenanceError, sha256_file
 from safety.errors import InvalidMediaError, StorageError
 
-AREAS = ("drafts", "published", "quarantine", "cameos", "tmp")
+AREAS = ("drafts", "published", "quarantine", "cameos", "tmp", "submitted")
 
 
 @dataclass(frozen=True)

@@ -448,3 +448,28 @@ class CallbackDelivery:
     """What went wrong, if anything."""
     at: datetime
     """When it was tried."""
+
+
+class Scope(StrEnum):
+    """What an API client's token may do."""
+
+    GENERATE = "generate"
+    """Submit videos and read their outcome (a generation pipeline)."""
+    APP = "app"
+    """Act for users: accounts, cameos, owner views, reports, appeals (an app backend)."""
+    OPERATOR = "operator"
+    """Banks, protected people, any video (the platform's trust-and-safety operators)."""
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    """A caller of the HTTP API."""
+
+    name: str
+    """Its name."""
+    scopes: tuple[Scope, ...]
+    """What its token may do."""
+    active: bool
+    """False once its token is revoked."""
+    has_webhook_secret: bool
+    """Whether callbacks to it are signed."""

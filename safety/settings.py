@@ -27,6 +27,16 @@ class Settings(BaseSettings):
     adult_policy: str = Field(default="default", description="Bundled pack name or a path, for adult creators.")
     teen_policy: str = Field(default="teen", description="Bundled pack name or a path, for teen creators.")
     check_workers: int = Field(default=4, ge=1, description="Threads that run checks in parallel.")
+    broker_url: str | None = Field(
+        default=None,
+        description="Celery broker for background work (e.g. amqp://guest:guest@127.0.0.1:5672//); none: in-process.",
+    )
+    broker_queue: str = Field(default="cameoguard", description="Broker queue of this deployment's tasks.")
+    background_workers: int = Field(default=2, ge=1, description="Threads for background work without a broker.")
+    submission_lease_s: float = Field(
+        default=30.0, gt=0, description="A worker's claim lapses this long after its last heartbeat."
+    )
+    max_queued_submissions: int = Field(default=200, ge=1, description="Past this many waiting submissions, 429.")
     mark_during_checks: bool = Field(
         default=True,
         description="Start the publish re-encode beside the checks (dropped when the video is not published).",

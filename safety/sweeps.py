@@ -53,6 +53,8 @@ class SweepReport:
     """Published videos whose file was missing, now withdrawn."""
     stale_settled: list[str] = field(default_factory=list)
     """Videos left `checking` by a process that died, now held (or blocked) as `check.error`."""
+    submissions_requeued: list[str] = field(default_factory=list)
+    """Submissions no worker took, or whose worker died, sent to the engine again."""
     seconds: float = 0.0
     """Wall time."""
 
@@ -113,7 +115,8 @@ def _settle_stale_checking(services: CameoGuard, report: SweepReport) -> None:
 
 def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
     with services.store.transaction() as tx:
-        paths = tx.videos.file_paths() | tx.consent.cameo_file_paths()
+        # Undecided submissions' copies too: a queued submission may wait longer than the grace period.
+        paths = tx.videos.file_paths() | tx.consent.cameo_file_paths() | tx.submissions.pending_files()
         referenced = {str(Path(p).resolve()) for p in paths}
         published = tx.videos.published_paths()
     now = time.time()
@@ -173,6 +176,7 @@ def sweep_once(services: CameoGuard) -> SweepReport:
         _settle_stale_checking(services, report)
         _expire_held(services, report)
         _reconcile_files(services, report)
+        report.submissions_requeued = services.submissions.requeue_unfinished()
     report.seconds = time.perf_counter() - started
     return report
 

@@ -265,6 +265,7 @@ def sweep_json(r: SweepReport) -> Json:
         "orphan_files_removed": r.orphan_files_removed,
         "rows_without_files": r.rows_without_files,
         "stale_settled": r.stale_settled,
+        "submissions_requeued": r.submissions_requeued,
         "seconds": round(r.seconds, 3),
     }
 

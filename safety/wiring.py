@@ -40,6 +40,7 @@ from safety.checks.deepfake import DeepfakeModel, installed_cards
 from safety.checks.frames_nsfw import NudityModel, open_nsfw
 from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
 from safety.clock import SYSTEM_CLOCK, Clock
+from safety.engine import DELIVER_CALLBACK, FINISH_PURGE, RUN_SUBMISSION, CeleryEngine, Engine, InProcessEngine
 from safety.errors import ConfigurationError, ModelUnavailable
 from safety.faces.analyzer import FaceAnalyzer, embedding_from_bytes
 from safety.faces.engine import FaceEngine, build_analyzer
@@ -53,6 +54,8 @@ from safety.usecases.accounts import Accounts
 from safety.usecases.cameos import Cameos
 from safety.usecases.protection import Protection
 from safety.usecases.review import ReviewService
+from safety.usecases.revocation import finish_pending
+from safety.usecases.submissions import SubmissionLimits, Submissions
 from safety.usecases.tracing import Tracing
 from safety.usecases.videos import Videos
 
@@ -136,6 +139,10 @@ class CameoGuard:
     """Submissions, views, reports, take-downs."""
     tracing: Tracing
     """verify, banks, the audit chain."""
+    submissions: Submissions
+    """Asynchronous submissions and their callbacks."""
+    engine: Engine
+    """Where background work runs (in-process, or Celery workers behind a broker)."""
     clock: Clock
     """Where time comes from."""
 
@@ -165,7 +172,8 @@ class CameoGuard:
         return self.gate.warm_up()
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Stop background work (in-process tasks already running finish) and release the database."""
+        self.engine.close()
         self.database.dispose()
 
     def __enter__(self) -> CameoGuard:
@@ -249,6 +257,29 @@ def build(
         check_workers=settings.check_workers,
         mark_during_checks=settings.mark_during_checks,
     )
+    accounts = Accounts(store)
+    videos = Videos(store, media, policies, gate)
+    submissions = Submissions(
+        store,
+        media,
+        videos,
+        gate,
+        limits=SubmissionLimits(lease_s=settings.submission_lease_s, max_depth=settings.max_queued_submissions),
+        webhook_secret=accounts.webhook_secret,
+    )
+    engine: Engine
+    if settings.broker_url:
+        engine = CeleryEngine(settings.broker_url, settings.broker_queue)
+    else:
+        engine = InProcessEngine(
+            {
+                RUN_SUBMISSION: submissions.run,
+                DELIVER_CALLBACK: submissions.deliver_callback,
+                FINISH_PURGE: lambda: finish_pending(store, media),
+            },
+            workers=settings.background_workers,
+        )
+    submissions.send = engine.send
     return CameoGuard(
         settings=settings,
         database=database,
@@ -259,10 +290,12 @@ def build(
         keys=keys,
         publisher=publisher,
         gate=gate,
-        accounts=Accounts(store),
+        accounts=accounts,
         cameos=Cameos(store, media, policies, faces, thresholds),
         protection=Protection(store, faces, thresholds),
-        videos=Videos(store, media, policies, gate),
+        videos=videos,
         tracing=tracing,
+        submissions=submissions,
+        engine=engine,
         clock=clock,
     )

@@ -55,8 +55,25 @@ def _load_plugins() -> None:
     _plugins_loaded = True
 
 
+def limit_malloc_arenas(arenas: int = 2) -> None:
+    """Fewer glibc malloc arenas: the checks run on many threads, and by default each thread that allocates
+    frames gets its own arena, which keeps freed frames' memory (about a tenth of a serving process's peak).
+    Must run before the threads start; a no-op where the C library is not glibc."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+        if libc is not None and hasattr(libc, "mallopt"):
+            libc.mallopt(-8, arenas)  # M_ARENA_MAX
+    except OSError:
+        return
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code."""
+    limit_malloc_arenas()
     message = clash_message()
     if message:
         print(f"error: {message}", file=sys.stderr)

@@ -8,6 +8,7 @@ import typer
 
 from safety.cli.app import app, hook_app, user_app
 from safety.domain import AgeBand
+from safety.records import Scope
 from safety.terminal import JsonOpt, emit, emit_json, out, state
 
 
@@ -37,7 +38,47 @@ def follow(ctx: typer.Context, follower: str, followee: str, as_json: JsonOpt = 
 
 
 @hook_app.command("token")
-def hook_token(ctx: typer.Context, client: str, as_json: JsonOpt = False) -> None:
-    """Create or rotate a client's bearer token (shown once; only its hash is stored)."""
-    token = state(ctx).guard().accounts.hook_token(client)
-    emit({"client": client, "token": token}, as_json, f"token for {client} (shown once): {token}")
+def hook_token(
+    ctx: typer.Context,
+    client: str,
+    scope: Annotated[
+        list[Scope] | None,
+        typer.Option(help="What the token may do: generate (submit videos), app (act for users), operator."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create or rotate a client's bearer token and webhook secret (shown once; only the token's hash is kept)."""
+    issued = state(ctx).guard().accounts.issue_client(client, scope or [Scope.GENERATE])
+    scopes = [s.value for s in issued.scopes]
+    emit(
+        {"client": issued.client, "token": issued.token, "scopes": scopes, "webhook_secret": issued.webhook_secret},
+        as_json,
+        f"client {issued.client} ({', '.join(scopes)}); shown once:\n  token           {issued.token}\n"
+        f"  webhook secret  {issued.webhook_secret}",
+    )
+
+
+@hook_app.command("list")
+def hook_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every API client with its scopes (tokens are never shown again)."""
+    clients = state(ctx).guard().accounts.clients()
+    rows = [
+        {
+            "client": c.name,
+            "scopes": [s.value for s in c.scopes],
+            "active": c.active,
+            "signed_callbacks": c.has_webhook_secret,
+        }
+        for c in clients
+    ]
+    text = "\n".join(
+        f"{c.name:24s} {','.join(s.value for s in c.scopes):24s} {'active' if c.active else 'revoked'}" for c in clients
+    )
+    emit({"clients": rows}, as_json, text or "no clients")
+
+
+@hook_app.command("revoke")
+def hook_revoke(ctx: typer.Context, client: str, as_json: JsonOpt = False) -> None:
+    """Revoke a client's token at once."""
+    state(ctx).guard().accounts.revoke_client(client)
+    emit({"client": client, "revoked": True}, as_json, f"{client}'s token is revoked")

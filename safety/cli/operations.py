@@ -99,9 +99,27 @@ def serve(
     from safety.http import create_app
 
     guard = state(ctx).guard()
+    if guard.settings.broker_url is None:
+        # Without a broker the submissions run on this process's threads; any left queued by a stopped process
+        # are picked up now.
+        guard.submissions.requeue_unfinished()
     # Every model loads before the port opens: the first request costs what any other does.
     warmed = guard.warm_up()
     out.print(
         f"models loaded in {sum(warmed.values()):.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in warmed.items())})"
     )
     uvicorn.run(create_app(guard), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    ctx: typer.Context,
+    concurrency: Annotated[
+        int, typer.Option(help="Submissions checked at once (threads sharing the models).", min=1)
+    ] = 2,
+) -> None:
+    """Run a Celery worker for background work (needs CAMEOGUARD_BROKER_URL): every model loads once at start,
+    then it takes submissions, callbacks and purge work from the broker until stopped."""
+    from safety.worker import run_worker
+
+    run_worker(state(ctx).guard(), concurrency=concurrency)

@@ -30,6 +30,7 @@ from safety.store.sql.locks import SqlLockStore
 from safety.store.sql.purges import SqlPurgeStore
 from safety.store.sql.registry import SqlRegistryStore
 from safety.store.sql.review import SqlReviewStore
+from safety.store.sql.submissions import SqlSubmissionStore
 from safety.store.sql.templates import SqlTemplateStore
 from safety.store.sql.videos import SqlVideoStore
 
@@ -62,6 +63,8 @@ class Transaction:
         """The audit log."""
         self.locks = SqlLockStore(ctx)
         """Named leases."""
+        self.submissions = SqlSubmissionStore(ctx)
+        """Asynchronous submissions and callback deliveries."""
 
 
 # Advisory lock keys of named exclusive sections (PostgreSQL).

@@ -37,8 +37,14 @@ class VideoStore(Protocol):
         declared_cameos: Sequence[str],
         remix_of: str | None,
         policy_ref: str,
+        video_id: str | None = None,
     ) -> str:
-        """A new video row in `checking`, with its remix and declared-cameo edges; its id."""
+        """A new video row in `checking`, with its remix and declared-cameo edges; its id (`video_id` when given:
+        an asynchronous submission fixes it when it is accepted)."""
+        ...
+
+    def find(self, video_id: str) -> VideoRecord | None:
+        """The video, or None when there is none."""
         ...
 
     def add_cameo_edge(self, video_id: str, owner: str) -> None:
@@ -131,6 +137,10 @@ class DecisionStore(Protocol):
 
     def facts(self, decision_id: str) -> dict[str, Any]:
         """The evidence facts a decision stored (face tracks and the like)."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """How many decisions each action has (publish, review, block), over all time."""
         ...
 
 

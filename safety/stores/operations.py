@@ -188,6 +188,14 @@ class SubmissionStore(Protocol):
         """Queued and running submissions."""
         ...
 
+    def counts(self) -> dict[str, int]:
+        """Submissions per state."""
+        ...
+
+    def pending_files(self) -> set[str]:
+        """The private copies of submissions not yet decided (the sweeper must leave them)."""
+        ...
+
     def record_delivery(self, submission_id: str, attempt: int, status_code: int | None, error: str | None) -> None:
         """Log one callback attempt."""
         ...

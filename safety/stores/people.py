@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from safety.domain import AgeBand, CameoConsent, CameoStatus, ConsentLevel, User
 from safety.records import (
+    ApiClient,
     CameoRecord,
     ChallengeRecord,
     GrantKind,
@@ -46,12 +47,30 @@ class AccountStore(Protocol):
 class ClientStore(Protocol):
     """HTTP hook clients and their hashed tokens."""
 
-    def set_token(self, name: str, token_hash: str) -> bool:
-        """Create or rotate a client's token; True when the client is new."""
+    def set_token(
+        self, name: str, token_hash: str, *, scopes: Sequence[str] = ("generate",), webhook_secret: str | None = None
+    ) -> bool:
+        """Create or rotate a client's token (with its scopes and webhook secret); True when the client is new."""
         ...
 
     def client_for(self, token_hash: str) -> str | None:
         """The active client holding this token, or None."""
+        ...
+
+    def api_client(self, token_hash: str) -> ApiClient | None:
+        """The active client holding this token, with its scopes, or None."""
+        ...
+
+    def webhook_secret(self, name: str) -> str | None:
+        """The client's webhook secret, if it has one."""
+        ...
+
+    def list_clients(self) -> list[ApiClient]:
+        """Every client, active or revoked."""
+        ...
+
+    def revoke(self, name: str) -> bool:
+        """Revoke a client's token; False when there is no such active client."""
         ...
 
 

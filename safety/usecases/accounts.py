@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from safety.domain import AgeBand, User
+from safety.errors import SubmissionError, UnknownSubjectError
 from safety.handles import normalise_handle
+from safety.records import ApiClient, Scope
 from safety.store import Store
 
 
 def token_hash(token: str) -> str:
     """How a bearer token is stored: its sha256, never the token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedClient:
+    """A client's new credentials, shown once."""
+
+    client: str
+    """Its name."""
+    token: str
+    """The bearer token (only its sha256 is stored)."""
+    scopes: tuple[Scope, ...]
+    """What it may do."""
+    webhook_secret: str
+    """Signs the callbacks it receives (`X-Cameoguard-Signature`)."""
 
 
 class Accounts:
@@ -37,13 +55,41 @@ class Accounts:
         with self._store.transaction() as tx:
             return tx.accounts.follow(normalise_handle(follower), normalise_handle(followee))
 
-    def hook_token(self, name: str) -> str:
+    def hook_token(self, name: str, scopes: Sequence[Scope] = (Scope.GENERATE,)) -> str:
         """Create or rotate an HTTP hook client's token; the token is returned once and stored hashed."""
+        return self.issue_client(name, scopes).token
+
+    def issue_client(self, name: str, scopes: Sequence[Scope] = (Scope.GENERATE,)) -> IssuedClient:
+        """Create or rotate an API client: a new token (returned once, stored hashed) and a new webhook secret
+        for signing its callbacks."""
+        if not scopes:
+            raise SubmissionError("a client needs at least one scope: generate, app or operator")
         name = normalise_handle(name)
         token = secrets.token_urlsafe(32)
+        secret = secrets.token_hex(32)
         with self._store.transaction() as tx:
-            tx.clients.set_token(name, token_hash(token))
-        return token
+            tx.clients.set_token(name, token_hash(token), scopes=[s.value for s in scopes], webhook_secret=secret)
+        return IssuedClient(name, token, tuple(sorted(set(scopes))), secret)
+
+    def api_client(self, token: str) -> ApiClient | None:
+        """The client a bearer token belongs to, with its scopes, or None."""
+        with self._store.transaction() as tx:
+            return tx.clients.api_client(token_hash(token))
+
+    def webhook_secret(self, name: str) -> str | None:
+        with self._store.transaction() as tx:
+            return tx.clients.webhook_secret(name)
+
+    def clients(self) -> list[ApiClient]:
+        """Every API client, active or revoked."""
+        with self._store.transaction() as tx:
+            return tx.clients.list_clients()
+
+    def revoke_client(self, name: str) -> None:
+        """Revoke a client's token at once."""
+        with self._store.transaction() as tx:
+            if not tx.clients.revoke(normalise_handle(name)):
+                raise UnknownSubjectError(f"no active client named {name}")
 
     def hook_client(self, token: str) -> str | None:
         """The client a bearer token belongs to, or None."""

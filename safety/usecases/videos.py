@@ -48,8 +48,9 @@ class Videos:
         self._policies = policies
         self._gate = gate
 
-    def prepublish(self, submission: Submission) -> GateResult:
-        """Run a submission through the gate (handles and the prompt are normalised first)."""
+    def prepublish(self, submission: Submission, *, video_id: str | None = None) -> GateResult:
+        """Run a submission through the gate (handles and the prompt are normalised first); `video_id` when the
+        id was fixed earlier (an asynchronous submission)."""
         normalised = Submission(
             creator=normalise_handle(submission.creator),
             prompt=clean_prompt(submission.prompt),
@@ -58,7 +59,7 @@ class Videos:
             remix_of=submission.remix_of,
             input_image_path=submission.input_image_path,
         )
-        return self._gate.prepublish(normalised)
+        return self._gate.prepublish(normalised, video_id=video_id)
 
     def prepublish_file(self, creator: str, prompt: str, video: Path) -> GateResult:
         """Shorthand: submit a file with no cameos."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlmodel import col, select
 
 from safety.domain import AgeBand, User
 from safety.errors import ConflictError, UnknownUserError
+from safety.records import ApiClient, Scope
 from safety.store.sql.base import SqlContext
 from safety.store.tables import FollowRow, HookClientRow, UserRow
 
@@ -57,18 +60,61 @@ class SqlClientStore:
         self._ctx = ctx
         self._s = ctx.session
 
-    def set_token(self, name: str, token_hash: str) -> bool:
+    def set_token(
+        self, name: str, token_hash: str, *, scopes: Sequence[str] = ("generate",), webhook_secret: str | None = None
+    ) -> bool:
+        joined = ",".join(sorted(set(scopes)))
         row = self._s.get(HookClientRow, name)
         if row is None:
-            self._s.add(HookClientRow(name=name, token_hash=token_hash, created_at=self._ctx.now()))
-            self._ctx.audit("operator", "hook.client_added", name, {})
+            self._s.add(
+                HookClientRow(
+                    name=name,
+                    token_hash=token_hash,
+                    created_at=self._ctx.now(),
+                    scopes=joined,
+                    webhook_secret=webhook_secret,
+                )
+            )
+            self._ctx.audit("operator", "hook.client_added", name, {"scopes": joined})
             return True
         row.token_hash = token_hash
         row.rotated_at = self._ctx.now()
         row.active = True
+        row.scopes = joined
+        row.webhook_secret = webhook_secret
         self._s.add(row)
-        self._ctx.audit("operator", "hook.client_rotated", name, {})
+        self._ctx.audit("operator", "hook.client_rotated", name, {"scopes": joined})
         return False
+
+    @staticmethod
+    def _client(row: HookClientRow) -> ApiClient:
+        scopes = tuple(Scope(s) for s in row.scopes.split(",") if s in set(Scope))
+        return ApiClient(row.name, scopes, row.active, bool(row.webhook_secret))
+
+    def api_client(self, token_hash: str) -> ApiClient | None:
+        row = self._s.exec(
+            select(HookClientRow).where(HookClientRow.token_hash == token_hash, col(HookClientRow.active))
+        ).first()
+        return self._client(row) if row else None
+
+    def webhook_secret(self, name: str) -> str | None:
+        row = self._s.get(HookClientRow, name)
+        return row.webhook_secret if row is not None else None
+
+    def list_clients(self) -> list[ApiClient]:
+        rows = self._s.exec(select(HookClientRow).order_by(col(HookClientRow.name))).all()
+        return [self._client(r) for r in rows]
+
+    def revoke(self, name: str) -> bool:
+        row = self._s.get(HookClientRow, name)
+        if row is None or not row.active:
+            return False
+        row.active = False
+        # A revoked token can never match again, even if the client is later re-issued one.
+        row.token_hash = f"revoked:{row.token_hash}"[:64]
+        self._s.add(row)
+        self._ctx.audit("operator", "hook.client_revoked", name, {})
+        return True
 
     def client_for(self, token_hash: str) -> str | None:
         row = self._s.exec(

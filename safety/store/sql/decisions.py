@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from safety.domain import Decision
 from safety.records import DecisionRecord
@@ -33,6 +33,10 @@ class SqlDecisionStore:
     def __init__(self, ctx: SqlContext) -> None:
         self._ctx = ctx
         self._s = ctx.session
+
+    def counts(self) -> dict[str, int]:
+        rows = self._s.exec(select(DecisionRow.action, func.count()).group_by(DecisionRow.action)).all()
+        return {str(action): int(count) for action, count in rows}
 
     def save(self, video_id: str, decision: Decision, decided_by: str, note: str = "") -> str:
         decision_id = new_id("dec")

@@ -76,9 +76,10 @@ class SqlVideoStore:
         declared_cameos: Sequence[str],
         remix_of: str | None,
         policy_ref: str,
+        video_id: str | None = None,
     ) -> str:
         now = self._ctx.now()
-        video_id = new_id("vid")
+        video_id = video_id or new_id("vid")
         self._s.add(
             VideoRow(
                 id=video_id,
@@ -148,6 +149,10 @@ class SqlVideoStore:
 
     def get(self, video_id: str, *, lock: bool = False) -> VideoRecord:
         return _to_video(self._row(video_id, lock=lock), self._parent_of(video_id))
+
+    def find(self, video_id: str) -> VideoRecord | None:
+        row = self._s.get(VideoRow, video_id)
+        return _to_video(row, self._parent_of(video_id)) if row is not None else None
 
     def recent(self, creator: str | None = None, limit: int = 100) -> list[VideoRecord]:
         stmt = select(VideoRow).order_by(col(VideoRow.created_at).desc()).limit(limit)

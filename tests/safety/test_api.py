@@ -1,0 +1,133 @@
+"""API v1 for apps and operators: owner views with an explicit acting user, problem+json errors, offline docs,
+the OpenAPI document, and range downloads of published files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safety import CameoGuard, Submission
+from safety.http import create_app
+from safety.http_api import PROBLEM_BASE, PROBLEM_TYPES
+from safety.records import Scope
+
+
+@pytest.fixture
+def app_api(people: CameoGuard) -> TestClient:
+    token = people.accounts.issue_client("backend", [Scope.APP]).token
+    return TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"})
+
+
+def test_an_owner_sees_and_removes_the_videos_with_their_likeness(
+    people: CameoGuard, app_api: TestClient, clip: Path
+) -> None:
+    theo = {"X-Acting-User": "theo"}
+    assert app_api.post("/v1/users", json={"handle": "lin"}).status_code == 201
+    # A video with theo declared but no cameo of his: blocked, and still listed among his uses.
+    held = people.videos.prepublish(Submission("maya", "maya and theo at the beach", clip, cameos=("theo",)))
+    uses = app_api.get("/v1/users/theo/cameo/uses", headers=theo)
+    assert uses.status_code == 200
+    listed = {u["video_id"]: u for u in uses.json()["uses"]}
+    assert held.video_id in listed and listed[held.video_id]["declared"] is True
+    # Another user may not look, nor act for theo.
+    assert app_api.get("/v1/users/theo/cameo/uses", headers={"X-Acting-User": "maya"}).status_code == 403
+    assert app_api.get("/v1/users/theo/cameo/uses").status_code == 422  # no acting user named
+    removed = app_api.delete(f"/v1/users/theo/cameo/uses/{held.video_id}", headers=theo)
+    assert removed.status_code == 200, removed.text
+    assert held.video_id in removed.json()["purged"]
+    receipts = app_api.get("/v1/users/theo/receipts", headers=theo).json()["receipts"]
+    assert any(held.video_id in r["purged"] for r in receipts)
+
+
+def test_errors_are_problem_json_with_stable_types(people: CameoGuard, app_api: TestClient) -> None:
+    missing = app_api.get("/v1/videos/vid_nope")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    body = missing.json()
+    assert body["type"] == PROBLEM_BASE + "unknown-video" and body["status"] == 404 and body["detail"]
+    unauthorized = TestClient(create_app(people)).get("/v1/videos/vid_nope")
+    assert unauthorized.status_code == 401 and unauthorized.json()["type"] == PROBLEM_BASE + "unauthorized"
+    wrong_scope = app_api.post("/v1/check", json={})
+    assert wrong_scope.status_code == 403 and wrong_scope.json()["type"] == PROBLEM_BASE + "forbidden"
+    assert {t.removeprefix(PROBLEM_BASE) for t in [body["type"]]} <= set(PROBLEM_TYPES)
+
+
+def test_docs_work_offline_and_the_schema_declares_the_bearer_scheme(people: CameoGuard) -> None:
+    client = TestClient(create_app(people))
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text.lower() and "http" not in docs.text.split("<body>")[0].lower().replace(
+        "http-equiv", ""
+    )
+    schema = client.get("/openapi.json").json()
+    assert "HTTPBearer" in schema["components"]["securitySchemes"]
+    for path in ("/v1/submissions", "/v1/users/{handle}/cameo/uses", "/v1/videos/{video_id}/file"):
+        assert path in schema["paths"], path
+
+
+def test_published_files_download_with_ranges(people: CameoGuard, app_api: TestClient, clip: Path) -> None:
+    result = people.videos.prepublish(Submission("maya", "a calm lake", clip))
+    assert result.published_path is not None
+    whole = result.published_path.read_bytes()
+    part = app_api.get(f"/v1/videos/{result.video_id}/file", headers={"Range": "bytes=100-199"})
+    assert part.status_code == 206 and part.content == whole[100:200]
+    assert app_api.get(f"/v1/videos/{result.video_id}/file").content == whole
+    shown = app_api.get(f"/v1/videos/{result.video_id}").json()
+    assert shown["status"] == "published"
+
+
+def test_cameo_management_for_an_app_and_banks_and_protection_for_operators(
+    people: CameoGuard, app_api: TestClient, clip: Path, tmp_path: Path
+) -> None:
+    from tests.safety.test_likeness_gate import card_image
+
+    maya = {"X-Acting-User": "maya"}
+    assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
+    assert app_api.put("/v1/users/maya/cameo/level", json={"level": "approved"}, headers=maya).status_code == 200
+    assert app_api.post("/v1/users/maya/cameo/approved", json={"user": "theo"}, headers=maya).status_code == 200
+    restricted = app_api.put("/v1/users/maya/cameo/restrictions", json={"text": "no politics"}, headers=maya)
+    assert restricted.status_code == 200 and restricted.json()["phrases"]
+    assert app_api.post("/v1/users/maya/cameo/revoked", json={"user": "theo"}, headers=maya).status_code == 200
+    assert app_api.post("/v1/users/maya/cameo/blocked", json={"user": "jun"}, headers=maya).status_code == 200
+    # theo cannot manage maya's cameo.
+    assert (
+        app_api.post(
+            "/v1/users/maya/cameo/approved", json={"user": "theo"}, headers={"X-Acting-User": "theo"}
+        ).status_code
+        == 403
+    )
+    challenge = app_api.post("/v1/users/maya/cameo/challenge", headers=maya)
+    assert challenge.status_code == 201
+    not_a_video = app_api.post(
+        "/v1/users/maya/cameo", headers=maya, files={"video": ("v.mp4", b"not a video", "video/mp4")}
+    )
+    assert not_a_video.status_code == 422 and not_a_video.json()["type"].endswith("/invalid-media")
+    assert app_api.delete("/v1/users/maya/cameo", headers=maya).status_code == 200
+    # Banks and protected people are for operators only.
+    assert app_api.get("/v1/banks").status_code == 403
+    ops = TestClient(
+        create_app(people),
+        headers={"Authorization": f"Bearer {people.accounts.issue_client('ops', [Scope.OPERATOR]).token}"},
+    )
+    added = ops.post("/v1/banks/known_bad", files={"video": ("bad.mp4", clip.read_bytes(), "video/mp4")})
+    assert added.status_code == 201, added.text
+    entry = added.json()
+    assert [i["id"] for i in ops.get("/v1/banks").json()["items"]] == [entry["id"]]
+    assert ops.delete(f"/v1/banks/items/{entry['id']}").status_code == 200
+    image = card_image(tmp_path, 60, "figure").read_bytes()
+    person = ops.post("/v1/protected", data={"name": "A Public Figure"}, files={"image": ("f.png", image, "image/png")})
+    assert person.status_code == 201, person.text
+    assert [p["name"] for p in ops.get("/v1/protected").json()["people"]] == ["A Public Figure"]
+    assert ops.delete("/v1/protected/A Public Figure").status_code == 200
+
+
+def test_error_details_name_no_server_path() -> None:
+    from safety.http_api import without_paths
+
+    assert without_paths("/srv/home/media/tmp/api-x/image-0.png shows 0 faces") == "image-0.png shows 0 faces"
+    assert (
+        without_paths("cannot read /a/b/c.mp4: gone; see https://x.org/a/b")
+        == "cannot read c.mp4: gone; see https://x.org/a/b"
+    )

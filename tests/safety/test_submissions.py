@@ -1,0 +1,236 @@
+"""Scoped API clients, asynchronous submissions with signed callbacks, claims, back-pressure, readiness, metrics."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safety import CameoGuard, Settings, Submission, build
+from safety.clock import FakeClock
+from safety.faces.fake import FakeFaceAnalyzer
+from safety.http import create_app
+from safety.records import Scope, SubmissionState
+from safety.usecases.submissions import SIGNATURE_HEADER, QueueFull
+
+
+def _wait(predicate: Any, timeout_s: float = 60.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+class Receiver:
+    """A webhook receiver on loopback that keeps what it was sent."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        self.fail_first = fail_first
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                status = 500 if len(outer.received) <= outer.fail_first else 204
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver(fail_first=1)
+    yield server
+    server.close()
+
+
+def test_tokens_act_only_within_their_scopes(people: CameoGuard, clip: Path) -> None:
+    app = create_app(people)
+    pipeline = people.accounts.issue_client("pipeline", [Scope.GENERATE])
+    backend = people.accounts.issue_client("backend", [Scope.APP])
+    assert pipeline.scopes == (Scope.GENERATE,) and len(pipeline.webhook_secret) == 64
+    as_backend = TestClient(app, headers={"Authorization": f"Bearer {backend.token}"})
+    body = {"creator": "maya", "prompt": "a calm lake", "video_path": str(clip)}
+    assert as_backend.post("/v1/check", json=body).status_code == 403
+    assert as_backend.post("/v1/submissions", json=body).status_code == 403
+    as_pipeline = TestClient(app, headers={"Authorization": f"Bearer {pipeline.token}"})
+    assert as_pipeline.get("/v1/checks").status_code == 200
+    listed = {c.name: c for c in people.accounts.clients()}
+    assert listed["pipeline"].scopes == (Scope.GENERATE,) and listed["backend"].active
+    people.accounts.revoke_client("pipeline")
+    assert as_pipeline.get("/v1/checks").status_code == 401
+    assert not {c.name: c for c in people.accounts.clients()}["pipeline"].active
+
+
+def test_a_submission_is_accepted_at_once_decided_in_the_background_and_called_back_signed(
+    people: CameoGuard, clip: Path, receiver: Receiver
+) -> None:
+    client = people.accounts.issue_client("pipeline", [Scope.GENERATE])
+    api = TestClient(create_app(people), headers={"Authorization": f"Bearer {client.token}"})
+    answer = api.post(
+        "/v1/submissions",
+        json={"creator": "maya", "prompt": "a calm lake", "video_path": str(clip), "callback_url": receiver.url},
+    )
+    assert answer.status_code == 202, answer.text
+    accepted = answer.json()
+    assert accepted["status"] == "queued" and accepted["video_id"].startswith("vid_")
+    done = _wait(
+        lambda: (s := api.get(f"/v1/submissions/{accepted['submission_id']}").json())["status"] == "done" and s
+    )
+    assert done["decision"]["decision"] == "publish" and done["decision"]["video_id"] == accepted["video_id"]
+    assert people.videos.show(accepted["video_id"]).video.status.value == "published"
+    # The first delivery failed (500) and was retried with backoff; every attempt is logged.
+    _wait(lambda: len(receiver.received) >= 2)
+    headers, body = receiver.received[-1]
+    expected = "sha256=" + hmac.new(client.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers[SIGNATURE_HEADER.lower()] == expected
+    assert json.loads(body)["submission_id"] == accepted["submission_id"]
+    deliveries = _wait(lambda: (d := people.submissions.deliveries(accepted["submission_id"])) and len(d) >= 2 and d)
+    assert [d.status_code for d in deliveries[:2]] == [500, 204]
+    # Another client cannot even see it.
+    other = people.accounts.issue_client("other", [Scope.GENERATE])
+    peeking = TestClient(create_app(people), headers={"Authorization": f"Bearer {other.token}"})
+    assert peeking.get(f"/v1/submissions/{accepted['submission_id']}").status_code == 404
+
+
+@pytest.fixture
+def paused(settings: Settings, fake_faces: FakeFaceAnalyzer) -> Iterator[CameoGuard]:
+    """A guard whose background work is sent nowhere, so tests run it by hand, on a clock they move."""
+    clock = FakeClock()
+    with build(
+        settings.model_copy(update={"max_queued_submissions": 2}), face_analyzer=fake_faces, clock=clock
+    ) as guard:
+        guard.submissions.send = lambda *_args, **_kwargs: None
+        guard.accounts.add_user("maya")
+        yield guard
+
+
+def test_a_duplicate_delivery_does_nothing(paused: CameoGuard, clip: Path) -> None:
+    record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
+    first = paused.submissions.run(record.id, worker="w1")
+    assert first is not None and first.state is SubmissionState.DONE
+    assert paused.submissions.run(record.id, worker="w2") is None
+    assert len(paused.videos.show(record.video_id).decisions) == 1
+    assert not record.video_path.exists()  # the private copy went with the outcome
+
+
+def test_a_worker_that_died_mid_check_leaves_the_submission_to_another_which_holds_it(
+    paused: CameoGuard, clip: Path
+) -> None:
+    record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
+    lease = timedelta(seconds=paused.submissions.limits.lease_s)
+    with paused.store.transaction() as tx:
+        assert tx.submissions.claim(record.id, "dead-worker", lease)
+        # What the dead worker left: the video row in `checking`, no decision.
+        tx.videos.create(
+            video_id=record.video_id,
+            creator="maya",
+            prompt="a calm lake",
+            content_sha256="0" * 64,
+            size_bytes=1,
+            duration_s=2.0,
+            width=640,
+            height=360,
+            draft_path=record.video_path,
+            declared_cameos=(),
+            remix_of=None,
+            policy_ref=paused.policies.adult.ref,
+        )
+    assert paused.submissions.run(record.id, worker="w2") is None  # its claim is still live
+    paused.clock.advance(lease * 2)  # type: ignore[attr-defined]
+    assert paused.submissions.requeue_unfinished() == [record.id]
+    done = paused.submissions.run(record.id, worker="w2")
+    assert done is not None and done.state is SubmissionState.DONE and done.attempts == 2
+    assert done.result is not None and done.result["status"] == "held"
+    assert paused.videos.show(record.video_id).video.status.value == "held"
+
+
+def test_back_pressure_answers_429_with_retry_after(paused: CameoGuard, clip: Path) -> None:
+    paused.submissions.submit("pipeline", Submission("maya", "one", clip))
+    paused.submissions.submit("pipeline", Submission("maya", "two", clip))
+    with pytest.raises(QueueFull):
+        paused.submissions.submit("pipeline", Submission("maya", "three", clip))
+    token = paused.accounts.issue_client("pipeline", [Scope.GENERATE]).token
+    api = TestClient(create_app(paused), headers={"Authorization": f"Bearer {token}"})
+    refused = api.post("/v1/submissions", json={"creator": "maya", "prompt": "four", "video_path": str(clip)})
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+
+
+def test_readiness_and_metrics(people: CameoGuard, clip: Path) -> None:
+    api = TestClient(create_app(people))
+    assert api.get("/ready").status_code == 503  # models not loaded yet
+    people.warm_up()
+    ready = api.get("/ready")
+    assert ready.status_code == 200 and ready.json()["database"] == "ok"
+    people.videos.prepublish(Submission("maya", "a calm lake", clip))
+    text = api.get("/metrics").text
+    assert 'cameoguard_decisions_total{action="publish"} 1' in text
+    assert 'cameoguard_check_seconds_bucket{check="likeness",le="+Inf"} 1' in text
+    assert "cameoguard_queue_depth 0" in text
+
+
+def test_cli_token_json(people: CameoGuard) -> None:
+    # The CLI builds its own guard from the environment; a home of its own shows the JSON shape.
+    import contextlib
+    import io
+    import os
+
+    from safety.cli import main
+
+    out = io.StringIO()
+    env = {"CAMEOGUARD_HOME": str(people.settings.home), "CAMEOGUARD_DATABASE_URL": people.settings.database_url or ""}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update({k: v for k, v in env.items() if v})
+    try:
+        with contextlib.redirect_stdout(out):
+            code = main(["hook", "token", "studio", "--scope", "generate", "--scope", "operator", "--json"])
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    assert code == 0
+    shown = json.loads(out.getvalue())
+    assert set(shown) == {"client", "token", "scopes", "webhook_secret"}
+    assert shown["scopes"] == ["generate", "operator"]
+
+
+def test_the_sweeper_keeps_a_waiting_submissions_files_and_sends_it_again(paused: CameoGuard, clip: Path) -> None:
+    import os
+
+    from safety.sweeps import sweep_once
+
+    record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
+    old = time.time() - 7 * 24 * 3600
+    os.utime(record.video_path, (old, old))
+    paused.clock.advance(timedelta(hours=1))  # type: ignore[attr-defined]
+    sent: list[tuple[Any, ...]] = []
+    paused.submissions.send = lambda *args, **_kwargs: sent.append(args)
+    report = sweep_once(paused)
+    assert record.video_path.is_file() and str(record.video_path) not in report.orphan_files_removed
+    assert report.submissions_requeued == [record.id] and sent == [("cameoguard.run_submission", record.id)]

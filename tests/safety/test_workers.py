@@ -1,0 +1,144 @@
+"""Celery workers on RabbitMQ against PostgreSQL: two worker processes share the submissions, and one killed with
+SIGKILL mid-check leaves its submission to the other, which decides it exactly once."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from safety import CameoGuard, Settings, build
+from safety.http import create_app
+from safety.records import Scope, SubmissionState
+
+BROKER_URL = os.environ.get("CAMEOGUARD_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+LEASE_S = 6.0
+
+
+def _broker_up() -> bool:
+    from safety.engine import CeleryEngine
+
+    engine = CeleryEngine(BROKER_URL)
+    try:
+        return engine.reachable() == "ok"
+    finally:
+        engine.close()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, database_url: str) -> Iterator[tuple[CameoGuard, list[subprocess.Popen[str]]]]:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("workers on several processes are tested on PostgreSQL (SQLite has one writer)")
+    if not _broker_up():
+        pytest.skip(f"no broker at {BROKER_URL}: start RabbitMQ to run the worker tests")
+    home = tmp_path / "home"
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "CAMEOGUARD_HOME": str(home),
+        "CAMEOGUARD_DATABASE_URL": database_url,
+        "CAMEOGUARD_BROKER_URL": BROKER_URL,
+        # A queue of its own: nothing left on the broker by another run reaches these workers.
+        "CAMEOGUARD_BROKER_QUEUE": queue,
+        "CAMEOGUARD_SUBMISSION_LEASE_S": str(LEASE_S),
+        "CAMEOGUARD_HOOK_ALLOWED_DIRS": f'["{tmp_path}"]',
+    }
+    settings = Settings(
+        home=home,
+        database_url=database_url,
+        broker_url=BROKER_URL,
+        broker_queue=queue,
+        submission_lease_s=LEASE_S,
+        hook_allowed_dirs=(tmp_path,),
+    )
+    guard = build(settings)
+    guard.accounts.add_user("maya")
+    cameoguard = Path(sys.executable).with_name("cameoguard")
+    workers = [
+        subprocess.Popen(
+            [str(cameoguard), "worker", "--concurrency", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(tmp_path / f"worker{i}.log", "w"),  # noqa: SIM115 - closed with the process
+            text=True,
+        )
+        for i in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
+            if all(" ready." in log for log in logs):
+                break
+            if any(w.poll() is not None for w in workers):
+                pytest.fail("a worker exited at start:\n" + "\n".join(logs))
+            time.sleep(0.5)
+        else:
+            pytest.fail("the workers did not start")
+        yield guard, workers
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        guard.close()
+
+
+def test_two_workers_decide_every_submission_once_even_when_one_is_killed(
+    cluster: tuple[CameoGuard, list[subprocess.Popen[str]]], benign_clip: Path, tmp_path: Path
+) -> None:
+    guard, workers = cluster
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(benign_clip.read_bytes())
+    token = guard.accounts.issue_client("pipeline", [Scope.GENERATE]).token
+    api = TestClient(create_app(guard), headers={"Authorization": f"Bearer {token}"})
+    ids = []
+    for i in range(6):
+        answer = api.post(
+            "/v1/submissions", json={"creator": "maya", "prompt": f"a calm lake, take {i}", "video_path": str(clip)}
+        )
+        assert answer.status_code == 202, answer.text
+        ids.append(answer.json()["submission_id"])
+    victim = workers[0]
+    # Kill the first worker as soon as it holds a submission mid-check.
+    deadline = time.monotonic() + 120
+    killed = None
+    while time.monotonic() < deadline and killed is None:
+        for submission_id in ids:
+            record = guard.submissions.get(submission_id)
+            if record.state is SubmissionState.RUNNING and record.worker and f":{victim.pid}:" in record.worker:
+                victim.send_signal(signal.SIGKILL)
+                killed = submission_id
+                break
+        time.sleep(0.05)
+    assert killed is not None, "the first worker never took a submission"
+    victim.wait(timeout=10)
+
+    def all_done() -> bool:
+        return all(guard.submissions.get(i).state is SubmissionState.DONE for i in ids)
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not all_done():
+        time.sleep(0.5)
+    states = {i: guard.submissions.get(i) for i in ids}
+    assert all_done(), {i: (r.state.value, r.worker, r.attempts) for i, r in states.items()}
+    for submission_id, record in states.items():
+        view = guard.videos.show(record.video_id)
+        # Exactly one decision per video; the one the killed worker held is decided by the other worker.
+        assert len(view.decisions) == 1, (submission_id, [d.action for d in view.decisions])
+        assert record.result is not None and record.result["video_id"] == record.video_id
+    survivor = states[killed]
+    assert survivor.attempts >= 2 and f":{victim.pid}:" not in (survivor.worker or "")
+    assert survivor.result is not None and survivor.result["status"] in ("held", "published", "blocked")
