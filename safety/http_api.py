@@ -37,7 +37,7 @@ from safety.errors import (
     UnknownUserError,
     UnknownVideoError,
 )
-from safety.records import ApiClient, ProtectionKind, Scope
+from safety.records import ApiClient, BankName, ProtectionKind, Scope
 from safety.views import to_json
 from safety.wiring import CameoGuard
 
@@ -355,16 +355,16 @@ def register_cameo_and_operator_routes(
         return {"video_id": video_id, "review_item_id": item}
 
     @app.post("/v1/banks/{bank}", status_code=201, tags=["operator"])
-    async def bank_add(bank: str, request: Request, _client: ApiClient = operator) -> Any:
+    async def bank_add(bank: BankName, request: Request, _client: ApiClient = operator) -> Any:
         """Add a video (multipart field `video`, optional `note`) to a hash bank: `known_bad` or `purged`."""
         async with uploaded_files(request, "video", scratch) as (files, fields):
-            entry = await run_in_threadpool(services.tracing.bank_add, bank, files[0], fields.get("note", ""))
+            entry = await run_in_threadpool(services.tracing.bank_add, bank.value, files[0], fields.get("note", ""))
         return to_json(entry)
 
     @app.get("/v1/banks", tags=["operator"])
-    def bank_list(_client: ApiClient = operator, bank: str | None = None) -> dict[str, Any]:
-        """The banks' items."""
-        return {"items": [to_json(e) for e in services.tracing.bank_list(bank)]}
+    def bank_list(_client: ApiClient = operator, bank: BankName | None = None) -> dict[str, Any]:
+        """The banks' items (one bank with `?bank=`)."""
+        return {"items": [to_json(e) for e in services.tracing.bank_list(bank.value if bank else None)]}
 
     @app.delete("/v1/banks/items/{entry_id}", tags=["operator"])
     def bank_remove(entry_id: str, _client: ApiClient = operator) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from safety.engine import DELIVER_CALLBACK, FINISH_PURGE, RUN_SUBMISSION, SWEEP, CeleryEngine
+from safety.logs import use_json_logs
 from safety.sweeps import sweep_once
 from safety.usecases.revocation import finish_pending
 from safety.wiring import CameoGuard
@@ -47,6 +48,7 @@ def run_worker(guard: CameoGuard, *, concurrency: int = 2, loglevel: str = "INFO
         raise SystemExit(
             "a worker needs a broker: set CAMEOGUARD_BROKER_URL (e.g. amqp://guest:guest@127.0.0.1:5672//)"
         )
+    use_json_logs()
     warmed = guard.warm_up()
     log.info("models loaded: %s", warmed)
     register_tasks(engine.app, guard)

@@ -97,7 +97,9 @@ def serve(
     import uvicorn
 
     from safety.http import create_app
+    from safety.logs import use_json_logs
 
+    use_json_logs()
     guard = state(ctx).guard()
     if guard.settings.broker_url is None:
         # Without a broker the submissions run on this process's threads; any left queued by a stopped process

@@ -132,6 +132,9 @@ class Submissions:
             raise
         # After the commit: a worker must find the row. If this send is lost, the sweeper sends it again.
         self.send(RUN_SUBMISSION, record.id)
+        log.info(
+            "submission accepted", extra={"submission_id": record.id, "video_id": record.video_id, "client": client}
+        )
         return record
 
     def get(self, submission_id: str) -> SubmissionRecord:
@@ -165,7 +168,10 @@ class Submissions:
                 tx.submissions.fail(submission_id, me, str(exc))
         except Exception:
             # Anything else (the database went away): the claim lapses and the work is sent again later.
-            log.exception("submission %s: run failed; it will be retried", submission_id)
+            log.exception(
+                "run failed; it will be retried",
+                extra={"submission_id": submission_id, "video_id": current.video_id, "worker": me},
+            )
             return None
         else:
             with self._store.transaction() as tx:
@@ -174,6 +180,17 @@ class Submissions:
             beating.set()
             heart.join(timeout=5)
         done = self.get(submission_id)
+        log.info(
+            "submission %s",
+            done.state.value,
+            extra={
+                "submission_id": submission_id,
+                "video_id": done.video_id,
+                "worker": me,
+                "client": done.client,
+                "decision": (done.result or {}).get("decision"),
+            },
+        )
         shutil.rmtree(done.video_path.parent, ignore_errors=True)
         if done.callback_url:
             self.send(DELIVER_CALLBACK, submission_id, 1)
@@ -186,7 +203,7 @@ class Submissions:
                     if not tx.submissions.heartbeat(submission_id, worker):
                         return
             except Exception:  # noqa: BLE001 - a missed beat only shortens the claim
-                log.warning("submission %s: heartbeat failed", submission_id)
+                log.warning("heartbeat failed", extra={"submission_id": submission_id, "worker": worker})
 
     def _decide(self, submission: SubmissionRecord, worker: str) -> dict[str, Any]:
         with self._store.transaction() as tx:
@@ -244,6 +261,16 @@ class Submissions:
             error = f"{exc.__class__.__name__}: {exc}"
         with self._store.transaction() as tx:
             tx.submissions.record_delivery(submission_id, attempt, status, error)
+        log.info(
+            "callback %s",
+            "delivered" if error is None else "failed",
+            extra={
+                "submission_id": submission_id,
+                "video_id": record.video_id,
+                "attempt": attempt,
+                "status_code": status,
+            },
+        )
         if error is None:
             return True
         if attempt < self.limits.callback_attempts:

@@ -234,3 +234,23 @@ def test_the_sweeper_keeps_a_waiting_submissions_files_and_sends_it_again(paused
     report = sweep_once(paused)
     assert record.video_path.is_file() and str(record.video_path) not in report.orphan_files_removed
     assert report.submissions_requeued == [record.id] and sent == [("cameoguard.run_submission", record.id)]
+
+
+def test_logs_are_json_lines_carrying_the_ids(
+    paused: CameoGuard, clip: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import logging
+
+    from safety.logs import use_json_logs
+
+    use_json_logs()
+    try:
+        record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
+        paused.submissions.run(record.id, worker="w1")
+    finally:
+        logging.getLogger("cameoguard").handlers.clear()
+        logging.getLogger("cameoguard").propagate = True
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    decided = [line for line in lines if line["message"] == "submission done"]
+    assert decided and decided[0]["submission_id"] == record.id and decided[0]["video_id"] == record.video_id
+    assert decided[0]["decision"] == "publish" and decided[0]["worker"] == "w1"

@@ -1,0 +1,194 @@
+"""Throughput of the platform API: submissions per minute through Celery workers against the synchronous hook.
+
+Measured in one run, on PostgreSQL and RabbitMQ (the local services), with the same clips:
+- the synchronous hook: `POST /v1/check` one after another, by one caller;
+- asynchronous submissions (`POST /v1/submissions`) decided by one `cameoguard worker`, then by two;
+- the first submission a freshly started worker decides against a warm one (models load before it takes work).
+
+    .venv/bin/python -m bench.api [--submissions N] [--json]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import uuid
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from generator.render import RenderSpec, render_video
+from safety import Settings, build
+from safety.http import create_app
+from safety.records import Scope
+
+POSTGRES = os.environ.get("CAMEOGUARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BROKER = os.environ.get("CAMEOGUARD_BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+def _schema() -> tuple[str, str]:
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with create_engine(POSTGRES).begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {name}"))
+    separator = "&" if "?" in POSTGRES else "?"
+    return name, f"{POSTGRES}{separator}options=-csearch_path%3D{name}"
+
+
+def _drop(name: str) -> None:
+    with create_engine(POSTGRES).begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
+
+
+def _workers(count: int, env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+    cameoguard = Path(sys.executable).with_name("cameoguard")
+    started = [
+        subprocess.Popen(
+            [str(cameoguard), "worker", "--concurrency", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(logs / f"worker{i}.log").open("w"),
+        )
+        for i in range(count)
+    ]
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if all(" ready." in (logs / f"worker{i}.log").read_text() for i in range(count)):
+            return started
+        time.sleep(0.3)
+    raise SystemExit("workers did not start")
+
+
+def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def run_async(clips: list[Path], root: Path, workers: int) -> dict[str, Any]:
+    schema, url = _schema()
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    home = root / f"async{workers}"
+    env = {
+        **os.environ,
+        "CAMEOGUARD_HOME": str(home),
+        "CAMEOGUARD_DATABASE_URL": url,
+        "CAMEOGUARD_BROKER_URL": BROKER,
+        "CAMEOGUARD_BROKER_QUEUE": queue,
+    }
+    settings = Settings(home=home, database_url=url, broker_url=BROKER, broker_queue=queue, hook_allowed_dirs=(root,))
+    try:
+        with build(settings) as guard:
+            guard.accounts.add_user("bench")
+            token = guard.accounts.issue_client("pipeline", [Scope.GENERATE]).token
+            started_workers = _workers(workers, env, home.parent)
+            try:
+                api = TestClient(create_app(guard), headers={"Authorization": f"Bearer {token}"})
+                # One submission first, alone: a freshly started worker's first decision.
+                first_started = time.perf_counter()
+                first = _submit(api, clips[0], 0)
+                _wait_done(guard, [first])
+                first_s = time.perf_counter() - first_started
+                started = time.perf_counter()
+                ids = [_submit(api, clip, i + 1) for i, clip in enumerate(clips)]
+                _wait_done(guard, ids)
+                elapsed = time.perf_counter() - started
+                one_s = time.perf_counter()
+                _wait_done(guard, [_submit(api, clips[0], len(clips) + 1)])
+                warm_s = time.perf_counter() - one_s
+            finally:
+                _stop(started_workers)
+    finally:
+        _drop(schema)
+    return {"per_minute": round(len(clips) * 60 / elapsed, 1), "first_s": first_s, "warm_s": warm_s}
+
+
+def _submit(api: TestClient, clip: Path, i: int) -> str:
+    answer = api.post(
+        "/v1/submissions", json={"creator": "bench", "prompt": f"a calm lake, {i}", "video_path": str(clip)}
+    )
+    assert answer.status_code == 202, answer.text
+    return str(answer.json()["submission_id"])
+
+
+def _wait_done(guard: Any, ids: list[str]) -> None:
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if all(guard.submissions.get(i).state.value in ("done", "failed") for i in ids):
+            return
+        time.sleep(0.2)
+    raise SystemExit("submissions were not decided in time")
+
+
+def run_sync(clips: list[Path], root: Path) -> float:
+    schema, url = _schema()
+    try:
+        with build(Settings(home=root / "sync", database_url=url, hook_allowed_dirs=(root,))) as guard:
+            guard.accounts.add_user("bench")
+            guard.warm_up()
+            token = guard.accounts.issue_client("pipeline", [Scope.GENERATE]).token
+            api = TestClient(create_app(guard), headers={"Authorization": f"Bearer {token}"})
+            started = time.perf_counter()
+            for i, clip in enumerate(clips):
+                body = {"creator": "bench", "prompt": f"a calm lake, {i}", "video_path": str(clip)}
+                assert api.post("/v1/check", json=body).status_code == 200
+            elapsed = time.perf_counter() - started
+    finally:
+        _drop(schema)
+    return round(len(clips) * 60 / elapsed, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--submissions", type=int, default=8)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as scratch:
+        root = Path(scratch)
+        clips = [
+            render_video(RenderSpec(f"a calm lake at dawn {i}", seed=i, duration_s=3.0), root / f"clip{i}.mp4")
+            for i in range(args.submissions)
+        ]
+        sync = run_sync(clips, root)
+        one = run_async(clips, root, 1)
+        two = run_async(clips, root, 2)
+    report = {
+        "clips": f"{args.submissions} x 3 s 640x360",
+        "sync_hook_per_minute": sync,
+        "one_worker_per_minute": one["per_minute"],
+        "two_workers_per_minute": two["per_minute"],
+        "first_after_start_s": round(one["first_s"], 2),
+        "warm_s": round(one["warm_s"], 2),
+        "first_over_warm": round(one["first_s"] / one["warm_s"], 2),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return
+    print(f"{report['clips']} clips on PostgreSQL and RabbitMQ, one run:")
+    print(f"  synchronous hook, one caller         {sync:6.1f} submissions/min")
+    print(f"  submissions, one worker (2 threads)  {one['per_minute']:6.1f} /min")
+    print(f"  submissions, two workers             {two['per_minute']:6.1f} /min")
+    print(
+        f"  a fresh worker's first submission    {one['first_s']:6.2f} s, a warm one {one['warm_s']:.2f} s "
+        f"({report['first_over_warm']}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
