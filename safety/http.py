@@ -43,6 +43,9 @@ from safety.errors import (
     UnknownVideoError,
 )
 from safety.http_api import (
+    PROBLEM_RESPONSES,
+    SubmissionAccepted,
+    SubmissionStatus,
     install_problem_handlers,
     problem,
     problem_kind,
@@ -172,6 +175,7 @@ def create_app(services: CameoGuard) -> FastAPI:
     """The hook service around an opened `CameoGuard`."""
     # The docs page works offline: Swagger UI and ReDoc are served from the installed package, not a CDN.
     app = FastAPIOffline(
+        responses=PROBLEM_RESPONSES,
         title="cameoguard API",
         version="1",
         description="The pre-publish hook for generation pipelines, and API v1 for app backends and operators. "
@@ -349,7 +353,7 @@ def create_app(services: CameoGuard) -> FastAPI:
             "updated_at": record.updated_at.isoformat(),
         }
 
-    @app.post("/v1/submissions", status_code=202)
+    @app.post("/v1/submissions", status_code=202, response_model=SubmissionAccepted)
     async def submit(request: Request, client: ApiClient = client_token) -> Any:
         """Accept a video to check in the background: 202 with the ids at once; the outcome by
         `GET /v1/submissions/{id}` or a signed callback to `callback_url`."""
@@ -377,7 +381,7 @@ def create_app(services: CameoGuard) -> FastAPI:
             )
         return JSONResponse(submission_view(record), status_code=202)
 
-    @app.get("/v1/submissions/{submission_id}")
+    @app.get("/v1/submissions/{submission_id}", response_model=SubmissionStatus)
     def submission_status(submission_id: str, client: ApiClient = client_token) -> dict[str, Any]:
         try:
             record = services.submissions.get(submission_id)

@@ -73,7 +73,7 @@ _BY_STATUS = {
 }
 
 
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[^\s/:;,'\"()]+/)+([^\s/:;,'\"()]+)")
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:;,'\"()]+/)+([^\s/:;,'\"()]+)")
 
 
 def without_paths(detail: str) -> str:
@@ -110,6 +110,58 @@ def problem_kind(exc: SafetyError) -> str:
         if isinstance(exc, cls):
             return kind
     return "internal"
+
+
+class Problem(BaseModel):
+    """An error (RFC 9457), as every endpoint answers one."""
+
+    type: str = Field(examples=[PROBLEM_BASE + "unknown-video"], description="Stable; see PROBLEM_TYPES.")
+    title: str = Field(examples=["there is no such video"])
+    status: int = Field(examples=[404])
+    detail: str = Field(examples=["no such video: vid_0123"])
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "content": {"application/problem+json": {}}, "description": PROBLEM_TYPES[kind]}
+    for status, kind in (
+        (401, "unauthorized"),
+        (403, "forbidden"),
+        (404, "not-found"),
+        (409, "conflict"),
+        (422, "invalid-request"),
+        (429, "rate-limited"),
+        (503, "storage"),
+    )
+}
+"""The errors any endpoint may answer, declared once for the OpenAPI document."""
+
+
+class SubmissionAccepted(BaseModel):
+    """What `POST /v1/submissions` answers (202), and the start of `GET /v1/submissions/{id}`."""
+
+    submission_id: str = Field(examples=["sub_4f1c2a9e0b7d3c5e6a81"])
+    video_id: str = Field(examples=["vid_9a8b7c6d5e4f3a2b1c0d"])
+    status: str = Field(examples=["queued"], description="queued, running, done or failed")
+    decision: dict[str, Any] | None = Field(default=None, description="The decision JSON, once done.")
+    error: str | None = Field(default=None, description="Why it failed (input that cannot be decided on).")
+    attempts: int = Field(examples=[0])
+    created_at: str
+    updated_at: str
+
+
+class CallbackAttempt(BaseModel):
+    """One POST of the outcome to the callback URL."""
+
+    attempt: int
+    status_code: int | None
+    error: str | None
+    at: str
+
+
+class SubmissionStatus(SubmissionAccepted):
+    """What `GET /v1/submissions/{id}` answers."""
+
+    callbacks: list[CallbackAttempt] = Field(default_factory=list)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -165,6 +217,15 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
         """`handle` follows `other` (mutual follows can use a `mutuals` cameo)."""
         acting_for(client, x_acting_user, handle)
         return {"follower": handle, "followee": other, "created": services.accounts.follow(handle, other)}
+
+    @app.delete("/v1/users/{handle}/follows/{other}", tags=["users"])
+    def unfollow(
+        handle: str, other: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
+    ) -> dict[str, Any]:
+        """`handle` stops following `other`; videos only their mutual follow allowed are purged (receipts)."""
+        acting_for(client, x_acting_user, handle)
+        receipts = services.cameos.unfollow(handle, other)
+        return {"follower": handle, "followee": other, "purged": [to_json(r) for r in receipts]}
 
     @app.get("/v1/users/{handle}/cameo/uses", tags=["owner"])
     def cameo_uses(

@@ -37,6 +37,18 @@ def follow(ctx: typer.Context, follower: str, followee: str, as_json: JsonOpt = 
         out.print(f"{follower} follows {followee}" + ("" if created else " (already)"))
 
 
+@app.command()
+def unfollow(ctx: typer.Context, follower: str, followee: str, as_json: JsonOpt = False) -> None:
+    """FOLLOWER stops following FOLLOWEE; videos only their mutual follow allowed are purged."""
+    receipts = state(ctx).guard().cameos.unfollow(follower, followee)
+    purged = [v for r in receipts for v in r.purged]
+    emit(
+        {"follower": follower, "followee": followee, "purged": purged},
+        as_json,
+        f"{follower} no longer follows {followee}" + (f"; purged {', '.join(purged)}" if purged else ""),
+    )
+
+
 @hook_app.command("token")
 def hook_token(
     ctx: typer.Context,

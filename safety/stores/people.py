@@ -43,6 +43,10 @@ class AccountStore(Protocol):
         """Whether `follower` follows `followee`."""
         ...
 
+    def unfollow(self, follower: str, followee: str) -> bool:
+        """Remove a follow; False when there was none."""
+        ...
+
 
 class ClientStore(Protocol):
     """HTTP hook clients and their hashed tokens."""

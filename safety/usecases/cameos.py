@@ -230,6 +230,31 @@ class Cameos:
             owner, lambda tx, o: tx.consent.set_level(o, level), "consent_level_lowered", purge=not raising
         )
 
+    def unfollow(self, follower: str, followee: str) -> list[PurgeReceipt]:
+        """`follower` stops following `followee`. They are no longer mutuals, so each one's videos of the other
+        that only a `mutuals` cameo allowed are purged, in the same transaction, with a receipt for the owner."""
+        follower, followee = normalise_handle(follower), normalise_handle(followee)
+        with self._store.transaction() as tx:
+            owners = [o for o in (follower, followee) if tx.consent.active_cameo(o) is not None]
+            for owner in owners:
+                tx.consent.snapshot(owner, owner)  # orders this with a publish reading the owner's consent
+            if not tx.accounts.unfollow(follower, followee):
+                return []
+            jobs = [
+                job
+                for owner in owners
+                for job in reconcile_in(
+                    tx,
+                    self._policies,
+                    owner,
+                    reason="unfollowed",
+                    actor=follower,
+                    creator=followee if owner == follower else follower,
+                    media_root=self._media.root,
+                )
+            ]
+        return [finish(self._store, self._media, job) for job in jobs]
+
     def approve(self, owner: str, user: str) -> None:
         """Approve one user to use the owner's cameo."""
         with self._store.transaction() as tx:

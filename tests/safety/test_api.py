@@ -65,6 +65,9 @@ def test_docs_work_offline_and_the_schema_declares_the_bearer_scheme(people: Cam
     assert "HTTPBearer" in schema["components"]["securitySchemes"]
     for path in ("/v1/submissions", "/v1/users/{handle}/cameo/uses", "/v1/videos/{video_id}/file"):
         assert path in schema["paths"], path
+    accepted = schema["paths"]["/v1/submissions"]["post"]["responses"]
+    assert "202" in accepted and "429" in accepted
+    assert {"Problem", "SubmissionAccepted", "SubmissionStatus"} <= set(schema["components"]["schemas"])
 
 
 def test_published_files_download_with_ranges(people: CameoGuard, app_api: TestClient, clip: Path) -> None:
@@ -131,3 +134,26 @@ def test_error_details_name_no_server_path() -> None:
         without_paths("cannot read /a/b/c.mp4: gone; see https://x.org/a/b")
         == "cannot read c.mp4: gone; see https://x.org/a/b"
     )
+
+
+def test_unfollowing_ends_what_only_the_mutual_follow_allowed(
+    people: CameoGuard, app_api: TestClient, tmp_path: Path
+) -> None:
+    from generator import Studio
+    from safety import ConsentLevel
+    from tests.safety.test_likeness_gate import card_image
+
+    assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
+    people.cameos.set_consent_level("maya", ConsentLevel.MUTUALS)
+    studio = Studio(people)
+    made = studio.generate("theo", "maya on a swing", cameos=["maya"], duration_s=1.5, seed=1)
+    other = studio.generate("theo", "a quiet lake", duration_s=1.5, seed=2)
+    assert made["decision"] == other["decision"] == "publish"
+    assert app_api.delete("/v1/users/maya/follows/theo", headers={"X-Acting-User": "theo"}).status_code == 403
+    answer = app_api.delete("/v1/users/maya/follows/theo", headers={"X-Acting-User": "maya"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["purged"][0]["purged"] == [made["video_id"]]
+    assert people.videos.show(made["video_id"]).video.status.value == "purged"
+    assert people.videos.show(other["video_id"]).video.status.value == "published"
+    # Unfollowing again changes nothing.
+    assert app_api.delete("/v1/users/maya/follows/theo", headers={"X-Acting-User": "maya"}).json()["purged"] == []

@@ -52,6 +52,15 @@ class SqlAccountStore:
     def follows(self, follower: str, followee: str) -> bool:
         return self._s.get(FollowRow, (follower, followee)) is not None
 
+    def unfollow(self, follower: str, followee: str) -> bool:
+        row = self._s.get(FollowRow, (follower, followee))
+        if row is None:
+            return False
+        self._s.delete(row)
+        self._s.flush()
+        self._ctx.audit(follower, "user.unfollowed", followee, {})
+        return True
+
 
 class SqlClientStore:
     """`ClientStore` on SQL."""
