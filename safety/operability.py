@@ -64,6 +64,7 @@ def prometheus_text(services: CameoGuard) -> str:
         decisions = tx.decisions.counts()
         submissions = tx.submissions.counts()
         depth = tx.submissions.depth()
+        purges = tx.purges.counts()
     family(
         "cameoguard_decisions_total",
         "counter",
@@ -77,6 +78,14 @@ def prometheus_text(services: CameoGuard) -> str:
         {f'{{state="{_label(s)}"}}': n for s, n in sorted(submissions.items())},
     )
     family("cameoguard_queue_depth", "gauge", "Submissions queued or running.", {"": depth})
+    purged_videos = purges.pop("videos", 0)
+    family(
+        "cameoguard_purge_jobs",
+        "gauge",
+        "Purge jobs by state (an unfinished one still has files to remove).",
+        {f'{{state="{_label(s)}"}}': n for s, n in sorted(purges.items())},
+    )
+    family("cameoguard_purged_videos_total", "counter", "Videos purged (tombstones).", {"": purged_videos})
     metrics = services.gate.metrics
     with metrics._lock:
         family(

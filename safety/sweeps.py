@@ -182,11 +182,16 @@ def sweep_once(services: CameoGuard) -> SweepReport:
 
 
 def scheduled_sweep(home: str, database_url: str | None) -> None:
-    """The scheduler's job: build services from settings and sweep once."""
+    """The scheduler's job: with a broker, send the sweep to a worker (a long sweep, its purge file removals
+    included, runs there); without one, build services from settings and sweep here."""
+    from safety.engine import SWEEP
     from safety.settings import Settings
 
     with build(Settings(home=Path(home), database_url=database_url)) as services:
-        sweep_once(services)
+        if services.settings.broker_url:
+            services.engine.send(SWEEP)
+        else:
+            sweep_once(services)
 
 
 def run_scheduler(services: CameoGuard, interval_s: float, *, run_for_s: float | None = None) -> None:

@@ -221,6 +221,10 @@ class BankStore(Protocol):
 class PurgeStore(Protocol):
     """Purge jobs and tombstones."""
 
+    def counts(self) -> dict[str, int]:
+        """Purge jobs per state, and the videos they purged (`videos`)."""
+        ...
+
     def tombstone(self, video_id: str, reason: str) -> None:
         """Remember forever that a video was purged (idempotent)."""
         ...

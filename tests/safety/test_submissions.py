@@ -190,7 +190,7 @@ def test_readiness_and_metrics(people: CameoGuard, clip: Path) -> None:
     text = api.get("/metrics").text
     assert 'cameoguard_decisions_total{action="publish"} 1' in text
     assert 'cameoguard_check_seconds_bucket{check="likeness",le="+Inf"} 1' in text
-    assert "cameoguard_queue_depth 0" in text
+    assert "cameoguard_queue_depth 0" in text and "cameoguard_purged_videos_total 0" in text
 
 
 def test_cli_token_json(people: CameoGuard) -> None:
@@ -254,3 +254,16 @@ def test_logs_are_json_lines_carrying_the_ids(
     decided = [line for line in lines if line["message"] == "submission done"]
     assert decided and decided[0]["submission_id"] == record.id and decided[0]["video_id"] == record.video_id
     assert decided[0]["decision"] == "publish" and decided[0]["worker"] == "w1"
+
+
+def test_with_a_broker_the_scheduled_sweep_runs_on_a_worker(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safety.engine import SWEEP, CeleryEngine
+    from safety.sweeps import scheduled_sweep
+
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(CeleryEngine, "send", lambda _self, *args, **_kwargs: sent.append(args))
+    monkeypatch.setenv("CAMEOGUARD_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    scheduled_sweep(str(settings.home), settings.database_url)
+    assert sent == [(SWEEP,)]

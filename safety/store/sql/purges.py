@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from safety.errors import UnknownSubjectError
 from safety.records import PurgeJobRecord, PurgeJobState
@@ -31,6 +31,12 @@ class SqlPurgeStore:
     def __init__(self, ctx: SqlContext) -> None:
         self._ctx = ctx
         self._s = ctx.session
+
+    def counts(self) -> dict[str, int]:
+        rows = self._s.exec(select(PurgeJobRow.state, func.count()).group_by(PurgeJobRow.state)).all()
+        found = {str(state): int(count) for state, count in rows}
+        found["videos"] = int(self._s.exec(select(func.count()).select_from(TombstoneRow)).one())
+        return found
 
     def tombstone(self, video_id: str, reason: str) -> None:
         if self._s.get(TombstoneRow, video_id) is None:
