@@ -173,6 +173,60 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(exc.status_code, kind, str(exc.detail), dict(exc.headers or {}))
 
 
+class UserOut(BaseModel):
+    """A registered user."""
+
+    handle: str = Field(examples=["maya"])
+    age_band: str = Field(examples=["adult"], description="adult or teen")
+
+
+class FollowOut(BaseModel):
+    """A follow, made or ended."""
+
+    follower: str = Field(examples=["maya"])
+    followee: str = Field(examples=["theo"])
+    created: bool | None = Field(default=None, description="False when the follow existed already.")
+    purged: list[dict[str, Any]] = Field(default_factory=list, description="Receipts of what unfollowing purged.")
+
+
+class CameoUse(BaseModel):
+    """One video the owner appears in."""
+
+    video_id: str = Field(examples=["vid_9a8b7c6d5e4f3a2b1c0d"])
+    creator: str = Field(examples=["theo"])
+    status: str = Field(examples=["published"], description="checking, published, held, blocked or purged")
+    declared: bool = Field(description="The creator declared the owner; false when the gate identified them.")
+    prompt: str
+    remix_of: str | None
+    created_at: str
+
+
+class CameoUses(BaseModel):
+    """`GET /v1/users/{handle}/cameo/uses`."""
+
+    owner: str
+    uses: list[CameoUse]
+
+
+class Receipt(BaseModel):
+    """What a purge removed, for the owner."""
+
+    receipt_id: str = Field(examples=["pj_0123456789abcdef0123"])
+    owner: str
+    creator: str | None
+    reason: str = Field(examples=["owner_removed"])
+    purged: list[str]
+    at: str
+    files_removed: int
+
+
+class Receipts(BaseModel):
+    """`GET /v1/users/{handle}/receipts`."""
+
+    owner: str
+    receipts: list[Receipt]
+
+
 class NewUser(BaseModel):
     """`POST /v1/users`."""
 
@@ -204,13 +258,13 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
             raise HTTPException(status_code=403, detail=f"`{acting}` may not act on `{handle}`'s cameo")
         return acting
 
-    @app.post("/v1/users", status_code=201, tags=["users"])
+    @app.post("/v1/users", status_code=201, tags=["users"], response_model=UserOut)
     def create_user(body: NewUser, _client: ApiClient = app_client) -> dict[str, Any]:
         """Register a user (a teen with `teen: true`)."""
         user = services.accounts.add_user(body.handle, AgeBand.TEEN if body.teen else AgeBand.ADULT)
         return {"handle": user.handle, "age_band": user.age_band.value}
 
-    @app.put("/v1/users/{handle}/follows/{other}", tags=["users"])
+    @app.put("/v1/users/{handle}/follows/{other}", tags=["users"], response_model=FollowOut)
     def follow(
         handle: str, other: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> dict[str, Any]:
@@ -218,7 +272,7 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
         acting_for(client, x_acting_user, handle)
         return {"follower": handle, "followee": other, "created": services.accounts.follow(handle, other)}
 
-    @app.delete("/v1/users/{handle}/follows/{other}", tags=["users"])
+    @app.delete("/v1/users/{handle}/follows/{other}", tags=["users"], response_model=FollowOut)
     def unfollow(
         handle: str, other: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> dict[str, Any]:
@@ -227,7 +281,7 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
         receipts = services.cameos.unfollow(handle, other)
         return {"follower": handle, "followee": other, "purged": [to_json(r) for r in receipts]}
 
-    @app.get("/v1/users/{handle}/cameo/uses", tags=["owner"])
+    @app.get("/v1/users/{handle}/cameo/uses", tags=["owner"], response_model=CameoUses)
     def cameo_uses(
         handle: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> dict[str, Any]:
@@ -235,7 +289,7 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
         acting_for(client, x_acting_user, handle)
         return {"owner": handle, "uses": [to_json(use) for use in services.cameos.cameo_uses(handle)]}
 
-    @app.delete("/v1/users/{handle}/cameo/uses/{video_id}", tags=["owner"])
+    @app.delete("/v1/users/{handle}/cameo/uses/{video_id}", tags=["owner"], response_model=Receipt)
     def remove_use(
         handle: str, video_id: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> Any:
@@ -243,7 +297,7 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
         acting_for(client, x_acting_user, handle)
         return to_json(services.cameos.remove_video(handle, video_id))
 
-    @app.get("/v1/users/{handle}/receipts", tags=["owner"])
+    @app.get("/v1/users/{handle}/receipts", tags=["owner"], response_model=Receipts)
     def receipts(handle: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)) -> Any:
         """Every purge receipt the owner was given."""
         acting_for(client, x_acting_user, handle)
@@ -271,8 +325,12 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
 
     @app.get("/v1/videos/{video_id}", tags=["videos"])
     def video(video_id: str, _client: ApiClient = any_client) -> Any:
-        """A video's status and its decisions."""
-        return to_json(services.videos.show(video_id))
+        """A video's status and its decisions; `file_url` downloads it once published."""
+        view = to_json(services.videos.show(video_id))
+        # The server's own file path is no business of an app: it gets the download URL instead.
+        published = view.pop("published_path", None)
+        view["file_url"] = f"/v1/videos/{video_id}/file" if published else None
+        return view
 
     @app.get("/v1/videos/{video_id}/file", tags=["videos"], response_class=FileResponse)
     def video_file(video_id: str, _client: ApiClient = any_client) -> Response:

@@ -78,7 +78,8 @@ def test_published_files_download_with_ranges(people: CameoGuard, app_api: TestC
     assert part.status_code == 206 and part.content == whole[100:200]
     assert app_api.get(f"/v1/videos/{result.video_id}/file").content == whole
     shown = app_api.get(f"/v1/videos/{result.video_id}").json()
-    assert shown["status"] == "published"
+    assert shown["status"] == "published" and shown["file_url"] == f"/v1/videos/{result.video_id}/file"
+    assert "published_path" not in shown
 
 
 def test_cameo_management_for_an_app_and_banks_and_protection_for_operators(
