@@ -68,6 +68,8 @@ class User:
     """Unique, normalised handle."""
     age_band: AgeBand
     """Adult or teen."""
+    deleted: bool = False
+    """The account was deleted: it can no longer create, follow or be followed (its handle stays taken)."""
 
 
 @dataclass(frozen=True)

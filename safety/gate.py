@@ -32,7 +32,7 @@ from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
 from safety.domain import Decision, Finding, GateResult, MediaInfo, Reason, Submission, User, VideoStatus
-from safety.errors import ConflictError, InvalidMediaError, SubmissionError
+from safety.errors import ConflictError, InvalidMediaError, SubmissionError, UnknownUserError
 from safety.frames import FrameFeed
 from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
@@ -176,6 +176,8 @@ class Gate:
             raise SubmissionError("a creator handle is required")
         with self.store.transaction() as tx:
             creator = tx.accounts.get(submission.creator)
+            if creator.deleted:
+                raise UnknownUserError(f"`{creator.handle}` has deleted their account")
             for owner in submission.cameos:
                 tx.accounts.get(owner)
             if submission.remix_of is not None:

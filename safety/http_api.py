@@ -264,6 +264,15 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
         user = services.accounts.add_user(body.handle, AgeBand.TEEN if body.teen else AgeBand.ADULT)
         return {"handle": user.handle, "age_band": user.age_band.value}
 
+    @app.delete("/v1/users/{handle}", tags=["users"])
+    def delete_user(
+        handle: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
+    ) -> dict[str, Any]:
+        """Delete the account: its cameo, every video it made (and what derives from them), its follows."""
+        acting_for(client, x_acting_user, handle)
+        receipts = services.cameos.delete_account(handle)
+        return {"handle": handle, "deleted": True, "purged": [to_json(r) for r in receipts]}
+
     @app.put("/v1/users/{handle}/follows/{other}", tags=["users"], response_model=FollowOut)
     def follow(
         handle: str, other: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)

@@ -37,6 +37,18 @@ def follow(ctx: typer.Context, follower: str, followee: str, as_json: JsonOpt = 
         out.print(f"{follower} follows {followee}" + ("" if created else " (already)"))
 
 
+@user_app.command("delete")
+def user_delete(ctx: typer.Context, handle: str, as_json: JsonOpt = False) -> None:
+    """Delete an account: its cameo, every video it made (and remixes of them), its follows."""
+    receipts = state(ctx).guard().cameos.delete_account(handle)
+    purged = [v for r in receipts for v in r.purged]
+    emit(
+        {"handle": handle, "deleted": True, "purged": purged},
+        as_json,
+        f"{handle} deleted" + (f"; purged {', '.join(purged)}" if purged else ""),
+    )
+
+
 @app.command()
 def unfollow(ctx: typer.Context, follower: str, followee: str, as_json: JsonOpt = False) -> None:
     """FOLLOWER stops following FOLLOWEE; videos only their mutual follow allowed are purged."""

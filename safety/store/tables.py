@@ -19,6 +19,7 @@ class UserRow(SQLModel, table=True):
     handle: str = Field(primary_key=True, max_length=64)
     age_band: str = Field(max_length=8)
     created_at: datetime
+    deleted_at: datetime | None = None
 
 
 class FollowRow(SQLModel, table=True):

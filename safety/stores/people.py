@@ -31,6 +31,10 @@ class AccountStore(Protocol):
         """The user; `UnknownUserError` when there is none."""
         ...
 
+    def mark_deleted(self, handle: str) -> list[str]:
+        """Mark the account deleted and remove its follows both ways; the handles it had follows with."""
+        ...
+
     def find(self, handle: str) -> User | None:
         """The user, or None."""
         ...

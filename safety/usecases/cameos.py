@@ -21,7 +21,7 @@ from PIL import Image
 
 from policies import MatchThresholds, PolicyBook
 from safety.consent import parse_restrictions
-from safety.domain import CameoStatus, ConsentLevel
+from safety.domain import CameoStatus, ConsentLevel, VideoStatus
 from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
 from safety.errors import ConflictError, SubmissionError
 from safety.faces.analyzer import RGBImage, embedding_bytes
@@ -229,6 +229,36 @@ class Cameos:
         return self._change_consent(
             owner, lambda tx, o: tx.consent.set_level(o, level), "consent_level_lowered", purge=not raising
         )
+
+    def delete_account(self, handle: str) -> list[PurgeReceipt]:
+        """Delete an account: its cameo (others' videos of the person are purged), every video it created and
+        what derives from them (purged, with a receipt), and its follows; the handle stays taken. Receipts of
+        every purge."""
+        handle = normalise_handle(handle)
+        receipts: list[PurgeReceipt] = []
+        if self.cameo_status(handle) is not None:
+            receipts += self.delete_cameo(handle).receipts
+        with self._store.transaction() as tx:
+            tx.accounts.mark_deleted(handle)
+            own = [
+                v.id for v in tx.videos.recent(creator=handle, limit=1_000_000) if v.status is not VideoStatus.PURGED
+            ]
+            jobs = (
+                [
+                    purge_in(
+                        tx,
+                        own,
+                        owner=handle,
+                        creator=handle,
+                        reason="account_deleted",
+                        actor=handle,
+                        media_root=self._media.root,
+                    )
+                ]
+                if own
+                else []
+            )
+        return receipts + [finish(self._store, self._media, job) for job in jobs]
 
     def unfollow(self, follower: str, followee: str) -> list[PurgeReceipt]:
         """`follower` stops following `followee`. They are no longer mutuals, so each one's videos of the other

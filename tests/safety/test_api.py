@@ -158,3 +158,22 @@ def test_unfollowing_ends_what_only_the_mutual_follow_allowed(
     assert people.videos.show(other["video_id"]).video.status.value == "published"
     # Unfollowing again changes nothing.
     assert app_api.delete("/v1/users/maya/follows/theo", headers={"X-Acting-User": "maya"}).json()["purged"] == []
+
+
+def test_deleting_an_account_removes_its_videos_and_follows_and_keeps_the_handle(
+    people: CameoGuard, app_api: TestClient, clip: Path
+) -> None:
+    own = people.videos.prepublish(Submission("maya", "a calm lake", clip))
+    assert own.status.value == "published" and own.published_path is not None
+    assert app_api.delete("/v1/users/maya", headers={"X-Acting-User": "theo"}).status_code == 403
+    answer = app_api.delete("/v1/users/maya", headers={"X-Acting-User": "maya"})
+    assert answer.status_code == 200, answer.text
+    assert [v for r in answer.json()["purged"] for v in r["purged"]] == [own.video_id]
+    assert people.videos.show(own.video_id).video.status.value == "purged" and not own.published_path.exists()
+    with people.store.transaction() as tx:
+        assert not tx.accounts.follows("theo", "maya") and tx.accounts.get("maya").deleted
+    assert app_api.post("/v1/users", json={"handle": "maya"}).status_code == 409  # the handle stays taken
+    refused = people.videos.prepublish  # a deleted account cannot submit
+    with pytest.raises(Exception, match="deleted"):
+        refused(Submission("maya", "again", clip))
+    assert app_api.delete("/v1/users/maya", headers={"X-Acting-User": "maya"}).status_code == 409

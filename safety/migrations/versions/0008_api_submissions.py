@@ -1,4 +1,5 @@
-"""Scoped API clients with webhook secrets; asynchronous submissions and their callback deliveries.
+"""Scoped API clients with webhook secrets; asynchronous submissions and their callback deliveries; deleted
+accounts.
 
 Revision ID: 0008
 Revises: 0007
@@ -19,6 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('users') as batch:
+        batch.add_column(sa.Column('deleted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
     with op.batch_alter_table('hook_clients') as batch:
         # Clients made before scopes existed could only submit: they keep exactly that.
         batch.add_column(sa.Column('scopes', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False,
@@ -70,3 +73,5 @@ def downgrade() -> None:
     with op.batch_alter_table('hook_clients') as batch:
         batch.drop_column('webhook_secret')
         batch.drop_column('scopes')
+    with op.batch_alter_table('users') as batch:
+        batch.drop_column('deleted_at')

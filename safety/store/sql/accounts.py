@@ -36,11 +36,30 @@ class SqlAccountStore:
 
     def find(self, handle: str) -> User | None:
         row = self._s.get(UserRow, handle)
-        return User(row.handle, AgeBand(row.age_band)) if row else None
+        return User(row.handle, AgeBand(row.age_band), row.deleted_at is not None) if row else None
+
+    def mark_deleted(self, handle: str) -> list[str]:
+        row = self._s.get(UserRow, handle)
+        if row is None:
+            raise UnknownUserError(f"unknown user `{handle}`")
+        if row.deleted_at is not None:
+            raise ConflictError(f"`{handle}` is already deleted")
+        row.deleted_at = self._ctx.now()
+        self._s.add(row)
+        follows = self._s.exec(
+            select(FollowRow).where((FollowRow.follower == handle) | (FollowRow.followee == handle))
+        ).all()
+        others = sorted({f.followee if f.follower == handle else f.follower for f in follows})
+        for follow in follows:
+            self._s.delete(follow)
+        self._s.flush()
+        self._ctx.audit(handle, "user.deleted", handle, {"follows_removed": len(follows)})
+        return others
 
     def follow(self, follower: str, followee: str) -> bool:
-        self.get(follower)
-        self.get(followee)
+        for handle in (follower, followee):
+            if self.get(handle).deleted:
+                raise UnknownUserError(f"`{handle}` has deleted their account")
         if follower == followee:
             raise ConflictError("a user cannot follow themselves")
         if self._s.get(FollowRow, (follower, followee)) is not None:
