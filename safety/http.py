@@ -44,6 +44,7 @@ from safety.errors import (
 )
 from safety.http_api import (
     PROBLEM_RESPONSES,
+    DecisionOut,
     SubmissionAccepted,
     SubmissionStatus,
     install_problem_handlers,
@@ -290,7 +291,7 @@ def create_app(services: CameoGuard) -> FastAPI:
         result = await run_in_threadpool(services.videos.prepublish, submission)
         return result.to_json()
 
-    @app.post("/v1/check")
+    @app.post("/v1/check", response_model=DecisionOut)
     async def check(request: Request, _client: ApiClient = client_token) -> Any:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -227,6 +227,86 @@ class Receipts(BaseModel):
     receipts: list[Receipt]
 
 
+class _Open(BaseModel):
+    """A response whose documented fields are always there; more may be added without breaking clients."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class ReasonOut(_Open):
+    code: str = Field(examples=["likeness.no_consent"])
+    action: str = Field(examples=["block"], description="publish, review or block")
+    severity: int
+    message: str
+    check: str | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class DecisionOut(_Open):
+    """The gate's decision (`POST /v1/check`, and `decision` of a done submission)."""
+
+    video_id: str
+    decision_id: str
+    decision: str = Field(examples=["publish"], description="publish, review or block")
+    status: str = Field(examples=["published"])
+    reasons: list[ReasonOut]
+    scores: dict[str, float]
+    checks_run: list[str]
+    policy: str = Field(examples=["default@3"])
+    timings_ms: dict[str, float]
+
+
+class VideoOut(_Open):
+    """A video with its decisions (`GET /v1/videos/{id}`)."""
+
+    video_id: str
+    creator: str
+    prompt: str
+    status: str
+    remix_of: str | None
+    remixes: list[str]
+    cameos: list[str]
+    decision: str | None
+    decisions: list[dict[str, Any]]
+    file_url: str | None = Field(description="Where the signed file downloads, once published.")
+
+
+class ChallengeOut(_Open):
+    challenge_id: str
+    digits: str = Field(examples=["4 1 9 7"])
+    turns: list[str]
+    expires_at: str
+
+
+class EnrollmentOut(_Open):
+    cameo_id: str | None
+    status: str = Field(examples=["active"], description="active or refused")
+    reasons: list[dict[str, Any]]
+
+
+class CameoDeletionOut(_Open):
+    cameo_id: str
+    deleted: bool
+    kept_protection: bool
+    purged: list[str]
+    receipts: list[Receipt]
+
+
+class BankItemOut(_Open):
+    id: str
+    bank: str = Field(examples=["known_bad"])
+    note: str
+    hashes: int
+    created_at: str
+
+
+class ProtectedOut(_Open):
+    id: str
+    name: str = Field(examples=["A Public Figure"])
+    kind: str = Field(examples=["public_figure"])
+    templates: int
+
+
 class NewUser(BaseModel):
     """`POST /v1/users`."""
 
@@ -332,7 +412,7 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
             raise HTTPException(status_code=422, detail="name the reporting user in X-Acting-User")
         return {"video_id": video_id, "review_item_id": services.videos.report(video_id, x_acting_user, body.reason)}
 
-    @app.get("/v1/videos/{video_id}", tags=["videos"])
+    @app.get("/v1/videos/{video_id}", tags=["videos"], response_model=VideoOut)
     def video(video_id: str, _client: ApiClient = any_client) -> Any:
         """A video's status and its decisions; `file_url` downloads it once published."""
         view = to_json(services.videos.show(video_id))
@@ -405,13 +485,13 @@ def register_cameo_and_operator_routes(
         if acting != handle and Scope.OPERATOR not in client.scopes:
             raise HTTPException(status_code=403, detail=f"`{acting}` may not act on `{handle}`'s cameo")
 
-    @app.post("/v1/users/{handle}/cameo/challenge", status_code=201, tags=["cameos"])
+    @app.post("/v1/users/{handle}/cameo/challenge", status_code=201, tags=["cameos"], response_model=ChallengeOut)
     def challenge(handle: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)) -> Any:
         """A challenge for the verification video (digits to say, a head turn)."""
         owner(client, x_acting_user, handle)
         return to_json(services.cameos.issue_challenge(handle))
 
-    @app.post("/v1/users/{handle}/cameo", status_code=201, tags=["cameos"])
+    @app.post("/v1/users/{handle}/cameo", status_code=201, tags=["cameos"], response_model=EnrollmentOut)
     async def enroll(
         handle: str, request: Request, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> Any:
@@ -423,7 +503,7 @@ def register_cameo_and_operator_routes(
             )
         return to_json(result)
 
-    @app.delete("/v1/users/{handle}/cameo", tags=["cameos"])
+    @app.delete("/v1/users/{handle}/cameo", tags=["cameos"], response_model=CameoDeletionOut)
     def delete_cameo(
         handle: str,
         client: ApiClient = app_client,
@@ -482,7 +562,7 @@ def register_cameo_and_operator_routes(
         item = services.review_service().appeal(video_id, x_acting_user, body.text)
         return {"video_id": video_id, "review_item_id": item}
 
-    @app.post("/v1/banks/{bank}", status_code=201, tags=["operator"])
+    @app.post("/v1/banks/{bank}", status_code=201, tags=["operator"], response_model=BankItemOut)
     async def bank_add(bank: BankName, request: Request, _client: ApiClient = operator) -> Any:
         """Add a video (multipart field `video`, optional `note`) to a hash bank: `known_bad` or `purged`."""
         async with uploaded_files(request, "video", scratch) as (files, fields):
@@ -499,7 +579,7 @@ def register_cameo_and_operator_routes(
         services.tracing.bank_remove(entry_id)
         return {"removed": entry_id}
 
-    @app.post("/v1/protected", status_code=201, tags=["operator"])
+    @app.post("/v1/protected", status_code=201, tags=["operator"], response_model=ProtectedOut)
     async def protect(request: Request, _client: ApiClient = operator) -> Any:
         """Protect a person by photos (multipart fields `image`, repeated, and `name`; optional `kind`)."""
         async with uploaded_files(request, "image", scratch) as (files, fields):
