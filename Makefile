@@ -53,6 +53,7 @@ bench: install
 	$(BIN)/python -m bench.staydown
 	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.speed
+	$(BIN)/python -m bench.api    # needs the local PostgreSQL and RabbitMQ
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
