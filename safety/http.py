@@ -328,7 +328,7 @@ def create_app(services: CameoGuard) -> FastAPI:
         return to_json(await run_in_threadpool(services.tracing.verify, path))
 
     @app.post("/v1/verify")
-    async def verify(request: Request, _client: ApiClient = client_token) -> Any:
+    async def verify(request: Request, _client: ApiClient = authenticated) -> Any:
         """Trace a file by path (JSON `{"path"}`) or by upload (multipart field `video`)."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             async with received_upload(request, "verify-") as (target, _fields, _cameos):

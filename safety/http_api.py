@@ -330,12 +330,15 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
     """The routes for app backends and operators."""
     app_client = scoped(Scope.APP)
 
-    def acting_for(client: ApiClient, acting: str | None, handle: str) -> str:
-        """The acting user, who must be `handle` unless the client is an operator."""
+    def acting_for(client: ApiClient, acting: str | None, handle: str, action: str = "") -> str:
+        """The acting user, who must be `handle` unless the client is an operator; with `action`, the access is
+        audited (the use cases audit every change themselves)."""
         if not acting:
             raise HTTPException(status_code=422, detail="name the acting user in X-Acting-User")
         if acting != handle and Scope.OPERATOR not in client.scopes:
             raise HTTPException(status_code=403, detail=f"`{acting}` may not act on `{handle}`'s cameo")
+        if action:
+            services.accounts.record_acting(client.name, acting, action, handle)
         return acting
 
     @app.post("/v1/users", status_code=201, tags=["users"], response_model=UserOut)
@@ -375,7 +378,7 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
         handle: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> dict[str, Any]:
         """Every video the owner appears in, declared or identified, in any status, by any creator."""
-        acting_for(client, x_acting_user, handle)
+        acting_for(client, x_acting_user, handle, "cameo_uses_read")
         return {"owner": handle, "uses": [to_json(use) for use in services.cameos.cameo_uses(handle)]}
 
     @app.delete("/v1/users/{handle}/cameo/uses/{video_id}", tags=["owner"], response_model=Receipt)
@@ -389,7 +392,7 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
     @app.get("/v1/users/{handle}/receipts", tags=["owner"], response_model=Receipts)
     def receipts(handle: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)) -> Any:
         """Every purge receipt the owner was given."""
-        acting_for(client, x_acting_user, handle)
+        acting_for(client, x_acting_user, handle, "receipts_read")
         return {"owner": handle, "receipts": [to_json(r) for r in services.cameos.receipts(handle)]}
 
     @app.put("/v1/users/{handle}/cameo/level", tags=["cameos"])

@@ -71,6 +71,11 @@ class Accounts:
             tx.clients.set_token(name, token_hash(token), scopes=[s.value for s in scopes], webhook_secret=secret)
         return IssuedClient(name, token, tuple(sorted(set(scopes))), secret)
 
+    def record_acting(self, client: str, acting_user: str, action: str, subject: str) -> None:
+        """Audit that an API client acted for a user (reads too: who looked at whose likeness is on record)."""
+        with self._store.transaction() as tx:
+            tx.audit.append(acting_user, f"api.{action}", subject, {"client": client})
+
     def api_client(self, token: str) -> ApiClient | None:
         """The client a bearer token belongs to, with its scopes, or None."""
         with self._store.transaction() as tx:

@@ -39,6 +39,10 @@ def test_an_owner_sees_and_removes_the_videos_with_their_likeness(
     assert held.video_id in removed.json()["purged"]
     receipts = app_api.get("/v1/users/theo/receipts", headers=theo).json()["receipts"]
     assert any(held.video_id in r["purged"] for r in receipts)
+    # Who looked at theo's likeness, through which client, is on record.
+    with people.store.transaction() as tx:
+        reads = [(e.actor, e.action, e.details["client"]) for e in tx.audit.entries() if e.action.startswith("api.")]
+    assert ("theo", "api.cameo_uses_read", "backend") in reads and ("theo", "api.receipts_read", "backend") in reads
 
 
 def test_errors_are_problem_json_with_stable_types(people: CameoGuard, app_api: TestClient) -> None:
