@@ -108,6 +108,14 @@ class NumpyMiniLm:
 
     def encode(self, texts: Sequence[str]) -> Array:
         """Mean-pooled, L2-normalised embeddings, one row per text."""
+        from threadpoolctl import threadpool_limits
+
+        # One BLAS thread: the matrices are small, the checks already run side by side, and OpenBLAS threads that
+        # spin while waiting made two processes training at once (two workers starting) take minutes, not seconds.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._encode(texts)
+
+    def _encode(self, texts: Sequence[str]) -> Array:
         out = np.zeros((len(texts), self._w("embeddings.word_embeddings.weight").shape[1]), np.float32)
         # Similar lengths batched together: padding costs as much as text.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))

@@ -73,7 +73,8 @@ def cluster(tmp_path: Path, database_url: str) -> Iterator[tuple[CameoGuard, lis
         for i in range(2)
     ]
     try:
-        deadline = time.monotonic() + 120
+        # Each worker loads every model (and trains the prompt head in this fresh home) before it is ready.
+        deadline = time.monotonic() + 200
         while time.monotonic() < deadline:
             logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
             if all(" ready." in log for log in logs):
