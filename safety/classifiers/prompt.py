@@ -117,9 +117,12 @@ class PromptHead:
     @classmethod
     def train(cls, embeddings: NDArray[np.float32], labels: Sequence[str]) -> PromptHead:
         from sklearn.linear_model import LogisticRegression
+        from threadpoolctl import threadpool_limits
 
         head = LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced")
-        head.fit(embeddings, list(labels))
+        # One thread, as for the encoder: two processes training at once with spinning BLAS threads crawled.
+        with threadpool_limits(limits=1):
+            head.fit(embeddings, list(labels))
         return cls(
             tuple(str(c) for c in head.classes_),
             np.asarray(head.coef_, np.float64),
