@@ -36,6 +36,25 @@ class VideoStatus(StrEnum):
     PURGED = "purged"
 
 
+VIDEO_TRANSITIONS: Mapping[VideoStatus, frozenset[VideoStatus]] = {
+    VideoStatus.DRAFT: frozenset({VideoStatus.CHECKING, VideoStatus.PURGED}),
+    VideoStatus.CHECKING: frozenset({VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.BLOCKED, VideoStatus.PURGED}),
+    VideoStatus.HELD: frozenset({VideoStatus.PUBLISHED, VideoStatus.BLOCKED, VideoStatus.PURGED}),
+    # A take-down moves a published video to blocked (its file kept in quarantine for an appeal).
+    VideoStatus.PUBLISHED: frozenset({VideoStatus.BLOCKED, VideoStatus.PURGED}),
+    # Only an appeal a senior overturns publishes a blocked video.
+    VideoStatus.BLOCKED: frozenset({VideoStatus.PUBLISHED, VideoStatus.PURGED}),
+    VideoStatus.PURGED: frozenset(),
+}
+"""Every move a video's status may make (drawn in ARCHITECTURE.md); the store refuses any other, and the
+invariant checker replays the audit log against it. Purged is final: nothing brings a purged video back."""
+
+
+def may_move(previous: VideoStatus, status: VideoStatus) -> bool:
+    """Whether the state machine allows `previous` → `status`."""
+    return status in VIDEO_TRANSITIONS[previous]
+
+
 class ConsentLevel(StrEnum):
     """Who may put a cameo owner in videos."""
 

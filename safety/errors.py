@@ -7,6 +7,7 @@
     │   ├── UnknownSubjectError  a cameo, protected person or model pack that does not exist
     │   └── InvalidMediaError    missing, unreadable, empty or not a video
     ├── ConflictError            the request contradicts stored state (exit 4, HTTP 409)
+    │   └── StatusChanged        a video was no longer in the status a move expected (another process moved it)
     ├── ConfigurationError       settings or policy that cannot work (exit 5, HTTP 500)
     ├── StorageError             the database or the file store failed (exit 6, HTTP 503)
     └── CheckFailure             raised inside a check; the gate turns it into a `check.error` finding
@@ -19,6 +20,8 @@ A check failure never escapes the gate: it becomes a finding that the policy tur
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 
 class SafetyError(Exception):
@@ -53,6 +56,17 @@ class ConflictError(SafetyError):
     """The request contradicts stored state (a handle taken, a video already decided)."""
 
     exit_code = 4
+
+
+class StatusChanged(ConflictError):
+    """A video's status was not the one a move expected: another process (a purge, the sweeper, a reviewer) moved
+    it first. The gate turns this into a decision; elsewhere it is a 409."""
+
+    def __init__(self, video_id: str, current: str, expected: Iterable[str]) -> None:
+        wanted = " or ".join(sorted(expected))
+        super().__init__(f"video `{video_id}` is {current}, not {wanted}")
+        self.video_id = video_id
+        self.current = current
 
 
 class ConfigurationError(SafetyError):

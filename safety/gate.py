@@ -13,6 +13,11 @@
 
 If anything fails after ingest, the video is left unpublished: a storage failure while publishing removes the
 staged file and raises, and the row stays `checking` for the sweeper to settle.
+
+Other processes may move the video while the gate works on it: a revocation purges it, the sweeper settles it.
+Every status move is a compare-and-set under the row's lock (`tx.videos.set_status(expected=...)`), so the gate
+learns of it when it acts and answers with the decision that now holds (e.g. blocked for the consent that ended),
+never with an error; the draft stays the gate's to remove until the row leaves `checking`.
 """
 
 from __future__ import annotations
@@ -32,7 +37,14 @@ from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
 from safety.domain import Decision, Finding, GateResult, MediaInfo, Reason, Submission, User, VideoStatus
-from safety.errors import ConflictError, InvalidMediaError, SubmissionError, UnknownUserError
+from safety.errors import (
+    ConflictError,
+    InvalidMediaError,
+    StatusChanged,
+    StorageError,
+    SubmissionError,
+    UnknownUserError,
+)
 from safety.frames import FrameFeed
 from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
@@ -159,14 +171,21 @@ class Gate:
         )
 
         self.metrics.record_decision(decision)
+        subjects = tuple(dict.fromkeys([*submission.cameos, *identified, *in_input]))
         # Persisted before any file moves: if the process dies after this, the decision is on record and the
         # sweeper settles the row; nothing is published without it.
         with self.store.transaction() as tx:
-            decision_id = tx.decisions.save(video_id, decision, GATE_ACTOR)
-            # Identified owners join the lineage now, so their revocation finds this video even if it is held.
-            for owner in identified:
-                tx.videos.add_cameo_edge(video_id, owner)
-        subjects = tuple(dict.fromkeys([*submission.cameos, *identified, *in_input]))
+            # Locked: a purge that landed during the checks has scrubbed this video, and a decision saved after
+            # it would bring back the names it removed.
+            moved = tx.videos.get(video_id, lock=True).status is not VideoStatus.CHECKING
+            if not moved:
+                decision_id = tx.decisions.save(video_id, decision, GATE_ACTOR)
+                # Identified owners join the lineage now, so their revocation finds this video even if it is held.
+                for owner in identified:
+                    tx.videos.add_cameo_edge(video_id, owner)
+        if moved:
+            self._release_draft(draft)
+            return self._moved(video_id, decision, submission, subjects)
         if decision.action is not Action.PUBLISH and premark is not None:
             premark.drop()  # before the draft moves to quarantine
         return self._act(video_id, decision_id, decision, submission, policy, draft, subjects, premark)
@@ -240,12 +259,15 @@ class Gate:
         consent_subjects: tuple[str, ...],
         premark: _Premark | None = None,
     ) -> GateResult:
-        if decision.action is Action.PUBLISH:
-            result = self._publish(
-                video_id, decision_id, decision, submission, draft, consent_subjects, premark=premark
-            )
-        else:
-            result = self._withhold(video_id, decision_id, decision, policy, draft)
+        try:
+            if decision.action is Action.PUBLISH:
+                result = self._publish(
+                    video_id, decision_id, decision, submission, draft, consent_subjects, premark=premark
+                )
+            else:
+                result = self._withhold(video_id, decision_id, decision, policy, draft)
+        except StatusChanged:
+            result = self._moved(video_id, decision, submission, consent_subjects)
         self._release_draft(draft)
         return result
 
@@ -267,7 +289,7 @@ class Gate:
         try:
             prepared = self._prepare(video_id, decision_id, decision, submission, draft, consent_subjects, premark)
         except _PublishRefused as refused:
-            return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft)
+            return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft, expected)
         except ProvenanceError as exc:
             # A video that cannot be marked or signed is not published unmarked: it is withheld as a failed check.
             failure = Finding(
@@ -276,14 +298,14 @@ class Gate:
                 f"marking or signing failed: {exc}",
                 evidence={"check": "provenance", "error": exc.__class__.__name__, "detail": str(exc)[:500]},
             )
-            return self._refuse_at_publish(video_id, decision, [failure], submission, draft)
+            return self._refuse_at_publish(video_id, decision, [failure], submission, draft, expected)
         staged, final = prepared.staged, prepared.final
         try:
             with self.store.transaction() as tx:
                 # The row lock orders this publish with a concurrent purge or review of the same video.
                 video = tx.videos.get(video_id, lock=True)
                 if video.status is not expected:
-                    raise ConflictError(f"video `{video_id}` is {video.status.value}, not {expected.value}")
+                    raise StatusChanged(video_id, video.status.value, [expected.value])
                 # Consent again, in the transaction that publishes: a revocation that landed during the checks wins.
                 refusals = self._consent_findings(tx, submission, consent_subjects, stage="publish")
                 refusals += self._lineage_findings(tx, submission)
@@ -292,6 +314,7 @@ class Gate:
                 tx.videos.set_status(
                     video_id,
                     VideoStatus.PUBLISHED,
+                    expected=expected,
                     actor=actor,
                     published_path=final,
                     details={"decision_id": decision_id, "sha256": prepared.sha256},
@@ -307,7 +330,7 @@ class Gate:
                 self.media.commit_staged(staged, final)
         except _PublishRefused as refused:
             self.media.discard(staged, final)
-            return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft)
+            return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft, expected)
         except BaseException:
             self.media.discard(staged, final)
             raise
@@ -326,9 +349,13 @@ class Gate:
         # Owners identified by the gate are re-checked too, not only those the creator declared.
         submission = Submission(video.creator, video.prompt, source, video.declared_cameos, video.remix_of)
         stored = StoredFile(source, video.content_sha256, source.stat().st_size if source.is_file() else 0)
-        result = self._publish(
-            video_id, decision_id, decision, submission, stored, subjects, expected=video.status, actor=actor
-        )
+        try:
+            result = self._publish(
+                video_id, decision_id, decision, submission, stored, subjects, expected=video.status, actor=actor
+            )
+        except StatusChanged:
+            # Purged (or decided by someone else) while the reviewer looked: the outcome says what holds now.
+            return self._moved(video_id, decision, submission, subjects)
         if result.status is VideoStatus.PUBLISHED:
             self.media.discard(source)
         return result
@@ -403,24 +430,54 @@ class Gate:
         return refusals
 
     def _refuse_at_publish(
-        self, video_id: str, decision: Decision, findings: list[Finding], submission: Submission, draft: StoredFile
+        self,
+        video_id: str,
+        decision: Decision,
+        findings: list[Finding],
+        submission: Submission,
+        draft: StoredFile,
+        expected: VideoStatus = VideoStatus.CHECKING,
     ) -> GateResult:
         """Consent changed between the checks and the publish: record a superseding decision and withhold."""
         policy = self.policies.by_ref_or_adult(decision.policy_ref)
         judged = replace(decide(findings, policy, decision.checks_run, decision.timings_ms), facts=decision.facts)
         with self.store.transaction() as tx:
+            current = tx.videos.get(video_id, lock=True).status
+            if current is not expected:
+                raise StatusChanged(video_id, current.value, [expected.value])
             new_id = tx.decisions.save(video_id, judged, GATE_ACTOR, note="consent re-read at publish")
-        return self._withhold(video_id, new_id, judged, policy, draft)
+        return self._withhold(video_id, new_id, judged, policy, draft, expected)
 
     def _withhold(
-        self, video_id: str, decision_id: str, decision: Decision, policy: PolicyPack, draft: StoredFile
+        self,
+        video_id: str,
+        decision_id: str,
+        decision: Decision,
+        policy: PolicyPack,
+        draft: StoredFile,
+        expected: VideoStatus = VideoStatus.CHECKING,
     ) -> GateResult:
         status = VideoStatus.HELD if decision.action is Action.REVIEW else VideoStatus.BLOCKED
-        staged, final = self.media.stage(draft.path, "quarantine", video_id)
+        if status is expected:  # a reviewed video refused again at publish stays where it was
+            return GateResult(video_id, decision_id, decision, status, None)
+        try:
+            staged, final = self.media.stage(draft.path, "quarantine", video_id)
+        except StorageError:
+            # The file may have gone with a purge of a video that is no longer `checking`: that is a decision.
+            with self.store.transaction() as tx:
+                current = tx.videos.get(video_id).status
+            if current is not expected:
+                raise StatusChanged(video_id, current.value, [expected.value]) from None
+            raise
         try:
             with self.store.transaction() as tx:
                 tx.videos.set_status(
-                    video_id, status, actor=GATE_ACTOR, quarantine_path=final, details={"decision_id": decision_id}
+                    video_id,
+                    status,
+                    expected=expected,
+                    actor=GATE_ACTOR,
+                    quarantine_path=final,
+                    details={"decision_id": decision_id},
                 )
                 if status is VideoStatus.HELD:
                     held_for = [r for r in decision.reasons if r.action is Action.REVIEW] or list(decision.reasons)
@@ -465,13 +522,57 @@ class Gate:
         draft = video.draft_path
         if draft is None or not draft.is_file():
             # Nothing left to review: block without a file rather than hold an item no one can look at.
-            with self.store.transaction() as tx:
-                tx.videos.set_status(video_id, VideoStatus.BLOCKED, actor=actor, details={"decision_id": decision_id})
+            try:
+                with self.store.transaction() as tx:
+                    tx.videos.set_status(
+                        video_id,
+                        VideoStatus.BLOCKED,
+                        expected=VideoStatus.CHECKING,
+                        actor=actor,
+                        details={"decision_id": decision_id},
+                    )
+            except StatusChanged:
+                return None  # the gate (or a purge) got there first
             return GateResult(video_id, decision_id, decision, VideoStatus.BLOCKED, None)
         stored = StoredFile(draft, video.content_sha256, draft.stat().st_size)
-        result = self._withhold(video_id, decision_id, decision, policy, stored)
+        try:
+            result = self._withhold(video_id, decision_id, decision, policy, stored)
+        except StatusChanged:
+            return None
         self._release_draft(stored)
         return result
+
+    def _moved(self, video_id: str, decision: Decision, submission: Submission, subjects: Sequence[str]) -> GateResult:
+        """Another process moved the video while this gate worked on it; the decision that holds now.
+
+        Purged (a revocation, a cameo deletion or a parent's purge landed during the checks): blocked, for the
+        consent or lineage reason that applies now, recorded and scrubbed as the purge scrubbed the rest. Settled by
+        the sweeper or a reviewer: whatever they decided, as stored."""
+        with self.store.transaction() as tx:
+            video = tx.videos.get(video_id, lock=True)
+            if video.status is VideoStatus.PURGED:
+                findings = self._consent_findings(tx, submission, subjects, stage="purged")
+                findings += self._lineage_findings(tx, submission)
+                if not findings:
+                    findings = [
+                        Finding(
+                            "likeness.no_consent",
+                            "consent",
+                            "the video was purged while it was being checked: consent for it was withdrawn",
+                            evidence={"at": "purged"},
+                        )
+                    ]
+                policy = self.policies.by_ref_or_adult(decision.policy_ref)
+                judged = decide(findings, policy, decision.checks_run, decision.timings_ms)
+                if judged.action is not Action.BLOCK:
+                    judged = replace(judged, action=Action.BLOCK)
+                decision_id = tx.decisions.save(video_id, judged, GATE_ACTOR, note="purged while it was checked")
+                tx.decisions.scrub(video_id)
+                return GateResult(video_id, decision_id, judged, VideoStatus.PURGED, None)
+            latest = tx.decisions.for_video(video_id)[-1]
+        policy = self.policies.by_ref_or_adult(latest.policy_ref)
+        held = replace(decision, action=Action(latest.action), policy_ref=policy.ref)
+        return GateResult(video_id, latest.id, held, video.status, video.published_path)
 
     def _release_draft(self, draft: StoredFile) -> None:
         # Each submission has its own draft, so the one that made it removes it.

@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     stale_checking_s: float = Field(
         default=600.0, gt=0, description="A video still `checking` this long after its last change is settled."
     )
+    orphan_grace_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="The sweeper leaves unreferenced files younger than this: a process may be about to commit "
+        "the row that points at them.",
+    )
 
     @field_validator("fail_checks", mode="before")
     @classmethod

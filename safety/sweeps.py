@@ -21,6 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from safety.domain import VideoStatus
+from safety.errors import StatusChanged
 from safety.mediastore import AREAS
 from safety.records import RegistryStatus
 from safety.revocation import PurgeReceipt
@@ -30,7 +31,6 @@ from safety.wiring import CameoGuard, build
 SWEEPER = "sweeper"
 
 _LEASE_S = 600.0
-_GRACE_S = 3600.0
 # Scratch folders the gate, the hook, enrollment and model installs create and remove when they finish.
 _SCRATCH_DIRS = (".publishing-", "upload-", "verify-", "pending-", ".installing-")
 
@@ -97,7 +97,12 @@ def _expire_held(services: CameoGuard, report: SweepReport) -> None:
             if video.status is not VideoStatus.HELD:
                 continue
             tx.videos.set_status(
-                video_id, VideoStatus.BLOCKED, actor=SWEEPER, clear_quarantine=True, action="video.expired"
+                video_id,
+                VideoStatus.BLOCKED,
+                expected=VideoStatus.HELD,
+                actor=SWEEPER,
+                clear_quarantine=True,
+                action="video.expired",
             )
             tx.review.close_items_of(video_id)
         services.media.discard(video.quarantine_path)
@@ -114,6 +119,7 @@ def _settle_stale_checking(services: CameoGuard, report: SweepReport) -> None:
 
 
 def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
+    grace_s = services.settings.orphan_grace_s
     with services.store.transaction() as tx:
         # Undecided submissions' copies too: a queued submission may wait longer than the grace period.
         paths = tx.videos.file_paths() | tx.consent.cameo_file_paths() | tx.submissions.pending_files()
@@ -139,7 +145,7 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
             if not scratch or any(folder.is_relative_to(r) for r in removed_dirs):
                 continue
             newest = min(age for p, age in ages.items() if p == folder or p.is_relative_to(folder))
-            if newest >= _GRACE_S:
+            if newest >= grace_s:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed_dirs.append(folder)
                 emptied.add(folder.parent)
@@ -147,20 +153,29 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
         for path, age in ages.items():
             if (path.is_dir() and not path.is_symlink()) or any(path.is_relative_to(r) for r in removed_dirs):
                 continue
-            if age < _GRACE_S or str(path.resolve()) in referenced:
+            if age < grace_s or str(path.resolve()) in referenced:
                 continue
             path.unlink(missing_ok=True)
             emptied.add(path.parent)
             report.orphan_files_removed.append(str(path))
         for folder in sorted((p for p in ages if p.name.startswith("vid_")), key=lambda p: len(p.parts), reverse=True):
-            if folder.is_dir() and not any(folder.iterdir()) and (folder in emptied or ages[folder] >= _GRACE_S):
+            if folder.is_dir() and not any(folder.iterdir()) and (folder in emptied or ages[folder] >= grace_s):
                 folder.rmdir()
     for video_id, published_path in published:
         if not Path(published_path).is_file():
-            with services.store.transaction() as tx:
-                # A published row whose file is gone cannot be served: withdraw it and say so.
-                tx.videos.set_status(video_id, VideoStatus.BLOCKED, actor=SWEEPER, action="video.file_missing")
-                tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
+            try:
+                with services.store.transaction() as tx:
+                    # A published row whose file is gone cannot be served: withdraw it and say so.
+                    tx.videos.set_status(
+                        video_id,
+                        VideoStatus.BLOCKED,
+                        expected=VideoStatus.PUBLISHED,
+                        actor=SWEEPER,
+                        action="video.file_missing",
+                    )
+                    tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
+            except StatusChanged:
+                continue  # purged or taken down since the paths were read: its file went with it
             report.rows_without_files.append(video_id)
 
 

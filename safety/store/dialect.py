@@ -22,9 +22,15 @@ class Dialect:
     """True on PostgreSQL: lock rows explicitly; False on SQLite: the transaction already excludes writers."""
 
     def for_update(self, statement: S) -> S:
-        """The statement with its rows locked until the transaction ends (a no-op on SQLite)."""
-        return cast(S, statement.with_for_update()) if self.row_locks else statement
+        """The statement with its rows locked until the transaction ends (a no-op on SQLite). Locked rows are read
+        afresh: a row this transaction loaded before it waited for the lock is replaced by what the other writer
+        committed, not served from the session's identity map."""
+        if not self.row_locks:
+            return statement
+        return cast(S, statement.with_for_update().execution_options(populate_existing=True))
 
     def for_update_skip_locked(self, statement: S) -> S:
         """The statement locking the rows no one else holds; held rows are skipped, not waited for."""
-        return cast(S, statement.with_for_update(skip_locked=True)) if self.row_locks else statement
+        if not self.row_locks:
+            return statement
+        return cast(S, statement.with_for_update(skip_locked=True).execution_options(populate_existing=True))

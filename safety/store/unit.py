@@ -107,6 +107,24 @@ class Store:
                     tx.locks.release(name, holder)
 
     @contextmanager
+    def snapshot(self) -> Iterator[Transaction]:
+        """A read-only transaction that sees one consistent state of the whole database (REPEATABLE READ on
+        PostgreSQL; SQLite's transaction already excludes writers). For checkers that compare many rows."""
+        if not self._dialect.row_locks:
+            with self.transaction() as tx:
+                yield tx
+            return
+        engine = self.database.engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+        session = Session(engine, expire_on_commit=False)
+        try:
+            with session.begin():
+                yield Transaction(SqlContext(session, self._dialect, self.clock, self.audit_key))
+        except SQLAlchemyError as exc:
+            raise StorageError(f"database error: {exc.__class__.__name__}: {getattr(exc, 'orig', exc)}") from None
+        finally:
+            session.close()
+
+    @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """One transaction; database failures surface as `StorageError`, domain errors pass through."""
         session = Session(self.database.engine, expire_on_commit=False)

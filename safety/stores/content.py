@@ -68,6 +68,7 @@ class VideoStore(Protocol):
         video_id: str,
         status: VideoStatus,
         *,
+        expected: VideoStatus | frozenset[VideoStatus],
         actor: str,
         published_path: Path | None = None,
         quarantine_path: Path | None = None,
@@ -76,11 +77,14 @@ class VideoStore(Protocol):
         details: dict[str, Any] | None = None,
         action: str | None = None,
     ) -> VideoStatus:
-        """Move a video to a status (the draft goes once decided); the status it had."""
+        """Move a video from `expected` to `status` (the draft goes once decided), under the row's lock; the status
+        it had. Raises `StatusChanged` when another process moved it first, and `ConflictError` for a move the
+        state machine (`domain.VIDEO_TRANSITIONS`) does not allow."""
         ...
 
     def mark_purged(self, video_id: str) -> tuple[VideoStatus, tuple[str, ...]] | None:
-        """Purge the row (no file paths remain); (previous status, its files), or None when already purged."""
+        """Purge the row (no file paths remain); (previous status, the files the purge removes), or None when
+        already purged. A `checking` video's draft is not among them: the gate running its checks owns it."""
         ...
 
     def scrub(self, video_id: str) -> None:
@@ -105,6 +109,10 @@ class VideoStore(Protocol):
 
     def file_paths(self) -> set[str]:
         """Every file a video row points at."""
+        ...
+
+    def in_status(self, *statuses: VideoStatus) -> list[VideoRecord]:
+        """Every video in one of `statuses`, oldest first (for checkers; a deployment's whole table)."""
         ...
 
     def published_paths(self) -> list[tuple[str, str]]:

@@ -130,9 +130,10 @@ class ConsentStore(Protocol):
         """End a live grant; False when there was none."""
         ...
 
-    def snapshot(self, owner: str, creator: str) -> CameoConsent:
+    def snapshot(self, owner: str, creator: str, *, lock: bool = True) -> CameoConsent:
         """Everything consent depends on for (owner, creator), read now; locks the owner's cameo row where the
-        backend has row locks, so a publish reading consent is ordered with a concurrent change."""
+        backend has row locks, so a publish reading consent is ordered with a concurrent change (`lock=False`
+        for read-only snapshots, e.g. the invariant checker)."""
         ...
 
     def create_challenge(self, handle: str, digits: str, turns: Sequence[str], ttl: timedelta) -> ChallengeRecord:

@@ -328,7 +328,7 @@ class ReviewService:
         if not publish and video.status is VideoStatus.HELD:
             with self._store.transaction() as tx:
                 tx.decisions.save(video.id, decision, actor, note=note)
-                tx.videos.set_status(video.id, VideoStatus.BLOCKED, actor=actor)
+                tx.videos.set_status(video.id, VideoStatus.BLOCKED, expected=VideoStatus.HELD, actor=actor)
             return VideoStatus.BLOCKED, None
         if not publish and video.status is VideoStatus.PUBLISHED:
             self._videos.take_down(video.id, decision, actor, note)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from policies import PolicyBook
 from safety.domain import Decision, GateResult, Submission, VideoStatus
-from safety.errors import ConflictError, SubmissionError
+from safety.errors import ConflictError, StatusChanged, StorageError, SubmissionError
 from safety.gate import Gate
 from safety.handles import clean_prompt, normalise_handle
 from safety.mediastore import MediaStore
@@ -115,11 +115,21 @@ class Videos:
             video = tx.videos.get(video_id)
         if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
             raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
-        staged, final = self._media.stage(video.published_path, "quarantine", video_id)
+        try:
+            staged, final = self._media.stage(video.published_path, "quarantine", video_id)
+        except StorageError:
+            # A purge that landed since the read above removed the file: say so, not that the disk failed.
+            with self._store.transaction() as tx:
+                now = tx.videos.get(video_id).status
+            if now is not VideoStatus.PUBLISHED:
+                raise StatusChanged(video_id, now.value, [VideoStatus.PUBLISHED.value]) from None
+            raise
         try:
             with self._store.transaction() as tx:
                 tx.decisions.save(video_id, decision, actor, note=note)
-                tx.videos.set_status(video_id, VideoStatus.BLOCKED, actor=actor, quarantine_path=final)
+                tx.videos.set_status(
+                    video_id, VideoStatus.BLOCKED, expected=VideoStatus.PUBLISHED, actor=actor, quarantine_path=final
+                )
                 tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
                 self._media.commit_staged(staged, final)
         except BaseException:

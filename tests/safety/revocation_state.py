@@ -32,7 +32,9 @@ def published_video(
         path = services.media.area("published") / video_id / f"{digest.hex()}.mp4"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"video bytes " + digest)
-        tx.videos.set_status(video_id, VideoStatus.PUBLISHED, actor="test", published_path=path)
+        tx.videos.set_status(
+            video_id, VideoStatus.PUBLISHED, expected=VideoStatus.CHECKING, actor="test", published_path=path
+        )
         tx.registry.record_publication(
             video_id,
             sha256=digest.hex(),

@@ -162,11 +162,11 @@ class SqlConsentStore:
             self._ctx.audit(owner, f"consent.{kind.value}_revoked", grantee, {})
         return bool(live)
 
-    def snapshot(self, owner: str, creator: str) -> CameoConsent:
+    def snapshot(self, owner: str, creator: str, *, lock: bool = True) -> CameoConsent:
         owner_user = self._accounts.get(owner)
         # Locked: the publishing transaction and a consent change both read this row first, so they are ordered
         # and a publish never commits on consent that a concurrent revocation already ended.
-        cameo = self._active_row(owner, lock=True)
+        cameo = self._active_row(owner, lock=lock)
         kinds = {g.kind for g in self._live_grants(owner, creator)}
         return CameoConsent(
             owner=owner,

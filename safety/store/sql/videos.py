@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import col, select
 
-from safety.domain import LineageKind, VideoStatus
-from safety.errors import UnknownVideoError
+from safety.domain import LineageKind, VideoStatus, may_move
+from safety.errors import ConflictError, StatusChanged, UnknownVideoError
 from safety.records import OwnerAppearance, VideoRecord
 from safety.store.sql.base import SqlContext, new_id
 from safety.store.tables import LineageEdgeRow, VideoRow
@@ -174,6 +174,7 @@ class SqlVideoStore:
         video_id: str,
         status: VideoStatus,
         *,
+        expected: VideoStatus | frozenset[VideoStatus],
         actor: str,
         published_path: Path | None = None,
         quarantine_path: Path | None = None,
@@ -182,8 +183,15 @@ class SqlVideoStore:
         details: dict[str, Any] | None = None,
         action: str | None = None,
     ) -> VideoStatus:
+        # Compare-and-set under the row lock: whoever read the status before deciding learns here if another
+        # process (a purge, the sweeper, a reviewer) moved the video since.
         row = self._row(video_id, lock=True)
         previous = VideoStatus(row.status)
+        allowed = frozenset({expected}) if isinstance(expected, VideoStatus) else expected
+        if previous not in allowed:
+            raise StatusChanged(video_id, previous.value, [s.value for s in allowed])
+        if not may_move(previous, status):
+            raise ConflictError(f"video `{video_id}` cannot move from {previous.value} to {status.value}")
         row.status = status.value
         row.published_path = str(published_path) if published_path else None
         if clear_quarantine:
@@ -197,15 +205,26 @@ class SqlVideoStore:
             row.policy_ref = policy_ref
         row.updated_at = self._ctx.now()
         self._s.add(row)
-        self._ctx.audit(actor, action or f"video.{status.value}", video_id, {"from": previous.value, **(details or {})})
+        self._ctx.audit(
+            actor,
+            action or f"video.{status.value}",
+            video_id,
+            {"from": previous.value, "to": status.value, **(details or {})},
+        )
         return previous
 
     def mark_purged(self, video_id: str) -> tuple[VideoStatus, tuple[str, ...]] | None:
         row = self._row(video_id, lock=True)
         if row.status == VideoStatus.PURGED.value:
             return None
-        files = tuple(p for p in (row.published_path, row.quarantine_path, row.draft_path) if p)
         previous = VideoStatus(row.status)
+        # A video still `checking` has a gate reading its draft: the gate learns of the purge when it acts and
+        # removes the draft itself (or the sweeper does, if that process died), so the purge never deletes a file
+        # under a running check.
+        owned = (row.published_path, row.quarantine_path) + (
+            (row.draft_path,) if previous is not VideoStatus.CHECKING else ()
+        )
+        files = tuple(p for p in owned if p)
         row.status = VideoStatus.PURGED.value
         row.published_path = row.quarantine_path = row.draft_path = None
         row.updated_at = self._ctx.now()
@@ -256,6 +275,14 @@ class SqlVideoStore:
         # One recursive query on indexed edges: a purge of a much-remixed video must not walk the tree in Python
         # one round trip per level (1,000 derived videos among a million purge in about a second).
         return [row[0] for row in self._s.connection().execute(_DERIVED, {"roots": list(video_ids)})]
+
+    def in_status(self, *statuses: VideoStatus) -> list[VideoRecord]:
+        stmt = (
+            select(VideoRow)
+            .where(col(VideoRow.status).in_([s.value for s in statuses]))
+            .order_by(col(VideoRow.created_at))
+        )
+        return [_to_video(row, self._parent_of(row.id)) for row in self._s.exec(stmt).all()]
 
     def file_paths(self) -> set[str]:
         paths: set[str] = set()
