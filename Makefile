@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo test lint typecheck contracts pytest bench hardening clean
+.PHONY: install demo test lint typecheck contracts pytest bench hardening soak clean
 
 install: $(STAMP)
 
@@ -43,6 +43,12 @@ hardening: install
 	CAMEOGUARD_HARDENING=1 CAMEOGUARD_RACE_ROUNDS=200 CAMEOGUARD_KILL_ITERATIONS=30 \
 	CAMEOGUARD_TEST_POSTGRES_URL=$${CAMEOGUARD_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
 	$(BIN)/python -m pytest tests/hardening tests/safety/test_revocation.py -q -p no:randomly $(PYTEST_ARGS)
+
+# Seeded simulations of two hook replicas on PostgreSQL with faults, back to back for 30 minutes: steps run,
+# interleavings covered, invariant violations (and the seed that replays each).
+soak: install
+	CAMEOGUARD_TEST_POSTGRES_URL=$${CAMEOGUARD_TEST_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} \
+	$(BIN)/python -m tests.safety.sim.soak --minutes $${SOAK_MINUTES:-30}
 
 bench: install
 	$(BIN)/python -m bench.gate

@@ -73,6 +73,36 @@ def sweep(
     emit(report, as_json, text)
 
 
+@app.command()
+def invariants(
+    ctx: typer.Context,
+    quiescent: Annotated[
+        bool,
+        typer.Option(
+            "--quiescent",
+            help="Also check files and purge jobs (only meaningful with nothing in flight, right after a sweep).",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the promises the system keeps (safety/invariants.py) against this deployment; exit 1 on a violation."""
+    from safety.invariants import INVARIANTS, check_invariants
+
+    guard = state(ctx).guard()
+    report = check_invariants(guard.store, guard.media, guard.policies, quiescent=quiescent)
+    payload = {
+        "ok": report.ok,
+        "videos": report.videos,
+        "checked": {name: INVARIANTS[name] for name in report.checked},
+        "violations": [v.__dict__ for v in report.violations],
+    }
+    lines = [f"{len(report.checked)} invariants over {report.videos} videos: {'all hold' if report.ok else 'BROKEN'}"]
+    lines += [f"  {v.invariant} {v.subject}: {v.detail}" for v in report.violations]
+    emit(payload, as_json, "\n".join(lines))
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @scheduler_app.command("run")
 def scheduler_run(
     ctx: typer.Context,

@@ -65,6 +65,8 @@ def test_generate_show_report_audit(cli: Cli) -> None:
     reported = cli.json("report", str(result["video_id"]), "--by", "jun", "--reason", "spam")
     assert str(reported["review_item_id"]).startswith("rev_")
     assert cli.json("audit", "verify")["ok"] is True
+    checked = cli.json("invariants", "--quiescent")
+    assert checked["ok"] is True and "consent_at_publish" in checked["checked"], checked
 
 
 def test_check_command_on_a_file(cli: Cli, clip: Path) -> None:
@@ -133,3 +135,19 @@ def test_audit_verify_names_the_broken_row(cli: Cli, database_url: str) -> None:
     code, out, _ = cli("audit", "verify", "--json")
     assert code == 1
     assert json.loads(out)["first_broken_seq"] == 2
+
+
+def test_invariants_name_a_row_changed_behind_the_system(cli: Cli, database_url: str) -> None:
+    cli("user", "add", "maya")
+    video = cli.json("generate", "--creator", "maya", "--prompt", "a lighthouse in fog", "--duration", "1")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE videos SET status = 'purged' WHERE id = :id"), {"id": video["video_id"]})
+    engine.dispose()
+    code, out, _ = cli("invariants", "--json")
+    assert code == 1
+    broken = {(v["invariant"], v["subject"]) for v in json.loads(out)["violations"]}
+    assert ("status_moves", video["video_id"]) in broken
+    assert ("purged_is_gone", video["video_id"]) in broken
