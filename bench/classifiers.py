@@ -1,7 +1,8 @@
 """Classifier quality and speed, measured in one run.
 
 - Prompt classifier: precision and recall per category on the held-out share of the labelled examples (never
-  trained on), at the default policy's review band, plus the share of held-out benign prompts flagged at all.
+  trained on), at the default policy's review band, plus the share of held-out benign prompts flagged at all; and
+  per language (identified with `langid`): recall and false-stop rate.
 - Speed: prompt scoring per prompt; frame nudity per frame; PDQ per frame; bank lookups at 10k and 1M hashes.
   Target: all classifier work for a 10 s clip well under a second of the gate's 5 s budget.
 
@@ -62,6 +63,23 @@ def prompt_quality() -> dict[str, Any]:
     def any_flagged(result: Any) -> bool:
         return any(result.scores.get(c, 0) >= (policy.thresholds[f"prompt.{c}"].review or 0.5) for c in categories)
 
+    import langid
+
+    langid.set_languages(["en", "fr", "es", "de", "pt", "it"])
+    per_language: dict[str, dict[str, Any]] = {}
+    for (prompt, label), result in zip(held, results, strict=True):
+        row = per_language.setdefault(
+            str(langid.classify(prompt)[0]), {"harmful": 0, "caught": 0, "benign": 0, "stopped": 0}
+        )
+        if label == BENIGN:
+            row["benign"] += 1
+            row["stopped"] += any_flagged(result)
+        else:
+            row["harmful"] += 1
+            row["caught"] += any_flagged(result)
+    for row in per_language.values():
+        row["recall"] = round(row["caught"] / row["harmful"], 3) if row["harmful"] else None
+        row["false_stop_rate"] = round(row["stopped"] / row["benign"], 3) if row["benign"] else None
     caught = sum(1 for bad, r in harmful if bad and any_flagged(r))
     bad_total = sum(1 for bad, _ in harmful if bad)
     benign_flagged = sum(1 for bad, r in harmful if not bad and any_flagged(r))
@@ -74,6 +92,7 @@ def prompt_quality() -> dict[str, Any]:
         "held_out_prompts": len(held),
         "per_category": per_category,
         "any_harm_recall": round(caught / bad_total, 3),
+        "per_language": dict(sorted(per_language.items())),
         "benign_flagged_rate": round(benign_flagged / benign_total, 3),
         "ms_per_prompt": round(per_prompt_ms, 2),
     }
@@ -134,6 +153,12 @@ def main() -> None:
         f"  any harmful category flagged: recall {p['any_harm_recall']:.2f}; "
         f"benign prompts flagged {p['benign_flagged_rate']:.2f}; {p['ms_per_prompt']} ms per prompt"
     )
+    print("  per language (langid):")
+    for language, row in p["per_language"].items():
+        print(
+            f"    {language}: recall {row['recall']} (n={row['harmful']}), benign stopped "
+            f"{row['false_stop_rate']} (n={row['benign']})"
+        )
     print(
         f"nudity {s['nsfw_ms_per_frame']} ms/frame, PDQ {s['pdq_ms_per_frame']} ms/frame, bank lookup "
         f"{s['bank_lookup_ms_per_frame']['10000']} ms at 10k and {s['bank_lookup_ms_per_frame']['1000000']} ms "

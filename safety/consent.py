@@ -6,40 +6,31 @@ the transaction that publishes, so a revocation that lands while a video waits w
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from policies import PolicyPack
-from safety.classifiers.deobfuscate import deobfuscate
 from safety.domain import CameoConsent, CameoStatus, ConsentLevel, ConsentVerdict
-from safety.text import contains_phrase, normalise_text
+from safety.restrictions import LiteralRestrictions, RestrictionJudge
+
+_LITERAL = LiteralRestrictions()
 
 
-def parse_restrictions(text: str) -> list[str]:
-    """Phrases from an owner's restriction text: `no politics, no alcohol` → [`politics`, `alcohol`]."""
-    phrases: list[str] = []
-    for part in text.replace(";", ",").replace("\n", ",").split(","):
-        words = normalise_text(part).split()
-        while words and words[0] in {"no", "not", "never", "without"}:
-            words = words[1:]
-        if words:
-            phrases.append(" ".join(words))
-    return list(dict.fromkeys(phrases))
-
-
-def violated_restrictions(restrictions: Sequence[str], prompt: str) -> list[str]:
-    """The owner's restriction phrases the prompt contains."""
-    readings = (normalise_text(prompt), normalise_text(deobfuscate(prompt)))
-    return [phrase for phrase in restrictions if any(contains_phrase(r, phrase) for r in readings)]
-
-
-def consent_verdict(state: CameoConsent, owner_policy: PolicyPack, prompt: str | None = None) -> ConsentVerdict:
-    """Decide whether `state.creator` may use `state.owner`'s cameo under the owner's policy, for this prompt."""
+def consent_verdict(
+    state: CameoConsent,
+    owner_policy: PolicyPack,
+    prompt: str | None = None,
+    *,
+    restrictions: RestrictionJudge = _LITERAL,
+) -> ConsentVerdict:
+    """Decide whether `state.creator` may use `state.owner`'s cameo under the owner's policy, for this prompt (or
+    transcript). `restrictions` judges the owner's restrictions; the service passes the one that reads meaning,
+    and it raises `ModelUnavailable` when it cannot tell, which callers turn into a held video, never a pass."""
     verdict = _level_verdict(state, owner_policy)
-    if verdict.allowed and prompt is not None and state.owner != state.creator:
-        hits = violated_restrictions(state.restrictions, prompt)
+    if verdict.allowed and prompt is not None and state.owner != state.creator and state.restrictions:
+        hits = restrictions.hits(state.restrictions, prompt)
         if hits:
             return ConsentVerdict.refuse(
-                "likeness.restriction_violated", f"{state.owner} does not allow: {', '.join(hits)}"
+                "likeness.restriction_violated",
+                f"{state.owner} does not allow: {', '.join(h.label for h in hits)}",
+                {**hits[0].evidence(), "restrictions": [h.evidence() for h in hits]},
             )
     return verdict
 

@@ -273,6 +273,8 @@ class ConsentVerdict:
     """Reason code when refused (`likeness.no_cameo`, `likeness.no_consent`, …); None exactly when allowed."""
     explanation: str
     """One line for the decision evidence and the owner's receipt."""
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    """What a refusal rests on beyond its code (a restriction's topic or phrase, score and words)."""
 
     def __post_init__(self) -> None:
         if self.allowed != (self.code is None):
@@ -284,9 +286,9 @@ class ConsentVerdict:
         return cls(True, None, explanation)
 
     @classmethod
-    def refuse(cls, code: str, explanation: str) -> ConsentVerdict:
+    def refuse(cls, code: str, explanation: str, evidence: Mapping[str, Any] | None = None) -> ConsentVerdict:
         """Consent does not hold, for the reason `code` names."""
-        return cls(False, code, explanation)
+        return cls(False, code, explanation, dict(evidence or {}))
 
 
 @dataclass(frozen=True)

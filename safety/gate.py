@@ -38,6 +38,7 @@ from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
 from safety.domain import Decision, Finding, GateResult, MediaInfo, Reason, Submission, User, VideoStatus
 from safety.errors import (
+    CheckFailure,
     ConflictError,
     InvalidMediaError,
     StatusChanged,
@@ -51,6 +52,7 @@ from safety.mediastore import MediaStore, StoredFile
 from safety.operability import GateMetrics
 from safety.publishing import MarkedDraft, PreparedPublication, Publisher
 from safety.records import ReviewSource
+from safety.restrictions import LiteralRestrictions, RestrictionJudge
 from safety.store import Store, Transaction
 
 GATE_ACTOR = "gate"
@@ -73,7 +75,9 @@ class Gate:
         fail_checks: frozenset[str] = frozenset(),
         check_workers: int = 4,
         mark_during_checks: bool = True,
+        restrictions: RestrictionJudge | None = None,
     ) -> None:
+        self.restrictions: RestrictionJudge = restrictions or LiteralRestrictions()
         self.mark_during_checks = mark_during_checks
         self.metrics = GateMetrics()
         self.warmed = False
@@ -417,14 +421,31 @@ class Gate:
         for owner in owners:
             owner_policy = self.policies.for_user(tx.accounts.get(owner))
             state = tx.consent.snapshot(owner, submission.creator)
-            verdict = consent_verdict(state, owner_policy, submission.prompt)
+            try:
+                verdict = consent_verdict(state, owner_policy, submission.prompt, restrictions=self.restrictions)
+            except CheckFailure as exc:
+                # The owner's restrictions could not be judged (no model): held for a person, never passed.
+                refusals.append(
+                    Finding(
+                        CHECK_ERROR,
+                        "consent",
+                        f"{owner}'s restrictions could not be checked: {exc}",
+                        evidence={"check": "consent", "error": exc.__class__.__name__, "owner": owner, "at": stage},
+                    )
+                )
+                continue
             if verdict.code is not None:  # refused (a refusal always carries its code)
                 refusals.append(
                     Finding(
                         verdict.code,
                         "consent",
                         verdict.explanation,
-                        evidence={"owner": owner, "at": stage, "declared": owner in submission.cameos},
+                        evidence={
+                            "owner": owner,
+                            "at": stage,
+                            "declared": owner in submission.cameos,
+                            **verdict.evidence,
+                        },
                     )
                 )
         return refusals

@@ -546,11 +546,14 @@ def register_cameo_and_operator_routes(
     def restrict(
         handle: str, body: RestrictionBody, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> Any:
-        """What the likeness may not be used for; the owner's existing videos are checked again."""
+        """What the likeness may not be used for, in the owner's words (any language): the answer says what was
+        understood (`topics` of the taxonomy, enforced on meaning, and free-text `phrases`); the owner's existing
+        videos are checked again."""
         owner(client, x_acting_user, handle)
         result = services.cameos.restrict(handle, body.text)
         return {
             "owner": handle,
+            "topics": list(result.topics),
             "phrases": list(result.phrases),
             "purged": [to_json(r) for r in result.receipts],
         }

@@ -16,6 +16,7 @@ from policies import PolicyPack
 from safety.consent import consent_verdict
 from safety.domain import CameoConsent, VideoStatus
 from safety.records import VideoRecord
+from safety.restrictions import RestrictionJudge
 
 
 @dataclass(frozen=True)
@@ -53,14 +54,20 @@ class PurgeReceipt:
 
 
 def refused_by_creator(
-    owner: str, owner_policy: PolicyPack, appearances: Sequence[tuple[VideoRecord, CameoConsent]]
+    owner: str,
+    owner_policy: PolicyPack,
+    appearances: Sequence[tuple[VideoRecord, CameoConsent]],
+    *,
+    restrictions: RestrictionJudge | None = None,
 ) -> dict[str, list[str]]:
-    """Unpurged videos of `owner` whose creator may not use them now (by the snapshot beside each), by creator."""
+    """Unpurged videos of `owner` whose creator may not use them now (by the snapshot beside each), by creator;
+    `restrictions` judges the owner's restrictions (default: word for word)."""
+    judge = {"restrictions": restrictions} if restrictions is not None else {}
     refused: dict[str, list[str]] = {}
     for video, snapshot in appearances:
         if video.status is VideoStatus.PURGED or video.creator == owner:
             continue
-        if not consent_verdict(snapshot, owner_policy, video.prompt).allowed:
+        if not consent_verdict(snapshot, owner_policy, video.prompt, **judge).allowed:
             refused.setdefault(video.creator, []).append(video.id)
     return refused
 

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     env: str = Field(default="development", description="`production` turns on production-only refusals.")
     adult_policy: str = Field(default="default", description="Bundled pack name or a path, for adult creators.")
     teen_policy: str = Field(default="teen", description="Bundled pack name or a path, for teen creators.")
+    restriction_topics: Path | None = Field(
+        default=None, description="The restriction taxonomy (topics owners may rule out); default: the bundled one."
+    )
     check_workers: int = Field(default=4, ge=1, description="Threads that run checks in parallel.")
     broker_url: str | None = Field(
         default=None,

@@ -81,7 +81,13 @@ def _recheck_consent(services: CameoGuard) -> list[PurgeReceipt]:
     for owner in owners:
         with services.store.transaction() as tx:
             jobs = reconcile_in(
-                tx, services.policies, owner, reason="sweep_consent", actor=SWEEPER, media_root=services.media.root
+                tx,
+                services.policies,
+                owner,
+                reason="sweep_consent",
+                actor=SWEEPER,
+                media_root=services.media.root,
+                restrictions=services.restrictions,
             )
         receipts += [finish(services.store, services.media, job) for job in jobs]
     return receipts

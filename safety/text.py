@@ -18,6 +18,13 @@ def normalise_text(text: str) -> str:
     return " " + " ".join(_NON_WORD.sub(" ", folded).split()) + " "
 
 
+def fold_accents(text: str) -> str:
+    """Normalised text without accents (`élection` reads as `election`, `niño` as `nino`): how French, Spanish,
+    German, Portuguese and Italian words are compared with rule terms written with or without them."""
+    decomposed = unicodedata.normalize("NFKD", normalise_text(text))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
 def contains_phrase(normalised: str, phrase: str) -> bool:
     """Whether the padded, normalised text contains `phrase` as whole words."""
     needle = normalise_text(phrase).strip()

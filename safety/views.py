@@ -141,7 +141,12 @@ def cameo_status_json(owner: str, cameo: CameoRecord | None) -> Json:
 
 
 def restriction_json(owner: str, result: RestrictionResult) -> Json:
-    return {"owner": owner, "restrictions": list(result.phrases), **receipts_json(result.receipts)}
+    return {
+        "owner": owner,
+        "topics": list(result.topics),
+        "phrases": list(result.phrases),
+        **receipts_json(result.receipts),
+    }
 
 
 def deletion_json(d: CameoDeletion) -> Json:

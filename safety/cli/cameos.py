@@ -133,7 +133,8 @@ def cameo_restrict(
     """Restrict how the cameo may be used; prompts are checked against it (existing videos too)."""
     result = state(ctx).guard().cameos.restrict(owner, text)
     payload = restriction_json(owner, result)
-    emit(payload, as_json, f"{owner} restricts: {', '.join(result.phrases)}\n{receipts_text(result.receipts)}")
+    understood = [f"topic {t}" for t in result.topics] + [f'"{p}"' for p in result.phrases]
+    emit(payload, as_json, f"{owner} restricts: {', '.join(understood)}\n{receipts_text(result.receipts)}")
 
 
 @cameo_app.command("uses")

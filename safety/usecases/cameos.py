@@ -20,7 +20,7 @@ from pathlib import Path
 from PIL import Image
 
 from policies import MatchThresholds, PolicyBook
-from safety.consent import parse_restrictions
+from policies.restrictions import RestrictionTaxonomy
 from safety.domain import CameoStatus, ConsentLevel, VideoStatus
 from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
 from safety.errors import ConflictError, SubmissionError
@@ -31,6 +31,7 @@ from safety.handles import normalise_handle
 from safety.media import probe
 from safety.mediastore import MediaStore
 from safety.records import CameoRecord, ChallengeRecord, GrantKind, OwnerAppearance, ProtectionKind, TemplateSubject
+from safety.restrictions import RestrictionJudge, parse_restriction
 from safety.revocation import PurgeReceipt
 from safety.store import Store, Transaction
 from safety.usecases.revocation import finish, purge_in, receipt_of, reconcile_in
@@ -54,10 +55,12 @@ class EnrollmentResult:
 
 @dataclass(frozen=True)
 class RestrictionResult:
-    """What `cameo restrict` answers."""
+    """What `cameo restrict` answers: what was understood from the owner's text."""
 
+    topics: tuple[str, ...]
+    """Topics of the taxonomy the text names (enforced on meaning, in every language)."""
     phrases: tuple[str, ...]
-    """What was understood from the owner's text."""
+    """Text that names no topic, matched word for word and by meaning."""
     receipts: tuple[PurgeReceipt, ...]
     """What the new restriction purged."""
 
@@ -101,7 +104,12 @@ class Cameos:
         policies: PolicyBook,
         faces: FaceEngine,
         thresholds: Callable[[], MatchThresholds],
+        *,
+        taxonomy: RestrictionTaxonomy,
+        restrictions: RestrictionJudge,
     ) -> None:
+        self._taxonomy = taxonomy
+        self._restrictions = restrictions
         self._store = store
         self._media = media
         self._policies = policies
@@ -212,7 +220,14 @@ class Cameos:
             change(tx, owner)
             jobs = (
                 reconcile_in(
-                    tx, self._policies, owner, reason=reason, actor=owner, creator=creator, media_root=self._media.root
+                    tx,
+                    self._policies,
+                    owner,
+                    reason=reason,
+                    actor=owner,
+                    creator=creator,
+                    media_root=self._media.root,
+                    restrictions=self._restrictions,
                 )
                 if purge
                 else []
@@ -281,6 +296,7 @@ class Cameos:
                     actor=follower,
                     creator=followee if owner == follower else follower,
                     media_root=self._media.root,
+                    restrictions=self._restrictions,
                 )
             ]
         return [finish(self._store, self._media, job) for job in jobs]
@@ -312,13 +328,13 @@ class Cameos:
         """Restrict what the cameo may be used for; existing videos that break it are purged."""
         if len(text) > RESTRICTION_MAX_CHARS:
             raise SubmissionError(f"a restriction has at most {RESTRICTION_MAX_CHARS} characters, got {len(text)}")
-        phrases = parse_restrictions(text)
-        if not phrases:
+        parsed = parse_restriction(text, self._taxonomy)
+        if not parsed.stored():
             raise SubmissionError('the restriction says nothing to restrict (e.g. "no politics, no alcohol")')
         receipts = self._change_consent(
-            owner, lambda tx, o: tx.consent.set_restrictions(o, phrases), "restriction_added"
+            owner, lambda tx, o: tx.consent.set_restrictions(o, parsed.stored()), "restriction_added"
         )
-        return RestrictionResult(tuple(phrases), tuple(receipts))
+        return RestrictionResult(parsed.topics, parsed.phrases, tuple(receipts))
 
     # the owner's view
 
@@ -361,7 +377,13 @@ class Cameos:
                 tx.templates.add_protected(name, ProtectionKind.OPT_OUT)
                 tx.templates.add_templates(TemplateSubject.PROTECTED, name, kept[0].model_id, [kept[0].vector])
             jobs = reconcile_in(
-                tx, self._policies, owner, reason="cameo_deleted", actor=owner, media_root=self._media.root
+                tx,
+                self._policies,
+                owner,
+                reason="cameo_deleted",
+                actor=owner,
+                media_root=self._media.root,
+                restrictions=self._restrictions,
             )
         shutil.rmtree(self._media.area("cameos") / info.id, ignore_errors=True)
         receipts = tuple(finish(self._store, self._media, job) for job in jobs)

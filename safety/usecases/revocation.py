@@ -14,6 +14,7 @@ from typing import Protocol
 from policies import PolicyBook
 from safety.mediastore import MediaStore
 from safety.records import BankName, PurgeJobRecord, RegistryStatus
+from safety.restrictions import RestrictionJudge
 from safety.revocation import PurgePlan, PurgeReceipt, plan_purge, refused_by_creator
 from safety.store import Store
 from safety.stores import (
@@ -147,6 +148,7 @@ def reconcile_in(
     actor: str,
     creator: str | None = None,
     media_root: Path | None = None,
+    restrictions: RestrictionJudge | None = None,
 ) -> list[PurgeJobRecord]:
     """Purge whatever the owner's current settings no longer allow, inside `tx`; with `creator`, only that creator's
     videos (and what derives from them), so a receipt lists exactly what this change removed."""
@@ -158,7 +160,9 @@ def reconcile_in(
     ]
     jobs = [
         purge_in(tx, roots, owner=owner, creator=refused_creator, reason=reason, actor=actor, media_root=media_root)
-        for refused_creator, roots in sorted(refused_by_creator(owner, owner_policy, appearances).items())
+        for refused_creator, roots in sorted(
+            refused_by_creator(owner, owner_policy, appearances, restrictions=restrictions).items()
+        )
     ]
     return [job for job in jobs if job.video_ids]
 

@@ -99,14 +99,14 @@ def test_near_match_is_held_for_review(cameos: CameoGuard, tmp_path: Path) -> No
 
 def test_restriction_is_checked_against_the_prompt(cameos: CameoGuard) -> None:
     cameos.cameos.set_consent_level("maya", ConsentLevel.EVERYONE)
-    assert list(cameos.cameos.restrict("maya", "no politics, no election campaigns").phrases) == [
-        "politics",
-        "election campaigns",
-    ]
+    understood = cameos.cameos.restrict("maya", "no politics, no horror movies")
+    assert (understood.topics, understood.phrases) == (("politics",), ("horror movies",))
     refused = generate(cameos, "theo", cameos=["maya"], prompt="maya talking about POLITICS at dinner")
     assert "likeness.restriction_violated" in codes(refused) and refused["decision"] == "block"
-    assert generate(cameos, "theo", cameos=["maya"], prompt="maya at dinner")["decision"] == "publish"
-    assert generate(cameos, "maya", cameos=["maya"], prompt="me on politics")["decision"] == "publish"
+    dinner = generate(cameos, "theo", cameos=["maya"], prompt="maya at dinner")
+    assert dinner["decision"] == "publish", dinner["reasons"]
+    own = generate(cameos, "maya", cameos=["maya"], prompt="maya talking about politics at dinner")
+    assert own["decision"] == "publish", own["reasons"]
 
 
 def test_enrollment_refuses_someone_elses_face_and_protected_people(cameos: CameoGuard, tmp_path: Path) -> None:

