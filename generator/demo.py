@@ -149,7 +149,28 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         dance = show(studio.generate("theo", "maya and me dancing on the moon", cameos=["maya"], seed=3))
 
         _step(
-            "8. A leaked likeness",
+            "8. Restrictions, in her own words",
+            'maya writes what her likeness may not be used for, in English and French: "no alcohol, pas de\n'
+            "politique\". The gate understands topics, not only words: theo's prompt never says alcohol, and a\n"
+            "French campaign prompt never says politique. Both are blocked, the evidence naming the topic and the\n"
+            "words that carried it.",
+            quiet,
+        )
+        understood = services.cameos.restrict("maya", "no alcohol, pas de politique")
+        say(f"understood: topics {list(understood.topics)}, phrases {list(understood.phrases)}")
+        for seed, prompt in (
+            (31, "maya and me tasting a merlot at a vineyard"),
+            (32, "maya soutient un candidat aux municipales"),
+        ):
+            refused = show(studio.generate("theo", prompt, cameos=["maya"], seed=seed))
+            for reason in refused["reasons"]:
+                if reason["code"] == "likeness.restriction_violated":
+                    evidence = reason["evidence"]
+                    topic = evidence.get("topic") or evidence.get("phrase")
+                    say(f"    restriction: {topic} ({evidence['how']}, {evidence['score']}), words {evidence['words']}")
+
+        _step(
+            "9. A leaked likeness",
             "jun's generation comes back with Tom Hanks's face in it (what a model that leaks a real likeness\n"
             "does). Nobody declared him; the gate finds him anyway: blocked.",
             quiet,
@@ -157,19 +178,19 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         show(studio.generate("jun", "a man giving a speech", face_images=[portrait], seed=4))
 
         _step(
-            "9. An unclear prompt is held for review",
+            "10. An unclear prompt is held for review",
             "theo asks for a fake news clip about an election: held for a person to decide.",
             quiet,
         )
         show(studio.generate("theo", "breaking news: the president announces the election is cancelled", seed=5))
 
         _step(
-            "10. A remix", f"theo remixes maya's cameo video {own['video_id']}: re-graded, trimmed, captioned.", quiet
+            "11. A remix", f"theo remixes maya's cameo video {own['video_id']}: re-graded, trimmed, captioned.", quiet
         )
         remix = show(studio.generate("theo", "neon remix", remix_of=own["video_id"], seed=6))
 
         _step(
-            "11. Fail closed",
+            "12. Fail closed",
             "A drill: the prompt check is made to fail (as CAMEOGUARD_FAIL_CHECKS=prompt_rules would).\n"
             "A failing check never publishes: jun's harmless video is held for review instead.",
             quiet,
@@ -177,12 +198,12 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         with build(settings.model_copy(update={"fail_checks": frozenset({"prompt_rules"})})) as drill:
             show(Studio(drill).generate("jun", "paper boats racing down a rainy street", seed=7))
 
-        _step("12. A user report", f"jun reports theo's remix {remix['video_id']}: it joins the review queue.", quiet)
+        _step("13. A user report", f"jun reports theo's remix {remix['video_id']}: it joins the review queue.", quiet)
         item = services.videos.report(remix["video_id"], "jun", "looks like it was taken from someone else")
         say(f"review item {item} opened")
 
         _step(
-            "13. Provenance",
+            "14. Provenance",
             f"Every published file carries a signed C2PA manifest, a moving visible label and an invisible\n"
             f"watermark. Verifying maya's published video {own['video_id']}, then a copy of it shrunk to half size,\n"
             "re-compressed and stripped of its metadata:",
@@ -203,7 +224,7 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
         results.append({"verify": verified, "verify_copy": traced})
 
         _step(
-            "14. Revocation",
+            "15. Revocation",
             f"kai (a mutual of maya's) remixes theo's dance video {dance['video_id']}, and someone saves a copy of\n"
             "theo's video. Then maya changes her mind: only_me. Everything made with her face by others (theo's\n"
             "dance video, kai's remix of it, theo's remix of her own video) is purged: unpublished, files deleted,\n"

@@ -13,6 +13,7 @@ patching internals. The real adapters run in the tests marked `slow` and in the 
 | prompt classifier | `safety.classifiers.prompt.PromptClassifierCache` | `FakePromptClassifier` |
 | nudity model | open_nsfw (`safety.checks.frames_nsfw.open_nsfw`) | `FakeNudityModel` |
 | deepfake model | `safety.checks.deepfake.OnnxDeepfakeModel` | `FakeDeepfakeModel` |
+| speech to text | `safety.checks.speech.WhisperTranscriber` | `FakeTranscriber` |
 | media store | `safety.mediastore.MediaStore` | `FaultyMediaStore` |
 | clock | `safety.clock.SystemClock` | `safety.clock.FakeClock` |
 """
@@ -29,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from provenance import Publication
+from safety.checks.speech import SpokenSegment
 from safety.classifiers.prompt import BENIGN, PromptScores
 from safety.clock import FakeClock
 from safety.mediastore import MediaStore
@@ -129,6 +131,20 @@ class FakeDeepfakeModel:
         return np.full(len(frames), self.probability, dtype=np.float64)
 
 
+class FakeTranscriber:
+    """Hears the segments it was given, whatever the audio; `fail_with` makes it fail as a missing model does."""
+
+    model_id = "fake-speech"
+
+    def __init__(self, segments: Sequence[tuple[float, float, str]] = (), fail_with: BaseException | None = None):
+        self.segments = list(segments)
+        self.fail_with = fail_with
+
+    def transcribe(self, audio: NDArray[np.float32]) -> list[SpokenSegment]:
+        _maybe_fail(self.fail_with)
+        return [SpokenSegment(start, end, text) for start, end, text in self.segments]
+
+
 class FaultyMediaStore(MediaStore):
     """A real media store on disk whose named operations raise, for fault tests."""
 
@@ -161,6 +177,7 @@ __all__ = [
     "FakeNudityModel",
     "FakePromptClassifier",
     "FakeSigner",
+    "FakeTranscriber",
     "FaultyMediaStore",
     "constant",
 ]

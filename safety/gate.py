@@ -34,6 +34,7 @@ from provenance import ProvenanceError, Publication
 from safety.checks import Check, CheckContext, CheckRun, run_checks
 from safety.checks.base import WarmsUp, WatchesFrames
 from safety.checks.runner import DEFAULT_TIMEOUT_S
+from safety.checks.speech import transcripts
 from safety.consent import consent_verdict
 from safety.decision import CHECK_ERROR, decide
 from safety.domain import Decision, Finding, GateResult, MediaInfo, Reason, Submission, User, VideoStatus
@@ -163,7 +164,9 @@ class Gate:
         with self.store.transaction() as tx:
             # Faces found but not declared: their owners' consent, read now from the database.
             undeclared = [o for o in identified if o not in submission.cameos]
-            consent_findings = self._consent_findings(tx, submission, undeclared, stage="identified")
+            consent_findings = self._consent_findings(
+                tx, submission, undeclared, stage="identified", spoken=transcripts(run.facts)
+            )
             consent_findings += [
                 replace(f, code="input.real_person_without_consent")
                 for f in self._consent_findings(tx, submission, in_input, stage="input_image")
@@ -311,7 +314,9 @@ class Gate:
                 if video.status is not expected:
                     raise StatusChanged(video_id, video.status.value, [expected.value])
                 # Consent again, in the transaction that publishes: a revocation that landed during the checks wins.
-                refusals = self._consent_findings(tx, submission, consent_subjects, stage="publish")
+                refusals = self._consent_findings(
+                    tx, submission, consent_subjects, stage="publish", spoken=transcripts(dict(decision.facts))
+                )
                 refusals += self._lineage_findings(tx, submission)
                 if refusals:
                     raise _PublishRefused(refusals)
@@ -414,15 +419,27 @@ class Gate:
         ]
 
     def _consent_findings(
-        self, tx: Transaction, submission: Submission, owners: Sequence[str], *, stage: str
+        self,
+        tx: Transaction,
+        submission: Submission,
+        owners: Sequence[str],
+        *,
+        stage: str,
+        spoken: Sequence[str] = (),
     ) -> list[Finding]:
-        """Consent of each owner for this creator and prompt, read in `tx`; a finding for each refusal."""
+        """Consent of each owner for this creator, prompt and what the video says (`spoken`), read in `tx`; a
+        finding for each refusal."""
         refusals: list[Finding] = []
         for owner in owners:
             owner_policy = self.policies.for_user(tx.accounts.get(owner))
             state = tx.consent.snapshot(owner, submission.creator)
             try:
                 verdict = consent_verdict(state, owner_policy, submission.prompt, restrictions=self.restrictions)
+                for said in spoken if verdict.allowed else ():
+                    heard = consent_verdict(state, owner_policy, said, restrictions=self.restrictions)
+                    if not heard.allowed:
+                        verdict = replace(heard, evidence={**heard.evidence, "source": "speech", "text": said[:500]})
+                        break
             except CheckFailure as exc:
                 # The owner's restrictions could not be judged (no model): held for a person, never passed.
                 refusals.append(

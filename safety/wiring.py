@@ -40,6 +40,7 @@ from safety.checks import (
 from safety.checks.deepfake import DeepfakeModel, installed_cards
 from safety.checks.frames_nsfw import NudityModel, open_nsfw
 from safety.checks.prompt_classifier import examples_path
+from safety.checks.speech import SpeechCheck, Transcriber, WhisperTranscriber
 from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
 from safety.classifiers.restriction_judge import shared_restriction_judge
 from safety.clock import SYSTEM_CLOCK, Clock
@@ -86,6 +87,16 @@ class Models:
     """Deepfake classifiers (default: the operator's installed ONNX model cards, if any)."""
     restrictions: RestrictionJudge | None = None
     """Judge of owners' restrictions (default: topics and phrases on meaning, with the multilingual encoder)."""
+    transcriber: Callable[[], Transcriber] | None = None
+    """Speech to text for the speech check (default: Whisper tiny.en from its package)."""
+
+
+_TRANSCRIBER = WhisperTranscriber()
+
+
+def shared_transcriber() -> Transcriber:
+    """The process-wide speech model (it loads on first use)."""
+    return _TRANSCRIBER
 
 
 def default_checks(
@@ -99,15 +110,17 @@ def default_checks(
 ) -> list[Check]:
     """The checks every submission passes through, in the order they are reported. The deepfake slot runs only
     when an operator has installed a model card (or a model is given): no deepfake detector ships by default."""
+    prompts = models.prompts or shared_prompt_classifiers(prompt_heads)
     checks: list[Check] = [
         MediaCheck(),
         PromptRulesCheck(),
-        PromptClassifierCheck(models.prompts or shared_prompt_classifiers(prompt_heads)),
+        PromptClassifierCheck(prompts),
         ConsentCheck(restrictions),
         LikenessCheck(faces),
         InputImageCheck(faces, watermark),
         FramesNsfwCheck(models.nudity),
         HashBankCheck(banks),
+        SpeechCheck(models.transcriber or shared_transcriber, prompts, restrictions),
     ]
     if deepfake_cards or models.deepfake is not None:
         checks.append(DeepfakeCheck(list(deepfake_cards), models=models.deepfake))

@@ -23,8 +23,26 @@ def test_demo_story(tmp_path: Path) -> None:
     assert verify["verify_copy"]["video_id"] == verify["verify"]["video_id"]
     assert not verify["verify_copy"]["c2pa"]["present"]
     decisions = [r["decision"] for r in results]
-    assert decisions == ["publish", "publish", "block", "publish", "block", "review", "publish", "review"]
-    leaked = results[4]
+    assert decisions == [
+        "publish",
+        "publish",
+        "block",
+        "publish",
+        "block",
+        "block",
+        "block",
+        "review",
+        "publish",
+        "review",
+    ]
+    for restricted in results[4:6]:
+        reason = next(r for r in restricted["reasons"] if r["code"] == "likeness.restriction_violated")
+        assert reason["evidence"]["how"] == "meaning", "the prompt never names the restricted topic"
+    assert [r["evidence"]["topic"] for res in results[4:6] for r in res["reasons"] if "topic" in r["evidence"]] == [
+        "alcohol",
+        "politics",
+    ]
+    leaked = results[6]
     assert [r["evidence"].get("person") for r in leaked["reasons"] if r["code"] == "likeness.protected_person"] == [
         "Tom Hanks"
     ]

@@ -15,7 +15,17 @@ from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeFingerprinter, FakeMarker, FakeSigner
 from safety.store.sql.registry import SqlRegistryStore
 
-CHECKS = ["media", "prompt_rules", "prompt_classifier", "consent", "likeness", "inputs", "frames_nsfw", "hash_bank"]
+CHECKS = [
+    "media",
+    "prompt_rules",
+    "prompt_classifier",
+    "consent",
+    "likeness",
+    "inputs",
+    "frames_nsfw",
+    "hash_bank",
+    "speech",
+]
 
 
 def consistent(services: CameoGuard) -> None:

@@ -37,6 +37,7 @@ CHECK_NAMES = [
     "inputs",
     "frames_nsfw",
     "hash_bank",
+    "speech",
 ]
 
 

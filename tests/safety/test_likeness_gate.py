@@ -125,11 +125,11 @@ def test_revocation_between_check_and_publish_covers_identified_faces(cameos: Ca
     original = cameos.gate._consent_findings
     calls: list[str] = []
 
-    def revoke_first(tx: Any, submission: Any, owners: Any, *, stage: str) -> Any:
+    def revoke_first(tx: Any, submission: Any, owners: Any, *, stage: str, spoken: Any = ()) -> Any:
         calls.append(stage)
         if stage == "publish":
             tx.consent.set_level("maya", ConsentLevel.ONLY_ME)
-        return original(tx, submission, owners, stage=stage)
+        return original(tx, submission, owners, stage=stage, spoken=spoken)
 
     cameos.gate._consent_findings = revoke_first  # type: ignore[method-assign]
     result = generate(cameos, "theo", face_images=[card_image(tmp_path, 20, "maya-face")])
