@@ -161,6 +161,13 @@ class Gate:
     ) -> GateResult:
         identified = _identified_owners(run.findings, "likeness.identified")
         in_input = _identified_owners(run.findings, "input.identified")
+        # Owners heard but neither declared nor seen: a voice is weaker evidence than a face, so a refusal holds
+        # the video for a person (`likeness.voice_no_consent`) instead of blocking it.
+        heard = [
+            o
+            for o in _identified_owners(run.findings, "likeness.voice_identified")
+            if o not in identified and o not in submission.cameos
+        ]
         with self.store.transaction() as tx:
             # Faces found but not declared: their owners' consent, read now from the database.
             undeclared = [o for o in identified if o not in submission.cameos]
@@ -171,6 +178,11 @@ class Gate:
                 replace(f, code="input.real_person_without_consent")
                 for f in self._consent_findings(tx, submission, in_input, stage="input_image")
             ]
+            consent_findings += [
+                replace(f, code="likeness.voice_no_consent", evidence={**f.evidence, "consent_code": f.code})
+                for f in self._consent_findings(tx, submission, heard, stage="voice", spoken=transcripts(run.facts))
+                if f.code != CHECK_ERROR
+            ]
         timings = {"intake": ingest_ms, **run.timings_ms}
         decision = decide([*run.findings, *consent_findings], policy, run.checks_run, timings)
         decision = replace(
@@ -178,7 +190,7 @@ class Gate:
         )
 
         self.metrics.record_decision(decision)
-        subjects = tuple(dict.fromkeys([*submission.cameos, *identified, *in_input]))
+        subjects = tuple(dict.fromkeys([*submission.cameos, *identified, *in_input, *heard]))
         # Persisted before any file moves: if the process dies after this, the decision is on record and the
         # sweeper settles the row; nothing is published without it.
         with self.store.transaction() as tx:
@@ -188,7 +200,7 @@ class Gate:
             if not moved:
                 decision_id = tx.decisions.save(video_id, decision, GATE_ACTOR)
                 # Identified owners join the lineage now, so their revocation finds this video even if it is held.
-                for owner in identified:
+                for owner in dict.fromkeys([*identified, *heard]):
                     tx.videos.add_cameo_edge(video_id, owner)
         if moved:
             self._release_draft(draft)

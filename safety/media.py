@@ -1,4 +1,4 @@
-"""Reading video files: probing what a file is, and sampling its frames.
+"""Reading video files: probing what a file is, sampling its frames, and reading its sound for speech models.
 
 This is the IO edge for media. `probe` refuses anything that is not a readable video with a clear
 `InvalidMediaError`; `trial_decode` decodes the first frames in a child process under the policy's memory limit
@@ -15,10 +15,15 @@ from typing import Any
 
 import av
 import av.error
+import numpy as np
+from numpy.typing import NDArray
 
 from provenance.tonemap import HDR_TRANSFERS
 from safety.domain import MediaInfo
-from safety.errors import InvalidMediaError
+from safety.errors import CheckFailure, InvalidMediaError
+
+AUDIO_RATE = 16_000
+"""Speech models (transcription, voices) take 16 kHz mono."""
 
 
 def probe(path: Path) -> MediaInfo:
@@ -85,3 +90,29 @@ def trial_decode(path: Path, *, frames: int, memory_mb: int, timeout_s: float) -
     if done.returncode != 0:
         # Killed (the kernel's OOM killer, a signal) or crashed inside the decoder: never a file we accept.
         raise InvalidMediaError(f"{path.name}: the trial decode failed (exit {done.returncode})")
+
+
+def read_audio(path: Path, max_seconds: float = 600.0) -> NDArray[np.float32] | None:
+    """The first audio track as 16 kHz mono float32 (at most `max_seconds`), or None when there is none; a track
+    that cannot be decoded is a `CheckFailure`."""
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                return None
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE)
+            chunks: list[NDArray[np.float32]] = []
+            total = 0
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    samples = out.to_ndarray().reshape(-1).astype(np.float32)
+                    chunks.append(samples)
+                    total += samples.size
+                if total >= max_seconds * AUDIO_RATE:
+                    break
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1).astype(np.float32))
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        raise CheckFailure(f"the audio track cannot be decoded: {exc}") from None
+    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)

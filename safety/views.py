@@ -96,6 +96,7 @@ def enrollment_json(result: EnrollmentResult) -> Json:
     return {
         "cameo_id": result.cameo_id,
         "status": result.status.value,
+        "voice": result.voice,
         "reasons": [{"code": r.code, "message": r.message} for r in a.reasons],
         "frames": a.frames,
         "usable_frames": a.usable_frames,

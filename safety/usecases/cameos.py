@@ -23,18 +23,19 @@ from policies import MatchThresholds, PolicyBook
 from policies.restrictions import RestrictionTaxonomy
 from safety.domain import CameoStatus, ConsentLevel, VideoStatus
 from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
-from safety.errors import ConflictError, SubmissionError
+from safety.errors import CheckFailure, ConflictError, SubmissionError
 from safety.faces.analyzer import RGBImage, embedding_bytes
 from safety.faces.engine import FaceEngine
 from safety.faces.photos import load_rgb
 from safety.handles import normalise_handle
-from safety.media import probe
+from safety.media import AUDIO_RATE, probe, read_audio
 from safety.mediastore import MediaStore
 from safety.records import CameoRecord, ChallengeRecord, GrantKind, OwnerAppearance, ProtectionKind, TemplateSubject
 from safety.restrictions import RestrictionJudge, parse_restriction
 from safety.revocation import PurgeReceipt
 from safety.store import Store, Transaction
 from safety.usecases.revocation import finish, purge_in, receipt_of, reconcile_in
+from safety.voices import MIN_SPEECH_S, VoiceEmbedder, voiced
 
 ConsentChange = Callable[[Transaction, str], None]
 RESTRICTION_MAX_CHARS = 500
@@ -51,6 +52,8 @@ class EnrollmentResult:
     """active or rejected."""
     assessment: EnrollmentAssessment
     """The checks behind it."""
+    voice: bool = False
+    """Whether a voice template was kept (the verification video had at least a second of speech)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,9 @@ class Cameos:
         *,
         taxonomy: RestrictionTaxonomy,
         restrictions: RestrictionJudge,
+        voices: Callable[[], VoiceEmbedder] | None = None,
     ) -> None:
+        self._voices = voices
         self._taxonomy = taxonomy
         self._restrictions = restrictions
         self._store = store
@@ -144,9 +149,29 @@ class Cameos:
         assessment = assess_verification_video(
             video, analyzer, policy.enrollment, self._faces.gallery(), self._thresholds(), handle, turns
         )
+        voice = self._voice_template(video) if assessment.accepted else None
         return self._record_enrollment(
-            handle, assessment, analyzer.model_id, video if policy.enrollment.keep_verification_video else None
+            handle,
+            assessment,
+            analyzer.model_id,
+            video if policy.enrollment.keep_verification_video else None,
+            voice=voice,
         )
+
+    def _voice_template(self, video: Path) -> tuple[str, bytes] | None:
+        """The speaker's voice from the verification video, when it has at least a second of speech. Without it
+        (a silent video, no voice model) the cameo is protected by face alone, and the answer says so."""
+        if self._voices is None:
+            return None
+        try:
+            audio = read_audio(video)
+            speech = voiced(audio) if audio is not None else None
+            if speech is None or speech.size < MIN_SPEECH_S * AUDIO_RATE:
+                return None
+            embedder = self._voices()
+            return embedder.model_id, embedding_bytes(embedder.embed(speech))
+        except CheckFailure:
+            return None
 
     def enroll_cameo_from_images(self, handle: str, images: Sequence[Path]) -> EnrollmentResult:
         """Operator-verified enrollment from photos, where the operator has verified the person another way."""
@@ -172,6 +197,7 @@ class Cameos:
         keep_video: Path | None,
         *,
         operator_verified: bool = False,
+        voice: tuple[str, bytes] | None = None,
     ) -> EnrollmentResult:
         status = CameoStatus.ACTIVE if assessment.accepted else CameoStatus.REJECTED
         details = {
@@ -198,13 +224,15 @@ class Cameos:
                 refs = [final / p.name for p in references]
                 vectors = [embedding_bytes(e) for e in assessment.embeddings]
                 tx.templates.add_templates(TemplateSubject.CAMEO, handle, model_id, vectors)
+                if voice is not None:
+                    tx.templates.add_templates(TemplateSubject.CAMEO, handle, voice[0], [voice[1]])
                 tx.consent.set_cameo_files(cameo_id, refs, final / "verification.mp4" if kept else None)
                 # Renamed inside the transaction: a failed commit removes the folder below.
                 os.replace(folder, final)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        return EnrollmentResult(cameo_id, status, assessment)
+        return EnrollmentResult(cameo_id, status, assessment, voice=voice is not None)
 
     # consent
 

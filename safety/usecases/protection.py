@@ -6,13 +6,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
 from policies import MatchThresholds
-from safety.errors import InvalidMediaError, SubmissionError
+from safety.errors import CheckFailure, InvalidMediaError, ModelUnavailable, SubmissionError
 from safety.faces.analyzer import FaceBox, distance, embedding_bytes
 from safety.faces.engine import FaceEngine
 from safety.faces.photos import faces_in_photo, load_rgb
+from safety.media import AUDIO_RATE, read_audio
 from safety.records import ProtectedPersonRecord, ProtectionKind, TemplateSubject
 from safety.store import Store
+from safety.voices import MIN_SPEECH_S, VoiceEmbedder, voiced
 
 NAME_MAX_CHARS = 120
 
@@ -30,7 +35,7 @@ class ProtectionResult:
     templates: int
     """Templates stored."""
     model: str
-    """The face model that made them."""
+    """The face and/or voice models that made them."""
 
 
 @dataclass(frozen=True)
@@ -54,35 +59,82 @@ class FaceComparison:
         return self.verdict == "same"
 
 
+def _speech_of(path: Path) -> NDArray[np.float32]:
+    """A recording's voiced audio; `InvalidMediaError` unless it holds at least `MIN_SPEECH_S` of it."""
+    if not path.is_file():
+        raise InvalidMediaError(f"no such recording: {path}")
+    try:
+        audio = read_audio(path)
+    except CheckFailure as exc:
+        raise InvalidMediaError(f"{path}: {exc}") from None
+    if audio is None:
+        raise InvalidMediaError(f"{path} has no sound")
+    speech = voiced(audio)
+    if speech.size < MIN_SPEECH_S * AUDIO_RATE:
+        raise InvalidMediaError(f"{path} holds less than {MIN_SPEECH_S:g} s of speech")
+    return speech
+
+
 class Protection:
     """Protected people and face tools."""
 
-    def __init__(self, store: Store, faces: FaceEngine, thresholds: Callable[[], MatchThresholds]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        faces: FaceEngine,
+        thresholds: Callable[[], MatchThresholds],
+        voices: Callable[[], VoiceEmbedder] | None = None,
+    ) -> None:
+        self._voices = voices
         self._store = store
         self._faces = faces
         self._thresholds = thresholds
 
-    def protect(self, name: str, images: Sequence[Path], kind: str = "public_figure") -> ProtectionResult:
-        """Protect a person from their photos (operator-run); every photo must show exactly one face."""
+    def protect(
+        self, name: str, images: Sequence[Path] = (), kind: str = "public_figure", *, audio: Sequence[Path] = ()
+    ) -> ProtectionResult:
+        """Protect a person from their photos and/or recordings of their voice (operator-run); every photo must
+        show exactly one face, every recording hold at least a second of speech by them alone."""
         name = " ".join(name.split())
         if not name or len(name) > NAME_MAX_CHARS:
             raise SubmissionError(f"a protected person needs a name of 1 to {NAME_MAX_CHARS} characters")
         if kind not in set(ProtectionKind):
             raise SubmissionError("kind is public_figure, estate or opt_out")
-        if not images:
-            raise SubmissionError("at least one --image is needed")
-        pixels = [load_rgb(path) for path in images]
-        analyzer = self._faces.analyzer()
-        vectors = []
-        for path, image in zip(images, pixels, strict=True):
-            faces = faces_in_photo(analyzer, image)
-            if len(faces) != 1:
-                raise InvalidMediaError(f"{path} shows {len(faces)} faces; a protection photo must show exactly one")
-            vectors.append(embedding_bytes(analyzer.embed(image, faces[0], jitters=5)))
+        if not images and not audio:
+            raise SubmissionError("at least one --image or --audio is needed")
+        models: list[str] = []
+        face_vectors: list[bytes] = []
+        face_model = ""
+        if images:
+            pixels = [load_rgb(path) for path in images]
+            analyzer = self._faces.analyzer()
+            face_model = analyzer.model_id
+            for path, image in zip(images, pixels, strict=True):
+                faces = faces_in_photo(analyzer, image)
+                if len(faces) != 1:
+                    raise InvalidMediaError(
+                        f"{path} shows {len(faces)} faces; a protection photo must show exactly one"
+                    )
+                face_vectors.append(embedding_bytes(analyzer.embed(image, faces[0], jitters=5)))
+            models.append(face_model)
+        voice_vectors: list[bytes] = []
+        voice_model = ""
+        if audio:
+            if self._voices is None:
+                raise ModelUnavailable("no voice encoder is configured")
+            embedder = self._voices()
+            voice_model = embedder.model_id
+            voice_vectors = [embedding_bytes(embedder.embed(_speech_of(path))) for path in audio]
+            models.append(voice_model)
         with self._store.transaction() as tx:
             person_id = tx.templates.add_protected(name, ProtectionKind(kind))
-            tx.templates.add_templates(TemplateSubject.PROTECTED, name, analyzer.model_id, vectors)
-        return ProtectionResult(person_id, name, ProtectionKind(kind), len(vectors), analyzer.model_id)
+            if face_vectors:
+                tx.templates.add_templates(TemplateSubject.PROTECTED, name, face_model, face_vectors)
+            if voice_vectors:
+                tx.templates.add_templates(TemplateSubject.PROTECTED, name, voice_model, voice_vectors)
+        return ProtectionResult(
+            person_id, name, ProtectionKind(kind), len(face_vectors) + len(voice_vectors), " + ".join(models)
+        )
 
     def protected_people(self) -> list[ProtectedPersonRecord]:
         """Everyone protected, by name."""

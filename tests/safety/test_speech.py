@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -14,12 +13,15 @@ import numpy as np
 import pytest
 
 from safety import CameoGuard, Settings, Submission, build
-from safety.checks.speech import SAMPLE_RATE, WhisperTranscriber, read_audio
+from safety.checks.speech import WhisperTranscriber
 from safety.domain import CameoStatus, ConsentLevel
 from safety.errors import ModelUnavailable
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeTranscriber
+from safety.media import AUDIO_RATE as SAMPLE_RATE
+from safety.media import read_audio
 from safety.wiring import Models
+from tests.conftest import clip_with_sound
 
 
 def _services(settings: Settings, transcriber: FakeTranscriber) -> CameoGuard:
@@ -83,28 +85,7 @@ def _speaking_clip(clip: Path, text: str, target: Path) -> Path:
     """`clip`'s picture with espeak-ng saying `text` as its sound track."""
     wav = target.with_suffix(".wav")
     subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), text], check=True, capture_output=True)
-    with av.open(str(wav)) as source:
-        voice = np.concatenate([f.to_ndarray().reshape(-1) for f in source.decode(audio=0)]).astype(np.int16)
-        rate = source.streams.audio[0].rate
-    with av.open(str(clip)) as picture, av.open(str(target), "w") as out:
-        video_in = picture.streams.video[0]
-        video = out.add_stream("libx264", rate=video_in.average_rate or 25)
-        video.width, video.height, video.pix_fmt = video_in.width, video_in.height, "yuv420p"
-        audio = out.add_stream("aac", rate=rate, layout="mono")
-        frames = [f.to_ndarray(format="rgb24") for f in picture.decode(video=0)]
-        seconds = max(len(voice) / rate + 0.5, len(frames) / float(video_in.average_rate or 25))
-        count = int(seconds * float(video_in.average_rate or 25))
-        for i in range(count):
-            out.mux(video.encode(av.VideoFrame.from_ndarray(frames[i % len(frames)], format="rgb24")))
-        out.mux(video.encode(None))
-        padded = np.concatenate([voice, np.zeros(int(0.5 * rate), np.int16)])
-        for start in range(0, len(padded), 1024):
-            chunk = padded[start : start + 1024].reshape(1, -1)
-            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = rate, start, Fraction(1, rate)
-            out.mux(audio.encode(frame))
-        out.mux(audio.encode(None))
-    return target
+    return clip_with_sound(clip, wav, target)
 
 
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
