@@ -350,6 +350,7 @@ def build(
             taxonomy=taxonomy,
             restrictions=restrictions,
             voices=models.voices or shared_voices,
+            transcriber=models.transcriber or shared_transcriber,
         ),
         restrictions=restrictions,
         protection=Protection(store, faces, thresholds, models.voices or shared_voices),

@@ -17,6 +17,7 @@ yields whatever the English model hears. A missing model, an undecodable audio t
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -57,8 +58,9 @@ class Transcriber(Protocol):
 
     model_id: str
 
-    def transcribe(self, audio: NDArray[np.float32]) -> list[SpokenSegment]:
-        """Segments of speech in 16 kHz mono audio; empty when nothing is said."""
+    def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None) -> list[SpokenSegment]:
+        """Segments of speech in 16 kHz mono audio; empty when nothing is said. `hint` is text the speech is
+        expected to resemble (e.g. digits), which steers the model's spelling."""
         ...
 
 
@@ -89,10 +91,10 @@ class WhisperTranscriber:
                     raise ModelUnavailable(f"the speech model is unavailable: {exc}") from None
             return self._model
 
-    def transcribe(self, audio: NDArray[np.float32]) -> list[SpokenSegment]:
+    def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None) -> list[SpokenSegment]:
         model = self._load()
         with self._lock:  # one decoder state per model
-            segments, _info = model.transcribe(audio, language="en", beam_size=1, vad_filter=True)
+            segments, _info = model.transcribe(audio, language="en", beam_size=1, vad_filter=True, initial_prompt=hint)
             return [
                 SpokenSegment(float(s.start), float(s.end), str(s.text).strip()) for s in segments if s.text.strip()
             ]
@@ -225,10 +227,63 @@ class SpeechCheck:
         return findings
 
 
+_DIGIT_WORDS = {
+    "zero": "0",
+    "oh": "0",
+    "o": "0",
+    "one": "1",
+    "won": "1",
+    "two": "2",
+    "to": "2",
+    "too": "2",
+    "three": "3",
+    "tree": "3",
+    "four": "4",
+    "for": "4",
+    "fore": "4",
+    "five": "5",
+    "six": "6",
+    "sex": "6",
+    "seven": "7",
+    "eight": "8",
+    "ate": "8",
+    "nine": "9",
+    "niner": "9",
+}
+DIGITS_HINT = "The digits are"
+"""A neutral lead-in: a list of digits as the hint makes the model repeat digits it never heard (bench/voices.py)."""
+
+
+def digits_in(text: str) -> str:
+    """The digits a transcript says, in order: written ones and spoken words ("four seven two nine", "4729",
+    "for 7 to nine" all read 4729)."""
+    out: list[str] = []
+    for token in re.findall(r"[a-z]+|\d", text.casefold()):
+        if token.isdigit():
+            out.append(token)
+        elif token in _DIGIT_WORDS:
+            out.append(_DIGIT_WORDS[token])
+    return "".join(out)
+
+
+def heard_digits(audio: NDArray[np.float32], transcriber: Transcriber) -> str:
+    """The digits said in a recording (the enrollment challenge's spoken half)."""
+    return digits_in(" ".join(s.text for s in transcriber.transcribe(audio, hint=DIGITS_HINT)))
+
+
 def transcripts(facts: dict[str, Any]) -> Sequence[str]:
     """The spoken segments' texts from a decision's facts (for the gate's consent re-reads)."""
     speech = facts.get("speech", {})
     return [str(s["text"]) for s in speech.get("segments", [])] if isinstance(speech, dict) else []
 
 
-__all__ = ["SpeechCheck", "SpokenSegment", "Transcriber", "WhisperTranscriber", "transcripts"]
+__all__ = [
+    "DIGITS_HINT",
+    "SpeechCheck",
+    "SpokenSegment",
+    "Transcriber",
+    "WhisperTranscriber",
+    "digits_in",
+    "heard_digits",
+    "transcripts",
+]

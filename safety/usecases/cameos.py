@@ -13,7 +13,7 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +21,14 @@ from PIL import Image
 
 from policies import MatchThresholds, PolicyBook
 from policies.restrictions import RestrictionTaxonomy
+from safety.checks.speech import Transcriber, heard_digits
 from safety.domain import CameoStatus, ConsentLevel, VideoStatus
-from safety.enrollment import EnrollmentAssessment, assess_reference_images, assess_verification_video
+from safety.enrollment import (
+    EnrollmentAssessment,
+    EnrollmentReason,
+    assess_reference_images,
+    assess_verification_video,
+)
 from safety.errors import CheckFailure, ConflictError, SubmissionError
 from safety.faces.analyzer import RGBImage, embedding_bytes
 from safety.faces.engine import FaceEngine
@@ -111,8 +117,10 @@ class Cameos:
         taxonomy: RestrictionTaxonomy,
         restrictions: RestrictionJudge,
         voices: Callable[[], VoiceEmbedder] | None = None,
+        transcriber: Callable[[], Transcriber] | None = None,
     ) -> None:
         self._voices = voices
+        self._transcriber = transcriber
         self._taxonomy = taxonomy
         self._restrictions = restrictions
         self._store = store
@@ -142,13 +150,17 @@ class Cameos:
             user = tx.accounts.get(handle)
             self._refuse_second_cameo(tx, handle)
             turns: tuple[str, ...] = ()
+            digits = ""
             if challenge_id is not None:
-                turns = tx.consent.take_challenge(challenge_id, handle).turns
+                challenge = tx.consent.take_challenge(challenge_id, handle)
+                turns, digits = challenge.turns, challenge.digits
         policy = self._policies.for_user(user)
         analyzer = self._faces.analyzer()
         assessment = assess_verification_video(
             video, analyzer, policy.enrollment, self._faces.gallery(), self._thresholds(), handle, turns
         )
+        if assessment.accepted and digits:
+            assessment = self._hear_challenge(video, digits, assessment)
         voice = self._voice_template(video) if assessment.accepted else None
         return self._record_enrollment(
             handle,
@@ -157,6 +169,30 @@ class Cameos:
             video if policy.enrollment.keep_verification_video else None,
             voice=voice,
         )
+
+    def _hear_challenge(self, video: Path, digits: str, assessment: EnrollmentAssessment) -> EnrollmentAssessment:
+        """The challenge's digits must be heard, in order, in the verification video: a video recorded before the
+        challenge existed cannot say them. Refused (`enroll.challenge_mismatch`) otherwise; a missing speech model
+        refuses too, never waves the check through."""
+        said = ""
+        problem = ""
+        try:
+            audio = read_audio(video)
+            if audio is None:
+                problem = "the video has no sound"
+            elif self._transcriber is None:
+                problem = "no speech model is configured"
+            else:
+                said = heard_digits(audio, self._transcriber())
+        except CheckFailure as exc:
+            problem = str(exc)
+        if not problem and digits in said:
+            return assessment
+        heard = problem or f"heard {' '.join(said) or 'no digits'}"
+        reason = EnrollmentReason(
+            "enroll.challenge_mismatch", f"say the challenge digits {' '.join(digits)} on camera ({heard})"
+        )
+        return replace(assessment, accepted=False, reasons=(*assessment.reasons, reason))
 
     def _voice_template(self, video: Path) -> tuple[str, bytes] | None:
         """The speaker's voice from the verification video, when it has at least a second of speech. Without it

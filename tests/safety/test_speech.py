@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from safety import CameoGuard, Settings, Submission, build
-from safety.checks.speech import WhisperTranscriber
+from safety.checks.speech import WhisperTranscriber, digits_in, heard_digits
 from safety.domain import CameoStatus, ConsentLevel
 from safety.errors import ModelUnavailable
 from safety.faces.fake import FakeFaceAnalyzer
@@ -106,3 +106,41 @@ def test_the_gate_reads_what_a_real_video_says(people: CameoGuard, clip: Path, t
     assert result.status.value != "published"
     spoken = [r for r in result.decision.reasons if r.check == "speech"]
     assert spoken and spoken[0].evidence["t_end"] > spoken[0].evidence["t_start"]
+
+
+@pytest.mark.parametrize(
+    ("transcript", "digits"),
+    [
+        ("4729", "4729"),
+        ("four, seven, two, nine.", "4729"),
+        ("For 7 to nine", "4729"),
+        ("oh eight one", "081"),
+        ("", ""),
+    ],
+)
+def test_digits_are_read_from_words_and_figures(transcript: str, digits: str) -> None:
+    assert digits_in(transcript) == digits
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+def test_spoken_digits_are_heard(tmp_path: Path) -> None:
+    wav = tmp_path / "digits.wav"
+    subprocess.run(["espeak-ng", "-s", "150", "-w", str(wav), "4, 7, 2, 9"], check=True, capture_output=True)
+    audio = read_audio(wav)
+    assert audio is not None
+    assert "4729" in heard_digits(audio, WhisperTranscriber())
+
+
+def test_an_enrollment_challenge_must_be_heard(settings: Settings, clip: Path) -> None:
+    """With a fake transcriber: the digits heard decide; a video that says other digits is refused."""
+    from safety.enrollment import EnrollmentAssessment
+
+    accepted = EnrollmentAssessment(True, ())
+    with _services(settings, FakeTranscriber([(0.1, 1.0, "four, seven, two, nine")])) as services:
+        assert services.cameos._hear_challenge(clip, "4729", accepted).accepted
+        refused = services.cameos._hear_challenge(clip, "1234", accepted)
+    assert not refused.accepted and [r.code for r in refused.reasons] == ["enroll.challenge_mismatch"]
+    assert "heard 4 7 2 9" in refused.reasons[0].message
+    broken = FakeTranscriber(fail_with=ModelUnavailable("the speech model is unavailable: gone"))
+    with _services(settings, broken) as services:
+        assert not services.cameos._hear_challenge(clip, "4729", accepted).accepted

@@ -7,6 +7,8 @@ These use `../shared/fixtures/faces` and skip with a reason where it is absent. 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -178,3 +180,30 @@ def test_dlib_worker_processes_fail_closed_and_are_replaced(tmp_path: Path) -> N
             unusable.detect_cnn(blank, 0)
     finally:
         unusable.close()
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+def test_a_challenge_is_heard_on_a_real_verification_video(
+    real: CameoGuard, verification_video: Path, tmp_path: Path
+) -> None:
+    """The real verification video with the challenge's digits spoken over it: enrolled, with a voice template;
+    the same video saying other digits (recorded before the challenge existed) is refused."""
+    from datetime import timedelta
+
+    from tests.conftest import clip_with_sound
+
+    def challenge(digits: str) -> str:
+        with real.store.transaction() as tx:
+            return tx.consent.create_challenge("maya", digits, [], timedelta(minutes=5)).id
+
+    def saying(digits: str) -> Path:
+        wav = tmp_path / f"{digits}.wav"
+        subprocess.run(["espeak-ng", "-s", "140", "-w", str(wav), ", ".join(digits)], check=True, capture_output=True)
+        return clip_with_sound(verification_video, wav, tmp_path / f"{digits}.mp4")
+
+    refused = real.cameos.enroll_cameo("maya", saying("5173"), challenge("2934"))
+    assert refused.status.value == "rejected"
+    assert "enroll.challenge_mismatch" in [r.code for r in refused.assessment.reasons]
+    enrolled = real.cameos.enroll_cameo("maya", saying("2934"), challenge("2934"))
+    assert enrolled.status.value == "active", [r.code for r in enrolled.assessment.reasons]
+    assert enrolled.voice, "the verification video's voice is kept"
