@@ -79,7 +79,8 @@ def digits(folder: Path) -> dict[str, Any]:
 
 
 def _pairs(embeddings: list[tuple[str, NDArray[np.float32]]]) -> tuple[list[float], list[float]]:
-    genuine, impostor = [], []
+    genuine: list[float] = []
+    impostor: list[float] = []
     for (a, va), (b, vb) in itertools.combinations(embeddings, 2):
         (genuine if a == b else impostor).append(float(va @ vb))
     return genuine, impostor
