@@ -65,6 +65,16 @@ def _inline_image(picture: Image.Image, caption: str, width: int | None = None) 
     )
 
 
+def _inline_audio(wav: bytes, caption: str) -> str:
+    """A sound clip as a data URI inside the page, like case pictures: never a URL on Streamlit's /media/."""
+    data = base64.b64encode(wav).decode()
+    return (
+        f'<figure style="margin:0"><audio controls preload="none" style="width:100%" '
+        f'src="data:audio/wav;base64,{data}"></audio>'
+        f"<figcaption style='font-size:0.8em'>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
 def logout() -> None:
     token = st.session_state.pop("token", None)
     if token:
@@ -196,6 +206,15 @@ def case_page(reviewer: Reviewer) -> None:
                 if grayscale:
                     picture = picture.convert("L")
                 column.html(_inline_image(picture, f"{t:.1f} s {' '.join(notes)}"))
+        if case.spoken and not blind:
+            st.caption("Speech at findings")
+            for spoken in case.spoken:
+                clip = reviews.audio_clip(case, spoken["t_start"], spoken["t_end"])
+                label = f"{spoken['t_start']:.1f}-{spoken['t_end']:.1f} s, {spoken['code']}: {spoken['said']}"
+                if clip:
+                    st.html(_inline_audio(clip, label))
+                else:
+                    st.markdown(plain(label))
     with right:
         st.markdown(f"**Prompt:** {plain(video['prompt'])}")
         st.markdown(f"**Status:** {plain(video['status'])}  **Policy:** {plain(video['policy'])}")

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import random
 import secrets
+import wave
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
 
@@ -29,6 +32,7 @@ from safety.domain import Decision, Reason, VideoStatus
 from safety.errors import ConflictError, SubmissionError
 from safety.gate import Gate
 from safety.handles import normalise_handle
+from safety.media import AUDIO_RATE, read_audio
 from safety.records import (
     AppealState,
     ReviewerRecord,
@@ -264,6 +268,24 @@ class ReviewService:
             if not wanted:
                 break
         return frames
+
+    def audio_clip(self, case: CaseFile, t_start: float, t_end: float, *, margin_s: float = 0.3) -> bytes:
+        """The case's sound from `t_start` to `t_end` (with a little margin) as a WAV file's bytes, for the console
+        to play a speech finding inline; empty when the file or its sound is gone."""
+        if case.media_path is None or not case.media_path.is_file():
+            return b""
+        audio = read_audio(case.media_path, max_seconds=t_end + margin_s)
+        if audio is None:
+            return b""
+        start = max(0, int((t_start - margin_s) * AUDIO_RATE))
+        stretch = np.clip(audio[start : int((t_end + margin_s) * AUDIO_RATE)], -1.0, 1.0)
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(AUDIO_RATE)
+            out.writeframes((stretch * 32767).astype("<i2").tobytes())
+        return buffer.getvalue()
 
     def renew(self, by: Reviewer, item_id: str) -> bool:
         """Extend the lease on an item this reviewer holds."""

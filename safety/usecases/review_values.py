@@ -57,6 +57,25 @@ class CaseFile:
     codes_by_outcome: dict[str, list[str]] = field(default_factory=dict)
     """outcome → the reason codes a decision with that outcome may cite, the item's own first."""
 
+    @property
+    def spoken(self) -> list[dict[str, Any]]:
+        """Findings in what the video says or whose voice it carries: code, time span, and what was said (or
+        whose voice), for the console to play each one."""
+        out = []
+        for reason in self.reasons:
+            evidence = reason.get("evidence") or {}
+            if evidence.get("source") == "speech" and "t_start" in evidence:
+                said = evidence.get("text") or evidence.get("person") or evidence.get("owner") or ""
+                out.append(
+                    {
+                        "code": str(reason["code"]),
+                        "t_start": float(evidence["t_start"]),
+                        "t_end": float(evidence["t_end"]),
+                        "said": str(said),
+                    }
+                )
+        return out
+
 
 @dataclass(frozen=True)
 class ReviewOutcome:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -94,3 +95,19 @@ def test_creator_text_is_shown_as_text_and_pictures_never_get_a_public_url(app_e
     assert "![x](http" not in prompt and "\\!\\[x\\]\\(http\\:" in prompt and "\\*\\*bold\\*\\*" in prompt
     assert not at.get("imgs"), "case pictures are inline data, not files served from Streamlit's /media/"
     assert all("/media/" not in h.proto.body for h in at.get("html"))
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
+def test_a_speech_finding_can_be_played_in_the_case(app_env: CameoGuard, clip: Path, tmp_path: Path) -> None:
+    from safety import Submission
+    from tests.safety.test_speech import _speaking_clip
+
+    speaking = _speaking_clip(clip, "The election is rigged. Do not vote tomorrow.", tmp_path / "speaking.mp4")
+    held = app_env.videos.prepublish(Submission("maya", "a calm lake at dawn", speaking))
+    assert held.status.value == "held"
+    at = logged_in("rita", "correct horse 1")
+    at.button(key="claim_selected").click().run()
+    players = [h.proto.body for h in at.get("html") if "<audio" in h.proto.body]
+    assert players and "data:audio/wav;base64," in players[0], "played inline, never from a public URL"
+    captions = " ".join(players)
+    assert "prompt.election_deception" in captions and "rigged" in captions.casefold()
