@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
 
-from policies.errors import PolicyValidationError, ValidationIssue
+from policies.errors import PolicyValidationError
 from policies.types import (
     DEFAULT_DECODE_MEMORY_MB,
     CheckPolicy,
@@ -26,7 +25,7 @@ from policies.types import (
     ReasonPolicy,
     ScoreThresholds,
 )
-from policies.walker import CHECK_RE, CODE_RE, LEVELS, RESERVED_REASONS, Walker
+from policies.walker import CHECK_RE, CODE_RE, LEVELS, RESERVED_REASONS, Walker, compose_document
 
 
 def _read_limits(w: Walker, node: Node) -> MediaLimits | None:
@@ -265,15 +264,7 @@ def _read_thresholds(w: Walker, node: Node, reasons: Mapping[str, ReasonPolicy])
 def parse_pack(text: str, source: str = "<inline>") -> PolicyPack:
     """Validate pack text and build the pack; raises `PolicyValidationError` listing every issue."""
     w = Walker(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyValidationError([ValidationIssue(source, line, f"not valid YAML: {problem}")]) from None
-    if root is None:
-        raise PolicyValidationError([ValidationIssue(source, 0, "the pack is empty")])
+    root = compose_document(text, source, "pack")
     top = w.mapping(
         root,
         "the pack",

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, ScalarNode
 
-from policies.errors import PolicyError, PolicyValidationError, ValidationIssue
-from policies.walker import CHECK_RE, Walker
+from policies.errors import PolicyError, PolicyValidationError
+from policies.walker import CHECK_RE, Walker, compose_document
 
 BUNDLED_TAXONOMY = "restriction_topics.yaml"
 
@@ -63,15 +62,7 @@ class RestrictionTaxonomy:
 def parse_restriction_taxonomy(text: str, source: str = "<inline>") -> RestrictionTaxonomy:
     """Validate and build a taxonomy; `PolicyValidationError` lists every problem with its line."""
     w = Walker(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PolicyValidationError([ValidationIssue(source, line, f"not valid YAML: {problem}")]) from None
-    if root is None:
-        raise PolicyValidationError([ValidationIssue(source, 0, "the taxonomy is empty")])
+    root = compose_document(text, source, "taxonomy")
     fields = w.mapping(root, "taxonomy", {"topics", "threshold", "phrase_similarity", "held_out_share"}) or {}
     threshold = w.number(fields.get("threshold"), "threshold", 0.0)
     similarity = w.number(fields.get("phrase_similarity"), "phrase_similarity", 0.0)

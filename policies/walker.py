@@ -7,13 +7,27 @@ import re
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from policies.errors import ValidationIssue
+from policies.errors import PolicyValidationError, ValidationIssue
 from policies.types import Action
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 CHECK_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 LEVELS = {"only_me", "approved", "mutuals", "everyone"}
 RESERVED_REASONS = ("check.error", "check.missing")
+
+
+def compose_document(text: str, source: str, what: str) -> Node:
+    """The YAML document's root node; `PolicyValidationError` (with the line) when it is not valid YAML or empty."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise PolicyValidationError([ValidationIssue(source, line, f"not valid YAML: {problem}")]) from None
+    if root is None:
+        raise PolicyValidationError([ValidationIssue(source, 0, f"the {what} is empty")])
+    return root
 
 
 class Walker:

@@ -14,18 +14,9 @@ from safety.checks import CheckContext, CheckOutcome
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeFingerprinter, FakeMarker, FakeSigner
 from safety.store.sql.registry import SqlRegistryStore
+from tests.safety.test_gate import CHECK_NAMES
 
-CHECKS = [
-    "media",
-    "prompt_rules",
-    "prompt_classifier",
-    "consent",
-    "likeness",
-    "inputs",
-    "frames_nsfw",
-    "hash_bank",
-    "speech",
-]
+CHECKS = CHECK_NAMES
 
 
 def consistent(services: CameoGuard) -> None:

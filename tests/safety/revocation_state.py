@@ -10,6 +10,24 @@ from safety.domain import CameoStatus, ConsentLevel, VideoStatus
 from safety.records import GrantKind
 
 
+def checking_video(services: CameoGuard, creator: str, *, prompt: str = "a calm lake") -> str:
+    """A video row as the gate's ingest leaves it (`checking`), without a file."""
+    with services.store.transaction() as tx:
+        return tx.videos.create(
+            creator=creator,
+            prompt=prompt,
+            content_sha256="0" * 64,
+            size_bytes=1,
+            duration_s=1.0,
+            width=8,
+            height=8,
+            draft_path=Path("/nonexistent"),
+            declared_cameos=[],
+            remix_of=None,
+            policy_ref="default@test",
+        )
+
+
 def published_video(
     services: CameoGuard, creator: str, *, owner: str | None = None, parent: str | None = None, tag: str = ""
 ) -> str:

@@ -17,6 +17,7 @@ from safety.domain import CameoStatus, ConsentLevel, Submission, VideoStatus
 from safety.errors import ConflictError, StatusChanged
 from safety.invariants import check_invariants
 from safety.sweeps import sweep_once
+from tests.safety.revocation_state import checking_video
 from tests.safety.test_gate import _with_checks
 
 Change = Callable[[CameoGuard, str], Any]
@@ -108,20 +109,8 @@ def test_the_sweeper_settling_a_live_check_leaves_one_outcome(settings: Settings
 
 def test_a_status_move_is_compare_and_set(services: CameoGuard) -> None:
     services.accounts.add_user("theo")
+    video_id = checking_video(services, "theo")
     with services.store.transaction() as tx:
-        video_id = tx.videos.create(
-            creator="theo",
-            prompt="x",
-            content_sha256="0" * 64,
-            size_bytes=1,
-            duration_s=1.0,
-            width=8,
-            height=8,
-            draft_path=Path("/nonexistent"),
-            declared_cameos=[],
-            remix_of=None,
-            policy_ref="default@test",
-        )
         tx.videos.set_status(video_id, VideoStatus.HELD, expected=VideoStatus.CHECKING, actor="test")
     with pytest.raises(StatusChanged), services.store.transaction() as tx:
         tx.videos.set_status(video_id, VideoStatus.PUBLISHED, expected=VideoStatus.CHECKING, actor="test")

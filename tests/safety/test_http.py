@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from generator import HttpHook, Studio
 from safety import CameoGuard, UnknownUserError
 from safety.http import create_app
+from tests.safety.test_gate import CHECK_NAMES
 
 
 @pytest.fixture
@@ -20,16 +21,7 @@ def client(people: CameoGuard) -> TestClient:
 
 def test_health(client: TestClient) -> None:
     assert client.get("/health").json()["status"] == "ok"
-    assert client.get("/v1/checks").json()["checks"] == [
-        "media",
-        "prompt_rules",
-        "prompt_classifier",
-        "consent",
-        "likeness",
-        "inputs",
-        "frames_nsfw",
-        "hash_bank",
-    ]
+    assert client.get("/v1/checks").json()["checks"] == CHECK_NAMES
 
 
 def test_json_check_publishes(client: TestClient, clip: Path) -> None:

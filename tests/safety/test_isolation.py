@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +30,7 @@ from safety.errors import ConflictError, StatusChanged
 from safety.invariants import check_invariants
 from safety.records import ReviewSource
 from safety.sweeps import sweep_once
+from tests.safety.revocation_state import checking_video
 
 ROUNDS = 8
 
@@ -64,20 +64,8 @@ def race(left: Callable[[], Any], right: Callable[[], Any]) -> list[Any]:
 def _held(services: CameoGuard) -> tuple[str, str]:
     """A held video with its review item, as the gate leaves one."""
     services.accounts.ensure_user("theo")
+    video_id = checking_video(services, "theo")
     with services.store.transaction() as tx:
-        video_id = tx.videos.create(
-            creator="theo",
-            prompt="a calm lake",
-            content_sha256="0" * 64,
-            size_bytes=1,
-            duration_s=1.0,
-            width=8,
-            height=8,
-            draft_path=Path("/nonexistent"),
-            declared_cameos=[],
-            remix_of=None,
-            policy_ref="default@test",
-        )
         tx.videos.set_status(video_id, VideoStatus.HELD, expected=VideoStatus.CHECKING, actor="test")
         item = tx.review.open_item(
             video_id, source=ReviewSource.GATE, reason_codes=["check.error"], severity=3, sla_hours=1, policy_ref="x"
