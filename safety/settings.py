@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     stale_checking_s: float = Field(
         default=600.0, gt=0, description="A video still `checking` this long after its last change is settled."
     )
+    callback_allowed_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Hosts inside the network (loopback, private, link-local) that submission callbacks may reach; "
+        "every other such address is refused.",
+    )
     orphan_grace_s: float = Field(
         default=3600.0,
         ge=0,

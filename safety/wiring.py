@@ -314,7 +314,11 @@ def build(
         media,
         videos,
         gate,
-        limits=SubmissionLimits(lease_s=settings.submission_lease_s, max_depth=settings.max_queued_submissions),
+        limits=SubmissionLimits(
+            lease_s=settings.submission_lease_s,
+            max_depth=settings.max_queued_submissions,
+            callback_hosts=tuple(h.casefold() for h in settings.callback_allowed_hosts),
+        ),
         webhook_secret=accounts.webhook_secret,
     )
     engine: Engine

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
@@ -21,11 +22,12 @@ import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from safety.domain import Submission, VideoStatus
 from safety.engine import DELIVER_CALLBACK, RUN_SUBMISSION
@@ -66,6 +68,37 @@ class SubmissionLimits:
     """Delay before the second try; doubled each time after."""
     callback_timeout_s: float = 5.0
     """How long a receiver gets to answer."""
+    callback_hosts: tuple[str, ...] = ()
+    """Hosts a callback may go to although they are inside the network (loopback, private, link-local); any other
+    such address is refused, so a client cannot aim the workers at the database or a metadata service."""
+
+
+def callback_refusal(url: str, allowed_hosts: Sequence[str], *, resolve: bool) -> str | None:
+    """Why a callback URL may not be used, or None. With `resolve`, a host name is looked up and every address
+    it has must be public (or the host allowed): checked when the callback is sent, against DNS answers that
+    changed since the submission."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").casefold()
+    if parts.scheme not in ("http", "https") or not host:
+        return "callback_url must be an http or https URL with a host"
+    if host in allowed_hosts:
+        return None
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        if host == "localhost" or host.endswith((".localhost", ".internal", ".local")):
+            return f"callback_url points inside the network ({host})"
+        if not resolve:
+            return None
+        try:
+            found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
+        except OSError as exc:
+            return f"callback host {host} cannot be resolved: {exc.strerror or exc}"
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
+    for address in addresses:
+        if not address.is_global:
+            return f"callback_url points inside the network ({host}: {address}); an operator may allow the host"
+    return None
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -101,8 +134,10 @@ class Submissions:
 
     def submit(self, client: str, submission: Submission, *, callback_url: str | None = None) -> SubmissionRecord:
         """Accept a submission: its files copied privately, a queued row committed, then the work sent."""
-        if callback_url is not None and not callback_url.startswith(("http://", "https://")):
-            raise SubmissionError("callback_url must be an http or https URL")
+        if callback_url is not None and (
+            refused := callback_refusal(callback_url, self.limits.callback_hosts, resolve=False)
+        ):
+            raise SubmissionError(refused)
         with self._store.transaction() as tx:
             depth = tx.submissions.depth()
         if depth >= self.limits.max_depth:
@@ -249,14 +284,15 @@ class Submissions:
         if secret:
             headers[SIGNATURE_HEADER] = signature(secret, body)
         status: int | None = None
-        error: str | None = None
+        error = callback_refusal(record.callback_url, self.limits.callback_hosts, resolve=True)
         try:
-            answer = httpx.post(
-                record.callback_url, content=body, headers=headers, timeout=self.limits.callback_timeout_s
-            )
-            status = answer.status_code
-            if not 200 <= status < 300:
-                error = f"HTTP {status}"
+            if error is None:
+                answer = httpx.post(
+                    record.callback_url, content=body, headers=headers, timeout=self.limits.callback_timeout_s
+                )
+                status = answer.status_code
+                if not 200 <= status < 300:
+                    error = f"HTTP {status}"
         except httpx.HTTPError as exc:
             error = f"{exc.__class__.__name__}: {exc}"
         with self._store.transaction() as tx:

@@ -21,7 +21,7 @@ from safety.clock import FakeClock
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.http import create_app
 from safety.records import Scope, SubmissionState
-from safety.usecases.submissions import SIGNATURE_HEADER, QueueFull
+from safety.usecases.submissions import SIGNATURE_HEADER, QueueFull, callback_refusal
 
 
 def _wait(predicate: Any, timeout_s: float = 60.0) -> Any:
@@ -267,3 +267,36 @@ def test_with_a_broker_the_scheduled_sweep_runs_on_a_worker(
     monkeypatch.setenv("CAMEOGUARD_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
     scheduled_sweep(str(settings.home), settings.database_url)
     assert sent == [(SWEEP,)]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5/hook",
+        "http://localhost:5432/",
+        "http://[::1]/hook",
+        "ftp://example.com/hook",
+        "http:///nohost",
+    ],
+)
+def test_a_callback_cannot_aim_inside_the_network(url: str) -> None:
+    assert callback_refusal(url, ("127.0.0.1",), resolve=False) is not None
+
+
+def test_allowed_and_public_callback_hosts() -> None:
+    assert callback_refusal("http://127.0.0.1:8080/hook", ("127.0.0.1",), resolve=False) is None
+    assert callback_refusal("https://hooks.example.com/cameoguard", (), resolve=False) is None
+    # When it is sent, the name is looked up: one that does not resolve is not called.
+    assert "cannot be resolved" in str(callback_refusal("http://hooks.example.invalid/", (), resolve=True))
+
+
+def test_the_api_refuses_an_internal_callback(people: CameoGuard, clip: Path) -> None:
+    client = TestClient(create_app(people))
+    token = people.accounts.issue_client("platform", (Scope.GENERATE,)).token
+    answer = client.post(
+        "/v1/submissions",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"creator": "maya", "prompt": "a calm lake", "video_path": str(clip), "callback_url": "http://10.1.2.3/x"},
+    )
+    assert answer.status_code == 422 and "inside the network" in answer.json()["detail"]
