@@ -134,14 +134,16 @@ class DvectorEmbedder:
 
 
 def voiced(audio: NDArray[np.float32]) -> NDArray[np.float32]:
-    """The audio without its silent stretches (frames 30 dB below the loudest), for enrollment and protection
-    recordings, which have pauses a voice encoder should not average in."""
+    """The audio without its silent stretches (frames 30 dB below the loudest, or below -55 dBFS), for enrollment
+    and protection recordings, which have pauses a voice encoder should not average in."""
     frame = SAMPLE_RATE // 50
     usable = audio[: audio.size - audio.size % frame].reshape(-1, frame)
     if usable.size == 0:
         return audio
     energy = 10 * np.log10((usable.astype(np.float64) ** 2).mean(axis=1) + 1e-12)
-    out: NDArray[np.float32] = usable[energy > energy.max() - 30.0].reshape(-1).astype(np.float32)
+    # Relative to the loudest stretch, and never below a floor: digital silence is not a voice, however quiet
+    # the rest is.
+    out: NDArray[np.float32] = usable[energy > max(energy.max() - 30.0, -55.0)].reshape(-1).astype(np.float32)
     return out
 
 

@@ -39,6 +39,17 @@ def non_utf8_pack(path: Path) -> Path:
     return path
 
 
+def silence(path: Path) -> Path:
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\x00\x00" * 16000)
+    return path
+
+
 def fifo(path: Path) -> Path:
     os.mkfifo(path)
     return path
@@ -60,6 +71,9 @@ CASES: dict[str, Case] = {
     "non-UTF-8 pack manifest": lambda d: ["models", "install", str(non_utf8_pack(d / "p.zip"))],
     "fifo: check --video": lambda d: ["check", "--creator", "maya", "--prompt", "x", "--video", str(fifo(d / "f"))],
     "fifo: protect add": lambda d: ["protect", "add", "--name", "X", "--image", str(fifo(d / "f"))],
+    "fifo: protect add --audio": lambda d: ["protect", "add", "--name", "X", "--audio", str(fifo(d / "f"))],
+    "protect add with neither photo nor voice": lambda d: ["protect", "add", "--name", "X"],
+    "protect add --audio of silence": lambda d: ["protect", "add", "--name", "X", "--audio", str(silence(d / "s.wav"))],
     "fifo: policy validate": lambda d: ["policy", "validate", str(fifo(d / "f"))],
     "fifo: verify": lambda d: ["verify", str(fifo(d / "f"))],
     "fifo: models install": lambda d: ["models", "install", str(fifo(d / "f"))],
