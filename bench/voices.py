@@ -1,8 +1,9 @@
 """Speech and voices, measured in one run: the enrollment challenge's spoken digits, and voice matching.
 
 - Digits: four random digits read with pauses by espeak-ng (6 voices, 2 rates, light noise) and the real TIDIGITS
-  recording in Debian's pocketsphinx-testdata, transcribed by Whisper tiny.en with the challenge's hint; exact
-  reads and reads that contain the digits in order (what enrollment accepts).
+  recording in Debian's pocketsphinx-testdata, transcribed by Whisper tiny.en with the challenge's hint, greedily
+  and by beam search; exact greedy reads, and clips accepted (either reading holds the digits in order, as
+  enrollment accepts).
 - Voices: genuine pairs (two recordings of one speaker) against impostor pairs (two speakers), real speakers from
   pocketsphinx-testdata (a LibriVox narrator, the "cards" speaker and three others) and espeak-ng voices; false
   rejects and false accepts at similarity thresholds, and at the packs' threshold.
@@ -64,14 +65,15 @@ def digits(folder: Path) -> dict[str, Any]:
         audio = _say(", ".join(said), voice, rate, folder)
         audio = audio + np.random.default_rng(n).normal(scale=0.01, size=audio.size).astype(np.float32)
         rows.append((said, heard_digits(audio, transcriber)))
+    greedy = [(said, readings[0]) for said, readings in rows]
     real = DATA / "tidigits" / "dhd.2934z.raw"
     real_heard = heard_digits(_raw(real), transcriber) if real.is_file() else None
     return {
         "espeak": {
             "clips": len(rows),
-            "exact": sum(s == h for s, h in rows),
-            "accepted": sum(s in h for s, h in rows),
-            "misheard": [{"said": s, "heard": h} for s, h in rows if s not in h],
+            "greedy_exact": sum(s == h for s, h in greedy),
+            "accepted": sum(any(s in h for h in readings) for s, readings in rows),
+            "misheard": [{"said": s, "heard": readings} for s, readings in rows if not any(s in h for h in readings)],
         },
         "tidigits_2934z": {"said": "29340", "heard": real_heard},
         "model": transcriber.model_id,
@@ -133,8 +135,9 @@ def main() -> None:
         return
     d = report["digits"]["espeak"]
     print(
-        f"spoken challenge digits ({report['digits']['model']}): {d['exact']}/{d['clips']} read exactly, "
-        f"{d['accepted']}/{d['clips']} accepted (the digits in order); misheard: {d['misheard']}"
+        f"spoken challenge digits ({report['digits']['model']}): {d['greedy_exact']}/{d['clips']} read exactly by "
+        f"the greedy reading, {d['accepted']}/{d['clips']} accepted (either reading holds the digits in order); "
+        f"misheard: {d['misheard']}"
     )
     t = report["digits"]["tidigits_2934z"]
     print(f"  real TIDIGITS recording saying {t['said']}: heard {t['heard']}")

@@ -140,7 +140,7 @@ class FakeTranscriber:
         self.segments = list(segments)
         self.fail_with = fail_with
 
-    def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None) -> list[SpokenSegment]:
+    def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None, beams: int = 1) -> list[SpokenSegment]:
         _maybe_fail(self.fail_with)
         return [SpokenSegment(start, end, text) for start, end, text in self.segments]
 

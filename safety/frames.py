@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import av
 import av.error
@@ -27,6 +28,7 @@ from numpy.typing import NDArray
 
 from provenance.display import Orientation, orientation_of, upright_rgb
 from safety.errors import FrameFeedError
+from safety.media import AUDIO_RATE
 
 RGBImage = NDArray[np.uint8]
 
@@ -36,6 +38,8 @@ _QUEUE_FRAMES = 6
 _POLL_S = 0.05
 # Histogram distance between consecutive frames that counts as a cut (thumbnails of 64x36 grey, 32 bins).
 SCENE_CUT = 0.3
+MAX_SOUND_S = 600.0
+"""Sound kept for speech models, at most (a policy caps durations well below)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ class FrameFeed:
         self._closed = threading.Event()
         self._finished = threading.Event()
         self._report: DecodeReport | None = None
+        self._sound_wanted = False
+        self._sound: list[NDArray[np.float32]] | None = None
 
     def __enter__(self) -> FrameFeed:
         return self
@@ -152,6 +158,24 @@ class FrameFeed:
         if need.every_s <= 0 or need.max_frames <= 0:
             raise ValueError(f"{name}: a frame need takes a positive interval and count")
         self._readers[name] = _Reader(name, _Sampler(need, 0.0))
+
+    def want_sound(self) -> None:
+        """Also decode the first audio track, in the same pass (16 kHz mono, for speech models); before `start`."""
+        if self._thread is not None:
+            raise RuntimeError("ask for the sound before the feed starts")
+        self._sound_wanted = True
+
+    def sound(self, timeout_s: float | None = None) -> NDArray[np.float32] | None:
+        """The whole sound track once the pass has ended, or None when the video has none; `FrameFeedError` if
+        the pass failed or did not end within `timeout_s`."""
+        if not self._sound_wanted:
+            raise FrameFeedError("the sound was not asked for before the feed started")
+        report = self.report(timeout_s)
+        if report.error is not None:
+            raise FrameFeedError(f"the video stopped decoding: {report.error}")
+        if self._sound is None:
+            return None
+        return np.concatenate(self._sound) if self._sound else np.zeros(0, np.float32)
 
     def start(self) -> None:
         """Start decoding in the background."""
@@ -239,6 +263,10 @@ class FrameFeed:
         with av.open(str(self.path), mode="r", metadata_errors="ignore") as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            audio = container.streams.audio[0] if self._sound_wanted and container.streams.audio else None
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE) if audio else None
+            if audio is not None:
+                self._sound = []
             base = stream.time_base
             duration = float(stream.duration * base) if stream.duration and base else 0.0
             for reader in readers:
@@ -246,15 +274,20 @@ class FrameFeed:
             previous: NDArray[np.float32] | None = None
             shown: Orientation | None = None
             shot = 0
-            for packet in container.demux(stream):
+            for packet in container.demux(*([stream, audio] if audio is not None else [stream])):
                 if self._closed.is_set():
                     raise _Stopped
+                if audio is not None and packet.stream is audio:
+                    self._hear(packet, resampler)
+                    continue
                 if packet.size:
                     counts["packets"] += 1
                     counts["keyframes"] += int(packet.is_keyframe)
                     if packet.pts is not None and base is not None:
                         last = max(last, float(packet.pts * base))
                 for frame in packet.decode():
+                    if not isinstance(frame, av.VideoFrame):
+                        continue
                     counts["frames"] += 1
                     t = float(frame.pts * base) if frame.pts is not None and base is not None else 0.0
                     cut = False
@@ -275,7 +308,21 @@ class FrameFeed:
                     for reader in takers:
                         self._deliver(reader, shared)
             counts["shots"] = shot + 1 if track_shots and counts["frames"] else 0
+            if resampler is not None and self._sound is not None:
+                self._sound += [out.to_ndarray().reshape(-1).astype(np.float32) for out in resampler.resample(None)]
         return last
+
+    def _hear(self, packet: Any, resampler: av.AudioResampler | None) -> None:
+        if resampler is None or self._sound is None:
+            return
+        held = sum(chunk.size for chunk in self._sound)
+        if held >= MAX_SOUND_S * AUDIO_RATE:
+            return
+        for frame in packet.decode():
+            if not isinstance(frame, av.AudioFrame):
+                continue
+            for out in resampler.resample(frame):
+                self._sound.append(out.to_ndarray().reshape(-1).astype(np.float32))
 
 
 _LUMA_FORMATS = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12"})

@@ -32,7 +32,7 @@ from pathlib import Path
 from policies import Action, PolicyBook, PolicyPack
 from provenance import ProvenanceError, Publication
 from safety.checks import Check, CheckContext, CheckRun, run_checks
-from safety.checks.base import WarmsUp, WatchesFrames
+from safety.checks.base import HearsSound, WarmsUp, WatchesFrames
 from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.checks.speech import transcripts
 from safety.consent import consent_verdict
@@ -178,11 +178,12 @@ class Gate:
                 replace(f, code="input.real_person_without_consent")
                 for f in self._consent_findings(tx, submission, in_input, stage="input_image")
             ]
-            consent_findings += [
-                replace(f, code="likeness.voice_no_consent", evidence={**f.evidence, "consent_code": f.code})
-                for f in self._consent_findings(tx, submission, heard, stage="voice", spoken=transcripts(run.facts))
-                if f.code != CHECK_ERROR
-            ]
+            if heard:
+                consent_findings += [
+                    replace(f, code="likeness.voice_no_consent", evidence={**f.evidence, "consent_code": f.code})
+                    for f in self._consent_findings(tx, submission, heard, stage="voice", spoken=transcripts(run.facts))
+                    if f.code != CHECK_ERROR
+                ]
         timings = {"intake": ingest_ms, **run.timings_ms}
         decision = decide([*run.findings, *consent_findings], policy, run.checks_run, timings)
         decision = replace(
@@ -242,6 +243,8 @@ class Gate:
         for check in self.checks:
             if isinstance(check, WatchesFrames) and (need := check.frame_need(policy, submission)) is not None:
                 feed.subscribe(check.name, need)
+            if isinstance(check, HearsSound) and check.hears(policy, submission):
+                feed.want_sound()
         return feed
 
     def _context(

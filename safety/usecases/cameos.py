@@ -174,7 +174,7 @@ class Cameos:
         """The challenge's digits must be heard, in order, in the verification video: a video recorded before the
         challenge existed cannot say them. Refused (`enroll.challenge_mismatch`) otherwise; a missing speech model
         refuses too, never waves the check through."""
-        said = ""
+        readings: list[str] = []
         problem = ""
         try:
             audio = read_audio(video)
@@ -183,12 +183,12 @@ class Cameos:
             elif self._transcriber is None:
                 problem = "no speech model is configured"
             else:
-                said = heard_digits(audio, self._transcriber())
+                readings = heard_digits(audio, self._transcriber())
         except CheckFailure as exc:
             problem = str(exc)
-        if not problem and digits in said:
+        if not problem and any(digits in said for said in readings):
             return assessment
-        heard = problem or f"heard {' '.join(said) or 'no digits'}"
+        heard = problem or f"heard {' or '.join(' '.join(said) or 'no digits' for said in dict.fromkeys(readings))}"
         reason = EnrollmentReason(
             "enroll.challenge_mismatch", f"say the challenge digits {' '.join(digits)} on camera ({heard})"
         )

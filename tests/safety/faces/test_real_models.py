@@ -205,5 +205,5 @@ def test_a_challenge_is_heard_on_a_real_verification_video(
     assert refused.status.value == "rejected"
     assert "enroll.challenge_mismatch" in [r.code for r in refused.assessment.reasons]
     enrolled = real.cameos.enroll_cameo("maya", saying("2934"), challenge("2934"))
-    assert enrolled.status.value == "active", [r.code for r in enrolled.assessment.reasons]
+    assert enrolled.status.value == "active", [(r.code, r.message) for r in enrolled.assessment.reasons]
     assert enrolled.voice, "the verification video's voice is kept"
