@@ -56,6 +56,8 @@ bench: install
 	$(BIN)/python -m bench.provenance
 	$(BIN)/python -m bench.revocation
 	$(BIN)/python -m bench.classifiers
+	$(BIN)/python -m bench.restrictions
+	$(BIN)/python -m bench.voices       # needs espeak-ng and pocketsphinx-testdata
 	$(BIN)/python -m bench.staydown
 	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.speed

@@ -81,7 +81,7 @@ class Models:
     """The classifier models behind the checks; each default is the real one, loaded on first use."""
 
     prompts: PromptClassifierSource | None = None
-    """Prompt classifier (default: MiniLM embeddings with a head trained on the policy's examples)."""
+    """Prompt classifier (default: multilingual sentence embeddings with a head trained on the policy's examples)."""
     nudity: Callable[[], NudityModel] = open_nsfw
     """Frame nudity model (default: open_nsfw)."""
     deepfake: Callable[[], list[DeepfakeModel]] | None = None
