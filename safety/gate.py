@@ -324,14 +324,16 @@ class Gate:
         staged, final = prepared.staged, prepared.final
         try:
             with self.store.transaction() as tx:
+                # Consent again, in the transaction that publishes: a revocation that landed during the checks wins.
+                # Locks are taken in one order everywhere (owners' cameo rows, then video rows, then the audit
+                # head), as a consent change takes them, so a publish and a purge never deadlock.
+                refusals = self._consent_findings(
+                    tx, submission, consent_subjects, stage="publish", spoken=transcripts(dict(decision.facts))
+                )
                 # The row lock orders this publish with a concurrent purge or review of the same video.
                 video = tx.videos.get(video_id, lock=True)
                 if video.status is not expected:
                     raise StatusChanged(video_id, video.status.value, [expected.value])
-                # Consent again, in the transaction that publishes: a revocation that landed during the checks wins.
-                refusals = self._consent_findings(
-                    tx, submission, consent_subjects, stage="publish", spoken=transcripts(dict(decision.facts))
-                )
                 refusals += self._lineage_findings(tx, submission)
                 if refusals:
                     raise _PublishRefused(refusals)
@@ -445,7 +447,9 @@ class Gate:
         """Consent of each owner for this creator, prompt and what the video says (`spoken`), read in `tx`; a
         finding for each refusal."""
         refusals: list[Finding] = []
-        for owner in owners:
+        # Sorted: snapshots lock the owners' cameo rows, and two transactions locking them in different orders
+        # could deadlock.
+        for owner in sorted(set(owners)):
             owner_policy = self.policies.for_user(tx.accounts.get(owner))
             state = tx.consent.snapshot(owner, submission.creator)
             try:
@@ -602,9 +606,10 @@ class Gate:
         consent or lineage reason that applies now, recorded and scrubbed as the purge scrubbed the rest. Settled by
         the sweeper or a reviewer: whatever they decided, as stored."""
         with self.store.transaction() as tx:
+            # Consent first, then the video row: the lock order of every consent change.
+            findings = self._consent_findings(tx, submission, subjects, stage="purged")
             video = tx.videos.get(video_id, lock=True)
             if video.status is VideoStatus.PURGED:
-                findings = self._consent_findings(tx, submission, subjects, stage="purged")
                 findings += self._lineage_findings(tx, submission)
                 if not findings:
                     findings = [

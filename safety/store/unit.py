@@ -130,7 +130,9 @@ class Store:
         session = Session(self.database.engine, expire_on_commit=False)
         try:
             with session.begin():
-                yield Transaction(SqlContext(session, self._dialect, self.clock, self.audit_key))
+                context = SqlContext(session, self._dialect, self.clock, self.audit_key)
+                yield Transaction(context)
+                context.flush_audit()
         except IntegrityError as exc:
             raise ConflictError(f"conflicting write: {exc.orig}") from None
         except (OperationalError, SQLAlchemyError) as exc:

@@ -115,8 +115,8 @@ class ReviewStore(Protocol):
 class AuditStore(Protocol):
     """The hash-chained audit log."""
 
-    def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
-        """Append one entry in this transaction."""
+    def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
+        """Append one entry in this transaction (written to the chain when it commits)."""
         ...
 
     def head(self) -> tuple[int, str]:

@@ -344,7 +344,7 @@ class Cameos:
         that only a `mutuals` cameo allowed are purged, in the same transaction, with a receipt for the owner."""
         follower, followee = normalise_handle(follower), normalise_handle(followee)
         with self._store.transaction() as tx:
-            owners = [o for o in (follower, followee) if tx.consent.active_cameo(o) is not None]
+            owners = sorted(o for o in (follower, followee) if tx.consent.active_cameo(o) is not None)
             for owner in owners:
                 tx.consent.snapshot(owner, owner)  # orders this with a publish reading the owner's consent
             if not tx.accounts.unfollow(follower, followee):

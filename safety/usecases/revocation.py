@@ -93,6 +93,10 @@ def _relative(name: str, media_root: Path | None) -> str:
 
 def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Path | None = None) -> PurgeJobRecord:
     """Purge the plan's videos inside the open transaction and record the job of files to remove."""
+    # Every row locked first, in one order, before the first audit entry takes the chain's head: a publish holding
+    # one of these rows and waiting for the head would otherwise deadlock with this purge.
+    for video_id in sorted(plan.video_ids):
+        tx.videos.get(video_id, lock=True)
     purged: list[str] = []
     files: list[str] = []
     for video_id in plan.video_ids:

@@ -20,8 +20,8 @@ class SqlAuditStore:
         self._ctx = ctx
         self._s = ctx.session
 
-    def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
-        return self._ctx.audit(actor, action, subject, details)
+    def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
+        self._ctx.audit(actor, action, subject, details)
 
     def head(self) -> tuple[int, str]:
         row = self._s.exec(select(AuditHeadRow).where(AuditHeadRow.id == 1)).one()

@@ -7,7 +7,7 @@ A store never commits: the unit of work that created it does, so changes made th
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,6 @@ from sqlmodel import Session, select
 
 from safety.audit import entry_hash
 from safety.clock import Clock
-from safety.domain import AuditEntry
 from safety.store.dialect import Dialect
 from safety.store.tables import AuditHeadRow, AuditRow
 
@@ -37,34 +36,43 @@ class SqlContext:
     """Where timestamps come from."""
     audit_key: bytes
     """The audit chain's HMAC key (kept outside the database)."""
+    pending: list[tuple[datetime, str, str, str, dict[str, Any]]] = field(default_factory=list)
+    """Audit entries this transaction made, written to the chain just before it commits."""
 
     def now(self) -> datetime:
         return self.clock.now()
 
-    def audit(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> AuditEntry:
-        """Append one entry to the hash chain; the head row's lock orders concurrent appends."""
+    def audit(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
+        """Add one entry to the hash chain when this transaction commits (`flush_audit`)."""
+        self.pending.append((self.now(), actor, action, subject, details))
+
+    def flush_audit(self) -> None:
+        """Write this transaction's entries to the chain: the last thing it does before its commit."""
+        if not self.pending:
+            return
         # The single head row is the chain's tip; locking it makes concurrent appends take turns, so two writers
-        # never link to the same previous hash.
+        # never link to the same previous hash. It is locked last, after every row the transaction changed: a
+        # transaction holding the head never waits for another row, so the head cannot take part in a deadlock
+        # (a consent change used to hold it while it locked the videos it purged, and a publish the other way).
         head = self.session.exec(self.dialect.for_update(select(AuditHeadRow).where(AuditHeadRow.id == 1))).one()
-        at = self.now()
-        seq = head.seq + 1
-        prev_hash = head.entry_hash
-        digest = entry_hash(seq, at, actor, action, subject, details, prev_hash, self.audit_key)
-        self.session.add(
-            AuditRow(
-                seq=seq,
-                at=at.isoformat(timespec="microseconds"),
-                actor=actor,
-                action=action,
-                subject=subject,
-                details=details,
-                prev_hash=prev_hash,
-                entry_hash=digest,
+        for at, actor, action, subject, details in self.pending:
+            seq = head.seq + 1
+            digest = entry_hash(seq, at, actor, action, subject, details, head.entry_hash, self.audit_key)
+            self.session.add(
+                AuditRow(
+                    seq=seq,
+                    at=at.isoformat(timespec="microseconds"),
+                    actor=actor,
+                    action=action,
+                    subject=subject,
+                    details=details,
+                    prev_hash=head.entry_hash,
+                    entry_hash=digest,
+                )
             )
-        )
-        head.seq = seq
-        head.entry_hash = digest
+            head.seq = seq
+            head.entry_hash = digest
         self.session.add(head)
-        # Flushed now so a failure surfaces inside the transaction that made the change, which then rolls back.
+        self.pending.clear()
+        # Flushed inside the transaction, so a failure rolls the change back with it.
         self.session.flush()
-        return AuditEntry(seq, at, actor, action, subject, details, prev_hash, digest)

@@ -200,7 +200,7 @@ class Simulation:
         policy = self.workdir / "sim-pack.yaml"
         pack = (PACKS / "default.yaml").read_text()
         marker = "checks:\n"
-        hold = "  sim_hold:\n    required: false\n    timeout_s: 3\n    on_error: review\n"
+        hold = "  sim_hold:\n    required: false\n    timeout_s: 120\n    on_error: review\n"
         models = "  models:\n"
         fake_model = "    fake-squares-v1: {match_distance: 0.04, uncertain_distance: 0.12, refine_jitters: 0}\n"
         policy.write_text(pack.replace(marker, marker + hold, 1).replace(models, models + fake_model, 1))
@@ -386,7 +386,12 @@ class Simulation:
         return self.submit(step, remix_of=self.rng.choice(live))
 
     def _act_fault_timeout(self, step: int) -> str:
-        return self.submit(step, timeout_fault=True)
+        sent = self.submit(step, timeout_fault=True)
+        self.settle()
+        op = self.ops[-1]
+        if self.paused().get(op.id) == "checks":
+            self.replicas[op.replica].http.post(f"/_sim/release/checks:{op.id}", params={"outcome": "timeout"})
+        return sent
 
     def release(self, op_id: str, phase: str) -> None:
         """Let one paused submission go on."""
@@ -395,11 +400,7 @@ class Simulation:
 
     def _act_release(self, _step: int) -> str:
         paused = self.paused()
-        candidates = sorted(
-            (op.id, paused[op.id], op.replica)
-            for op in self._in_flight()
-            if op.id in paused and not (op.timeout_fault and paused[op.id] == "checks")
-        )
+        candidates = sorted((op.id, paused[op.id], op.replica) for op in self._in_flight() if op.id in paused)
         if not candidates:
             return "nothing paused"
         op_id, phase, replica = self.rng.choice(candidates)
@@ -545,7 +546,7 @@ class Simulation:
             for op in self._in_flight():
                 if op.future.done():
                     self._finish(op)
-                elif op.id not in paused or (op.timeout_fault and paused[op.id] == "checks"):
+                elif op.id not in paused:
                     busy.append(op)
             if not busy:
                 return
@@ -603,12 +604,14 @@ class Simulation:
 
     def _drain(self) -> None:
         """Let everything finish, settle what faults left, sweep with no grace, and check the quiescent invariants."""
-        for _round in range(20):
+        for _round in range(200):
+            # One at a time, as every step: a drain that let everything go at once would race, and a seed would
+            # no longer replay exactly.
             paused = self.paused()
-            for op in self._in_flight():
-                phase = paused.get(op.id)
-                if phase is not None and not (op.timeout_fault and phase == "checks"):
-                    self.replicas[op.replica].http.post(f"/_sim/release/{phase}:{op.id}")
+            waiting = sorted((op.id, paused[op.id], op.replica) for op in self._in_flight() if op.id in paused)
+            if waiting:
+                op_id, phase, holder = waiting[0]
+                self.replicas[holder].http.post(f"/_sim/release/{phase}:{op_id}")
             self.settle(limit_s=60.0)
             if not self._in_flight():
                 break

@@ -6,8 +6,8 @@ store, with deterministic fake models and two pause points the simulation contro
 A submission whose prompt carries `op-N` stops twice: inside the checks (`checks:op-N`, the window where the
 video is `checking` and no transaction is open) and after marking and signing, before the publishing transaction
 (`publish:op-N`). The controller lists who waits (`GET /_sim/waiting`) and lets one go on
-(`POST /_sim/release/{key}`); that is how a seeded schedule decides the order of every step. Never released, the
-check outlives its policy timeout: that is the simulation's "check timed out" fault. `POST /_sim/fault/disk`
+(`POST /_sim/release/{key}`); that is how a seeded schedule decides the order of every step. A check times out
+when the schedule says so (`?outcome=timeout`): the simulation's "check timed out" fault. `POST /_sim/fault/disk`
 makes the next staging write fail as a full disk does; `POST /_sim/fault/database` drops the connection under the
 replica's next write.
 """
@@ -26,7 +26,7 @@ from sqlalchemy import event, text
 from provenance import Publication
 from safety import Settings, build
 from safety.checks import CheckContext, CheckOutcome
-from safety.errors import StorageError
+from safety.errors import CheckTimeout, StorageError
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeFingerprinter, FakeMarker, FakeNudityModel, FakePromptClassifier, FakeSigner, constant
 from safety.http import create_app
@@ -34,8 +34,8 @@ from safety.publishing import MarkedDraft, PreparedPublication, Publisher, load_
 from safety.wiring import CameoGuard, Models
 
 _OP = re.compile(r"\bop-[0-9x]+\b")
-# Longer than the simulation pack's `sim_hold` timeout: an unreleased check is timed out by the gate, not here.
-_HOLD_S = 60.0
+# Shorter than the simulation pack's `sim_hold` timeout: a pause lasts until the schedule ends it.
+_HOLD_S = 100.0
 
 
 class Barriers:
@@ -44,27 +44,29 @@ class Barriers:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiting: dict[str, threading.Event] = {}
-        self._released: set[str] = set()
+        self._outcomes: dict[str, str] = {}
 
-    def wait(self, key: str, timeout_s: float) -> bool:
+    def wait(self, key: str, timeout_s: float) -> str:
+        """Block until released; the outcome the controller chose (`go` or `timeout`), or `expired`."""
         event = threading.Event()
         with self._lock:
-            if key in self._released:
-                self._released.discard(key)
-                return True
+            if key in self._outcomes:
+                return self._outcomes.pop(key)
             self._waiting[key] = event
         try:
-            return event.wait(timeout_s)
+            if not event.wait(timeout_s):
+                return "expired"
+            with self._lock:
+                return self._outcomes.pop(key, "go")
         finally:
             with self._lock:
                 self._waiting.pop(key, None)
 
-    def release(self, key: str) -> None:
+    def release(self, key: str, outcome: str = "go") -> None:
         with self._lock:
+            self._outcomes[key] = outcome
             event = self._waiting.get(key)
-            if event is None:
-                self._released.add(key)
-            else:
+            if event is not None:
                 event.set()
 
     def waiting(self) -> list[str]:
@@ -87,8 +89,10 @@ class HoldCheck:
 
     def run(self, context: CheckContext) -> CheckOutcome:
         op = op_of(context.submission.prompt)
-        if op is not None:
-            self.barriers.wait(f"checks:{op}", _HOLD_S)
+        if op is not None and self.barriers.wait(f"checks:{op}", _HOLD_S) == "timeout":
+            # The "check timed out" fault, at the moment the schedule chose (a real timer would make the moment,
+            # and with it the run, depend on the machine's speed).
+            raise CheckTimeout("no result within the check's time (simulated)")
         return CheckOutcome()
 
 
@@ -175,9 +179,9 @@ def serve(name: str, port: int, home: Path, database_url: str, allowed: Path, po
         armed = [kind for kind, fault in (("disk", disk), ("database", database)) if fault.armed]
         return {"replica": name, "waiting": barriers.waiting(), "armed": armed}
 
-    def release(key: str) -> dict[str, Any]:
-        barriers.release(key)
-        return {"released": key}
+    def release(key: str, outcome: str = "go") -> dict[str, Any]:
+        barriers.release(key, outcome)
+        return {"released": key, "outcome": outcome}
 
     def disk_fault() -> dict[str, Any]:
         disk.armed = True
