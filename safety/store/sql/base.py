@@ -45,6 +45,9 @@ class SqlContext:
     def audit(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         """Add one entry to the hash chain when this transaction commits (`flush_audit`)."""
         self.pending.append((self.now(), actor, action, subject, details))
+        # The change it records is written now (rows without declared relationships are inserted in the order they
+        # are flushed, and a later row may refer to this one); only the chain's entry waits for the commit.
+        self.session.flush()
 
     def flush_audit(self) -> None:
         """Write this transaction's entries to the chain: the last thing it does before its commit."""
