@@ -14,7 +14,6 @@ import pytest
 
 from safety import CameoGuard, Settings, Submission, build
 from safety.checks.speech import WhisperTranscriber, digits_in, heard_digits
-from safety.domain import CameoStatus, ConsentLevel
 from safety.errors import ModelUnavailable
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeTranscriber
@@ -22,24 +21,17 @@ from safety.media import AUDIO_RATE as SAMPLE_RATE
 from safety.media import read_audio
 from safety.wiring import Models
 from tests.conftest import clip_with_sound
+from tests.safety.test_restrictions import _world
 
 
 def _services(settings: Settings, transcriber: FakeTranscriber) -> CameoGuard:
     return build(settings, face_analyzer=FakeFaceAnalyzer(), models=Models(transcriber=lambda: transcriber))
 
 
-def _people(services: CameoGuard) -> None:
-    for handle in ("lin", "theo"):
-        services.accounts.add_user(handle)
-    with services.store.transaction() as tx:
-        tx.consent.create_cameo("lin", face_model="test", status=CameoStatus.ACTIVE)
-        tx.consent.set_level("lin", ConsentLevel.EVERYONE)
-
-
 def test_spoken_words_are_judged_with_their_time_span(settings: Settings, clip: Path) -> None:
     heard = FakeTranscriber([(0.2, 1.4, "hello everyone"), (1.5, 3.0, "the election is rigged, do not vote")])
     with _services(settings, heard) as services:
-        _people(services)
+        _world(services)
         result = services.videos.prepublish(Submission("theo", "a calm lake at dawn", clip))
     reason = next(r for r in result.decision.reasons if r.code == "prompt.election_deception")
     assert result.status.value != "published"
@@ -53,7 +45,7 @@ def test_spoken_words_are_judged_with_their_time_span(settings: Settings, clip: 
 def test_an_owner_is_not_made_to_say_what_they_ruled_out(settings: Settings, clip: Path) -> None:
     heard = FakeTranscriber([(0.5, 1.0, "bazinga, everyone")])
     with _services(settings, heard) as services:
-        _people(services)
+        _world(services)
         services.cameos.restrict("lin", "don't let me say 'bazinga'")
         result = services.videos.prepublish(Submission("theo", "lin waves at the camera", clip, ("lin",)))
     reason = next(r for r in result.decision.reasons if r.code == "likeness.restriction_violated")
@@ -64,7 +56,7 @@ def test_an_owner_is_not_made_to_say_what_they_ruled_out(settings: Settings, cli
 def test_a_missing_speech_model_holds_the_video(settings: Settings, clip: Path) -> None:
     broken = FakeTranscriber(fail_with=ModelUnavailable("the speech model is unavailable: gone"))
     with _services(settings, broken) as services:
-        _people(services)
+        _world(services)
         result = services.videos.prepublish(Submission("theo", "a calm lake at dawn", clip))
     assert result.status.value == "held"
     assert [r.evidence.get("check") for r in result.decision.reasons if r.code == "check.error"] == ["speech"]
