@@ -1,6 +1,7 @@
 """Entry point of the reviewer console: `cameoguard review serve` runs `streamlit run` on this file.
 
-It only routes: nobody sees anything before logging in; then the sidebar picks a page.
+It only routes. Every page is registered before login (hidden), so a link to a case survives the login form;
+nobody sees anything but that form until logged in, and then only the pages their role allows.
 """
 
 from __future__ import annotations
@@ -11,15 +12,9 @@ from review_ui import pages
 
 st.set_page_config(page_title="cameoguard review", layout="wide")
 reviewer = pages.current_reviewer()
-if reviewer is None:
-    pages.login_page()
-    st.stop()
-routes = pages.routes_for(reviewer)
-if "goto" in st.session_state:
-    st.session_state["page"] = st.session_state.pop("goto")
-choice = st.sidebar.radio("Page", list(routes), key="page")
-st.sidebar.caption(f"{reviewer.name} ({reviewer.role})")
-if st.sidebar.button("Log out"):
-    pages.logout()
-    st.rerun()
-routes[choice](reviewer)
+navigation = st.navigation(
+    list(pages.pages_for(reviewer).values()), position="sidebar" if reviewer is not None else "hidden"
+)
+if reviewer is not None:
+    pages.sidebar(reviewer)
+navigation.run()

@@ -3,14 +3,66 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
 
 from safety.terminal import JsonOpt, emit_json, out, state
+
+
+def streamlit_command(port: int, host: str) -> list[str]:
+    """The console's server command: headless, no usage statistics, and no developer toolbar (no "Deploy")."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(Path(__file__).resolve().parent / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+    ]
+
+
+def run_console(command: list[str], env: dict[str, str], stop_timeout_s: float = 20.0) -> int:
+    """Run the server as a child and pass SIGTERM/SIGINT on to it: stopping `review serve` (a service manager, a
+    container stop, Ctrl-C) stops the server too, instead of leaving it running without a parent."""
+    child = subprocess.Popen(command, env=env)
+    stopping: list[int] = []
+
+    def forward(signum: int, _frame: FrameType | None) -> None:
+        stopping.append(signum)
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                code = child.wait(timeout=stop_timeout_s if stopping else None)
+                break
+            except subprocess.TimeoutExpired:
+                child.kill()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    # Stopped on request is a clean stop; otherwise the server's own exit status.
+    return 0 if stopping else code
 
 
 def register(app: typer.Typer) -> None:
@@ -26,28 +78,12 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
         host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     ) -> None:
-        """Start the Streamlit console."""
+        """Start the Streamlit console; SIGTERM or Ctrl-C stops it and the server it started."""
         settings = state(ctx).settings
         env = {**os.environ, "CAMEOGUARD_HOME": str(settings.home.resolve())}
         if settings.database_url:
             env["CAMEOGUARD_DATABASE_URL"] = settings.database_url
-        app_file = Path(__file__).resolve().parent / "app.py"
-        command = [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(app_file),
-            "--server.port",
-            str(port),
-            "--server.address",
-            host,
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ]
-        raise typer.Exit(subprocess.call(command, env=env))
+        raise typer.Exit(run_console(streamlit_command(port, host), env))
 
     @user_app.command("add")
     def user_add(

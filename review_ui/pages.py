@@ -1,19 +1,37 @@
-"""The console's pages. Each takes the logged-in reviewer and talks to `ReviewService` only."""
+"""The console's pages. Each takes the logged-in reviewer and talks to `ReviewService` only.
+
+Every page has its own URL (`/case?item=rev_…`, `/investigate?user=theo`), so a case can be linked, bookmarked and
+reloaded; what a page shows is read from its URL, and the session survives a reload in a cookie (`browser.py`).
+"""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from PIL import Image, ImageFilter
+from PIL import Image
+from streamlit.delta_generator import DeltaGenerator
 
-from safety import AccessDenied, Reviewer, ReviewService, SafetyError, Settings, build, to_json
+from review_ui import browser, pictures
+from safety import (
+    AccessDenied,
+    CaseFile,
+    QueueEntry,
+    Reviewer,
+    ReviewerPreferences,
+    ReviewService,
+    SafetyError,
+    Settings,
+    build,
+    to_json,
+)
+
+PageBody = Callable[[Reviewer], None]
 
 
 @st.cache_resource
@@ -28,61 +46,43 @@ def service() -> ReviewService:
     return review_service(os.environ.get("CAMEOGUARD_HOME", "var"), os.environ.get("CAMEOGUARD_DATABASE_URL"))
 
 
+# sessions
+
+
 def current_reviewer() -> Reviewer | None:
+    """Who is logged in: this tab's session, or the session cookie the browser sent (a reload, a link)."""
     token = st.session_state.get("token")
+    if not token and not st.session_state.get("logged_out"):
+        token = browser.session_token()
     if not token:
         return None
     try:
-        return service().whoami(token)
+        reviewer = service().whoami(token)
     except AccessDenied:
         st.session_state.pop("token", None)
+        st.session_state["logged_out"] = True
         st.session_state["login_message"] = "Your session expired. Log in again."
+        browser.forget_session()
         return None
+    st.session_state["token"] = token
+    return reviewer
 
 
 def _client_address() -> str:
     return str(st.context.ip_address or "unknown")
 
 
-def plain(text: object) -> str:
-    """User text (prompts, reports, appeals, messages) for Markdown, shown as written: every ASCII punctuation mark
-    is escaped, so `![x](http://host/a.png)` is text, not an image the reviewer's browser would fetch."""
-    return "".join("\\" + ch if ch in _MARKDOWN_PUNCTUATION else ch for ch in str(text)).replace("\n", "  \n")
-
-
-_MARKDOWN_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
-
-def _inline_image(picture: Image.Image, caption: str, width: int | None = None) -> str:
-    """An image as a data URI inside the page: case pictures never get a URL on Streamlit's public /media/."""
-    buffer = io.BytesIO()
-    picture.convert("RGB").save(buffer, format="JPEG", quality=85)
-    data = base64.b64encode(buffer.getvalue()).decode()
-    size = f"width:{width}px;" if width else "width:100%;"
-    return (
-        f'<figure style="margin:0"><img alt="" style="{size}" src="data:image/jpeg;base64,{data}">'
-        f"<figcaption style='font-size:0.8em'>{html.escape(caption)}</figcaption></figure>"
-    )
-
-
-def _inline_audio(wav: bytes, caption: str) -> str:
-    """A sound clip as a data URI inside the page, like case pictures: never a URL on Streamlit's /media/."""
-    data = base64.b64encode(wav).decode()
-    return (
-        f'<figure style="margin:0"><audio controls preload="none" style="width:100%" '
-        f'src="data:audio/wav;base64,{data}"></audio>'
-        f"<figcaption style='font-size:0.8em'>{html.escape(caption)}</figcaption></figure>"
-    )
-
-
 def logout() -> None:
     token = st.session_state.pop("token", None)
+    st.session_state["logged_out"] = True
     if token:
         service().logout(token)
 
 
 def login_page() -> None:
     st.title("cameoguard review")
+    if st.session_state.pop("forget_cookie", False):
+        browser.forget_session()
     if message := st.session_state.pop("login_message", None):
         st.warning(message)
     with st.form("login"):
@@ -95,124 +95,244 @@ def login_page() -> None:
         except AccessDenied as exc:
             st.error(str(exc))
             return
+        st.session_state["logged_out"] = False
+        st.session_state["keep_cookie"] = True
         st.rerun()
 
 
-def routes_for(reviewer: Reviewer) -> dict[str, Callable[[Reviewer], None]]:
-    routes: dict[str, Callable[[Reviewer], None]] = {"Queue": queue_page, "Case": case_page}
-    if reviewer.senior:
-        routes["Appeals"] = appeals_page
-    routes["Dashboard"] = dashboard_page
-    if reviewer.role == "admin":
-        routes["Reviewers"] = reviewers_page
-    return routes
+def sidebar(reviewer: Reviewer) -> None:
+    """Who is logged in, the shortcuts, the wellness settings and logout."""
+    if st.session_state.pop("keep_cookie", False):
+        browser.keep_session(st.session_state["token"], int(service().session.total_seconds()))
+    st.sidebar.caption(f"{reviewer.name} ({reviewer.role})")
+    st.sidebar.markdown("**Keys:** " + browser.shortcut_legend())
+    if st.sidebar.button("Log out", key="logout"):
+        logout()
+        st.session_state["forget_cookie"] = True
+        st.rerun()
 
 
-def _open_case(item_id: str) -> None:
-    st.session_state["case"] = item_id
-    # The page radio is already drawn in this run; the entry file applies the switch on the next run.
-    st.session_state["goto"] = "Case"
+def plain(text: object) -> str:
+    """User text (prompts, reports, appeals, messages) for Markdown, shown as written: every ASCII punctuation mark
+    is escaped, so `![x](http://host/a.png)` is text, not an image the reviewer's browser would fetch."""
+    return "".join("\\" + ch if ch in _MARKDOWN_PUNCTUATION else ch for ch in str(text)).replace("\n", "  \n")
+
+
+_MARKDOWN_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+
+
+# pages and their URLs
+
+
+def pages_for(reviewer: Reviewer | None) -> dict[str, st.Page]:
+    """The pages this reviewer may open, by URL path; everything (hidden) before login, so a link survives it."""
+    bodies: dict[str, tuple[str, PageBody]] = {
+        "queue": ("Queue", queue_page),
+        "case": ("Case", case_page),
+        "appeals": ("Appeals", appeals_page),
+        "investigate": ("Investigate", investigate_page),
+        "dashboard": ("Dashboard", dashboard_page),
+        "settings": ("Settings", settings_page),
+        "reviewers": ("Reviewers", reviewers_page),
+    }
+    if reviewer is not None:
+        if not reviewer.senior:
+            bodies.pop("appeals")
+        if reviewer.role != "admin":
+            bodies.pop("reviewers")
+    return {
+        path: st.Page(_runner(body), title=title, url_path=path, default=path == "queue")
+        for path, (title, body) in bodies.items()
+    }
+
+
+def _runner(body: PageBody) -> Callable[[], None]:
+    def run() -> None:
+        reviewer = current_reviewer()
+        if reviewer is None:
+            login_page()
+            return
+        body(reviewer)
+
+    run.__name__ = body.__name__
+    return run
+
+
+def open_case(item_id: str) -> None:
+    """Go to the case page for an item (its URL names it)."""
+    st.switch_page(pages_for(None)["case"], query_params={"item": item_id})
+
+
+def _link(path: str, label: str, **params: str) -> str:
+    query = "&".join(f"{k}={html.escape(v, quote=True)}" for k, v in params.items())
+    return f'<a href="./{path}?{query}" target="_self">{html.escape(label)}</a>'
+
+
+def _preferences(reviewer: Reviewer) -> ReviewerPreferences:
+    if "preferences" not in st.session_state:
+        st.session_state["preferences"] = service().preferences(reviewer)
+    prefs: ReviewerPreferences = st.session_state["preferences"]
+    return prefs
+
+
+# the queue
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def _thumbnail_uri(path: str, mtime: float, blur_px: int, grayscale: bool) -> str:
+    """A blurred thumbnail as a data URI, cached per file version and wellness setting."""
+    image = service().thumbnail(Path(path))
+    if image is None:
+        return ""
+    picture = pictures.softened(Image.fromarray(image), blur_px=max(blur_px, 8), grayscale=grayscale)
+    return pictures.jpeg_data_uri(picture)
+
+
+def _thumbnail(entry: QueueEntry, prefs: ReviewerPreferences) -> str:
+    path = entry.media_path
+    if path is None or not path.is_file():
+        return "<span>no file</span>"
+    uri = _thumbnail_uri(str(path), path.stat().st_mtime, prefs.blur_px, prefs.grayscale)
+    return f'<img alt="thumbnail (blurred)" src="{uri}" style="width:96px">' if uri else ""
+
+
+_SLA_COLOURS = {"breached": "#c92a2a", "due soon": "#e67700", "on time": "#2b8a3e"}
+
+
+def queue_table(entries: list[QueueEntry], prefs: ReviewerPreferences) -> str:
+    """The queue as an HTML table (text a screen reader and a search can read), 1280 px wide at most."""
+    rows = []
+    for entry in entries:
+        item = entry.item
+        state = item.state.value if item.state.value != "claimed" else f"claimed by {item.claimed_by}"
+        rows.append(
+            "<tr>"
+            f"<td>{_thumbnail(entry, prefs)}</td>"
+            f"<td style='max-width:320px;overflow-wrap:anywhere'>{html.escape(entry.prompt)}</td>"
+            f"<td>{html.escape(entry.creator)}</td>"
+            f"<td>{html.escape(item.source.value)}</td>"
+            f"<td style='overflow-wrap:anywhere'>{html.escape(', '.join(dict.fromkeys(item.reason_codes)))}</td>"
+            f"<td>{item.severity}</td>"
+            f"<td>{entry.age_hours:.1f} h</td>"
+            f"<td style='color:{_SLA_COLOURS[entry.sla]}'>{html.escape(entry.sla)}<br>"
+            f"<small>{item.due_at:%Y-%m-%d %H:%M}</small></td>"
+            f"<td>{html.escape(state)}</td>"
+            f"<td>{_link('case', 'Open', item=item.id)}</td>"
+            "</tr>"
+        )
+    head = "".join(
+        f"<th style='text-align:left'>{h}</th>"
+        for h in ("", "prompt", "creator", "source", "reasons", "sev.", "age", "SLA", "state", "")
+    )
+    return (
+        "<table id='queue' style='width:100%;max-width:1000px;table-layout:auto;border-collapse:collapse;"
+        f"font-size:0.9em'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def queue_page(reviewer: Reviewer) -> None:
     st.header("Queue")
     reviews = service()
-    items = reviews.queue(reviewer)
-    codes = sorted({c for i in items for c in i.reason_codes})
-    col_reason, col_policy, col_next = st.columns([2, 2, 1])
-    reason = col_reason.selectbox("Reason", ["(all)", *codes], key="filter_reason")
-    policy = col_policy.selectbox("Policy", ["(all)", "default", "teen"], key="filter_policy")
-    items = reviews.queue(
-        reviewer, reason=None if reason == "(all)" else reason, policy=None if policy == "(all)" else policy
+    prefs = _preferences(reviewer)
+    everything = reviews.queue_entries(reviewer)
+    codes = sorted({c for e in everything for c in e.item.reason_codes})
+    columns = st.columns([2, 1, 1, 1, 1])
+    reason = columns[0].selectbox("Reason", ["(all)", *codes], key="filter_reason")
+    policy = columns[1].selectbox("Policy", ["(all)", "default", "teen"], key="filter_policy")
+    source = columns[2].selectbox("Source", ["(all)", "gate", "report", "appeal", "quality"], key="filter_source")
+    sla = columns[3].selectbox("SLA", ["(all)", "breached", "due soon", "on time"], key="filter_sla")
+    if columns[4].button("Claim next `n`", key="next_item"):
+        _claim_next(reviewer)
+
+    def chosen(value: str) -> str | None:
+        return None if value == "(all)" else value
+
+    entries = reviews.queue_entries(
+        reviewer, reason=chosen(reason), policy=chosen(policy), source=chosen(source), sla=chosen(sla)
     )
-    if col_next.button("Claim next"):
-        claimed = reviews.claim_next(reviewer)
-        if claimed is None:
-            st.info("Nothing to claim.")
-        else:
-            _open_case(claimed.id)
-            st.rerun()
-    if not items:
-        st.info("The queue is empty.")
+    browser.bind_shortcuts({"n": browser.SHORTCUTS["n"]})
+    if not entries:
+        st.info("The queue is empty." if not everything else "Nothing matches these filters.")
         return
-    table = pd.DataFrame(
-        [
-            {
-                "item": i.id,
-                "video": i.video_id,
-                "source": i.source,
-                "reasons": ", ".join(i.reason_codes),
-                "severity": i.severity,
-                "due": i.due_at.strftime("%Y-%m-%d %H:%M"),
-                "state": i.state if i.state != "claimed" else f"claimed by {i.claimed_by}",
-            }
-            for i in items
-        ]
-    )
-    st.dataframe(table, hide_index=True, width="stretch")
-    choice = st.selectbox("Item", [i.id for i in items], key="queue_item")
-    if st.button("Claim", key="claim_selected"):
-        if reviews.claim(reviewer, choice):
-            _open_case(choice)
-            st.rerun()
-        else:
-            st.error("Someone else holds this item.")
+    st.caption(f"{len(entries)} of {len(everything)} items")
+    st.html(queue_table(entries, prefs))
+    if reviewer.senior:
+        _bulk_form(reviewer, entries)
 
 
-def _player(path: Path, blurred: bool, grayscale: bool) -> None:
-    data = base64.b64encode(path.read_bytes()).decode()
-    filters = []
-    if blurred:
-        filters.append("blur(24px)")
-    if grayscale:
-        filters.append("grayscale(100%)")
-    style = f"width:100%;max-width:720px;filter:{' '.join(filters) or 'none'}"
-    st.html(f'<video id="case-video" controls muted style="{style}" src="data:video/mp4;base64,{data}"></video>')
+def _claim_next(reviewer: Reviewer) -> None:
+    claimed = service().claim_next(reviewer)
+    if claimed is None:
+        st.info("Nothing to claim.")
+        return
+    open_case(claimed.id)
+
+
+def _bulk_form(reviewer: Reviewer, entries: list[QueueEntry]) -> None:
+    """Seniors select items and decide them with one outcome and one reason."""
+    reviews = service()
+    with st.expander("Decide several items (seniors)"):
+        labels = {e.item.id: f"{e.item.id}: {e.prompt[:60]}" for e in entries if e.item.source.value != "appeal"}
+        chosen = st.multiselect("Items", list(labels), format_func=lambda i: labels[i], key="bulk_items")
+        outcome = st.radio("Outcome", ["approve", "reject"], index=None, horizontal=True, key="bulk_outcome")
+        items = [e.item for e in entries if e.item.id in chosen]
+        fitting = [set(reviews.reason_codes(i, outcome)) for i in items] if outcome else []
+        codes = sorted(set.intersection(*fitting)) if fitting else []
+        code = st.selectbox("Reason code (fits every selected item)", codes, index=None, key="bulk_code")
+        note = st.text_input("Note", key="bulk_note")
+        if st.button("Decide selected", key="bulk_decide", disabled=not (chosen and outcome and code)):
+            assert outcome is not None and code is not None
+            results = reviews.decide_many(reviewer, chosen, outcome, code, note)
+            done = [i for i, r in results if not isinstance(r, str)]
+            st.success(f"Decided {len(done)} of {len(results)}.")
+            for item_id, result in results:
+                if isinstance(result, str):
+                    st.warning(f"{item_id}: {result}")
+
+
+# the case
 
 
 def case_page(reviewer: Reviewer) -> None:
     reviews = service()
-    item_id = st.session_state.get("case")
+    item_id = st.query_params.get("item")
     st.header("Case")
+    if message := st.session_state.pop("flash", None):
+        st.success(message)
     if not item_id:
-        st.info("Claim an item from the queue.")
+        st.info("Open an item from the queue, or claim the next one.")
+        if st.button("Claim next `n`", key="next_item"):
+            _claim_next(reviewer)
+        browser.bind_shortcuts({"n": browser.SHORTCUTS["n"]})
         return
     try:
         case = reviews.case(reviewer, item_id)
     except SafetyError as exc:
         st.error(str(exc))
         return
+    prefs = _preferences(reviewer)
     item, video = case.item, case.video
     blind = item.blind_of is not None
     st.subheader(f"{video['video_id']} by {video['creator']}" + (" (quality re-review: blind)" if blind else ""))
-    holder = item.claimed_by if item.state == "claimed" else None
-    if holder != reviewer.name:
-        st.warning("You do not hold this item. Claim it from the queue to decide it.")
+    holder = item.claimed_by if item.state.value == "claimed" else None
+    lease = st.empty()
     left, right = st.columns([3, 2])
     with left:
-        unblur = st.checkbox("Unblur (the video starts blurred and muted)", key="unblur")
-        grayscale = st.checkbox("Grayscale", key="grayscale")
+        toggles = st.columns(2)
+        # Keyed by item: every case starts blurred, and grey when the reviewer prefers it.
+        unblur = toggles[0].checkbox("Unblur `u` (the video starts blurred and muted)", key=f"unblur_{item.id}")
+        grayscale = toggles[1].checkbox("Grayscale `g`", key=f"grayscale_{item.id}", value=prefs.grayscale)
+        blur_px = 0 if unblur else prefs.blur_px
         if case.media_path is not None and case.media_path.is_file():
-            _player(case.media_path, blurred=not unblur, grayscale=grayscale)
-        strip = reviews.frame_strip(case)
-        if strip:
-            st.caption("Frames at findings")
-            columns = st.columns(len(strip))
-            for column, (t, frame) in zip(columns, strip, strict=True):
-                notes = [f["verdict"] for f in case.faces if abs(float(f["frame_t"]) - t) < 0.3]
-                picture = Image.fromarray(frame)
-                if not unblur:
-                    picture = picture.filter(ImageFilter.GaussianBlur(radius=max(4, picture.width // 40)))
-                if grayscale:
-                    picture = picture.convert("L")
-                column.html(_inline_image(picture, f"{t:.1f} s {' '.join(notes)}"))
+            st.html(pictures.video_player(case.media_path, blur_px=blur_px, grayscale=grayscale))
+        _frame_strip(case, blur_px, grayscale)
         if case.spoken and not blind:
             st.caption("Speech at findings")
             for spoken in case.spoken:
                 clip = reviews.audio_clip(case, spoken["t_start"], spoken["t_end"])
                 label = f"{spoken['t_start']:.1f}-{spoken['t_end']:.1f} s, {spoken['code']}: {spoken['said']}"
                 if clip:
-                    st.html(_inline_audio(clip, label))
+                    st.html(pictures.audio_figure(clip, label))
                 else:
                     st.markdown(plain(label))
     with right:
@@ -223,37 +343,94 @@ def case_page(reviewer: Reviewer) -> None:
                 st.markdown(f"- {plain(reason['code'])} ({plain(reason['action'])}): {plain(reason['message'])}")
                 if reason.get("policy_text"):
                     st.caption(reason["policy_text"])
+            _scores(video)
         for report in case.reports:
             st.markdown(f"Reported by **{plain(report.reporter)}**: {plain(report.reason)}")
         if case.appeal:
             st.markdown(f"**Appeal by {plain(case.appeal.appellant)}:** {plain(case.appeal.text)}")
         parent, remixes = video["remix_of"] or "-", ", ".join(video["remixes"]) or "-"
         st.markdown(f"**Lineage:** parent {plain(parent)}; remixes {plain(remixes)}")
+        st.html(_link("investigate", f"Investigate {video['creator']}", user=str(video["creator"])))
     if case.faces:
-        st.caption("Faces in the video")
-        for face in case.faces:
-            cols = st.columns([1, 1, 3])
-            cols[2].markdown(
-                plain(
-                    f"{face['t_start']:.1f}-{face['t_end']:.1f} s: {face['identity'] or 'unknown'} "
-                    f"(nearest {face['nearest']}, distance {face['distance']}, {face['verdict']})"
-                )
-            )
-            for ref in face.get("references", [])[:1]:
-                with Image.open(ref) as reference:
-                    cols[0].html(_inline_image(reference, "cameo reference", width=120))
+        _face_evidence(case, blur_px, grayscale)
     with st.expander("Creator's recent videos"):
-        st.dataframe(pd.DataFrame(case.history), hide_index=True)
-    if holder != reviewer.name:
+        st.table(pd.DataFrame(case.history))
+    _decision_form(reviewer, case, holder, lease)
+
+
+def _frame_strip(case: CaseFile, blur_px: int, grayscale: bool) -> None:
+    strip = service().frame_strip(case)
+    if not strip:
         return
-    appeal = item.source == "appeal"
+    st.caption("Frames at findings (faces outlined)")
+    columns = st.columns(len(strip))
+    for column, frame in zip(columns, strip, strict=True):
+        # Outlined after blurring, so the box stays sharp on a blurred frame.
+        picture = pictures.outlined(
+            pictures.softened(Image.fromarray(frame.image), blur_px=blur_px, grayscale=grayscale), frame.boxes
+        )
+        labels = ", ".join(label for _, label in frame.boxes)
+        column.html(pictures.figure(picture, f"{frame.t:.1f} s {labels}", alt=f"frame at {frame.t:.1f} s"))
+
+
+def _face_evidence(case: CaseFile, blur_px: int, grayscale: bool) -> None:
+    st.caption("Faces in the video, beside the person each resembles")
+    for face in service().face_evidence(case):
+        cols = st.columns([1, 1, 3])
+        if face.crop is not None:
+            crop = pictures.softened(Image.fromarray(face.crop), blur_px=blur_px, grayscale=grayscale)
+            cols[0].html(pictures.figure(crop, f"in the video at {face.t:.1f} s", width=140, alt="face in video"))
+        if face.reference is not None and face.reference.is_file():
+            with Image.open(face.reference) as reference:
+                kind = "protected person" if face.subject_kind == "protected" else "cameo reference"
+                shown = pictures.softened(reference, blur_px=0, grayscale=grayscale)
+                cols[1].html(pictures.figure(shown, f"{kind}: {face.subject}", width=140, alt=kind))
+        else:
+            cols[1].caption("no reference on file")
+        subject = face.subject or "nobody enrolled"
+        cols[2].html(
+            f"<div>track {face.track}: nearest <b>{html.escape(subject)}</b> "
+            f"({html.escape(face.subject_kind or '-')}), verdict <b>{html.escape(face.verdict)}</b></div>"
+            + pictures.bar(face.similarity, "similarity")
+        )
+
+
+def _scores(video: dict[str, object]) -> None:
+    decisions = video.get("decisions") or []
+    assert isinstance(decisions, list)
+    scores = decisions[-1].get("scores", {}) if decisions else {}
+    if scores:
+        st.caption("Scores by category")
+        st.html("".join(pictures.bar(float(v), str(k)) for k, v in sorted(scores.items())))
+
+
+def _decision_form(reviewer: Reviewer, case: CaseFile, holder: str | None, slot: DeltaGenerator) -> None:
+    """The lease's state, the outcome buttons, the reason and note, and the lease actions."""
+    reviews = service()
+    item = case.item
+    if holder != reviewer.name:
+        slot.warning(f"{'Held by ' + holder if holder else 'Nobody holds this item'}. Claim it to decide it.")
+        if holder is None and st.button("Claim", key="claim_case"):
+            if reviews.claim(reviewer, item.id):
+                st.rerun()
+            st.error("Someone else holds this item.")
+        return
+    until = item.lease_until.astimezone(UTC).strftime("%H:%M:%S UTC") if item.lease_until else "-"
+    slot.info(f"You hold this item until {until}.")
+    appeal = item.source.value == "appeal"
+    outcomes = ["uphold", "overturn"] if appeal else ["approve", "reject"]
+    key = f"outcome:{item.id}"
+    buttons = st.columns(len(outcomes) + 3)
+    for column, choice in zip(buttons, outcomes, strict=False):
+        shortcut = {"approve": " `a`", "reject": " `r`"}.get(choice, "")
+        if column.button(choice.capitalize() + shortcut, key=f"outcome_{choice}"):
+            st.session_state[key] = choice
+    outcome = st.session_state.get(key)
     # No outcome is preselected, and the codes offered are those that fit the chosen outcome and this item.
-    outcome = st.radio(
-        "Decision", ["uphold", "overturn"] if appeal else ["approve", "reject"], horizontal=True, index=None
-    )
-    with st.form("decision"):
+    st.markdown(f"**Decision:** {outcome or 'choose an outcome'}")
+    with st.form(f"decision_{item.id}"):
         code = st.selectbox("Reason code", case.codes_by_outcome.get(outcome or "", []), index=None)
-        note = st.text_area("Note")
+        note = st.text_area("Note", key=f"note_{item.id}")
         submitted = st.form_submit_button("Submit decision", disabled=outcome is None)
     if submitted and (outcome is None or code is None):
         st.error("Choose a decision and a reason code.")
@@ -263,41 +440,83 @@ def case_page(reviewer: Reviewer) -> None:
         except SafetyError as exc:
             st.error(str(exc))
         else:
-            st.success(f"Decided: {result.outcome} ({result.status.value})")
-            st.session_state.pop("case", None)
-    actions = st.columns(3)
-    if actions[0].button("Renew lease"):
+            st.session_state.pop(key, None)
+            st.session_state["flash"] = f"Decided: {result.outcome} ({result.status.value}) on {item.id}"
+            following = reviews.claim_next(reviewer)
+            if following is not None:
+                open_case(following.id)
+            st.query_params.clear()
+            st.rerun()
+    if buttons[-3].button("Renew lease", key="renew"):
         reviews.renew(reviewer, item.id)
-    if actions[1].button("Release"):
+        st.rerun()
+    if buttons[-2].button("Release", key="release"):
         reviews.release(reviewer, item.id)
-        st.session_state.pop("case", None)
         st.rerun()
-    if actions[2].button("Escalate to senior"):
+    if buttons[-1].button("Escalate", key="escalate"):
         reviews.escalate(reviewer, item.id, "escalated from the case view")
-        st.session_state.pop("case", None)
         st.rerun()
+    keys = {"u": f"unblur_{item.id}", "g": f"grayscale_{item.id}"}
+    browser.bind_shortcuts({k: (keys.get(k, widget), what) for k, (widget, what) in browser.SHORTCUTS.items()})
+
+
+# appeals, investigation, dashboard, settings, reviewers
 
 
 def appeals_page(reviewer: Reviewer) -> None:
     st.header("Appeals")
-    reviews = service()
-    items = [i for i in reviews.queue(reviewer) if i.source == "appeal" or i.needs_senior]
-    if not items:
-        st.info("No appeals or escalations waiting.")
+    cases = service().appeal_cases(reviewer)
+    if not cases:
+        st.info("No appeals waiting.")
         return
-    st.dataframe(
-        pd.DataFrame([{"item": i.id, "video": i.video_id, "source": i.source, "state": i.state} for i in items]),
-        hide_index=True,
-    )
-    choice = st.selectbox("Item", [i.id for i in items], key="appeal_item")
-    if st.button("Claim", key="claim_appeal") and reviews.claim(reviewer, choice):
-        _open_case(choice)
-        st.rerun()
+    for case in cases:
+        with st.container(border=True):
+            holder = f"held by {case.holder}" if case.holder else "not claimed"
+            st.html(
+                f"<div><b>{html.escape(case.item.video_id)}</b>: appeal by {html.escape(case.appellant)} "
+                f"({html.escape(holder)}, due {case.item.due_at:%Y-%m-%d %H:%M}) "
+                f"{_link('case', 'Open', item=case.item.id)}</div>"
+            )
+            st.markdown(f"**Appeal:** {plain(case.text)}")
+            reasons = "; ".join(f"{code}: {message}" for code, message in case.original_reasons) or "-"
+            st.markdown(f"**Original decision:** {plain(case.original_action)} by {plain(case.decided_by)}")
+            st.markdown(f"**Its reasons:** {plain(reasons)}")
+
+
+def investigate_page(reviewer: Reviewer) -> None:
+    st.header("Investigate")
+    # The URL names the user (a link from a case); typing another name updates the URL.
+    linked = st.query_params.get("user", "")
+    if st.session_state.get("investigate_link") != linked:
+        st.session_state["investigate_link"] = linked
+        st.session_state["investigate_user"] = linked
+    handle = st.text_input("User", key="investigate_user").strip()
+    if handle != linked:
+        st.session_state["investigate_link"] = handle
+        st.query_params["user"] = handle
+    if not handle:
+        st.info("Enter a user to see their videos, decisions, reports and the uses of their cameo.")
+        return
+    try:
+        history = service().user_history(reviewer, handle)
+    except SafetyError as exc:
+        st.error(str(exc))
+        return
+    st.subheader(f"Videos by {history.handle}")
+    st.table(pd.DataFrame(history.videos or [{"video_id": "-"}]))
+    left, right = st.columns(2)
+    left.subheader("Reports filed")
+    left.table(pd.DataFrame([to_json(r) for r in history.reports_filed] or [{"video_id": "-"}]))
+    right.subheader("Reports received")
+    right.table(pd.DataFrame([to_json(r) for r in history.reports_received] or [{"video_id": "-"}]))
+    st.subheader(f"Videos {history.handle}'s likeness appears in")
+    st.table(pd.DataFrame(history.cameo_uses or [{"video_id": "-"}]))
 
 
 def dashboard_page(reviewer: Reviewer) -> None:
     st.header("Dashboard")
-    stats = to_json(service().dashboard(reviewer))
+    reviews = service()
+    stats = to_json(reviews.dashboard(reviewer))
     cols = st.columns(4)
     cols[0].metric("Queue depth", stats["queue_depth"])
     cols[1].metric("Oldest item (h)", stats["oldest_age_hours"])
@@ -306,21 +525,46 @@ def dashboard_page(reviewer: Reviewer) -> None:
     cols[3].metric(
         "Quality agreement", "-" if agreement is None else f"{agreement:.0%}", f"{stats['quality_pairs']} pairs"
     )
+    per_day = stats["decisions_per_reviewer_per_day"]
+    if per_day:
+        st.caption("Decisions per reviewer per day")
+        by_day = pd.DataFrame(per_day).T.fillna(0).sort_index()
+        st.line_chart(by_day)
+        totals = by_day.sum().astype(int).sort_values(ascending=False)
+        st.table(pd.DataFrame({"reviewer": totals.index, "decisions": totals.values}))
+    if stats["quality_pair_rows"]:
+        st.caption("Blind re-reviews beside their originals")
+        st.table(pd.DataFrame(stats["quality_pair_rows"]))
     if stats["reason_mix"]:
         st.caption("Reason mix")
         st.bar_chart(pd.Series(stats["reason_mix"], name="items"))
-    per_hour = stats["decisions_per_reviewer_per_hour"]
-    if per_hour:
-        st.caption("Decisions per reviewer per hour")
-        st.bar_chart(pd.DataFrame(per_hour).T.fillna(0))
+    if reviewer.senior:
+        st.download_button(
+            "Export decisions (CSV)",
+            data=reviews.decisions_csv(reviewer),
+            file_name=f"decisions-{datetime.now(UTC):%Y%m%d}.csv",
+            mime="text/csv",
+            key="export_csv",
+        )
+
+
+def settings_page(reviewer: Reviewer) -> None:
+    st.header("Settings")
+    prefs = _preferences(reviewer)
+    with st.form("wellness"):
+        grayscale = st.checkbox("Show media in grayscale by default", value=prefs.grayscale)
+        blur = st.slider("Blur strength until unblurred (px)", 4, 64, value=prefs.blur_px)
+        if st.form_submit_button("Save"):
+            saved = service().set_preferences(reviewer, ReviewerPreferences(grayscale, blur))
+            st.session_state["preferences"] = saved
+            st.session_state.pop("grayscale", None)
+            st.success("Saved.")
 
 
 def reviewers_page(reviewer: Reviewer) -> None:
     st.header("Reviewers")
     reviews = service()
-    st.dataframe(
-        pd.DataFrame(to_json(reviews.reviewers(reviewer)), columns=["name", "role", "active"]), hide_index=True
-    )
+    st.table(pd.DataFrame(to_json(reviews.reviewers(reviewer)), columns=["name", "role", "active"]))
     with st.form("add_reviewer"):
         name = st.text_input("Name")
         role = st.selectbox("Role", ["reviewer", "senior", "admin"])

@@ -41,7 +41,17 @@ from safety.handles import normalise_handle
 if TYPE_CHECKING:
     from safety.settings import Settings
     from safety.usecases.review import ReviewService
-    from safety.usecases.review_values import AccessDenied, CaseFile, Reviewer
+    from safety.usecases.review_values import (
+        AccessDenied,
+        AppealCase,
+        CaseFile,
+        FaceEvidence,
+        QueueEntry,
+        Reviewer,
+        ReviewerPreferences,
+        StripFrame,
+        UserHistory,
+    )
     from safety.usecases.videos import VideoView
     from safety.views import to_json
     from safety.wiring import CameoGuard, build
@@ -51,6 +61,12 @@ _LAZY = {
     "AccessDenied": "safety.usecases.review_values",
     "CaseFile": "safety.usecases.review_values",
     "Reviewer": "safety.usecases.review_values",
+    "FaceEvidence": "safety.usecases.review_values",
+    "QueueEntry": "safety.usecases.review_values",
+    "ReviewerPreferences": "safety.usecases.review_values",
+    "StripFrame": "safety.usecases.review_values",
+    "UserHistory": "safety.usecases.review_values",
+    "AppealCase": "safety.usecases.review_values",
     "ReviewService": "safety.usecases.review",
     "VideoView": "safety.usecases.videos",
     "to_json": "safety.views",
@@ -69,6 +85,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AccessDenied",
     "AgeBand",
+    "AppealCase",
     "CameoGuard",
     "CameoStatus",
     "CaseFile",
@@ -77,20 +94,25 @@ __all__ = [
     "ConflictError",
     "ConsentLevel",
     "Decision",
+    "FaceEvidence",
     "Finding",
     "GateResult",
     "InvalidMediaError",
+    "QueueEntry",
     "Reason",
     "ReviewService",
     "Reviewer",
+    "ReviewerPreferences",
     "SafetyError",
     "Settings",
     "StorageError",
+    "StripFrame",
     "Submission",
     "SubmissionError",
     "UnknownUserError",
     "UnknownVideoError",
     "User",
+    "UserHistory",
     "VideoStatus",
     "VideoView",
     "build",

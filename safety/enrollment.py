@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from policies import EnrollmentPolicy, MatchThresholds
 from safety.faces.analyzer import DetectedFace, Embedding, FaceAnalyzer, RGBImage, distance
 from safety.faces.gallery import Gallery
 from safety.faces.liveness import LivenessSignal, head_turns, liveness_signal, yaw_estimate
+from safety.faces.photos import face_crop
 from safety.faces.video import FacePipelineParams, sample_frames
 
 _SAMPLE_FPS = 8.0
@@ -57,20 +57,6 @@ class EnrollmentAssessment:
     """Frames examined."""
     usable_frames: int = 0
     """Frames with exactly one usable face."""
-
-
-def _crop(image: RGBImage, face: DetectedFace, pad: float = 0.35, size: int = 256) -> RGBImage:
-    box = face.box
-    grow_w, grow_h = int(box.width * pad), int(box.height * pad)
-    height, width = image.shape[:2]
-    left, top = max(0, box.left - grow_w), max(0, box.top - grow_h)
-    right, bottom = min(width, box.right + grow_w), min(height, box.bottom + grow_h)
-    crop: RGBImage = image[top:bottom, left:right]
-    scale = size / max(crop.shape[:2])
-    if scale < 1:
-        size_wh = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
-        crop = np.asarray(cv2.resize(crop, size_wh, interpolation=cv2.INTER_AREA), dtype=np.uint8)
-    return np.ascontiguousarray(crop, dtype=np.uint8)
 
 
 def _spread_indices(count: int, wanted: int) -> list[int]:
@@ -179,7 +165,9 @@ def assess_verification_video(
     # Someone else's face, or a protected person's, cannot become this account's cameo.
     reasons.extend(impersonation_reasons(template, gallery, thresholds, handle))
     largest = sorted(usable, key=lambda u: -u[1].box.height)
-    crops = tuple(_crop(image, face) for image, face in largest[:: max(1, len(largest) // _REFERENCE_CROPS)][:3])
+    crops = tuple(
+        face_crop(image, face.box) for image, face in largest[:: max(1, len(largest) // _REFERENCE_CROPS)][:3]
+    )
     return EnrollmentAssessment(
         accepted=not reasons,
         reasons=tuple(reasons),
@@ -206,7 +194,7 @@ def assess_reference_images(
             )
             continue
         embeddings.append(analyzer.embed(image, faces[0]))
-        crops.append(_crop(image, faces[0]))
+        crops.append(face_crop(image, faces[0].box))
     if embeddings:
         centre = np.median(np.stack(embeddings), axis=0).astype(np.float32)
         if max(distance(e, centre) for e in embeddings) > thresholds.match_distance:

@@ -187,7 +187,12 @@ def _quiescent(tx: Transaction, media: MediaStore) -> list[Violation]:
         path = video.published_path if video.status is VideoStatus.PUBLISHED else video.quarantine_path
         if path is not None and not path.is_file():
             found.append(Violation("rows_have_files", video.id, f"its {video.status} file is missing"))
-    referenced = tx.videos.file_paths() | tx.consent.cameo_file_paths() | tx.submissions.pending_files()
+    referenced = (
+        tx.videos.file_paths()
+        | tx.consent.cameo_file_paths()
+        | tx.submissions.pending_files()
+        | tx.templates.protected_file_paths()
+    )
     known = {str(Path(p).resolve()) for p in referenced}
     for area in AREAS:
         for path in media.area(area).rglob("*"):

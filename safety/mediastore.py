@@ -16,10 +16,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
 from provenance import ProvenanceError, sha256_file
 from safety.errors import InvalidMediaError, StorageError
 
-AREAS = ("drafts", "published", "quarantine", "cameos", "tmp", "submitted")
+AREAS = ("drafts", "published", "quarantine", "cameos", "protected", "tmp", "submitted")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,19 @@ class StoredFile:
     """Content digest."""
     size: int
     """Size in bytes."""
+
+
+def write_png_atomically(pixels: NDArray[np.uint8], target: Path) -> None:
+    """An RGB image as a PNG at `target`, whole or not at all."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".png", dir=target.parent)
+    os.close(fd)
+    try:
+        Image.fromarray(pixels).save(tmp_name, format="PNG")
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
 
 
 class MediaStore:

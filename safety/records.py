@@ -196,6 +196,8 @@ class ProtectedPersonRecord:
     """Stored templates."""
     created_at: datetime
     """When protection began."""
+    photo_paths: tuple[Path, ...] = ()
+    """Face crops kept from their photos, for reviewers to compare."""
 
 
 @dataclass(frozen=True)
@@ -302,6 +304,10 @@ class ReviewerRecord:
     """False once disabled."""
     password_hash: str = ""
     """Argon2 hash (only the login path reads it)."""
+    grayscale: bool = False
+    """Wellness: media starts in grayscale for this reviewer."""
+    blur_px: int = 24
+    """Wellness: how strongly media is blurred until unblurred (CSS pixels)."""
 
 
 @dataclass(frozen=True)
@@ -324,6 +330,10 @@ class ReportRecord:
     """Who reported."""
     reason: str
     """What they wrote."""
+    video_id: str = ""
+    """The reported video."""
+    at: datetime | None = None
+    """When."""
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,12 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
     grace_s = services.settings.orphan_grace_s
     with services.store.transaction() as tx:
         # Undecided submissions' copies too: a queued submission may wait longer than the grace period.
-        paths = tx.videos.file_paths() | tx.consent.cameo_file_paths() | tx.submissions.pending_files()
+        paths = (
+            tx.videos.file_paths()
+            | tx.consent.cameo_file_paths()
+            | tx.submissions.pending_files()
+            | tx.templates.protected_file_paths()
+        )
         referenced = {str(Path(p).resolve()) for p in paths}
         published = tx.videos.published_paths()
     now = time.time()

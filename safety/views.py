@@ -17,6 +17,7 @@ from safety.records import (
     ChallengeRecord,
     OwnerAppearance,
     ProtectedPersonRecord,
+    ReportRecord,
     ReviewerRecord,
     ReviewItemRecord,
 )
@@ -258,6 +259,18 @@ def dashboard_json(d: ReviewDashboard) -> Json:
         "reason_mix": d.reason_mix,
         "quality_pairs": d.quality_pairs,
         "quality_agreement": d.quality_agreement,
+        "decisions_per_reviewer_per_day": d.decisions_per_reviewer_per_day,
+        "quality_pair_rows": d.quality_pair_rows,
+        "reviewers": d.reviewers,
+    }
+
+
+def report_json(r: ReportRecord) -> Json:
+    return {
+        "video_id": r.video_id,
+        "reporter": r.reporter,
+        "reason": r.reason,
+        "at": r.at.isoformat() if r.at else None,
     }
 
 
@@ -293,6 +306,7 @@ _VIEWS: dict[str, Any] = {
     "ChainReport": chain_json,
     "ReviewItemRecord": review_item_json,
     "ReviewerRecord": reviewer_json,
+    "ReportRecord": report_json,
     "ReviewOutcome": review_outcome_json,
     "ReviewDashboard": dashboard_json,
 }

@@ -357,7 +357,7 @@ def build(
             transcriber=models.transcriber or shared_transcriber,
         ),
         restrictions=restrictions,
-        protection=Protection(store, faces, thresholds, models.voices or shared_voices),
+        protection=Protection(store, faces, thresholds, models.voices or shared_voices, media),
         videos=videos,
         tracing=tracing,
         submissions=submissions,

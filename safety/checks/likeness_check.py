@@ -76,6 +76,7 @@ def _face_fact(identity: TrackIdentity) -> dict[str, Any]:
         "identity": match.subject if known and match else None,
         "identity_kind": match.subject_kind if known and match else None,
         "nearest": match.subject if match else None,
+        "nearest_kind": match.subject_kind if match else None,
         "similarity": round(1.0 - match.distance, 3) if match else None,
         "distance": round(match.distance, 3) if match else None,
         "verdict": identity.verdict,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from safety.errors import InvalidMediaError
-from safety.faces.analyzer import DetectedFace, FaceAnalyzer, RGBImage
+from safety.faces.analyzer import DetectedFace, FaceAnalyzer, FaceBox, RGBImage
 
 
 def load_rgb(path: Path) -> RGBImage:
@@ -48,3 +49,20 @@ def faces_in_photo(analyzer: FaceAnalyzer, image: RGBImage, max_side: int = 800)
         DetectedFace(face.box.scaled(1 / scale), face.score, face.detector, ())
         for face in analyzer.detect(small, thorough=True)
     ]
+
+
+def face_crop(image: RGBImage, box: FaceBox, pad: float = 0.35, size: int = 256) -> RGBImage:
+    """The face in `box` with some of its surroundings (hair, chin), at most `size` pixels on a side: what a
+    reviewer compares, and what an enrolled or protected person's reference photo keeps (not the whole photo)."""
+    grow_w, grow_h = int(box.width * pad), int(box.height * pad)
+    height, width = image.shape[:2]
+    left, top = max(0, box.left - grow_w), max(0, box.top - grow_h)
+    right, bottom = min(width, box.right + grow_w), min(height, box.bottom + grow_h)
+    crop: RGBImage = image[top:bottom, left:right]
+    if crop.size == 0:
+        raise InvalidMediaError(f"the box {box.as_list()} lies outside the {width}x{height} image")
+    scale = size / max(crop.shape[:2])
+    if scale < 1:
+        size_wh = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
+        crop = np.asarray(cv2.resize(crop, size_wh, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    return np.ascontiguousarray(crop, dtype=np.uint8)

@@ -72,6 +72,7 @@ class ProtectedPersonRow(SQLModel, table=True):
     active: bool = True
     created_at: datetime
     removed_at: datetime | None = None
+    photo_paths: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class CameoChallengeRow(SQLModel, table=True):
@@ -180,7 +181,7 @@ class ReportRow(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=40)
     video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
-    reporter: str = Field(foreign_key="users.handle", max_length=64)
+    reporter: str = Field(foreign_key="users.handle", max_length=64, index=True)
     reason: str
     review_item_id: str = Field(foreign_key="review_items.id", max_length=40)
     created_at: datetime
@@ -303,6 +304,8 @@ class ReviewerRow(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     active: bool = True
     created_at: datetime
+    grayscale: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    blur_px: int = Field(default=24, sa_column_kwargs={"server_default": "24"})
 
 
 class ReviewSessionRow(SQLModel, table=True):

@@ -79,6 +79,10 @@ class ReviewStore(Protocol):
         """Every reviewer, by name (no password hashes)."""
         ...
 
+    def set_preferences(self, name: str, *, grayscale: bool, blur_px: int) -> None:
+        """Keep a reviewer's wellness preferences."""
+        ...
+
     def start_session(self, token_hash: str, reviewer: str, expires_at: datetime) -> None:
         """Record a login session."""
         ...
@@ -108,7 +112,15 @@ class ReviewStore(Protocol):
         ...
 
     def reports_for(self, video_id: str) -> list[ReportRecord]:
-        """Reports on a video."""
+        """Reports on a video, oldest first."""
+        ...
+
+    def reports_by(self, reporter: str, limit: int = 200) -> list[ReportRecord]:
+        """Reports a user filed, newest first."""
+        ...
+
+    def reports_against(self, creator: str, limit: int = 200) -> list[ReportRecord]:
+        """Reports on a creator's videos, newest first."""
         ...
 
 

@@ -176,6 +176,14 @@ class TemplateStore(Protocol):
         """Protected people, by name."""
         ...
 
+    def set_protected_photos(self, person_id: str, paths: Sequence[Path]) -> None:
+        """Record the face crops kept from a protected person's photos."""
+        ...
+
+    def protected_file_paths(self) -> set[str]:
+        """Every kept photo of a protected person still protected."""
+        ...
+
     def remove_protected(self, id_or_name: str) -> ProtectedPersonRecord:
         """End a protection and drop its templates."""
         ...

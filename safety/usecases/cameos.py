@@ -11,13 +11,10 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
-
-from PIL import Image
 
 from policies import MatchThresholds, PolicyBook
 from policies.restrictions import RestrictionTaxonomy
@@ -30,12 +27,12 @@ from safety.enrollment import (
     assess_verification_video,
 )
 from safety.errors import CheckFailure, ConflictError, SubmissionError
-from safety.faces.analyzer import RGBImage, embedding_bytes
+from safety.faces.analyzer import embedding_bytes
 from safety.faces.engine import FaceEngine
 from safety.faces.photos import load_rgb
 from safety.handles import normalise_handle
 from safety.media import AUDIO_RATE, probe, read_audio
-from safety.mediastore import MediaStore
+from safety.mediastore import MediaStore, write_png_atomically
 from safety.records import CameoRecord, ChallengeRecord, GrantKind, OwnerAppearance, ProtectionKind, TemplateSubject
 from safety.restrictions import RestrictionJudge, parse_restriction
 from safety.revocation import PurgeReceipt
@@ -89,18 +86,6 @@ class CameoDeletion:
     def purged(self) -> tuple[str, ...]:
         """Every video the deletion purged."""
         return tuple(v for r in self.receipts for v in r.purged)
-
-
-def _write_png_atomically(pixels: RGBImage, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".png", dir=target.parent)
-    os.close(fd)
-    try:
-        Image.fromarray(pixels).save(tmp_name, format="PNG")
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 class Cameos:
@@ -249,7 +234,7 @@ class Cameos:
         references = [folder / f"reference_{i}.png" for i in range(len(assessment.reference_crops))]
         try:
             for crop, target in zip(assessment.reference_crops, references, strict=True):
-                _write_png_atomically(crop, target)
+                write_png_atomically(crop, target)
             kept: Path | None = None
             if keep_video is not None:
                 kept = folder / "verification.mp4"

@@ -1,7 +1,11 @@
-"""Protection: people protected without enrolling (public figures, estates, opt-outs), and operators' face tools."""
+"""Protection: people protected without enrolling (public figures, estates, opt-outs), and operators' face tools.
+
+A protected person's photos leave behind their templates and one face crop per photo (`media/protected/<id>/`), so
+a reviewer can compare a face the gate found with the person it resembles; unprotecting removes both."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +17,9 @@ from policies import MatchThresholds
 from safety.errors import CheckFailure, InvalidMediaError, ModelUnavailable, SubmissionError
 from safety.faces.analyzer import FaceBox, distance, embedding_bytes
 from safety.faces.engine import FaceEngine
-from safety.faces.photos import faces_in_photo, load_rgb
+from safety.faces.photos import face_crop, faces_in_photo, load_rgb
 from safety.media import AUDIO_RATE, read_audio
+from safety.mediastore import MediaStore, write_png_atomically
 from safety.records import ProtectedPersonRecord, ProtectionKind, TemplateSubject
 from safety.store import Store
 from safety.voices import MIN_SPEECH_S, VoiceEmbedder, voiced
@@ -84,7 +89,9 @@ class Protection:
         faces: FaceEngine,
         thresholds: Callable[[], MatchThresholds],
         voices: Callable[[], VoiceEmbedder] | None = None,
+        media: MediaStore | None = None,
     ) -> None:
+        self._media = media
         self._voices = voices
         self._store = store
         self._faces = faces
@@ -104,6 +111,7 @@ class Protection:
             raise SubmissionError("at least one --image or --audio is needed")
         models: list[str] = []
         face_vectors: list[bytes] = []
+        crops = []
         face_model = ""
         if images:
             pixels = [load_rgb(path) for path in images]
@@ -116,6 +124,7 @@ class Protection:
                         f"{path} shows {len(faces)} faces; a protection photo must show exactly one"
                     )
                 face_vectors.append(embedding_bytes(analyzer.embed(image, faces[0], jitters=5)))
+                crops.append(face_crop(image, faces[0].box))
             models.append(face_model)
         voice_vectors: list[bytes] = []
         voice_model = ""
@@ -132,6 +141,17 @@ class Protection:
                 tx.templates.add_templates(TemplateSubject.PROTECTED, name, face_model, face_vectors)
             if voice_vectors:
                 tx.templates.add_templates(TemplateSubject.PROTECTED, name, voice_model, voice_vectors)
+            if crops and self._media is not None:
+                folder = self._media.area("protected") / person_id
+                photos = [folder / f"photo_{index}.png" for index in range(len(crops))]
+                try:
+                    for crop, photo in zip(crops, photos, strict=True):
+                        write_png_atomically(crop, photo)
+                    tx.templates.set_protected_photos(person_id, photos)
+                except BaseException:
+                    # Written inside the transaction: a failure here rolls the protection back with its files.
+                    shutil.rmtree(folder, ignore_errors=True)
+                    raise
         return ProtectionResult(
             person_id, name, ProtectionKind(kind), len(face_vectors) + len(voice_vectors), " + ".join(models)
         )
@@ -144,7 +164,10 @@ class Protection:
     def unprotect(self, id_or_name: str) -> ProtectedPersonRecord:
         """End a protection; its templates are deleted."""
         with self._store.transaction() as tx:
-            return tx.templates.remove_protected(id_or_name)
+            removed = tx.templates.remove_protected(id_or_name)
+        if self._media is not None:
+            shutil.rmtree(self._media.area("protected") / removed.id, ignore_errors=True)
+        return removed
 
     def faces_in_image(self, path: Path) -> list[FaceBox]:
         """Boxes of the faces in a photo."""

@@ -10,6 +10,7 @@ reviewer; agreement is on the dashboard. The console (`review_ui`) calls only th
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import io
@@ -24,12 +25,15 @@ from typing import Any
 import numpy as np
 from argon2 import PasswordHasher
 from argon2.exceptions import VerificationError
+from PIL import Image
 
 from policies import Action, PolicyBook
 from provenance import sampled_frames
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.domain import Decision, Reason, VideoStatus
-from safety.errors import ConflictError, SubmissionError
+from safety.errors import ConflictError, SafetyError, SubmissionError
+from safety.faces.analyzer import FaceBox
+from safety.faces.photos import face_crop
 from safety.gate import Gate
 from safety.handles import normalise_handle
 from safety.media import AUDIO_RATE, read_audio
@@ -42,7 +46,19 @@ from safety.records import (
 )
 from safety.store import Store
 from safety.usecases.accounts import token_hash
-from safety.usecases.review_values import AccessDenied, CaseFile, ReviewDashboard, Reviewer, ReviewOutcome
+from safety.usecases.review_values import (
+    AccessDenied,
+    AppealCase,
+    CaseFile,
+    FaceEvidence,
+    QueueEntry,
+    ReviewDashboard,
+    Reviewer,
+    ReviewerPreferences,
+    ReviewOutcome,
+    StripFrame,
+    UserHistory,
+)
 from safety.usecases.videos import Videos
 from safety.views import video_json
 
@@ -53,6 +69,23 @@ APPEAL_SEVERITY = 3
 APPEAL_MAX_CHARS = 4000
 LOGIN_FAILURES_ALLOWED = 10
 LOGIN_LOCK = timedelta(minutes=15)
+DUE_SOON = timedelta(hours=2)
+BLUR_RANGE = (4, 64)
+BULK_MAX_ITEMS = 200
+# Columns of the decisions export (transparency reports): what was decided, by whom, when, citing what. Notes stay
+# out: reviewers write them for each other, not for publication.
+CSV_COLUMNS = (
+    "item",
+    "video_id",
+    "source",
+    "policy",
+    "queue_reasons",
+    "outcome",
+    "code",
+    "decided_by",
+    "decided_at",
+    "blind_of",
+)
 _HASHER = PasswordHasher()
 
 
@@ -176,6 +209,66 @@ class ReviewService:
             visible.append(item)
         return sorted(visible, key=lambda i: (-i.severity, i.due_at))
 
+    def queue_entries(
+        self,
+        by: Reviewer,
+        *,
+        reason: str | None = None,
+        policy: str | None = None,
+        source: str | None = None,
+        sla: str | None = None,
+    ) -> list[QueueEntry]:
+        """The queue as a reviewer reads it: each item with its prompt, creator, age and SLA state, filtered."""
+        items = self.queue(by, reason=reason, policy=policy)
+        now = self._clock.now()
+        entries: list[QueueEntry] = []
+        with self._store.transaction() as tx:
+            for item in items:
+                if source is not None and item.source.value != source:
+                    continue
+                video = tx.videos.get(item.video_id)
+                state = "breached" if item.due_at < now else "due soon" if item.due_at - now < DUE_SOON else "on time"
+                if sla is not None and state != sla:
+                    continue
+                age = (now - item.created_at).total_seconds() / 3600 if item.created_at else 0.0
+                entries.append(
+                    QueueEntry(
+                        item,
+                        video.prompt,
+                        video.creator,
+                        round(age, 2),
+                        state,
+                        video.quarantine_path or video.published_path,
+                    )
+                )
+        return entries
+
+    def appeal_cases(self, by: Reviewer) -> list[AppealCase]:
+        """Open appeals with what was appealed: the text, the decision and its reasons, who holds each."""
+        _require(by.senior, "appeals are for seniors")
+        cases: list[AppealCase] = []
+        with self._store.transaction() as tx:
+            for item in tx.review.open_items():
+                if item.source is not ReviewSource.APPEAL:
+                    continue
+                appeal = tx.review.appeal_for_item(item.id)
+                decisions = tx.decisions.for_video(item.video_id)
+                original = next((d for d in reversed(decisions) if d.action == Action.BLOCK.value), None)
+                cases.append(
+                    AppealCase(
+                        item,
+                        appeal.appellant if appeal else "",
+                        appeal.text if appeal else "",
+                        original.action if original else "",
+                        tuple((str(r["code"]), str(r.get("message", ""))) for r in original.reasons)
+                        if original
+                        else (),
+                        original.decided_by if original else "",
+                        item.claimed_by if item.state is ReviewState.CLAIMED else None,
+                    )
+                )
+        return cases
+
     def claim(self, by: Reviewer, item_id: str) -> bool:
         """Take an item's lease; False when someone else holds it or it needs a senior."""
         with self._store.transaction() as tx:
@@ -213,10 +306,12 @@ class ReviewService:
             ]
             reports = tx.review.reports_for(video.id)
             appeal = tx.review.appeal_for_item(item_id)
-            references: dict[str, list[str]] = {}
+            references: dict[tuple[str, str], list[str]] = {}
             for owner in tx.videos.owners_in(video.id):
                 cameo = tx.consent.active_cameo(owner)
-                references[owner] = [str(p) for p in cameo.reference_paths] if cameo else []
+                references[("cameo", owner)] = [str(p) for p in cameo.reference_paths] if cameo else []
+            for person in tx.templates.list_protected():
+                references[("protected", person.name)] = [str(p) for p in person.photo_paths]
         shown = self._videos.show(video.id)
         view = video_json(shown)
         policy = self._policies.by_ref_or_adult(item.policy_ref)
@@ -234,7 +329,12 @@ class ReviewService:
         with self._store.transaction() as tx:
             row_facts = tx.decisions.facts(latest.id) if latest else {}
         for face in row_facts.get("likeness", {}).get("faces", []):
-            faces.append({**face, "references": references.get(face.get("identity") or "", [])})
+            subject = face.get("nearest") or ""
+            kind = face.get("nearest_kind") or face.get("identity_kind")
+            found = references.get((kind, subject)) if kind else None
+            if found is None:  # decided before faces recorded the nearest subject's kind
+                found = references.get(("cameo", subject)) or references.get(("protected", subject)) or []
+            faces.append({**face, "references": found})
         frames = sorted(
             {round(float(f["frame_t"]), 2) for f in faces}
             | {round(float(w["t"]), 2) for r in reasons for w in r.get("evidence", {}).get("worst_frames", [])}
@@ -255,19 +355,73 @@ class ReviewService:
             },
         )
 
-    def frame_strip(self, case: CaseFile, limit: int = 6) -> list[tuple[float, Any]]:
-        """(t, RGB frame) at the case's interesting timestamps, for the strip under the player."""
-        if case.media_path is None or not case.media_path.is_file():
+    def _frames_at(self, case: CaseFile, wanted: list[float]) -> list[tuple[float, Any]]:
+        """The decoded frame nearest each wanted time (one pass over the file)."""
+        if case.media_path is None or not case.media_path.is_file() or not wanted:
             return []
-        wanted = sorted(float(f["t"]) for f in case.frames)[:limit]
+        pending = sorted(wanted)
         frames: list[tuple[float, Any]] = []
         for t, frame in sampled_frames(str(case.media_path), 0.25, 400):
-            if wanted and t + 0.13 >= wanted[0]:
-                frames.append((t, frame))
-                wanted.pop(0)
-            if not wanted:
+            while pending and t + 0.13 >= pending[0]:
+                frames.append((pending.pop(0), frame))
+            if not pending:
                 break
         return frames
+
+    def frame_strip(self, case: CaseFile, limit: int = 6) -> list[StripFrame]:
+        """Frames at the case's findings, each with the faces found near that time outlined and labelled."""
+        wanted = sorted(float(f["t"]) for f in case.frames)[:limit]
+        strip: list[StripFrame] = []
+        for t, image in self._frames_at(case, wanted):
+            boxes = tuple(
+                (_box(face["box"]), f"{face.get('nearest') or 'unknown'} ({face['verdict']})")
+                for face in case.faces
+                if face.get("box") and abs(float(face["frame_t"]) - t) < 0.3
+            )
+            strip.append(StripFrame(t, image, boxes))
+        return strip
+
+    def face_evidence(self, case: CaseFile) -> list[FaceEvidence]:
+        """Every face track: its crop from the video beside the matched cameo's reference or the protected
+        person's photo, with the similarity."""
+        frames = dict(self._frames_at(case, [float(f["frame_t"]) for f in case.faces]))
+        evidence: list[FaceEvidence] = []
+        for face in case.faces:
+            t = float(face["frame_t"])
+            box = _box(face.get("box") or [0, 0, 0, 0])
+            image = frames.get(t)
+            crop = None
+            if image is not None and box[2] > box[0] and box[3] > box[1]:
+                crop = face_crop(image, FaceBox(*box))
+            references = face.get("references") or []
+            evidence.append(
+                FaceEvidence(
+                    track=int(face.get("track", len(evidence))),
+                    t=t,
+                    box=box,
+                    crop=crop,
+                    subject=face.get("nearest"),
+                    subject_kind=face.get("nearest_kind") or face.get("identity_kind"),
+                    reference=Path(references[0]) if references else None,
+                    similarity=face.get("similarity"),
+                    verdict=str(face.get("verdict", "unknown")),
+                )
+            )
+        return evidence
+
+    def thumbnail(self, path: Path | None, width: int = 160) -> Any:
+        """A small frame from early in a video (RGB array) for the queue, or None."""
+        if path is None or not path.is_file():
+            return None
+        picked = None
+        for t, frame in sampled_frames(str(path), 0.5, 3):
+            picked = frame
+            if t >= 0.5:
+                break
+        if picked is None:
+            return None
+        height = max(1, round(picked.shape[0] * width / picked.shape[1]))
+        return np.asarray(Image.fromarray(picked).resize((width, height)), dtype=np.uint8)
 
     def audio_clip(self, case: CaseFile, t_start: float, t_end: float, *, margin_s: float = 0.3) -> bytes:
         """The case's sound from `t_start` to `t_end` (with a little margin) as a WAV file's bytes, for the console
@@ -371,6 +525,109 @@ class ReviewService:
         fitting = [code for code in fitting if code in own or not code.startswith("check.")]
         return [*own, *sorted(c for c in fitting if c not in own)]
 
+    def decide_many(
+        self, by: Reviewer, item_ids: list[str], outcome: str, code: str, note: str = ""
+    ) -> list[tuple[str, ReviewOutcome | str]]:
+        """A senior decides many items with one outcome and reason: each is claimed and decided on its own (a
+        revocation or another reviewer still wins for that item); per item, the outcome or why it was not decided."""
+        _require(by.senior, "bulk decisions are for seniors")
+        if len(item_ids) > BULK_MAX_ITEMS:
+            raise SubmissionError(f"at most {BULK_MAX_ITEMS} items at once")
+        results: list[tuple[str, ReviewOutcome | str]] = []
+        for item_id in dict.fromkeys(item_ids):
+            try:
+                if not self.claim(by, item_id):
+                    results.append((item_id, "someone else holds it"))
+                    continue
+                results.append((item_id, self.decide(by, item_id, outcome, code, note or "bulk decision")))
+            except SafetyError as exc:
+                results.append((item_id, str(exc)))
+        with self._store.transaction() as tx:
+            done = [i for i, r in results if isinstance(r, ReviewOutcome)]
+            tx.audit.append(by.name, "review.bulk_decided", outcome, {"code": code, "items": done})
+        return results
+
+    def decisions_csv(self, by: Reviewer, *, since: datetime | None = None, until: datetime | None = None) -> str:
+        """Every decided item in a period as CSV (for transparency reports); seniors and admins."""
+        _require(by.senior, "exports are for seniors")
+        with self._store.transaction() as tx:
+            decided = tx.review.items(decided=True, limit=1_000_000)
+            tx.audit.append(by.name, "review.exported", "decisions", {"rows": len(decided)})
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for item in sorted(decided, key=lambda i: (i.decided_at or i.created_at or self._clock.now(), i.id)):
+            at = item.decided_at
+            if at is None or (since is not None and at < since) or (until is not None and at >= until):
+                continue
+            writer.writerow(
+                [
+                    item.id,
+                    item.video_id,
+                    item.source.value,
+                    item.policy_ref,
+                    " ".join(item.reason_codes),
+                    item.outcome or "",
+                    item.outcome_code or "",
+                    item.decided_by or "",
+                    at.isoformat(),
+                    item.blind_of or "",
+                ]
+            )
+        return buffer.getvalue()
+
+    def user_history(self, by: Reviewer, handle: str) -> UserHistory:
+        """An investigation of one user: their videos and decisions, reports filed and received, and the videos
+        their likeness appears in. Every lookup is audited."""
+        handle = normalise_handle(handle)
+        with self._store.transaction() as tx:
+            tx.accounts.get(handle)
+            videos = []
+            for video in tx.videos.recent(creator=handle, limit=200):
+                decisions = tx.decisions.for_video(video.id)
+                latest = decisions[-1] if decisions else None
+                videos.append(
+                    {
+                        "video_id": video.id,
+                        "status": video.status.value,
+                        "prompt": video.prompt,
+                        "at": video.created_at.isoformat(),
+                        "decision": latest.action if latest else "",
+                        "decided_by": latest.decided_by if latest else "",
+                        "reasons": " ".join(str(r["code"]) for r in latest.reasons) if latest else "",
+                    }
+                )
+            uses = [
+                {
+                    "video_id": use.video.id,
+                    "creator": use.video.creator,
+                    "status": use.video.status.value,
+                    "prompt": use.video.prompt,
+                    "declared": use.declared,
+                    "at": use.video.created_at.isoformat(),
+                }
+                for use in tx.videos.with_owner(handle)
+            ]
+            filed = tx.review.reports_by(handle)
+            received = tx.review.reports_against(handle)
+            tx.audit.append(by.name, "review.investigated", handle, {})
+        return UserHistory(handle, videos, filed, received, uses)
+
+    def preferences(self, by: Reviewer) -> ReviewerPreferences:
+        """The reviewer's wellness settings."""
+        with self._store.transaction() as tx:
+            found = tx.review.reviewer(by.name)
+        if found is None:
+            raise AccessDenied("no such reviewer")
+        return ReviewerPreferences(found.grayscale, found.blur_px)
+
+    def set_preferences(self, by: Reviewer, preferences: ReviewerPreferences) -> ReviewerPreferences:
+        """Keep the reviewer's wellness settings (blur strength clamped to `BLUR_RANGE`)."""
+        blur = min(max(int(preferences.blur_px), BLUR_RANGE[0]), BLUR_RANGE[1])
+        with self._store.transaction() as tx:
+            tx.review.set_preferences(by.name, grayscale=preferences.grayscale, blur_px=blur)
+        return ReviewerPreferences(preferences.grayscale, blur)
+
     def appeal(self, video_id: str, by: str, text: str) -> str:
         """A creator appeals a block; a senior decides."""
         by = normalise_handle(by)
@@ -408,11 +665,23 @@ class ReviewService:
         compared = [(q, o) for q, o in pairs if o is not None]
         agree = sum(1 for q, o in compared if q.outcome == o.outcome)
         per_hour: dict[str, dict[str, int]] = {}
+        per_day: dict[str, dict[str, int]] = {}
         for item in decided:
             if item.decided_at and item.decided_by:
-                hour = item.decided_at.strftime("%Y-%m-%d %H:00")
-                per_hour.setdefault(hour, {}).setdefault(item.decided_by, 0)
-                per_hour[hour][item.decided_by] += 1
+                for table, stamp in ((per_hour, "%Y-%m-%d %H:00"), (per_day, "%Y-%m-%d")):
+                    slot = table.setdefault(item.decided_at.strftime(stamp), {})
+                    slot[item.decided_by] = slot.get(item.decided_by, 0) + 1
+        pair_rows = [
+            {
+                "video_id": q.video_id,
+                "first": o.decided_by,
+                "first_outcome": o.outcome,
+                "second": q.decided_by,
+                "second_outcome": q.outcome,
+                "agree": q.outcome == o.outcome,
+            }
+            for q, o in compared
+        ]
         mix: dict[str, int] = {}
         for item in [*open_items, *decided]:
             for code in item.reason_codes:
@@ -426,12 +695,20 @@ class ReviewService:
             reason_mix=mix,
             quality_pairs=len(compared),
             quality_agreement=round(agree / len(compared), 3) if compared else None,
+            decisions_per_reviewer_per_day=per_day,
+            quality_pair_rows=pair_rows,
+            reviewers=sorted({i.decided_by for i in decided if i.decided_by}),
         )
 
 
 @functools.cache
 def _dummy_hash() -> str:
     return _HASHER.hash("no reviewer has this password")
+
+
+def _box(values: Any) -> tuple[int, int, int, int]:
+    left, top, right, bottom = (int(v) for v in values)
+    return left, top, right, bottom
 
 
 def _require(condition: bool, message: str) -> None:

@@ -111,3 +111,109 @@ class ReviewDashboard:
     """Blind re-reviews compared with their originals."""
     quality_agreement: float | None
     """Share of those that agree."""
+    decisions_per_reviewer_per_day: dict[str, dict[str, int]] = field(default_factory=dict)
+    """day → reviewer → decisions."""
+    quality_pair_rows: list[dict[str, Any]] = field(default_factory=list)
+    """Each blind re-review beside its original: video, both reviewers, both outcomes, agreed."""
+    reviewers: list[str] = field(default_factory=list)
+    """Everyone who decided anything, by name."""
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One line of the queue as a reviewer reads it."""
+
+    item: ReviewItemRecord
+    """The queue item."""
+    prompt: str
+    """What the creator asked for."""
+    creator: str
+    """Who made the video."""
+    age_hours: float
+    """How long the item has waited."""
+    sla: str
+    """`on time`, `due soon` (within `DUE_SOON`) or `breached`."""
+    media_path: Path | None
+    """The file, for a (blurred) thumbnail."""
+
+
+@dataclass(frozen=True)
+class FaceEvidence:
+    """One face track next to the person it resembles."""
+
+    track: int
+    """Track number within the video."""
+    t: float
+    """Seconds into the video of the frame shown."""
+    box: tuple[int, int, int, int]
+    """left, top, right, bottom of the face in that frame."""
+    crop: Any
+    """The face from the video (RGB array), or None when the file is gone."""
+    subject: str | None
+    """The nearest enrolled owner or protected person."""
+    subject_kind: str | None
+    """`cameo` or `protected`."""
+    reference: Path | None
+    """Their reference crop or protection photo."""
+    similarity: float | None
+    """1 - distance to them (higher is closer)."""
+    verdict: str
+    """match, uncertain or unknown."""
+
+
+@dataclass(frozen=True)
+class StripFrame:
+    """A frame at a finding, with the faces to outline on it."""
+
+    t: float
+    """Seconds into the video."""
+    image: Any
+    """RGB array."""
+    boxes: tuple[tuple[tuple[int, int, int, int], str], ...]
+    """(box, label) of each face found near this time."""
+
+
+@dataclass(frozen=True)
+class AppealCase:
+    """An appeal as a senior reads it before claiming it."""
+
+    item: ReviewItemRecord
+    """The appeal's queue item."""
+    appellant: str
+    """Who appealed."""
+    text: str
+    """What they wrote."""
+    original_action: str
+    """What the decision appealed against did (block, …)."""
+    original_reasons: tuple[tuple[str, str], ...]
+    """(code, message) of that decision's reasons."""
+    decided_by: str
+    """Who made that decision (the gate or a reviewer)."""
+    holder: str | None
+    """The senior holding the item, if claimed."""
+
+
+@dataclass(frozen=True)
+class UserHistory:
+    """What an investigation shows about one user."""
+
+    handle: str
+    """The user."""
+    videos: list[dict[str, Any]]
+    """Their videos, newest first, each with its status and latest decision."""
+    reports_filed: list[ReportRecord]
+    """Reports they filed."""
+    reports_received: list[ReportRecord]
+    """Reports on their videos."""
+    cameo_uses: list[dict[str, Any]]
+    """Videos their likeness appears in (declared or identified)."""
+
+
+@dataclass(frozen=True)
+class ReviewerPreferences:
+    """A reviewer's wellness settings, kept between sessions."""
+
+    grayscale: bool = False
+    """Show media in grayscale by default."""
+    blur_px: int = 24
+    """Blur strength until a reviewer unblurs (4 to 64)."""

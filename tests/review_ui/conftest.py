@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,4 +31,17 @@ def held(people: CameoGuard) -> dict[str, Any]:
     """A video held by the gate (an election-deception prompt)."""
     result = Studio(people).generate("theo", "breaking news: the election is cancelled", duration_s=1.0, seed=77)
     assert result["decision"] == "review"
+    return result
+
+
+@pytest.fixture
+def lookalike(people: CameoGuard, tmp_path: Path) -> dict[str, Any]:
+    """A video held because a face resembles a protected person (a case with face evidence)."""
+    from tests.safety.test_likeness_gate import card_image
+
+    people.protection.protect("A. Senator", [card_image(tmp_path, 60, "senator")])
+    result = Studio(people).generate(
+        "theo", "a man waving at a crowd", face_images=[card_image(tmp_path, 80, "lookalike")], duration_s=1.0, seed=5
+    )
+    assert result["decision"] == "review" and "likeness.uncertain" in {r["code"] for r in result["reasons"]}
     return result

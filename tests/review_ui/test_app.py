@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from streamlit.util import calc_hash
 
 from safety import CameoGuard, ReviewService
 
@@ -32,54 +33,99 @@ def logged_in(name: str, password: str) -> AppTest:
     return at
 
 
-def test_a_stranger_sees_only_the_login_form(app_env: CameoGuard) -> None:
+def open_page(at: AppTest, url_path: str, **query: str) -> AppTest:
+    """Open a page by its URL path, as following a link does. AppTest switches only to file pages; the console's
+    pages are functions, which Streamlit identifies by the hash of their URL path."""
+    at._page_hash = calc_hash(url_path)
+    at.query_params.clear()
+    at.query_params.update(query)
+    return at.run()
+
+
+def html_of(at: AppTest) -> str:
+    return " ".join(h.proto.body for h in at.get("html"))
+
+
+def test_a_stranger_sees_only_the_login_form(app_env: CameoGuard, held: dict[str, Any]) -> None:
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     assert [b.label for b in at.button] == ["Log in"]
-    assert not at.dataframe and not at.sidebar.radio
+    assert not at.get("table") and held["video_id"] not in html_of(at)
+    # A link to a case shows the same form, and nothing of the case.
+    open_page(at, "case", item="rev_anything")
+    assert [b.label for b in at.button] == ["Log in"] and not at.header[1:]
     at.text_input[0].input("rita")
     at.text_input[1].input("wrong password")
     at.button[0].click().run()
     assert "wrong name or password" in at.error[0].value
-    assert not at.sidebar.radio
+    assert not any(b.key == "logout" for b in at.button)
 
 
 def test_reviewer_claims_a_reported_video_and_decides(app_env: CameoGuard, held: dict[str, Any]) -> None:
     app_env.videos.report(held["video_id"], "maya", "misleading")
     at = logged_in("rita", "correct horse 1")
-    assert at.sidebar.radio[0].options == ["Queue", "Case", "Dashboard"]
-    queue = at.dataframe[0].value
-    assert set(queue["video"]) == {held["video_id"]} and "report" in set(queue["source"])
-    at.button(key="claim_selected").click().run()
-    assert at.session_state["page"] == "Case"
-    assert any("Prompt" in m.value for m in at.markdown)
-    assert at.checkbox(key="unblur").value is False
-    decision = next(r for r in at.radio if r.label == "Decision")
-    decision.set_value("reject").run()
+    queue = html_of(at)
+    assert "breaking news: the election is cancelled" in queue and "report" in queue and "theo" in queue
+    assert "data:image/jpeg;base64," in queue, "a (blurred) thumbnail, inline"
+    at.button(key="next_item").click().run()
+    item = at.query_params["item"]
+    assert at.header[0].value == "Case" and any("Prompt" in m.value for m in at.markdown)
+    unblur = next(c for c in at.checkbox if c.key and c.key.startswith("unblur_"))
+    assert unblur.value is False
+    assert "Decision:** choose an outcome" in " ".join(m.value for m in at.markdown), "nothing preselected"
+    at.button(key="outcome_reject").click().run()
+    assert at.selectbox[0].options[0] in {"prompt.election_deception", "report.user"}, "the item's own codes first"
     at.selectbox[0].set_value("prompt.election_deception")
     at.text_area[0].input("misleading election claim")
-    at.button(key="FormSubmitter:decision-Submit decision").click().run()
-    assert "Decided: reject" in at.success[0].value
+    at.button(key=f"FormSubmitter:decision_{item}-Submit decision").click().run()
+    assert any("Decided: reject" in s.value for s in at.success)
     assert app_env.videos.show(held["video_id"]).video.status.value == "blocked"
 
 
-def test_dashboard_and_admin_pages(app_env: CameoGuard, held: dict[str, Any]) -> None:
+def test_dashboard_export_settings_and_admin_pages(app_env: CameoGuard, held: dict[str, Any]) -> None:
     at = logged_in("ada", "correct horse 4")
-    assert at.sidebar.radio[0].options == ["Queue", "Case", "Appeals", "Dashboard", "Reviewers"]
-    at.sidebar.radio[0].set_value("Dashboard").run()
+    open_page(at, "dashboard")
     labels = [m.label for m in at.metric]
     assert labels == ["Queue depth", "Oldest item (h)", "SLA breaches", "Quality agreement"]
     assert at.metric[0].value == "1"
-    at.sidebar.radio[0].set_value("Reviewers").run()
-    assert set(at.dataframe[0].value["name"]) == {"rita", "sam", "sena", "ada"}
-    at.sidebar.radio[0].set_value("Appeals").run()
+    assert at.get("download_button"), "seniors and admins can export decisions as CSV"
+    open_page(at, "reviewers")
+    assert {"rita", "sam", "sena", "ada"} <= set(at.table[0].value["name"])
+    open_page(at, "appeals")
     assert "No appeals" in at.info[0].value
+    open_page(at, "settings")
+    at.checkbox[0].check()
+    at.slider[0].set_value(40)
+    at.button[0].click().run()
+    prefs = app_env.review_service().preferences(
+        app_env.review_service().whoami(app_env.review_service().login("ada", "correct horse 4"))
+    )
+    assert (prefs.grayscale, prefs.blur_px) == (True, 40)
+
+
+def test_a_plain_reviewer_has_no_appeals_export_or_admin_pages(app_env: CameoGuard, held: dict[str, Any]) -> None:
+    at = logged_in("rita", "correct horse 1")
+    open_page(at, "dashboard")
+    assert not at.get("download_button")
+    open_page(at, "reviewers")
+    assert at.header[0].value == "Queue", "an unknown page falls back to the queue"
+
+
+def test_investigate_shows_a_users_history(app_env: CameoGuard, held: dict[str, Any]) -> None:
+    app_env.videos.report(held["video_id"], "maya", "misleading")
+    at = logged_in("sam", "correct horse 2")
+    open_page(at, "investigate", user="theo")
+    tables = [t.value for t in at.table]
+    assert held["video_id"] in set(tables[0]["video_id"])
+    assert "maya" in set(tables[2]["reporter"]), "reports received"
+    open_page(at, "investigate", user="maya")
+    assert "misleading" in set([t.value for t in at.table][1]["reason"]), "reports filed"
 
 
 def test_logout_returns_to_the_login_form(app_env: CameoGuard) -> None:
     at = logged_in("sam", "correct horse 2")
-    assert at.sidebar.radio
-    at.sidebar.button[0].click().run()
+    assert any(b.key == "logout" for b in at.button)
+    at.button(key="logout").click().run()
     assert [b.label for b in at.button] == ["Log in"]
 
 
@@ -90,7 +136,7 @@ def test_creator_text_is_shown_as_text_and_pictures_never_get_a_public_url(app_e
     held = Studio(app_env).generate("theo", hostile, duration_s=1.0, seed=78)
     assert held["decision"] == "review"
     at = logged_in("rita", "correct horse 1")
-    at.button(key="claim_selected").click().run()
+    at.button(key="next_item").click().run()
     prompt = next(m.value for m in at.markdown if m.value.startswith("**Prompt:**"))
     assert "![x](http" not in prompt and "\\!\\[x\\]\\(http\\:" in prompt and "\\*\\*bold\\*\\*" in prompt
     assert not at.get("imgs"), "case pictures are inline data, not files served from Streamlit's /media/"
@@ -106,7 +152,7 @@ def test_a_speech_finding_can_be_played_in_the_case(app_env: CameoGuard, clip: P
     held = app_env.videos.prepublish(Submission("maya", "a calm lake at dawn", speaking))
     assert held.status.value == "held"
     at = logged_in("rita", "correct horse 1")
-    at.button(key="claim_selected").click().run()
+    at.button(key="next_item").click().run()
     players = [h.proto.body for h in at.get("html") if "<audio" in h.proto.body]
     assert players and "data:audio/wav;base64," in players[0], "played inline, never from a public URL"
     captions = " ".join(players)

@@ -1,4 +1,5 @@
-"""The console in a real Chromium: log in, claim, decide, with screenshots kept under tests/artifacts/.
+"""The console in a real Chromium: a deep link through the login form, a reload that keeps the session, keyboard
+shortcuts, a face-evidence case, the queue at 1280 px; screenshots are kept under tests/artifacts/.
 
 Uses Debian's chromium (`/usr/bin/chromium`, installed by `.ci/run`) through Playwright's `executable_path`;
 Playwright's own browser download is never used.
@@ -10,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from safety import CameoGuard
+from review_ui.cli import streamlit_command
+from safety import CameoGuard, ReviewService
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -31,14 +32,18 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def console(people: CameoGuard, reviews: Any, held: dict[str, Any]) -> Iterator[str]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    if people.database.is_postgres:
-        pytest.skip("the browser test runs once, on SQLite; claims on PostgreSQL are tested in test_review_service")
-    port = _free_port()
-    env = {
+def wait_for_port(port: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    raise AssertionError(f"nothing listens on {port} after {timeout_s} s")
+
+
+def console_env(people: CameoGuard) -> dict[str, str]:
+    return {
         **os.environ,
         "CAMEOGUARD_HOME": str(people.settings.home),
         "CAMEOGUARD_DATABASE_URL": people.settings.resolved_database_url,
@@ -47,81 +52,97 @@ def console(people: CameoGuard, reviews: Any, held: dict[str, Any]) -> Iterator[
         "CAMEOGUARD_QUALITY_SHARE": "0",
         "PYTHONPATH": str(ROOT),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(ROOT / "review_ui" / "app.py"),
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def console(people: CameoGuard, reviews: ReviewService) -> Iterator[str]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    if people.database.is_postgres:
+        pytest.skip("the browser test runs once, on SQLite; claims on PostgreSQL are tested in test_review_service")
+    port = _free_port()
+    server = subprocess.Popen(
+        streamlit_command(port, "127.0.0.1"), env=console_env(people), stdout=subprocess.DEVNULL, stderr=None
+    )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.3)
+        wait_for_port(port)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
         server.wait(timeout=20)
 
 
-def test_login_claim_decide_in_chromium(console: str, people: CameoGuard, held: dict[str, Any]) -> None:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
+    console: str, people: CameoGuard, reviews: ReviewService, lookalike: dict[str, Any], held: dict[str, Any]
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    items = {i.video_id: i.id for i in reviews.queue(reviews.whoami(reviews.login("sena", "correct horse 3")))}
+    face_item, next_item = items[lookalike["video_id"]], items[held["video_id"]]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
         )
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(console)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        # A link to a case, opened before logging in: the login form, then that case.
+        page.goto(f"{console}/case?item={face_item}")
         page.get_by_label("Username", exact=True).fill("rita")
         page.get_by_label("Password", exact=True).fill("correct horse 1")
         page.screenshot(path=str(ARTIFACTS / "1-login.png"))
         page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_role("button", name="Claim next")).to_be_visible(timeout=30000)
-        page.screenshot(path=str(ARTIFACTS / "2-queue.png"), full_page=True)
-        page.get_by_role("button", name="Claim next").click()
-        expect(page.get_by_role("button", name="Submit decision")).to_be_visible(timeout=30000)
-        assert "blur(24px)" in (page.locator("video").first.get_attribute("style") or "")
-        page.screenshot(path=str(ARTIFACTS / "3-case.png"), full_page=True)
-        page.get_by_text("reject", exact=True).click()
-        # Nothing is preselected: the reason code is chosen among those that fit a rejection of this item.
-        # Choosing the outcome reruns the page; the code list is ready once the dropdown shows options.
-        for _ in range(5):
-            page.wait_for_timeout(500)
-            page.locator('div[data-testid="stSelectbox"]').first.click()
-            option = page.get_by_role("option").first
-            try:
-                option.wait_for(timeout=5000)
-            except PlaywrightTimeout:  # the dropdown closed under a rerun: open it again
-                continue
-            option.click()
-            break
-        page.get_by_label("Note").fill("misleading election claim")
+        expect(page.get_by_text(f"{lookalike['video_id']} by theo")).to_be_visible(timeout=30000)
+        assert f"item={face_item}" in page.url
+        expect(page.get_by_text("Deploy", exact=True)).to_have_count(0)
+        page.get_by_role("button", name="Claim", exact=True).click()
+        expect(page.get_by_text("You hold this item until")).to_be_visible(timeout=30000)
+        # The face evidence: the crop from the video beside the protected person's photo, with a similarity bar.
+        expect(page.get_by_alt_text("face in video")).to_be_visible()
+        expect(page.get_by_alt_text("protected person")).to_be_visible()
+        expect(page.get_by_text("protected person: A. Senator")).to_be_visible()
+        similarity = page.get_by_role("meter", name="similarity").first
+        assert 0.0 < float(similarity.get_attribute("aria-valuenow") or 0) < 1.0
+        page.screenshot(path=str(ARTIFACTS / "2-face-case.png"), full_page=True)
+
+        # A reload keeps the session (a cookie, never the URL) and the case.
+        cookie = next(c for c in context.cookies() if c["name"] == "cameoguard_session")
+        assert cookie["sameSite"] == "Strict" and cookie["value"] not in page.url
+        page.reload()
+        expect(page.get_by_text("You hold this item until")).to_be_visible(timeout=30000)
+        expect(page.get_by_label("Username", exact=True)).to_have_count(0)
+
+        # Shortcuts: u unblurs, r chooses reject; keys typed into the note are text, not shortcuts.
+        assert "blur(" in (page.locator("video").first.get_attribute("style") or "")
+        page.locator("body").press("u")
+        page.wait_for_function("!document.querySelector('video').style.filter.includes('blur')", timeout=15000)
+        page.locator("body").press("r")
+        expect(page.get_by_text("Decision: reject")).to_be_visible(timeout=15000)
+        page.get_by_label("Note").click()
+        page.keyboard.type("a real lookalike, not the senator")
+        page.wait_for_timeout(800)
+        expect(page.get_by_text("Decision: reject")).to_be_visible()
+        page.get_by_label("Reason code").click()
+        page.get_by_role("option", name="likeness.uncertain").click()
         page.get_by_role("button", name="Submit decision").click()
-        expect(page.get_by_text("Decided: reject")).to_be_visible(timeout=30000)
-        page.screenshot(path=str(ARTIFACTS / "4-decided.png"), full_page=True)
+        # The decision is made and the next item opens, claimed.
+        expect(page.get_by_text(f"Decided: reject (blocked) on {face_item}")).to_be_visible(timeout=30000)
+        expect(page.get_by_text(f"{held['video_id']} by theo")).to_be_visible(timeout=30000)
+        assert f"item={next_item}" in page.url
+        expect(page.get_by_text("You hold this item until")).to_be_visible()
+        # A new case starts over: blurred, no outcome, an empty note.
+        assert "blur(" in (page.locator("video").first.get_attribute("style") or "")
+        expect(page.get_by_text("Decision: choose an outcome")).to_be_visible()
+        expect(page.get_by_label("Note")).to_have_value("")
+        page.screenshot(path=str(ARTIFACTS / "3-next-case.png"), full_page=True)
+
+        # The queue reads as text and fits 1280 px.
+        page.goto(f"{console}/")
+        expect(page.locator("table#queue")).to_be_visible(timeout=30000)
+        expect(page.locator("table#queue")).to_contain_text("breaking news: the election is cancelled")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        expect(page.get_by_text("Page not found")).to_have_count(0)
+        page.screenshot(path=str(ARTIFACTS / "4-queue.png"), full_page=True)
         browser.close()
-    assert people.videos.show(held["video_id"]).video.status.value == "blocked"
-    assert all((ARTIFACTS / name).stat().st_size > 1000 for name in ("1-login.png", "3-case.png", "4-decided.png"))
+    assert people.videos.show(lookalike["video_id"]).video.status.value == "blocked"

@@ -278,3 +278,106 @@ def test_logins_are_throttled_timed_alike_and_audited(settings: Settings) -> Non
             failed = [e for e in tx.audit.entries() if e.action == "reviewer.login_failed"]
         assert len(failed) >= 12 and all("guess" not in str(e.details) for e in failed)
         assert {e.details["why"] for e in failed} >= {"wrong name or password", "locked"}
+
+
+def test_queue_entries_read_as_text_and_filter(
+    reviews: ReviewService, people: CameoGuard, held: dict[str, Any]
+) -> None:
+    people.videos.report(held["video_id"], "maya", "misleading")
+    rita = login(reviews, "rita", 1)
+    entries = reviews.queue_entries(rita)
+    assert {(e.prompt, e.creator, e.item.source.value) for e in entries} == {
+        ("breaking news: the election is cancelled", "theo", "gate"),
+        ("breaking news: the election is cancelled", "theo", "report"),
+    }
+    assert all(e.sla in ("on time", "due soon") and 0 <= e.age_hours < 1 for e in entries)
+    assert [e.item.source.value for e in reviews.queue_entries(rita, source="report")] == ["report"]
+    assert reviews.queue_entries(rita, sla="breached") == []
+    thumbnail = reviews.thumbnail(entries[0].media_path)
+    assert thumbnail is not None and thumbnail.shape[1] == 160
+
+
+def test_face_evidence_puts_the_crop_beside_the_protected_persons_photo(
+    reviews: ReviewService, people: CameoGuard, lookalike: dict[str, Any]
+) -> None:
+    from safety.invariants import check_invariants
+    from safety.sweeps import sweep_once
+
+    rita = login(reviews, "rita", 1)
+    item = reviews.queue(rita)[0]
+    case = reviews.case(rita, item.id)
+    [face] = reviews.face_evidence(case)
+    assert (face.subject, face.subject_kind, face.verdict) == ("A. Senator", "protected", "uncertain")
+    assert face.reference is not None and face.reference.is_file() and face.reference.parent.parent.name == "protected"
+    assert face.crop is not None and face.crop.shape[2] == 3
+    assert face.similarity is not None and 0.8 < face.similarity < 1.0
+    # The crop is the face: the fake analyzer's magenta square fills its middle.
+    middle = face.crop[face.crop.shape[0] // 2, face.crop.shape[1] // 2]
+    assert middle[0] > 180 and middle[2] > 180
+    [frame] = reviews.frame_strip(case)
+    assert frame.boxes and frame.boxes[0][1] == "A. Senator (uncertain)"
+    # The photo is the protection's own file: the sweeper keeps it, and unprotecting removes it.
+    sweep_once(people)
+    assert face.reference.is_file()
+    assert check_invariants(people.store, people.media, people.policies, quiescent=True).ok
+    people.protection.unprotect("A. Senator")
+    assert not face.reference.exists()
+
+
+def test_seniors_decide_in_bulk_and_export_decisions(
+    reviews: ReviewService, people: CameoGuard, held: dict[str, Any]
+) -> None:
+    second = Studio(people).generate("maya", "breaking news: the election is cancelled", duration_s=1.0, seed=79)
+    assert second["decision"] == "review"
+    rita, sena = login(reviews, "rita", 1), login(reviews, "sena", 3)
+    items = [i.id for i in reviews.queue(sena)]
+    with pytest.raises(AccessDenied):
+        reviews.decide_many(rita, items, "reject", "prompt.election_deception")
+    assert reviews.claim(rita, items[0])
+    results = dict(reviews.decide_many(sena, items, "reject", "prompt.election_deception", "coordinated"))
+    assert results[items[0]] == "someone else holds it"
+    decided = results[items[1]]
+    assert not isinstance(decided, str) and decided.status.value == "blocked"
+    with pytest.raises(AccessDenied):
+        reviews.decisions_csv(rita)
+    rows = reviews.decisions_csv(sena).splitlines()
+    assert rows[0].split(",")[:3] == ["item", "video_id", "source"]
+    assert len(rows) == 2 and items[1] in rows[1] and ",reject,prompt.election_deception,sena," in rows[1]
+    assert "coordinated" not in rows[1], "reviewers' notes stay out of the export"
+    with people.store.transaction() as tx:
+        actions = [e.action for e in tx.audit.entries()]
+    assert "review.bulk_decided" in actions and "review.exported" in actions
+
+
+def test_investigation_dashboard_appeals_and_preferences(
+    reviews: ReviewService, people: CameoGuard, held: dict[str, Any]
+) -> None:
+    people.videos.report(held["video_id"], "maya", "misleading")
+    rita, sena = login(reviews, "rita", 1), login(reviews, "sena", 3)
+    history = reviews.user_history(rita, "theo")
+    assert [v["video_id"] for v in history.videos] == [held["video_id"]]
+    assert history.videos[0]["decision"] == "review"
+    assert [(r.reporter, r.video_id) for r in history.reports_received] == [("maya", held["video_id"])]
+    assert [r.reason for r in reviews.user_history(rita, "maya").reports_filed] == ["misleading"]
+    with people.store.transaction() as tx:
+        assert [e.subject for e in tx.audit.entries() if e.action == "review.investigated"] == ["theo", "maya"]
+    gate_item = next(i for i in reviews.queue(rita) if i.source.value == "gate")
+    assert reviews.claim(rita, gate_item.id)
+    reviews.decide(rita, gate_item.id, "reject", "prompt.election_deception")
+    reviews.appeal(held["video_id"], "theo", "it is satire")
+    with pytest.raises(AccessDenied):
+        reviews.appeal_cases(rita)
+    [appeal] = reviews.appeal_cases(sena)
+    assert (appeal.appellant, appeal.text, appeal.original_action) == ("theo", "it is satire", "block")
+    assert appeal.decided_by == "reviewer:rita" and appeal.holder is None
+    assert appeal.original_reasons[0][0] == "prompt.election_deception"
+    dashboard = reviews.dashboard(sena)
+    assert (
+        dashboard.reviewers == ["rita"]
+        and sum(next(iter(dashboard.decisions_per_reviewer_per_day.values())).values()) == 1
+    )
+    from safety import ReviewerPreferences
+
+    assert reviews.preferences(rita) == ReviewerPreferences(False, 24)
+    assert reviews.set_preferences(rita, ReviewerPreferences(True, 500)) == ReviewerPreferences(True, 64)
+    assert reviews.preferences(login(reviews, "rita", 1)) == ReviewerPreferences(True, 64)

@@ -18,7 +18,7 @@ from safety.records import (
     ReviewState,
 )
 from safety.store.sql.base import SqlContext, new_id
-from safety.store.tables import AppealRow, ReportRow, ReviewerRow, ReviewItemRow, ReviewSessionRow
+from safety.store.tables import AppealRow, ReportRow, ReviewerRow, ReviewItemRow, ReviewSessionRow, VideoRow
 
 
 def _to_item(r: ReviewItemRow) -> ReviewItemRecord:
@@ -41,6 +41,16 @@ def _to_item(r: ReviewItemRow) -> ReviewItemRecord:
         policy_ref=r.policy_ref,
         created_at=r.created_at,
     )
+
+
+def _to_reviewer(r: ReviewerRow, *, with_hash: bool = False) -> ReviewerRecord:
+    return ReviewerRecord(
+        r.name, r.role, r.active, r.password_hash if with_hash else "", grayscale=r.grayscale, blur_px=r.blur_px
+    )
+
+
+def _to_report(r: ReportRow) -> ReportRecord:
+    return ReportRecord(r.reporter, r.reason, video_id=r.video_id, at=r.created_at)
 
 
 class SqlReviewStore:
@@ -196,11 +206,18 @@ class SqlReviewStore:
 
     def reviewer(self, name: str) -> ReviewerRecord | None:
         row = self._s.get(ReviewerRow, name)
-        return ReviewerRecord(row.name, row.role, row.active, row.password_hash) if row else None
+        return _to_reviewer(row, with_hash=True) if row else None
 
     def reviewers(self) -> list[ReviewerRecord]:
         rows = self._s.exec(select(ReviewerRow).order_by(col(ReviewerRow.name))).all()
-        return [ReviewerRecord(r.name, r.role, r.active) for r in rows]
+        return [_to_reviewer(r) for r in rows]
+
+    def set_preferences(self, name: str, *, grayscale: bool, blur_px: int) -> None:
+        row = self._s.get(ReviewerRow, name)
+        if row is None:
+            raise UnknownSubjectError(f"no reviewer `{name}`")
+        row.grayscale, row.blur_px = grayscale, blur_px
+        self._s.add(row)
 
     def start_session(self, token_hash: str, reviewer: str, expires_at: datetime) -> None:
         self._s.add(ReviewSessionRow(token_hash=token_hash, reviewer=reviewer, expires_at=expires_at))
@@ -261,5 +278,26 @@ class SqlReviewStore:
         return report_id
 
     def reports_for(self, video_id: str) -> list[ReportRecord]:
-        rows = self._s.exec(select(ReportRow.reporter, ReportRow.reason).where(ReportRow.video_id == video_id)).all()
-        return [ReportRecord(r, why) for r, why in rows]
+        rows = self._s.exec(
+            select(ReportRow).where(ReportRow.video_id == video_id).order_by(col(ReportRow.created_at))
+        ).all()
+        return [_to_report(r) for r in rows]
+
+    def reports_by(self, reporter: str, limit: int = 200) -> list[ReportRecord]:
+        rows = self._s.exec(
+            select(ReportRow)
+            .where(ReportRow.reporter == reporter)
+            .order_by(col(ReportRow.created_at).desc())
+            .limit(limit)
+        ).all()
+        return [_to_report(r) for r in rows]
+
+    def reports_against(self, creator: str, limit: int = 200) -> list[ReportRecord]:
+        rows = self._s.exec(
+            select(ReportRow)
+            .join(VideoRow, col(VideoRow.id) == col(ReportRow.video_id))
+            .where(VideoRow.creator == creator)
+            .order_by(col(ReportRow.created_at).desc())
+            .limit(limit)
+        ).all()
+        return [_to_report(r) for r in rows]

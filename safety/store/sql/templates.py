@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy import delete, func
 from sqlmodel import col, select
@@ -11,6 +12,17 @@ from safety.errors import ConflictError, UnknownSubjectError
 from safety.records import ProtectedPersonRecord, ProtectionKind, TemplateRecord, TemplateSubject
 from safety.store.sql.base import SqlContext, new_id
 from safety.store.tables import FaceTemplateRow, ProtectedPersonRow
+
+
+def _to_protected(row: ProtectedPersonRow, templates: int) -> ProtectedPersonRecord:
+    return ProtectedPersonRecord(
+        row.id,
+        row.name,
+        ProtectionKind(row.kind),
+        templates,
+        row.created_at,
+        photo_paths=tuple(Path(p) for p in row.photo_paths),
+    )
 
 
 class SqlTemplateStore:
@@ -85,8 +97,19 @@ class SqlTemplateStore:
                     FaceTemplateRow.subject_kind == TemplateSubject.PROTECTED.value, FaceTemplateRow.subject == row.name
                 )
             ).one()
-            out.append(ProtectedPersonRecord(row.id, row.name, ProtectionKind(row.kind), int(count), row.created_at))
+            out.append(_to_protected(row, int(count)))
         return out
+
+    def set_protected_photos(self, person_id: str, paths: Sequence[Path]) -> None:
+        row = self._s.get(ProtectedPersonRow, person_id)
+        if row is None:
+            raise UnknownSubjectError(f"no protected person `{person_id}`")
+        row.photo_paths = [str(p) for p in paths]
+        self._s.add(row)
+
+    def protected_file_paths(self) -> set[str]:
+        rows = self._s.exec(select(ProtectedPersonRow.photo_paths).where(col(ProtectedPersonRow.active))).all()
+        return {path for paths in rows for path in paths}
 
     def remove_protected(self, id_or_name: str) -> ProtectedPersonRecord:
         row = self._s.exec(
@@ -102,4 +125,4 @@ class SqlTemplateStore:
         self._s.add(row)
         removed = self.delete_templates(TemplateSubject.PROTECTED, row.name)
         self._ctx.audit("operator", "protected.removed", row.id, {"name": row.name, "templates": removed})
-        return ProtectedPersonRecord(row.id, row.name, ProtectionKind(row.kind), 0, row.created_at)
+        return _to_protected(row, 0)
