@@ -503,14 +503,21 @@ def investigate_page(reviewer: Reviewer) -> None:
         st.error(str(exc))
         return
     st.subheader(f"Videos by {history.handle}")
-    st.table(pd.DataFrame(history.videos or [{"video_id": "-"}]))
+    _rows(st.container(), history.videos)
     left, right = st.columns(2)
     left.subheader("Reports filed")
-    left.table(pd.DataFrame([to_json(r) for r in history.reports_filed] or [{"video_id": "-"}]))
+    _rows(left, to_json(history.reports_filed))
     right.subheader("Reports received")
-    right.table(pd.DataFrame([to_json(r) for r in history.reports_received] or [{"video_id": "-"}]))
+    _rows(right, to_json(history.reports_received))
     st.subheader(f"Videos {history.handle}'s likeness appears in")
-    st.table(pd.DataFrame(history.cameo_uses or [{"video_id": "-"}]))
+    _rows(st.container(), history.cameo_uses)
+
+
+def _rows(where: DeltaGenerator, rows: list[dict[str, object]]) -> None:
+    if rows:
+        where.table(pd.DataFrame(rows))
+    else:
+        where.caption("none")
 
 
 def dashboard_page(reviewer: Reviewer) -> None:
@@ -522,14 +529,13 @@ def dashboard_page(reviewer: Reviewer) -> None:
     cols[1].metric("Oldest item (h)", stats["oldest_age_hours"])
     cols[2].metric("SLA breaches", stats["sla_breaches"])
     agreement = stats["quality_agreement"]
-    cols[3].metric(
-        "Quality agreement", "-" if agreement is None else f"{agreement:.0%}", f"{stats['quality_pairs']} pairs"
-    )
+    cols[3].metric("Quality agreement", "-" if agreement is None else f"{agreement:.0%}")
+    cols[3].caption(f"from {stats['quality_pairs']} blind re-review pairs")
     per_day = stats["decisions_per_reviewer_per_day"]
     if per_day:
         st.caption("Decisions per reviewer per day")
         by_day = pd.DataFrame(per_day).T.fillna(0).sort_index()
-        st.line_chart(by_day)
+        st.bar_chart(by_day, x_label="day", y_label="decisions")
         totals = by_day.sum().astype(int).sort_values(ascending=False)
         st.table(pd.DataFrame({"reviewer": totals.index, "decisions": totals.values}))
     if stats["quality_pair_rows"]:

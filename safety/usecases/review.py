@@ -594,7 +594,7 @@ class ReviewService:
                         "at": video.created_at.isoformat(),
                         "decision": latest.action if latest else "",
                         "decided_by": latest.decided_by if latest else "",
-                        "reasons": " ".join(str(r["code"]) for r in latest.reasons) if latest else "",
+                        "reasons": " ".join(dict.fromkeys(str(r["code"]) for r in latest.reasons)) if latest else "",
                     }
                 )
             uses = [

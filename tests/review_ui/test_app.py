@@ -115,11 +115,12 @@ def test_investigate_shows_a_users_history(app_env: CameoGuard, held: dict[str, 
     app_env.videos.report(held["video_id"], "maya", "misleading")
     at = logged_in("sam", "correct horse 2")
     open_page(at, "investigate", user="theo")
-    tables = [t.value for t in at.table]
-    assert held["video_id"] in set(tables[0]["video_id"])
-    assert "maya" in set(tables[2]["reporter"]), "reports received"
+    videos, received = (t.value for t in at.table)  # theo filed no reports and appears in no one's video
+    assert held["video_id"] in set(videos["video_id"])
+    assert set(received["reporter"]) == {"maya"}
     open_page(at, "investigate", user="maya")
-    assert "misleading" in set([t.value for t in at.table][1]["reason"]), "reports filed"
+    [filed] = (t.value for t in at.table)
+    assert set(filed["reason"]) == {"misleading"}
 
 
 def test_logout_returns_to_the_login_form(app_env: CameoGuard) -> None:

@@ -97,7 +97,7 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         assert f"item={face_item}" in page.url
         expect(page.get_by_text("Deploy", exact=True)).to_have_count(0)
         page.get_by_role("button", name="Claim", exact=True).click()
-        expect(page.get_by_text("You hold this item until")).to_be_visible(timeout=30000)
+        expect(page.get_by_role("button", name="Submit decision")).to_be_visible(timeout=30000)
         # The face evidence: the crop from the video beside the protected person's photo, with a similarity bar.
         expect(page.get_by_alt_text("face in video")).to_be_visible()
         expect(page.get_by_alt_text("protected person")).to_be_visible()
@@ -144,5 +144,14 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         expect(page.get_by_text("Page not found")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "4-queue.png"), full_page=True)
+        # The link on a case leads to the creator's history.
+        page.goto(f"{console}/investigate?user=theo")
+        expect(page.get_by_text("Videos by theo")).to_be_visible(timeout=30000)
+        expect(page.get_by_text(lookalike["video_id"]).first).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "5-investigate.png"), full_page=True)
+        page.goto(f"{console}/dashboard")
+        expect(page.get_by_text("Decisions per reviewer per day")).to_be_visible(timeout=30000)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "6-dashboard.png"), full_page=True)
         browser.close()
     assert people.videos.show(lookalike["video_id"]).video.status.value == "blocked"
