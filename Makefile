@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python -m bench.restrictions
 	$(BIN)/python -m bench.voices       # needs espeak-ng and pocketsphinx-testdata
 	$(BIN)/python -m bench.staydown
+	$(BIN)/python -m bench.retro_scan
 	$(BIN)/python -m bench.formats
 	$(BIN)/python -m bench.speed
 	$(BIN)/python -m bench.api    # needs the local PostgreSQL and RabbitMQ

@@ -9,6 +9,7 @@ queue and a check of the audit chain.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from rich.panel import Panel
 
 from generator.render import load_face_image, render_photo_pan, write_mp4
 from generator.studio import Studio
-from safety import AgeBand, CameoGuard, ConsentLevel, Settings, build, to_json
+from safety import AgeBand, CameoGuard, ConsentLevel, RetroScanRecord, RetroScanState, Settings, build, to_json
 from safety.terminal import decisions_table, emit_json, print_decision
 
 console = Console()
@@ -70,6 +71,18 @@ def shrink_copy(source: Path, target: Path) -> Path:
             )
             frames.append(np.asarray(small, dtype=np.uint8))
     return write_mp4(iter(frames), target, width=frames[0].shape[1], height=frames[0].shape[0], fps=fps, audio_seed=9)
+
+
+def _finished(services: CameoGuard, scan_id: str | None, timeout_s: float = 300.0) -> RetroScanRecord:
+    """Wait for a retroactive scan the engine runs in the background."""
+    if scan_id is None:
+        raise RuntimeError("no scan was started")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        scan = services.retro_scans.get(scan_id)
+        if scan.state is RetroScanState.DONE or time.monotonic() > deadline:
+            return scan
+        time.sleep(0.2)
 
 
 def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
@@ -254,6 +267,68 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
                 "chain_remix": chain_remix["video_id"],
             }
         )
+
+        _step(
+            "16. Approval of each use",
+            "theo lets everyone use his cameo, but wants to approve every video before it publishes. maya puts\n"
+            "him in one: it passes every check and waits for him (pending_owner). He approves it: published.\n"
+            "A second one he declines: blocked, never published.",
+            quiet,
+        )
+        services.cameos.set_consent_level("theo", ConsentLevel.EVERYONE)
+        services.cameos.set_approve_each_use("theo", True)
+        waiting = show(studio.generate("maya", "theo juggling oranges in the park", cameos=["theo"], seed=9))
+        say(f"waiting for: {', '.join(waiting['awaiting_owners'])}")
+        approved = services.use_requests.approve("theo", waiting["video_id"])
+        say(f"theo approves {waiting['video_id']}: {approved.status.value if approved else 'still waiting'}")
+        second = show(studio.generate("maya", "theo asleep on the sofa", cameos=["theo"], seed=10))
+        declined = services.use_requests.decline("theo", second["video_id"])
+        say(f"theo declines {second['video_id']}: {declined.status.value if declined else 'still waiting'}")
+        results.append(
+            {
+                "approved_use": approved.to_json() if approved else None,
+                "declined_use": declined.to_json() if declined else None,
+            }
+        )
+
+        _step(
+            "17. Guardians",
+            "jun (a teen) enrolls, with lea, an adult, as guardian. jun approves kai, an adult, to use her cameo,\n"
+            "but an adult also needs a guardian's allowance: blocked. lea allows kai: published. Then lea caps\n"
+            "jun's cameo at only_me: kai's video is purged, with a receipt. Every guardian action is audited.",
+            quiet,
+        )
+        services.accounts.add_user("lea")
+        to_json(services.cameos.enroll_cameo_from_images("jun", [crops[2]]))
+        services.guardians.add("jun", "lea")
+        services.cameos.set_consent_level("jun", ConsentLevel.APPROVED)
+        services.cameos.approve("jun", "kai")
+        show(studio.generate("kai", "jun and me building a sandcastle", cameos=["jun"], seed=11))
+        services.guardians.allow("lea", "jun", "kai")
+        allowed = show(studio.generate("kai", "jun and me building a sandcastle", cameos=["jun"], seed=11))
+        capped = services.guardians.cap_level("lea", "jun", ConsentLevel.ONLY_ME)
+        for receipt in capped:
+            say(f"receipt {receipt.receipt_id} for jun ({receipt.reason}): purged {', '.join(receipt.purged)}")
+        results.append({"guardian_purged": [v for r in capped for v in r.purged], "guarded_video": allowed["video_id"]})
+
+        _step(
+            "18. A likeness found after the fact",
+            "theo publishes a video with a stranger's face in it: nobody enrolled looks like them, so it\n"
+            "publishes. Later that person enrolls as nia (only_me). Published videos are searched from the face\n"
+            "embeddings the gate kept (nothing is decoded again): theo's video is purged, and nia gets a receipt.",
+            quiet,
+        )
+        stranger = show(studio.generate("theo", "a stranger waving at the camera", face_images=[crops[3]], seed=12))
+        services.accounts.add_user("nia")
+        enrolled = services.cameos.enroll_cameo_from_images("nia", [crops[3]])
+        scan = _finished(services, enrolled.scan_id)
+        for found in scan.found:
+            say(f"scan {scan.id}: {found['video_id']} {found['code']}: {found['action']}")
+        say(
+            f"{scan.videos_searched} published video(s) searched; {stranger['video_id']} is now "
+            f"{services.videos.show(stranger['video_id']).video.status.value}"
+        )
+        results.append({"retro_scan": to_json(scan)})
 
         views = [to_json(view) for view in reversed(services.videos.recent_videos())]
         chain = services.tracing.verify_audit()

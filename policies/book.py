@@ -1,8 +1,10 @@
-"""The policy book: which pack governs which audience (adults, teens)."""
+"""The policy book: which pack governs which audience (adults, teens), and the other teen packs a guardian may
+choose for a teen."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from policies.types import PolicyPack
@@ -18,6 +20,11 @@ class Audience(Protocol):
         """`adult` or `teen`."""
         ...
 
+    @property
+    def policy_pack(self) -> str | None:
+        """The name of a teen pack a guardian chose, if any."""
+        ...
+
 
 @dataclass(frozen=True)
 class PolicyBook:
@@ -27,14 +34,27 @@ class PolicyBook:
     """Pack for adult accounts."""
     teen: PolicyPack
     """Pack for teen accounts."""
+    teen_choices: Mapping[str, PolicyPack] = field(default_factory=dict)
+    """Teen packs a guardian may choose instead of `teen`, by name (each has `audience: teen`)."""
+
+    def __post_init__(self) -> None:
+        for name, pack in self.teen_choices.items():
+            if pack.audience != TEEN_AGE_BAND:
+                raise ValueError(f"pack `{name}` is for {pack.audience}, not teens")
+
+    def teen_packs(self) -> dict[str, PolicyPack]:
+        """Every teen pack by name, the default first."""
+        return {self.teen.name: self.teen, **self.teen_choices}
 
     def for_user(self, user: Audience) -> PolicyPack:
-        """The pack that governs this account."""
-        return self.teen if user.age_band == TEEN_AGE_BAND else self.adult
+        """The pack that governs this account: a teen's guardian may have chosen one of the teen packs."""
+        if user.age_band != TEEN_AGE_BAND:
+            return self.adult
+        return self.teen_packs().get(user.policy_pack or "", self.teen)
 
     def by_ref(self, ref: str) -> PolicyPack | None:
         """The pack with this reference (`name@version`), when it is one of the book's."""
-        return next((p for p in (self.adult, self.teen) if p.ref == ref), None)
+        return next((p for p in (self.adult, *self.teen_packs().values()) if p.ref == ref), None)
 
     def by_ref_or_adult(self, ref: str) -> PolicyPack:
         """The pack with this reference, or the adult pack when the reference is no longer loaded."""

@@ -37,6 +37,7 @@ from safety.errors import (
     UnknownVideoError,
 )
 from safety.handles import normalise_handle
+from safety.records import RetroScanRecord, RetroScanState, UseRequestRecord, UseRequestState
 
 if TYPE_CHECKING:
     from safety.settings import Settings
@@ -100,6 +101,8 @@ __all__ = [
     "InvalidMediaError",
     "QueueEntry",
     "Reason",
+    "RetroScanRecord",
+    "RetroScanState",
     "ReviewService",
     "Reviewer",
     "ReviewerPreferences",
@@ -111,6 +114,8 @@ __all__ = [
     "SubmissionError",
     "UnknownUserError",
     "UnknownVideoError",
+    "UseRequestRecord",
+    "UseRequestState",
     "User",
     "UserHistory",
     "VideoStatus",

@@ -45,7 +45,14 @@ def _level_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerd
     # A block beats every level and approval: an owner who blocked someone never has to think about it again.
     if state.blocked:
         return ConsentVerdict.refuse("likeness.no_consent", f"{state.owner} blocked {state.creator}")
+    # A guardian's word is needed on top of the teen's own: an adult uses a teen's likeness only when both allow it.
+    if state.guardian_needed and not state.guardian_allowed:
+        return ConsentVerdict.refuse(
+            "likeness.guardian_not_allowed", f"{state.owner}'s guardian has not allowed {state.creator}"
+        )
     level = state.level
+    if state.level_cap is not None and level.rank > state.level_cap.rank:
+        level = state.level_cap
     # The owner's pack, not the creator's, limits the level: a teen's likeness is protected whoever asks.
     if level.value in owner_policy.restricted_cameo_levels:
         # The owner's pack forbids this level (teen cameos): treat it as the strictest level that remains.

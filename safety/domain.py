@@ -26,11 +26,13 @@ class AgeBand(StrEnum):
 
 
 class VideoStatus(StrEnum):
-    """Where a video is in its life: draft → checking → held / published / blocked → purged."""
+    """Where a video is in its life: draft → checking → held / pending_owner / published / blocked → purged."""
 
     DRAFT = "draft"
     CHECKING = "checking"
     HELD = "held"
+    PENDING_OWNER = "pending_owner"
+    """Passed every check; waits for owners who approve each use of their likeness."""
     PUBLISHED = "published"
     BLOCKED = "blocked"
     PURGED = "purged"
@@ -38,12 +40,22 @@ class VideoStatus(StrEnum):
 
 VIDEO_TRANSITIONS: Mapping[VideoStatus, frozenset[VideoStatus]] = {
     VideoStatus.DRAFT: frozenset({VideoStatus.CHECKING, VideoStatus.PURGED}),
-    VideoStatus.CHECKING: frozenset({VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.BLOCKED, VideoStatus.PURGED}),
-    VideoStatus.HELD: frozenset({VideoStatus.PUBLISHED, VideoStatus.BLOCKED, VideoStatus.PURGED}),
+    VideoStatus.CHECKING: frozenset(
+        {VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.PENDING_OWNER, VideoStatus.BLOCKED, VideoStatus.PURGED}
+    ),
+    VideoStatus.HELD: frozenset(
+        {VideoStatus.PUBLISHED, VideoStatus.PENDING_OWNER, VideoStatus.BLOCKED, VideoStatus.PURGED}
+    ),
+    # Waiting for owners who approve each use: all approve → published; one declines or time runs out → blocked.
+    # (held when consent, read again at publish, cannot be judged).
+    VideoStatus.PENDING_OWNER: frozenset(
+        {VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.BLOCKED, VideoStatus.PURGED}
+    ),
     # A take-down moves a published video to blocked (its file kept in quarantine for an appeal).
-    VideoStatus.PUBLISHED: frozenset({VideoStatus.BLOCKED, VideoStatus.PURGED}),
-    # Only an appeal a senior overturns publishes a blocked video.
-    VideoStatus.BLOCKED: frozenset({VideoStatus.PUBLISHED, VideoStatus.PURGED}),
+    # A retroactive scan that finds someone who may not be in it holds it for a reviewer.
+    VideoStatus.PUBLISHED: frozenset({VideoStatus.HELD, VideoStatus.BLOCKED, VideoStatus.PURGED}),
+    # Only an appeal a senior overturns publishes a blocked video (through its owners' approval when they ask).
+    VideoStatus.BLOCKED: frozenset({VideoStatus.PUBLISHED, VideoStatus.PENDING_OWNER, VideoStatus.PURGED}),
     VideoStatus.PURGED: frozenset(),
 }
 """Every move a video's status may make (drawn in ARCHITECTURE.md); the store refuses any other, and the
@@ -62,6 +74,14 @@ class ConsentLevel(StrEnum):
     APPROVED = "approved"
     MUTUALS = "mutuals"
     EVERYONE = "everyone"
+
+    @property
+    def rank(self) -> int:
+        """The levels nest (only_me < approved < mutuals < everyone): a higher one allows a superset of creators."""
+        return _LEVEL_RANKS[self]
+
+
+_LEVEL_RANKS = {level: rank for rank, level in enumerate(ConsentLevel)}
 
 
 class CameoStatus(StrEnum):
@@ -89,6 +109,10 @@ class User:
     """Adult or teen."""
     deleted: bool = False
     """The account was deleted: it can no longer create, follow or be followed (its handle stays taken)."""
+    policy_pack: str | None = None
+    """A teen pack other than the default one, chosen by a guardian (its name)."""
+    cameo_level_cap: ConsentLevel | None = None
+    """The highest consent level a guardian allows this teen's cameo."""
 
 
 @dataclass(frozen=True)
@@ -205,6 +229,23 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class TrackEmbedding:
+    """One face track's or speech stretch's embedding, kept so that a person enrolled or protected later can be
+    searched for in what was already published, without decoding it again."""
+
+    kind: str
+    """`face` or `voice`."""
+    track: int
+    """The face track, or the speech stretch's number."""
+    t: float
+    """Seconds into the video where it starts."""
+    model_id: str
+    """The model that made it (never compared across models)."""
+    vector: bytes
+    """float32 bytes."""
+
+
+@dataclass(frozen=True)
 class GateResult:
     """A persisted decision and what happened to the video because of it."""
 
@@ -218,6 +259,8 @@ class GateResult:
     """The video's status after the gate acted."""
     published_path: Path | None
     """The published file; None unless published."""
+    awaiting_owners: tuple[str, ...] = ()
+    """Owners whose approval a `pending_owner` video waits for."""
 
     def to_json(self) -> JsonDict:
         d = self.decision
@@ -233,6 +276,7 @@ class GateResult:
             "published_path": str(self.published_path) if self.published_path else None,
             "timings_ms": {k: round(v, 2) for k, v in d.timings_ms.items()},
             "faces": list(d.facts.get("likeness", {}).get("faces", [])),
+            "awaiting_owners": list(self.awaiting_owners),
         }
 
 
@@ -260,6 +304,14 @@ class CameoConsent:
     """The creator follows the owner."""
     restrictions: tuple[str, ...] = ()
     """Phrases the owner does not want their likeness used for."""
+    level_cap: ConsentLevel | None = None
+    """A guardian's cap on a teen owner's level."""
+    guardian_needed: bool = False
+    """The owner is a teen with guardians and the creator an adult: a guardian must allow the creator."""
+    guardian_allowed: bool = False
+    """A guardian of the owner allowed this creator."""
+    approve_each_use: bool = False
+    """The owner approves every use of their likeness before it publishes (`pending_owner`)."""
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,12 @@
 """Where background work runs: in this process, or on Celery workers behind a broker.
 
-The work itself is plain functions in `safety.tasks` (run a submission, deliver a callback, finish purge files,
-sweep); an engine only decides where and when they run. `InProcessEngine` runs them on a small thread pool of
-this process (the embedded default: the demo and small deployments need nothing else). `CeleryEngine` sends them
-by name to a broker (RabbitMQ or Redis, `CAMEOGUARD_BROKER_URL`), where `cameoguard worker` processes on any
-machine with the same database and media folder take them. Nothing is lost if the broker drops a message: every
-piece of work is a row first (a queued submission, an unfinished purge), and the sweeper enqueues again what no
-worker took.
+The work itself is plain use-case methods (run a submission, deliver a callback, finish purge files,
+sweep, a retroactive scan); an engine only decides where and when they run. `InProcessEngine` runs them on a small
+thread pool of this process (the embedded default: the demo and small deployments need nothing else).
+`CeleryEngine` sends them by name to a broker (RabbitMQ or Redis, `CAMEOGUARD_BROKER_URL`), where `cameoguard
+worker` processes on any machine with the same database and media folder take them. Nothing is lost if the broker
+drops a message: every piece of work is a row first (a queued submission, an unfinished purge, a running scan),
+and the sweeper enqueues again what no worker took.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ RUN_SUBMISSION = "cameoguard.run_submission"
 DELIVER_CALLBACK = "cameoguard.deliver_callback"
 FINISH_PURGE = "cameoguard.finish_purge"
 SWEEP = "cameoguard.sweep"
-TASK_NAMES = (RUN_SUBMISSION, DELIVER_CALLBACK, FINISH_PURGE, SWEEP)
+RETRO_SCAN = "cameoguard.retro_scan"
+TASK_NAMES = (RUN_SUBMISSION, DELIVER_CALLBACK, FINISH_PURGE, SWEEP, RETRO_SCAN)
 
 
 class Engine(Protocol):

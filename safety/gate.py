@@ -52,7 +52,7 @@ from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
 from safety.operability import GateMetrics
 from safety.publishing import MarkedDraft, PreparedPublication, Publisher
-from safety.records import ReviewSource
+from safety.records import ReviewSource, UseRequestState
 from safety.restrictions import LiteralRestrictions, RestrictionJudge
 from safety.store import Store, Transaction
 
@@ -200,6 +200,8 @@ class Gate:
             moved = tx.videos.get(video_id, lock=True).status is not VideoStatus.CHECKING
             if not moved:
                 decision_id = tx.decisions.save(video_id, decision, GATE_ACTOR)
+                # Kept apart from the decision, for people enrolled or protected after this video is published.
+                tx.tracks.add_embeddings(video_id, run.embeddings)
                 # Identified owners join the lineage now, so their revocation finds this video even if it is held.
                 for owner in dict.fromkeys([*identified, *heard]):
                     tx.videos.add_cameo_edge(video_id, owner)
@@ -306,6 +308,13 @@ class Gate:
         actor: str = GATE_ACTOR,
         premark: _Premark | None = None,
     ) -> GateResult:
+        # Owners who approve each use are asked before any marking: the video waits for them, not the CPU.
+        with self.store.transaction() as tx:
+            awaiting = self._awaiting(tx, video_id, submission, consent_subjects)
+        if awaiting:
+            if premark is not None:
+                premark.drop()
+            return self._await_owners(video_id, decision_id, decision, submission, draft, awaiting, expected, actor)
         # Marking and signing take seconds, so they happen before the publishing transaction, into a staged file
         # that is only renamed into place once consent has been read again inside that transaction.
         try:
@@ -337,6 +346,10 @@ class Gate:
                 refusals += self._lineage_findings(tx, submission)
                 if refusals:
                     raise _PublishRefused(refusals)
+                # An owner who turned on approval of each use while the checks ran is asked too.
+                awaiting = self._awaiting(tx, video_id, submission, consent_subjects)
+                if awaiting:
+                    raise _AwaitOwners(awaiting)
                 tx.videos.set_status(
                     video_id,
                     VideoStatus.PUBLISHED,
@@ -357,10 +370,138 @@ class Gate:
         except _PublishRefused as refused:
             self.media.discard(staged, final)
             return self._refuse_at_publish(video_id, decision, refused.findings, submission, draft, expected)
+        except _AwaitOwners as waiting:
+            self.media.discard(staged, final)
+            return self._await_owners(
+                video_id, decision_id, decision, submission, draft, waiting.owners, expected, actor
+            )
         except BaseException:
             self.media.discard(staged, final)
             raise
         return GateResult(video_id, decision_id, decision, VideoStatus.PUBLISHED, final)
+
+    @staticmethod
+    def _awaiting(tx: Transaction, video_id: str, submission: Submission, owners: Sequence[str]) -> list[str]:
+        """Owners in the video who approve each use of their likeness and have not approved this one."""
+        approved = {r.owner for r in tx.consent.use_requests(video_id=video_id, state=UseRequestState.APPROVED)}
+        return [
+            owner
+            for owner in sorted(set(owners))
+            if owner != submission.creator
+            and owner not in approved
+            and tx.consent.snapshot(owner, submission.creator, lock=False).approve_each_use
+        ]
+
+    def _await_owners(
+        self,
+        video_id: str,
+        decision_id: str,
+        decision: Decision,
+        submission: Submission,
+        draft: StoredFile,
+        owners: Sequence[str],
+        expected: VideoStatus,
+        actor: str,
+    ) -> GateResult:
+        """Every check passed, but owners approve each use: the video waits in quarantine (`pending_owner`), one
+        request per owner, until they all approve (published), one declines or time runs out (blocked)."""
+        staged, final = self.media.stage(draft.path, "quarantine", video_id)
+        try:
+            with self.store.transaction() as tx:
+                tx.videos.set_status(
+                    video_id,
+                    VideoStatus.PENDING_OWNER,
+                    expected=expected,
+                    actor=actor,
+                    quarantine_path=final,
+                    details={"decision_id": decision_id, "awaiting": list(owners)},
+                )
+                for owner in owners:
+                    tx.consent.request_use(video_id, owner, submission.creator)
+                self.media.commit_staged(staged, final)
+        except BaseException:
+            self.media.discard(staged, final)
+            raise
+        return GateResult(
+            video_id, decision_id, decision, VideoStatus.PENDING_OWNER, None, awaiting_owners=tuple(owners)
+        )
+
+    def settle_owner_requests(self, video_id: str, *, actor: str) -> GateResult | None:
+        """After an owner answers (or a request expires): a decline or an expiry blocks the video; when every owner
+        asked has approved it publishes through the same consent re-read, marking and signing as any publish.
+        None while an owner has still to answer, or when the video is no longer waiting."""
+        with self.store.transaction() as tx:
+            video = tx.videos.get(video_id)
+            if video.status is not VideoStatus.PENDING_OWNER or video.quarantine_path is None:
+                return None
+            requests = tx.consent.use_requests(video_id=video_id)
+            latest = next(
+                (d for d in reversed(tx.decisions.for_video(video_id)) if d.action == Action.PUBLISH.value), None
+            )
+            facts = tx.decisions.facts(latest.id) if latest is not None else {}
+            subjects = tuple(dict.fromkeys([*video.declared_cameos, *tx.videos.owners_in(video_id)]))
+        states = {r.owner: r.state for r in requests}
+        refused = sorted(o for o, st in states.items() if st in (UseRequestState.DECLINED, UseRequestState.EXPIRED))
+        if not refused and UseRequestState.PENDING in states.values():
+            return None
+        policy = self.policies.by_ref_or_adult(video.policy_ref)
+        if refused:
+            code = (
+                "likeness.owner_declined"
+                if any(states[o] is UseRequestState.DECLINED for o in refused)
+                else "likeness.owner_approval_expired"
+            )
+            finding = Finding(
+                code,
+                "consent",
+                f"{', '.join(refused)} did not approve this use of their likeness",
+                evidence={"owners": refused, "states": {o: states[o].value for o in refused}},
+            )
+            # Judged against the checks that ran for it: only the owner's answer is new.
+            decision = decide([finding], policy, tuple(latest.checks_run) if latest else ("consent",), {})
+            with self.store.transaction() as tx:
+                tx.videos.get(video_id, lock=True)
+                decision_id = tx.decisions.save(video_id, decision, actor)
+                tx.videos.set_status(
+                    video_id,
+                    VideoStatus.BLOCKED,
+                    expected=VideoStatus.PENDING_OWNER,
+                    actor=actor,
+                    details={"decision_id": decision_id},
+                )
+            return GateResult(video_id, decision_id, decision, VideoStatus.BLOCKED, None)
+        approved = sorted(states)
+        reason = Reason(
+            "likeness.owner_approved",
+            Action.PUBLISH,
+            1,
+            f"{', '.join(approved)} approved this use of their likeness",
+            "",
+            {"owners": approved},
+            "consent",
+        )
+        decision = Decision(Action.PUBLISH, (reason,), {}, ("consent",), video.policy_ref, facts=facts)
+        with self.store.transaction() as tx:
+            decision_id = tx.decisions.save(video_id, decision, actor)
+        source = video.quarantine_path
+        submission = Submission(video.creator, video.prompt, source, video.declared_cameos, video.remix_of)
+        stored = StoredFile(source, video.content_sha256, source.stat().st_size if source.is_file() else 0)
+        try:
+            result = self._publish(
+                video_id,
+                decision_id,
+                decision,
+                submission,
+                stored,
+                subjects,
+                expected=VideoStatus.PENDING_OWNER,
+                actor=actor,
+            )
+        except StatusChanged:
+            return self._moved(video_id, decision, submission, subjects)
+        if result.status is VideoStatus.PUBLISHED:
+            self.media.discard(source)
+        return result
 
     def publish_reviewed(self, video_id: str, decision: Decision, actor: str, note: str = "") -> GateResult:
         """A reviewer's approval of a held (or, on appeal, blocked) video: the same marking, signing and consent
@@ -684,6 +825,12 @@ class _Premark:
 def _identified_owners(findings: Sequence[Finding], code: str) -> list[str]:
     owners = [str(f.evidence["owner"]) for f in findings if f.code == code and "owner" in f.evidence]
     return list(dict.fromkeys(owners))
+
+
+class _AwaitOwners(Exception):
+    def __init__(self, owners: list[str]) -> None:
+        super().__init__(", ".join(owners))
+        self.owners = owners
 
 
 class _PublishRefused(Exception):

@@ -194,7 +194,10 @@ class CameoUse(BaseModel):
 
     video_id: str = Field(examples=["vid_9a8b7c6d5e4f3a2b1c0d"])
     creator: str = Field(examples=["theo"])
-    status: str = Field(examples=["published"], description="checking, published, held, blocked or purged")
+    status: str = Field(
+        examples=["published"],
+        description="checking, published, held, pending_owner (waits for owners who approve each use), blocked, purged",
+    )
     declared: bool = Field(description="The creator declared the owner; false when the gate identified them.")
     prompt: str
     remix_of: str | None
@@ -318,6 +321,15 @@ class ConsentLevelBody(BaseModel):
     """`PUT /v1/users/{handle}/cameo/level`."""
 
     level: ConsentLevel = Field(examples=["mutuals"])
+    approve_each_use: bool | None = Field(
+        default=None, description="The owner approves every video before it publishes (unchanged when absent)."
+    )
+
+
+class UseAnswerBody(BaseModel):
+    """`POST /v1/users/{handle}/cameo/requests/{video_id}`: the owner's answer."""
+
+    approve: bool = Field(examples=[True])
 
 
 class ReportBody(BaseModel):
@@ -401,10 +413,38 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
     ) -> Any:
         """Who may use the cameo; videos the new level no longer allows are purged (their receipts)."""
         acting_for(client, x_acting_user, handle)
+        purged = services.cameos.set_consent_level(handle, body.level)
+        if body.approve_each_use is not None:
+            services.cameos.set_approve_each_use(handle, body.approve_each_use)
+        current = services.cameos.cameo_status(handle)
         return {
             "level": body.level.value,
-            "purged": [to_json(r) for r in services.cameos.set_consent_level(handle, body.level)],
+            "approve_each_use": bool(current and current.approve_each_use),
+            "purged": [to_json(r) for r in purged],
         }
+
+    @app.get("/v1/users/{handle}/cameo/requests", tags=["owner"])
+    def use_requests(
+        handle: str, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
+    ) -> dict[str, Any]:
+        """Videos waiting for the owner's approval (an owner who approves each use)."""
+        acting_for(client, x_acting_user, handle, "use_requests_read")
+        return {"owner": handle, "requests": [to_json(r) for r in services.use_requests.pending(handle)]}
+
+    @app.post("/v1/users/{handle}/cameo/requests/{video_id}", tags=["owner"])
+    def answer_use(
+        handle: str,
+        video_id: str,
+        body: UseAnswerBody,
+        client: ApiClient = app_client,
+        x_acting_user: str | None = Header(None),
+    ) -> dict[str, Any]:
+        """Approve or decline one video: it publishes once every owner asked approved; a decline blocks it."""
+        acting_for(client, x_acting_user, handle)
+        answer = services.use_requests.approve if body.approve else services.use_requests.decline
+        result = answer(handle, video_id)
+        status = result.status.value if result is not None else services.videos.show(video_id).video.status.value
+        return {"owner": handle, "video_id": video_id, "approved": body.approve, "status": status}
 
     @app.post("/v1/videos/{video_id}/reports", status_code=201, tags=["videos"])
     def report(

@@ -23,13 +23,14 @@ from safety.audit import verify_chain
 from safety.consent import consent_verdict
 from safety.domain import VideoStatus, may_move
 from safety.mediastore import AREAS, MediaStore
-from safety.records import RegistryStatus
+from safety.records import RegistryStatus, UseRequestState
 from safety.store import Store, Transaction
 
 ALWAYS: dict[str, str] = {
     "consent_at_publish": "every published video's declared and identified owners consent to it (a consent change "
     "purges in its own transaction, so this is consent at the publish commit), and a published remix's parent is "
     "published",
+    "owner_answer_holds": "a video an owner declined, or did not approve in time, is not published",
     "purged_is_gone": "a purged video points at no file and its manifest lookup does not answer `live`",
     "review_decided_once": "every review item is decided at most once",
     "status_moves": "every status a video took is one the state machine allows from the one before, and its row "
@@ -39,7 +40,7 @@ ALWAYS: dict[str, str] = {
 QUIESCENT: dict[str, str] = {
     "purge_jobs_end": "every purge job has ended: its files are removed",
     "purged_files_gone": "no file of a purged video remains on disk",
-    "rows_have_files": "every file a published, held or blocked row points at exists",
+    "rows_have_files": "every file a published, held, waiting or blocked row points at exists",
     "no_orphan_files": "after a sweep, every file in the media store belongs to a row, a cameo or a waiting submission",
 }
 INVARIANTS: dict[str, str] = {**ALWAYS, **QUIESCENT}
@@ -88,6 +89,7 @@ def check_invariants(store: Store, media: MediaStore, policies: PolicyBook, *, q
     with store.snapshot() as tx:
         videos = {v.id: v for v in tx.videos.in_status(*VideoStatus)}
         found += _consent_at_publish(tx, policies)
+        found += _owner_answer_holds(tx)
         found += _purged_is_gone(tx)
         found += _from_history(tx, {vid: v.status for vid, v in videos.items()})
         chain = verify_chain(tx.audit.entries(), store.audit_key, head=tx.audit.head())
@@ -120,6 +122,16 @@ def _consent_at_publish(tx: Transaction, policies: PolicyBook) -> list[Violation
                         "consent_at_publish", video.id, f"a published remix of {parent.id}, which is {parent.status}"
                     )
                 )
+    return found
+
+
+def _owner_answer_holds(tx: Transaction) -> list[Violation]:
+    found = []
+    for video in tx.videos.in_status(VideoStatus.PUBLISHED):
+        latest = {r.owner: r.state for r in tx.consent.use_requests(video_id=video.id)}
+        for owner, state in sorted(latest.items()):
+            if state in (UseRequestState.DECLINED, UseRequestState.EXPIRED, UseRequestState.PENDING):
+                found.append(Violation("owner_answer_holds", video.id, f"published while {owner}'s answer is {state}"))
     return found
 
 
@@ -183,7 +195,9 @@ def _quiescent(tx: Transaction, media: MediaStore) -> list[Violation]:
             folder = media.area(area) / video.id
             if folder.exists() and any(folder.iterdir()):
                 found.append(Violation("purged_files_gone", video.id, f"files remain in {area}/{video.id}"))
-    for video in tx.videos.in_status(VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.BLOCKED):
+    for video in tx.videos.in_status(
+        VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.PENDING_OWNER, VideoStatus.BLOCKED
+    ):
         path = video.published_path if video.status is VideoStatus.PUBLISHED else video.quarantine_path
         if path is not None and not path.is_file():
             found.append(Violation("rows_have_files", video.id, f"its {video.status} file is missing"))

@@ -21,6 +21,8 @@ class GrantKind(StrEnum):
 
     APPROVE = "approve"
     BLOCK = "block"
+    GUARDIAN_ALLOW = "guardian_allow"
+    """A teen owner's guardian allows this (adult) creator."""
 
 
 class ProtectionKind(StrEnum):
@@ -180,6 +182,68 @@ class CameoRecord:
     """Reference face crops."""
     verification_path: Path | None
     """The kept verification video, when policy keeps it."""
+    approve_each_use: bool = False
+    """The owner approves every use before it publishes."""
+
+
+class UseRequestState(StrEnum):
+    """Where an owner's approval of one use stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class UseRequestRecord:
+    """An owner's approval asked for one video (the owner approves each use)."""
+
+    id: str
+    """Request id (`use_…`)."""
+    video_id: str
+    """The video waiting."""
+    owner: str
+    """Whose approval is asked."""
+    creator: str
+    """Who made the video."""
+    state: UseRequestState
+    """pending, approved, declined or expired."""
+    created_at: datetime
+    """When it was asked."""
+    decided_at: datetime | None = None
+    """When it was answered or expired."""
+
+
+class RetroScanState(StrEnum):
+    """Where a retroactive scan stands."""
+
+    RUNNING = "running"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class RetroScanRecord:
+    """A search of published videos for a person enrolled or protected after they were published."""
+
+    id: str
+    """Scan id (`scan_…`)."""
+    subject_kind: str
+    """`cameo` or `protected`."""
+    subject: str
+    """The owner's handle or the protected person's name."""
+    state: RetroScanState
+    """running or done."""
+    cursor: str
+    """The last video id searched (the scan resumes after it)."""
+    videos_searched: int
+    """Published videos searched so far."""
+    found: tuple[dict[str, Any], ...]
+    """Each video found to show the person: its id, distance and what was done."""
+    created_at: datetime
+    """When it started."""
+    finished_at: datetime | None = None
+    """When it ended."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     env: str = Field(default="development", description="`production` turns on production-only refusals.")
     adult_policy: str = Field(default="default", description="Bundled pack name or a path, for adult creators.")
     teen_policy: str = Field(default="teen", description="Bundled pack name or a path, for teen creators.")
+    teen_policy_choices: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=("teen_strict",),
+        description="Other teen packs a guardian may choose for a teen (comma-separated bundled names or paths).",
+    )
     restriction_topics: Path | None = Field(
         default=None, description="The restriction taxonomy (topics owners may rule out); default: the bundled one."
     )
@@ -76,12 +80,24 @@ class Settings(BaseSettings):
         description="Hosts inside the network (loopback, private, link-local) that submission callbacks may reach; "
         "every other such address is refused.",
     )
+    owner_approval_hours: float = Field(
+        default=72.0,
+        gt=0,
+        description="How long a video waits for owners who approve each use before it is blocked as expired.",
+    )
     orphan_grace_s: float = Field(
         default=3600.0,
         ge=0,
         description="The sweeper leaves unreferenced files younger than this: a process may be about to commit "
         "the row that points at them.",
     )
+
+    @field_validator("teen_policy_choices", mode="before")
+    @classmethod
+    def _split_packs(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(name.strip() for name in value.split(",") if name.strip())
+        return value
 
     @field_validator("fail_checks", mode="before")
     @classmethod

@@ -55,6 +55,10 @@ class SweepReport:
     """Videos left `checking` by a process that died, now held (or blocked) as `check.error`."""
     submissions_requeued: list[str] = field(default_factory=list)
     """Submissions no worker took, or whose worker died, sent to the engine again."""
+    owner_requests_expired: list[str] = field(default_factory=list)
+    """Videos blocked because an owner who approves each use did not answer in time."""
+    scans_resumed: list[str] = field(default_factory=list)
+    """Retroactive scans whose runner died, sent again (they resume at their cursor)."""
     seconds: float = 0.0
     """Wall time."""
 
@@ -201,6 +205,8 @@ def sweep_once(services: CameoGuard) -> SweepReport:
         report.consent_purges = _recheck_consent(services)
         _settle_stale_checking(services, report)
         _expire_held(services, report)
+        report.owner_requests_expired = services.use_requests.expire_overdue()
+        report.scans_resumed = services.retro_scans.resume_stale()
         _reconcile_files(services, report)
         report.submissions_requeued = services.submissions.requeue_unfinished()
     report.seconds = time.perf_counter() - started

@@ -18,14 +18,17 @@ from safety.records import (
     OwnerAppearance,
     ProtectedPersonRecord,
     ReportRecord,
+    RetroScanRecord,
     ReviewerRecord,
     ReviewItemRecord,
+    UseRequestRecord,
 )
 from safety.revocation import PurgeReceipt
 
 if TYPE_CHECKING:
     from safety.sweeps import SweepReport
     from safety.usecases.cameos import CameoDeletion, EnrollmentResult, RestrictionResult
+    from safety.usecases.guardians import TeenControls
     from safety.usecases.protection import FaceComparison, ProtectionResult
     from safety.usecases.review_values import ReviewDashboard, ReviewOutcome
     from safety.usecases.tracing import TraceResult
@@ -98,6 +101,7 @@ def enrollment_json(result: EnrollmentResult) -> Json:
         "cameo_id": result.cameo_id,
         "status": result.status.value,
         "voice": result.voice,
+        "scan_id": result.scan_id,
         "reasons": [{"code": r.code, "message": r.message} for r in a.reasons],
         "frames": a.frames,
         "usable_frames": a.usable_frames,
@@ -136,6 +140,7 @@ def cameo_status_json(owner: str, cameo: CameoRecord | None) -> Json:
         "cameo_id": cameo.id,
         "status": "active",
         "level": cameo.level.value,
+        "approve_each_use": cameo.approve_each_use,
         "restrictions": list(cameo.restrictions),
         "face_model": cameo.face_model,
         "references": [str(p) for p in cameo.reference_paths],
@@ -162,7 +167,27 @@ def deletion_json(d: CameoDeletion) -> Json:
 
 
 def protection_json(p: ProtectionResult) -> Json:
-    return {"id": p.id, "name": p.name, "kind": p.kind.value, "templates": p.templates, "model": p.model}
+    return {
+        "id": p.id,
+        "name": p.name,
+        "kind": p.kind.value,
+        "templates": p.templates,
+        "model": p.model,
+        "scan_id": p.scan_id,
+    }
+
+
+def scan_json(s: RetroScanRecord) -> Json:
+    return {
+        "scan_id": s.id,
+        "subject_kind": s.subject_kind,
+        "subject": s.subject,
+        "state": s.state.value,
+        "videos_searched": s.videos_searched,
+        "found": list(s.found),
+        "started_at": s.created_at.isoformat(),
+        "finished_at": s.finished_at.isoformat() if s.finished_at else None,
+    }
 
 
 def protected_person_json(p: ProtectedPersonRecord) -> Json:
@@ -265,6 +290,28 @@ def dashboard_json(d: ReviewDashboard) -> Json:
     }
 
 
+def controls_json(c: TeenControls) -> Json:
+    return {
+        "teen": c.teen,
+        "guardians": list(c.guardians),
+        "level_cap": c.level_cap.value if c.level_cap else None,
+        "policy_pack": c.policy_pack,
+        "allowed_creators": list(c.allowed_creators),
+    }
+
+
+def use_request_json(r: UseRequestRecord) -> Json:
+    return {
+        "request_id": r.id,
+        "video_id": r.video_id,
+        "owner": r.owner,
+        "creator": r.creator,
+        "state": r.state.value,
+        "requested_at": r.created_at.isoformat(),
+        "decided_at": r.decided_at.isoformat() if r.decided_at else None,
+    }
+
+
 def report_json(r: ReportRecord) -> Json:
     return {
         "video_id": r.video_id,
@@ -285,6 +332,8 @@ def sweep_json(r: SweepReport) -> Json:
         "rows_without_files": r.rows_without_files,
         "stale_settled": r.stale_settled,
         "submissions_requeued": r.submissions_requeued,
+        "owner_requests_expired": r.owner_requests_expired,
+        "scans_resumed": r.scans_resumed,
         "seconds": round(r.seconds, 3),
     }
 
@@ -307,6 +356,9 @@ _VIEWS: dict[str, Any] = {
     "ReviewItemRecord": review_item_json,
     "ReviewerRecord": reviewer_json,
     "ReportRecord": report_json,
+    "TeenControls": controls_json,
+    "UseRequestRecord": use_request_json,
+    "RetroScanRecord": scan_json,
     "ReviewOutcome": review_outcome_json,
     "ReviewDashboard": dashboard_json,
 }

@@ -12,6 +12,7 @@ import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from policies import (
@@ -44,7 +45,15 @@ from safety.checks.speech import SpeechCheck, Transcriber, WhisperTranscriber
 from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
 from safety.classifiers.restriction_judge import shared_restriction_judge
 from safety.clock import SYSTEM_CLOCK, Clock
-from safety.engine import DELIVER_CALLBACK, FINISH_PURGE, RUN_SUBMISSION, CeleryEngine, Engine, InProcessEngine
+from safety.engine import (
+    DELIVER_CALLBACK,
+    FINISH_PURGE,
+    RETRO_SCAN,
+    RUN_SUBMISSION,
+    CeleryEngine,
+    Engine,
+    InProcessEngine,
+)
 from safety.errors import ConfigurationError, ModelUnavailable
 from safety.faces.analyzer import FaceAnalyzer, embedding_from_bytes
 from safety.faces.engine import FaceEngine, build_analyzer
@@ -57,11 +66,14 @@ from safety.settings import Settings
 from safety.store import Database, Store, open_database
 from safety.usecases.accounts import Accounts
 from safety.usecases.cameos import Cameos
+from safety.usecases.guardians import Guardians
 from safety.usecases.protection import Protection
+from safety.usecases.retro_scans import RetroScans
 from safety.usecases.review import ReviewService
 from safety.usecases.revocation import finish_pending
 from safety.usecases.submissions import SubmissionLimits, Submissions
 from safety.usecases.tracing import Tracing
+from safety.usecases.use_requests import UseRequests
 from safety.usecases.videos import Videos
 from safety.voices import DvectorEmbedder, VoiceEmbedder
 
@@ -171,6 +183,12 @@ class CameoGuard:
     """Users, follows, hook clients."""
     cameos: Cameos
     """Enrollment and consent."""
+    guardians: Guardians
+    """Parental controls over teens' likenesses."""
+    use_requests: UseRequests
+    """Owners' approval of each use of their likeness."""
+    retro_scans: RetroScans
+    """Searches of published videos for people enrolled or protected later."""
     protection: Protection
     """Protected people and face tools."""
     videos: Videos
@@ -244,7 +262,13 @@ def build(
         raise ConfigurationError(f"home {settings.home} cannot hold cameoguard's data: {exc.strerror or exc}") from None
     database = open_database(settings.resolved_database_url)
     store = Store(database, load_audit_key(settings), clock)
-    policies = PolicyBook(adult=load_policy(settings.adult_policy), teen=load_policy(settings.teen_policy))
+    choices = {pack.name: pack for pack in (load_policy(ref) for ref in settings.teen_policy_choices)}
+    try:
+        policies = PolicyBook(
+            adult=load_policy(settings.adult_policy), teen=load_policy(settings.teen_policy), teen_choices=choices
+        )
+    except ValueError as exc:
+        raise ConfigurationError(f"CAMEOGUARD_TEEN_POLICY_CHOICES: {exc}") from None
 
     def gallery_stamp(model_id: str) -> tuple[int, int]:
         with store.transaction() as tx:
@@ -321,6 +345,7 @@ def build(
         ),
         webhook_secret=accounts.webhook_secret,
     )
+    retro_scans = RetroScans(store, policies, videos, media, clock, restrictions=restrictions)
     engine: Engine
     if settings.broker_url:
         engine = CeleryEngine(settings.broker_url, settings.broker_queue)
@@ -330,10 +355,25 @@ def build(
                 RUN_SUBMISSION: submissions.run,
                 DELIVER_CALLBACK: submissions.deliver_callback,
                 FINISH_PURGE: lambda: finish_pending(store, media),
+                RETRO_SCAN: retro_scans.run,
             },
             workers=settings.background_workers,
         )
     submissions.send = engine.send
+    retro_scans.send = engine.send
+    cameos = Cameos(
+        store,
+        media,
+        policies,
+        faces,
+        thresholds,
+        taxonomy=taxonomy,
+        restrictions=restrictions,
+        voices=models.voices or shared_voices,
+        transcriber=models.transcriber or shared_transcriber,
+        scan=retro_scans.start,
+    )
+    protection = Protection(store, faces, thresholds, models.voices or shared_voices, media, scan=retro_scans.start)
     return CameoGuard(
         settings=settings,
         database=database,
@@ -345,19 +385,18 @@ def build(
         publisher=publisher,
         gate=gate,
         accounts=accounts,
-        cameos=Cameos(
+        cameos=cameos,
+        guardians=Guardians(store, policies, cameos),
+        use_requests=UseRequests(
             store,
-            media,
-            policies,
-            faces,
-            thresholds,
-            taxonomy=taxonomy,
-            restrictions=restrictions,
-            voices=models.voices or shared_voices,
-            transcriber=models.transcriber or shared_transcriber,
+            gate,
+            clock,
+            expire_after=timedelta(hours=settings.owner_approval_hours),
+            notify=submissions.video_changed,
         ),
         restrictions=restrictions,
-        protection=Protection(store, faces, thresholds, models.voices or shared_voices, media),
+        protection=protection,
+        retro_scans=retro_scans,
         videos=videos,
         tracing=tracing,
         submissions=submissions,

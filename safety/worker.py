@@ -12,7 +12,7 @@ import logging
 import os
 from typing import Any
 
-from safety.engine import DELIVER_CALLBACK, FINISH_PURGE, RUN_SUBMISSION, SWEEP, CeleryEngine
+from safety.engine import DELIVER_CALLBACK, FINISH_PURGE, RETRO_SCAN, RUN_SUBMISSION, SWEEP, CeleryEngine
 from safety.logs import use_json_logs
 from safety.sweeps import sweep_once
 from safety.usecases.revocation import finish_pending
@@ -39,6 +39,10 @@ def register_tasks(app: Any, guard: CameoGuard) -> None:
     @app.task(name=SWEEP)  # type: ignore[untyped-decorator]
     def sweep() -> None:
         sweep_once(guard)
+
+    @app.task(name=RETRO_SCAN)  # type: ignore[untyped-decorator]
+    def retro_scan(scan_id: str) -> None:
+        guard.retro_scans.run(scan_id)
 
 
 def run_worker(guard: CameoGuard, *, concurrency: int = 2, loglevel: str = "INFO") -> None:

@@ -57,7 +57,7 @@ def test_packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The bundled packs plus match thresholds for the fake face analyzer."""
     folder = tmp_path_factory.mktemp("packs")
     out = {}
-    for name in ("default", "teen"):
+    for name in ("default", "teen", "teen_strict"):
         text = (PACKS / f"{name}.yaml").read_text()
         marker = "  models:\n"
         assert marker in text and "  thorough_frames: 4\n" in text
@@ -77,6 +77,7 @@ def settings(tmp_path: Path, database_url: str, test_packs: dict[str, Path]) -> 
         database_url=database_url,
         adult_policy=str(test_packs["default"]),
         teen_policy=str(test_packs["teen"]),
+        teen_policy_choices=(str(test_packs["teen_strict"]),),
         hook_allowed_dirs=(tmp_path,),
         # Marking beside the checks only saves wall time where cores are idle; on a test machine it costs CPU.
         # tests/safety/test_frames.py runs the gate with it on.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from policies import PolicyPack
-from safety.domain import CameoConsent, Finding, MediaInfo, Submission, User
+from safety.domain import CameoConsent, Finding, MediaInfo, Submission, TrackEmbedding, User
 from safety.frames import FrameFeed, FrameNeed
 
 
@@ -43,6 +43,9 @@ class CheckOutcome:
     """Findings for the decision."""
     facts: Mapping[str, Any] = field(default_factory=dict)
     """Structured observations kept with the decision (e.g. the face tracks), not judged by the policy."""
+    embeddings: tuple[TrackEmbedding, ...] = ()
+    """Biometric vectors of what the check saw or heard: stored apart (never in a decision, a log or an answer),
+    deleted with the video."""
 
 
 class Check(Protocol):

@@ -16,13 +16,16 @@ import numpy as np
 
 from policies import MatchThresholds, PolicyPack
 from safety.checks.base import CheckContext, CheckOutcome
-from safety.domain import Finding, Submission
+from safety.domain import Finding, Submission, TrackEmbedding
 from safety.errors import ModelUnavailable
-from safety.faces.analyzer import DetectedFace, FaceAnalyzer, FaceBox
+from safety.faces.analyzer import DetectedFace, FaceAnalyzer, FaceBox, embedding_bytes
 from safety.faces.engine import FaceEngine
 from safety.faces.gallery import Gallery, GalleryMatch
 from safety.faces.video import FacePipelineParams, FaceTrack, analyse_video, face_frame_need
 from safety.frames import FrameNeed
+
+# Embeddings kept per face track for retroactive scans: a few spread over the track, not every frame's.
+TRACK_EMBEDDINGS_KEPT = 3
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,14 @@ class LikenessCheck:
             "shots": report.shots,
             "timings_ms": {k: round(v, 1) for k, v in report.timings_ms.items()},
         }
-        return CheckOutcome(tuple(findings), facts)
+        embeddings = tuple(
+            TrackEmbedding("face", track.track_id, round(track.t_start, 3), analyzer.model_id, embedding_bytes(vector))
+            for track in report.tracks
+            for vector in track.embeddings[:: max(1, len(track.embeddings) // TRACK_EMBEDDINGS_KEPT)][
+                :TRACK_EMBEDDINGS_KEPT
+            ]
+        )
+        return CheckOutcome(tuple(findings), facts, embeddings)
 
 
 def _group(identities: list[TrackIdentity]) -> dict[tuple[str, str, str], list[TrackIdentity]]:

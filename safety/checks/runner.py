@@ -16,7 +16,7 @@ from typing import Any
 
 from safety.checks.base import Check, CheckContext, CheckOutcome
 from safety.decision import CHECK_ERROR
-from safety.domain import Finding
+from safety.domain import Finding, TrackEmbedding
 from safety.errors import CheckTimeout, InjectedFault
 
 DEFAULT_TIMEOUT_S = 10.0
@@ -34,6 +34,8 @@ class CheckRun:
     """Wall time per check."""
     facts: dict[str, Mapping[str, Any]]
     """Facts per check name, from checks that completed."""
+    embeddings: tuple[TrackEmbedding, ...] = ()
+    """Embeddings from checks that completed (faces, voices), for retroactive scans."""
 
 
 def _error_finding(name: str, exc: BaseException) -> Finding:
@@ -70,6 +72,7 @@ def run_checks(
     findings: list[Finding] = []
     timings: dict[str, float] = {}
     facts: dict[str, Mapping[str, Any]] = {}
+    embeddings: list[TrackEmbedding] = []
     # Threads, not processes: the checks spend their time in native code (FFmpeg, ONNX, dlib's workers) that
     # releases the GIL, and they share the decoded models loaded once per process. Every check that reads frames
     # starts at once (they are submitted first, with a thread each): the shared decoder feeds them side by side,
@@ -101,8 +104,9 @@ def run_checks(
             findings.extend(outcome.findings)
             if outcome.facts:
                 facts[check.name] = outcome.facts
+            embeddings.extend(outcome.embeddings)
             timings[check.name] = elapsed
     finally:
         # A hung check is abandoned, not waited for: its thread may run on, but its late result is ignored.
         pool.shutdown(wait=False, cancel_futures=True)
-    return CheckRun(tuple(findings), tuple(c.name for c in checks), timings, facts)
+    return CheckRun(tuple(findings), tuple(c.name for c in checks), timings, facts, tuple(embeddings))

@@ -34,8 +34,9 @@ from safety.checks.prompt_classifier import examples_path
 from safety.checks.prompt_rules import rule_findings
 from safety.classifiers.prompt import BENIGN, PromptClassifierSource
 from safety.consent import consent_verdict
-from safety.domain import Finding, Submission
+from safety.domain import Finding, Submission, TrackEmbedding
 from safety.errors import ModelUnavailable
+from safety.faces.analyzer import embedding_bytes
 from safety.faces.gallery import GalleryTemplate
 from safety.media import AUDIO_RATE as SAMPLE_RATE
 from safety.restrictions import LiteralRestrictions, RestrictionJudge
@@ -140,13 +141,14 @@ class SpeechCheck:
         findings: list[Finding] = []
         for segment in segments:
             findings += self._judge(context, segment)
-        findings += self._voices_in(context, audio, segments)
+        voice_findings, embeddings = self._voices_in(context, audio, segments)
+        findings += voice_findings
         facts = {
             "audio": True,
             "model": self.transcriber().model_id,
             "segments": [{"t_start": round(s.start, 2), "t_end": round(s.end, 2), "text": s.text} for s in segments],
         }
-        return CheckOutcome(tuple(findings), facts)
+        return CheckOutcome(tuple(findings), facts, embeddings)
 
     def _judge(self, context: CheckContext, segment: SpokenSegment) -> list[Finding]:
         where = {"source": "speech", "t_start": round(segment.start, 2), "t_end": round(segment.end, 2)}
@@ -187,24 +189,28 @@ class SpeechCheck:
 
     def _voices_in(
         self, context: CheckContext, audio: NDArray[np.float32], segments: Sequence[SpokenSegment]
-    ) -> list[Finding]:
-        """Each stretch of speech matched 1:N against the cameo owners' and protected people's voices."""
+    ) -> tuple[list[Finding], tuple[TrackEmbedding, ...]]:
+        """Each stretch of speech matched 1:N against the cameo owners' and protected people's voices; the
+        stretches' embeddings are kept for people protected later."""
         if self.voices is None or self.voice_gallery is None:
-            return []
+            return [], ()
         embedder = self.voices()
         gallery = self.voice_gallery(embedder.model_id)
-        if not gallery:
-            return []
         thresholds = context.policy.likeness.models.get(embedder.model_id)
-        if thresholds is None:
+        if gallery and thresholds is None:
             raise ModelUnavailable(f"policy {context.policy.ref} has no match thresholds for `{embedder.model_id}`")
         findings: list[Finding] = []
-        for segment in segments:
+        embeddings: list[TrackEmbedding] = []
+        for number, segment in enumerate(segments):
             if segment.end - segment.start < MIN_SPEECH_S:
                 continue
             stretch = audio[int(segment.start * SAMPLE_RATE) : int(segment.end * SAMPLE_RATE)]
-            match = closest_voice(embedder.embed(stretch), gallery)
-            if match is None or 1.0 - match.similarity > thresholds.match_distance:
+            vector = embedder.embed(stretch)
+            embeddings.append(
+                TrackEmbedding("voice", number, round(segment.start, 2), embedder.model_id, embedding_bytes(vector))
+            )
+            match = closest_voice(vector, gallery) if gallery else None
+            if match is None or thresholds is None or 1.0 - match.similarity > thresholds.match_distance:
                 continue
             where = {
                 "source": "speech",
@@ -233,7 +239,7 @@ class SpeechCheck:
                         evidence={"owner": match.subject, **where},
                     )
                 )
-        return findings
+        return findings, tuple(embeddings)
 
 
 _DIGIT_WORDS = {

@@ -24,6 +24,10 @@ bank_app = typer.Typer(
 )
 hook_app = typer.Typer(help="Clients of the HTTP hook.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="The background scheduler (APScheduler).", no_args_is_help=True)
+guardian_app = typer.Typer(help="Guardians: parental controls over a teen's likeness.", no_args_is_help=True)
+scan_app = typer.Typer(
+    help="Retroactive scans: published videos searched for people enrolled or protected later.", no_args_is_help=True
+)
 for sub, name in (
     (user_app, "user"),
     (policy_app, "policy"),
@@ -36,5 +40,7 @@ for sub, name in (
     (bank_app, "bank"),
     (hook_app, "hook"),
     (scheduler_app, "scheduler"),
+    (guardian_app, "guardian"),
+    (scan_app, "scan"),
 ):
     app.add_typer(sub, name=name)

@@ -21,6 +21,7 @@ from safety.views import (
     receipts_json,
     restriction_json,
     to_json,
+    use_request_json,
 )
 
 
@@ -78,13 +79,70 @@ def cameo_permit(
     ctx: typer.Context,
     owner: Annotated[str, typer.Option(help="Cameo owner.")],
     level: Annotated[ConsentLevel, typer.Option(help="Who may use the cameo (required: there is no default).")],
+    approve_each_use: Annotated[
+        bool | None,
+        typer.Option(
+            "--approve-each-use/--no-approve-each-use",
+            help="Approve every video of the owner before it publishes (unchanged when not given).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Set who may put the owner in videos: only_me, approved, mutuals or everyone (lowering it purges what it no
-    longer allows; raising it purges nothing)."""
-    receipts = state(ctx).guard().cameos.set_consent_level(owner, level)
-    payload = {"owner": owner, "level": level.value, **receipts_json(receipts)}
-    emit(payload, as_json, f"{owner}: {level.value}\n{receipts_text(receipts)}")
+    longer allows; raising it purges nothing), and whether the owner approves each use."""
+    cameos = state(ctx).guard().cameos
+    receipts = cameos.set_consent_level(owner, level)
+    if approve_each_use is not None:
+        cameos.set_approve_each_use(owner, approve_each_use)
+    current = cameos.cameo_status(owner)
+    each = bool(current and current.approve_each_use)
+    payload = {"owner": owner, "level": level.value, "approve_each_use": each, **receipts_json(receipts)}
+    note = " (approves each use)" if each else ""
+    emit(payload, as_json, f"{owner}: {level.value}{note}\n{receipts_text(receipts)}")
+
+
+@cameo_app.command("requests")
+def cameo_requests(
+    ctx: typer.Context, owner: Annotated[str, typer.Option(help="Cameo owner.")], as_json: JsonOpt = False
+) -> None:
+    """Videos waiting for the owner's approval (the owner approves each use)."""
+    guard = state(ctx).guard()
+    waiting = []
+    for request in guard.use_requests.pending(owner):
+        video = guard.videos.show(request.video_id).video
+        waiting.append({**use_request_json(request), "prompt": video.prompt})
+    text = "\n".join(f"{w['video_id']}  by {w['creator']:<12} {w['prompt'][:60]}" for w in waiting)
+    emit({"owner": owner, "requests": waiting}, as_json, text or "nothing waits for your approval")
+
+
+def _answer_use(ctx: typer.Context, owner: str, video: str, approve: bool, as_json: bool) -> None:
+    guard = state(ctx).guard()
+    result = guard.use_requests.approve(owner, video) if approve else guard.use_requests.decline(owner, video)
+    status = result.status.value if result is not None else guard.videos.show(video).video.status.value
+    payload = {"owner": owner, "video_id": video, "answer": "approved" if approve else "declined", "status": status}
+    emit(payload, as_json, f"{video}: {payload['answer']} by {owner}; the video is {status}")
+
+
+@cameo_app.command("approve-use")
+def cameo_approve_use(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    video: Annotated[str, typer.Option(help="The video waiting for approval.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Approve one video of the owner; it publishes once every owner asked has approved."""
+    _answer_use(ctx, owner, video, True, as_json)
+
+
+@cameo_app.command("decline-use")
+def cameo_decline_use(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Option(help="Cameo owner.")],
+    video: Annotated[str, typer.Option(help="The video waiting for approval.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Decline one video of the owner: it is blocked and never publishes."""
+    _answer_use(ctx, owner, video, False, as_json)
 
 
 @cameo_app.command("approve")

@@ -1,4 +1,4 @@
-"""Commands about protected people and face tools: protect, compare faces, install model packs."""
+"""Commands about protected people and face tools: protect, compare faces, install model packs, retroactive scans."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn
 
-from safety.cli.app import faces_app, models_app, protect_app
+from safety.cli.app import faces_app, models_app, protect_app, scan_app
 from safety.faces.packs import install_pack, installed_packs
-from safety.terminal import JsonOpt, emit, state
-from safety.views import comparison_json, protection_json, to_json
+from safety.records import TemplateSubject
+from safety.terminal import JsonOpt, emit, err, state
+from safety.views import comparison_json, protection_json, scan_json, to_json
 
 
 @protect_app.command("add")
@@ -80,3 +82,43 @@ def models_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     packs = installed_packs(state(ctx).settings.models_root)
     payload = {"packs": [{"name": p.name, "model_id": p.model_id} for p in packs]}
     emit(payload, as_json, "\n".join(f"{p.name}  {p.model_id}" for p in packs) or "no packs installed")
+
+
+@scan_app.command("list")
+def scan_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every retroactive scan: whom it searched for, how far it got, what it found and did."""
+    scans = [scan_json(s) for s in state(ctx).guard().retro_scans.all()]
+    text = "\n".join(
+        f"{s['scan_id']}  {s['subject_kind']:<9} {s['subject']:<16} {s['state']:<8} "
+        f"{s['videos_searched']} searched, {len(s['found'])} found"
+        for s in scans
+    )
+    emit({"scans": scans}, as_json, text or "no scans")
+
+
+@scan_app.command("run")
+def scan_run(
+    ctx: typer.Context,
+    cameo: Annotated[str | None, typer.Option(help="Search for this cameo owner.")] = None,
+    protected: Annotated[str | None, typer.Option(help="Search for this protected person (by name).")] = None,
+    resume: Annotated[str | None, typer.Option(help="Resume this scan where it stopped.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run a retroactive scan now, in this process (enrollment and protection start one in the background)."""
+    if sum(v is not None for v in (cameo, protected, resume)) != 1:
+        raise typer.BadParameter("give exactly one of --cameo, --protected or --resume")
+    scans = state(ctx).guard().retro_scans
+    if resume is not None:
+        scan = scans.run(resume)
+    else:
+        kind = TemplateSubject.CAMEO if cameo is not None else TemplateSubject.PROTECTED
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed} videos"), console=err
+        ) as bar:
+            task = bar.add_task(f"searching published videos for {cameo or protected}", total=None)
+            scan = scans.start_here(kind, str(cameo or protected), on_page=lambda n: bar.advance(task, n))
+    shown = scan_json(scan)
+    summary = f"{shown['videos_searched']} searched, {len(shown['found'])} found"
+    lines = [f"{shown['scan_id']}: {shown['state']}, {summary}"]
+    lines += [f"  {f['video_id']}  {f['code']}: {f['action']}" for f in shown["found"]]
+    emit(shown, as_json, "\n".join(lines))

@@ -20,6 +20,18 @@ class UserRow(SQLModel, table=True):
     age_band: str = Field(max_length=8)
     created_at: datetime
     deleted_at: datetime | None = None
+    policy_pack: str | None = Field(default=None, max_length=64)
+    cameo_level_cap: str | None = Field(default=None, max_length=16)
+
+
+class GuardianshipRow(SQLModel, table=True):
+    """A guardian of a teen account (parental controls)."""
+
+    __tablename__ = "guardianships"
+
+    teen: str = Field(primary_key=True, foreign_key="users.handle", max_length=64)
+    guardian: str = Field(primary_key=True, foreign_key="users.handle", max_length=64, index=True)
+    created_at: datetime
 
 
 class FollowRow(SQLModel, table=True):
@@ -45,6 +57,22 @@ class CameoRow(SQLModel, table=True):
     verification_path: str | None = None
     created_at: datetime
     updated_at: datetime
+    approve_each_use: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+class UseRequestRow(SQLModel, table=True):
+    """An owner's approval asked for one use of their likeness."""
+
+    __tablename__ = "use_requests"
+    __table_args__ = (Index("ix_use_requests_owner_state", "owner", "state"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    owner: str = Field(foreign_key="users.handle", max_length=64)
+    creator: str = Field(max_length=64)
+    state: str = Field(max_length=16)
+    created_at: datetime
+    decided_at: datetime | None = None
 
 
 class FaceTemplateRow(SQLModel, table=True):
@@ -59,6 +87,39 @@ class FaceTemplateRow(SQLModel, table=True):
     model_id: str = Field(max_length=64, index=True)
     vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime
+
+
+class TrackEmbeddingRow(SQLModel, table=True):
+    """A face track's or speech stretch's embedding from a checked video, for retroactive scans; deleted with the
+    video's purge."""
+
+    __tablename__ = "track_embeddings"
+    __table_args__ = (Index("ix_track_embeddings_model_video", "model_id", "video_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    video_id: str = Field(foreign_key="videos.id", max_length=40)
+    kind: str = Field(max_length=8)
+    track: int
+    t: float
+    model_id: str = Field(max_length=64)
+    vector: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class RetroScanRow(SQLModel, table=True):
+    """A search of published videos for a newly enrolled or protected person; `cursor` makes it resumable."""
+
+    __tablename__ = "retro_scans"
+
+    id: str = Field(primary_key=True, max_length=40)
+    subject_kind: str = Field(max_length=16)
+    subject: str = Field(max_length=120)
+    state: str = Field(max_length=16, index=True)
+    cursor: str = Field(default="", max_length=40)
+    videos_searched: int = 0
+    found: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None
 
 
 class ProtectedPersonRow(SQLModel, table=True):

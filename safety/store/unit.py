@@ -32,6 +32,7 @@ from safety.store.sql.registry import SqlRegistryStore
 from safety.store.sql.review import SqlReviewStore
 from safety.store.sql.submissions import SqlSubmissionStore
 from safety.store.sql.templates import SqlTemplateStore
+from safety.store.sql.tracks import SqlTrackStore
 from safety.store.sql.videos import SqlVideoStore
 
 
@@ -65,6 +66,8 @@ class Transaction:
         """Named leases."""
         self.submissions = SqlSubmissionStore(ctx)
         """Asynchronous submissions and callback deliveries."""
+        self.tracks = SqlTrackStore(ctx)
+        """Track embeddings of checked videos and retroactive scans."""
 
 
 # Advisory lock keys of named exclusive sections (PostgreSQL).

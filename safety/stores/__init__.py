@@ -6,7 +6,7 @@ typed by these protocols. No store commits: the transaction does. State changes 
 same transaction. This module is pure: it imports no database or media library.
 """
 
-from safety.stores.content import BankStore, DecisionStore, PurgeStore, RegistryStore, VideoStore
+from safety.stores.content import BankStore, DecisionStore, PurgeStore, RegistryStore, TrackStore, VideoStore
 from safety.stores.operations import AuditStore, LockStore, ReviewStore
 from safety.stores.people import AccountStore, ClientStore, ConsentStore, TemplateStore
 
@@ -22,5 +22,6 @@ __all__ = [
     "RegistryStore",
     "ReviewStore",
     "TemplateStore",
+    "TrackStore",
     "VideoStore",
 ]

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from safety.domain import Decision, VideoStatus
+from safety.domain import Decision, TrackEmbedding, VideoStatus
 from safety.records import (
     BankEntryRecord,
     BankName,
@@ -15,6 +15,8 @@ from safety.records import (
     OwnerAppearance,
     PurgeJobRecord,
     RegistryStatus,
+    RetroScanRecord,
+    RetroScanState,
     StoredFrameHash,
     VideoRecord,
 )
@@ -223,6 +225,51 @@ class BankStore(Protocol):
 
     def index_entries(self) -> list[tuple[str, bytes, float]]:
         """(`bank:entry`, digest, t) for the segment matcher's index."""
+        ...
+
+
+class TrackStore(Protocol):
+    """Embeddings of the faces and voices in checked videos, and retroactive scans over them."""
+
+    def add_embeddings(self, video_id: str, embeddings: Sequence[TrackEmbedding]) -> int:
+        """Keep a video's track embeddings; how many."""
+        ...
+
+    def delete_embeddings(self, video_id: str) -> int:
+        """Forget a video's embeddings (its purge); how many."""
+        ...
+
+    def published_page(
+        self, model_id: str, *, after_video: str, videos: int
+    ) -> tuple[list[str], list[tuple[str, str, bytes]]]:
+        """The next `videos` published videos (by id, after `after_video`) with embeddings of this model, and those
+        embeddings as (video id, kind, vector bytes), grouped by video."""
+        ...
+
+    def count(self) -> int:
+        """Embeddings stored."""
+        ...
+
+    def start_scan(self, subject_kind: str, subject: str) -> str:
+        """Record a scan about to run; its id."""
+        ...
+
+    def scan(self, scan_id: str, *, lock: bool = False) -> RetroScanRecord:
+        """One scan (locked: one runner at a time)."""
+        ...
+
+    def advance_scan(self, scan_id: str, cursor: str, searched: int, found: Sequence[dict[str, Any]]) -> None:
+        """Record a page searched: the new cursor, videos searched and what was found."""
+        ...
+
+    def finish_scan(self, scan_id: str) -> None:
+        """The scan searched everything."""
+        ...
+
+    def scans(
+        self, *, state: RetroScanState | None = None, updated_before: datetime | None = None
+    ) -> list[RetroScanRecord]:
+        """Scans, oldest first, filtered."""
         ...
 
 

@@ -188,6 +188,14 @@ class SubmissionStore(Protocol):
         """Done with this outcome, if the worker still holds it."""
         ...
 
+    def for_video(self, video_id: str) -> str | None:
+        """The submission that brought this video, if one did."""
+        ...
+
+    def update_result(self, submission_id: str, result: dict[str, Any]) -> bool:
+        """Replace a done submission's outcome (a video that waited for its owners ended its wait)."""
+        ...
+
     def fail(self, submission_id: str, worker: str, error: str) -> bool:
         """Failed (the submission cannot be decided on as given), if the worker still holds it."""
         ...

@@ -17,6 +17,8 @@ from safety.records import (
     ProtectionKind,
     TemplateRecord,
     TemplateSubject,
+    UseRequestRecord,
+    UseRequestState,
 )
 
 
@@ -37,6 +39,24 @@ class AccountStore(Protocol):
 
     def find(self, handle: str) -> User | None:
         """The user, or None."""
+        ...
+
+    def add_guardian(self, teen: str, guardian: str) -> bool:
+        """Make `guardian` a guardian of `teen`; False when already one."""
+        ...
+
+    def guardians_of(self, teen: str) -> list[str]:
+        """A teen's guardians, by handle."""
+        ...
+
+    def wards_of(self, guardian: str) -> list[str]:
+        """The teens a guardian looks after."""
+        ...
+
+    def set_teen_controls(
+        self, teen: str, *, actor: str, policy_pack: str | None = None, level_cap: ConsentLevel | None = None
+    ) -> None:
+        """Set a teen's pack and/or the cap on their cameo level (a guardian's controls), audited as `actor`."""
         ...
 
     def follow(self, follower: str, followee: str) -> bool:
@@ -118,16 +138,38 @@ class ConsentStore(Protocol):
         """Set who may use the owner's cameo."""
         ...
 
+    def set_approve_each_use(self, owner: str, on: bool) -> None:
+        """Whether the owner approves every use of their likeness before it publishes."""
+        ...
+
+    def request_use(self, video_id: str, owner: str, creator: str) -> str:
+        """Ask the owner to approve one video (once per video and owner while pending); the request's id."""
+        ...
+
+    def use_requests(
+        self, *, owner: str | None = None, video_id: str | None = None, state: UseRequestState | None = None
+    ) -> list[UseRequestRecord]:
+        """Requests, oldest first, filtered."""
+        ...
+
+    def answer_use(self, video_id: str, owner: str, state: UseRequestState, *, actor: str) -> UseRequestRecord:
+        """Record an answer to a pending request (approved, declined or expired); `ConflictError` when answered."""
+        ...
+
     def set_restrictions(self, owner: str, phrases: Sequence[str]) -> None:
         """Replace the owner's restriction phrases."""
         ...
 
-    def set_grant(self, owner: str, grantee: str, kind: GrantKind) -> None:
+    def set_grant(self, owner: str, grantee: str, kind: GrantKind, *, actor: str | None = None) -> None:
         """Approve or block one creator, replacing a live grant of the other kind."""
         ...
 
-    def revoke_grant(self, owner: str, grantee: str, kind: GrantKind) -> bool:
+    def revoke_grant(self, owner: str, grantee: str, kind: GrantKind, *, actor: str | None = None) -> bool:
         """End a live grant; False when there was none."""
+        ...
+
+    def allowed_by_guardians(self, teen: str) -> list[str]:
+        """Creators a teen's guardians allow."""
         ...
 
     def snapshot(self, owner: str, creator: str, *, lock: bool = True) -> CameoConsent:

@@ -44,6 +44,11 @@ class Accounts:
         with self._store.transaction() as tx:
             return tx.accounts.add(normalise_handle(handle), age_band)
 
+    def user(self, handle: str) -> User:
+        """One account; `UnknownUserError` when there is none."""
+        with self._store.transaction() as tx:
+            return tx.accounts.get(normalise_handle(handle))
+
     def ensure_user(self, handle: str, age_band: AgeBand = AgeBand.ADULT) -> User:
         """The user, created when missing (idempotent, for demos and fixtures)."""
         handle = normalise_handle(handle)

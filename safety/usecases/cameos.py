@@ -42,7 +42,6 @@ from safety.voices import MIN_SPEECH_S, VoiceEmbedder, voiced
 
 ConsentChange = Callable[[Transaction, str], None]
 RESTRICTION_MAX_CHARS = 500
-_LEVEL_ORDER = (ConsentLevel.ONLY_ME, ConsentLevel.APPROVED, ConsentLevel.MUTUALS, ConsentLevel.EVERYONE)
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,8 @@ class EnrollmentResult:
     """The checks behind it."""
     voice: bool = False
     """Whether a voice template was kept (the verification video had at least a second of speech)."""
+    scan_id: str | None = None
+    """The retroactive scan of published videos started for the new cameo."""
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ class Cameos:
         restrictions: RestrictionJudge,
         voices: Callable[[], VoiceEmbedder] | None = None,
         transcriber: Callable[[], Transcriber] | None = None,
+        scan: Callable[[TemplateSubject, str], str] | None = None,
     ) -> None:
+        self._scan = scan
         self._voices = voices
         self._transcriber = transcriber
         self._taxonomy = taxonomy
@@ -253,15 +256,25 @@ class Cameos:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        return EnrollmentResult(cameo_id, status, assessment, voice=voice is not None)
+        # Videos published before this cameo existed are searched for its owner (in the background).
+        scan_id = self._scan(TemplateSubject.CAMEO, handle) if self._scan is not None else None
+        return EnrollmentResult(cameo_id, status, assessment, voice=voice is not None, scan_id=scan_id)
 
     # consent
 
-    def _change_consent(
-        self, owner: str, change: ConsentChange, reason: str, *, creator: str | None = None, purge: bool = True
+    def change_consent(
+        self,
+        owner: str,
+        change: ConsentChange,
+        reason: str,
+        *,
+        creator: str | None = None,
+        purge: bool = True,
+        actor: str | None = None,
     ) -> list[PurgeReceipt]:
         """Apply a consent change and purge what it no longer allows, in one transaction; then remove files.
-        With `creator`, only that creator's videos are reconsidered (a revocation or block of one person)."""
+        With `creator`, only that creator's videos are reconsidered (a revocation or block of one person). Every
+        change to who may use a likeness goes through here: the owner's, a guardian's, an account's deletion."""
         owner = normalise_handle(owner)
         with self._store.transaction() as tx:
             # Locks the owner's cameo row (PostgreSQL) so a publish reading consent is ordered with this change.
@@ -273,7 +286,7 @@ class Cameos:
                     self._policies,
                     owner,
                     reason=reason,
-                    actor=owner,
+                    actor=actor or owner,
                     creator=creator,
                     media_root=self._media.root,
                     restrictions=self._restrictions,
@@ -288,9 +301,13 @@ class Cameos:
         current = self.cameo_status(owner)
         if current is None:
             raise ConflictError(f"`{owner}` has no active cameo")
+        with self._store.transaction() as tx:
+            cap = tx.accounts.get(normalise_handle(owner)).cameo_level_cap
+        if cap is not None and level.rank > cap.rank:
+            raise ConflictError(f"`{owner}`'s guardian allows their cameo up to `{cap.value}`, not `{level.value}`")
         # The levels nest (only_me < approved < mutuals < everyone): a higher level allows a superset of creators.
-        raising = _LEVEL_ORDER.index(level) >= _LEVEL_ORDER.index(current.level)
-        return self._change_consent(
+        raising = level.rank >= current.level.rank
+        return self.change_consent(
             owner, lambda tx, o: tx.consent.set_level(o, level), "consent_level_lowered", purge=not raising
         )
 
@@ -350,6 +367,12 @@ class Cameos:
             ]
         return [finish(self._store, self._media, job) for job in jobs]
 
+    def set_approve_each_use(self, owner: str, on: bool) -> None:
+        """Whether the owner approves every use before it publishes (videos then wait in `pending_owner`). Turning
+        it on applies to videos still to publish; what is already published stays (revoke to take it down)."""
+        with self._store.transaction() as tx:
+            tx.consent.set_approve_each_use(normalise_handle(owner), on)
+
     def approve(self, owner: str, user: str) -> None:
         """Approve one user to use the owner's cameo."""
         with self._store.transaction() as tx:
@@ -362,14 +385,14 @@ class Cameos:
         def withdraw(tx: Transaction, o: str) -> None:
             tx.consent.revoke_grant(o, user, GrantKind.APPROVE)
 
-        return self._change_consent(owner, withdraw, "consent_revoked", creator=user)
+        return self.change_consent(owner, withdraw, "consent_revoked", creator=user)
 
     def block(self, owner: str, user: str) -> list[PurgeReceipt]:
         """Block one user from ever using the owner's cameo; their videos of the owner are purged."""
         user = normalise_handle(user)
         if user == normalise_handle(owner):
             raise SubmissionError("an owner cannot block themselves; delete the cameo instead")
-        return self._change_consent(
+        return self.change_consent(
             owner, lambda tx, o: tx.consent.set_grant(o, user, GrantKind.BLOCK), "creator_blocked", creator=user
         )
 
@@ -380,7 +403,7 @@ class Cameos:
         parsed = parse_restriction(text, self._taxonomy)
         if not parsed.stored():
             raise SubmissionError('the restriction says nothing to restrict (e.g. "no politics, no alcohol")')
-        receipts = self._change_consent(
+        receipts = self.change_consent(
             owner, lambda tx, o: tx.consent.set_restrictions(o, parsed.stored()), "restriction_added"
         )
         return RestrictionResult(parsed.topics, parsed.phrases, tuple(receipts))
@@ -394,8 +417,11 @@ class Cameos:
             tx.accounts.get(owner)
             return tx.videos.with_owner(owner)
 
-    def remove_video(self, owner: str, video_id: str) -> PurgeReceipt:
-        """The owner takes down one video they appear in (and everything derived from it)."""
+    def remove_video(
+        self, owner: str, video_id: str, *, actor: str | None = None, reason: str = "owner_removed"
+    ) -> PurgeReceipt:
+        """The owner (or their guardian, `actor`) takes down one video they appear in, and everything derived
+        from it."""
         owner = normalise_handle(owner)
         with self._store.transaction() as tx:
             video = tx.videos.get(video_id)
@@ -406,8 +432,8 @@ class Cameos:
                 [video_id],
                 owner=owner,
                 creator=video.creator,
-                reason="owner_removed",
-                actor=owner,
+                reason=reason,
+                actor=actor or owner,
                 media_root=self._media.root,
             )
         return finish(self._store, self._media, job)

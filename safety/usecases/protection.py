@@ -41,6 +41,8 @@ class ProtectionResult:
     """Templates stored."""
     model: str
     """The face and/or voice models that made them."""
+    scan_id: str | None = None
+    """The retroactive scan of published videos started for them."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,10 @@ class Protection:
         thresholds: Callable[[], MatchThresholds],
         voices: Callable[[], VoiceEmbedder] | None = None,
         media: MediaStore | None = None,
+        *,
+        scan: Callable[[TemplateSubject, str], str] | None = None,
     ) -> None:
+        self._scan = scan
         self._media = media
         self._voices = voices
         self._store = store
@@ -152,8 +157,15 @@ class Protection:
                     # Written inside the transaction: a failure here rolls the protection back with its files.
                     shutil.rmtree(folder, ignore_errors=True)
                     raise
+        # Videos published before the protection are searched for them (in the background).
+        scan_id = self._scan(TemplateSubject.PROTECTED, name) if self._scan is not None else None
         return ProtectionResult(
-            person_id, name, ProtectionKind(kind), len(face_vectors) + len(voice_vectors), " + ".join(models)
+            person_id,
+            name,
+            ProtectionKind(kind),
+            len(face_vectors) + len(voice_vectors),
+            " + ".join(models),
+            scan_id=scan_id,
         )
 
     def protected_people(self) -> list[ProtectedPersonRecord]:

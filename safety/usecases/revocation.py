@@ -26,6 +26,7 @@ from safety.stores import (
     PurgeStore,
     RegistryStore,
     ReviewStore,
+    TrackStore,
     VideoStore,
 )
 
@@ -66,6 +67,11 @@ class PurgeStores(Protocol):
     @property
     def audit(self) -> AuditStore:
         """The audit store."""
+        ...
+
+    @property
+    def tracks(self) -> TrackStore:
+        """The track embeddings store."""
         ...
 
 
@@ -118,6 +124,7 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Pat
         # A purged video keeps no prompt text and nothing naming the people in it: hashes and codes only.
         tx.videos.scrub(video_id)
         tx.decisions.scrub(video_id)
+        tx.tracks.delete_embeddings(video_id)
         tx.review.close_items_of(video_id)
         tx.audit.append(
             actor, "video.purged", video_id, {"from": previous.value, "reason": plan.reason, "owner": plan.owner}

@@ -318,6 +318,27 @@ class Submissions:
             )
         return False
 
+    def video_changed(self, video_id: str) -> None:
+        """A video decided earlier moved on (its owners approved or declined it): the submission that brought it
+        records the outcome now on record and its callback is sent again."""
+        with self._store.transaction() as tx:
+            submission_id = tx.submissions.for_video(video_id)
+        if submission_id is None:
+            return
+        view = self._videos.show(video_id)
+        latest = view.latest
+        outcome = {
+            "video_id": video_id,
+            "status": view.video.status.value,
+            "decision": latest.action if latest else None,
+            "decision_id": latest.id if latest else None,
+            "published_path": str(view.video.published_path) if view.video.published_path else None,
+        }
+        with self._store.transaction() as tx:
+            updated = tx.submissions.update_result(submission_id, outcome)
+        if updated and self.get(submission_id).callback_url:
+            self.send(DELIVER_CALLBACK, submission_id, 1)
+
     def requeue_unfinished(self) -> list[str]:
         """Send again what no worker took or what a dead worker held; the ids sent."""
         with self._store.transaction() as tx:

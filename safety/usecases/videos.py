@@ -109,8 +109,18 @@ class Videos:
         with self._store.transaction() as tx:
             return tx.review.open_items()
 
-    def take_down(self, video_id: str, decision: Decision, actor: str, note: str = "") -> None:
-        """Unpublish a published video after review; its file moves to quarantine (kept for appeal)."""
+    def take_down(
+        self,
+        video_id: str,
+        decision: Decision,
+        actor: str,
+        note: str = "",
+        *,
+        hold_for: tuple[str, ...] = (),
+        sla_hours: float = 24.0,
+    ) -> None:
+        """Unpublish a published video; its file moves to quarantine (kept for appeal). Blocked, or with `hold_for`
+        (reason codes) held for a reviewer, who may publish it again."""
         with self._store.transaction() as tx:
             video = tx.videos.get(video_id)
         if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
@@ -127,10 +137,20 @@ class Videos:
         try:
             with self._store.transaction() as tx:
                 tx.decisions.save(video_id, decision, actor, note=note)
+                status = VideoStatus.HELD if hold_for else VideoStatus.BLOCKED
                 tx.videos.set_status(
-                    video_id, VideoStatus.BLOCKED, expected=VideoStatus.PUBLISHED, actor=actor, quarantine_path=final
+                    video_id, status, expected=VideoStatus.PUBLISHED, actor=actor, quarantine_path=final
                 )
                 tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
+                if hold_for:
+                    tx.review.open_item(
+                        video_id,
+                        source=ReviewSource.GATE,
+                        reason_codes=list(hold_for),
+                        severity=decision.severity,
+                        sla_hours=sla_hours,
+                        policy_ref=decision.policy_ref,
+                    )
                 self._media.commit_staged(staged, final)
         except BaseException:
             self._media.discard(staged, final)

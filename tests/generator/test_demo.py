@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from generator.demo import run_demo
 
@@ -13,6 +14,9 @@ def test_demo_story(tmp_path: Path) -> None:
     marker.write_text("from an earlier run")
     results = run_demo(tmp_path / "demo", as_json=True)
     assert not marker.exists(), "the demo starts from a fresh home"
+    cut = next(i for i, r in enumerate(results) if "revocation" in r) + 1
+    results, later = results[:cut], results[cut:]
+    check_consent_that_follows_the_person(later)
     revocation = results.pop()
     purged = [v for r in revocation["revocation"] for v in r["purged"]]
     assert revocation["chain_remix"] in purged and len(purged) >= 3
@@ -48,3 +52,17 @@ def test_demo_story(tmp_path: Path) -> None:
     ]
     assert results[2]["reasons"][0]["code"] == "likeness.no_consent"
     assert any(r["published_path"] for r in results)
+
+
+def check_consent_that_follows_the_person(later: list[dict[str, Any]]) -> None:
+    """Steps 16-18: approval of each use, guardians, a retroactive scan."""
+    waiting, second, answers, refused, allowed, guarded, stranger, scanned = later
+    assert (waiting["status"], waiting["awaiting_owners"]) == ("pending_owner", ["theo"])
+    assert second["status"] == "pending_owner"
+    assert answers["approved_use"]["status"] == "published" and answers["declined_use"]["status"] == "blocked"
+    assert "likeness.guardian_not_allowed" in {r["code"] for r in refused["reasons"]}
+    assert allowed["status"] == "published" and guarded["guardian_purged"] == [allowed["video_id"]]
+    assert stranger["status"] == "published"
+    scan = scanned["retro_scan"]
+    assert scan["state"] == "done" and [f["video_id"] for f in scan["found"]] == [stranger["video_id"]]
+    assert scan["found"][0]["action"].startswith("purged")

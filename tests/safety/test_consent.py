@@ -64,3 +64,23 @@ def test_teen_cameos_are_usable_only_by_approved_users(level: ConsentLevel) -> N
     )
     assert not consent_verdict(teen, TEEN).allowed
     assert consent_verdict(replace(teen, approved=True), TEEN).allowed
+
+
+def test_an_adult_needs_a_guardians_allowance_on_top_of_the_teens_consent() -> None:
+    teen = replace(BASE, owner_age_band=AgeBand.TEEN, level=ConsentLevel.APPROVED, approved=True, guardian_needed=True)
+    refused = consent_verdict(teen, TEEN)
+    assert (refused.allowed, refused.code) == (False, "likeness.guardian_not_allowed")
+    assert consent_verdict(replace(teen, guardian_allowed=True), TEEN).allowed
+    # The guardian's allowance does not replace the teen's own consent.
+    assert not consent_verdict(replace(teen, guardian_allowed=True, approved=False), TEEN).allowed
+    # A teen using their own cameo needs nobody's allowance.
+    assert consent_verdict(replace(teen, creator="maya"), TEEN).allowed
+
+
+def test_a_guardians_cap_limits_the_level() -> None:
+    mutuals = replace(BASE, level=ConsentLevel.EVERYONE, owner_follows_creator=True, creator_follows_owner=True)
+    assert consent_verdict(mutuals, ADULT).allowed
+    assert consent_verdict(replace(mutuals, level_cap=ConsentLevel.MUTUALS), ADULT).allowed
+    assert not consent_verdict(replace(mutuals, level_cap=ConsentLevel.APPROVED), ADULT).allowed
+    assert consent_verdict(replace(mutuals, level_cap=ConsentLevel.APPROVED, approved=True), ADULT).allowed
+    assert not consent_verdict(replace(mutuals, level_cap=ConsentLevel.ONLY_ME, approved=True), ADULT).allowed

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from sqlmodel import col, select
 
-from safety.domain import AgeBand, User
+from safety.domain import AgeBand, ConsentLevel, User
 from safety.errors import ConflictError, UnknownUserError
 from safety.records import ApiClient, Scope
 from safety.store.sql.base import SqlContext
-from safety.store.tables import FollowRow, HookClientRow, UserRow
+from safety.store.tables import FollowRow, GuardianshipRow, HookClientRow, UserRow
 
 
 class SqlAccountStore:
@@ -36,7 +36,47 @@ class SqlAccountStore:
 
     def find(self, handle: str) -> User | None:
         row = self._s.get(UserRow, handle)
-        return User(row.handle, AgeBand(row.age_band), row.deleted_at is not None) if row else None
+        if row is None:
+            return None
+        return User(
+            row.handle,
+            AgeBand(row.age_band),
+            row.deleted_at is not None,
+            policy_pack=row.policy_pack,
+            cameo_level_cap=ConsentLevel(row.cameo_level_cap) if row.cameo_level_cap else None,
+        )
+
+    # guardians
+
+    def add_guardian(self, teen: str, guardian: str) -> bool:
+        if self._s.get(GuardianshipRow, (teen, guardian)) is not None:
+            return False
+        self._s.add(GuardianshipRow(teen=teen, guardian=guardian, created_at=self._ctx.now()))
+        self._s.flush()
+        self._ctx.audit(f"guardian:{guardian}", "guardian.added", teen, {"guardian": guardian})
+        return True
+
+    def guardians_of(self, teen: str) -> list[str]:
+        rows = self._s.exec(select(GuardianshipRow.guardian).where(GuardianshipRow.teen == teen)).all()
+        return sorted(rows)
+
+    def wards_of(self, guardian: str) -> list[str]:
+        rows = self._s.exec(select(GuardianshipRow.teen).where(GuardianshipRow.guardian == guardian)).all()
+        return sorted(rows)
+
+    def set_teen_controls(
+        self, teen: str, *, actor: str, policy_pack: str | None = None, level_cap: ConsentLevel | None = None
+    ) -> None:
+        row = self._s.get(UserRow, teen)
+        if row is None:
+            raise UnknownUserError(f"unknown user `{teen}`")
+        changed: dict[str, str] = {}
+        if policy_pack is not None:
+            row.policy_pack = changed["policy_pack"] = policy_pack
+        if level_cap is not None:
+            row.cameo_level_cap = changed["cameo_level_cap"] = level_cap.value
+        self._s.add(row)
+        self._ctx.audit(actor, "guardian.controls_set", teen, changed)
 
     def mark_deleted(self, handle: str) -> list[str]:
         row = self._s.get(UserRow, handle)

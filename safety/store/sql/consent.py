@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from safety.domain import CameoConsent, CameoStatus, ConsentLevel
+from safety.domain import AgeBand, CameoConsent, CameoStatus, ConsentLevel
 from safety.errors import ConflictError, UnknownSubjectError
-from safety.records import CameoRecord, ChallengeRecord, GrantKind
+from safety.records import CameoRecord, ChallengeRecord, GrantKind, UseRequestRecord, UseRequestState
 from safety.store.sql.accounts import SqlAccountStore
 from safety.store.sql.base import SqlContext, new_id
-from safety.store.tables import CameoChallengeRow, CameoRow, ConsentGrantRow
+from safety.store.tables import CameoChallengeRow, CameoRow, ConsentGrantRow, UseRequestRow
 
 
 def _to_cameo(row: CameoRow) -> CameoRecord:
@@ -26,7 +26,18 @@ def _to_cameo(row: CameoRow) -> CameoRecord:
         restrictions=tuple(row.restrictions),
         reference_paths=tuple(Path(p) for p in row.reference_paths),
         verification_path=Path(row.verification_path) if row.verification_path else None,
+        approve_each_use=row.approve_each_use,
     )
+
+
+def _to_request(row: UseRequestRow) -> UseRequestRecord:
+    return UseRequestRecord(
+        row.id, row.video_id, row.owner, row.creator, UseRequestState(row.state), row.created_at, row.decided_at
+    )
+
+
+# The grants an owner gives (a guardian's allowance is separate and can stand beside either).
+_OWNER_GRANTS = {GrantKind.APPROVE.value, GrantKind.BLOCK.value}
 
 
 class SqlConsentStore:
@@ -123,6 +134,67 @@ class SqlConsentStore:
         self._s.add(cameo)
         self._ctx.audit(owner, "consent.level_set", cameo.id, {"from": previous, "to": level.value})
 
+    def set_approve_each_use(self, owner: str, on: bool) -> None:
+        cameo = self._require_active(owner)
+        cameo.approve_each_use = on
+        cameo.updated_at = self._ctx.now()
+        self._s.add(cameo)
+        self._ctx.audit(owner, "consent.approve_each_use", cameo.id, {"on": on})
+
+    # approval of each use
+
+    def request_use(self, video_id: str, owner: str, creator: str) -> str:
+        found = self._s.exec(
+            select(UseRequestRow).where(
+                UseRequestRow.video_id == video_id,
+                UseRequestRow.owner == owner,
+                UseRequestRow.state == UseRequestState.PENDING.value,
+            )
+        ).first()
+        if found is not None:
+            return found.id
+        request_id = new_id("use")
+        self._s.add(
+            UseRequestRow(
+                id=request_id,
+                video_id=video_id,
+                owner=owner,
+                creator=creator,
+                state=UseRequestState.PENDING.value,
+                created_at=self._ctx.now(),
+            )
+        )
+        self._ctx.audit("gate", "use.requested", video_id, {"owner": owner, "request": request_id})
+        return request_id
+
+    def use_requests(
+        self, *, owner: str | None = None, video_id: str | None = None, state: UseRequestState | None = None
+    ) -> list[UseRequestRecord]:
+        stmt = select(UseRequestRow).order_by(col(UseRequestRow.created_at), col(UseRequestRow.id))
+        if owner is not None:
+            stmt = stmt.where(UseRequestRow.owner == owner)
+        if video_id is not None:
+            stmt = stmt.where(UseRequestRow.video_id == video_id)
+        if state is not None:
+            stmt = stmt.where(UseRequestRow.state == state.value)
+        return [_to_request(r) for r in self._s.exec(stmt).all()]
+
+    def answer_use(self, video_id: str, owner: str, state: UseRequestState, *, actor: str) -> UseRequestRecord:
+        row = self._s.exec(
+            select(UseRequestRow)
+            .where(UseRequestRow.video_id == video_id, UseRequestRow.owner == owner)
+            .order_by(col(UseRequestRow.created_at).desc())
+        ).first()
+        if row is None:
+            raise UnknownSubjectError(f"`{owner}` was not asked to approve {video_id}")
+        if row.state != UseRequestState.PENDING.value:
+            raise ConflictError(f"`{owner}`'s approval of {video_id} is already {row.state}")
+        row.state = state.value
+        row.decided_at = self._ctx.now()
+        self._s.add(row)
+        self._ctx.audit(actor, f"use.{state.value}", video_id, {"owner": owner, "request": row.id})
+        return _to_request(row)
+
     def set_restrictions(self, owner: str, phrases: Sequence[str]) -> None:
         cameo = self._require_active(owner)
         cameo.restrictions = list(phrases)
@@ -139,28 +211,40 @@ class SqlConsentStore:
             )
         ).all()
 
-    def set_grant(self, owner: str, grantee: str, kind: GrantKind) -> None:
+    def set_grant(self, owner: str, grantee: str, kind: GrantKind, *, actor: str | None = None) -> None:
         self._accounts.get(owner)
         self._accounts.get(grantee)
         now = self._ctx.now()
         for grant in self._live_grants(owner, grantee):
             if grant.kind == kind:
                 return
-            # Grants are never deleted, only ended: the history says who could use the likeness when.
-            grant.revoked_at = now
-            self._s.add(grant)
+            if {grant.kind, kind.value} <= _OWNER_GRANTS:
+                # An approval and a block exclude each other. Grants are never deleted, only ended: the history
+                # says who could use the likeness when.
+                grant.revoked_at = now
+                self._s.add(grant)
         self._s.add(ConsentGrantRow(owner=owner, grantee=grantee, kind=kind.value, created_at=now))
-        self._ctx.audit(owner, f"consent.{kind.value}", grantee, {})
+        self._ctx.audit(actor or owner, f"consent.{kind.value}", grantee, {"owner": owner})
 
-    def revoke_grant(self, owner: str, grantee: str, kind: GrantKind) -> bool:
+    def revoke_grant(self, owner: str, grantee: str, kind: GrantKind, *, actor: str | None = None) -> bool:
         now = self._ctx.now()
         live = [g for g in self._live_grants(owner, grantee) if g.kind == kind]
         for grant in live:
             grant.revoked_at = now
             self._s.add(grant)
         if live:
-            self._ctx.audit(owner, f"consent.{kind.value}_revoked", grantee, {})
+            self._ctx.audit(actor or owner, f"consent.{kind.value}_revoked", grantee, {"owner": owner})
         return bool(live)
+
+    def allowed_by_guardians(self, teen: str) -> list[str]:
+        rows = self._s.exec(
+            select(ConsentGrantRow.grantee).where(
+                ConsentGrantRow.owner == teen,
+                ConsentGrantRow.kind == GrantKind.GUARDIAN_ALLOW.value,
+                col(ConsentGrantRow.revoked_at).is_(None),
+            )
+        ).all()
+        return sorted(set(rows))
 
     def snapshot(self, owner: str, creator: str, *, lock: bool = True) -> CameoConsent:
         owner_user = self._accounts.get(owner)
@@ -168,6 +252,8 @@ class SqlConsentStore:
         # and a publish never commits on consent that a concurrent revocation already ended.
         cameo = self._active_row(owner, lock=lock)
         kinds = {g.kind for g in self._live_grants(owner, creator)}
+        guarded = owner_user.age_band is AgeBand.TEEN and bool(self._accounts.guardians_of(owner))
+        creator_user = self._accounts.find(creator)
         return CameoConsent(
             owner=owner,
             owner_age_band=owner_user.age_band,
@@ -179,6 +265,10 @@ class SqlConsentStore:
             owner_follows_creator=self._accounts.follows(owner, creator),
             creator_follows_owner=self._accounts.follows(creator, owner),
             restrictions=tuple(cameo.restrictions) if cameo else (),
+            level_cap=owner_user.cameo_level_cap,
+            guardian_needed=guarded and (creator_user is None or creator_user.age_band is AgeBand.ADULT),
+            guardian_allowed=GrantKind.GUARDIAN_ALLOW in kinds,
+            approve_each_use=bool(cameo.approve_each_use) if cameo else False,
         )
 
     def create_challenge(self, handle: str, digits: str, turns: Sequence[str], ttl: timedelta) -> ChallengeRecord:

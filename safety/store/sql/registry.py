@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 
 from safety.records import RegistryStatus, StoredFrameHash
@@ -22,6 +22,13 @@ class SqlRegistryStore:
     def record_publication(
         self, video_id: str, *, sha256: str, watermark_token: int, frame_hashes: Sequence[tuple[float, bytes, int]]
     ) -> None:
+        # A video taken down and published again (an appeal, a review after a retroactive hold) is re-recorded:
+        # its new file, token and frames replace the old ones.
+        earlier = self._s.get(PublishedRecordRow, video_id)
+        if earlier is not None:
+            self._s.delete(earlier)
+            self._s.exec(delete(FrameHashRow).where(col(FrameHashRow.video_id) == video_id))
+            self._s.flush()
         self._s.add(
             PublishedRecordRow(
                 video_id=video_id,

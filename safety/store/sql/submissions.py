@@ -129,6 +129,15 @@ class SqlSubmissionStore:
             self._ctx.audit(worker, "submission.done", submission_id, {"decision": result.get("decision")})
         return done
 
+    def for_video(self, video_id: str) -> str | None:
+        return self._s.exec(select(SubmissionRow.id).where(SubmissionRow.video_id == video_id)).first()
+
+    def update_result(self, submission_id: str, result: dict[str, Any]) -> bool:
+        done = self._change(submission_id, col(SubmissionRow.state) == SubmissionState.DONE.value, result=result)
+        if done:
+            self._ctx.audit("gate", "submission.updated", submission_id, {"status": result.get("status")})
+        return done
+
     def fail(self, submission_id: str, worker: str, error: str) -> bool:
         done = self._change(submission_id, self._held_by(worker), state=SubmissionState.FAILED.value, error=error)
         if done:

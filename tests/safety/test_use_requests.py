@@ -1,0 +1,151 @@
+"""Owner approval of each use, on both databases: a video that passed every check waits in `pending_owner` until
+its owners approve (published), one declines or time runs out (blocked); the other checks still run, a revocation
+still purges, and the platform hears the outcome through the submission's callback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from generator import Studio
+from provenance import read_manifest
+from safety import CameoGuard, ConflictError, ConsentLevel
+from safety.http import create_app
+from safety.invariants import check_invariants
+from safety.records import Scope
+from tests.review_ui.conftest import login
+from tests.safety.test_likeness_gate import card_image
+from tests.safety.test_submissions import Receiver, _wait
+
+_SEEDS = iter(range(7000, 90000))
+
+
+@pytest.fixture
+def asking(people: CameoGuard, tmp_path: Path) -> CameoGuard:
+    """maya lets everyone use her cameo but approves each use."""
+    assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
+    people.cameos.set_consent_level("maya", ConsentLevel.EVERYONE)
+    people.cameos.set_approve_each_use("maya", True)
+    return people
+
+
+def generate(services: CameoGuard, creator: str, prompt: str = "a walk in the park", **kwargs: Any) -> dict[str, Any]:
+    return Studio(services).generate(creator, prompt, duration_s=1.0, seed=next(_SEEDS), **kwargs)
+
+
+def status(services: CameoGuard, video_id: str) -> str:
+    return services.videos.show(video_id).video.status.value
+
+
+def test_a_use_waits_for_the_owner_then_publishes_signed(asking: CameoGuard) -> None:
+    result = generate(asking, "theo", cameos=["maya"])
+    assert (result["decision"], result["status"], result["awaiting_owners"]) == ("publish", "pending_owner", ["maya"])
+    assert result["published_path"] is None and not list(asking.media.area("published").rglob("*.mp4"))
+    [waiting] = asking.use_requests.pending("maya")
+    assert (waiting.video_id, waiting.creator) == (result["video_id"], "theo")
+    assert asking.use_requests.pending("theo") == []
+    published = asking.use_requests.approve("maya", result["video_id"])
+    assert published is not None and published.status.value == "published" and published.published_path
+    assert read_manifest(published.published_path).valid, "published through the same signing as any video"
+    assert asking.use_requests.pending("maya") == []
+    with pytest.raises(ConflictError, match="already approved"):
+        asking.use_requests.decline("maya", result["video_id"])
+    # Her own videos never wait for her.
+    assert generate(asking, "maya", cameos=["maya"])["status"] == "published"
+    assert check_invariants(asking.store, asking.media, asking.policies, quiescent=False).ok
+
+
+def test_a_declined_or_expired_use_never_publishes(asking: CameoGuard) -> None:
+    declined = generate(asking, "theo", cameos=["maya"])
+    result = asking.use_requests.decline("maya", declined["video_id"])
+    assert result is not None and result.status.value == "blocked"
+    assert [r.code for r in result.decision.reasons] == ["likeness.owner_declined"]
+    forgotten = generate(asking, "theo", cameos=["maya"])
+    asking.use_requests.expire_after = asking.use_requests.expire_after * 0
+    from safety.sweeps import sweep_once
+
+    report = sweep_once(asking)
+    assert report.owner_requests_expired == [forgotten["video_id"]]
+    assert status(asking, forgotten["video_id"]) == "blocked"
+    latest = asking.videos.show(forgotten["video_id"]).latest
+    assert latest is not None and [r["code"] for r in latest.reasons] == ["likeness.owner_approval_expired"]
+    assert not list(asking.media.area("published").rglob("*.mp4"))
+    assert check_invariants(asking.store, asking.media, asking.policies, quiescent=True).ok
+
+
+def test_the_other_checks_still_run_and_a_revocation_still_purges(asking: CameoGuard) -> None:
+    held = generate(asking, "theo", "breaking news: the election is cancelled", cameos=["maya"])
+    assert held["status"] == "held", "the gate's own checks come first"
+    reviews = asking.review_service(quality_share=0.0)
+    reviews.add_reviewer("rita", "reviewer", "correct horse 1")
+    rita = login(reviews, "rita", 1)
+    item = reviews.queue(rita)[0]
+    assert reviews.claim(rita, item.id)
+    approved = reviews.decide(rita, item.id, "approve", "prompt.election_deception", "satire, labelled")
+    assert approved.status.value == "pending_owner", "a reviewer's approval does not replace the owner's"
+    waiting = generate(asking, "theo", cameos=["maya"])
+    receipts = asking.cameos.set_consent_level("maya", ConsentLevel.ONLY_ME)
+    assert {v for r in receipts for v in r.purged} == {held["video_id"], waiting["video_id"]}
+    assert asking.use_requests.pending("maya") == []
+
+
+def test_owners_answer_over_http_and_the_platform_is_called_back(asking: CameoGuard, clip: Path) -> None:
+    receiver = Receiver()
+    try:
+        app = create_app(asking)
+        pipeline = asking.accounts.issue_client("pipeline", [Scope.GENERATE])
+        backend = asking.accounts.issue_client("backend", [Scope.APP])
+        as_pipeline = TestClient(app, headers={"Authorization": f"Bearer {pipeline.token}"})
+        as_backend = TestClient(app, headers={"Authorization": f"Bearer {backend.token}"})
+        body = {
+            "creator": "theo",
+            "prompt": "a calm lake",
+            "video_path": str(clip),
+            "cameos": ["maya"],
+            "callback_url": receiver.url,
+        }
+        accepted = as_pipeline.post("/v1/submissions", json=body).json()
+        _wait(lambda: len(receiver.received) >= 1)
+        first = json.loads(receiver.received[0][1])
+        assert first["decision"]["status"] == "pending_owner" and first["decision"]["awaiting_owners"] == ["maya"]
+        maya = {"X-Acting-User": "maya"}
+        listed = as_backend.get("/v1/users/maya/cameo/requests", headers=maya).json()["requests"]
+        assert [r["video_id"] for r in listed] == [accepted["video_id"]]
+        assert as_backend.get("/v1/users/maya/cameo/requests", headers={"X-Acting-User": "theo"}).status_code == 403
+        answer = as_backend.post(
+            f"/v1/users/maya/cameo/requests/{accepted['video_id']}", json={"approve": True}, headers=maya
+        )
+        assert answer.status_code == 200 and answer.json()["status"] == "published"
+        _wait(lambda: len(receiver.received) >= 2)
+        assert json.loads(receiver.received[-1][1])["decision"]["status"] == "published"
+        again = as_backend.post(
+            f"/v1/users/maya/cameo/requests/{accepted['video_id']}", json={"approve": False}, headers=maya
+        )
+        assert again.status_code == 409
+    finally:
+        receiver.close()
+
+
+def test_cli_permit_requests_and_answers(
+    asking: CameoGuard, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safety.cli import main
+
+    monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", asking.settings.resolved_database_url)
+    home = ["--home", str(asking.settings.home)]
+    assert (
+        main([*home, "cameo", "permit", "--owner", "maya", "--level", "approved", "--approve-each-use", "--json"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["approve_each_use"] is True
+    asking.cameos.approve("maya", "theo")
+    waiting = generate(asking, "theo", cameos=["maya"])
+    assert main([*home, "cameo", "requests", "--owner", "maya", "--json"]) == 0
+    [request] = json.loads(capsys.readouterr().out)["requests"]
+    assert request["video_id"] == waiting["video_id"] and request["prompt"] == "a walk in the park"
+    assert main([*home, "cameo", "decline-use", "--owner", "maya", "--video", waiting["video_id"], "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "blocked"
+    assert main([*home, "cameo", "approve-use", "--owner", "maya", "--video", waiting["video_id"]]) == 4
