@@ -48,7 +48,7 @@ def cli(
 def test_generate_show_report_audit(cli: Cli) -> None:
     assert cli.json("init")["home"]
     assert cli.json("init")["home"], "init is idempotent"
-    assert cli.json("user", "add", "maya") == {"handle": "maya", "age_band": "adult"}
+    assert cli.json("user", "add", "maya") == {"handle": "maya", "age_band": "adult", "guardians": []}
     assert cli.json("user", "add", "jun", "--teen")["age_band"] == "teen"
     assert cli.json("follow", "jun", "maya")["created"] is True
     result = cli.json("generate", "--creator", "maya", "--prompt", "a lighthouse in fog", "--duration", "1.5")

@@ -124,3 +124,32 @@ def test_a_protection_recording_must_hold_speech(services: CameoGuard, tmp_path:
         out.writeframes(b"\x00\x00" * 8000)
     with pytest.raises(InvalidMediaError, match="less than 1 s of speech"):
         services.protection.protect("Quiet Person", audio=[silent])
+
+
+@needs_speech
+def test_a_voice_protected_later_is_found_in_what_was_published(settings: Settings, clip: Path, tmp_path: Path) -> None:
+    """The speech stretches' embeddings are kept: protecting a voice searches published videos for it."""
+    import time
+
+    from safety.records import RetroScanState
+
+    with _services(settings) as services:
+        services.accounts.add_user("theo")
+        narrated = services.videos.prepublish(
+            Submission("theo", "a calm lake at dawn", clip_with_sound(clip, NARRATOR[1], tmp_path / "narrated.mp4"))
+        )
+        other = services.videos.prepublish(
+            Submission("theo", "a calm lake at dawn", clip_with_sound(clip, OTHER_SPEAKER, tmp_path / "other.mp4"))
+        )
+        assert (narrated.status.value, other.status.value) == ("published", "published")
+        protected = services.protection.protect("The Narrator", audio=[NARRATOR[0]])
+        deadline = time.monotonic() + 60
+        while (scan := services.retro_scans.get(str(protected.scan_id))).state is not RetroScanState.DONE:
+            assert time.monotonic() < deadline, "the scan did not finish"
+            time.sleep(0.1)
+        assert [(f["video_id"], f["kind"], f["code"]) for f in scan.found] == [
+            (narrated.video_id, "voice", "likeness.protected_voice")
+        ]
+        # The pack leaves a protected voice to a person: held, not blocked.
+        assert services.videos.show(narrated.video_id).video.status.value == "held"
+        assert services.videos.show(other.video_id).video.status.value == "published"
