@@ -46,6 +46,10 @@ class PolicyBook:
         """Every teen pack by name, the default first."""
         return {self.teen.name: self.teen, **self.teen_choices}
 
+    def all_packs(self) -> list[PolicyPack]:
+        """Every pack of the book: adults', then the teen packs."""
+        return [self.adult, *self.teen_packs().values()]
+
     def for_user(self, user: Audience) -> PolicyPack:
         """The pack that governs this account: a teen's guardian may have chosen one of the teen packs."""
         if user.age_band != TEEN_AGE_BAND:
@@ -54,7 +58,7 @@ class PolicyBook:
 
     def by_ref(self, ref: str) -> PolicyPack | None:
         """The pack with this reference (`name@version`), when it is one of the book's."""
-        return next((p for p in (self.adult, *self.teen_packs().values()) if p.ref == ref), None)
+        return next((p for p in self.all_packs() if p.ref == ref), None)
 
     def by_ref_or_adult(self, ref: str) -> PolicyPack:
         """The pack with this reference, or the adult pack when the reference is no longer loaded."""

@@ -159,8 +159,15 @@ class RetroScans:
     ) -> list[dict[str, Any]]:
         kind = rows[0][1]
         nearest = nearest_by_video([r[0] for r in rows], stack([r[2] for r in rows]), templates, kind=kind)
+        # Only videos within some pack's near-match distance are looked at further (one read each).
+        reach = max(
+            (t.uncertain_distance for p in self._policies.all_packs() if (t := p.likeness.models.get(model))),
+            default=-1.0,
+        )
         found: list[dict[str, Any]] = []
         for video_id, distance in nearest.items():
+            if distance > reach:
+                continue
             try:
                 outcome = self._act(scan, video_id, model, kind, distance)
             except SafetyError as exc:
