@@ -52,7 +52,7 @@ from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
 from safety.operability import GateMetrics
 from safety.publishing import MarkedDraft, PreparedPublication, Publisher
-from safety.records import ReviewSource, UseRequestState
+from safety.records import ReviewSource, UseRequestState, VideoRecord
 from safety.restrictions import LiteralRestrictions, RestrictionJudge
 from safety.store import Store, Transaction
 
@@ -483,25 +483,7 @@ class Gate:
         decision = Decision(Action.PUBLISH, (reason,), {}, ("consent",), video.policy_ref, facts=facts)
         with self.store.transaction() as tx:
             decision_id = tx.decisions.save(video_id, decision, actor)
-        source = video.quarantine_path
-        submission = Submission(video.creator, video.prompt, source, video.declared_cameos, video.remix_of)
-        stored = StoredFile(source, video.content_sha256, source.stat().st_size if source.is_file() else 0)
-        try:
-            result = self._publish(
-                video_id,
-                decision_id,
-                decision,
-                submission,
-                stored,
-                subjects,
-                expected=VideoStatus.PENDING_OWNER,
-                actor=actor,
-            )
-        except StatusChanged:
-            return self._moved(video_id, decision, submission, subjects)
-        if result.status is VideoStatus.PUBLISHED:
-            self.media.discard(source)
-        return result
+        return self._publish_quarantined(video, decision_id, decision, subjects, actor=actor)
 
     def publish_reviewed(self, video_id: str, decision: Decision, actor: str, note: str = "") -> GateResult:
         """A reviewer's approval of a held (or, on appeal, blocked) video: the same marking, signing and consent
@@ -512,17 +494,25 @@ class Gate:
                 raise ConflictError(f"video `{video_id}` is {video.status.value}; only held or blocked videos publish")
             subjects = tuple(dict.fromkeys([*video.declared_cameos, *tx.videos.owners_in(video_id)]))
             decision_id = tx.decisions.save(video_id, decision, actor, note=note)
+        return self._publish_quarantined(video, decision_id, decision, subjects, actor=actor)
+
+    def _publish_quarantined(
+        self, video: VideoRecord, decision_id: str, decision: Decision, subjects: tuple[str, ...], *, actor: str
+    ) -> GateResult:
+        """Publish a video waiting in quarantine (held, blocked on appeal, or waiting for its owners), through the
+        same marking, signing and consent re-read as the gate's own publish."""
         source = video.quarantine_path
+        assert source is not None
         # Owners identified by the gate are re-checked too, not only those the creator declared.
         submission = Submission(video.creator, video.prompt, source, video.declared_cameos, video.remix_of)
         stored = StoredFile(source, video.content_sha256, source.stat().st_size if source.is_file() else 0)
         try:
             result = self._publish(
-                video_id, decision_id, decision, submission, stored, subjects, expected=video.status, actor=actor
+                video.id, decision_id, decision, submission, stored, subjects, expected=video.status, actor=actor
             )
         except StatusChanged:
-            # Purged (or decided by someone else) while the reviewer looked: the outcome says what holds now.
-            return self._moved(video_id, decision, submission, subjects)
+            # Purged (or decided by someone else) meanwhile: the outcome says what holds now.
+            return self._moved(video.id, decision, submission, subjects)
         if result.status is VideoStatus.PUBLISHED:
             self.media.discard(source)
         return result
