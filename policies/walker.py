@@ -16,10 +16,15 @@ LEVELS = {"only_me", "approved", "mutuals", "everyone"}
 RESERVED_REASONS = ("check.error", "check.missing")
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same nodes and line marks, ten times faster
+# than the pure-Python one, which matters because every service start reads the packs.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def compose_document(text: str, source: str, what: str) -> Node:
     """The YAML document's root node; `PolicyValidationError` (with the line) when it is not valid YAML or empty."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0
