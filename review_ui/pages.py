@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -164,7 +165,7 @@ def open_case(item_id: str) -> None:
 
 
 def _link(path: str, label: str, **params: str) -> str:
-    query = "&".join(f"{k}={html.escape(v, quote=True)}" for k, v in params.items())
+    query = html.escape(urlencode(params), quote=True)
     return f'<a href="./{path}?{query}" target="_self">{html.escape(label)}</a>'
 
 

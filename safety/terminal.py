@@ -81,6 +81,12 @@ def report_result(result: GateResult | dict[str, Any], as_json: bool) -> None:
         print_decision(payload)
 
 
+def uses_text(videos: list[dict[str, Any]]) -> str:
+    """Videos a person appears in, a line each."""
+    lines = [f"{v['video_id']}  {v['creator']:<12} {v['status']:<10} {v['prompt'][:50]}" for v in videos]
+    return "\n".join(lines) or "no videos"
+
+
 def receipts_text(receipts: list[PurgeReceipt] | tuple[PurgeReceipt, ...]) -> str:
     if not receipts:
         return "nothing to purge"

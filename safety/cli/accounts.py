@@ -10,7 +10,7 @@ from safety.cli.app import app, guardian_app, hook_app, user_app
 from safety.domain import AgeBand, ConsentLevel
 from safety.records import Scope
 from safety.revocation import PurgeReceipt
-from safety.terminal import JsonOpt, emit, emit_json, out, receipts_text, state
+from safety.terminal import JsonOpt, emit, emit_json, out, receipts_text, state, uses_text
 from safety.views import cameo_use_json, controls_json, receipt_json, receipts_json
 
 
@@ -126,8 +126,7 @@ def guardian_pack(
 def guardian_uses(ctx: typer.Context, guardian: GuardianOpt, teen: TeenOpt, as_json: JsonOpt = False) -> None:
     """Every video the teen appears in."""
     videos = [cameo_use_json(a) for a in state(ctx).guard().guardians.uses(guardian, teen)]
-    text = "\n".join(f"{v['video_id']}  {v['creator']:<12} {v['status']:<10} {v['prompt'][:50]}" for v in videos)
-    emit({"teen": teen, "videos": videos}, as_json, text or "no videos")
+    emit({"teen": teen, "videos": videos}, as_json, uses_text(videos))
 
 
 @guardian_app.command("revoke-use")

@@ -11,7 +11,7 @@ import typer
 from safety.cli.app import app, cameo_app
 from safety.domain import ConsentLevel
 from safety.errors import SubmissionError
-from safety.terminal import JsonOpt, emit, receipts_text, state
+from safety.terminal import JsonOpt, emit, receipts_text, state, uses_text
 from safety.views import (
     cameo_status_json,
     cameo_use_json,
@@ -201,8 +201,7 @@ def cameo_uses(
 ) -> None:
     """Every video the owner appears in (identified or declared), other people's drafts and held items included."""
     videos = [cameo_use_json(a) for a in state(ctx).guard().cameos.cameo_uses(owner)]
-    text = "\n".join(f"{v['video_id']}  {v['creator']:<12} {v['status']:<10} {v['prompt'][:50]}" for v in videos)
-    emit({"owner": owner, "videos": videos}, as_json, text or "no videos")
+    emit({"owner": owner, "videos": videos}, as_json, uses_text(videos))
 
 
 @cameo_app.command("remove-video")

@@ -30,6 +30,7 @@ from safety.clock import Clock
 from safety.consent import consent_verdict
 from safety.decision import decide
 from safety.domain import Decision, Finding
+from safety.engine import RETRO_SCAN
 from safety.errors import SafetyError
 from safety.faces.retro import nearest_by_video, stack
 from safety.mediastore import MediaStore
@@ -74,13 +75,14 @@ class RetroScans:
         """Record a scan for a person just enrolled or protected and send it to run; its id."""
         with self._store.transaction() as tx:
             scan_id = tx.tracks.start_scan(subject_kind.value, subject)
-        if self.send is not None:
-            from safety.engine import RETRO_SCAN
+        self._dispatch(scan_id)
+        return scan_id
 
+    def _dispatch(self, scan_id: str) -> None:
+        if self.send is not None:
             self.send(RETRO_SCAN, scan_id)
         else:
             self.run(scan_id)
-        return scan_id
 
     def start_here(
         self, subject_kind: TemplateSubject, subject: str, *, on_page: Callable[[int], None] | None = None
@@ -106,12 +108,7 @@ class RetroScans:
         with self._store.transaction() as tx:
             stale = [s.id for s in tx.tracks.scans(state=RetroScanState.RUNNING, updated_before=cutoff)]
         for scan_id in stale:
-            if self.send is not None:
-                from safety.engine import RETRO_SCAN
-
-                self.send(RETRO_SCAN, scan_id)
-            else:
-                self.run(scan_id)
+            self._dispatch(scan_id)
         return stale
 
     def run(self, scan_id: str, *, on_page: Callable[[int], None] | None = None) -> RetroScanRecord:

@@ -115,6 +115,7 @@ class ReviewService:
         self.session = timedelta(minutes=session_minutes)
         self.quality_share = quality_share
         self.rng = rng or random.Random()
+        self._decoded: dict[tuple[str, int, tuple[float, ...]], dict[float, Any]] = {}
 
     # people
 
@@ -356,17 +357,23 @@ class ReviewService:
         )
 
     def _frames_at(self, case: CaseFile, wanted: list[float]) -> list[tuple[float, Any]]:
-        """The decoded frame nearest each wanted time (one pass over the file)."""
+        """The decoded frame nearest each wanted time. The strip and the face crops of one case come from one pass
+        over the file, kept for the case's next requests (a page shows both, and reruns on every click)."""
         if case.media_path is None or not case.media_path.is_file() or not wanted:
             return []
-        pending = sorted(wanted)
-        frames: list[tuple[float, Any]] = []
-        for t, frame in sampled_frames(str(case.media_path), 0.25, 400):
-            while pending and t + 0.13 >= pending[0]:
-                frames.append((pending.pop(0), frame))
-            if not pending:
-                break
-        return frames
+        times = tuple(sorted({float(f["t"]) for f in case.frames} | {float(f["frame_t"]) for f in case.faces}))
+        key = (str(case.media_path), case.media_path.stat().st_mtime_ns, times)
+        decoded = self._decoded.get(key)
+        if decoded is None:
+            decoded = {}
+            pending = list(times)
+            for t, frame in sampled_frames(str(case.media_path), 0.25, 400):
+                while pending and t + 0.13 >= pending[0]:
+                    decoded[pending.pop(0)] = frame
+                if not pending:
+                    break
+            self._decoded = {key: decoded}  # one case at a time: frames are not kept for long
+        return [(t, decoded[t]) for t in sorted(wanted) if t in decoded]
 
     def frame_strip(self, case: CaseFile, limit: int = 6) -> list[StripFrame]:
         """Frames at the case's findings, each with the faces found near that time outlined and labelled."""

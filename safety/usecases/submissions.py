@@ -262,13 +262,18 @@ class Submissions:
             if settled is not None:
                 return settled.to_json()
         # Already decided (its worker died after deciding): the answer is the decision on record.
-        view = self._videos.show(submission.video_id)
+        return self._outcome_on_record(submission.video_id)
+
+    def _outcome_on_record(self, video_id: str) -> dict[str, Any]:
+        """The video's status and latest decision as stored now."""
+        view = self._videos.show(video_id)
         latest = view.latest
         return {
-            "video_id": submission.video_id,
+            "video_id": video_id,
             "status": view.video.status.value,
             "decision": latest.action if latest else None,
             "decision_id": latest.id if latest else None,
+            "published_path": str(view.video.published_path) if view.video.published_path else None,
         }
 
     def deliver_callback(self, submission_id: str, attempt: int) -> bool:
@@ -325,17 +330,8 @@ class Submissions:
             submission_id = tx.submissions.for_video(video_id)
         if submission_id is None:
             return
-        view = self._videos.show(video_id)
-        latest = view.latest
-        outcome = {
-            "video_id": video_id,
-            "status": view.video.status.value,
-            "decision": latest.action if latest else None,
-            "decision_id": latest.id if latest else None,
-            "published_path": str(view.video.published_path) if view.video.published_path else None,
-        }
         with self._store.transaction() as tx:
-            updated = tx.submissions.update_result(submission_id, outcome)
+            updated = tx.submissions.update_result(submission_id, self._outcome_on_record(video_id))
         if updated and self.get(submission_id).callback_url:
             self.send(DELIVER_CALLBACK, submission_id, 1)
 
