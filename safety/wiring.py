@@ -63,7 +63,7 @@ from safety.mediastore import MediaStore
 from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
-from safety.store import Database, Store, open_database
+from safety.storage.sql import Database, Store, open_database
 from safety.usecases.accounts import Accounts
 from safety.usecases.cameos import Cameos
 from safety.usecases.guardians import Guardians

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from safety import CameoGuard, Settings, build, to_json
+from safety.edges.sweeps import sweep_once
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.records import ReviewSource
-from safety.sweeps import sweep_once
 from safety.usecases.revocation import reconcile_in
 from tests.safety.revocation_state import scenario
 

@@ -13,7 +13,7 @@ from safety import CameoGuard, Settings, StorageError, Submission, build
 from safety.checks import CheckContext, CheckOutcome
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeFingerprinter, FakeMarker, FakeSigner
-from safety.store.sql.registry import SqlRegistryStore
+from safety.storage.sql.registry import SqlRegistryStore
 from tests.safety.test_gate import CHECK_NAMES
 
 CHECKS = CHECK_NAMES

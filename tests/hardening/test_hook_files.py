@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from generator import RenderSpec, render_video
 from safety import CameoGuard, Settings, build
+from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
-from safety.http import create_app
 
 
 @pytest.fixture

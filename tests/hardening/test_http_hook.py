@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 
 from generator import RenderSpec, render_video
 from safety import CameoGuard, Settings, Submission, build
+from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
-from safety.http import create_app
 
 FULL = os.environ.get("CAMEOGUARD_HARDENING") == "1"
 

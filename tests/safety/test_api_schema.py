@@ -14,8 +14,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
 from safety import Settings, build
+from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
-from safety.http import create_app
 from safety.records import Scope
 
 
