@@ -1,11 +1,13 @@
 """Publishing: the one path by which any video becomes `published` (the gate's own decision, a reviewer's approval,
 an overturned appeal, the owners' approval), and the wait for owners who approve each use.
 
-    ask?     a short transaction: owners who approve each use and have not approved this video → `pending_owner`
+    ask?     a short transaction: an owner who declined this video (or let the request expire) refuses it for
+             good (blocked, never asked again); owners who approve each use and have not approved it, or were asked
+             and have not answered → `pending_owner`
     prepare  no transaction: the draft is marked (or the re-encode begun beside the checks is taken), signed and
              fingerprinted into a staged file; a remix's parent is read first
-    commit   the gate's third transaction: consent read again, the row locked and compared, the parent read again,
-             owners asked if one turned approval on meanwhile; then the row turns `published`, the registry is
+    commit   the gate's third transaction: consent read again, the row locked and compared, the parent and the
+             owners' answers read again, owners asked if one turned approval on meanwhile; then the row turns `published`, the registry is
              written and the staged file renamed into place
 
 Marking and signing take seconds, so they happen outside any transaction; the staged file only becomes the published
@@ -44,12 +46,17 @@ def act(gate: GateParts, run: GateRun, policy: PolicyPack, premark: Premark | No
 def publish(gate: GateParts, run: GateRun, premark: Premark | None = None) -> GateResult:
     """Publish `run` (or wait for its owners, or refuse it for what was read again); `StatusChanged` when the row is
     no longer `run.expected`."""
-    # Owners who approve each use are asked before any marking: the video waits for them, not the CPU.
+    # Owners are heard before any marking: the video waits for them, not the CPU. An owner's no to this video stands
+    # (whoever decides later, and even if they stop approving each use): refused, never asked again.
     with gate.store.transaction() as tx:
-        awaiting = _awaiting(tx, run)
+        answers = tx.consent.use_requests(video_id=run.video_id)
+        refusal = owners_refusal(answers)
+        awaiting = _awaiting(tx, run, answers) if refusal is None else []
+    if (refusal is not None or awaiting) and premark is not None:
+        premark.drop()
+    if refusal is not None:
+        return refuse_at_publish(gate, run, [refusal])
     if awaiting:
-        if premark is not None:
-            premark.drop()
         return await_owners(gate, run, awaiting)
     try:
         prepared = _prepare(gate, run, premark)
@@ -93,10 +100,15 @@ def _commit(gate: GateParts, run: GateRun, prepared: PreparedPublication) -> Non
         if video.status is not run.expected:
             raise StatusChanged(video_id, video.status.value, [run.expected.value])
         refusals += lineage_findings(tx, run.submission)
+        # The owners' answers again, under the row's lock: a no that landed since the first look wins here, on every
+        # path that publishes (the gate's own, a reviewer's approval, an overturned appeal, the owners' approval).
+        answers = tx.consent.use_requests(video_id=video_id)
+        if (refusal := owners_refusal(answers)) is not None:
+            refusals.append(refusal)
         if refusals:
             raise PublishRefused(refusals)
         # An owner who turned on approval of each use while the checks ran is asked too.
-        awaiting = _awaiting(tx, run)
+        awaiting = _awaiting(tx, run, answers)
         if awaiting:
             raise AwaitOwners(awaiting)
         tx.videos.set_status(
@@ -145,22 +157,27 @@ def _prepare(gate: GateParts, run: GateRun, premark: Premark | None) -> Prepared
     return gate.publisher.finish(marked, publication, parent_file=parent_file)
 
 
-def _awaiting(tx: Transaction, run: GateRun) -> list[str]:
-    """Owners in the video who approve each use of their likeness and have not approved this one."""
-    approved = {r.owner for r in tx.consent.use_requests(video_id=run.video_id, state=UseRequestState.APPROVED)}
+def _awaiting(tx: Transaction, run: GateRun, answers: Sequence[UseRequestRecord]) -> list[str]:
+    """Owners in the video still to approve this use: those who approve each use and have not approved it, and those
+    asked who have not answered yet (even if they have since stopped approving each use: the request stands)."""
+    latest = {r.owner: r.state for r in answers}  # oldest first: each owner's last request is their answer now
     creator = run.submission.creator
     return [
         owner
         for owner in sorted(set(run.subjects))
         if owner != creator
-        and owner not in approved
-        and tx.consent.snapshot(owner, creator, lock=False).approve_each_use
+        and latest.get(owner) is not UseRequestState.APPROVED
+        and (
+            latest.get(owner) is UseRequestState.PENDING
+            or tx.consent.snapshot(owner, creator, lock=False).approve_each_use
+        )
     ]
 
 
-def owners_refusal(requests: list[UseRequestRecord]) -> Finding | None:
+def owners_refusal(requests: Sequence[UseRequestRecord]) -> Finding | None:
     """The finding for owners whose answer to this video is no (declined, or not given in time), or None. Each
-    owner's latest request is their answer (`requests` come oldest first)."""
+    owner's latest request is their answer (`requests` come oldest first). Only the owner changes it, by approving
+    this video; no reviewer, appeal or change of their settings does."""
     states = {r.owner: r.state for r in requests}
     refused = sorted(o for o, st in states.items() if st in (UseRequestState.DECLINED, UseRequestState.EXPIRED))
     if not refused:

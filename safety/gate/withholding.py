@@ -25,11 +25,14 @@ def refuse_at_publish(gate: GateParts, run: GateRun, findings: list[Finding]) ->
     record a superseding decision and withhold."""
     policy = gate.policies.by_ref_or_adult(run.decision.policy_ref)
     decision = run.decision
-    judged = replace(decide(findings, policy, decision.checks_run, decision.timings_ms), facts=decision.facts)
     with gate.store.transaction() as tx:
         current = tx.videos.get(run.video_id, lock=True).status
         if current is not run.expected:
             raise StatusChanged(run.video_id, current.value, [run.expected.value])
+        # Judged against every check that ran for this video, not only the republishing decision's own ("review",
+        # "consent"): the refusal is the one new finding, and the checks the gate ran are not "missing".
+        ran = [*decision.checks_run, *(c for d in tx.decisions.for_video(run.video_id) for c in d.checks_run)]
+        judged = replace(decide(findings, policy, dict.fromkeys(ran), decision.timings_ms), facts=decision.facts)
         new_id = tx.decisions.save(run.video_id, judged, GATE_ACTOR, note="consent re-read at publish")
     return withhold(gate, run.decided(new_id, judged), policy)
 
