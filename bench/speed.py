@@ -102,9 +102,10 @@ def reference_transcode(clip: Path, out: Path) -> tuple[float, float]:
             graph.add("buffersink"),
         ]
         graph.link_nodes(*nodes).configure()
+        frame: Any
         for frame in source.decode(vin):
             graph.push(frame)
-            labelled = graph.pull()
+            labelled: Any = graph.pull()
             labelled.pict_type = av.video.frame.PictureType.NONE  # the encoder picks frame types, as ffmpeg lets it
             target.mux(vout.encode(labelled))
         target.mux(vout.encode(None))
@@ -211,9 +212,10 @@ def step_costs(guard: Any, clip: Path) -> dict[str, Any]:
     feed = FrameFeed(clip)
     wanted: list[str] = []
     for check in gate.checks:
+        name: str = check.name
         if isinstance(check, WatchesFrames) and (need := check.frame_need(policy, submission)) is not None:
-            feed.subscribe(check.name, need)
-            wanted.append(check.name)
+            feed.subscribe(name, need)
+            wanted.append(name)
         if isinstance(check, HearsSound) and check.hears(policy, submission):
             feed.want_sound()
     taken: dict[str, list[SharedFrame]] = {name: [] for name in wanted}
@@ -287,7 +289,7 @@ def step_costs(guard: Any, clip: Path) -> dict[str, Any]:
             began = time.thread_time()
             stamps[int((frame.time or 0.0) // 2) % 4].apply(planes)
             middle = time.thread_time()
-            planes[0] = cv2.subtract(cv2.add(planes[0], plus), minus)
+            planes[0][:] = cv2.subtract(cv2.add(planes[0], plus), minus)
             spent["label"] += middle - began
             spent["watermark"] += time.thread_time() - middle
     measure(
@@ -485,7 +487,7 @@ def main() -> None:
         "cold_cli_s": round(cold, 2),
         "peak_memory_gb": max(c["peak_memory_gb"] for c in clips.values()),
     }
-    report = {
+    report: dict[str, Any] = {
         "clips": {
             "still": "10 s 1280x720 30 fps, the group photo still, light noise (2 grey levels)",
             "grainy": "10 s 1280x720 30 fps, the group photo zooming, film-like grain (7 grey levels)",
