@@ -118,7 +118,7 @@ from dataclasses import replace
 from pathlib import Path
 import numpy as np
 from safety import Settings, Submission, build
-from safety.cli import limit_malloc_arenas
+from safety.edges.cli import limit_malloc_arenas
 limit_malloc_arenas()  # as `cameoguard serve` and `cameoguard worker` do at start
 from bench.speed import tree_cpu, step_costs
 mode, home, clip, bank_item = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])
