@@ -281,9 +281,11 @@ def memory_settings(tmp_path: Path, test_packs: dict[str, Path]) -> Settings:
 
 
 @pytest.fixture
-def memory_services(memory_settings: Settings, fake_faces: FakeFaceAnalyzer) -> Iterator[CameoGuard]:
-    """CameoGuard on the in-memory store with the fake face analyzer: every use case, no database."""
+def memory_services(memory_settings: Settings, fake_faces: FakeFaceAnalyzer, models: Models) -> Iterator[CameoGuard]:
+    """CameoGuard on the in-memory store with the fake face analyzer and the `models` fixture's models: every use
+    case, no database."""
     from safety.storage.memory import MemoryStore
 
-    with build(memory_settings, face_analyzer=fake_faces, store=MemoryStore(MEMORY_AUDIT_KEY)) as opened:
+    store = MemoryStore(MEMORY_AUDIT_KEY)
+    with build(memory_settings, face_analyzer=fake_faces, models=models, store=store) as opened:
         yield opened
