@@ -120,7 +120,7 @@ class DatabaseFaults:
 
     def __init__(self, services: CameoGuard) -> None:
         self.armed = False
-        engine = services.store.database.engine
+        engine = services.database.engine
 
         def before_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             if not self.armed or not statement.lstrip().upper().startswith(("UPDATE", "INSERT")):
