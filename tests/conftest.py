@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, make_url, text
 
 from generator.render import RenderSpec, render_video
 from safety import CameoGuard, Settings, build
+from safety.checks.models import Models
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import fake_models
-from safety.wiring import Models
 
 POSTGRES_URL = os.environ.get("CAMEOGUARD_TEST_POSTGRES_URL")
 FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "faces"
