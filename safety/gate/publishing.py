@@ -7,8 +7,8 @@ an overturned appeal, the owners' approval), and the wait for owners who approve
     prepare  no transaction: the draft is marked (or the re-encode begun beside the checks is taken), signed and
              fingerprinted into a staged file; a remix's parent is read first
     commit   the gate's third transaction: consent read again, the row locked and compared, the parent and the
-             owners' answers read again, owners asked if one turned approval on meanwhile; then the row turns `published`, the registry is
-             written and the staged file renamed into place
+             owners' answers read again, owners asked if one turned approval on meanwhile; then the row turns
+             `published`, the registry is written and the staged file renamed into place
 
 Marking and signing take seconds, so they happen outside any transaction; the staged file only becomes the published
 one inside the transaction that says so, and is removed if that transaction does not commit.
