@@ -63,6 +63,7 @@ from safety.mediastore import MediaStore
 from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
+from safety.storage.checkpoints import CheckpointFile
 from safety.storage.sql import Database, Store, open_database
 from safety.usecases.accounts import Accounts
 from safety.usecases.cameos import Cameos
@@ -230,8 +231,10 @@ class CameoGuard:
         return self.gate.warm_up()
 
     def close(self) -> None:
-        """Stop background work (in-process tasks already running finish) and release the database."""
+        """Stop background work (in-process tasks already running finish), checkpoint the audit chain and release
+        the database."""
         self.engine.close()
+        self.store.checkpoint()
         self.database.dispose()
 
     def __enter__(self) -> CameoGuard:
@@ -261,7 +264,15 @@ def build(
     except OSError as exc:
         raise ConfigurationError(f"home {settings.home} cannot hold cameoguard's data: {exc.strerror or exc}") from None
     database = open_database(settings.resolved_database_url)
-    store = Store(database, load_audit_key(settings), clock)
+    audit_key = load_audit_key(settings)
+    store = Store(
+        database,
+        audit_key,
+        clock,
+        checkpoints=CheckpointFile(settings.checkpoint_path, audit_key),
+        checkpoint_every=settings.audit_checkpoint_every,
+    )
+    store.key_head()
     choices = {pack.name: pack for pack in (load_policy(ref) for ref in settings.teen_policy_choices)}
     try:
         policies = PolicyBook(

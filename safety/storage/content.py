@@ -90,7 +90,7 @@ class VideoStore(Protocol):
         ...
 
     def scrub(self, video_id: str) -> None:
-        """Keep only hashes of a purged video's prompt and declared owners."""
+        """Keep only keyed digests (`audit.personal_digest`) of a purged video's prompt and declared owners."""
         ...
 
     def with_owner(self, owner: str) -> list[OwnerAppearance]:

@@ -195,6 +195,10 @@ class Tracing:
         )
 
     def verify_audit(self) -> ChainReport:
-        """Walk the audit log's hash chain."""
-        with self._store.transaction() as tx:
-            return verify_chain(tx.audit.entries(), self._store.audit_key, head=tx.audit.head())
+        """Walk the audit log's hash chain; check its signed head and hold it against the checkpoints kept outside
+        the database (read first: each of them was written after its entry committed)."""
+        checkpoints = self._store.audit_checkpoints()
+        with self._store.snapshot() as tx:
+            return verify_chain(
+                tx.audit.entries(), self._store.audit_key, head=tx.audit.head(), checkpoints=checkpoints
+            )
