@@ -252,7 +252,13 @@ def trace_json(t: TraceResult) -> Json:
 
 
 def chain_json(r: ChainReport) -> Json:
-    return {"ok": r.ok, "entries": r.entries, "first_broken_seq": r.first_broken_seq, "problem": r.problem or None}
+    return {
+        "ok": r.ok,
+        "entries": r.entries,
+        "first_broken_seq": r.first_broken_seq,
+        "problem": r.problem or None,
+        "checkpoint": r.checkpoint,
+    }
 
 
 def review_item_json(i: ReviewItemRecord) -> Json:

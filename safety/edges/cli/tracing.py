@@ -67,13 +67,15 @@ def bank_remove(
 
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Walk the audit log's hash chain; names the first broken row."""
+    """Walk the audit log's hash chain, check its signed head and hold it against the checkpoints kept outside the
+    database (HOME/audit/checkpoints.log); names the first broken row."""
     result = state(ctx).guard().tracing.verify_audit()
     payload = chain_json(result)
     if as_json:
         emit_json(payload)
     elif result.ok:
-        out.print(f"[green]audit log intact[/green]: {result.entries} entries")
+        anchored = f", checkpoint at {result.checkpoint}" if result.checkpoint is not None else ", no checkpoint yet"
+        out.print(f"[green]audit log intact[/green]: {result.entries} entries{anchored}")
     else:
         err.print(f"audit log broken at entry {result.first_broken_seq}: {result.problem}")
     if not result.ok:
