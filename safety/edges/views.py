@@ -248,6 +248,17 @@ def trace_json(t: TraceResult) -> Json:
             for e in t.evidence
         ],
         "disagreement": t.disagreement,
+        "segments": [
+            {
+                "video_id": seg.video_id,
+                "status": seg.status,
+                "start_s": round(seg.start_s, 3),
+                "end_s": round(seg.end_s, 3),
+                "source": seg.source,
+                "distance": seg.distance,
+            }
+            for seg in t.segments
+        ],
     }
 
 

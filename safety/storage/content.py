@@ -191,6 +191,10 @@ class RegistryStore(Protocol):
         """(video id, digest) for the tracer's index."""
         ...
 
+    def segment_entries(self) -> list[tuple[str, bytes, float]]:
+        """(video id, digest, seconds into the video) for the tracer's segment index."""
+        ...
+
 
 class BankStore(Protocol):
     """Hash banks."""
