@@ -18,32 +18,30 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0011'
-down_revision = '0010'
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('audit_head') as batch:
+    with op.batch_alter_table("audit_head") as batch:
         batch.add_column(
-            sa.Column('mac', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default='')
+            sa.Column("mac", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False, server_default="")
         )
     conn = op.get_bind()
-    rows = conn.execute(
-        sa.text("SELECT id, prompt, declared_cameos FROM videos WHERE status = 'purged'")
-    ).fetchall()
+    rows = conn.execute(sa.text("SELECT id, prompt, declared_cameos FROM videos WHERE status = 'purged'")).fetchall()
+    update = sa.text("UPDATE videos SET prompt = :prompt, declared_cameos = :declared WHERE id = :id").bindparams(
+        sa.bindparam("declared", type_=sa.JSON())
+    )
     for video_id, prompt, declared in rows:
         handles = json.loads(declared) if isinstance(declared, str) else list(declared or [])
-        kept = [h for h in handles if not str(h).startswith('sha256:')]
-        cleared = '' if str(prompt).startswith('sha256:') else prompt
+        kept = [h for h in handles if not str(h).startswith("sha256:")]
+        cleared = "" if str(prompt).startswith("sha256:") else prompt
         if kept != handles or cleared != prompt:
-            conn.execute(
-                sa.text("UPDATE videos SET prompt = :prompt, declared_cameos = :declared WHERE id = :id"),
-                {"prompt": cleared, "declared": json.dumps(kept), "id": video_id},
-            )
+            conn.execute(update, {"prompt": cleared, "declared": kept, "id": video_id})
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('audit_head') as batch:
-        batch.drop_column('mac')
+    with op.batch_alter_table("audit_head") as batch:
+        batch.drop_column("mac")
