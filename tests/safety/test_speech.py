@@ -23,6 +23,9 @@ from safety.wiring import Models
 from tests.conftest import clip_with_sound
 from tests.safety.test_restrictions import _world
 
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
+
 
 def _services(settings: Settings, transcriber: FakeTranscriber) -> CameoGuard:
     return build(settings, face_analyzer=FakeFaceAnalyzer(), models=Models(transcriber=lambda: transcriber))
