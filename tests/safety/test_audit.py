@@ -26,6 +26,7 @@ from safety.audit import (
 )
 from safety.domain import AuditEntry
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.invariants import Violation, check_invariants
 from safety.storage.checkpoints import CheckpointFile
 from safety.storage.sql import Store, open_database
 
@@ -214,9 +215,7 @@ def test_a_rolled_back_database_fails_against_the_checkpoints(settings: Settings
         assert any(v.invariant == "audit_chain" for v in guard_invariants(guard))
 
 
-def guard_invariants(guard: CameoGuard) -> list[object]:
-    from safety.invariants import check_invariants
-
+def guard_invariants(guard: CameoGuard) -> list[Violation]:
     return list(check_invariants(guard.store, guard.media, guard.policies, quiescent=False).violations)
 
 
