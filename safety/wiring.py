@@ -65,6 +65,7 @@ from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_ke
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
 from safety.storage import Store
+from safety.storage.checkpoints import CheckpointFile
 from safety.storage.sql import Database, open_database
 from safety.storage.sql import Store as SqlStore
 from safety.usecases.accounts import Accounts
@@ -222,8 +223,10 @@ class CameoGuard:
         return self.gate.warm_up()
 
     def close(self) -> None:
-        """Stop background work (in-process tasks already running finish) and release the database."""
+        """Stop background work (in-process tasks already running finish), checkpoint the audit chain and release
+        the database."""
         self.engine.close()
+        self.store.checkpoint()
         if self.sql_database is not None:
             self.sql_database.dispose()
 
@@ -259,7 +262,16 @@ def build(
     if store is None:
         clock = clock or SYSTEM_CLOCK
         database = open_database(settings.resolved_database_url)
-        store = SqlStore(database, load_audit_key(settings), clock)
+        audit_key = load_audit_key(settings)
+        sql_store = SqlStore(
+            database,
+            audit_key,
+            clock,
+            checkpoints=CheckpointFile(settings.checkpoint_path, audit_key),
+            checkpoint_every=settings.audit_checkpoint_every,
+        )
+        sql_store.key_head()
+        store = sql_store
     elif clock is not None and clock is not store.clock:
         raise ConfigurationError("a store given to build() keeps its own clock: pass the clock to the store")
     clock = store.clock
