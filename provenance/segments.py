@@ -362,13 +362,16 @@ def _trimmed_box(frame: Frame, box: Box, *, divider_share: float = 0.04) -> Box 
         return None
 
     def flat(lines: NDArray[Any], limit: int) -> int:
-        count = 0
         # Lines of one flat colour (a divider's edge pixels are mixed with the picture beside it by the encoder:
-        # nearly flat counts); a wider flat band is left to `picture_box` (a letterbox) or is picture.
-        first = float(lines[0].mean())
-        while count < limit and lines[count].std() < 16.0 and abs(float(lines[count].mean()) - first) < 24.0:
-            count += 1
-        return count if count < limit else 0
+        # nearly flat counts), after at most two lines of picture (a seam is found within a pixel or two of the
+        # divider's edge); a wider flat band is left to `picture_box` (a letterbox) or is picture.
+        for start in range(3):
+            count, first = start, float(lines[start].mean())
+            while count < limit and lines[count].std() < 16.0 and abs(float(lines[count].mean()) - first) < 24.0:
+                count += 1
+            if count > start:
+                return count if count < limit else 0
+        return 0
 
     height, width = part.shape
     top, bottom = flat(part, int(height * divider_share) + 1), flat(part[::-1], int(height * divider_share) + 1)
