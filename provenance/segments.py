@@ -330,19 +330,24 @@ def _dark_corners(frame: Frame, *, darkest: float = 28.0) -> bool:
     return all(float(p.mean()) < darkest for p in patches)
 
 
-def _seams(gray: NDArray[np.float32], *, share: float = 0.6, jump: float = 24.0) -> list[int]:
-    """Columns where the picture changes abruptly over most of the height: the joins of a split screen."""
-    width = gray.shape[1]
+def _seams(image: NDArray[np.float32], *, share: float = 0.3, jump: float = 24.0) -> list[int]:
+    """Columns where the picture changes abruptly down much of its height, far more than beside them: the joins of
+    a split screen (of two pictures of like brightness too: a change of colour counts)."""
+    width = image.shape[1]
     if width < 32:
         return []
     # Over two pixels, so a join that an encoder smeared across a pixel still counts.
-    steps = (np.abs(gray[:, 2:] - gray[:, :-2]) > jump).mean(axis=0)
+    change = np.abs(image[:, 2:] - image[:, :-2])
+    steps = ((change.max(axis=2) if change.ndim == 3 else change) > jump).mean(axis=0)
+    # What changes beside a column (3 to 12 pixels away on either side): texture, or a long edge in the picture.
+    kernel = np.r_[np.ones(10), np.zeros(5), np.ones(10)] / 20
+    beside = np.convolve(steps, kernel, mode="same")
     found: list[int] = []
     low, high = int(0.15 * width), int(0.85 * width)
     for x in np.argsort(-steps[low:high])[:8] + low:
         if steps[x] < share:
             break
-        if all(abs(int(x) + 1 - f) > 0.05 * width for f in found):
+        if steps[x] >= 3 * beside[x] and all(abs(int(x) + 1 - f) > 0.05 * width for f in found):
             found.append(int(x) + 1)
     return sorted(found)
 
@@ -389,16 +394,17 @@ def panel_boxes(frame: Frame, *, limit: int = 6) -> list[Box]:
     """The panels of a split screen (side by side, top and bottom, grids), their dark borders removed: the frame
     cut at its seams, and each part cut again at the seams across it. Parts left dark or flat are dropped, and
     parts that come to the same picture once trimmed are kept once."""
-    gray = frame.mean(axis=2, dtype=np.float32) if frame.ndim == 3 else frame.astype(np.float32)
-    height, width = gray.shape
+    image = frame.astype(np.float32)
+    height, width = image.shape[:2]
+    across = (1, 0, 2) if image.ndim == 3 else (1, 0)
     parts: dict[Box, None] = {}
-    for x0, x1 in _split(0, width, _seams(gray)):
+    for x0, x1 in _split(0, width, _seams(image)):
         parts[(x0, 0, x1, height)] = None
-        for y0, y1 in _split(0, height, _seams(gray[:, x0:x1].T)):
+        for y0, y1 in _split(0, height, _seams(image[:, x0:x1].transpose(across))):
             parts[(x0, y0, x1, y1)] = None
-    for y0, y1 in _split(0, height, _seams(gray.T)):
+    for y0, y1 in _split(0, height, _seams(image.transpose(across))):
         parts[(0, y0, width, y1)] = None
-        for x0, x1 in _split(0, width, _seams(gray[y0:y1])):
+        for x0, x1 in _split(0, width, _seams(image[y0:y1])):
             parts[(x0, y0, x1, y1)] = None
     whole = _trimmed_box(frame, (0, 0, width, height))
     found: set[Box] = set()
@@ -413,11 +419,11 @@ def panel_boxes(frame: Frame, *, limit: int = 6) -> list[Box]:
     def overlap(a: Box, b: Box) -> int:
         return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
 
-    # Single panels before rows or columns of several (a box holding a good part of another found box), larger
-    # first; nearly the same box once.
+    # Single panels before rows or columns of several (a box holding a good part of another, smaller, found box),
+    # larger first; nearly the same box once.
     def holds_another(box: Box) -> bool:
         return any(
-            other != box and overlap(box, other) >= 0.9 * area(other) and area(other) >= 0.25 * area(box)
+            overlap(box, other) >= 0.9 * area(other) and 0.25 * area(box) <= area(other) <= 0.75 * area(box)
             for other in found
         )
 
