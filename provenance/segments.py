@@ -2,11 +2,17 @@
 
 A banked (or published) video is hashed over its whole length twice a second. Each sampled frame is first stripped
 of dark borders (letterbox, pillarbox) and then hashed with PDQ whole and, once a second, as crops, so a re-upload
-cropped by up to a fifth still lands near one of them. A submission is sampled eight times a second; each sample is
-stripped the same way and hashed in its eight dihedral variants (mirrors, rotations) at the cost of one, plus every
-large inset rectangle found in it (picture-in-picture). A bank item matches when a run of its samples, in order and
-at a plausible speed (0.5x to 2x), is near the submission's frames: prepended or appended footage, trims, frame-rate
-and speed changes do not hide a segment. `bench/staydown.py` reports what is caught.
+cropped by up to a fifth still lands near one of them, and as full-height strips from edge to edge, so a 9:16 cut
+of a 16:9 video (a third of its width, anywhere across) or half a split screen cropped to fill holds one of them.
+A submission is sampled eight times a second; each sample is stripped the same way and hashed in its eight
+dihedral variants (mirrors, rotations) at the cost of one, plus every large inset rectangle found in it
+(picture-in-picture), every panel of a split screen (side by side, top and bottom, grids; cut at the seams where
+the picture changes abruptly across the frame) and, for a small tilt, the frame turned back: by the angle its black
+corners show, or, when dark footage hides them, by each of a few angles. Narrow regions (the frame of a 9:16 cut,
+a panel) are hashed as strips too, finely spaced, because PDQ moves by about 50 bits for a shift of 1% of the
+height. A bank item matches when a run of its samples, in order and at a plausible speed (0.5x to 2x), is near the
+submission's frames: prepended or appended footage, trims, frame-rate and speed changes do not hide a segment.
+`bench/staydown.py` reports what is caught, what unrelated footage matches, and the submission hashing's cost.
 """
 
 from __future__ import annotations
