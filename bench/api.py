@@ -32,7 +32,7 @@ from sqlalchemy import create_engine, text
 
 from generator.render import RenderSpec, render_video
 from safety import Settings, build
-from safety.http import create_app
+from safety.edges.http import create_app
 from safety.records import Scope
 
 POSTGRES = os.environ.get("CAMEOGUARD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -35,7 +35,7 @@ from safety.faces.dlib_analyzer import DlibFaceAnalyzer
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.faces.video import FacePipelineParams, analyse_video
 from safety.records import TemplateSubject
-from safety.store.tables import TrackEmbeddingRow, VideoRow
+from safety.storage.sql.tables import TrackEmbeddingRow, VideoRow
 
 TRACKS_PER_VIDEO = 3
 DIM = 128

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import text
 
 from safety import CameoGuard, Settings, build
-from safety.sweeps import sweep_once
+from safety.edges.sweeps import sweep_once
 
 DERIVED = 1000
 

@@ -75,7 +75,7 @@ _SERVICE = r"""
 import json, sys, time
 from pathlib import Path
 from safety import Settings, Submission, build
-from safety.cli import limit_malloc_arenas
+from safety.edges.cli import limit_malloc_arenas
 limit_malloc_arenas()  # as `cameoguard serve` and `cameoguard worker` do at start
 home, clip, bank_item, runs = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), int(sys.argv[4])
 started = time.perf_counter()

@@ -9,7 +9,7 @@ import typer
 
 from generator.demo import run_demo
 from generator.studio import Studio
-from safety.terminal import JsonOpt, report_result, state
+from safety.edges.terminal import JsonOpt, report_result, state
 
 
 def register(app: typer.Typer) -> None:

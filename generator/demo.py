@@ -24,7 +24,7 @@ from rich.panel import Panel
 from generator.render import load_face_image, render_photo_pan, write_mp4
 from generator.studio import Studio
 from safety import AgeBand, CameoGuard, ConsentLevel, RetroScanRecord, RetroScanState, Settings, build, to_json
-from safety.terminal import decisions_table, emit_json, print_decision
+from safety.edges.terminal import decisions_table, emit_json, print_decision
 
 console = Console()
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from safety.terminal import JsonOpt, emit_json, out, state
+from safety.edges.terminal import JsonOpt, emit_json, out, state
 
 
 def streamlit_command(port: int, host: str) -> list[str]:

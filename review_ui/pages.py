@@ -312,7 +312,7 @@ def case_page(reviewer: Reviewer) -> None:
         st.error(str(exc))
         return
     prefs = _preferences(reviewer)
-    item, video = case.item, case.video
+    item, video = case.item, to_json(case)
     blind = item.blind_of is not None
     st.subheader(f"{video['video_id']} by {video['creator']}" + (" (quality re-review: blind)" if blind else ""))
     holder = item.claimed_by if item.state.value == "claimed" else None

@@ -40,6 +40,7 @@ from safety.handles import normalise_handle
 from safety.records import RetroScanRecord, RetroScanState, UseRequestRecord, UseRequestState
 
 if TYPE_CHECKING:
+    from safety.edges.views import to_json
     from safety.settings import Settings
     from safety.usecases.review import ReviewService
     from safety.usecases.review_values import (
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
         UserHistory,
     )
     from safety.usecases.videos import VideoView
-    from safety.views import to_json
     from safety.wiring import CameoGuard, build
 
 _LAZY = {
@@ -70,7 +70,7 @@ _LAZY = {
     "AppealCase": "safety.usecases.review_values",
     "ReviewService": "safety.usecases.review",
     "VideoView": "safety.usecases.videos",
-    "to_json": "safety.views",
+    "to_json": "safety.edges.views",
     "CameoGuard": "safety.wiring",
     "build": "safety.wiring",
 }

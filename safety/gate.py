@@ -48,13 +48,13 @@ from safety.errors import (
     UnknownUserError,
 )
 from safety.frames import FrameFeed
+from safety.gate_metrics import GateMetrics
 from safety.media import probe, trial_decode
 from safety.mediastore import MediaStore, StoredFile
-from safety.operability import GateMetrics
 from safety.publishing import MarkedDraft, PreparedPublication, Publisher
 from safety.records import ReviewSource, UseRequestState, VideoRecord
 from safety.restrictions import LiteralRestrictions, RestrictionJudge
-from safety.store import Store, Transaction
+from safety.storage import Store, Transaction
 
 GATE_ACTOR = "gate"
 # Intake decodes this many frames in a memory-capped child before any check decodes the file here; the first

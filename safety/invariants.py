@@ -24,7 +24,7 @@ from safety.consent import consent_verdict
 from safety.domain import VideoStatus, may_move
 from safety.mediastore import AREAS, MediaStore
 from safety.records import RegistryStatus, UseRequestState
-from safety.store import Store, Transaction
+from safety.storage import Store, Transaction
 
 ALWAYS: dict[str, str] = {
     "consent_at_publish": "every published video's declared and identified owners consent to it (a consent change "

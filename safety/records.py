@@ -1,6 +1,6 @@
 """Records: what the stores hand back, as small frozen values, and the states a stored thing can be in.
 
-The stores convert their rows into these explicitly; nothing outside `safety.store` sees a row. Every state a
+The stores convert their rows into these explicitly; nothing outside `safety.storage.sql` sees a row. Every state a
 column can hold is an enum here (a `StrEnum`, so it compares equal to the text stored), never a string literal
 scattered through the code. Importing this module loads no database or media library.
 """

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from policies.restrictions import RestrictionTaxonomy
-from safety.classifiers.deobfuscate import deobfuscate
+from safety.deobfuscate import deobfuscate
 from safety.text import contains_phrase, fold_accents, normalise_text
 
 TOPIC_PREFIX = "topic:"

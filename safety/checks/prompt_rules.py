@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from policies import PolicyPack, PromptRule
 from safety.checks.base import CheckContext, CheckOutcome
-from safety.classifiers.deobfuscate import deobfuscate
+from safety.deobfuscate import deobfuscate
 from safety.domain import Finding
 from safety.text import contains_phrase, fold_accents
 

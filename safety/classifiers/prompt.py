@@ -24,8 +24,8 @@ import numpy as np
 import yaml
 from numpy.typing import NDArray
 
-from safety.classifiers.deobfuscate import deobfuscate
 from safety.classifiers.multilingual import ENCODER_ID, MultilingualEncoder
+from safety.deobfuscate import deobfuscate
 from safety.errors import ConfigurationError
 
 BENIGN = "benign"

@@ -26,9 +26,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from policies.restrictions import RestrictionTaxonomy
-from safety.classifiers.deobfuscate import deobfuscate
 from safety.classifiers.multilingual import ENCODER_ID, MultilingualEncoder
 from safety.classifiers.prompt import BENIGN, PromptHead, PromptHeadStore, is_held_out, load_examples
+from safety.deobfuscate import deobfuscate
 from safety.restrictions import TOPIC_PREFIX, LiteralRestrictions, RestrictionHit
 
 _OTHER = "other"

@@ -11,7 +11,7 @@ from safety.domain import AgeBand, User
 from safety.errors import SubmissionError, UnknownSubjectError
 from safety.handles import normalise_handle
 from safety.records import ApiClient, Scope
-from safety.store import Store
+from safety.storage import Store
 
 
 def token_hash(token: str) -> str:

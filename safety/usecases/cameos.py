@@ -36,7 +36,7 @@ from safety.mediastore import MediaStore, write_png_atomically
 from safety.records import CameoRecord, ChallengeRecord, GrantKind, OwnerAppearance, ProtectionKind, TemplateSubject
 from safety.restrictions import RestrictionJudge, parse_restriction
 from safety.revocation import PurgeReceipt
-from safety.store import Store, Transaction
+from safety.storage import Store, Transaction
 from safety.usecases.revocation import finish, purge_in, receipt_of, reconcile_in
 from safety.voices import MIN_SPEECH_S, VoiceEmbedder, voiced
 

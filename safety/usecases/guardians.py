@@ -16,7 +16,7 @@ from safety.errors import ConflictError, SubmissionError
 from safety.handles import normalise_handle
 from safety.records import GrantKind, OwnerAppearance
 from safety.revocation import PurgeReceipt
-from safety.store import Store, Transaction
+from safety.storage import Store, Transaction
 from safety.usecases.cameos import Cameos
 from safety.usecases.review_values import AccessDenied
 

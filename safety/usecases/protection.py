@@ -21,7 +21,7 @@ from safety.faces.photos import face_crop, faces_in_photo, load_rgb
 from safety.media import AUDIO_RATE, read_audio
 from safety.mediastore import MediaStore, write_png_atomically
 from safety.records import ProtectedPersonRecord, ProtectionKind, TemplateSubject
-from safety.store import Store
+from safety.storage import Store
 from safety.voices import MIN_SPEECH_S, VoiceEmbedder, voiced
 
 NAME_MAX_CHARS = 120

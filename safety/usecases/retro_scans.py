@@ -36,7 +36,7 @@ from safety.faces.retro import nearest_by_video, stack
 from safety.mediastore import MediaStore
 from safety.records import RetroScanRecord, RetroScanState, TemplateSubject, VideoRecord
 from safety.restrictions import RestrictionJudge
-from safety.store import Store
+from safety.storage import Store
 from safety.usecases.revocation import finish, purge_in
 from safety.usecases.videos import Videos
 

@@ -44,7 +44,7 @@ from safety.records import (
     ReviewSource,
     ReviewState,
 )
-from safety.store import Store
+from safety.storage import Store
 from safety.usecases.accounts import token_hash
 from safety.usecases.review_values import (
     AccessDenied,
@@ -60,7 +60,6 @@ from safety.usecases.review_values import (
     UserHistory,
 )
 from safety.usecases.videos import Videos
-from safety.views import video_json
 
 ROLES = ("reviewer", "senior", "admin")
 QUALITY_SLA_HOURS = 48.0
@@ -314,13 +313,12 @@ class ReviewService:
             for person in tx.templates.list_protected():
                 references[("protected", person.name)] = [str(p) for p in person.photo_paths]
         shown = self._videos.show(video.id)
-        view = video_json(shown)
         policy = self._policies.by_ref_or_adult(item.policy_ref)
         decisions = shown.decisions
         if item.blind_of:
             # A blind re-review sees what the gate saw, not what the first reviewer decided.
             decisions = tuple(d for d in decisions if not d.decided_by.startswith("reviewer:"))
-            view = {**view, "status": "hidden (blind re-review)", "decisions": []}
+            shown = replace(shown, decisions=())
         latest = decisions[-1] if decisions else None
         reasons = []
         for reason in latest.reasons if latest else ():
@@ -342,7 +340,7 @@ class ReviewService:
         )
         return CaseFile(
             item=item,
-            video=view,
+            video=shown,
             media_path=video.quarantine_path or video.published_path,
             reasons=reasons,
             faces=faces,

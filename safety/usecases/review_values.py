@@ -9,6 +9,7 @@ from typing import Any
 from safety.domain import VideoStatus
 from safety.errors import SafetyError
 from safety.records import AppealRecord, ReportRecord, ReviewItemRecord
+from safety.usecases.videos import VideoView
 
 
 class AccessDenied(SafetyError):
@@ -38,8 +39,8 @@ class CaseFile:
 
     item: ReviewItemRecord
     """The queue item."""
-    video: dict[str, Any]
-    """The video's record and decisions as the console shows them (hidden for a blind re-review)."""
+    video: VideoView
+    """The video's record and decisions as the console may show them (no decisions for a blind re-review)."""
     media_path: Path | None
     """The file to play (quarantined or published)."""
     reasons: list[dict[str, Any]]

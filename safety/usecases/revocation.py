@@ -16,8 +16,7 @@ from safety.mediastore import MediaStore
 from safety.records import BankName, PurgeJobRecord, RegistryStatus
 from safety.restrictions import RestrictionJudge
 from safety.revocation import PurgePlan, PurgeReceipt, plan_purge, refused_by_creator
-from safety.store import Store
-from safety.stores import (
+from safety.storage import (
     AccountStore,
     AuditStore,
     BankStore,
@@ -26,6 +25,7 @@ from safety.stores import (
     PurgeStore,
     RegistryStore,
     ReviewStore,
+    Store,
     TrackStore,
     VideoStore,
 )

@@ -35,7 +35,7 @@ from safety.errors import SafetyError, SubmissionError
 from safety.gate import Gate
 from safety.mediastore import MediaStore
 from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
-from safety.store import Store
+from safety.storage import Store
 from safety.usecases.videos import Videos
 
 log = logging.getLogger("cameoguard.submissions")

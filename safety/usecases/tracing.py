@@ -29,7 +29,7 @@ from safety.audit import ChainReport, verify_chain
 from safety.errors import InvalidMediaError, SubmissionError
 from safety.media import probe
 from safety.records import BankEntryRecord, BankName, RegistryStatus
-from safety.store import Store, Transaction
+from safety.storage import Store, Transaction
 
 Stamp = tuple[int, int]
 IndexT = TypeVar("IndexT")

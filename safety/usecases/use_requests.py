@@ -18,7 +18,7 @@ from safety.domain import GateResult, VideoStatus
 from safety.gate import Gate
 from safety.handles import normalise_handle
 from safety.records import UseRequestRecord, UseRequestState
-from safety.store import Store
+from safety.storage import Store
 
 
 class UseRequests:

@@ -12,7 +12,7 @@ from safety.gate import Gate
 from safety.handles import clean_prompt, normalise_handle
 from safety.mediastore import MediaStore
 from safety.records import DecisionRecord, RegistryStatus, ReviewItemRecord, ReviewSource, VideoRecord
-from safety.store import Store, Transaction
+from safety.storage import Store, Transaction
 
 REPORT_MAX_CHARS = 2000
 

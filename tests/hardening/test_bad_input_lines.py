@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from safety.cli import main
+from safety.edges.cli import main
 
 INTERNAL_ERROR = 70
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from policies import PolicyValidationError, parse_pack
 from provenance import read_manifest
 from safety import CameoGuard, InvalidMediaError, SafetyError, Submission, SubmissionError
-from safety.cli import main
+from safety.edges.cli import main
 from safety.media import probe
 from tests.hardening.corpus import HANDLES, PROMPTS, HostileFile, media_corpus
 

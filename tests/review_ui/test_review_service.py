@@ -25,6 +25,7 @@ from safety import (
 )
 from safety.clock import FakeClock
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 from tests.review_ui.conftest import login
 from tests.safety.test_likeness_gate import card_image
 
@@ -161,7 +162,8 @@ def test_quality_sampling_and_dashboard(people: CameoGuard, held: dict[str, Any]
     assert blind.blind_of == item.id and blind.source == "quality"
     reviews.claim(sam, blind.id)
     blind_case = reviews.case(sam, blind.id)
-    assert blind_case.video["status"].startswith("hidden") and blind_case.video["decisions"] == []
+    shown = to_json(blind_case)
+    assert shown["status"].startswith("hidden") and shown["decisions"] == []
     assert blind_case.reasons and all("rita" not in r["message"] for r in blind_case.reasons)
     to_json(reviews.decide(sam, blind.id, "reject", "prompt.election_deception"))
     stats = to_json(reviews.dashboard(sam))
@@ -198,7 +200,7 @@ def test_review_cli_reads_the_password_from_stdin(
     import io
     import json
 
-    from safety.cli import main
+    from safety.edges.cli import main
 
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", people.settings.resolved_database_url)
     home = ["--home", str(people.settings.home)]
@@ -252,7 +254,7 @@ def test_a_report_on_a_held_video_does_not_publish_it(
 
 def test_logins_are_throttled_timed_alike_and_audited(settings: Settings) -> None:
     clock = FakeClock()
-    with build(settings, face_analyzer=FakeFaceAnalyzer(), clock=clock) as guard:
+    with build(settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models(), clock=clock) as guard:
         reviews = guard.review_service(quality_share=0.0)
         reviews.add_reviewer("rita", "reviewer", "correct horse 1")
         for _ in range(10):
@@ -300,8 +302,8 @@ def test_queue_entries_read_as_text_and_filter(
 def test_face_evidence_puts_the_crop_beside_the_protected_persons_photo(
     reviews: ReviewService, people: CameoGuard, lookalike: dict[str, Any]
 ) -> None:
+    from safety.edges.sweeps import sweep_once
     from safety.invariants import check_invariants
-    from safety.sweeps import sweep_once
 
     rita = login(reviews, "rita", 1)
     item = reviews.queue(rita)[0]

@@ -16,11 +16,14 @@ from onnx import TensorProto, helper, numpy_helper
 from generator import Studio
 from safety import CameoGuard, Settings, Submission, build, to_json
 from safety.checks.frames_nsfw import FramesNsfwCheck
-from safety.classifiers.deobfuscate import deobfuscate
+from safety.deobfuscate import deobfuscate
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeNudityModel, constant
 from tests.conftest import reencode_copy
 from tests.safety.test_likeness_gate import card_image
+
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
 
 _SEEDS = iter(range(5000, 9000))
 
@@ -173,7 +176,7 @@ def test_deepfake_slot_with_an_operator_card(settings: Settings, tmp_path: Path)
 def test_known_bad_bank_catches_a_low_quality_copy(
     people: CameoGuard, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from safety.cli import main
+    from safety.edges.cli import main
 
     bad = Path(generate(people, "maya", "a scene later banned")["published_path"])
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", people.settings.resolved_database_url)

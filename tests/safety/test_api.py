@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safety import CameoGuard, Submission
-from safety.http import create_app
-from safety.http_api import PROBLEM_BASE, PROBLEM_TYPES
+from safety.edges.http import create_app
+from safety.edges.http.routes import PROBLEM_BASE, PROBLEM_TYPES
 from safety.records import Scope
 
 
@@ -132,7 +132,7 @@ def test_cameo_management_for_an_app_and_banks_and_protection_for_operators(
 
 
 def test_error_details_name_no_server_path() -> None:
-    from safety.http_api import without_paths
+    from safety.edges.http.routes import without_paths
 
     assert without_paths("/srv/home/media/tmp/api-x/image-0.png shows 0 faces") == "image-0.png shows 0 faces"
     assert (

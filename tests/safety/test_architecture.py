@@ -24,13 +24,13 @@ from safety.fakes import (
     FakePromptClassifier,
     FakeSigner,
     constant,
+    fake_models,
 )
 from safety.lineage import derived_videos
 from safety.publishing import Publisher, load_keys
 from safety.records import ReviewSource
 from safety.revocation import plan_purge, refused_by_creator
-from safety.store.unit import Transaction
-from safety.stores import (
+from safety.storage import (
     AccountStore,
     AuditStore,
     BankStore,
@@ -44,6 +44,7 @@ from safety.stores import (
     TemplateStore,
     VideoStore,
 )
+from safety.storage.sql.unit import Transaction
 from safety.wiring import Models
 from tests.safety.revocation_state import scenario
 
@@ -78,7 +79,7 @@ def _typed(store: object, protocol: type) -> object:
 def test_importing_the_core_loads_no_io_or_ml_library() -> None:
     code = (
         "import sys, safety.domain, safety.consent, safety.decision, safety.revocation, safety.lineage, "
-        "safety.records, safety.stores, safety.audit;"
+        "safety.records, safety.storage, safety.audit;"
         "print(sorted(m for m in ('av','cv2','numpy','sqlalchemy','torch','onnxruntime','dlib') if m in sys.modules))"
     )
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
@@ -166,7 +167,7 @@ def test_a_whole_gate_run_on_fakes(settings: Settings, clip: Path) -> None:
 
 def test_the_clock_moves_leases_without_sleeping(people, clip: Path) -> None:
     clock = FakeClock()
-    with build(people.settings, face_analyzer=FakeFaceAnalyzer(), clock=clock) as guard:
+    with build(people.settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models(), clock=clock) as guard:
         with guard.store.transaction() as tx:
             video = tx.videos.get(guard.videos.prepublish(Submission("maya", "a calm lake", clip)).video_id)
             item = tx.review.open_item(

@@ -7,7 +7,7 @@ from importlib import metadata
 import pytest
 
 from safety import clash
-from safety.cli import main
+from safety.edges.cli import main
 
 
 def test_no_clash_here() -> None:

@@ -14,9 +14,9 @@ import pytest
 from safety import CameoGuard, Settings
 from safety.checks import CheckContext, CheckOutcome
 from safety.domain import CameoStatus, ConsentLevel, Submission, VideoStatus
+from safety.edges.sweeps import sweep_once
 from safety.errors import ConflictError, StatusChanged
 from safety.invariants import check_invariants
-from safety.sweeps import sweep_once
 from tests.safety.revocation_state import checking_video
 from tests.safety.test_gate import _with_checks
 

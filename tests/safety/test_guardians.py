@@ -99,7 +99,7 @@ def test_the_guardian_chooses_among_teen_packs_and_takes_videos_down(family: Cam
 def test_guardian_commands(
     family: CameoGuard, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from safety.cli import main
+    from safety.edges.cli import main
 
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", family.settings.resolved_database_url)
     home = ["--home", str(family.settings.home)]

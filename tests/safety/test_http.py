@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from generator import HttpHook, Studio
 from safety import CameoGuard, UnknownUserError
-from safety.http import create_app
+from safety.edges.http import create_app
 from tests.safety.test_gate import CHECK_NAMES
 
 

@@ -26,10 +26,10 @@ import pytest
 
 from safety import CameoGuard, Settings, build
 from safety.domain import VideoStatus
+from safety.edges.sweeps import sweep_once
 from safety.errors import ConflictError, StatusChanged
 from safety.invariants import check_invariants
 from safety.records import ReviewSource
-from safety.sweeps import sweep_once
 from tests.safety.revocation_state import checking_video
 
 ROUNDS = 8

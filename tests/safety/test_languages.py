@@ -10,7 +10,10 @@ import pytest
 
 from safety import CameoGuard, Submission
 from safety.checks.prompt_rules import rule_findings
-from safety.classifiers.deobfuscate import deobfuscate
+from safety.deobfuscate import deobfuscate
+
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
 
 # Written for this test, not copied from the labelled examples (none of these strings is in prompts.yaml).
 VIOLATING = [

@@ -13,8 +13,8 @@ from sqlalchemy import text
 from generator import Studio
 from provenance import ManifestSigner, Publication, SigningError, load_credentials, make_dev_chain, read_manifest
 from safety import CameoGuard, ConfigurationError, Settings, build, to_json
-from safety.cli import main
-from safety.http import create_app
+from safety.edges.cli import main
+from safety.edges.http import create_app
 from tests.conftest import reencode_copy
 
 

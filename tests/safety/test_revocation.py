@@ -18,10 +18,10 @@ import pytest
 from generator import Studio
 from policies import Action
 from safety import CameoGuard, ConsentLevel, VideoStatus, to_json
-from safety.cli import main
 from safety.domain import Decision, Reason
+from safety.edges.cli import main
+from safety.edges.sweeps import sweep_once
 from safety.records import BankName, GrantKind, TemplateSubject
-from safety.sweeps import sweep_once
 from safety.usecases.tracing import registry_status
 from tests.conftest import reencode_copy
 from tests.safety.revocation_state import published_video, scenario
@@ -99,7 +99,7 @@ def test_sweep_reconciles_files_and_rows(services: CameoGuard) -> None:
 
 
 def test_only_one_sweeper_at_a_time(services: CameoGuard) -> None:
-    from safety.sweeps import sweeper_lock
+    from safety.edges.sweeps import sweeper_lock
 
     with sweeper_lock(services) as first:
         assert first
@@ -108,7 +108,7 @@ def test_only_one_sweeper_at_a_time(services: CameoGuard) -> None:
 
 
 def test_scheduler_runs_sweeps_with_a_persistent_job(services: CameoGuard) -> None:
-    from safety.sweeps import run_scheduler
+    from safety.edges.sweeps import run_scheduler
 
     scenario(services, chain_length=2)
     with services.store.transaction() as tx:

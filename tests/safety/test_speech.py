@@ -35,9 +35,12 @@ from safety.speech_models import (
     install_multilingual_model,
     multilingual_model_dir,
 )
-from safety.wiring import Models
+from safety.checks.models import Models
 from tests.conftest import clip_with_sound
 from tests.safety.test_restrictions import _world
+
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
 
 
 def _services(settings: Settings, transcriber: FakeTranscriber) -> CameoGuard:

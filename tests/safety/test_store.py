@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from safety import CameoGuard, ConflictError
 from safety.domain import CameoStatus, ConsentLevel
 from safety.records import GrantKind
-from safety.store import open_database
+from safety.storage.sql import open_database
 
 
 def test_migrations_match_the_models_and_are_idempotent(services: CameoGuard) -> None:

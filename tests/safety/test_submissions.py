@@ -18,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from safety import CameoGuard, Settings, Submission, build
 from safety.clock import FakeClock
+from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
-from safety.http import create_app
 from safety.records import Scope, SubmissionState
 from safety.usecases.submissions import SIGNATURE_HEADER, QueueFull, callback_refusal
 
@@ -199,7 +199,7 @@ def test_cli_token_json(people: CameoGuard) -> None:
     import io
     import os
 
-    from safety.cli import main
+    from safety.edges.cli import main
 
     out = io.StringIO()
     env = {"CAMEOGUARD_HOME": str(people.settings.home), "CAMEOGUARD_DATABASE_URL": people.settings.database_url or ""}
@@ -223,7 +223,7 @@ def test_cli_token_json(people: CameoGuard) -> None:
 def test_the_sweeper_keeps_a_waiting_submissions_files_and_sends_it_again(paused: CameoGuard, clip: Path) -> None:
     import os
 
-    from safety.sweeps import sweep_once
+    from safety.edges.sweeps import sweep_once
 
     record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
     old = time.time() - 7 * 24 * 3600
@@ -259,8 +259,8 @@ def test_logs_are_json_lines_carrying_the_ids(
 def test_with_a_broker_the_scheduled_sweep_runs_on_a_worker(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from safety.edges.sweeps import scheduled_sweep
     from safety.engine import SWEEP, CeleryEngine
-    from safety.sweeps import scheduled_sweep
 
     sent: list[tuple[Any, ...]] = []
     monkeypatch.setattr(CeleryEngine, "send", lambda _self, *args, **_kwargs: sent.append(args))

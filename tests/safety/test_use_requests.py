@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from generator import Studio
 from provenance import read_manifest
 from safety import CameoGuard, ConflictError, ConsentLevel
-from safety.http import create_app
+from safety.edges.http import create_app
 from safety.invariants import check_invariants
 from safety.records import Scope
 from tests.review_ui.conftest import login
@@ -66,7 +66,7 @@ def test_a_declined_or_expired_use_never_publishes(asking: CameoGuard) -> None:
     assert [r.code for r in result.decision.reasons] == ["likeness.owner_declined"]
     forgotten = generate(asking, "theo", cameos=["maya"])
     asking.use_requests.expire_after = asking.use_requests.expire_after * 0
-    from safety.sweeps import sweep_once
+    from safety.edges.sweeps import sweep_once
 
     report = sweep_once(asking)
     assert report.owner_requests_expired == [forgotten["video_id"]]
@@ -133,7 +133,7 @@ def test_owners_answer_over_http_and_the_platform_is_called_back(asking: CameoGu
 def test_cli_permit_requests_and_answers(
     asking: CameoGuard, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from safety.cli import main
+    from safety.edges.cli import main
 
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", asking.settings.resolved_database_url)
     home = ["--home", str(asking.settings.home)]

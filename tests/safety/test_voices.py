@@ -20,6 +20,9 @@ from safety.voices import DvectorEmbedder, log_mel, voiced
 from safety.wiring import Models
 from tests.conftest import clip_with_sound
 
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
+
 SPEECH = Path("/usr/share/pocketsphinx/test/data")
 NARRATOR = [SPEECH / "librivox" / f"sense_and_sensibility_01_austen_64kb-{n}.wav" for n in ("0870", "0890", "0920")]
 OTHER_SPEAKER = SPEECH / "cards" / "005.wav"

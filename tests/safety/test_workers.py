@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safety import CameoGuard, Settings, build
-from safety.http import create_app
+from safety.edges.http import create_app
 from safety.records import Scope, SubmissionState
 
 BROKER_URL = os.environ.get("CAMEOGUARD_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")

@@ -20,7 +20,7 @@ import pytest
 from generator import load_face_image, render_photo_pan
 from generator.render import write_mp4
 from safety import CameoGuard, ConsentLevel, Settings, Submission, build, to_json
-from safety.cli import main
+from safety.edges.cli import main
 from safety.faces.dlib_analyzer import DlibFaceAnalyzer
 
 

@@ -42,9 +42,9 @@ from generator.render import RenderSpec, render_video
 from safety import Settings, build
 from safety.clock import SYSTEM_CLOCK, FakeClock
 from safety.domain import CameoStatus, ConsentLevel, VideoStatus
+from safety.edges.sweeps import sweep_once
 from safety.invariants import Violation, check_invariants
 from safety.records import Scope
-from safety.sweeps import sweep_once
 
 PACKS = Path(__file__).resolve().parents[3] / "policies" / "packs"
 CREATORS = ("cora", "dev", "eli")

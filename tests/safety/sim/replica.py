@@ -26,10 +26,10 @@ from sqlalchemy import event, text
 from provenance import Publication
 from safety import Settings, build
 from safety.checks import CheckContext, CheckOutcome
+from safety.edges.http import create_app
 from safety.errors import CheckTimeout, StorageError
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeFingerprinter, FakeMarker, FakeNudityModel, FakePromptClassifier, FakeSigner, constant
-from safety.http import create_app
 from safety.publishing import MarkedDraft, PreparedPublication, Publisher, load_keys
 from safety.wiring import CameoGuard, Models
 

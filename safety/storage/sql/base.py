@@ -1,0 +1,81 @@
+"""What every SQL store shares: the session of the open transaction, the dialect, the clock and the audit log.
+
+A store never commits: the unit of work that created it does, so changes made through several stores in one
+`with store.transaction()` block commit or roll back together, audit entries included.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from safety.audit import entry_hash
+from safety.clock import Clock
+from safety.storage.sql.dialect import Dialect
+from safety.storage.sql.tables import AuditHeadRow, AuditRow
+
+
+def new_id(prefix: str) -> str:
+    """A new opaque id such as `vid_…`."""
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+@dataclass(frozen=True)
+class SqlContext:
+    """The open transaction's session with what stores need beside it."""
+
+    session: Session
+    """The session of the open transaction."""
+    dialect: Dialect
+    """How to lock rows on this backend."""
+    clock: Clock
+    """Where timestamps come from."""
+    audit_key: bytes
+    """The audit chain's HMAC key (kept outside the database)."""
+    pending: list[tuple[datetime, str, str, str, dict[str, Any]]] = field(default_factory=list)
+    """Audit entries this transaction made, written to the chain just before it commits."""
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def audit(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
+        """Add one entry to the hash chain when this transaction commits (`flush_audit`)."""
+        self.pending.append((self.now(), actor, action, subject, details))
+        # The change it records is written now (rows without declared relationships are inserted in the order they
+        # are flushed, and a later row may refer to this one); only the chain's entry waits for the commit.
+        self.session.flush()
+
+    def flush_audit(self) -> None:
+        """Write this transaction's entries to the chain: the last thing it does before its commit."""
+        if not self.pending:
+            return
+        # The single head row is the chain's tip; locking it makes concurrent appends take turns, so two writers
+        # never link to the same previous hash. It is locked last, after every row the transaction changed: a
+        # transaction holding the head never waits for another row, so the head cannot take part in a deadlock
+        # (a consent change used to hold it while it locked the videos it purged, and a publish the other way).
+        head = self.session.exec(self.dialect.for_update(select(AuditHeadRow).where(AuditHeadRow.id == 1))).one()
+        for at, actor, action, subject, details in self.pending:
+            seq = head.seq + 1
+            digest = entry_hash(seq, at, actor, action, subject, details, head.entry_hash, self.audit_key)
+            self.session.add(
+                AuditRow(
+                    seq=seq,
+                    at=at.isoformat(timespec="microseconds"),
+                    actor=actor,
+                    action=action,
+                    subject=subject,
+                    details=details,
+                    prev_hash=head.entry_hash,
+                    entry_hash=digest,
+                )
+            )
+            head.seq = seq
+            head.entry_hash = digest
+        self.session.add(head)
+        self.pending.clear()
+        # Flushed inside the transaction, so a failure rolls the change back with it.
+        self.session.flush()

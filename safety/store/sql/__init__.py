@@ -1,1 +1,0 @@
-"""The SQL implementation of every store protocol in `safety.stores`, one module per concept."""
