@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from safety import CameoGuard, Settings, Submission, build
+from safety.checks.models import Models
 from safety.checks.speech import (
     MultilingualTranscriber,
     Transcriber,
@@ -35,7 +36,6 @@ from safety.speech_models import (
     install_multilingual_model,
     multilingual_model_dir,
 )
-from safety.checks.models import Models
 from tests.conftest import clip_with_sound
 from tests.safety.test_restrictions import _world
 
