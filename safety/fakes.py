@@ -172,7 +172,8 @@ class FakeVoiceEmbedder:
         bands = np.array([band.sum() for band in np.array_split(spectrum, 16)], dtype=np.float64) + 1e-9
         vector = np.log(bands) - np.log(bands).mean()
         norm = float(np.linalg.norm(vector)) or 1.0
-        return (vector / norm).astype(np.float32)
+        embedded: NDArray[np.float32] = (vector / norm).astype(np.float32)
+        return embedded
 
 
 # Words that a fake prompt classifier takes as each category, for tests that need a category to fire without the

@@ -3,7 +3,8 @@
 `build(settings)` opens the database, prepares the media store, loads the policy packs, and builds the face
 engine, the publisher (signer and marker) and the gate with its checks; models load lazily on first use, once.
 The CLI, the HTTP app, the console, the generator and the scheduler each hold one `CameoGuard`. Tests pass fakes
-for the adapters here (face analyzer, checks, publisher parts, clock) instead of patching internals.
+for the adapters here (face analyzer, checks, publisher parts, clock, and a ready store such as
+`safety.storage.memory.MemoryStore`) instead of patching internals.
 """
 
 from __future__ import annotations
@@ -63,7 +64,9 @@ from safety.mediastore import MediaStore
 from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
-from safety.storage.sql import Database, Store, open_database
+from safety.storage import Store
+from safety.storage.sql import Database, open_database
+from safety.storage.sql import Store as SqlStore
 from safety.usecases.accounts import Accounts
 from safety.usecases.cameos import Cameos
 from safety.usecases.guardians import Guardians
@@ -162,8 +165,8 @@ class CameoGuard:
 
     settings: Settings
     """What it was built from."""
-    database: Database
-    """The opened, migrated database."""
+    sql_database: Database | None
+    """The opened, migrated database; None for a store given to `build` (in memory)."""
     store: Store
     """Transactions over the narrow stores."""
     media: MediaStore
@@ -203,6 +206,13 @@ class CameoGuard:
     restrictions: RestrictionJudge
     """Judges owners' restrictions on meaning (the gate, the consent check, purges and the sweeper share it)."""
 
+    @property
+    def database(self) -> Database:
+        """The SQL database; `ConfigurationError` when this CameoGuard runs on a store without one."""
+        if self.sql_database is None:
+            raise ConfigurationError("this CameoGuard runs on a store without a database (in memory)")
+        return self.sql_database
+
     def review_service(
         self,
         *,
@@ -231,7 +241,8 @@ class CameoGuard:
     def close(self) -> None:
         """Stop background work (in-process tasks already running finish) and release the database."""
         self.engine.close()
-        self.database.dispose()
+        if self.sql_database is not None:
+            self.sql_database.dispose()
 
     def __enter__(self) -> CameoGuard:
         return self
@@ -247,9 +258,11 @@ def build(
     face_analyzer: FaceAnalyzer | None = None,
     publisher: Publisher | None = None,
     models: Models = Models(),
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
+    store: Store | None = None,
 ) -> CameoGuard:
-    """Open everything `settings` names; heavy models still load only on first use."""
+    """Open everything `settings` names; heavy models still load only on first use. With `store` (say, a
+    `MemoryStore`), no database is opened and the store's clock is the clock."""
     media = MediaStore(settings.media_root)
     try:
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -259,8 +272,14 @@ def build(
         probe_file.unlink()
     except OSError as exc:
         raise ConfigurationError(f"home {settings.home} cannot hold cameoguard's data: {exc.strerror or exc}") from None
-    database = open_database(settings.resolved_database_url)
-    store = Store(database, load_audit_key(settings), clock)
+    database: Database | None = None
+    if store is None:
+        clock = clock or SYSTEM_CLOCK
+        database = open_database(settings.resolved_database_url)
+        store = SqlStore(database, load_audit_key(settings), clock)
+    elif clock is not None and clock is not store.clock:
+        raise ConfigurationError("a store given to build() keeps its own clock: pass the clock to the store")
+    clock = store.clock
     choices = {pack.name: pack for pack in (load_policy(ref) for ref in settings.teen_policy_choices)}
     try:
         policies = PolicyBook(
@@ -376,7 +395,7 @@ def build(
     protection = Protection(store, faces, thresholds, models.voices or shared_voices, media, scan=retro_scans.start)
     return CameoGuard(
         settings=settings,
-        database=database,
+        sql_database=database,
         store=store,
         media=media,
         policies=policies,
