@@ -184,7 +184,7 @@ class RegistryStore(Protocol):
         ...
 
     def fingerprint_stamp(self) -> tuple[int, int]:
-        """(count, highest id) of published frame hashes."""
+        """(count, highest id) of published frame hashes: changes whenever they do (ids are never reused)."""
         ...
 
     def fingerprint_entries(self) -> list[tuple[str, bytes]]:
@@ -224,7 +224,7 @@ class BankStore(Protocol):
         ...
 
     def stamp(self) -> tuple[int, int]:
-        """(count, highest id) of bank hashes: changes whenever a bank does."""
+        """(count, highest id) of bank hashes: changes whenever a bank does (ids are never reused)."""
         ...
 
     def index_entries(self) -> list[tuple[str, bytes, float]]:

@@ -12,6 +12,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+# SQLite reuses the highest integer key once its row is deleted unless the table is AUTOINCREMENT. The in-process
+# indexes (face gallery, frame fingerprints, hash banks) are cached under a (count, highest id) stamp, which a delete
+# followed by an insert would otherwise leave unchanged, serving a stale index. PostgreSQL sequences never reuse ids.
+NEVER_REUSED_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
 
 class UserRow(SQLModel, table=True):
     __tablename__ = "users"
@@ -79,7 +84,7 @@ class FaceTemplateRow(SQLModel, table=True):
     """One embedding of a cameo owner or a protected person, tagged with the model that made it."""
 
     __tablename__ = "face_templates"
-    __table_args__ = (Index("ix_face_templates_subject", "subject_kind", "subject"),)
+    __table_args__ = (Index("ix_face_templates_subject", "subject_kind", "subject"), NEVER_REUSED_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     subject_kind: str = Field(max_length=16)
@@ -301,6 +306,7 @@ class FrameHashRow(SQLModel, table=True):
     """A PDQ hash of one sampled frame of a published video."""
 
     __tablename__ = "frame_hashes"
+    __table_args__ = (NEVER_REUSED_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
@@ -339,6 +345,7 @@ class BankEntryRow(SQLModel, table=True):
 
 class BankHashRow(SQLModel, table=True):
     __tablename__ = "bank_hashes"
+    __table_args__ = (NEVER_REUSED_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: str = Field(foreign_key="bank_entries.id", max_length=40, index=True)

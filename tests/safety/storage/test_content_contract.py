@@ -14,7 +14,7 @@ from safety.domain import AuditEntry, Decision, Reason, VideoStatus
 from safety.errors import ConflictError, StatusChanged, UnknownSubjectError, UnknownVideoError
 from safety.records import BankName, RegistryStatus
 from safety.storage import Store
-from tests.safety.storage.conftest import new_video, xfail_on_sqlite
+from tests.safety.storage.conftest import new_video
 
 HELD_OR_BLOCKED = frozenset({VideoStatus.HELD, VideoStatus.BLOCKED})
 
@@ -240,10 +240,7 @@ def test_publishing_again_replaces_the_record(people: Store) -> None:
         assert tx.registry.video_for_token(1) is None and tx.registry.video_for_token(2) == video
 
 
-def test_the_fingerprint_stamp_moves_when_a_video_is_published_again(
-    people: Store, request: pytest.FixtureRequest
-) -> None:
-    xfail_on_sqlite(request)
+def test_the_fingerprint_stamp_moves_when_a_video_is_published_again(people: Store) -> None:
     with people.transaction() as tx:
         video = new_video(tx)
         tx.registry.record_publication(video, sha256="1" * 64, watermark_token=1, frame_hashes=[(0.0, b"a" * 32, 90)])
@@ -296,8 +293,7 @@ def test_the_bank_stamp_moves_whenever_a_bank_changes(store: Store) -> None:
     assert len(set(stamps)) == 3
 
 
-def test_the_bank_stamp_moves_when_the_newest_entry_is_replaced(store: Store, request: pytest.FixtureRequest) -> None:
-    xfail_on_sqlite(request)
+def test_the_bank_stamp_moves_when_the_newest_entry_is_replaced(store: Store) -> None:
     with store.transaction() as tx:
         tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"a" * 32, 90)])
         newest = tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"b" * 32, 90)])
