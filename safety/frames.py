@@ -38,6 +38,8 @@ _QUEUE_FRAMES = 6
 _POLL_S = 0.05
 # Histogram distance between consecutive frames that counts as a cut (thumbnails of 64x36 grey, 32 bins).
 SCENE_CUT = 0.3
+# Sound kept for the speech check, at most ten minutes: about 38 MB of mono float samples at 16 kHz, past which memory,
+# not insight, grows.
 MAX_SOUND_S = 600.0
 """Sound kept for speech models, at most (a policy caps durations well below)."""
 

@@ -22,6 +22,8 @@ from provenance.tonemap import HDR_TRANSFERS
 from safety.domain import MediaInfo
 from safety.errors import CheckFailure, InvalidMediaError
 
+# 16 kHz mono: what the speech and voice models were trained on, so audio is resampled once here rather than in each
+# check.
 AUDIO_RATE = 16_000
 """Speech models (transcription, voices) take 16 kHz mono."""
 

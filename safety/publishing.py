@@ -204,6 +204,8 @@ class PdqFingerprinter:
         return [(h.t, h.digest, h.quality) for h in bank_hashes_of_frame(t, frame, crops=crops)]
 
 
+# At most one sample every half second (see below) and 3,600 of them: half an hour of video is covered, and the
+# hashes kept per published video stay bounded however long it is.
 _MAX_FINGERPRINT_SAMPLES = 3600
 
 

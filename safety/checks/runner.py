@@ -19,6 +19,8 @@ from safety.decision import CHECK_ERROR
 from safety.domain import Finding, TrackEmbedding
 from safety.errors import CheckTimeout, InjectedFault
 
+# Only when a policy names no timeout for a check. A check past its timeout counts as failed (`check.error`), never as
+# passed, so a generous value costs latency, a tight one costs holds.
 DEFAULT_TIMEOUT_S = 10.0
 
 

@@ -30,6 +30,8 @@ from safety.wiring import CameoGuard, build
 
 SWEEPER = "sweeper"
 
+# Ten minutes, well beyond a sweep's usual length so a live sweeper keeps its lease, yet short enough that a dead
+# sweeper's lease lapses soon and the next sweep is not held up for long.
 _LEASE_S = 600.0
 # Scratch folders the gate, the hook, enrollment and model installs create and remove when they finish.
 _SCRATCH_DIRS = (".publishing-", "upload-", "verify-", "pending-", ".installing-")
@@ -71,6 +73,8 @@ class SweepReport:
 @contextmanager
 def sweeper_lock(services: CameoGuard) -> Iterator[bool]:
     """Yield True while this process is the only sweeper."""
+    # Host, process and a random part: unique even when two sweepers in one process (tests, the demo's drill) ask at
+    # once, and readable in the lease row when one must find who holds it.
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with services.store.exclusive(SWEEPER, holder, timedelta(seconds=_LEASE_S)) as got:
         yield got

@@ -43,6 +43,8 @@ from safety.usecases.videos import Videos
 log = logging.getLogger("cameoguard.scans")
 
 SCANNER = "scanner"
+# Videos read per transaction of a scan: a scan over years of videos is many short transactions, each small enough not
+# to hold back writers, and a crash loses at most one page of progress.
 PAGE_VIDEOS = 500
 LEASE = timedelta(minutes=10)
 
