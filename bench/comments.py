@@ -37,11 +37,7 @@ def _docstring_lines(tree: ast.AST) -> set[int]:
     """Line numbers covered by string literals standing as statements (docstrings, attribute docs)."""
     lines: set[int] = set()
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             end = node.end_lineno or node.lineno
             lines.update(range(node.lineno, end + 1))
     return lines
