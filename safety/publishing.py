@@ -148,7 +148,8 @@ def load_keys(settings: Settings) -> ProvenanceKeys:
             settings.signing_chain, key_path=settings.signing_key, key_env=settings.signing_key_env
         )
         anchors = settings.trust_anchors
-    # The development chain's key sits in every checkout: content signed with it in production would verify as anyone's.
+    # The development chain is made on the spot and vouched for by no one: content signed with it in production would
+    # claim a provenance no verifier should trust.
     if production and credentials.is_development:
         raise ConfigurationError("refusing to start in production with the development signing chain")
     key_file = settings.watermark_key_file or dev_folder / "watermark.key"
