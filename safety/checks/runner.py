@@ -94,6 +94,8 @@ def run_checks(
             try:
                 outcome, elapsed = future.result(timeout=remaining)
             except FutureTimeout:
+                # Cancelling stops only a check still queued; a running one cannot be stopped from here, so it is
+                # released from the frame feed instead, and the decoder stops waiting for it.
                 future.cancel()
                 context.frames.release(check.name)
                 findings.append(_error_finding(check.name, CheckTimeout(f"no result within {timeout:g} s")))
