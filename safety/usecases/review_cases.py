@@ -24,7 +24,7 @@ from safety.faces.photos import face_crop
 from safety.media import AUDIO_RATE, read_audio
 from safety.records import AppealRecord, DecisionRecord, ReportRecord, ReviewItemRecord, ReviewSource
 from safety.storage import Store, Transaction
-from safety.usecases.review_rules import reason_codes, require
+from safety.usecases.review_rules import reason_codes, refuse_own_blind_review, require
 from safety.usecases.review_values import CaseFile, FaceEvidence, Reviewer, StripFrame
 from safety.usecases.videos import Videos
 
@@ -195,6 +195,7 @@ def _on_record(tx: Transaction, item_id: str, by: Reviewer) -> _OnRecord:
     everyone whose likeness the video may carry (cameo owners and protected people)."""
     item = tx.review.item(item_id)
     require(not item.needs_senior or by.senior, "seniors only")
+    refuse_own_blind_review(tx.review, item, by)
     video = tx.videos.get(item.video_id)
     history = [
         {"video_id": v.id, "status": v.status.value, "prompt": v.prompt, "at": v.created_at.isoformat()}

@@ -29,6 +29,7 @@ from safety.usecases.review_rules import (
     DUE_SOON,
     QUALITY_SLA_HOURS,
     reason_codes,
+    refuse_own_blind_review,
     require,
 )
 from safety.usecases.review_values import AppealCase, QueueEntry, Reviewer, ReviewOutcome
@@ -70,7 +71,7 @@ class ReviewDecisions:
         for item in items:
             if item.needs_senior and not by.senior:
                 continue
-            if item.blind_of and originals[item.blind_of].decided_by == by.name:
+            if item.blind_of and originals[item.blind_of].decided_by == by.name:  # see refuse_own_blind_review
                 continue
             if reason and reason not in item.reason_codes:
                 continue
@@ -134,8 +135,10 @@ class ReviewDecisions:
     # leases
 
     def claim(self, by: Reviewer, item_id: str) -> bool:
-        """Take an item's lease; False when someone else holds it or it needs a senior."""
+        """Take an item's lease; False when someone else holds it or it needs a senior. `AccessDenied` for the
+        blind re-review of this reviewer's own decision."""
         with self._store.transaction() as tx:
+            refuse_own_blind_review(tx.review, tx.review.item(item_id), by)
             return tx.review.claim(item_id, by.name, self.lease, senior=by.senior)
 
     def claim_next(self, by: Reviewer) -> ReviewItemRecord | None:
@@ -170,6 +173,8 @@ class ReviewDecisions:
         """approve / reject (any item), uphold / overturn (appeals, seniors). Returns what happened."""
         with self._store.transaction() as tx:
             item = tx.review.item(item_id)
+            # Checked again here, not only at the claim: a lease is also renewed, and decided, by item id alone.
+            refuse_own_blind_review(tx.review, item, by)
         policy = self._policies.by_ref_or_adult(item.policy_ref)
         if item.source is ReviewSource.APPEAL:
             require(by.senior, "appeals are decided by seniors")
