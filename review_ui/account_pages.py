@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from review_ui.markup import plain, table
 from review_ui.session import preferences, service
 from safety import AccessDenied, Reviewer, ReviewerPreferences, SafetyError, to_json
 
@@ -25,7 +26,7 @@ def settings_page(reviewer: Reviewer) -> None:
 def reviewers_page(reviewer: Reviewer) -> None:
     st.header("Reviewers")
     reviews = service()
-    st.table(pd.DataFrame(to_json(reviews.reviewers(reviewer)), columns=["name", "role", "active"]))
+    table(pd.DataFrame(to_json(reviews.reviewers(reviewer)), columns=["name", "role", "active"]))
     with st.form("add_reviewer"):
         name = st.text_input("Name")
         role = st.selectbox("Role", ["reviewer", "senior", "admin"])
@@ -35,6 +36,6 @@ def reviewers_page(reviewer: Reviewer) -> None:
                 if reviewer.role != "admin":
                     raise AccessDenied("only admins manage reviewers")
                 reviews.add_reviewer(name, role, password)
-                st.success(f"added {name}")
+                st.success(plain(f"added {name}"))
             except SafetyError as exc:
-                st.error(str(exc))
+                st.error(plain(exc))

@@ -10,13 +10,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 from PIL import Image
 
 from review_ui import browser, pictures
 from review_ui.decision_form import decision_form
-from review_ui.markup import link, plain
+from review_ui.markup import link, plain, table
 from review_ui.queue_page import claim_next
 from review_ui.session import preferences, service
 from safety import CaseFile, Reviewer, SafetyError, to_json
@@ -26,7 +25,7 @@ def case_page(reviewer: Reviewer) -> None:
     item_id = st.query_params.get("item")
     st.header("Case")
     if message := st.session_state.pop("flash", None):
-        st.success(message)
+        st.success(plain(message))
     if not item_id:
         st.info("Open an item from the queue, or claim the next one.")
         if st.button("Claim next `n`", key="next_item"):
@@ -36,11 +35,11 @@ def case_page(reviewer: Reviewer) -> None:
     try:
         case = service().case(reviewer, item_id)
     except SafetyError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     item, video = case.item, to_json(case)
     blind = item.blind_of is not None
-    st.subheader(f"{video['video_id']} by {video['creator']}" + (" (quality re-review: blind)" if blind else ""))
+    st.subheader(plain(f"{video['video_id']} by {video['creator']}") + (" (quality re-review: blind)" if blind else ""))
     holder = item.claimed_by if item.state.value == "claimed" else None
     lease = st.empty()
     left, right = st.columns([3, 2])
@@ -51,7 +50,7 @@ def case_page(reviewer: Reviewer) -> None:
     if case.faces:
         _face_evidence(case, blur_px, grayscale)
     with st.expander("Creator's recent videos"):
-        st.table(pd.DataFrame(case.history))
+        table(case.history)
     decision_form(reviewer, case, holder, lease)
 
 
@@ -87,7 +86,7 @@ def _facts(case: CaseFile, video: dict[str, Any], blind: bool) -> None:
         for reason in case.reasons:
             st.markdown(f"- {plain(reason['code'])} ({plain(reason['action'])}): {plain(reason['message'])}")
             if reason.get("policy_text"):
-                st.caption(reason["policy_text"])
+                st.caption(plain(reason["policy_text"]))
         _scores(video)
     for report in case.reports:
         st.markdown(f"Reported by **{plain(report.reporter)}**: {plain(report.reason)}")

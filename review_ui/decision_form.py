@@ -12,6 +12,7 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from review_ui import browser
+from review_ui.markup import plain
 from review_ui.session import service
 from safety import CaseFile, Reviewer, SafetyError
 
@@ -21,7 +22,7 @@ def decision_form(reviewer: Reviewer, case: CaseFile, holder: str | None, slot: 
     reviews = service()
     item = case.item
     if holder != reviewer.name:
-        slot.warning(f"{'Held by ' + holder if holder else 'Nobody holds this item'}. Claim it to decide it.")
+        slot.warning(plain(f"{'Held by ' + holder if holder else 'Nobody holds this item'}. Claim it to decide it."))
         if holder is None and st.button("Claim", key="claim_case"):
             if reviews.claim(reviewer, item.id):
                 st.rerun()
@@ -61,7 +62,7 @@ def _decide(reviewer: Reviewer, case: CaseFile, outcome: str, code: str, note: s
     try:
         result = reviews.decide(reviewer, item.id, outcome, code, note)
     except SafetyError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
     st.session_state.pop(f"outcome:{item.id}", None)
     st.session_state["flash"] = f"Decided: {result.outcome} ({result.status.value}) on {item.id}"

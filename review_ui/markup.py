@@ -1,13 +1,22 @@
 """Text for the page: creator text shown as written, and links between the console's pages.
 
 Creator text (prompts, reports, appeals, transcripts, handles) must never become markup in the reviewer's browser:
-an image or a link of the creator's choosing would make the browser call a host the creator picked.
+an image or a link of the creator's choosing would make the browser call a host the creator picked. Streamlit
+renders Markdown in more places than `st.markdown`: alerts (`st.error`, `st.warning`, `st.info`, `st.success`),
+captions, headers, widget labels and help, and every cell of `st.table`. So anything not written here passes
+through `plain` (Markdown) or `html.escape` (`st.html`) on its way to the page, error messages included: they
+may quote a URL parameter (`/case?item=…`) or a handle as typed.
 """
 
 from __future__ import annotations
 
 import html
+from typing import Any
 from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 _MARKDOWN_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
@@ -22,3 +31,14 @@ def link(path: str, label: str, **params: str) -> str:
     """An HTML link to one of the console's pages, its label and query escaped."""
     query = html.escape(urlencode(params), quote=True)
     return f'<a href="./{path}?{query}" target="_self">{html.escape(label)}</a>'
+
+
+def table(rows: pd.DataFrame | list[dict[str, Any]], where: DeltaGenerator | None = None) -> None:
+    """A static table whose cells show as written. `st.table` renders every cell as Markdown, so each cell's
+    display text is escaped (the data underneath stays as it is, for sorting and for tests that read it)."""
+    frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
+    shown = frame.style.format(plain)
+    if where is None:
+        st.table(shown)
+    else:
+        where.table(shown)

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from review_ui.markup import link, plain
+from review_ui.markup import link, plain, table
 from review_ui.session import service
 from safety import Reviewer, SafetyError, to_json
 
@@ -53,22 +53,22 @@ def investigate_page(reviewer: Reviewer) -> None:
     try:
         history = service().user_history(reviewer, handle)
     except SafetyError as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return
-    st.subheader(f"Videos by {history.handle}")
+    st.subheader(f"Videos by {plain(history.handle)}")
     _rows(st.container(), history.videos)
     left, right = st.columns(2)
     left.subheader("Reports filed")
     _rows(left, to_json(history.reports_filed))
     right.subheader("Reports received")
     _rows(right, to_json(history.reports_received))
-    st.subheader(f"Videos {history.handle}'s likeness appears in")
+    st.subheader(f"Videos {plain(history.handle)}'s likeness appears in")
     _rows(st.container(), history.cameo_uses)
 
 
 def _rows(where: DeltaGenerator, rows: list[dict[str, object]]) -> None:
     if rows:
-        where.table(pd.DataFrame(rows))
+        table(rows, where)
     else:
         where.caption("none")
 
@@ -90,10 +90,10 @@ def dashboard_page(reviewer: Reviewer) -> None:
         by_day = pd.DataFrame(per_day).T.fillna(0).sort_index()
         st.bar_chart(by_day, x_label="day", y_label="decisions")
         totals = by_day.sum().astype(int).sort_values(ascending=False)
-        st.table(pd.DataFrame({"reviewer": totals.index, "decisions": totals.values}))
+        table(pd.DataFrame({"reviewer": totals.index, "decisions": totals.values}))
     if stats["quality_pair_rows"]:
         st.caption("Blind re-reviews beside their originals")
-        st.table(pd.DataFrame(stats["quality_pair_rows"]))
+        table(stats["quality_pair_rows"])
     if stats["reason_mix"]:
         st.caption("Reason mix")
         st.bar_chart(pd.Series(stats["reason_mix"], name="items"))

@@ -9,7 +9,7 @@ import streamlit as st
 from PIL import Image
 
 from review_ui import browser, pictures
-from review_ui.markup import link
+from review_ui.markup import link, plain
 from review_ui.session import preferences, service
 from safety import QueueEntry, Reviewer, ReviewerPreferences
 
@@ -126,4 +126,4 @@ def _bulk_form(reviewer: Reviewer, entries: list[QueueEntry]) -> None:
             st.success(f"Decided {len(done)} of {len(results)}.")
             for item_id, result in results:
                 if isinstance(result, str):
-                    st.warning(f"{item_id}: {result}")
+                    st.warning(plain(f"{item_id}: {result}"))

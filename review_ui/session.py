@@ -13,6 +13,7 @@ from pathlib import Path
 import streamlit as st
 
 from review_ui import browser
+from review_ui.markup import plain
 from safety import AccessDenied, Reviewer, ReviewerPreferences, ReviewService, Settings, build
 
 PageBody = Callable[[Reviewer], None]
@@ -65,7 +66,7 @@ def login_page() -> None:
     if st.session_state.pop("forget_cookie", False):
         browser.forget_session()
     if message := st.session_state.pop("login_message", None):
-        st.warning(message)
+        st.warning(plain(message))
     with st.form("login"):
         name = st.text_input("Username")
         password = st.text_input("Password", type="password")
@@ -74,7 +75,7 @@ def login_page() -> None:
         try:
             st.session_state["token"] = service().login(name, password, client=_client_address())
         except AccessDenied as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
             return
         st.session_state["logged_out"] = False
         st.session_state["keep_cookie"] = True
@@ -85,7 +86,7 @@ def sidebar(reviewer: Reviewer) -> None:
     """Who is logged in, the shortcuts, the wellness settings and logout."""
     if st.session_state.pop("keep_cookie", False):
         browser.keep_session(st.session_state["token"], int(service().session.total_seconds()))
-    st.sidebar.caption(f"{reviewer.name} ({reviewer.role})")
+    st.sidebar.caption(plain(f"{reviewer.name} ({reviewer.role})"))
     st.sidebar.markdown("**Keys:** " + browser.shortcut_legend())
     if st.sidebar.button("Log out", key="logout"):
         logout()
