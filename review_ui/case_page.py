@@ -25,7 +25,7 @@ def case_page(reviewer: Reviewer) -> None:
     item_id = st.query_params.get("item")
     st.header("Case")
     if message := st.session_state.pop("flash", None):
-        st.success(plain(message))
+        st.success(message)
     if not item_id:
         st.info("Open an item from the queue, or claim the next one.")
         if st.button("Claim next `n`", key="next_item"):

@@ -65,7 +65,8 @@ def _decide(reviewer: Reviewer, case: CaseFile, outcome: str, code: str, note: s
         st.error(plain(exc))
         return
     st.session_state.pop(f"outcome:{item.id}", None)
-    st.session_state["flash"] = f"Decided: {result.outcome} ({result.status.value}) on {item.id}"
+    # Markdown, shown by the next page: the outcome and status are our own words, the item id is escaped.
+    st.session_state["flash"] = f"Decided: {result.outcome} ({result.status.value}) on {plain(item.id)}"
     following = reviews.claim_next(reviewer)
     if following is not None:
         open_case(following.id)

@@ -11,6 +11,7 @@ may quote a URL parameter (`/case?item=…`) or a handle as typed.
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,13 +19,24 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-_MARKDOWN_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
-
 
 def plain(text: object) -> str:
     """User text (prompts, reports, appeals, messages) for Markdown, shown as written: every ASCII punctuation mark
-    is escaped, so `![x](http://host/a.png)` is text, not an image the reviewer's browser would fetch."""
-    return "".join("\\" + ch if ch in _MARKDOWN_PUNCTUATION else ch for ch in str(text)).replace("\n", "  \n")
+    is escaped, so `![x](http://host/a.png)` is text, not an image the reviewer's browser would fetch, and a bare
+    `http://…`, `www.…` or `name@host` gets an invisible word joiner, so it is not turned into a link either."""
+    escaped = "".join("\\" + ch if ch in _MARKDOWN_PUNCTUATION else ch for ch in str(text))
+    # Escapes do not stop GitHub's auto-links: Streamlit finds them in the text after the Markdown is parsed, when
+    # the escapes are gone. A word joiner after `http:`, after `www` and before `@` breaks the patterns it looks for
+    # (`https?://`, `www.`, `x@y.z`) and shows nothing.
+    escaped = _SCHEME.sub(lambda m: m.group(0) + _JOINER, escaped)
+    escaped = _WWW.sub(lambda m: m.group(0) + _JOINER, escaped).replace("\\@", _JOINER + "\\@")
+    return escaped.replace("\n", "  \n")
+
+
+_MARKDOWN_PUNCTUATION = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_JOINER = "\u2060"
+_SCHEME = re.compile(r"https?\\:", re.IGNORECASE)
+_WWW = re.compile(r"www(?=\\\.)", re.IGNORECASE)
 
 
 def link(path: str, label: str, **params: str) -> str:

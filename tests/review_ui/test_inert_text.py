@@ -3,6 +3,7 @@ HTML attribute, ever points at a host the creator chose (AppTest reads what Stre
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Any
 
@@ -19,6 +20,7 @@ from tests.review_ui.test_app import app_env, logged_in, open_page  # noqa: F401
 
 HOST = "tracker.invalid"
 HOSTILE = f"![x](http://{HOST}/pixel.png) [click](http://{HOST}/a) http://{HOST}/bare www.{HOST} <http://{HOST}/b>"
+_AUTOLINK = re.compile(r"https?://|www\.|[-.\w+]+@[-\w]+(\.[-\w]+)+", re.IGNORECASE)
 # Fields Streamlit shows as plain text (widget values and options), never as Markdown.
 _PLAIN_FIELDS = {"options", "value", "default", "placeholder", "id", "form_id", "query_param_key", "data"}
 
@@ -78,7 +80,9 @@ def assert_inert(at: AppTest) -> None:
         tokens = parser.parseInline(text)
         children = [c for t in tokens for c in (t.children or [])]
         assert not [c for c in children if c.type in ("image", "link_open")], text
-        # GitHub's auto-links (a bare http://…, www.…) need the host's name unescaped in the source.
+        # GitHub's auto-links are found in the text once it is parsed (escapes gone), as Streamlit's renderer does.
+        shown = "".join(c.content for c in children if c.type == "text")
+        assert not _AUTOLINK.search(shown), text
         assert HOST not in text, text
     assert not [a for a in attributes if HOST in a], attributes
 
@@ -119,8 +123,9 @@ def test_url_parameters_are_echoed_as_text(app_env: CameoGuard, hostile: dict[st
     open_page(at, "case", item=f"x` {HOSTILE} `x")
     assert at.error, "an unknown item is refused"
     assert_inert(at)
-    open_page(at, "investigate", user=f"x` {HOSTILE} `x")
-    assert at.error, "an invalid handle is refused"
+    # A handle has at most 32 characters, so the hostile one is short: an image and nothing else.
+    open_page(at, "investigate", user=f"x`![x](http://{HOST})")
+    assert "may use only" in at.error[0].value, "an invalid handle is refused, and quoted"
     assert_inert(at)
 
 
