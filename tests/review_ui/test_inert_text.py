@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
-from google.protobuf.message import Message
 from markdown_it import MarkdownIt
 from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
 from streamlit.testing.v1 import AppTest
@@ -25,16 +24,22 @@ _AUTOLINK = re.compile(r"https?://|www\.|[-.\w+]+@[-\w]+(\.[-\w]+)+", re.IGNOREC
 _PLAIN_FIELDS = {"options", "value", "default", "placeholder", "id", "form_id", "query_param_key", "data"}
 
 
-def _strings(message: Message, out: list[str]) -> None:
+def _strings(message: Any, out: list[str]) -> None:
+    """Every string field of a protobuf message, nested ones included."""
     for field, value in message.ListFields():
         if field.name in _PLAIN_FIELDS:
             continue
-        values = value if hasattr(value, "__len__") and not isinstance(value, (str, bytes, Message)) else [value]
+        repeated = hasattr(value, "__len__") and not isinstance(value, (str, bytes)) and not _is_message(value)
+        values = value if repeated else [value]
         for one in values:
-            if isinstance(one, Message):
+            if _is_message(one):
                 _strings(one, out)
             elif isinstance(one, str):
                 out.append(one)
+
+
+def _is_message(value: Any) -> bool:
+    return hasattr(value, "ListFields")
 
 
 class _Attributes(HTMLParser):
@@ -52,7 +57,7 @@ def rendered(at: AppTest) -> tuple[list[str], list[str]]:
     attributes: list[str] = []
 
     def walk(node: Any) -> None:
-        proto = getattr(node, "proto", None)
+        proto: Any = getattr(node, "proto", None)
         kind = getattr(node, "type", "")
         if kind == "html":
             parser = _Attributes()
@@ -63,7 +68,7 @@ def rendered(at: AppTest) -> tuple[list[str], list[str]]:
             frame = convert_arrow_bytes_to_pandas_df(shown)
             markdown.extend(str(c) for c in frame.columns)
             markdown.extend(str(v) for v in frame.to_numpy().ravel())
-        elif isinstance(proto, Message):
+        elif _is_message(proto):
             _strings(proto, markdown)
         for child in getattr(node, "children", {}).values():
             walk(child)
