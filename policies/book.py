@@ -66,6 +66,6 @@ class PolicyBook:
 
     def by_ref_or_adult(self, ref: str) -> PolicyPack:
         """The pack with this reference, or the adult pack when the reference is no longer loaded."""
-        # A video decided under a pack version since replaced is judged again under today's adult pack: the old version
-        # is not kept, and it is the pack for the widest audience.
+        # Old pack versions are not kept loaded: a row decided under one is judged now under the adult pack rather
+        # than left with no pack at all.
         return self.by_ref(ref) or self.adult
