@@ -37,9 +37,9 @@ class _Child:
     """One child process; used by one thread at a time (it sits in the idle queue otherwise)."""
 
     def __init__(self, model_dir: str) -> None:
+        # `-I` (isolated): the child ignores PYTHON* variables and the user's site folder, so what it imports is what
+        # this install ships, not whatever the environment points at.
         self.process = subprocess.Popen(
-            # `-I` (isolated): the child ignores PYTHON* variables and the user's site folder, so what it imports is
-            # what this install ships, not whatever the environment points at.
             [sys.executable, "-I", str(_CHILD), model_dir], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
         self.ready = False
