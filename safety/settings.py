@@ -1,7 +1,7 @@
 """Settings, built once from the environment and passed in.
 
 Every knob is a `CAMEOGUARD_*` environment variable (or a constructor argument in tests). Building settings does
-no IO; `Services` creates folders and connections when it starts.
+no IO; `CameoGuard` (in `safety.wiring`) creates folders and connections when it starts.
 """
 
 from __future__ import annotations

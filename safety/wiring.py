@@ -73,7 +73,7 @@ from safety.usecases.cameos import Cameos
 from safety.usecases.guardians import Guardians
 from safety.usecases.protection import Protection
 from safety.usecases.retro_scans import RetroScans
-from safety.usecases.review import ReviewService
+from safety.usecases.review import CaseFiles, ReviewDecisions, ReviewerSessions, ReviewReports, ReviewService
 from safety.usecases.revocation import finish_pending
 from safety.usecases.submissions import SubmissionLimits, Submissions
 from safety.usecases.tracing import Tracing
@@ -224,15 +224,19 @@ class CameoGuard:
     ) -> ReviewService:
         """The console's use case: leases, sessions and the share of decisions re-reviewed blind."""
         return ReviewService(
-            self.store,
-            self.policies,
-            self.videos,
-            self.gate,
-            lease_minutes=lease_minutes,
-            session_minutes=session_minutes,
-            quality_share=quality_share,
-            rng=rng,
-            clock=self.clock,
+            ReviewerSessions(self.store, session_minutes=session_minutes, clock=self.clock),
+            CaseFiles(self.store, self.policies, self.videos),
+            ReviewDecisions(
+                self.store,
+                self.policies,
+                self.videos,
+                self.gate,
+                lease_minutes=lease_minutes,
+                quality_share=quality_share,
+                rng=rng,
+                clock=self.clock,
+            ),
+            ReviewReports(self.store, clock=self.clock),
         )
 
     def warm_up(self) -> dict[str, float]:

@@ -48,6 +48,8 @@ class UseRequests:
             return [
                 r
                 for r in tx.consent.use_requests(owner=owner, state=UseRequestState.PENDING)
+                # A request whose video has moved on (refused by another owner, purged, blocked at publish) is no longer
+                # a question: it is not shown.
                 if tx.videos.get(r.video_id).status is VideoStatus.PENDING_OWNER
             ]
 
@@ -63,6 +65,8 @@ class UseRequests:
         owner = normalise_handle(owner)
         with self._store.transaction() as tx:
             tx.consent.answer_use(video_id, owner, state, actor=owner)
+        # Settled in transactions of its own: publishing re-reads consent and marks the file, which must not hold the
+        # answer's transaction open, and the answer stands even if publishing then fails.
         return self._settle(video_id, actor=owner)
 
     def expire_overdue(self) -> list[str]:
@@ -73,6 +77,8 @@ class UseRequests:
             for request in overdue:
                 tx.consent.answer_use(request.video_id, request.owner, UseRequestState.EXPIRED, actor="sweeper")
         videos = sorted({r.video_id for r in overdue})
+        # Answers are committed first, all together; each video is then settled on its own, so one that fails to settle
+        # does not undo the expiry of the others.
         for video_id in videos:
             self._settle(video_id, actor="sweeper")
         return videos

@@ -183,6 +183,7 @@ def test_purge_killed_at_random_points_finishes_on_the_next_sweep(services: Came
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
+    process.stdout.close()
 
     to_json(sweep_once(services))  # what the next run does
     purged = statuses(services, chain)

@@ -55,7 +55,10 @@ class MemoryStore:
         self.audit_key = audit_key
         self.clock = clock
         self._state = State()
+        # One writer at a time, as SQLite allows: a transaction holds this lock from its first touch of storage to its
+        # end, so transactions never interleave and every commit replaces the state it copied.
         self._writer = threading.Lock()
+        # The thread holding `_writer`, to refuse a nested transaction in that thread instead of deadlocking on it.
         self._holder: int | None = None
 
     def _begin(self) -> State:
@@ -65,8 +68,11 @@ class MemoryStore:
         self._writer.acquire()
         self._holder = threading.get_ident()
         try:
+            # Copied under the lock: the copy is the state no other transaction can change before this one ends.
             return self._state.copy()
         except BaseException:
+            # The copy failed (out of memory, an unpicklable value): release the lock, or every later transaction would
+            # hang.
             self._end()
             raise
 
@@ -87,9 +93,11 @@ class MemoryStore:
         ctx = MemoryContext(self._begin, self.clock, self.audit_key)
         try:
             yield MemoryTransaction(ctx)
+            # Audit entries are chained last, inside the lock, so the chain order is the commit order.
             if ctx.pending:
                 ctx.flush_audit(self.audit_key)
             if ctx.begun:
+                # The commit: one reference swap, so readers of `_state` see the old state or the new one, never half.
                 self._state = ctx.state
         finally:
             if ctx.begun:
@@ -98,6 +106,7 @@ class MemoryStore:
     @contextmanager
     def snapshot(self) -> Iterator[MemoryTransaction]:
         """A read-only view of the last committed state (what it writes is dropped)."""
+        # No lock: the committed state is never changed in place (commits swap it), so a copy of it is consistent.
         committed = self._state
         yield MemoryTransaction(MemoryContext(committed.copy, self.clock, self.audit_key))
 

@@ -163,6 +163,8 @@ class SqlSubmissionStore:
 
     def unfinished(self, *, queued_before: datetime, lease: timedelta, limit: int = 500) -> list[str]:
         now = self._ctx.now()
+        # Two kinds of stranded work: queued too long (its message was lost or never sent) and running past its lease
+        # (its worker died). Oldest first and bounded, so one sweep cannot be swamped by a backlog.
         rows = self._s.exec(
             select(SubmissionRow.id)
             .where(

@@ -1,4 +1,4 @@
-"""Database rows. They live apart from the domain types; `repository` converts between the two.
+"""Database rows. They live apart from the domain types; the stores of `safety.storage.sql` convert between the two.
 
 Rows are never deleted by normal operation: consent grants keep their history (revoked_at), videos move through
 statuses, and the audit log is append-only with each row hash-chained to the one before.

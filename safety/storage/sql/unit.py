@@ -78,6 +78,8 @@ class Transaction:
 log = logging.getLogger("cameoguard.storage")
 
 # Advisory lock keys of named exclusive sections (PostgreSQL).
+# The numbers are arbitrary but fixed: every process must map the same name to the same key, and the value
+# must not collide with advisory keys other software may take in the same database.
 _ADVISORY_KEYS = {"sweeper": 72_417_001}
 
 
@@ -103,6 +105,8 @@ class Store:
         self.checkpoints = checkpoints
         self.checkpoint_every = checkpoint_every
         self._dialect = Dialect(row_locks=database.is_postgres)
+        # Commits finish on many threads; the lock keeps `_committed`, `_anchored` and `_failed` consistent with
+        # each other and writes checkpoints one at a time, in order.
         self._anchor_lock = threading.Lock()
         self._committed: tuple[int, str] | None = None
         """The furthest entry this process committed."""
@@ -122,6 +126,7 @@ class Store:
         every = self.checkpoint_every
         with self._anchor_lock:
             for _first, last, digest in appended:
+                # Commits of concurrent threads may finish out of order: keep only the furthest entry.
                 if self._committed is None or last > self._committed[0]:
                     self._committed = (last, digest)
             # Due when this commit's entries reach a multiple of N, or when an earlier checkpoint of this process
@@ -155,11 +160,14 @@ class Store:
     def key_head(self) -> None:
         """Sign a head row written before heads were signed. Only a deployment without checkpoints gets this: once
         one exists, an unsigned head is a rewritten one, and `audit verify` must say so."""
+        # Cheap check first, in an ordinary transaction: a head already signed needs nothing.
         with self.transaction() as tx:
             if tx.audit.head().mac:
                 return
         if self.audit_checkpoints().checkpoints:
             return
+        # Signing uses its own session and a row lock on the head, so two processes starting at once cannot both
+        # sign (and the second cannot sign a head the first has moved on from).
         session = Session(self.database.engine, expire_on_commit=False)
         try:
             with session.begin():
@@ -186,6 +194,9 @@ class Store:
         if self._dialect.row_locks:
             key = _ADVISORY_KEYS[name]
             with self.database.engine.connect() as conn:
+                # A session-level lock lives as long as this connection, not a transaction: it is held across the many
+                # transactions of a sweep. The commits end the implicit transactions
+                # so the connection holds no snapshot.
                 got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
                 conn.commit()
                 try:
@@ -196,6 +207,8 @@ class Store:
                         conn.commit()
             return
         with self.transaction() as tx:
+            # The lease is taken and released in transactions of their own: held open for the whole section, one
+            # transaction would block every writer on SQLite for the length of a sweep.
             got = tx.locks.try_lease(name, holder, ttl)
         try:
             yield got
@@ -210,6 +223,7 @@ class Store:
         PostgreSQL; SQLite's transaction already excludes writers). For checkers that compare many rows."""
         if not self._dialect.row_locks:
             with self.transaction() as tx:
+                # SQLite: one transaction already excludes writers, so it is a consistent snapshot as it is.
                 yield tx
             return
         engine = self.database.engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
@@ -230,8 +244,12 @@ class Store:
             with session.begin():
                 context = SqlContext(session, self._dialect, self.clock, self.audit_key)
                 yield Transaction(context)
+                # Audit entries are chained inside the transaction they record, so a rolled-back write leaves no entry
+                # and a committed one always has its entry; checkpoints are only written after the commit succeeded.
                 context.flush_audit()
             self._after_commit(context.appended)
+        # A unique or foreign key violation means another writer got there first: callers may retry or report a
+        # conflict, unlike a broken database, which is a `StorageError`.
         except IntegrityError as exc:
             raise ConflictError(f"conflicting write: {exc.orig}") from None
         except (OperationalError, SQLAlchemyError) as exc:

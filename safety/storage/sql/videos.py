@@ -119,6 +119,9 @@ class SqlVideoStore:
                 LineageEdgeRow.cameo_owner == owner,
             )
         ).first()
+        # Checked here, not left to the unique key on edges: this kind of edge has no parent (NULL), and NULLs never
+        # collide in a unique key, so a scan run twice (resumed after a crash) would store a second edge and list the
+        # video twice among the owner's appearances.
         if exists is None:
             self._s.add(
                 LineageEdgeRow(
@@ -186,6 +189,8 @@ class SqlVideoStore:
         allowed = frozenset({expected}) if isinstance(expected, VideoStatus) else expected
         if previous not in allowed:
             raise StatusChanged(video_id, previous.value, [s.value for s in allowed])
+        # The state machine is checked after `expected`: a caller that read the right status but asks for a move the
+        # machine forbids (published back to checking) has a bug, not a race, and gets a `ConflictError`.
         if not may_move(previous, status):
             raise ConflictError(f"video `{video_id}` cannot move from {previous.value} to {status.value}")
         row.status = status.value
@@ -235,6 +240,8 @@ class SqlVideoStore:
 
     def _digest(self, text: str) -> str:
         # Keyed: a plain hash of a handle is reversed by hashing a list of handles.
+        # Already scrubbed (a second purge of the same video): digesting a digest would lose the value a later lookup by
+        # handle compares with.
         if is_personal_digest(text):
             return text
         return personal_digest(text, self._ctx.audit_key)
@@ -265,6 +272,8 @@ class SqlVideoStore:
             .join(VideoRow, col(VideoRow.id) == col(LineageEdgeRow.child_video_id))
             .where(
                 LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
+                # Purged videos have nothing left to reconcile: leaving them out keeps the sweep's per-owner
+                # transactions to the owners that matter.
                 VideoRow.status != VideoStatus.PURGED.value,
             )
             .distinct()
