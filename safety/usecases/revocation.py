@@ -112,6 +112,9 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Pat
         previous, paths = marked
         files += [_relative(p, media_root) for p in paths]
         tx.registry.set_status(video_id, RegistryStatus.PURGED)
+        # Its manifest stores go with its files (already relative to the media root); the manifests' rows and soft
+        # bindings stay, so a stripped copy still resolves, to the tombstone.
+        files += tx.registry.purge_manifests(video_id)
         hashes = tx.registry.frame_hashes(video_id)
         if hashes:
             tx.banks.add_entry(
