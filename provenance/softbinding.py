@@ -38,7 +38,8 @@ ALGORITHMS: dict[str, str] = {WATERMARK_ALG: WATERMARK_KIND, FINGERPRINT_ALG: FI
 _TOKEN_BYTES = 5
 # Manifest labels are UUIDs derived from the video and its watermark token, so the registry that records a
 # publication names its manifest without being handed it (and a re-publication, with a new token, gets a new one).
-_LABEL_NAMESPACE = uuid.UUID("6f1c2b1e-4a57-5cde-9b1e-0c2a6e3d7f41")
+# They are shaped as version-4 UUIDs: the C2PA library refuses any other claim GUID.
+_LABEL_SALT = b"cameoguard manifest label v1\x00"
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ def soft_bindings(
 
 def manifest_label(video_id: str, token: int) -> str:
     """The label (and repository id) of the manifest that publishes `video_id` with watermark `token`."""
-    return f"urn:c2pa:{uuid.uuid5(_LABEL_NAMESPACE, f'{video_id}/{token}')}"
+    digest = hashlib.sha256(_LABEL_SALT + f"{video_id}/{token}".encode()).digest()
+    return f"urn:c2pa:{uuid.UUID(bytes=digest[:16], version=4)}"
 
 
 def bindings_in(manifest: dict[str, Any]) -> list[SoftBinding]:

@@ -94,7 +94,7 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
             raise HTTPException(status_code=400, detail=f"unsupported algorithm `{alg[:64]}`")
         return {"matches": _matches(services.tracing.resolve_binding(alg, value), limit)}
 
-    @app.get("/matches/byBinding", tags=tags, response_model=Matches)
+    @app.get("/matches/byBinding", tags=tags, response_model=Matches, response_model_exclude_none=True)
     def by_binding(
         alg: str = Query(max_length=64),
         value: str = Query(max_length=256),
@@ -104,7 +104,7 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
         """The manifests whose soft binding `alg` has `value` (base64): one indexed lookup."""
         return lookup(alg, value, maxResults)
 
-    @app.post("/matches/byBinding", tags=tags, response_model=Matches)
+    @app.post("/matches/byBinding", tags=tags, response_model=Matches, response_model_exclude_none=True)
     def by_binding_body(
         body: BindingQuery,
         maxResults: int = Query(default=MAX_RESULTS, ge=1, le=MAX_RESULTS),  # noqa: N803
@@ -113,7 +113,7 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
         """`GET /matches/byBinding` with the query in a JSON body."""
         return lookup(body.alg, body.value, maxResults)
 
-    @app.post("/matches/byContent", tags=tags, response_model=Matches)
+    @app.post("/matches/byContent", tags=tags, response_model=Matches, response_model_exclude_none=True)
     async def by_content(
         request: Request,
         alg: str | None = Query(default=None, max_length=64),
