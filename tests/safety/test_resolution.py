@@ -6,6 +6,8 @@ live manifest. Signing is the real C2PA signer; only the classifier models are f
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,8 @@ from provenance import (
 from safety import CameoGuard, ConsentLevel, to_json
 from safety.edges.http import create_app
 from safety.edges.http.routes import PROBLEM_BASE
+from safety.edges.sweeps import sweep_once
+from safety.invariants import check_invariants
 from safety.records import Scope
 from safety.settings import Settings
 from tests.conftest import reencode_copy
@@ -163,3 +167,23 @@ def test_the_api_needs_a_token_unless_an_operator_opens_it(people: CameoGuard, s
 def test_malformed_values_match_nothing(people: CameoGuard, value: str) -> None:
     answer = _client(people).get("/matches/byBinding", params={"alg": WATERMARK_ALG, "value": value})
     assert answer.status_code == 200 and answer.json()["matches"] == []
+
+
+def test_the_sweeper_keeps_recorded_manifest_stores_and_removes_orphans(people: CameoGuard) -> None:
+    made = _publish(people)
+    with people.store.transaction() as tx:
+        record = tx.registry.manifest_of(made["video_id"])
+    assert record is not None and record.store_path is not None
+    kept = people.media.root / record.store_path
+    # What a publish refused after signing leaves: a store no row refers to.
+    orphan = people.media.area("manifests") / "vid_refused" / "0b6f7f5e-9a1c-4d2e-8f3a-4b5c6d7e8f90.c2pa"
+    orphan.parent.mkdir(parents=True)
+    orphan.write_bytes(b"a manifest store nobody published")
+    old = time.time() - 7200
+    for path in (kept, orphan):
+        os.utime(path, (old, old))
+    report = to_json(sweep_once(people))
+    assert str(orphan) in report["orphan_files_removed"] and not orphan.exists()
+    assert kept.is_file()
+    report = check_invariants(people.store, people.media, people.policies, quiescent=True)
+    assert report.ok, report.violations
