@@ -27,13 +27,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from provenance.softbinding import ALGORITHMS, FINGERPRINT_KIND, WATERMARK_KIND
-from safety.edges.http.routes import PROBLEM_BASE, PROBLEM_TYPES
+from safety.edges.http.routes import PROBLEM_BASE, PROBLEM_TYPES, Problem
 from safety.errors import UnknownSubjectError
 from safety.records import RegistryStatus
 from safety.usecases.tracing import Resolution
 from safety.wiring import CameoGuard
 
 MAX_RESULTS = 100
+_PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+_BAD_QUERY: dict[int | str, dict[str, Any]] = {400: {**_PROBLEM, "description": "an algorithm we do not resolve"}}
 
 
 class Limiter(Protocol):
@@ -94,7 +96,13 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
             raise HTTPException(status_code=400, detail=f"unsupported algorithm `{alg[:64]}`")
         return {"matches": _matches(services.tracing.resolve_binding(alg, value), limit)}
 
-    @app.get("/matches/byBinding", tags=tags, response_model=Matches, response_model_exclude_none=True)
+    @app.get(
+        "/matches/byBinding",
+        tags=tags,
+        response_model=Matches,
+        response_model_exclude_none=True,
+        responses=_BAD_QUERY,
+    )
     def by_binding(
         alg: str = Query(max_length=64),
         value: str = Query(max_length=256),
@@ -104,7 +112,13 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
         """The manifests whose soft binding `alg` has `value` (base64): one indexed lookup."""
         return lookup(alg, value, maxResults)
 
-    @app.post("/matches/byBinding", tags=tags, response_model=Matches, response_model_exclude_none=True)
+    @app.post(
+        "/matches/byBinding",
+        tags=tags,
+        response_model=Matches,
+        response_model_exclude_none=True,
+        responses=_BAD_QUERY,
+    )
     def by_binding_body(
         body: BindingQuery,
         maxResults: int = Query(default=MAX_RESULTS, ge=1, le=MAX_RESULTS),  # noqa: N803
@@ -113,7 +127,13 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
         """`GET /matches/byBinding` with the query in a JSON body."""
         return lookup(body.alg, body.value, maxResults)
 
-    @app.post("/matches/byContent", tags=tags, response_model=Matches, response_model_exclude_none=True)
+    @app.post(
+        "/matches/byContent",
+        tags=tags,
+        response_model=Matches,
+        response_model_exclude_none=True,
+        responses={400: {**_PROBLEM, "description": "no media, or an algorithm we do not resolve"}},
+    )
     async def by_content(
         request: Request,
         alg: str | None = Query(default=None, max_length=64),
@@ -139,7 +159,10 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
         "/manifests/{manifestId:path}",
         tags=tags,
         response_class=Response,
-        responses={200: {"content": {"application/c2pa": {}}, "description": "The manifest store."}},
+        responses={
+            200: {"content": {"application/c2pa": {}}, "description": "The manifest store."},
+            410: {**_PROBLEM, "description": "the video was purged: its tombstone status (`videoStatus`), no manifest"},
+        },
     )
     def manifest(manifestId: str, _caller: Any = caller) -> Response:  # noqa: N803
         """The manifest store of a published video; 410 with its tombstone status once the video was purged."""
