@@ -331,7 +331,8 @@ def case_page(reviewer: Reviewer) -> None:
             st.caption("Speech at findings")
             for spoken in case.spoken:
                 clip = reviews.audio_clip(case, spoken["t_start"], spoken["t_end"])
-                label = f"{spoken['t_start']:.1f}-{spoken['t_end']:.1f} s, {spoken['code']}: {spoken['said']}"
+                language = f" [{spoken['language']}]" if spoken["language"] else ""
+                label = f"{spoken['t_start']:.1f}-{spoken['t_end']:.1f} s, {spoken['code']}{language}: {spoken['said']}"
                 if clip:
                     st.html(pictures.audio_figure(clip, label))
                 else:

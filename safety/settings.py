@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     audit_key_file: Path | None = Field(
         default=None, description="HMAC key of the audit chain (hex), kept outside the database; default: dev key."
     )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file of signed audit checkpoints, outside the database; default: "
+        "HOME/audit/checkpoints.log.",
+    )
+    audit_checkpoint_every: int = Field(
+        default=100,
+        ge=1,
+        description="A checkpoint is written each time the audit chain passes a multiple of this many entries (and "
+        "at shutdown); 1: after every commit that writes to the chain.",
+    )
     hook_allowed_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
         default=(), description="Folders `video_path` may name (colon-separated); default: HOME/incoming only."
     )
@@ -127,6 +138,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'cameoguard.db').resolve()}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.home / "audit" / "checkpoints.log"
 
     @property
     def media_root(self) -> Path:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from safety.gate_metrics import BUCKETS
+from safety.gate.metrics import BUCKETS
 
 if TYPE_CHECKING:
     from safety.wiring import CameoGuard

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import functools
-import hashlib
 import io
 import random
 import secrets
@@ -29,6 +28,7 @@ from PIL import Image
 
 from policies import Action, PolicyBook
 from provenance import sampled_frames
+from safety.audit import personal_digest
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.domain import Decision, Reason, VideoStatus
 from safety.errors import ConflictError, SafetyError, SubmissionError
@@ -130,7 +130,7 @@ class ReviewService:
     def login(self, name: str, password: str, *, client: str = "unknown") -> str:
         """A session token; `AccessDenied` with one message for any failure (no user enumeration). After
         `LOGIN_FAILURES_ALLOWED` failures an account, or a client address, is locked for `LOGIN_LOCK`; every
-        failure is audited (under a hash of the name typed, which may be a mistyped password)."""
+        failure is audited (under a keyed digest of the name typed, which may be a mistyped password)."""
         name = name.strip().casefold()
         keys = (f"account:{name}", f"client:{client}")
         if any(self._locked(key) for key in keys):
@@ -163,7 +163,7 @@ class ReviewService:
         return len(recent) >= LOGIN_FAILURES_ALLOWED
 
     def _audit_failure(self, name: str, client: str, why: str) -> None:
-        typed = hashlib.sha256(name.encode()).hexdigest()[:16]
+        typed = personal_digest(name, self._store.audit_key)  # keyed: a list of names would reverse a plain hash
         with self._store.transaction() as tx:
             tx.audit.append("console", "reviewer.login_failed", typed, {"client": client[:64], "why": why})
 

@@ -26,6 +26,7 @@ from safety.storage import (
     RegistryStore,
     ReviewStore,
     Store,
+    SubmissionStore,
     TrackStore,
     VideoStore,
 )
@@ -72,6 +73,11 @@ class PurgeStores(Protocol):
     @property
     def tracks(self) -> TrackStore:
         """The track embeddings store."""
+        ...
+
+    @property
+    def submissions(self) -> SubmissionStore:
+        """The submissions store."""
         ...
 
 
@@ -124,9 +130,11 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Pat
                 source_video_id=video_id,
             )
         tx.purges.tombstone(video_id, plan.reason)
-        # A purged video keeps no prompt text and nothing naming the people in it: hashes and codes only.
+        # A purged video keeps no prompt text and nothing naming the people in it: codes, and digests keyed with a
+        # key the database does not hold (a plain hash of a handle is reversed by hashing a list of handles).
         tx.videos.scrub(video_id)
         tx.decisions.scrub(video_id)
+        tx.submissions.scrub(video_id)
         tx.tracks.delete_embeddings(video_id)
         tx.review.close_items_of(video_id)
         tx.audit.append(

@@ -103,10 +103,11 @@ class State:
 class MemoryContext:
     """One transaction's working copy of the state, its clock, and the audit entries it made."""
 
-    def __init__(self, begin: Callable[[], State], clock: Clock) -> None:
+    def __init__(self, begin: Callable[[], State], clock: Clock, audit_key: bytes) -> None:
         self._begin = begin
         self._state: State | None = None
         self.clock = clock
+        self.audit_key = audit_key
         self.pending: list[tuple[datetime, str, str, str, dict[str, Any]]] = []
 
     @property

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from safety.audit import CheckpointLog
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.errors import StorageError
 from safety.storage.memory.accounts import MemoryAccountStore, MemoryClientStore
@@ -73,10 +74,17 @@ class MemoryStore:
         self._holder = None
         self._writer.release()
 
+    def audit_checkpoints(self) -> CheckpointLog:
+        """None: the chain lives and dies with this process, so there is nothing outside it to anchor it to."""
+        return CheckpointLog(())
+
+    def checkpoint(self) -> None:
+        """Nothing to anchor (see `audit_checkpoints`)."""
+
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
         """One transaction: committed when the block ends, dropped whole if it raises."""
-        ctx = MemoryContext(self._begin, self.clock)
+        ctx = MemoryContext(self._begin, self.clock, self.audit_key)
         try:
             yield MemoryTransaction(ctx)
             if ctx.pending:
@@ -91,7 +99,7 @@ class MemoryStore:
     def snapshot(self) -> Iterator[MemoryTransaction]:
         """A read-only view of the last committed state (what it writes is dropped)."""
         committed = self._state
-        yield MemoryTransaction(MemoryContext(committed.copy, self.clock))
+        yield MemoryTransaction(MemoryContext(committed.copy, self.clock, self.audit_key))
 
     @contextmanager
     def exclusive(self, name: str, holder: str, ttl: timedelta) -> Iterator[bool]:

@@ -131,3 +131,9 @@ class SqlRegistryStore:
     def manifest_paths(self) -> set[str]:
         paths = self._s.exec(select(ManifestRow.store_path).where(col(ManifestRow.store_path).is_not(None))).all()
         return {p for p in paths if p is not None}
+
+    def segment_entries(self) -> list[tuple[str, bytes, float]]:
+        rows = self._s.exec(
+            select(FrameHashRow.video_id, FrameHashRow.digest, FrameHashRow.t).order_by(col(FrameHashRow.id))
+        ).all()
+        return [(video_id, bytes(digest), float(t)) for video_id, digest, t in rows]

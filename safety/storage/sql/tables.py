@@ -272,13 +272,15 @@ class AuditRow(SQLModel, table=True):
 
 
 class AuditHeadRow(SQLModel, table=True):
-    """One row holding the chain's head; locking it serialises appends on every database."""
+    """One row holding the chain's head; locking it serialises appends on every database. `mac` (HMAC under the
+    audit key) keeps the head from being rewritten to match a chain whose newest rows were removed."""
 
     __tablename__ = "audit_head"
 
     id: int = Field(primary_key=True)
     seq: int
     entry_hash: str = Field(max_length=64)
+    mac: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class PublishedRecordRow(SQLModel, table=True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import col, select
 
+from safety.audit import is_personal_digest, personal_digest
 from safety.domain import LineageKind, VideoStatus, may_move
 from safety.errors import ConflictError, StatusChanged, UnknownVideoError
 from safety.records import OwnerAppearance, VideoRecord
@@ -29,10 +29,6 @@ _DERIVED = text(
     SELECT id FROM derived
     """
 ).bindparams(bindparam("roots", expanding=True))
-
-
-def _digest(text: str) -> str:
-    return text if text.startswith("sha256:") else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _to_video(row: VideoRow, remix_of: str | None) -> VideoRecord:
@@ -233,9 +229,15 @@ class SqlVideoStore:
 
     def scrub(self, video_id: str) -> None:
         row = self._row(video_id, lock=True)
-        row.prompt = _digest(row.prompt)
-        row.declared_cameos = [_digest(handle) for handle in row.declared_cameos]
+        row.prompt = self._digest(row.prompt)
+        row.declared_cameos = [self._digest(handle) for handle in row.declared_cameos]
         self._s.add(row)
+
+    def _digest(self, text: str) -> str:
+        # Keyed: a plain hash of a handle is reversed by hashing a list of handles.
+        if is_personal_digest(text):
+            return text
+        return personal_digest(text, self._ctx.audit_key)
 
     def with_owner(self, owner: str) -> list[OwnerAppearance]:
         ids = self._s.exec(

@@ -3,7 +3,7 @@ binding values its manifest declares, indexed by (alg, value). Videos published 
 watermark tokens become bindings without one, so tracing them still goes through the same lookup.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-05 09:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision = '0012'
-down_revision = '0010'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
