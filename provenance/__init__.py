@@ -11,9 +11,20 @@ from provenance.fingerprint import FingerprintIndex, FrameHash, VideoMatch, pdq,
 from provenance.keys import SigningCredentials, load_credentials, make_dev_chain
 from provenance.marking import EncoderSettings, mark_video
 from provenance.segments import SegmentHash, SegmentIndex, SegmentMatch, bank_hashes, query_frames, query_hashes
+from provenance.softbinding import (
+    FINGERPRINT_ALG,
+    WATERMARK_ALG,
+    SoftBinding,
+    manifest_label,
+    soft_bindings,
+    watermark_token,
+    watermark_value,
+)
 from provenance.watermark import InvisibleWatermark, WatermarkReading, new_token
 
 __all__ = [
+    "FINGERPRINT_ALG",
+    "WATERMARK_ALG",
     "ContentDigest",
     "EncoderSettings",
     "FingerprintIndex",
@@ -29,11 +40,13 @@ __all__ = [
     "SegmentMatch",
     "SigningCredentials",
     "SigningError",
+    "SoftBinding",
     "VideoMatch",
     "WatermarkReading",
     "bank_hashes",
     "load_credentials",
     "make_dev_chain",
+    "manifest_label",
     "mark_video",
     "new_token",
     "pdq",
@@ -42,5 +55,8 @@ __all__ = [
     "read_manifest",
     "sampled_frames",
     "sha256_file",
+    "soft_bindings",
     "video_hashes",
+    "watermark_token",
+    "watermark_value",
 ]

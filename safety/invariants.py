@@ -192,7 +192,7 @@ def _quiescent(tx: Transaction, media: MediaStore) -> list[Violation]:
         if not job.finished
     ]
     for video in tx.videos.in_status(VideoStatus.PURGED):
-        for area in ("published", "quarantine"):
+        for area in ("published", "quarantine", "manifests"):
             folder = media.area(area) / video.id
             if folder.exists() and any(folder.iterdir()):
                 found.append(Violation("purged_files_gone", video.id, f"files remain in {area}/{video.id}"))
@@ -207,6 +207,7 @@ def _quiescent(tx: Transaction, media: MediaStore) -> list[Violation]:
         | tx.consent.cameo_file_paths()
         | tx.submissions.pending_files()
         | tx.templates.protected_file_paths()
+        | {str(media.root / p) for p in tx.registry.manifest_paths()}
     )
     known = {str(Path(p).resolve()) for p in referenced}
     for area in AREAS:

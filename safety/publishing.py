@@ -4,7 +4,10 @@ The last step before a video is marked published, shared by the gate and (later)
 re-encode with the visible label and the invisible watermark token, sign the result with a C2PA manifest
 (created, or an edit whose parent video is its `parentOf` ingredient), fingerprint its frames, and hand back a
 staged file next to its final place. The caller registers it and renames it inside the transaction that marks the
-video published. Any failure here raises `ProvenanceError`: the video is not published.
+video published. The manifest declares the video's soft bindings (the watermark token and a digest of the
+fingerprints, `provenance.softbinding`) under a label derived from the video and its token, and its manifest store
+is kept in the media store's manifest repository (`manifests/<video_id>/<uuid>.c2pa`), where the registry's record
+of the publication points. Any failure here raises `ProvenanceError`: the video is not published.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,12 +34,17 @@ from provenance import (
     SigningCredentials,
     load_credentials,
     make_dev_chain,
+    manifest_label,
     mark_video,
     new_token,
     sha256_file,
+    soft_bindings,
 )
+from provenance.errors import SigningError
 from provenance.segments import bank_hashes_of_frame
 from safety.errors import ConfigurationError
+from safety.mediastore import write_atomically
+from safety.records import manifest_store_name
 from safety.settings import Settings
 
 
@@ -54,6 +62,10 @@ class PreparedPublication:
     """The invisible watermark's token."""
     frame_hashes: tuple[tuple[float, bytes, int], ...]
     """(t, PDQ digest, quality) of sampled frames."""
+    manifest_id: str | None = None
+    """The signed manifest's label, its id in the manifest repository."""
+    manifest_store: Path | None = None
+    """The kept manifest store (removed with `Publisher.discard_store` when the video is not published)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class MarkedDraft:
     """The invisible watermark's token."""
     frame_hashes: tuple[tuple[float, bytes, int], ...]
     """(t, PDQ digest, quality) of sampled frames."""
+    last_frame_s: float = 0.0
+    """When its last frame shows (the watermark's span)."""
 
 
 class MarkingCancelled(Exception):
@@ -179,8 +193,8 @@ class Marker(Protocol):
 class Signer(Protocol):
     """Embeds a signed C2PA manifest."""
 
-    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> None:
-        """Write `source` with its manifest to `dest`."""
+    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> bytes:
+        """Write `source` with its manifest to `dest`; the manifest store's bytes."""
         ...
 
 
@@ -257,12 +271,14 @@ class Publisher:
         scratch = Path(tempfile.mkdtemp(prefix=".publishing-", dir=destination_dir))
         hashes: list[tuple[float, bytes, int]] = []
         sampled: list[float] = []
+        last = [0.0]
 
         def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
             # Checked on every frame: a premark started while the checks ran is stopped within a frame of a decision not
             # to publish, instead of encoding the rest of the video for nothing.
             if cancelled is not None and cancelled.is_set():
                 raise MarkingCancelled("the decision was not to publish")
+            last[0] = max(last[0], t)
             # The whole video, without decoding the output a second time: twice a second for tracing, and the
             # crop variants once a second, so a purge banks this video as `bank add` would have.
             # The 1e-6 absorbs timestamps that are a rounding error short of the half second (29.97 fps), which would
@@ -276,25 +292,40 @@ class Publisher:
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
-        return MarkedDraft(scratch, marked, token, tuple(hashes))
+        return MarkedDraft(scratch, marked, token, tuple(hashes), last[0])
 
     def finish(
         self, marked: MarkedDraft, publication: Publication, *, parent_file: Path | None = None
     ) -> PreparedPublication:
-        """Sign a marked draft and stage it beside its final, content-addressed name; the scratch folder goes."""
+        """Sign a marked draft and stage it beside its final, content-addressed name; the scratch folder goes. The
+        manifest store is kept in the repository beside the published files (`manifests/` of the media store)."""
         destination_dir = marked.scratch.parent
+        label = manifest_label(publication.video_id, marked.token)
+        duration_ms = round(marked.last_frame_s * 1000)
+        bindings = soft_bindings(marked.token, marked.frame_hashes, duration_ms=duration_ms)
+        publication = replace(publication, label=label, soft_bindings=bindings)
+        # The media store's root is two levels up from `published/<video_id>`.
+        store_path = destination_dir.parent.parent / manifest_store_name(publication.video_id, label)
         try:
             # Signed after marking: the manifest's hash must cover the bytes people will actually receive.
             signed = marked.scratch / "signed.mp4"
-            self.signer.sign(marked.path, signed, publication, parent_file=parent_file)
+            manifest_store = self.signer.sign(marked.path, signed, publication, parent_file=parent_file)
+            if not manifest_store:
+                raise SigningError("signing returned no manifest store")
             digest = sha256_file(signed)
+            # Kept before the publishing transaction records it; a video that is not published leaves it to the
+            # sweeper (no row refers to it), as it does a staged file a killed process left.
+            try:
+                write_atomically(manifest_store, store_path)
+            except OSError as exc:
+                raise SigningError(f"cannot keep the manifest store: {exc}") from None
             # Named by digest beside its final place, so the rename that publishes it is atomic (same folder).
             final = destination_dir / f"{digest.sha256}.mp4"
             staged = destination_dir / f".staged-{digest.sha256}.mp4"
             signed.replace(staged)
         finally:
             self.discard(marked)
-        return PreparedPublication(staged, final, digest.sha256, marked.token, marked.frame_hashes)
+        return PreparedPublication(staged, final, digest.sha256, marked.token, marked.frame_hashes, label, store_path)
 
     @staticmethod
     def discard(marked: MarkedDraft) -> None:

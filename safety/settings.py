@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     hook_auth_failures_per_minute: int = Field(
         default=10, ge=1, description="Requests with a wrong token allowed per client address per minute."
     )
+    resolution_public: bool = Field(
+        default=False,
+        description="Serve the Soft Binding Resolution API (/matches, /manifests, /services) without a token, as "
+        "resolution services usually are; otherwise any client token is required, as for /v1/verify.",
+    )
     held_retention_hours: float = Field(default=24 * 30, gt=0, description="Held items older than this expire.")
     publish_encoder: str = Field(default="libx264", description="FFmpeg encoder of published video (H.264).")
     publish_preset: str = Field(default="superfast", description="Encoder preset of published video.")

@@ -335,7 +335,7 @@ def build(
     keys = load_keys(settings)
     encoder = EncoderSettings(settings.publish_encoder, settings.publish_preset, settings.publish_crf)
     publisher = publisher or Publisher(keys, settings.tsa_url, encoder=encoder)
-    tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem)
+    tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem, media.root)
     try:
         taxonomy = load_restriction_taxonomy(settings.restriction_topics)
     except PolicyError as exc:

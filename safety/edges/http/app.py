@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from safety.domain import Submission
+from safety.edges.http.resolution import register_resolution_routes
 from safety.edges.http.routes import (
     PROBLEM_RESPONSES,
     DecisionOut,
@@ -284,6 +285,7 @@ def create_app(services: CameoGuard) -> FastAPI:
     client_token = scoped(Scope.GENERATE)
     register_app_routes(app, services, scoped, authenticated)
     register_cameo_and_operator_routes(app, services, scoped, authenticated)
+    register_resolution_routes(app, services, authenticated, RateLimiter(settings.hook_requests_per_minute))
 
     @app.get("/v1/checks")
     def checks(_client: ApiClient = client_token) -> dict[str, Any]:

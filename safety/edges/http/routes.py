@@ -45,6 +45,7 @@ PROBLEM_BASE = "https://cameoguard.dev/problems/"
 PROBLEM_TYPES: dict[str, str] = {
     "unknown-user": "the handle is not registered",
     "unknown-video": "there is no such video",
+    "purged": "the video was purged; what it was is not served",
     "not-found": "there is no such resource",
     "invalid-media": "the file is missing, unreadable or not a video",
     "invalid-request": "the request cannot be decided on as given",
@@ -61,6 +62,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "internal": "an unexpected error",
 }
 _BY_STATUS = {
+    400: "invalid-request",
     401: "unauthorized",
     403: "forbidden",
     404: "not-found",

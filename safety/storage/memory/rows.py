@@ -218,6 +218,28 @@ class PublishedRow:
 
 
 @dataclass(slots=True)
+class ManifestRow:
+    """A manifest in the repository."""
+
+    manifest_id: str
+    video_id: str
+    sha256: str
+    store_path: str | None
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class BindingRow:
+    """A soft binding value a manifest declares."""
+
+    id: int
+    alg: str
+    value: str
+    video_id: str
+    manifest_id: str | None
+
+
+@dataclass(slots=True)
 class HashRow:
     """A frame hash: of a published video (`owner` is the video id) or of a bank entry (`owner` is the entry id)."""
 

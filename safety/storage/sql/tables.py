@@ -302,6 +302,31 @@ class PublishedRecordRow(SQLModel, table=True):
     purged_at: datetime | None = None
 
 
+class ManifestRow(SQLModel, table=True):
+    """The manifest repository: the manifest that published a video, its store kept in the media store."""
+
+    __tablename__ = "manifests"
+
+    manifest_id: str = Field(primary_key=True, max_length=80)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    sha256: str = Field(max_length=64)
+    store_path: str | None = Field(default=None, max_length=300)
+    created_at: datetime
+
+
+class SoftBindingRow(SQLModel, table=True):
+    """A soft binding value a published video's manifest declares; resolving one is one lookup on (alg, value)."""
+
+    __tablename__ = "soft_bindings"
+    __table_args__ = (Index("ix_soft_bindings_alg_value", "alg", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alg: str = Field(max_length=64)
+    value: str = Field(max_length=128)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    manifest_id: str | None = Field(default=None, foreign_key="manifests.manifest_id", max_length=80)
+
+
 class FrameHashRow(SQLModel, table=True):
     """A PDQ hash of one sampled frame of a published video."""
 
