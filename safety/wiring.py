@@ -242,7 +242,9 @@ def build(
         probe_file.unlink()
     except OSError as exc:
         raise ConfigurationError(f"home {settings.home} cannot hold cameoguard's data: {exc.strerror or exc}") from None
-    database = open_database(settings.resolved_database_url)
+    # The embedded default migrates by itself; in production only `cameoguard migrate` changes the schema, and every
+    # other process refuses a schema that is not the one it was written for.
+    database = open_database(settings.resolved_database_url, migrate_schema=not settings.production)
     store = Store(database, load_audit_key(settings), clock)
     choices = {pack.name: pack for pack in (load_policy(ref) for ref in settings.teen_policy_choices)}
     try:

@@ -24,6 +24,38 @@ def init(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         out.print(f"ready: home {payload['home']}, database {payload['database']}")
 
 
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only say where the schema stands; exit 1 unless it is up to date.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bring the database schema to this version (under a database lock: several processes may run it at once).
+    Run it before starting a new version's processes; in production no other process changes the schema."""
+    from safety.storage.sql.database import migrate_database, schema_state_of
+
+    settings = state(ctx).settings
+    url = settings.resolved_database_url
+    if check:
+        before = schema_state_of(url)
+        payload = {"current": before.current, "head": before.head, "up_to_date": before.up_to_date}
+        emit(payload, as_json, before.describe())
+        if not before.up_to_date:
+            raise typer.Exit(1)
+        return
+    done = migrate_database(url)
+    after = done.state
+    payload = {"from": done.found, "to": after.current, "head": after.head, "changed": done.changed}
+    text = (
+        f"migrated the database schema from {done.found or 'nothing'} to {after.current}"
+        if done.changed
+        else f"the database schema is already at {after.current}"
+    )
+    emit(payload, as_json, text)
+
+
 @policy_app.command("validate")
 def policy_validate(
     paths: Annotated[list[Path] | None, typer.Argument(help="Pack files (default: the bundled packs).")] = None,
