@@ -167,12 +167,10 @@ def serve(
         # Without a broker the submissions run on this process's threads; any left queued by a stopped process
         # are picked up now.
         guard.submissions.requeue_unfinished()
-    # Every model loads before the port opens: the first request costs what any other does.
-    warmed = guard.warm_up()
-    out.print(
-        f"models loaded in {sum(warmed.values()):.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in warmed.items())})"
-    )
-    uvicorn.run(create_app(guard), host=host, port=port, log_level="info")
+    # The port opens first and answers `/ready` with 503 while every model loads on a background thread; a load
+    # balancer sends work once it answers 200, and the first request costs what any other does.
+    out.print("models loading in the background; GET /ready answers 200 once they are loaded")
+    uvicorn.run(create_app(guard, warm_up_in_background=True), host=host, port=port, log_level="info")
 
 
 @app.command()
