@@ -232,7 +232,7 @@ def test_an_unexpected_exception_is_a_500_problem_without_paths_or_tracebacks(
     def broken(_handle: str) -> list[Any]:
         raise RuntimeError(f"boom in {people.settings.home.resolve()}/secret/file.py line 12")
 
-    people.cameos.cameo_uses = broken  # type: ignore[method-assign]
+    people.cameos.cameo_uses = broken  # type: ignore[method-assign,assignment]
     api = TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"}, raise_server_exceptions=False)
     response = api.get("/v1/users/maya/cameo/uses", headers={"X-Acting-User": "maya"})
     body = _is_problem(response, 500, "internal")
