@@ -60,7 +60,7 @@ from safety.faces.engine import FaceEngine, build_analyzer
 from safety.faces.gallery import GalleryTemplate
 from safety.gate import Gate
 from safety.mediastore import MediaStore
-from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
+from safety.publishing import ProvenanceKeys, Publisher, load_audit_keys, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
 from safety.storage.sql import Database, Store, open_database
@@ -245,7 +245,8 @@ def build(
     # The embedded default migrates by itself; in production only `cameoguard migrate` changes the schema, and every
     # other process refuses a schema that is not the one it was written for.
     database = open_database(settings.resolved_database_url, migrate_schema=not settings.production)
-    store = Store(database, load_audit_key(settings), clock)
+    audit_keys = load_audit_keys(settings)
+    store = Store(database, audit_keys[0], clock, retired_audit_keys=audit_keys[1:])
     choices = {pack.name: pack for pack in (load_policy(ref) for ref in settings.teen_policy_choices)}
     try:
         policies = PolicyBook(

@@ -59,6 +59,10 @@ class Store(Protocol):
     def clock(self) -> Clock: ...
     @property
     def audit_key(self) -> bytes: ...
+    @property
+    def retired_audit_keys(self) -> tuple[bytes, ...]:
+        """Audit keys the current one replaced (entries made before a rotation verify with them)."""
+        ...
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """One transaction: committed when the block ends, rolled back if it raises (`StorageError` for storage

@@ -197,4 +197,6 @@ class Tracing:
     def verify_audit(self) -> ChainReport:
         """Walk the audit log's hash chain."""
         with self._store.transaction() as tx:
-            return verify_chain(tx.audit.entries(), self._store.audit_key, head=tx.audit.head())
+            return verify_chain(
+                tx.audit.entries(), self._store.audit_key, head=tx.audit.head(), retired=self._store.retired_audit_keys
+            )

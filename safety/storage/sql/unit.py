@@ -77,10 +77,18 @@ _ADVISORY_KEYS = {"sweeper": 72_417_001}
 class Store:
     """The database, opened and migrated; hands out transactions."""
 
-    def __init__(self, database: Database, audit_key: bytes, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        database: Database,
+        audit_key: bytes,
+        clock: Clock = SYSTEM_CLOCK,
+        *,
+        retired_audit_keys: tuple[bytes, ...] = (),
+    ) -> None:
         self.database = database
         self.clock = clock
         self.audit_key = audit_key
+        self.retired_audit_keys = retired_audit_keys
         self._dialect = Dialect(row_locks=database.is_postgres)
 
     @contextmanager
