@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -54,6 +55,20 @@ def _name(common_name: str, organisation: str = DEV_ORGANISATION) -> x509.Name:
 def roots_in(pem: bytes) -> list[x509.Certificate]:
     """The self-signed certificates of a PEM bundle (a trust list, or the end of a chain)."""
     return [cert for cert in x509.load_pem_x509_certificates(pem) if cert.issuer == cert.subject]
+
+
+def issued_by_one_of(chain_pem: bytes, roots: list[x509.Certificate]) -> bool:
+    """The chain's last certificate is one of `roots` or signed by one of them (name and signature)."""
+    last = x509.load_pem_x509_certificates(chain_pem)[-1]
+    for root in roots:
+        if root.subject != last.issuer:
+            continue
+        try:
+            last.verify_directly_issued_by(root)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
 
 
 def is_development_certificate(cert: x509.Certificate) -> bool:

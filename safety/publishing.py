@@ -39,7 +39,7 @@ from provenance import (
     roots_in,
     sha256_file,
 )
-from provenance.keys import is_development_certificate
+from provenance.keys import is_development_certificate, issued_by_one_of
 from provenance.segments import bank_hashes_of_frame
 from safety.errors import ConfigurationError
 from safety.settings import Settings
@@ -198,8 +198,8 @@ def _production_trust_list(settings: Settings, credentials: SigningCredentials) 
             f"CAMEOGUARD_TRUST_ANCHORS {settings.trust_anchors} holds the development root: a development chain is "
             "never trusted in production; remove it"
         )
-    last = x509.load_pem_x509_certificates(credentials.chain_pem)[-1]
-    if not any(root.subject == last.issuer for root in roots):
+    if not issued_by_one_of(credentials.chain_pem, roots):
+        last = x509.load_pem_x509_certificates(credentials.chain_pem)[-1]
         raise ConfigurationError(
             f"CAMEOGUARD_TRUST_ANCHORS {settings.trust_anchors} does not hold the root of CAMEOGUARD_SIGNING_CHAIN "
             f"({last.issuer.rfc4514_string()}): add it (and keep retired roots, so older files still verify)"

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from provenance import load_credentials, make_dev_chain, roots_in
 from provenance.errors import ProvenanceError
-from provenance.keys import is_development_certificate
+from provenance.keys import is_development_certificate, issued_by_one_of
 from safety.audit import key_id
 from safety.edges.cli.app import app, audit_app, bank_app, keys_app
 from safety.edges.terminal import JsonOpt, emit, emit_json, err, out, state
@@ -146,8 +146,7 @@ def _trust_list(settings: Settings) -> tuple[Path, bytes]:
 
 
 def _issuer_trusted(chain_pem: bytes, roots: list[x509.Certificate]) -> bool:
-    last = x509.load_pem_x509_certificates(chain_pem)[-1]
-    return any(root.subject == last.issuer for root in roots)
+    return issued_by_one_of(chain_pem, roots)
 
 
 @rotate_app.command("signing")
