@@ -314,17 +314,45 @@ def _default_text(value: Any) -> str:
     return str(value)
 
 
+def processes_of(name: str) -> list[str]:
+    """The processes that read the setting `name` (a field of `Settings`)."""
+    extra = Settings.model_fields[name].json_schema_extra
+    listed = extra.get("processes", []) if isinstance(extra, dict) else []
+    return [str(p) for p in listed] if isinstance(listed, list) else []
+
+
 def settings_table() -> str:
     """The README's settings table, written from the fields: variable, type, default, processes, meaning."""
     rows = ["| variable | type | default | needed by | meaning |", "|---|---|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        extra = field.json_schema_extra
-        processes = extra.get("processes", []) if isinstance(extra, dict) else []
-        assert isinstance(processes, list)
-        who = "all" if set(processes) == set(PROCESSES) else ", ".join(str(p) for p in processes)
+        processes = processes_of(name)
+        who = "all" if set(processes) == set(PROCESSES) else ", ".join(processes)
         meaning = (field.description or "").replace("|", "\\|")
         rows.append(
             f"| `CAMEOGUARD_{name.upper()}` | {_type_name(field.annotation)} | `{_default_text(field.default)}` "
             f"| {who} | {meaning} |"
         )
     return "\n".join(rows) + "\n"
+
+
+PROCESS_COMMANDS = {
+    "serve": "cameoguard serve --host 0.0.0.0 --port 8080",
+    "worker": "cameoguard worker --concurrency 2",
+    "console": "cameoguard review serve --host 0.0.0.0 --port 8501",
+    "scheduler": "cameoguard scheduler run --interval 300",
+    "cli": "cameoguard migrate",
+}
+"""How each process is started (the deployment files use the same commands; `cli` stands for every one-off)."""
+
+
+def process_table() -> str:
+    """Each process, its command, and the settings it reads beyond those every process reads."""
+    every = [name for name in Settings.model_fields if set(processes_of(name)) == set(PROCESSES)]
+    rows = ["| process | command | settings of its own |", "|---|---|---|"]
+    for process in PROCESSES:
+        own = [
+            f"`CAMEOGUARD_{n.upper()}`" for n in Settings.model_fields if n not in every and process in processes_of(n)
+        ]
+        rows.append(f"| {process} | `{PROCESS_COMMANDS[process]}` | {', '.join(own) or '-'} |")
+    shared = ", ".join(f"`CAMEOGUARD_{n.upper()}`" for n in every)
+    return "\n".join([*rows, "", f"Every process reads: {shared}.", ""])
