@@ -11,10 +11,21 @@ from provenance.fingerprint import FingerprintIndex, FrameHash, VideoMatch, pdq,
 from provenance.keys import DEV_ORGANISATION, SigningCredentials, load_credentials, make_dev_chain, roots_in
 from provenance.marking import EncoderSettings, mark_video
 from provenance.segments import SegmentHash, SegmentIndex, SegmentMatch, bank_hashes, query_frames, query_hashes
+from provenance.softbinding import (
+    FINGERPRINT_ALG,
+    WATERMARK_ALG,
+    SoftBinding,
+    manifest_label,
+    soft_bindings,
+    watermark_token,
+    watermark_value,
+)
 from provenance.watermark import InvisibleWatermark, WatermarkKeyRing, WatermarkReading, new_token
 
 __all__ = [
     "DEV_ORGANISATION",
+    "FINGERPRINT_ALG",
+    "WATERMARK_ALG",
     "ContentDigest",
     "EncoderSettings",
     "FingerprintIndex",
@@ -30,12 +41,14 @@ __all__ = [
     "SegmentMatch",
     "SigningCredentials",
     "SigningError",
+    "SoftBinding",
     "VideoMatch",
     "WatermarkKeyRing",
     "WatermarkReading",
     "bank_hashes",
     "load_credentials",
     "make_dev_chain",
+    "manifest_label",
     "mark_video",
     "new_token",
     "pdq",
@@ -45,5 +58,8 @@ __all__ = [
     "roots_in",
     "sampled_frames",
     "sha256_file",
+    "soft_bindings",
     "video_hashes",
+    "watermark_token",
+    "watermark_value",
 ]

@@ -23,6 +23,7 @@ patching internals. The real adapters run in the tests marked `slow` and in the 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -47,16 +48,19 @@ def _maybe_fail(error: BaseException | None) -> None:
 
 
 class FakeSigner:
-    """Copies the file instead of embedding a manifest; records what it was asked to sign."""
+    """Copies the file instead of embedding a manifest; records what it was asked to sign. Its "manifest store" is
+    the publication's label and soft bindings as JSON (not C2PA: no reader validates it)."""
 
     def __init__(self, fail_with: BaseException | None = None) -> None:
         self.fail_with = fail_with
         self.signed: list[Publication] = []
 
-    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> None:
+    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> bytes:
         _maybe_fail(self.fail_with)
         shutil.copyfile(source, dest)
         self.signed.append(publication)
+        bindings = [{"alg": b.alg, "value": b.value} for b in publication.soft_bindings]
+        return json.dumps({"fake_manifest": publication.label, "soft_bindings": bindings}).encode()
 
 
 class FakeMarker:
@@ -136,17 +140,25 @@ class FakeDeepfakeModel:
 
 
 class FakeTranscriber:
-    """Hears the segments it was given, whatever the audio; `fail_with` makes it fail as a missing model does."""
+    """Hears the segments it was given, whatever the audio: (start, end, text) in English, or (start, end, text,
+    language); `fail_with` makes it fail as a missing model does."""
 
     model_id = "fake-speech"
 
-    def __init__(self, segments: Sequence[tuple[float, float, str]] = (), fail_with: BaseException | None = None):
+    def __init__(
+        self,
+        segments: Sequence[tuple[float, float, str] | tuple[float, float, str, str]] = (),
+        fail_with: BaseException | None = None,
+    ):
         self.segments = list(segments)
         self.fail_with = fail_with
 
     def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None, beams: int = 1) -> list[SpokenSegment]:
         _maybe_fail(self.fail_with)
-        return [SpokenSegment(start, end, text) for start, end, text in self.segments]
+        return [
+            SpokenSegment(segment[0], segment[1], segment[2], segment[3] if len(segment) > 3 else "en", 1.0, "fake")
+            for segment in self.segments
+        ]
 
 
 class FakeVoiceEmbedder:
@@ -164,7 +176,8 @@ class FakeVoiceEmbedder:
         bands = np.array([band.sum() for band in np.array_split(spectrum, 16)], dtype=np.float64) + 1e-9
         vector = np.log(bands) - np.log(bands).mean()
         norm = float(np.linalg.norm(vector)) or 1.0
-        return (vector / norm).astype(np.float32)
+        embedded: NDArray[np.float32] = (vector / norm).astype(np.float32)
+        return embedded
 
 
 # Words that a fake prompt classifier takes as each category, for tests that need a category to fire without the

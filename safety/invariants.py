@@ -86,6 +86,7 @@ def check_invariants(store: Store, media: MediaStore, policies: PolicyBook, *, q
     """Check every `ALWAYS` invariant, and with `quiescent` (nothing in flight, a sweep just ran) the `QUIESCENT`
     ones too."""
     found: list[Violation] = []
+    checkpoints = store.audit_checkpoints()  # before the snapshot: each names an entry committed by then
     with store.snapshot() as tx:
         videos = {v.id: v for v in tx.videos.in_status(*VideoStatus)}
         found += _consent_at_publish(tx, policies)
@@ -93,7 +94,11 @@ def check_invariants(store: Store, media: MediaStore, policies: PolicyBook, *, q
         found += _purged_is_gone(tx)
         found += _from_history(tx, {vid: v.status for vid, v in videos.items()})
         chain = verify_chain(
-            tx.audit.entries(), store.audit_key, head=tx.audit.head(), retired=store.retired_audit_keys
+            tx.audit.entries(),
+            store.audit_key,
+            head=tx.audit.head(),
+            checkpoints=checkpoints,
+            retired=store.retired_audit_keys,
         )
         if not chain.ok:
             found.append(Violation("audit_chain", f"seq {chain.first_broken_seq}", chain.problem))
@@ -193,7 +198,7 @@ def _quiescent(tx: Transaction, media: MediaStore) -> list[Violation]:
         if not job.finished
     ]
     for video in tx.videos.in_status(VideoStatus.PURGED):
-        for area in ("published", "quarantine"):
+        for area in ("published", "quarantine", "manifests"):
             folder = media.area(area) / video.id
             if folder.exists() and any(folder.iterdir()):
                 found.append(Violation("purged_files_gone", video.id, f"files remain in {area}/{video.id}"))
@@ -208,6 +213,7 @@ def _quiescent(tx: Transaction, media: MediaStore) -> list[Violation]:
         | tx.consent.cameo_file_paths()
         | tx.submissions.pending_files()
         | tx.templates.protected_file_paths()
+        | {str(media.root / p) for p in tx.registry.manifest_paths()}
     )
     known = {str(Path(p).resolve()) for p in referenced}
     for area in AREAS:

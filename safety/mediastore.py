@@ -3,8 +3,9 @@
 Drafts are named by their content and a per-submission suffix (`drafts/ab/<sha256>-<nonce>.mp4`): the same bytes
 submitted twice at once are two drafts, so one submission finishing never removes the other's file. Published and
 quarantined files live under their video id (`published/<video_id>/<sha256>.mp4`), because their lifetime is that
-of a video row. Every write goes to a temporary file in the destination folder, is fsynced and renamed into place,
-so a crash leaves either the old state or the new one, never half a file.
+of a video row; so do the manifest stores of published videos (`manifests/<video_id>/<uuid>.c2pa`, the manifest
+repository the Soft Binding Resolution API serves from). Every write goes to a temporary file in the destination
+folder, is fsynced and renamed into place, so a crash leaves either the old state or the new one, never half a file.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from PIL import Image
 from provenance import ProvenanceError, sha256_file
 from safety.errors import InvalidMediaError, StorageError
 
-AREAS = ("drafts", "published", "quarantine", "cameos", "protected", "tmp", "submitted")
+AREAS = ("drafts", "published", "quarantine", "cameos", "protected", "tmp", "submitted", "manifests")
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,27 @@ class StoredFile:
 def write_png_atomically(pixels: NDArray[np.uint8], target: Path) -> None:
     """An RGB image as a PNG at `target`, whole or not at all."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    # The temporary file sits in the target's own folder: a rename within one filesystem is atomic, across filesystems
+    # it is a copy that a crash can cut in half.
     fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".png", dir=target.parent)
     os.close(fd)
     try:
         Image.fromarray(pixels).save(tmp_name, format="PNG")
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_atomically(data: bytes, target: Path) -> None:
+    """`data` at `target`, whole or not at all (fsynced before the rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
@@ -102,6 +120,8 @@ class MediaStore:
         The caller renames the staged file with `commit_staged` inside the transaction that records the move,
         and removes it with `discard` if that transaction fails.
         """
+        # Only these two areas hold files whose place a video row records; any other area staged here would be a file no
+        # row accounts for.
         if area not in ("published", "quarantine"):
             raise ValueError(f"cannot stage into {area}")
         try:
@@ -109,6 +129,8 @@ class MediaStore:
         except ProvenanceError as exc:
             raise StorageError(f"cannot stage {area} file: {exc}") from None
         final = self.root / area / video_id / f"{digest.sha256}{source.suffix.lower() or '.mp4'}"
+        # Beside its final name, in the same folder, so `commit_staged` is a rename and nothing else; the leading dot
+        # keeps it out of listings, and the sweeper removes one a crash left behind.
         staged = final.with_name(f".staged-{final.name}")
         try:
             self._copy_atomically(source, staged)
@@ -119,6 +141,8 @@ class MediaStore:
     @staticmethod
     def commit_staged(staged: Path, final: Path) -> None:
         try:
+            # Replacing an existing file is fine: the final name is the content's digest, so whatever was there held the
+            # same bytes.
             os.replace(staged, final)
         except OSError as exc:
             raise StorageError(f"cannot move file into place: {exc}") from None
@@ -127,6 +151,8 @@ class MediaStore:
     def discard(*paths: Path | None) -> None:
         for path in paths:
             if path is not None:
+                # Missing is fine: discard runs on cleanup paths that may run twice (a retry, the sweeper after a
+                # crash).
                 path.unlink(missing_ok=True)
                 if path.parent.exists() and path.parent.name.startswith("vid_") and not any(path.parent.iterdir()):
                     path.parent.rmdir()

@@ -4,7 +4,10 @@ The last step before a video is marked published, shared by the gate and (later)
 re-encode with the visible label and the invisible watermark token, sign the result with a C2PA manifest
 (created, or an edit whose parent video is its `parentOf` ingredient), fingerprint its frames, and hand back a
 staged file next to its final place. The caller registers it and renames it inside the transaction that marks the
-video published. Any failure here raises `ProvenanceError`: the video is not published.
+video published. The manifest declares the video's soft bindings (the watermark token and a digest of the
+fingerprints, `provenance.softbinding`) under a label derived from the video and its token, and its manifest store
+is kept in the media store's manifest repository (`manifests/<video_id>/<uuid>.c2pa`), where the registry's record
+of the publication points. Any failure here raises `ProvenanceError`: the video is not published.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
@@ -34,14 +37,19 @@ from provenance import (
     WatermarkKeyRing,
     load_credentials,
     make_dev_chain,
+    manifest_label,
     mark_video,
     new_token,
     roots_in,
     sha256_file,
+    soft_bindings,
 )
+from provenance.errors import SigningError
 from provenance.keys import is_development_certificate, issued_by_one_of
 from provenance.segments import bank_hashes_of_frame
 from safety.errors import ConfigurationError
+from safety.mediastore import write_atomically
+from safety.records import manifest_store_name
 from safety.settings import Settings
 
 
@@ -59,6 +67,10 @@ class PreparedPublication:
     """The invisible watermark's token."""
     frame_hashes: tuple[tuple[float, bytes, int], ...]
     """(t, PDQ digest, quality) of sampled frames."""
+    manifest_id: str | None = None
+    """The signed manifest's label, its id in the manifest repository."""
+    manifest_store: Path | None = None
+    """The kept manifest store (removed with `Publisher.discard_store` when the video is not published)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class MarkedDraft:
     """The invisible watermark's token."""
     frame_hashes: tuple[tuple[float, bytes, int], ...]
     """(t, PDQ digest, quality) of sampled frames."""
+    last_frame_s: float = 0.0
+    """When its last frame shows (the watermark's span)."""
 
 
 class MarkingCancelled(Exception):
@@ -114,6 +128,8 @@ def ensure_dev_keys(folder: Path) -> None:
         key_file.chmod(0o600)
 
 
+# 256 bits, as HMAC-SHA256 uses them all; keys given by an operator may be shorter down to 16 bytes (128 bits), below
+# which a key could be searched for.
 AUDIT_KEY_BYTES = 32
 
 
@@ -135,6 +151,18 @@ def stage_key_file(path: Path, keys: list[str], comment: str) -> Path:
     return staged
 
 
+def create_key_file(path: Path, keys: list[str], comment: str) -> None:
+    """Create a key file unless it exists: two processes starting at once must not both write a key (one chain, two
+    keys); the file appears whole (a hard link of a staged copy, which fails if the name is taken)."""
+    staged = stage_key_file(path, keys, comment)
+    try:
+        os.link(staged, path)
+    except FileExistsError:
+        pass
+    finally:
+        staged.unlink(missing_ok=True)
+
+
 def write_key_file(path: Path, keys: list[str], comment: str) -> None:
     """Replace a key file at once (staged beside it, renamed over it)."""
     stage_key_file(path, keys, comment).replace(path)
@@ -150,12 +178,14 @@ def load_audit_keys(settings: Settings) -> tuple[bytes, ...]:
     development the file is made under HOME/keys if absent; production must name one and never gets one made."""
     key_file = audit_key_file(settings)
     if not key_file.is_file():
+        # A named file that is missing is a mistake (a wrong path, an unmounted volume), not a first start: making a new
+        # key there would fork the chain silently.
         if settings.production or settings.audit_key_file is not None:
             raise ConfigurationError(
                 f"the audit key file {key_file} does not exist: CAMEOGUARD_AUDIT_KEY_FILE must name it "
                 "(make one with `python -c 'import secrets; print(secrets.token_hex(32))'`)"
             )
-        write_key_file(key_file, [secrets.token_hex(AUDIT_KEY_BYTES)], "cameoguard development audit key")
+        create_key_file(key_file, [secrets.token_hex(AUDIT_KEY_BYTES)], "cameoguard development audit key")
     try:
         keys = tuple(bytes.fromhex(line) for line in key_lines(key_file))
     except (ValueError, UnicodeDecodeError):
@@ -256,6 +286,8 @@ def load_keys(settings: Settings) -> ProvenanceKeys:
     except ProvenanceError as exc:
         raise ConfigurationError(f"signing credentials (CAMEOGUARD_SIGNING_*): {exc}") from None
     if production:
+        # The development chain is made on the spot and vouched for by no one: content signed with it in production
+        # would claim a provenance no verifier should trust.
         if credentials.is_development:
             raise ConfigurationError(
                 "refusing to start in production with the development signing chain (CAMEOGUARD_SIGNING_CHAIN)"
@@ -279,8 +311,8 @@ class Marker(Protocol):
 class Signer(Protocol):
     """Embeds a signed C2PA manifest."""
 
-    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> None:
-        """Write `source` with its manifest to `dest`."""
+    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> bytes:
+        """Write `source` with its manifest to `dest`; the manifest store's bytes."""
         ...
 
 
@@ -312,6 +344,8 @@ class PdqFingerprinter:
         return [(h.t, h.digest, h.quality) for h in bank_hashes_of_frame(t, frame, crops=crops)]
 
 
+# At most one sample every half second (see below) and 3,600 of them: half an hour of video is covered, and the
+# hashes kept per published video stay bounded however long it is.
 _MAX_FINGERPRINT_SAMPLES = 3600
 
 
@@ -350,16 +384,24 @@ class Publisher:
         scratch folder beside `destination_dir`. Setting `cancelled` stops the encode at the next frame
         (`MarkingCancelled`) and leaves nothing behind."""
         destination_dir.mkdir(parents=True, exist_ok=True)
+        # A fresh random token per publication: the watermark then names this copy, and a leak traces to one video, not
+        # to its creator's every video.
         token = new_token() if token is None else token
         scratch = Path(tempfile.mkdtemp(prefix=".publishing-", dir=destination_dir))
         hashes: list[tuple[float, bytes, int]] = []
         sampled: list[float] = []
+        last = [0.0]
 
         def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
+            # Checked on every frame: a premark started while the checks ran is stopped within a frame of a decision not
+            # to publish, instead of encoding the rest of the video for nothing.
             if cancelled is not None and cancelled.is_set():
                 raise MarkingCancelled("the decision was not to publish")
+            last[0] = max(last[0], t)
             # The whole video, without decoding the output a second time: twice a second for tracing, and the
             # crop variants once a second, so a purge banks this video as `bank add` would have.
+            # The 1e-6 absorbs timestamps that are a rounding error short of the half second (29.97 fps), which would
+            # otherwise skip a sample.
             if len(sampled) < _MAX_FINGERPRINT_SAMPLES and (not sampled or t + 1e-6 >= sampled[-1] + 0.5):
                 hashes.extend(self.fingerprinter.frame_hashes(t, rgb(), crops=len(sampled) % 2 == 0))
                 sampled.append(t)
@@ -369,25 +411,40 @@ class Publisher:
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
-        return MarkedDraft(scratch, marked, token, tuple(hashes))
+        return MarkedDraft(scratch, marked, token, tuple(hashes), last[0])
 
     def finish(
         self, marked: MarkedDraft, publication: Publication, *, parent_file: Path | None = None
     ) -> PreparedPublication:
-        """Sign a marked draft and stage it beside its final, content-addressed name; the scratch folder goes."""
+        """Sign a marked draft and stage it beside its final, content-addressed name; the scratch folder goes. The
+        manifest store is kept in the repository beside the published files (`manifests/` of the media store)."""
         destination_dir = marked.scratch.parent
+        label = manifest_label(publication.video_id, marked.token)
+        duration_ms = round(marked.last_frame_s * 1000)
+        bindings = soft_bindings(marked.token, marked.frame_hashes, duration_ms=duration_ms)
+        publication = replace(publication, label=label, soft_bindings=bindings)
+        # The media store's root is two levels up from `published/<video_id>`.
+        store_path = destination_dir.parent.parent / manifest_store_name(publication.video_id, label)
         try:
             # Signed after marking: the manifest's hash must cover the bytes people will actually receive.
             signed = marked.scratch / "signed.mp4"
-            self.signer.sign(marked.path, signed, publication, parent_file=parent_file)
+            manifest_store = self.signer.sign(marked.path, signed, publication, parent_file=parent_file)
+            if not manifest_store:
+                raise SigningError("signing returned no manifest store")
             digest = sha256_file(signed)
+            # Kept before the publishing transaction records it; a video that is not published leaves it to the
+            # sweeper (no row refers to it), as it does a staged file a killed process left.
+            try:
+                write_atomically(manifest_store, store_path)
+            except OSError as exc:
+                raise SigningError(f"cannot keep the manifest store: {exc}") from None
             # Named by digest beside its final place, so the rename that publishes it is atomic (same folder).
             final = destination_dir / f"{digest.sha256}.mp4"
             staged = destination_dir / f".staged-{digest.sha256}.mp4"
             signed.replace(staged)
         finally:
             self.discard(marked)
-        return PreparedPublication(staged, final, digest.sha256, marked.token, marked.frame_hashes)
+        return PreparedPublication(staged, final, digest.sha256, marked.token, marked.frame_hashes, label, store_path)
 
     @staticmethod
     def discard(marked: MarkedDraft) -> None:

@@ -173,6 +173,19 @@ class Settings(BaseSettings):
         description="HMAC keys of the audit chain (hex, a key a line, the current one first), outside the database.",
         json_schema_extra=needs(*_EVERY),
     )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file of signed audit checkpoints, outside the database; default: "
+        "HOME/audit/checkpoints.log (shared by every process).",
+        json_schema_extra=needs(*_EVERY),
+    )
+    audit_checkpoint_every: int = Field(
+        default=100,
+        ge=1,
+        description="A checkpoint is written each time the audit chain passes a multiple of this many entries (and "
+        "at shutdown); 1: after every commit that writes to the chain.",
+        json_schema_extra=needs(*_EVERY),
+    )
     hook_allowed_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
         default=(),
         description="Folders `video_path` may name (comma- or colon-separated); default: HOME/incoming only.",
@@ -191,6 +204,12 @@ class Settings(BaseSettings):
         default=10,
         ge=1,
         description="Requests with a wrong token allowed per client address per minute.",
+        json_schema_extra=needs("serve"),
+    )
+    resolution_public: bool = Field(
+        default=False,
+        description="Serve the Soft Binding Resolution API (/matches, /manifests, /services) without a token, as "
+        "resolution services usually are; otherwise any client token is required, as for /v1/verify.",
         json_schema_extra=needs("serve"),
     )
     held_retention_hours: float = Field(
@@ -273,6 +292,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'cameoguard.db').resolve()}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.home / "audit" / "checkpoints.log"
 
     @property
     def media_root(self) -> Path:

@@ -3,7 +3,8 @@
 `build(settings)` opens the database, prepares the media store, loads the policy packs, and builds the face
 engine, the publisher (signer and marker) and the gate with its checks; models load lazily on first use, once.
 The CLI, the HTTP app, the console, the generator and the scheduler each hold one `CameoGuard`. Tests pass fakes
-for the adapters here (face analyzer, checks, publisher parts, clock) instead of patching internals.
+for the adapters here (face analyzer, checks, publisher parts, clock, and a ready store such as
+`safety.storage.memory.MemoryStore`) instead of patching internals.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from safety.checks import (
 from safety.checks.deepfake import installed_cards
 from safety.checks.models import Models
 from safety.checks.prompt_classifier import examples_path
-from safety.checks.speech import SpeechCheck, Transcriber, WhisperTranscriber
+from safety.checks.speech import MultilingualTranscriber, SpeechCheck, Transcriber, WhisperTranscriber
 from safety.classifiers.prompt import shared_prompt_classifiers
 from safety.classifiers.restriction_judge import shared_restriction_judge
 from safety.clock import SYSTEM_CLOCK, Clock
@@ -63,13 +64,16 @@ from safety.mediastore import MediaStore
 from safety.publishing import ProvenanceKeys, Publisher, load_audit_keys, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
-from safety.storage.sql import Database, Store, open_database
+from safety.storage import Store
+from safety.storage.checkpoints import CheckpointFile
+from safety.storage.sql import Database, open_database
+from safety.storage.sql import Store as SqlStore
 from safety.usecases.accounts import Accounts
 from safety.usecases.cameos import Cameos
 from safety.usecases.guardians import Guardians
 from safety.usecases.protection import Protection
 from safety.usecases.retro_scans import RetroScans
-from safety.usecases.review import ReviewService
+from safety.usecases.review import CaseFiles, ReviewDecisions, ReviewerSessions, ReviewReports, ReviewService
 from safety.usecases.revocation import finish_pending
 from safety.usecases.submissions import SubmissionLimits, Submissions
 from safety.usecases.tracing import Tracing
@@ -89,11 +93,27 @@ def load_policy(ref: str) -> PolicyPack:
 
 
 _TRANSCRIBER = WhisperTranscriber()
+ENGLISH_STRETCHES: WhisperTranscriber | None = None
+"""The model that hears stretches in English beside the multilingual one: none, because Whisper base reads real
+English better than tiny.en (word error rate 0.14 against 0.20, bench/speech.py), though at four times the cost."""
+_MULTILINGUAL: dict[str, MultilingualTranscriber] = {}
 
 
 def shared_transcriber() -> Transcriber:
-    """The process-wide speech model (it loads on first use)."""
+    """The process-wide English speech model (the enrollment challenge's digits; it loads on first use)."""
     return _TRANSCRIBER
+
+
+def shared_multilingual_transcriber(cache_root: Path) -> Callable[[], Transcriber]:
+    """The process-wide multilingual speech model: put together under the first service's cache that asks for it
+    (`safety.speech_models`) and loaded once, on first use."""
+
+    def transcriber() -> Transcriber:
+        if "model" not in _MULTILINGUAL:
+            _MULTILINGUAL.setdefault("model", MultilingualTranscriber(cache_root, english=ENGLISH_STRETCHES))
+        return _MULTILINGUAL["model"]
+
+    return transcriber
 
 
 _VOICES = DvectorEmbedder()
@@ -113,6 +133,7 @@ def default_checks(
     prompt_heads: Path | None = None,
     restrictions: RestrictionJudge | None = None,
     voice_gallery: Callable[[str], Sequence[GalleryTemplate]] | None = None,
+    cache_root: Path = Path("var/cache"),
 ) -> list[Check]:
     """The checks every submission passes through, in the order they are reported. The deepfake slot runs only
     when an operator has installed a model card (or a model is given): no deepfake detector ships by default."""
@@ -127,7 +148,7 @@ def default_checks(
         FramesNsfwCheck(models.nudity),
         HashBankCheck(banks),
         SpeechCheck(
-            models.transcriber or shared_transcriber,
+            models.transcriber or shared_multilingual_transcriber(cache_root),
             prompts,
             restrictions,
             voices=models.voices or shared_voices,
@@ -145,8 +166,8 @@ class CameoGuard:
 
     settings: Settings
     """What it was built from."""
-    database: Database
-    """The opened, migrated database."""
+    sql_database: Database | None
+    """The opened, migrated database; None for a store given to `build` (in memory)."""
     store: Store
     """Transactions over the narrow stores."""
     media: MediaStore
@@ -186,6 +207,13 @@ class CameoGuard:
     restrictions: RestrictionJudge
     """Judges owners' restrictions on meaning (the gate, the consent check, purges and the sweeper share it)."""
 
+    @property
+    def database(self) -> Database:
+        """The SQL database; `ConfigurationError` when this CameoGuard runs on a store without one."""
+        if self.sql_database is None:
+            raise ConfigurationError("this CameoGuard runs on a store without a database (in memory)")
+        return self.sql_database
+
     def review_service(
         self,
         *,
@@ -196,15 +224,19 @@ class CameoGuard:
     ) -> ReviewService:
         """The console's use case: leases, sessions and the share of decisions re-reviewed blind."""
         return ReviewService(
-            self.store,
-            self.policies,
-            self.videos,
-            self.gate,
-            lease_minutes=lease_minutes,
-            session_minutes=session_minutes,
-            quality_share=quality_share,
-            rng=rng,
-            clock=self.clock,
+            ReviewerSessions(self.store, session_minutes=session_minutes, clock=self.clock),
+            CaseFiles(self.store, self.policies, self.videos),
+            ReviewDecisions(
+                self.store,
+                self.policies,
+                self.videos,
+                self.gate,
+                lease_minutes=lease_minutes,
+                quality_share=quality_share,
+                rng=rng,
+                clock=self.clock,
+            ),
+            ReviewReports(self.store, clock=self.clock),
         )
 
     def warm_up(self) -> dict[str, float]:
@@ -212,9 +244,12 @@ class CameoGuard:
         return self.gate.warm_up()
 
     def close(self) -> None:
-        """Stop background work (in-process tasks already running finish) and release the database."""
+        """Stop background work (in-process tasks already running finish), checkpoint the audit chain and release
+        the database."""
         self.engine.close()
-        self.database.dispose()
+        self.store.checkpoint()
+        if self.sql_database is not None:
+            self.sql_database.dispose()
 
     def __enter__(self) -> CameoGuard:
         return self
@@ -230,9 +265,11 @@ def build(
     face_analyzer: FaceAnalyzer | None = None,
     publisher: Publisher | None = None,
     models: Models = Models(),
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
+    store: Store | None = None,
 ) -> CameoGuard:
-    """Open everything `settings` names; heavy models still load only on first use."""
+    """Open everything `settings` names; heavy models still load only on first use. With `store` (say, a
+    `MemoryStore`), no database is opened and the store's clock is the clock."""
     media = MediaStore(settings.media_root)
     try:
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -242,11 +279,26 @@ def build(
         probe_file.unlink()
     except OSError as exc:
         raise ConfigurationError(f"home {settings.home} cannot hold cameoguard's data: {exc.strerror or exc}") from None
-    # The embedded default migrates by itself; in production only `cameoguard migrate` changes the schema, and every
-    # other process refuses a schema that is not the one it was written for.
-    database = open_database(settings.resolved_database_url, migrate_schema=not settings.production)
-    audit_keys = load_audit_keys(settings)
-    store = Store(database, audit_keys[0], clock, retired_audit_keys=audit_keys[1:])
+    database: Database | None = None
+    if store is None:
+        clock = clock or SYSTEM_CLOCK
+        # The embedded default migrates by itself; in production only `cameoguard migrate` changes the schema, and
+        # every other process refuses a schema that is not the one it was written for.
+        database = open_database(settings.resolved_database_url, migrate_schema=not settings.production)
+        audit_key, *retired = load_audit_keys(settings)
+        sql_store = SqlStore(
+            database,
+            audit_key,
+            clock,
+            checkpoints=CheckpointFile(settings.checkpoint_path, audit_key, retired=tuple(retired)),
+            checkpoint_every=settings.audit_checkpoint_every,
+            retired_audit_keys=tuple(retired),
+        )
+        sql_store.key_head()
+        store = sql_store
+    elif clock is not None and clock is not store.clock:
+        raise ConfigurationError("a store given to build() keeps its own clock: pass the clock to the store")
+    clock = store.clock
     choices = {pack.name: pack for pack in (load_policy(ref) for ref in settings.teen_policy_choices)}
     try:
         policies = PolicyBook(
@@ -286,7 +338,7 @@ def build(
     keys = load_keys(settings)
     encoder = EncoderSettings(settings.publish_encoder, settings.publish_preset, settings.publish_crf)
     publisher = publisher or Publisher(keys, settings.tsa_url, encoder=encoder)
-    tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem)
+    tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem, media.root)
     try:
         taxonomy = load_restriction_taxonomy(settings.restriction_topics)
     except PolicyError as exc:
@@ -307,6 +359,7 @@ def build(
             settings.cache_root / "prompt-heads",
             restrictions,
             gallery_templates,
+            settings.cache_root,
         )
         if checks is None
         else checks,
@@ -361,7 +414,7 @@ def build(
     protection = Protection(store, faces, thresholds, models.voices or shared_voices, media, scan=retro_scans.start)
     return CameoGuard(
         settings=settings,
-        database=database,
+        sql_database=database,
         store=store,
         media=media,
         policies=policies,

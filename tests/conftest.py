@@ -19,9 +19,9 @@ from sqlalchemy import create_engine, make_url, text
 
 from generator.render import RenderSpec, render_video
 from safety import CameoGuard, Settings, build
+from safety.checks.models import Models
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import fake_models
-from safety.wiring import Models
 
 POSTGRES_URL = os.environ.get("CAMEOGUARD_TEST_POSTGRES_URL")
 FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "faces"
@@ -257,3 +257,35 @@ def clip_with_sound(clip: Path, sound: Path, target: Path) -> Path:
             out.mux(audio.encode(frame))
         out.mux(audio.encode(None))
     return target
+
+
+# --- In memory: the whole gate on `safety.storage.memory.MemoryStore`, no database -------------------------------
+# A module whose tests need no SQL overrides its `services` fixture with `memory_services` (its `people` follows).
+
+MEMORY_AUDIT_KEY = b"memory-services-audit-key-32-byt"
+
+
+@pytest.fixture
+def memory_settings(tmp_path: Path, test_packs: dict[str, Path]) -> Settings:
+    """Settings for services on the in-memory store (the database URL is never opened)."""
+    return Settings(
+        home=tmp_path / "home",
+        database_url=f"sqlite:///{tmp_path / 'never-opened.db'}",
+        adult_policy=str(test_packs["default"]),
+        teen_policy=str(test_packs["teen"]),
+        teen_policy_choices=(str(test_packs["teen_strict"]),),
+        hook_allowed_dirs=(tmp_path,),
+        mark_during_checks=False,
+        callback_allowed_hosts=("127.0.0.1",),
+    )
+
+
+@pytest.fixture
+def memory_services(memory_settings: Settings, fake_faces: FakeFaceAnalyzer, models: Models) -> Iterator[CameoGuard]:
+    """CameoGuard on the in-memory store with the fake face analyzer and the `models` fixture's models: every use
+    case, no database."""
+    from safety.storage.memory import MemoryStore
+
+    store = MemoryStore(MEMORY_AUDIT_KEY)
+    with build(memory_settings, face_analyzer=fake_faces, models=models, store=store) as opened:
+        yield opened

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from safety.gate_metrics import BUCKETS
+from safety.gate.metrics import BUCKETS
 from safety.storage.sql.database import schema_state
 
 if TYPE_CHECKING:
@@ -89,16 +89,18 @@ def readiness(services: CameoGuard) -> dict[str, Any]:
     """Whether this process can take work, and why not."""
     state: dict[str, Any] = {"models_loaded": services.gate.warmed}
     try:
-        with services.database.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        if services.sql_database is not None:
+            with services.sql_database.connect() as connection:
+                connection.execute(text("SELECT 1"))
         state["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         state["database"] = exc.__class__.__name__
     state["broker"] = services.engine.reachable()
-    state["schema"] = "unknown"
-    if state["database"] == "ok":
+    # A store in memory has no schema to fall behind.
+    state["schema"] = "unknown" if services.sql_database is not None else "ok"
+    if state["database"] == "ok" and services.sql_database is not None:
         try:
-            schema = schema_state(services.database.engine)
+            schema = schema_state(services.sql_database.engine)
             # Behind or ahead, this process was not written for the schema it would write to: a load balancer
             # moves traffic to the processes of the version that migrated it.
             state["schema"] = "ok" if schema.up_to_date else schema.describe()

@@ -50,8 +50,9 @@ class SchemaWatch:
         with self._lock:
             if self._moved is None and (self._checked_at is None or self._now() - self._checked_at >= self.every_s):
                 self._checked_at = self._now()
-                state = schema_state(self._guard.database.engine)
-                if state.ahead:
+                database = self._guard.sql_database
+                state = schema_state(database.engine) if database is not None else None
+                if state is not None and state.ahead:
                     self._moved = state.describe()
             if self._moved is not None:
                 raise SchemaMovedOn(self._moved)

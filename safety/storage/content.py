@@ -11,7 +11,9 @@ from safety.domain import Decision, TrackEmbedding, VideoStatus
 from safety.records import (
     BankEntryRecord,
     BankName,
+    BindingMatch,
     DecisionRecord,
+    ManifestRecord,
     OwnerAppearance,
     PurgeJobRecord,
     RegistryStatus,
@@ -90,7 +92,7 @@ class VideoStore(Protocol):
         ...
 
     def scrub(self, video_id: str) -> None:
-        """Keep only hashes of a purged video's prompt and declared owners."""
+        """Keep only keyed digests (`audit.personal_digest`) of a purged video's prompt and declared owners."""
         ...
 
     def with_owner(self, owner: str) -> list[OwnerAppearance]:
@@ -160,7 +162,31 @@ class RegistryStore(Protocol):
     def record_publication(
         self, video_id: str, *, sha256: str, watermark_token: int, frame_hashes: Sequence[tuple[float, bytes, int]]
     ) -> None:
-        """Register a published file."""
+        """Register a published file, with its manifest in the repository (labelled
+        `provenance.manifest_label(video_id, watermark_token)`, its store at `records.manifest_store_name`) and the
+        soft bindings its manifest declares (`provenance.softbinding.bindings_of`). A video published again
+        replaces what was recorded before."""
+        ...
+
+    def find_binding(self, alg: str, value: str) -> list[BindingMatch]:
+        """The videos (and their manifests) a soft binding value points at: one indexed lookup."""
+        ...
+
+    def manifest(self, manifest_id: str) -> ManifestRecord | None:
+        """A manifest in the repository, or None."""
+        ...
+
+    def manifest_of(self, video_id: str) -> ManifestRecord | None:
+        """The manifest that published a video (its latest publication), or None."""
+        ...
+
+    def purge_manifests(self, video_id: str) -> list[str]:
+        """Forget where a purged video's manifest stores lie (the manifests stay, so bindings still resolve to the
+        purged video); the store files the purge removes."""
+        ...
+
+    def manifest_paths(self) -> set[str]:
+        """Every kept manifest store, relative to the media root (for the sweeper and the invariants)."""
         ...
 
     def set_status(self, video_id: str, status: RegistryStatus) -> bool:
@@ -184,11 +210,15 @@ class RegistryStore(Protocol):
         ...
 
     def fingerprint_stamp(self) -> tuple[int, int]:
-        """(count, highest id) of published frame hashes."""
+        """(count, highest id) of published frame hashes: changes whenever they do (ids are never reused)."""
         ...
 
     def fingerprint_entries(self) -> list[tuple[str, bytes]]:
         """(video id, digest) for the tracer's index."""
+        ...
+
+    def segment_entries(self) -> list[tuple[str, bytes, float]]:
+        """(video id, digest, seconds into the video) for the tracer's segment index."""
         ...
 
 
@@ -220,7 +250,7 @@ class BankStore(Protocol):
         ...
 
     def stamp(self) -> tuple[int, int]:
-        """(count, highest id) of bank hashes: changes whenever a bank does."""
+        """(count, highest id) of bank hashes: changes whenever a bank does (ids are never reused)."""
         ...
 
     def index_entries(self) -> list[tuple[str, bytes, float]]:

@@ -208,7 +208,7 @@ class TemplateStore(Protocol):
         ...
 
     def gallery_stamp(self, model_id: str) -> tuple[int, int]:
-        """(count, highest id) of a model's templates: changes whenever the gallery does."""
+        """(count, highest id) of a model's templates: changes whenever the gallery does (ids are never reused)."""
         ...
 
     def gallery(self, model_id: str) -> list[TemplateRecord]:

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Protocol
 
+from safety.audit import CheckpointLog
 from safety.clock import Clock
 from safety.storage.content import BankStore, DecisionStore, PurgeStore, RegistryStore, TrackStore, VideoStore
 from safety.storage.operations import AuditStore, LockStore, ReviewStore, SubmissionStore
@@ -62,6 +63,15 @@ class Store(Protocol):
     @property
     def retired_audit_keys(self) -> tuple[bytes, ...]:
         """Audit keys the current one replaced (entries made before a rotation verify with them)."""
+        ...
+
+    def audit_checkpoints(self) -> CheckpointLog:
+        """The audit chain's signed checkpoints, kept outside the database (none when it keeps none). Read them
+        before the chain: every checkpoint read then names an entry that had committed."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Anchor the last entry this process committed outside the database, if it is not yet (at shutdown)."""
         ...
 
     def transaction(self) -> AbstractContextManager[Transaction]:

@@ -18,6 +18,13 @@ from safety.records import Scope
 
 
 @pytest.fixture
+def services(memory_services: CameoGuard) -> CameoGuard:
+    """These tests need no SQL: the whole gate runs on the in-memory store (the SQL stores keep their own contract
+    tests in tests/safety/storage)."""
+    return memory_services
+
+
+@pytest.fixture
 def app_api(people: CameoGuard) -> TestClient:
     token = people.accounts.issue_client("backend", [Scope.APP]).token
     return TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"})
@@ -221,7 +228,7 @@ def test_every_kind_of_error_is_a_problem_with_a_stable_type(people: CameoGuard,
     outside = api.get(f"/v1/videos/{result.video_id}/file", headers={"Range": f"bytes={size + 10}-{size + 20}"})
     _is_problem(outside, 416, "range-not-satisfiable")
     assert outside.headers["content-range"] == f"bytes */{size}"
-    _is_problem(api.get(f"/v1/videos/{result.video_id}/file", headers={"Range": "pages=1-2"}), 400, "bad-request")
+    _is_problem(api.get(f"/v1/videos/{result.video_id}/file", headers={"Range": "pages=1-2"}), 400, "invalid-request")
 
 
 def test_an_unexpected_exception_is_a_500_problem_without_paths_or_tracebacks(

@@ -12,6 +12,7 @@ import pytest
 
 from policies import Action
 from safety import AgeBand, CameoStatus, ConsentLevel, Settings, Submission, build
+from safety.checks.models import Models
 from safety.clock import FakeClock
 from safety.consent import consent_verdict
 from safety.domain import CameoConsent, ConsentVerdict
@@ -45,7 +46,6 @@ from safety.storage import (
     VideoStore,
 )
 from safety.storage.sql.unit import Transaction
-from safety.wiring import Models
 from tests.safety.revocation_state import scenario
 
 

@@ -17,9 +17,10 @@ from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel
 
 from safety import CameoGuard, ConflictError, Settings, build
-from safety.domain import CameoStatus, ConsentLevel
+from safety.clock import FakeClock
+from safety.domain import AgeBand, CameoStatus, ConsentLevel
 from safety.edges.cli import main
-from safety.records import GrantKind
+from safety.records import BankName, GrantKind, TemplateSubject
 from safety.storage.sql import open_database
 from safety.storage.sql.database import head_revision, schema_state
 from tests.conftest import POSTGRES_URL
@@ -88,6 +89,107 @@ def test_concurrent_audit_appends_stay_chained(people: CameoGuard) -> None:
         list(pool.map(follow, range(24)))
     report = people.tracing.verify_audit()
     assert report.ok, report.problem
+
+
+def test_the_upgrade_removes_plain_hashes_left_by_earlier_purges(services: CameoGuard) -> None:
+    """Purges before keyed digests left `sha256:` of prompts and handles, which a dictionary reverses: migration 0011
+    removes them (they cannot be keyed again without the originals) and keeps keyed ones."""
+    import hashlib
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from safety.audit import is_personal_digest
+    from safety.storage.sql.database import _alembic_config
+    from tests.safety.revocation_state import scenario
+
+    state = scenario(services, chain_length=2)
+    services.cameos.revoke("maya", "theo")
+    legacy, keyed = state["chain"]
+    plain = "sha256:" + hashlib.sha256(b"maya").hexdigest()
+    with services.database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE videos SET prompt = :p, declared_cameos = :d WHERE id = :v"),
+            {"p": "sha256:" + hashlib.sha256(b"scene root").hexdigest(), "d": json.dumps([plain]), "v": legacy},
+        )
+    with services.database.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0010")
+    with services.database.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    with services.store.transaction() as tx:
+        cleaned, kept = tx.videos.get(legacy), tx.videos.get(keyed)
+    assert cleaned.prompt == "" and cleaned.declared_cameos == ()
+    assert is_personal_digest(kept.prompt)
+
+
+def test_the_upgrade_to_never_reused_ids_keeps_rows_ids_and_indexes(tmp_path: Path) -> None:
+    """Migration 0012 rebuilds face templates, frame hashes and bank hashes on SQLite with AUTOINCREMENT: a database
+    that already holds rows keeps them (same ids, same stamps, same indexes), and from then on a replacement moves
+    every stamp (SQLite no longer hands the deleted highest id out again). From an empty file of its own: the
+    session's template is already at head."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from safety.storage.sql import Store as SqlStore
+    from safety.storage.sql.database import Database, _alembic_config, _sqlite_engine
+    from tests.safety.storage.conftest import KEY, new_video
+
+    url = f"sqlite:///{tmp_path / 'before-0012.db'}"
+    engine = _sqlite_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0011")
+    store = SqlStore(Database(engine=engine, url=url), KEY, FakeClock())
+    with store.transaction() as tx:
+        tx.accounts.add("maya", AgeBand.ADULT)
+        video = new_video(tx)
+        tx.registry.record_publication(
+            video, sha256="1" * 64, watermark_token=1, frame_hashes=[(0.0, b"a" * 32, 90), (1.0, b"b" * 32, 80)]
+        )
+        tx.templates.add_templates(TemplateSubject.PROTECTED, "Ada", "m1", [b"ada-1", b"ada-2"])
+        tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"c" * 32, 90)])
+        newest = tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"d" * 32, 90)])
+
+    def contents() -> tuple[object, ...]:
+        with store.transaction() as tx:
+            return (
+                [(t.subject, t.vector) for t in tx.templates.gallery("m1")],
+                tx.templates.gallery_stamp("m1"),
+                tx.registry.fingerprint_entries(),
+                tx.registry.fingerprint_stamp(),
+                tx.banks.index_entries(),
+                tx.banks.stamp(),
+            )
+
+    def indexes() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        inspector = inspect(engine)
+        return {
+            table: sorted(
+                (str(i["name"]), tuple(str(c) for c in i["column_names"])) for i in inspector.get_indexes(table)
+            )
+            for table in ("face_templates", "frame_hashes", "bank_hashes")
+        }
+
+    before, indexes_before = contents(), indexes()
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    assert contents() == before
+    assert indexes() == indexes_before and all(indexes_before.values())
+    _, gallery_stamp, _, fingerprint_stamp, _, bank_stamp = before
+
+    with store.transaction() as tx:
+        tx.templates.delete_templates(TemplateSubject.PROTECTED, "Ada")
+    with store.transaction() as tx:
+        tx.templates.add_templates(TemplateSubject.PROTECTED, "Bo", "m1", [b"bo-1", b"bo-2"])
+        tx.registry.record_publication(
+            video, sha256="2" * 64, watermark_token=2, frame_hashes=[(0.0, b"e" * 32, 90), (1.0, b"f" * 32, 80)]
+        )
+        tx.banks.remove_entry(newest)
+    with store.transaction() as tx:
+        tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"g" * 32, 90)])
+    after = contents()
+    assert after[1] != gallery_stamp and after[3] != fingerprint_stamp and after[5] != bank_stamp
+    engine.dispose()
 
 
 # --- upgrades and start-up: `cameoguard migrate`, a lock around it, and refusals ---------------------------------

@@ -43,6 +43,7 @@ from safety.edges.http.problems import (
     missing_field,
     problem_response,
 )
+from safety.edges.http.resolution import register_resolution_routes
 from safety.edges.http.routes import (
     PROBLEM_RESPONSES,
     DecisionOut,
@@ -390,6 +391,7 @@ def create_app(services: CameoGuard, *, warm_up_in_background: bool = False) -> 
     client_token = scoped(Scope.GENERATE)
     register_app_routes(app, services, scoped, authenticated)
     register_cameo_and_operator_routes(app, services, scoped, authenticated)
+    register_resolution_routes(app, services, authenticated, RateLimiter(settings.hook_requests_per_minute))
 
     @app.get("/v1/checks")
     def checks(_client: ApiClient = client_token) -> dict[str, Any]:

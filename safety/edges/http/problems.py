@@ -31,7 +31,7 @@ log = logging.getLogger("cameoguard.http")
 
 def kind_for_status(status: int) -> str:
     """The stable problem type of an HTTP status that carries no more specific one."""
-    return _BY_STATUS.get(status, "internal" if status >= 500 else "bad-request")
+    return _BY_STATUS.get(status, "internal" if status >= 500 else "invalid-request")
 
 
 def problem_body(status: int, kind: str, detail: str, **extensions: Any) -> dict[str, Any]:

@@ -46,6 +46,7 @@ PROBLEM_BASE = "https://cameoguard.dev/problems/"
 PROBLEM_TYPES: dict[str, str] = {
     "unknown-user": "the handle is not registered",
     "unknown-video": "there is no such video",
+    "purged": "the video was purged; what it was is not served",
     "not-found": "there is no such resource",
     "invalid-media": "the file is missing, unreadable or not a video",
     "invalid-request": "the request cannot be decided on as given",
@@ -60,13 +61,12 @@ PROBLEM_TYPES: dict[str, str] = {
     "storage": "the database or the file store failed; retry later",
     "configuration": "the service is misconfigured",
     "internal": "an unexpected error",
-    "bad-request": "the request is malformed (a header or a range)",
     "method-not-allowed": "the route does not take this method",
     "range-not-satisfiable": "the requested byte range lies outside the file",
     "not-ready": "this process is not ready to take work yet (loading, or its database or broker is unreachable)",
 }
 _BY_STATUS = {
-    400: "bad-request",
+    400: "invalid-request",
     401: "unauthorized",
     403: "forbidden",
     404: "not-found",

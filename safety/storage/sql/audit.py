@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from safety.audit import ChainHead
 from safety.domain import AuditEntry
 from safety.storage.sql.base import SqlContext
 from safety.storage.sql.tables import AuditHeadRow, AuditRow
@@ -26,9 +27,9 @@ class SqlAuditStore:
     def rotate_key(self, actor: str, new_key: bytes) -> int:
         return self._ctx.rotate_audit_key(actor, new_key)
 
-    def head(self) -> tuple[int, str]:
+    def head(self) -> ChainHead:
         row = self._s.exec(select(AuditHeadRow).where(AuditHeadRow.id == 1)).one()
-        return row.seq, row.entry_hash
+        return ChainHead(row.seq, row.entry_hash, row.mac or "")
 
     def entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
         last = 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from safety.audit import KEY_ROTATED, entry_hash, rotation_details
+from safety.audit import KEY_ROTATED, entry_hash, head_mac, rotation_details
 from safety.clock import Clock
 from safety.errors import StorageError
 from safety.storage.sql.dialect import Dialect
@@ -41,6 +41,8 @@ class SqlContext:
     """Audit entries this transaction made, written to the chain just before it commits."""
     rotated_to: list[bytes] = field(default_factory=list)
     """The audit key this transaction rotated to, if it did (later entries use it)."""
+    appended: list[tuple[int, int, str]] = field(default_factory=list)
+    """(first sequence number, last, last hash) of what `flush_audit` wrote: checkpointed after the commit."""
 
     @property
     def chain_key(self) -> bytes:
@@ -100,8 +102,10 @@ class SqlContext:
             )
         )
         head.seq, head.entry_hash = seq, digest
+        head.mac = head_mac(seq, digest, new_key)
         self.session.add(head)
         self.rotated_to.append(new_key)
+        self.appended.append((seq, seq, digest))
         self.session.flush()
         return seq
 
@@ -114,6 +118,7 @@ class SqlContext:
         # transaction holding the head never waits for another row, so the head cannot take part in a deadlock
         # (a consent change used to hold it while it locked the videos it purged, and a publish the other way).
         head = self._locked_head()
+        first = head.seq + 1
         for at, actor, action, subject, details in self.pending:
             seq = head.seq + 1
             digest = entry_hash(seq, at, actor, action, subject, details, head.entry_hash, self.chain_key)
@@ -131,7 +136,9 @@ class SqlContext:
             )
             head.seq = seq
             head.entry_hash = digest
+        head.mac = head_mac(head.seq, head.entry_hash, self.chain_key)
         self.session.add(head)
         self.pending.clear()
+        self.appended.append((first, head.seq, head.entry_hash))
         # Flushed inside the transaction, so a failure rolls the change back with it.
         self.session.flush()
