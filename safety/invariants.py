@@ -93,7 +93,13 @@ def check_invariants(store: Store, media: MediaStore, policies: PolicyBook, *, q
         found += _owner_answer_holds(tx)
         found += _purged_is_gone(tx)
         found += _from_history(tx, {vid: v.status for vid, v in videos.items()})
-        chain = verify_chain(tx.audit.entries(), store.audit_key, head=tx.audit.head(), checkpoints=checkpoints)
+        chain = verify_chain(
+            tx.audit.entries(),
+            store.audit_key,
+            head=tx.audit.head(),
+            checkpoints=checkpoints,
+            retired=store.retired_audit_keys,
+        )
         if not chain.ok:
             found.append(Violation("audit_chain", f"seq {chain.first_broken_seq}", chain.problem))
         if quiescent:

@@ -388,7 +388,11 @@ class Tracing:
         checkpoints = self._store.audit_checkpoints()
         with self._store.snapshot() as tx:
             return verify_chain(
-                tx.audit.entries(), self._store.audit_key, head=tx.audit.head(), checkpoints=checkpoints
+                tx.audit.entries(),
+                self._store.audit_key,
+                head=tx.audit.head(),
+                checkpoints=checkpoints,
+                retired=self._store.retired_audit_keys,
             )
 
 

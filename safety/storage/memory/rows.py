@@ -30,6 +30,8 @@ class ClientRow:
     webhook_secret: str | None
     active: bool = True
     rotated_at: datetime | None = None
+    previous_token_hash: str | None = None
+    previous_valid_until: datetime | None = None
 
 
 @dataclass(slots=True)

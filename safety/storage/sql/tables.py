@@ -435,6 +435,9 @@ class HookClientRow(SQLModel, table=True):
     rotated_at: datetime | None = None
     scopes: str = Field(default="generate", max_length=64)
     webhook_secret: str | None = Field(default=None, max_length=128)
+    previous_token_hash: str | None = Field(default=None, max_length=64)
+    """The token a rotation with a grace period replaced; it still works until `previous_valid_until`."""
+    previous_valid_until: datetime | None = None
 
 
 class SubmissionRow(SQLModel, table=True):
