@@ -36,7 +36,8 @@ def test_demo_story(tmp_path: Path) -> None:
         assert not spoken, "without espeak-ng the demo says so and skips the spoken step"
     else:
         (threat,) = spoken
-        assert threat["decision"] == "block" and threat["status"] != "published"
+        # Held or blocked, by the band its score falls in; never published.
+        assert threat["decision"] in {"review", "block"} and threat["status"] != "published"
         reason = next(r for r in threat["reasons"] if r["code"] == "speech.threat")
         assert reason["evidence"]["language"] == "pt"
         results.remove(threat)
