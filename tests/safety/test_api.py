@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from safety import CameoGuard, Submission
+from safety import CameoGuard, Settings, Submission, build
 from safety.edges.http import create_app
 from safety.edges.http.routes import PROBLEM_BASE, PROBLEM_TYPES
+from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 from safety.records import Scope
 
 
@@ -287,18 +289,19 @@ def test_ready_reports_a_model_that_failed_to_load(people: CameoGuard) -> None:
         assert body["models_loaded"] == "failed: RuntimeError: the face model file is missing"
 
 
-def test_ready_is_503_when_the_schema_moved_past_this_version(people: CameoGuard) -> None:
+def test_ready_is_503_when_the_schema_moved_past_this_version(settings: Settings) -> None:
     """A rolling upgrade: once a newer version migrated the database, an older API process stops being ready, so a
     load balancer sends its traffic to the newer processes."""
     from sqlalchemy import text
 
-    people.warm_up()
-    api = TestClient(create_app(people))
-    assert api.get("/ready").status_code == 200
-    with people.database.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '9999_newer'"))
-    body = _is_problem(api.get("/ready"), 503, "not-ready")
-    assert "9999_newer" in body["schema"] and "schema" in body["detail"]
+    with build(settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as guard:
+        guard.warm_up()
+        api = TestClient(create_app(guard))
+        assert api.get("/ready").status_code == 200
+        with guard.database.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '9999_newer'"))
+        body = _is_problem(api.get("/ready"), 503, "not-ready")
+        assert "9999_newer" in body["schema"] and "schema" in body["detail"]
 
 
 def test_the_openapi_document_declares_every_request_body(people: CameoGuard) -> None:

@@ -133,6 +133,19 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
         response_model=Matches,
         response_model_exclude_none=True,
         responses={400: {**_PROBLEM, "description": "no media, or an algorithm we do not resolve"}},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "description": "The media: the raw body, or one multipart file.",
+                "content": {
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                    "video/mp4": {"schema": {"type": "string", "format": "binary"}},
+                    "multipart/form-data": {
+                        "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+                    },
+                },
+            }
+        },
     )
     async def by_content(
         request: Request,
