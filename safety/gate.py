@@ -31,6 +31,7 @@ from pathlib import Path
 
 from policies import Action, PolicyBook, PolicyPack
 from provenance import ProvenanceError, Publication
+from safety.access import hidden
 from safety.checks import Check, CheckContext, CheckRun, run_checks
 from safety.checks.base import HearsSound, WarmsUp, WatchesFrames
 from safety.checks.runner import DEFAULT_TIMEOUT_S
@@ -224,7 +225,8 @@ class Gate:
             if submission.remix_of is not None:
                 parent = tx.videos.get(submission.remix_of)
                 if parent.status is not VideoStatus.PUBLISHED:
-                    raise ConflictError(f"cannot remix `{parent.id}`: it is {parent.status.value}, not published")
+                    # Only a published video can be remixed, and a pipeline may not learn others' statuses here.
+                    raise hidden(parent.id)
         if submission.input_image_path is not None and not submission.input_image_path.is_file():
             raise InvalidMediaError(f"no such input image: {submission.input_image_path}")
         info = probe(submission.video_path)

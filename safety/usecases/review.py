@@ -29,6 +29,7 @@ from PIL import Image
 
 from policies import Action, PolicyBook
 from provenance import sampled_frames
+from safety.access import Viewer, hidden, sees
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.domain import Decision, Reason, VideoStatus
 from safety.errors import ConflictError, SafetyError, SubmissionError
@@ -634,12 +635,15 @@ class ReviewService:
         return ReviewerPreferences(preferences.grayscale, blur)
 
     def appeal(self, video_id: str, by: str, text: str) -> str:
-        """A creator appeals a block; a senior decides."""
+        """A creator appeals a block; a senior decides. A video the appellant may not know of (not published,
+        neither theirs nor with them in it) is unknown to them, as an id that does not exist."""
         by = normalise_handle(by)
         if not text.strip():
             raise SubmissionError("an appeal needs a text")
         with self._store.transaction() as tx:
-            video = tx.videos.get(video_id)
+            video = tx.videos.find(video_id)
+            if video is None or not sees(Viewer(by), video, tx.videos.owners_in(video_id)):
+                raise hidden(video_id)
             if video.creator != by:
                 raise ConflictError("only the video's creator may appeal")
             if video.status is not VideoStatus.BLOCKED:
