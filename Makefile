@@ -32,8 +32,13 @@ typecheck: install
 contracts: install
 	$(BIN)/lint-imports
 
+# Two workers by default (CI has two cores); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
+
 pytest: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); status=$$?; \
+	echo "pytest: $$(( $$(date +%s) - start )) s"; exit $$status
 
 test: install lint typecheck contracts pytest
 

@@ -31,9 +31,16 @@ def group_photo() -> tuple[Path, str]:
 
 
 def zooming_photo_clip(
-    out: Path, *, seconds: float = 10.0, width: int = 1280, height: int = 720, fps: int = 30, grain: float = 7.0
+    out: Path,
+    *,
+    seconds: float = 10.0,
+    width: int = 1280,
+    height: int = 720,
+    fps: int = 30,
+    grain: float = 7.0,
+    zoom: float = 1 / 3,
 ) -> Path:
-    """The group photo zooming in by a third over the clip, with fresh grain each frame."""
+    """The group photo zooming in by `zoom` (a third) over the clip, with fresh grain each frame."""
     photo_path, _ = group_photo()
     loaded = cv2.imread(str(photo_path))
     if loaded is None:
@@ -49,9 +56,9 @@ def zooming_photo_clip(
         # part, where the faces of a group photo are.
         fit = min(width / photo.shape[1], height / photo.shape[0])
         for index in range(total):
-            zoom = 1.0 + index / total / 3.0
-            scale = fit * zoom
-            focus_y = photo.shape[0] * (0.5 - 0.15 * (zoom - 1.0) * 3.0)
+            progress = index / total * zoom
+            scale = fit * (1.0 + progress)
+            focus_y = photo.shape[0] * (0.5 - 0.45 * progress)
             matrix = np.array(
                 [
                     [scale, 0.0, width / 2 - scale * photo.shape[1] / 2],
@@ -64,3 +71,8 @@ def zooming_photo_clip(
             yield np.clip(picture.astype(np.int16) + noise, 0, 255).astype(np.uint8)
 
     return write_mp4(frames(), out, width=width, height=height, fps=fps, audio_seed=0)
+
+
+def still_photo_clip(out: Path, *, seconds: float = 10.0, width: int = 1280, height: int = 720) -> Path:
+    """The group photo held still with light noise (2 grey levels): the clip the whole gate's 4 s target is set on."""
+    return zooming_photo_clip(out, seconds=seconds, width=width, height=height, grain=2.0, zoom=0.0)

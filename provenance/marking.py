@@ -2,9 +2,13 @@
 
 The visible label ("AI-generated · @handle") moves between the four corners every two seconds, so cropping any one
 region leaves it on screen for the rest of the video. The invisible token is added to every frame's luminance. The
-work is done on the decoder's own YUV 4:2:0 planes, not on RGB: the watermark lives in luminance anyway, and
-skipping two colour conversions per frame halves the cost of the re-encode (on a 10 s 720p clip, 2.7 s down to
-about 1.3 s). Video is re-encoded as H.264; AAC audio is copied, other audio re-encoded as AAC. The output is
+work is done on YUV 4:2:0 planes, never on RGB: the watermark lives in luminance anyway. A plain 8-bit 4:2:0 frame
+(what nearly every submission decodes to) is marked in the decoder's own buffers and handed to the encoder as it
+is: the label touches only its box, the watermark one add on the luma plane, and no whole frame is copied or
+converted (the one copy is FFmpeg's, when the decoder still holds the picture as a reference). Other frames (10-bit,
+4:2:2, turned, odd-sized, HDR) are converted to such planes first. What is left is FFmpeg's own cost: on 10 s of
+720p, marking and encoding take about the CPU time of decode + `drawbox` + libx264 at the same settings
+(`bench/speed.py`). Video is re-encoded as H.264; AAC audio is copied, other audio re-encoded as AAC. The output is
 written to a temporary name and renamed.
 """
 
@@ -99,6 +103,21 @@ def _fit(plane: NDArray[np.uint8], height: int, width: int, index: int) -> NDArr
     return np.ascontiguousarray(grown[:rows, :cols])
 
 
+def _fits_as_is(frame: av.VideoFrame, width: int, height: int) -> bool:
+    """Whether the decoded frame is already what the encoder takes: 8-bit 4:2:0 at the output's size."""
+    return bool(frame.format.name == "yuv420p" and frame.width == width and frame.height == height)
+
+
+def _own_planes(frame: av.VideoFrame) -> list[NDArray[np.uint8]]:
+    """Writable views of a yuv420p frame's Y, U and V planes. The frame gets buffers of its own first when the
+    decoder still holds them (a reference picture changed in place would corrupt the frames predicted from it)."""
+    frame.make_writable()
+    return [
+        np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)[:, : plane.width]
+        for plane in frame.planes
+    ]
+
+
 def _rgb_getter(frame: av.VideoFrame) -> RGBGetter:
     def rgb() -> NDArray[np.uint8]:
         return np.asarray(frame.to_ndarray(format="rgb24"), dtype=np.uint8)
@@ -166,6 +185,10 @@ def mark_video(
                 vout.time_base = vin.time_base
                 vout.codec_context.time_base = vin.time_base
             vout.codec_context.gop_size = max(1, round(float(rate) * 2))
+            # Frame threads on every core, as the ffmpeg command runs libx264 (PyAV's default is slice threads:
+            # the same CPU, a slightly larger file, and less to run in parallel beside the checks).
+            vout.codec_context.thread_type = "FRAME"
+            vout.codec_context.thread_count = 0
             vout.options = {"preset": settings.preset, "crf": str(settings.crf)}
             source_ctx = vin.codec_context
             aspect = source_ctx.sample_aspect_ratio
@@ -207,16 +230,28 @@ def mark_video(
                 for frame in packet.decode():
                     if isinstance(frame, av.VideoFrame):
                         t = frame.time or 0.0
-                        if hdr:
-                            sdr = av.VideoFrame.from_ndarray(tone_map_frame(frame, transfer), format="rgb24")
-                            frame_in = sdr.reformat(format="yuv420p", dst_colorspace="ITU709")
+                        in_place = not hdr and not turns and not shown.mirror and _fits_as_is(frame, width, height)
+                        if in_place:
+                            # The decoder's own picture, marked where it lies: no copy of the frame but the one
+                            # that frees it from the decoder (which may still predict from it).
+                            planes = _own_planes(frame)
+                            marked = frame
+                            # The encoder chooses its own frame types; the source's would force its keyframes.
+                            marked.pict_type = av.video.frame.PictureType.NONE
                         else:
-                            frame_in = frame
-                        planes = yuv420_planes(frame_in, keep_full_range=full_range)
-                        planes = [_fit(upright(p, turns, shown.mirror), height, width, i) for i, p in enumerate(planes)]
-                        planes[0] = np.asarray(cv2.subtract(cv2.add(planes[0], plus), minus), dtype=np.uint8)
+                            if hdr:
+                                sdr = av.VideoFrame.from_ndarray(tone_map_frame(frame, transfer), format="rgb24")
+                                frame_in = sdr.reformat(format="yuv420p", dst_colorspace="ITU709")
+                            else:
+                                frame_in = frame
+                            planes = yuv420_planes(frame_in, keep_full_range=full_range)
+                            planes = [
+                                _fit(upright(p, turns, shown.mirror), height, width, i) for i, p in enumerate(planes)
+                            ]
+                        planes[0][:] = cv2.subtract(cv2.add(planes[0], plus), minus)
                         stamps[int(t // _CORNER_SECONDS) % 4].apply(planes)
-                        marked = frame_from_planes(planes)
+                        if not in_place:
+                            marked = frame_from_planes(planes)
                         if frame.pts is not None and vin.time_base is not None:
                             marked.pts, marked.time_base = frame.pts, vin.time_base
                         if on_frame is not None:

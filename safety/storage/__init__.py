@@ -1,9 +1,9 @@
 """The store protocols: what the use cases may ask of storage, one small interface per concept.
 
-Each protocol is implemented on SQL (`safety.storage.sql`); `Store.transaction()` binds every store to one
-transaction (`unit`). A function that works inside a transaction takes only the stores it needs, typed by these
-protocols. No store commits: the transaction does. State changes append to the audit log in the
-same transaction. This module is pure: it imports no database or media library.
+Each protocol is implemented on SQL (`safety.storage.sql`) and in memory (`safety.storage.memory`);
+`Store.transaction()` binds every store to one transaction (`unit`). A function that works inside a transaction
+takes only the stores it needs, typed by these protocols. No store commits: the transaction does. State changes
+append to the audit log in the same transaction. This module is pure: it imports no database or media library.
 """
 
 from safety.storage.content import BankStore, DecisionStore, PurgeStore, RegistryStore, TrackStore, VideoStore

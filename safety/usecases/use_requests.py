@@ -1,7 +1,7 @@
 """Owner approval of each use: an owner who asks to approve every video of their likeness answers one request per
 video.
 
-The gate asks (a video that passed every check waits in `pending_owner`, see `Gate._await_owners`); this use case
+The gate asks (a video that passed every check waits in `pending_owner`, see `gate.publishing.await_owners`); this use case
 lists what waits for an owner, records their answer and lets the gate settle the video: published when every owner
 asked approved (through the same consent re-read, marking and signing as any publish), blocked when one declines or
 does not answer within `expire_after`. A submission's callback is sent again with the outcome, so the platform that

@@ -13,6 +13,7 @@ from pathlib import Path
 from safety import CameoGuard, Settings, build, to_json
 from safety.edges.sweeps import sweep_once
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 from safety.records import ReviewSource
 from safety.usecases.revocation import reconcile_in
 from tests.safety.revocation_state import scenario
@@ -35,7 +36,7 @@ class Hang:
         return CheckOutcome()
 
 guard = build(Settings(home=Path(sys.argv[1]), database_url=sys.argv[2], adult_policy=sys.argv[3]),
-              face_analyzer=FakeFaceAnalyzer())
+              face_analyzer=FakeFaceAnalyzer(), models=fake_models())
 guard.gate.checks = tuple(Hang() if c.name == "media" else c for c in guard.gate.checks)
 guard.accounts.ensure_user("maya")
 guard.videos.prepublish(Submission("maya", "a calm lake", Path(sys.argv[4])))
@@ -67,7 +68,7 @@ def test_a_gate_killed_mid_check_is_held_and_leaves_no_draft(settings: Settings,
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     stale = settings.model_copy(update={"stale_checking_s": 0.01})
-    with build(stale, face_analyzer=FakeFaceAnalyzer()) as guard:
+    with build(stale, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as guard:
         with guard.store.transaction() as tx:
             (video,) = tx.videos.recent()
         assert video.status.value == "checking" and video.draft_path is not None and video.draft_path.is_file()

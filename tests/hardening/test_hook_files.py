@@ -19,6 +19,7 @@ from generator import RenderSpec, render_video
 from safety import CameoGuard, Settings, build
 from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def hook(settings: Settings, tmp_path: Path) -> Iterator[tuple[CameoGuard, TestC
     tight = settings.model_copy(
         update={"hook_allowed_dirs": (allowed,), "hook_max_body_mb": 0.05, "hook_body_timeout_s": 1.0}
     )
-    with build(tight, face_analyzer=FakeFaceAnalyzer()) as guard:
+    with build(tight, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as guard:
         guard.accounts.add_user("maya")
         token = guard.accounts.hook_token("studio")
         yield guard, TestClient(create_app(guard), headers={"Authorization": f"Bearer {token}"}), allowed

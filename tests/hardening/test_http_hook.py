@@ -21,6 +21,7 @@ from generator import RenderSpec, render_video
 from safety import CameoGuard, Settings, Submission, build
 from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 
 FULL = os.environ.get("CAMEOGUARD_HARDENING") == "1"
 
@@ -44,7 +45,7 @@ def test_tokens_are_required_hashed_and_rotatable(people: CameoGuard, clip: Path
 
 def test_limits_and_paths(settings: Settings, clip: Path, tmp_path: Path) -> None:
     limited = settings.model_copy(update={"hook_requests_per_minute": 3, "hook_max_body_mb": 0.01})
-    with build(limited, face_analyzer=FakeFaceAnalyzer()) as services:
+    with build(limited, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as services:
         services.accounts.add_user("maya")
         token = services.accounts.hook_token("studio")
         app = TestClient(create_app(services), headers={"Authorization": f"Bearer {token}"})

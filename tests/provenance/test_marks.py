@@ -104,3 +104,59 @@ def test_watermark_survives_a_half_size_low_quality_copy_of_real_footage(faces_d
         read_back += copied.found
     assert read_back >= 4, f"{read_back} of {len(tokens)} copies traced by the watermark"
     assert not watermark.read(f for _, f in sampled_frames(str(footage), 0.25, 16)).found
+
+
+def _luma_frames(path: Path) -> list[np.ndarray]:
+    import av
+
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="gray").astype(np.int16) for frame in container.decode(video=0)]
+
+
+def test_plain_420_video_is_marked_in_the_decoders_frames_without_whole_frame_copies(
+    clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The common case (8-bit 4:2:0, upright, even size) never goes through the planes-copy path.
+    import provenance.marking as marking
+
+    def no_whole_frame_copy(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a whole frame was copied or converted")
+
+    monkeypatch.setattr(marking, "yuv420_planes", no_whole_frame_copy)
+    monkeypatch.setattr(marking, "frame_from_planes", no_whole_frame_copy)
+    watermark = InvisibleWatermark(key=424242)
+    token = new_token()
+    marked = mark_video(clip, tmp_path / "marked.mp4", label="AI-generated | @maya", watermark=watermark, token=token)
+    reading = watermark.read(frames(marked))
+    assert reading.found and reading.token == token
+
+
+def test_each_published_frame_is_its_source_frame_plus_the_watermark_once(clip: Path, tmp_path: Path) -> None:
+    # Marked in the decoder's frames: every frame keeps its own picture, with the watermark added once (no label
+    # here), whatever the decoder kept for predicting the next ones.
+    watermark = InvisibleWatermark(key=99, strength=4.0)
+    marked = mark_video(clip, tmp_path / "marked.mp4", label="", watermark=watermark, token=12345)
+    source, output = _luma_frames(clip), _luma_frames(marked)
+    assert len(source) == len(output)
+    height, width = source[0].shape
+    plus, minus = watermark.overlay_luma(12345, width, height)
+    field = plus.astype(np.int16) - minus.astype(np.int16)
+    # Full-range grey of limited-range luma: a luma step shows as 255/219 of it.
+    expected_step = field * 255 / 219
+    errors = [float(np.abs((out - src) - expected_step).mean()) for src, out in zip(source, output, strict=True)]
+    assert max(errors) < 1.5, errors
+    assert float(np.abs(expected_step).mean()) > 2.0  # the check above would see a doubled mark
+
+
+def test_the_publish_encode_runs_libx264_on_frame_threads(clip: Path, tmp_path: Path) -> None:
+    import av
+
+    marked = mark_video(
+        clip, tmp_path / "marked.mp4", label="AI-generated | @maya", watermark=InvisibleWatermark(3), token=5
+    )
+    with av.open(str(marked)) as container:
+        first = bytes(next(p for p in container.demux(video=0) if p.size))
+    options = first[first.find(b"options:") :].split(b"\x00")[0].decode("ascii", "replace").split()
+    settings = dict(o.split("=", 1) for o in options[1:] if "=" in o)
+    assert settings["sliced_threads"] == "0", settings
+    assert int(settings["threads"]) >= 2, settings

@@ -145,6 +145,7 @@ def test_creator_text_is_shown_as_text_and_pictures_never_get_a_public_url(app_e
     assert all("/media/" not in h.proto.body for h in at.get("html"))
 
 
+@pytest.mark.real_models
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 def test_a_speech_finding_can_be_played_in_the_case(app_env: CameoGuard, clip: Path, tmp_path: Path) -> None:
     from safety import Submission

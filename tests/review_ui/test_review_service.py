@@ -27,6 +27,7 @@ from safety import (
 from safety.access import OPERATOR
 from safety.clock import FakeClock
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 from tests.review_ui.conftest import login
 from tests.safety.test_likeness_gate import card_image
 
@@ -256,7 +257,7 @@ def test_a_report_on_a_held_video_does_not_publish_it(
 
 def test_logins_are_throttled_timed_alike_and_audited(settings: Settings) -> None:
     clock = FakeClock()
-    with build(settings, face_analyzer=FakeFaceAnalyzer(), clock=clock) as guard:
+    with build(settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models(), clock=clock) as guard:
         reviews = guard.review_service(quality_share=0.0)
         reviews.add_reviewer("rita", "reviewer", "correct horse 1")
         for _ in range(10):

@@ -22,6 +22,9 @@ from safety.fakes import FakeNudityModel, constant
 from tests.conftest import reencode_copy
 from tests.safety.test_likeness_gate import card_image
 
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
+
 _SEEDS = iter(range(5000, 9000))
 
 

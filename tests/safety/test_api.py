@@ -15,6 +15,13 @@ from safety.records import Scope
 
 
 @pytest.fixture
+def services(memory_services: CameoGuard) -> CameoGuard:
+    """These tests need no SQL: the whole gate runs on the in-memory store (the SQL stores keep their own contract
+    tests in tests/safety/storage)."""
+    return memory_services
+
+
+@pytest.fixture
 def app_api(people: CameoGuard) -> TestClient:
     token = people.accounts.issue_client("backend", [Scope.APP]).token
     return TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"})

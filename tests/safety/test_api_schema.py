@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from safety import Settings, build
 from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 from safety.records import Scope
 
 
@@ -29,7 +30,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory, test_packs: dict[str, o
         hook_allowed_dirs=(root,),
         mark_during_checks=False,
     )
-    with build(guard_settings, face_analyzer=FakeFaceAnalyzer()) as guard:
+    with build(guard_settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as guard:
         guard.accounts.add_user("maya")
         guard.warm_up()  # /ready answers 503 until then, by design
         token = guard.accounts.issue_client("all", [Scope.GENERATE, Scope.APP, Scope.OPERATOR]).token

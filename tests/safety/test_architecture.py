@@ -12,6 +12,7 @@ import pytest
 
 from policies import Action
 from safety import AgeBand, CameoStatus, ConsentLevel, Settings, Submission, build
+from safety.checks.models import Models
 from safety.clock import FakeClock
 from safety.consent import consent_verdict
 from safety.domain import CameoConsent, ConsentVerdict
@@ -24,6 +25,7 @@ from safety.fakes import (
     FakePromptClassifier,
     FakeSigner,
     constant,
+    fake_models,
 )
 from safety.lineage import derived_videos
 from safety.publishing import Publisher, load_keys
@@ -44,7 +46,6 @@ from safety.storage import (
     VideoStore,
 )
 from safety.storage.sql.unit import Transaction
-from safety.wiring import Models
 from tests.safety.revocation_state import scenario
 
 
@@ -166,7 +167,7 @@ def test_a_whole_gate_run_on_fakes(settings: Settings, clip: Path) -> None:
 
 def test_the_clock_moves_leases_without_sleeping(people, clip: Path) -> None:
     clock = FakeClock()
-    with build(people.settings, face_analyzer=FakeFaceAnalyzer(), clock=clock) as guard:
+    with build(people.settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models(), clock=clock) as guard:
         with guard.store.transaction() as tx:
             video = tx.videos.get(guard.videos.prepublish(Submission("maya", "a calm lake", clip)).video_id)
             item = tx.review.open_item(

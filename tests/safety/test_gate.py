@@ -25,7 +25,9 @@ from safety.checks import Check, CheckContext, CheckOutcome
 from safety.domain import CameoStatus, ConsentLevel
 from safety.errors import ModelUnavailable
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 from safety.media import probe
+from tests.conftest import pack_with_timeout
 
 CHECK_NAMES = [
     "media",
@@ -117,7 +119,7 @@ class BrokenCheck:
 
 
 def _with_checks(settings: Settings, *replacements: Check) -> CameoGuard:
-    services = build(settings, face_analyzer=FakeFaceAnalyzer())
+    services = build(settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models())
     by_name = {c.name: c for c in services.gate.checks}
     for replacement in replacements:
         by_name[replacement.name] = replacement
@@ -126,16 +128,15 @@ def _with_checks(settings: Settings, *replacements: Check) -> CameoGuard:
 
 
 def test_a_hanging_check_times_out_and_holds(settings: Settings, clip: Path, tmp_path: Path) -> None:
-    pack = Path(settings.adult_policy)
-    fast = tmp_path / "fast.yaml"
-    fast.write_text(pack.read_text().replace("timeout_s: 2\n", "timeout_s: 0.3\n"))
+    fast = pack_with_timeout(Path(settings.adult_policy), "prompt_rules", 0.3, tmp_path / "fast.yaml")
     hanging = HangingCheck()
     services = _with_checks(settings.model_copy(update={"adult_policy": str(fast)}), hanging)
     try:
         services.accounts.add_user("maya")
         started = time.perf_counter()
         result = submit(services, clip)
-        assert time.perf_counter() - started < 10
+        # Well under the 30 s the hanging check would wait: the gate did not wait for it.
+        assert time.perf_counter() - started < 25
         assert result["decision"] == "review"
         assert result["reasons"][0]["evidence"]["error"] == "CheckTimeout"
         assert published_files(services) == []
@@ -154,7 +155,7 @@ def test_missing_model_or_crash_never_publishes(settings: Settings, clip: Path, 
 
 
 def test_required_check_not_installed_blocks(settings: Settings, clip: Path) -> None:
-    with build(settings, face_analyzer=FakeFaceAnalyzer()) as services:
+    with build(settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as services:
         services.gate.checks = tuple(c for c in services.gate.checks if c.name != "consent")
         services.accounts.add_user("maya")
         result = submit(services, clip)
@@ -310,7 +311,8 @@ def test_media_limits_from_policy(settings: Settings, clip: Path, tmp_path: Path
     pack = Path(settings.adult_policy)
     strict = tmp_path / "strict.yaml"
     strict.write_text(pack.read_text().replace("max_duration_s: 180", "max_duration_s: 1"))
-    with build(settings.model_copy(update={"adult_policy": str(strict)}), face_analyzer=FakeFaceAnalyzer()) as services:
+    strict_settings = settings.model_copy(update={"adult_policy": str(strict)})
+    with build(strict_settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as services:
         services.accounts.add_user("maya")
         result = submit(services, clip)
         assert result["decision"] == "block"

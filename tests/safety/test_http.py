@@ -14,6 +14,13 @@ from tests.safety.test_gate import CHECK_NAMES
 
 
 @pytest.fixture
+def services(memory_services: CameoGuard) -> CameoGuard:
+    """These tests need no SQL: the whole gate runs on the in-memory store (the SQL stores keep their own contract
+    tests in tests/safety/storage)."""
+    return memory_services
+
+
+@pytest.fixture
 def client(people: CameoGuard) -> TestClient:
     token = people.accounts.hook_token("studio")
     return TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"})

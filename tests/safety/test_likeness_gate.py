@@ -18,6 +18,13 @@ from safety import CameoGuard, ConflictError, ConsentLevel, to_json
 from safety.faces.fake import face_card
 
 
+@pytest.fixture
+def services(memory_services: CameoGuard) -> CameoGuard:
+    """These tests need no SQL: the whole gate runs on the in-memory store (the SQL stores keep their own contract
+    tests in tests/safety/storage)."""
+    return memory_services
+
+
 def card_image(tmp_path: Path, green: int, name: str) -> Path:
     canvas = np.zeros((200, 200, 3), np.uint8)
     canvas[52:148, 52:148] = face_card(green)

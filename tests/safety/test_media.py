@@ -9,6 +9,7 @@ import pytest
 
 from safety import InvalidMediaError, Settings, Submission, build
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 from safety.media import probe
 from safety.mediastore import MediaStore
 
@@ -97,7 +98,8 @@ def test_a_video_over_the_decode_memory_limit_is_refused_at_intake(
     text = policies.bundled_pack_path("default").read_text()
     tight = tmp_path / "tight.yaml"
     tight.write_text(text.replace("max_decode_memory_mb: 1024", "max_decode_memory_mb: 64"))
-    with build(settings.model_copy(update={"adult_policy": str(tight)}), face_analyzer=FakeFaceAnalyzer()) as gate:
+    tight_settings = settings.model_copy(update={"adult_policy": str(tight)})
+    with build(tight_settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as gate:
         gate.accounts.add_user("maya")
         with pytest.raises(InvalidMediaError, match="does not decode within the policy's limits"):
             gate.videos.prepublish(Submission("maya", "a still life", uhd_clip))

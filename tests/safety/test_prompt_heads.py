@@ -9,6 +9,9 @@ import pytest
 
 from safety.classifiers.prompt import PromptClassifierCache, PromptHead, PromptHeadStore
 
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
+
 
 def _toy(classes: int, seed: int = 0) -> tuple[np.ndarray, list[str]]:
     rng = np.random.default_rng(seed)

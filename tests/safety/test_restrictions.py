@@ -16,6 +16,9 @@ from safety.domain import CameoStatus, ConsentLevel, Submission
 from safety.errors import ModelUnavailable
 from safety.restrictions import LiteralRestrictions, RestrictionHit, parse_restriction
 
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
+
 TAXONOMY = load_restriction_taxonomy()
 
 

@@ -17,6 +17,14 @@ from safety.invariants import check_invariants
 from safety.records import RetroScanState, TemplateSubject
 from tests.safety.test_likeness_gate import card_image
 
+
+@pytest.fixture
+def services(memory_services: CameoGuard) -> CameoGuard:
+    """These tests need no SQL: the whole gate runs on the in-memory store (the SQL stores keep their own contract
+    tests in tests/safety/storage)."""
+    return memory_services
+
+
 _SEEDS = iter(range(11000, 90000))
 
 

@@ -13,15 +13,18 @@ import numpy as np
 import pytest
 
 from safety import CameoGuard, Settings, Submission, build
+from safety.checks.models import Models
 from safety.checks.speech import WhisperTranscriber, digits_in, heard_digits
 from safety.errors import ModelUnavailable
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeTranscriber
 from safety.media import AUDIO_RATE as SAMPLE_RATE
 from safety.media import read_audio
-from safety.wiring import Models
 from tests.conftest import clip_with_sound
 from tests.safety.test_restrictions import _world
+
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
 
 
 def _services(settings: Settings, transcriber: FakeTranscriber) -> CameoGuard:

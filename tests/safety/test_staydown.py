@@ -7,12 +7,20 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+import pytest
 
 from generator import RenderSpec, Studio, render_video
 from provenance import SegmentIndex, bank_hashes, query_frames, query_hashes
 from provenance.segments import insets, trim_borders
 from safety import CameoGuard, ConsentLevel, Submission, to_json
 from tests.safety.test_likeness_gate import card_image
+
+
+@pytest.fixture
+def services(memory_services: CameoGuard) -> CameoGuard:
+    """These tests need no SQL: the whole gate runs on the in-memory store (the SQL stores keep their own contract
+    tests in tests/safety/storage)."""
+    return memory_services
 
 
 def _frames(path: Path) -> tuple[list[np.ndarray], float]:

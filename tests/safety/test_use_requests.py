@@ -13,10 +13,10 @@ from fastapi.testclient import TestClient
 
 from generator import Studio
 from provenance import read_manifest
-from safety import CameoGuard, ConflictError, ConsentLevel
+from safety import CameoGuard, ConflictError, ConsentLevel, VideoStatus
 from safety.edges.http import create_app
 from safety.invariants import check_invariants
-from safety.records import Scope
+from safety.records import Scope, UseRequestState
 from tests.review_ui.conftest import login
 from tests.safety.test_likeness_gate import card_image
 from tests.safety.test_submissions import Receiver, _wait
@@ -149,3 +149,97 @@ def test_cli_permit_requests_and_answers(
     assert main([*home, "cameo", "decline-use", "--owner", "maya", "--video", waiting["video_id"], "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["status"] == "blocked"
     assert main([*home, "cameo", "approve-use", "--owner", "maya", "--video", waiting["video_id"]]) == 4
+
+
+@pytest.fixture
+def theo_asks(people: CameoGuard, tmp_path: Path) -> CameoGuard:
+    """theo lets everyone use his cameo but approves each use."""
+    assert people.cameos.enroll_cameo_from_images("theo", [card_image(tmp_path, 100, "theo")]).status.value == "active"
+    people.cameos.set_consent_level("theo", ConsentLevel.EVERYONE)
+    people.cameos.set_approve_each_use("theo", True)
+    return people
+
+
+def _refused_by_theo(services: CameoGuard, answer: str) -> str:
+    """maya's video of theo, which theo declines (or lets expire): blocked; the video's id."""
+    waiting = generate(services, "maya", cameos=["theo"])
+    assert waiting["status"] == "pending_owner"
+    if answer == "declined":
+        services.use_requests.decline("theo", waiting["video_id"])
+    else:
+        services.use_requests.expire_after = services.use_requests.expire_after * 0
+        assert services.use_requests.expire_overdue() == [waiting["video_id"]]
+    assert status(services, waiting["video_id"]) == "blocked"
+    return str(waiting["video_id"])
+
+
+def _overturn_on_appeal(services: CameoGuard, video_id: str) -> str:
+    """maya appeals the block and a senior overturns it; the status the video ends in."""
+    reviews = services.review_service(quality_share=0.0)
+    reviews.add_reviewer("sena", "senior", "correct horse 3")
+    sena = login(reviews, "sena", 3)
+    item = reviews.appeal(video_id, "maya", "he said yes in person")
+    assert reviews.claim(sena, item)
+    return reviews.decide(sena, item, "overturn", "likeness.owner_declined").status.value
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"), [("declined", "likeness.owner_declined"), ("expired", "likeness.owner_approval_expired")]
+)
+def test_an_owners_no_holds_when_an_appeal_is_overturned(theo_asks: CameoGuard, answer: str, code: str) -> None:
+    video_id = _refused_by_theo(theo_asks, answer)
+    # Turning approval of each use off later does not take back the answer theo gave this video.
+    theo_asks.cameos.set_approve_each_use("theo", False)
+    assert _overturn_on_appeal(theo_asks, video_id) == "blocked"
+    assert status(theo_asks, video_id) == "blocked"
+    latest = theo_asks.videos.show(video_id).latest
+    assert latest is not None and [r["code"] for r in latest.reasons] == [code]
+    assert not list(theo_asks.media.area("published").rglob("*.mp4"))
+    assert check_invariants(theo_asks.store, theo_asks.media, theo_asks.policies, quiescent=False).ok
+
+
+def test_a_declined_owner_is_not_asked_again_after_an_overturn(theo_asks: CameoGuard) -> None:
+    video_id = _refused_by_theo(theo_asks, "declined")
+    assert _overturn_on_appeal(theo_asks, video_id) == "blocked", "theo's answer stands: no second request"
+    assert theo_asks.use_requests.pending("theo") == []
+    with theo_asks.store.transaction() as tx:
+        asked = [r.state.value for r in tx.consent.use_requests(video_id=video_id)]
+    assert asked == ["declined"]
+    latest = theo_asks.videos.show(video_id).latest
+    assert latest is not None and [r["code"] for r in latest.reasons] == ["likeness.owner_declined"]
+    assert check_invariants(theo_asks.store, theo_asks.media, theo_asks.policies, quiescent=False).ok
+
+
+def test_a_bulk_overturn_does_not_publish_over_an_owners_no(theo_asks: CameoGuard) -> None:
+    declined = _refused_by_theo(theo_asks, "declined")
+    theo_asks.cameos.set_approve_each_use("theo", False)
+    reviews = theo_asks.review_service(quality_share=0.0)
+    reviews.add_reviewer("sena", "senior", "correct horse 3")
+    sena = login(reviews, "sena", 3)
+    item = reviews.appeal(declined, "maya", "he said yes in person")
+    [(decided, outcome)] = reviews.decide_many(sena, [item], "overturn", "likeness.owner_declined")
+    assert decided == item and not isinstance(outcome, str) and outcome.status.value == "blocked"
+    assert status(theo_asks, declined) == "blocked"
+    assert check_invariants(theo_asks.store, theo_asks.media, theo_asks.policies, quiescent=False).ok
+
+
+def test_an_answer_read_in_the_publishing_transaction_wins(people: CameoGuard, tmp_path: Path) -> None:
+    """An owner's no that lands after the gate's first look but before the publish commits is read again inside the
+    publishing transaction (as consent is): the video is blocked, never published."""
+    assert people.cameos.enroll_cameo_from_images("theo", [card_image(tmp_path, 100, "theo")]).status.value == "active"
+    people.cameos.set_consent_level("theo", ConsentLevel.EVERYONE)
+    original = people.gate._consent_findings
+
+    def answer_first(tx: Any, submission: Any, owners: Any, *, stage: str, spoken: Any = ()) -> Any:
+        if stage == "publish":
+            [video] = tx.videos.in_status(VideoStatus.CHECKING)
+            tx.consent.request_use(video.id, "theo", video.creator)
+            tx.consent.answer_use(video.id, "theo", UseRequestState.DECLINED, actor="theo")
+        return original(tx, submission, owners, stage=stage, spoken=spoken)
+
+    people.gate._consent_findings = answer_first  # type: ignore[method-assign]
+    result = generate(people, "maya", cameos=["theo"])
+    assert (result["decision"], result["status"], result["published_path"]) == ("block", "blocked", None)
+    assert [r["code"] for r in result["reasons"]] == ["likeness.owner_declined"]
+    assert not list(people.media.area("published").rglob("*.mp4"))
+    assert check_invariants(people.store, people.media, people.policies, quiescent=False).ok

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from safety import CameoGuard, Settings, Submission, build
+from safety.checks.models import Models
 from safety.domain import CameoStatus, ConsentLevel
 from safety.errors import InvalidMediaError, ModelUnavailable
 from safety.faces.analyzer import embedding_bytes
@@ -17,8 +18,10 @@ from safety.faces.fake import FakeFaceAnalyzer
 from safety.media import read_audio
 from safety.records import TemplateSubject
 from safety.voices import DvectorEmbedder, log_mel, voiced
-from safety.wiring import Models
 from tests.conftest import clip_with_sound
+
+# These tests judge what the real models hear and read.
+pytestmark = pytest.mark.real_models
 
 SPEECH = Path("/usr/share/pocketsphinx/test/data")
 NARRATOR = [SPEECH / "librivox" / f"sense_and_sensibility_01_austen_64kb-{n}.wav" for n in ("0870", "0890", "0920")]

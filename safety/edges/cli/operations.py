@@ -17,7 +17,10 @@ from safety.edges.views import sweep_json
 def init(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Create the data directory, database and media store (idempotent)."""
     guard = state(ctx).guard()
-    payload = {"home": str(guard.settings.home.resolve()), "database": guard.database.url}
+    payload = {
+        "home": str(guard.settings.home.resolve()),
+        "database": guard.sql_database.url if guard.sql_database else "memory",
+    }
     if as_json:
         emit_json(payload)
     else:

@@ -256,6 +256,7 @@ def create_app(services: CameoGuard) -> FastAPI:
         form = await request.form()
         video = form.get("video")
         if not isinstance(video, UploadFile):
+            await form.close()
             raise HTTPException(status_code=422, detail="multipart upload needs a `video` file field")
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         cameos = [c for c in form.getlist("cameos") if isinstance(c, str) and c]
@@ -267,6 +268,8 @@ def create_app(services: CameoGuard) -> FastAPI:
                 shutil.copyfileobj(video.file, handle, 1 << 20)
             yield target, fields, cameos
         finally:
+            # The form's spooled files are ours to close: left open, they leak a descriptor per upload.
+            await form.close()
             shutil.rmtree(scratch, ignore_errors=True)
 
     authenticated = Depends(authenticate)

@@ -528,6 +528,7 @@ async def uploaded_files(
     form = await request.form()
     files = [f for f in form.getlist(field) if isinstance(f, UploadFile)]
     if not files:
+        await form.close()
         raise HTTPException(status_code=422, detail=f"multipart upload needs a `{field}` file field")
     scratch = Path(tempfile.mkdtemp(prefix="api-", dir=scratch_root))
     try:
@@ -540,6 +541,8 @@ async def uploaded_files(
             saved.append(target)
         yield saved, {k: v for k, v in form.items() if isinstance(v, str)}
     finally:
+        # The form's spooled files are ours to close: left open, they leak a descriptor per upload.
+        await form.close()
         shutil.rmtree(scratch, ignore_errors=True)
 
 

@@ -26,12 +26,13 @@ from sqlalchemy import event, text
 from provenance import Publication
 from safety import Settings, build
 from safety.checks import CheckContext, CheckOutcome
+from safety.checks.models import Models
 from safety.edges.http import create_app
 from safety.errors import CheckTimeout, StorageError
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeFingerprinter, FakeMarker, FakeNudityModel, FakePromptClassifier, FakeSigner, constant
 from safety.publishing import MarkedDraft, PreparedPublication, Publisher, load_keys
-from safety.wiring import CameoGuard, Models
+from safety.wiring import CameoGuard
 
 _OP = re.compile(r"\bop-[0-9x]+\b")
 # Shorter than the simulation pack's `sim_hold` timeout: a pause lasts until the schedule ends it.
@@ -120,7 +121,7 @@ class DatabaseFaults:
 
     def __init__(self, services: CameoGuard) -> None:
         self.armed = False
-        engine = services.store.database.engine
+        engine = services.database.engine
 
         def before_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
             if not self.armed or not statement.lstrip().upper().startswith(("UPDATE", "INSERT")):

@@ -1,7 +1,7 @@
 """What the gate counts in this process: decisions by action and reason, check errors, and per-check latency.
 
 The gate records every decision here as it makes it (`record_decision`); the edges read it to answer `/metrics`.
-It lives beside the gate, not at the edge, so the gate depends on nothing above it.
+It lives in the gate's package, not at the edge, so the gate depends on nothing above it.
 """
 
 from __future__ import annotations

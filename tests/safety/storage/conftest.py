@@ -1,0 +1,117 @@
+"""One store per backend for the contract tests: in memory, SQL on SQLite and SQL on PostgreSQL (when
+CAMEOGUARD_TEST_POSTGRES_URL is set, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test; each test gets its own
+schema, dropped afterwards). Every store reads a fake clock, so a test moves time instead of sleeping."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from safety.clock import FakeClock
+from safety.domain import AgeBand
+from safety.storage import Store, Transaction
+from safety.storage.memory import MemoryStore
+from safety.storage.sql import Store as SqlStore
+from safety.storage.sql import open_database
+
+KEY = b"contract-test-audit-key-32-bytes"
+POSTGRES_URL = os.environ.get("CAMEOGUARD_TEST_POSTGRES_URL")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@contextmanager
+def _database_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'contract.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set CAMEOGUARD_TEST_POSTGRES_URL to run this on PostgreSQL")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
+    """An empty store on each backend."""
+    if request.param == "memory":
+        yield MemoryStore(KEY, clock)
+        return
+    with _database_url(request.param, tmp_path) as url:
+        database = open_database(url)
+        try:
+            yield SqlStore(database, KEY, clock)
+        finally:
+            database.dispose()
+
+
+@pytest.fixture
+def people(store: Store, clock: FakeClock) -> Store:
+    """The store with maya and theo (adults, mutuals) and jun (a teen); a second passes after."""
+    with store.transaction() as tx:
+        tx.accounts.add("maya", AgeBand.ADULT)
+        tx.accounts.add("theo", AgeBand.ADULT)
+        tx.accounts.add("jun", AgeBand.TEEN)
+        tx.accounts.follow("maya", "theo")
+        tx.accounts.follow("theo", "maya")
+    clock.advance(timedelta(seconds=1))
+    return store
+
+
+def new_video(
+    tx: Transaction,
+    creator: str = "maya",
+    *,
+    cameos: tuple[str, ...] = (),
+    remix_of: str | None = None,
+    prompt: str = "a calm lake",
+    video_id: str | None = None,
+) -> str:
+    """A video in `checking`, with a draft file."""
+    return tx.videos.create(
+        creator=creator,
+        prompt=prompt,
+        content_sha256="ab" * 32,
+        size_bytes=1000,
+        duration_s=2.0,
+        width=64,
+        height=48,
+        draft_path=Path(f"/drafts/{uuid.uuid4().hex[:8]}.mp4"),
+        declared_cameos=cameos,
+        remix_of=remix_of,
+        policy_ref="default@1",
+        video_id=video_id,
+    )
+
+
+# On SQLite an integer key without AUTOINCREMENT reuses the highest id once its row is deleted, so a (count, highest
+# id) stamp can come back unchanged after a replacement, and a cached gallery, fingerprint or bank index is served
+# stale: a removed protected person still matched, a new one not. Fixing it needs a migration (AUTOINCREMENT).
+SQLITE_REUSES_IDS = pytest.mark.xfail(
+    condition=True, reason="SQLite reuses the highest integer id: stamps of (count, highest id) repeat", strict=True
+)
+
+
+def xfail_on_sqlite(request: pytest.FixtureRequest) -> None:
+    """Mark the running test as the known SQLite failure above (strict: it fails loudly once fixed)."""
+    if request.node.callspec.params.get("store") == "sqlite":
+        request.applymarker(SQLITE_REUSES_IDS)
