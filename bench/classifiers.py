@@ -2,7 +2,9 @@
 
 - Prompt classifier: precision and recall per category on the held-out share of the labelled examples (never
   trained on), at the default policy's review band, plus the share of held-out benign prompts flagged at all; and
-  per language (identified with `langid`): recall and false-stop rate.
+  per language (identified with `langid`): recall and false-stop rate (target: benign look-alikes stopped at most
+  5% in every language). The threat category per language: recall of held-out threats and the share of every
+  other held-out prompt (benign look-alikes such as "I could kill for a coffee", and other harms) it flags.
 - Speed: prompt scoring per prompt; frame nudity per frame; PDQ per frame; bank lookups at 10k and 1M hashes.
   Target: all classifier work for a 10 s clip well under a second of the gate's 5 s budget.
 
@@ -80,6 +82,22 @@ def prompt_quality() -> dict[str, Any]:
     for row in per_language.values():
         row["recall"] = round(row["caught"] / row["harmful"], 3) if row["harmful"] else None
         row["false_stop_rate"] = round(row["stopped"] / row["benign"], 3) if row["benign"] else None
+    threat_band = policy.thresholds["prompt.threat"].review or 0.5
+    threats: dict[str, dict[str, Any]] = {}
+    for (prompt, label), result in zip(held, results, strict=True):
+        row = threats.setdefault(
+            str(langid.classify(prompt)[0]), {"threats": 0, "caught": 0, "others": 0, "flagged": 0}
+        )
+        flagged = result.scores.get("threat", 0.0) >= threat_band
+        if label == "threat":
+            row["threats"] += 1
+            row["caught"] += flagged
+        else:
+            row["others"] += 1
+            row["flagged"] += flagged
+    for row in threats.values():
+        row["recall"] = round(row["caught"] / row["threats"], 3) if row["threats"] else None
+        row["false_positive_rate"] = round(row["flagged"] / row["others"], 3) if row["others"] else None
     caught = sum(1 for bad, r in harmful if bad and any_flagged(r))
     bad_total = sum(1 for bad, _ in harmful if bad)
     benign_flagged = sum(1 for bad, r in harmful if not bad and any_flagged(r))
@@ -93,6 +111,7 @@ def prompt_quality() -> dict[str, Any]:
         "per_category": per_category,
         "any_harm_recall": round(caught / bad_total, 3),
         "per_language": dict(sorted(per_language.items())),
+        "threat_per_language": {"band": threat_band, **dict(sorted(threats.items()))},
         "benign_flagged_rate": round(benign_flagged / benign_total, 3),
         "ms_per_prompt": round(per_prompt_ms, 2),
     }
@@ -158,6 +177,13 @@ def main() -> None:
         print(
             f"    {language}: recall {row['recall']} (n={row['harmful']}), benign stopped "
             f"{row['false_stop_rate']} (n={row['benign']})"
+        )
+    threat = dict(p["threat_per_language"])
+    print(f"  threat category per language (band {threat.pop('band')}):")
+    for language, row in threat.items():
+        print(
+            f"    {language}: recall {row['recall']} (n={row['threats']}), other prompts flagged "
+            f"{row['false_positive_rate']} (n={row['others']})"
         )
     print(
         f"nudity {s['nsfw_ms_per_frame']} ms/frame, PDQ {s['pdq_ms_per_frame']} ms/frame, bank lookup "

@@ -9,6 +9,7 @@ queue and a check of the audit chain.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,16 @@ def shrink_copy(source: Path, target: Path) -> Path:
             )
             frames.append(np.asarray(small, dtype=np.uint8))
     return write_mp4(iter(frames), target, width=frames[0].shape[1], height=frames[0].shape[0], fps=fps, audio_seed=9)
+
+
+def _spoken(folder: Path, voice: str, text: str) -> Path | None:
+    """`text` said by espeak-ng's `voice` as a WAV file; None when espeak-ng is not installed."""
+    if shutil.which("espeak-ng") is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    wav = folder / f"spoken-{voice}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(wav), text], check=True, capture_output=True)
+    return wav
 
 
 def _finished(services: CameoGuard, scan_id: str | None, timeout_s: float = 300.0) -> RetroScanRecord:
@@ -196,6 +207,27 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
             quiet,
         )
         show(studio.generate("theo", "breaking news: the president announces the election is cancelled", seed=5))
+
+        _step(
+            "10b. Speech in another language",
+            "jun's harmless prompt comes back with a voice saying, in Portuguese, 'I am going to kill you and your\n"
+            "whole family tonight' (espeak-ng speaks it). The speech check detects the language of each stretch of\n"
+            "speech, reads it in Portuguese and judges it as it is: a threat, not published; the evidence has the\n"
+            "words, the language and the time span.",
+            quiet,
+        )
+        spoken = _spoken(home / "inputs", "pt", "Eu vou matar você e toda a sua família esta noite.")
+        if spoken is None:
+            say("espeak-ng is not installed (apt-get install espeak-ng): this step is skipped.")
+        else:
+            heard = show(studio.generate("jun", "paper boats on a pond", seed=13, voice=spoken))
+            for reason in heard["reasons"]:
+                evidence = reason.get("evidence") or {}
+                if evidence.get("source") == "speech":
+                    say(
+                        f"    {reason['code']} at {evidence['t_start']}-{evidence['t_end']} s "
+                        f"[{evidence.get('language')}]: {evidence.get('text')}"
+                    )
 
         _step(
             "11. A remix", f"theo remixes maya's cameo video {own['video_id']}: re-graded, trimmed, captioned.", quiet

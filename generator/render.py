@@ -124,8 +124,18 @@ def _tone(spec_seed: int, duration_s: float) -> Iterator[NDArray[np.float32]]:
         yield wave.astype(np.float32)[None, :]
 
 
-def write_mp4(frames: Iterator[RGB], out_path: Path, *, width: int, height: int, fps: int, audio_seed: int) -> Path:
-    """Encode frames (and a tone) to an H.264/AAC MP4 at `out_path`, atomically."""
+def write_mp4(
+    frames: Iterator[RGB],
+    out_path: Path,
+    *,
+    width: int,
+    height: int,
+    fps: int,
+    audio_seed: int,
+    sound: NDArray[np.float32] | None = None,
+) -> Path:
+    """Encode frames and a tone (or `sound`: mono samples at 48 kHz) to an H.264/AAC MP4 at `out_path`,
+    atomically."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(f".rendering-{os.getpid()}-{out_path.name}")
     duration = 0.0
@@ -144,7 +154,12 @@ def write_mp4(frames: Iterator[RGB], out_path: Path, *, width: int, height: int,
             container.mux(video.encode(None))
             duration = count / fps
             sample = 0
-            for chunk in _tone(audio_seed, duration):
+            chunks = (
+                _tone(audio_seed, duration)
+                if sound is None
+                else (sound[None, i : i + _AUDIO_FRAME] for i in range(0, sound.size, _AUDIO_FRAME))
+            )
+            for chunk in chunks:
                 aframe = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
                 aframe.sample_rate = _AUDIO_RATE
                 aframe.pts = sample
@@ -228,3 +243,23 @@ def remix_video(parent: Path, out_path: Path, *, caption: str, seed: int = 0, tr
             yield out
 
     return write_mp4(graded(), out_path, width=width, height=height, fps=fps, audio_seed=seed + 1)
+
+
+def dub(video: Path, voice: Path, out_path: Path) -> Path:
+    """`video`'s pictures (the last one held until the voice ends) with the sound file `voice` as its sound track:
+    what a generator that speaks (text to speech over the scene) hands the gate."""
+    with av.open(str(voice)) as source:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=_AUDIO_RATE)
+        sound = np.concatenate(
+            [f.to_ndarray().reshape(-1) for frame in source.decode(audio=0) for f in resampler.resample(frame)]
+        ).astype(np.float32)
+    with av.open(str(video)) as picture:
+        stream = picture.streams.video[0]
+        fps = round(float(stream.average_rate or 25))
+        frames: list[RGB] = [np.asarray(f.to_ndarray(format="rgb24"), np.uint8) for f in picture.decode(video=0)]
+    # Half a second of silence after the voice, and pictures for all of it.
+    sound = np.concatenate([sound, np.zeros(_AUDIO_RATE // 2, np.float32)])
+    needed = max(len(frames), math.ceil(sound.size / _AUDIO_RATE * fps))
+    frames += [frames[-1]] * (needed - len(frames))
+    height, width = frames[0].shape[:2]
+    return write_mp4(iter(frames), out_path, width=width, height=height, fps=fps, audio_seed=0, sound=sound)

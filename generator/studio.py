@@ -6,6 +6,7 @@ studio makes reaches the public is the gate's decision.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.client import LocalHook, PrepublishHook
-from generator.render import RGB, RenderSpec, load_face_image, remix_video, render_video
+from generator.render import RGB, RenderSpec, dub, load_face_image, remix_video, render_video
 from safety import CameoGuard, ConflictError, Submission, SubmissionError
 
 
@@ -35,8 +36,10 @@ class Studio:
         face_images: Sequence[Path] = (),
         duration_s: float = 4.0,
         size: tuple[int, int] = (640, 360),
+        voice: Path | None = None,
     ) -> dict[str, Any]:
-        """Render (or remix) and submit; returns the gate's decision JSON."""
+        """Render (or remix) and submit; returns the gate's decision JSON. `voice` (a sound file) becomes the
+        video's sound track, as a generator that speaks would make it."""
         if not prompt.strip():
             raise SubmissionError("a prompt is required")
         faces: list[RGB] = []
@@ -64,6 +67,11 @@ class Studio:
             else:
                 spec = RenderSpec(prompt, seed, duration_s, size[0], size[1], faces=tuple(faces))
                 render_video(spec, out)
+            if voice is not None:
+                silent = out.with_name(f"picture-{out.name}")
+                os.replace(out, silent)
+                dub(silent, voice, out)
+                silent.unlink()
             submission = Submission(
                 creator=creator, prompt=prompt, video_path=out, cameos=tuple(cameos), remix_of=remix_of
             )

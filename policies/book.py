@@ -39,6 +39,8 @@ class PolicyBook:
 
     def __post_init__(self) -> None:
         for name, pack in self.teen_choices.items():
+            # Refused when the book is built, not when a guardian picks: an adult pack among a teen's choices would let
+            # a guardian's click lift every teen protection.
             if pack.audience != TEEN_AGE_BAND:
                 raise ValueError(f"pack `{name}` is for {pack.audience}, not teens")
 
@@ -54,6 +56,8 @@ class PolicyBook:
         """The pack that governs this account: a teen's guardian may have chosen one of the teen packs."""
         if user.age_band != TEEN_AGE_BAND:
             return self.adult
+        # A choice naming a pack that is no longer loaded falls back to the default teen pack, never to the adult one:
+        # the fallback stays on the protective side.
         return self.teen_packs().get(user.policy_pack or "", self.teen)
 
     def by_ref(self, ref: str) -> PolicyPack | None:
@@ -62,4 +66,6 @@ class PolicyBook:
 
     def by_ref_or_adult(self, ref: str) -> PolicyPack:
         """The pack with this reference, or the adult pack when the reference is no longer loaded."""
+        # Old pack versions are not kept loaded: a row decided under one is judged now under the adult pack rather
+        # than left with no pack at all.
         return self.by_ref(ref) or self.adult

@@ -26,6 +26,8 @@ class Action(StrEnum):
 _ACTION_RANK = {Action.PUBLISH: 0, Action.REVIEW: 1, Action.BLOCK: 2}
 
 
+# The memory cap of intake's trial decode when a pack names none: ample for 4K H.264 and HEVC, small enough that a
+# crafted file that makes a decoder allocate without bound is refused, not the host starved.
 DEFAULT_DECODE_MEMORY_MB = 1024
 """`limits.max_decode_memory_mb` when a pack leaves it out."""
 

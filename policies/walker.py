@@ -10,9 +10,15 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from policies.errors import PolicyValidationError, ValidationIssue
 from policies.types import Action
 
+# Reason codes are dotted (`nudity.explicit`): the first part names the family a reviewer filters by, so a bare word
+# would be a family with no reason in it.
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+# Check names are single words: they key the checks registry and appear in metric labels, where dots would read as
+# nesting.
 CHECK_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 LEVELS = {"only_me", "approved", "mutuals", "everyone"}
+# The gate itself emits these when a check fails or is absent; a pack may say what they lead to, but may not define them
+# as reasons of its own.
 RESERVED_REASONS = ("check.error", "check.missing")
 
 
@@ -21,6 +27,7 @@ RESERVED_REASONS = ("check.error", "check.missing")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+# Composed, not loaded: nodes keep their line marks, so every issue can point at the line to fix.
 def compose_document(text: str, source: str, what: str) -> Node:
     """The YAML document's root node; `PolicyValidationError` (with the line) when it is not valid YAML or empty."""
     try:
@@ -62,6 +69,8 @@ class Walker:
             if not isinstance(key, str):
                 self.issue(key_node, f"{where} has a key that is not a string")
                 continue
+            # A repeated key is an issue, not last-one-wins as in plain YAML loading: a pack with two `threshold:` lines
+            # would otherwise silently apply whichever came last.
             if key in out:
                 self.issue(key_node, f"{where} repeats key `{key}`", "each key may appear once")
                 continue
@@ -77,6 +86,8 @@ class Walker:
     def string(self, node: Node | None, where: str) -> str | None:
         if node is None:
             return None
+        # The resolved tag, not the text: `on`, `no` and `1.0` are booleans and numbers to YAML, and a reason or label
+        # written so would change type without a word.
         if not isinstance(node, ScalarNode) or node.tag != "tag:yaml.org,2002:str" or not node.value.strip():
             self.issue(node, f"{where} must be a non-empty string", "quote it if it looks like a number")
             return None
@@ -90,6 +101,7 @@ class Walker:
         if not isinstance(node, ScalarNode) or node.tag not in tags:
             self.issue(node, f"{where} must be {kind}")
             return None
+        # The tag was checked above, so this only converts (`1e3`, `0x10` and `1_000` as YAML reads them).
         value = float(yaml.safe_load(node.value))
         if value < minimum:
             self.issue(node, f"{where} must be at least {minimum:g}, got {value:g}")

@@ -2,15 +2,22 @@
 
 A banked (or published) video is hashed over its whole length twice a second. Each sampled frame is first stripped
 of dark borders (letterbox, pillarbox) and then hashed with PDQ whole and, once a second, as crops, so a re-upload
-cropped by up to a fifth still lands near one of them. A submission is sampled eight times a second; each sample is
-stripped the same way and hashed in its eight dihedral variants (mirrors, rotations) at the cost of one, plus every
-large inset rectangle found in it (picture-in-picture). A bank item matches when a run of its samples, in order and
-at a plausible speed (0.5x to 2x), is near the submission's frames: prepended or appended footage, trims, frame-rate
-and speed changes do not hide a segment. `bench/staydown.py` reports what is caught.
+cropped by up to a fifth still lands near one of them, and as full-height strips from edge to edge, so a 9:16 cut
+of a 16:9 video (a third of its width, anywhere across) or half a split screen cropped to fill holds one of them.
+A submission is sampled eight times a second; each sample is stripped the same way and hashed in its eight
+dihedral variants (mirrors, rotations) at the cost of one, plus every large inset rectangle found in it
+(picture-in-picture), every panel of a split screen (side by side, top and bottom, grids; cut at the seams where
+the picture changes abruptly across the frame) and, for a small tilt, the frame turned back: by the angle its black
+corners show, or, when dark footage hides them, by each of a few angles. Narrow regions (the frame of a 9:16 cut,
+a panel) are hashed as strips too, finely spaced, because PDQ moves by about 50 bits for a shift of 1% of the
+height. A bank item matches when a run of its samples, in order and at a plausible speed (0.5x to 2x), is near the
+submission's frames: prepended or appended footage, trims, frame-rate and speed changes do not hide a segment.
+`bench/staydown.py` reports what is caught, what unrelated footage matches, and the submission hashing's cost.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,12 +47,33 @@ CROPS = (
     (1.0, 0.8, 0.5, 0.0),
     (1.0, 0.8, 0.5, 1.0),
 )
+# Sliding windows (bank side, once a second): full-height strips this many heights wide, placed from the centre
+# outwards every `WINDOW_STEP` heights and at both edges. A 9:16 cut of a 16:9 video (a third of the width), or a
+# half of a side-by-side split screen cropped to fill, holds such a strip somewhere; the submission side hashes
+# strips of its narrow regions at `_QUERY_WINDOW_STEP` apart over one `WINDOW_STEP`, so one of them lies within
+# half that of a banked strip. PDQ moves by about 50 of 256 bits for a shift of 1% of the height, 18 for 0.5%:
+# the submission's step must be fine, and the bank's coarse step keeps the stored rows few.
+WINDOW_ASPECT = 0.45
+WINDOW_STEP = 0.08
+_QUERY_WINDOW_STEP = 0.01
+# A region at most this wide for its height is hashed as strips too (9:16, a half of a 16:9 split, 9:8 panels).
+_NARROW = 1.3
+_MAX_NARROW = 3
 # Frames are shrunk to this before anything else (PDQ looks at 64x64 anyway), and insets further to
 # `_INSET_HASH_SIDE` before PDQ: a picture-in-picture hashes as well at 128 px, at a twelfth of the cost.
 _WORK_SIDE = 512
 _INSET_HASH_SIDE = 128
+# Strips, panels and tilt-corrected frames are hashed at this side too (as cheap as insets, and as faithful).
+_SMALL_HASH_SIDE = 128
+# The centre crops (width and height share) a tilted frame is compared as once turned back: the largest that fits
+# inside what the tilt kept (0.9 up to about 3.5 degrees on 16:9, 0.8 up to about 8.5).
+_TILT_CROPS = (0.9, 0.8)
+# Index of the left-right mirror among `pdqhash.compute_dihedral`'s eight hashes.
+_MIRROR = 5
 
 Frame = NDArray[np.uint8]
+Box = tuple[int, int, int, int]
+"""A rectangle in a frame: (left, top, right, bottom)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +124,12 @@ def _shrink(frame: Frame, side: int = _WORK_SIDE) -> Frame:
 def trim_borders(frame: Frame, *, darkest: float = 28.0, flatness: float = 4.0, max_share: float = 0.4) -> Frame:
     """The frame without dark, flat bands at its edges (letterbox, pillarbox), at most `max_share` a side. Only
     near-black bands count: a flat sky or wall is picture, and trimming it would move the hash."""
+    x0, y0, x1, y1 = picture_box(frame, darkest=darkest, flatness=flatness, max_share=max_share)
+    return frame[y0:y1, x0:x1]
+
+
+def picture_box(frame: Frame, *, darkest: float = 28.0, flatness: float = 4.0, max_share: float = 0.4) -> Box:
+    """Where `trim_borders` keeps the picture: (left, top, right, bottom)."""
     gray = frame.mean(axis=2, dtype=np.float32) if frame.ndim == 3 else frame.astype(np.float32)
     height, width = gray.shape
 
@@ -110,8 +144,8 @@ def trim_borders(frame: Frame, *, darkest: float = 28.0, flatness: float = 4.0, 
     left = band(gray.T, int(width * max_share))
     right = band(gray.T[::-1], int(width * max_share))
     if height - top - bottom < 16 or width - left - right < 16:
-        return frame
-    return frame[top : height - bottom, left : width - right]
+        return (0, 0, width, height)
+    return (left, top, width - right, height - bottom)
 
 
 def _pdq(frame: Frame) -> tuple[bytes, int]:
@@ -136,8 +170,8 @@ def _crop(frame: Frame, width_share: float, height_share: float, across: float, 
 
 
 def bank_hashes_of_frame(t: float, frame: Frame, *, crops: bool = True) -> list[SegmentHash]:
-    """What a banked or published frame is stored as: its hash whole and (with `crops`) as crops, borders
-    removed."""
+    """What a banked or published frame is stored as: its hash whole and (with `crops`) as crops and full-height
+    strips (`window_offsets`), borders removed."""
     # Shrunk first: PDQ looks at 64x64 anyway, and trimming a small picture costs a fraction of a 4K one.
     trimmed = trim_borders(_shrink(frame))
     out = []
@@ -145,10 +179,43 @@ def bank_hashes_of_frame(t: float, frame: Frame, *, crops: bool = True) -> list[
         digest, quality = _pdq(_crop(trimmed, *crop))
         if quality >= MIN_QUALITY:
             out.append(SegmentHash(t, digest, quality))
+    if crops:
+        # The centre crops again at the side tilts are hashed at (a tilt turned back is hashed small: PDQ's own
+        # smoothing differs with the size it is given, by about 10 bits between 512 and 128 pixels).
+        for share in _TILT_CROPS:
+            digest, quality = _pdq(_shrink(_crop(trimmed, share, share, 0.5, 0.5), _SMALL_HASH_SIDE))
+            if quality >= MIN_QUALITY:
+                out.append(SegmentHash(t, digest, quality))
+        height = trimmed.shape[0]
+        strip = round(WINDOW_ASPECT * height)
+        for left in window_offsets(trimmed.shape[1], height):
+            digest, quality = _pdq(_shrink(trimmed[:, left : left + strip], _SMALL_HASH_SIDE))
+            if quality >= MIN_QUALITY:
+                out.append(SegmentHash(t, digest, quality))
     return out
 
 
-Box = tuple[int, int, int, int]
+def window_offsets(width: int, height: int) -> list[int]:
+    """Left edges of the banked strips of a `width` x `height` frame: the centre one, then every `WINDOW_STEP`
+    heights outwards, and the two at the edges (a cut kept at one side)."""
+    strip = round(WINDOW_ASPECT * height)
+    if width < strip:
+        return []
+    centre, step = (width - strip) / 2, WINDOW_STEP * height
+    reach = int(centre // step) + 1
+    return sorted({min(width - strip, max(0, round(centre + k * step))) for k in range(-reach, reach + 1)})
+
+
+def _query_window_offsets(width: int, height: int) -> list[int]:
+    """Left edges of a narrow region's strips: `_QUERY_WINDOW_STEP` apart over one `WINDOW_STEP` around the
+    centre, so that wherever the region was cut from, one strip lies near a banked one."""
+    strip = round(WINDOW_ASPECT * height)
+    span = WINDOW_STEP * height
+    if width < strip + span:
+        return []
+    count = round(WINDOW_STEP / _QUERY_WINDOW_STEP)
+    first = (width - strip - span) / 2
+    return sorted({round(first + k * span / count) for k in range(count + 1)})
 
 
 def insets(frame: Frame, *, min_share: float = 0.1, max_share: float = 0.85, limit: int = 6) -> list[Frame]:
@@ -203,35 +270,271 @@ def inset_boxes(frame: Frame, *, min_share: float = 0.1, max_share: float = 0.85
     return usable[:limit]
 
 
-def query_hashes_of_frame(t: float, frame: Frame, boxes: Sequence[Box] | None = None) -> list[SegmentHash]:
-    """What a submitted frame is compared as: dihedral variants of it (borders removed) and of each inset
-    (`boxes`, found in the shrunk frame; looked for here when not given)."""
+def tilt_of(frame: Frame, *, darkest: float = 28.0) -> float | None:
+    """The angle (degrees, counter-clockwise) a frame was turned by when its corners are black triangles (a small
+    tilt on the same canvas, or on a larger one), else None. Each corner's triangle has legs along the two edges;
+    the long one lies along the turned picture's edge, and the short over the long one is the tangent of the
+    angle. The corners must agree."""
+    gray = frame.mean(axis=2, dtype=np.float32) if frame.ndim == 3 else frame.astype(np.float32)
+    dark = gray < darkest
+    height, width = dark.shape
+    if height < 32 or width < 32:
+        return None
+
+    def run(line: NDArray[np.bool_]) -> int:
+        light = np.flatnonzero(~line)
+        return int(light[0]) if light.size else len(line)
+
+    angles = []
+    # (the row along the top or bottom edge, the column along the side, and whether a longer row means turned
+    # counter-clockwise); the lines are one pixel in, away from an encoder's ringing at the very edge
+    corners = (
+        (dark[1, :], dark[:, 1], True),
+        (dark[1, ::-1], dark[:, -2], False),
+        (dark[-2, :], dark[::-1, 1], False),
+        (dark[-2, ::-1], dark[::-1, -2], True),
+    )
+    for row, column, longer_row_counter_clockwise in corners:
+        across, down = run(row), run(column)
+        if min(across, down) < 3 or across >= width - 2 or down >= height - 2:
+            continue
+        # The runs are measured a pixel in from the edge: the legs are a little longer.
+        across_leg, down_leg = float(across), float(down)
+        for _ in range(3):
+            across_leg, down_leg = across / (1 - 1 / down_leg), down / (1 - 1 / across_leg)
+        angle = float(np.degrees(np.arctan(min(across_leg, down_leg) / max(across_leg, down_leg))))
+        counter_clockwise = (across_leg > down_leg) == longer_row_counter_clockwise
+        angles.append(angle if counter_clockwise else -angle)
+    if len(angles) < 2 or max(angles) - min(angles) > 1.5:
+        return None
+    angle = float(np.median(angles))
+    return angle if 0.7 <= abs(angle) <= 20 else None
+
+
+def _untilt(frame: Frame, angle: float, *, measured: bool) -> list[Frame]:
+    """A tilted frame turned back: as the centre crop of `_TILT_CROPS` that fits inside what the tilt kept (the
+    black corners cut away) and, when the tilt was `measured`, whole without its dark borders (a tilt on a larger
+    canvas). A measured tilt is turned back at full working size (0-4 bits from the banked crop); a searched one
+    at half that, four times cheaper, for 10-20 bits more."""
+    import cv2
+
+    small = frame if measured else _shrink(frame, 2 * _SMALL_HASH_SIDE)
+    height, width = small.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
+    back = np.asarray(cv2.warpAffine(small, turn, (width, height), flags=cv2.INTER_LINEAR), dtype=np.uint8)
+    # The largest centred rectangle of the frame's shape inside the turned-back picture.
+    sin, cos = abs(np.sin(np.radians(angle))), np.cos(np.radians(angle))
+    kept = 1 / (cos + max(width / height, height / width) * sin)
+    share = max((s for s in _TILT_CROPS if s <= kept + 0.02), default=min(_TILT_CROPS))
+    return [_crop(back, share, share, 0.5, 0.5), *((trim_borders(back),) if measured else ())]
+
+
+def _dark_corners(frame: Frame, *, darkest: float = 28.0) -> bool:
+    """Whether all four corners are near black, as a tilt's are (even when the tilt cannot be measured because
+    the picture is dark there too)."""
+    patches = (frame[:3, :3], frame[:3, -3:], frame[-3:, :3], frame[-3:, -3:])
+    return all(float(p.mean()) < darkest for p in patches)
+
+
+def _seams(image: NDArray[np.float32], *, share: float = 0.3, jump: float = 24.0) -> list[int]:
+    """Columns where the picture changes abruptly down much of its height, far more than beside them: the joins of
+    a split screen (of two pictures of like brightness too: a change of colour counts)."""
+    width = image.shape[1]
+    if width < 32:
+        return []
+    # Over two pixels, so a join that an encoder smeared across a pixel still counts.
+    change = np.abs(image[:, 2:] - image[:, :-2])
+    steps = ((change.max(axis=2) if change.ndim == 3 else change) > jump).mean(axis=0)
+    # What changes beside a column (3 to 12 pixels away on either side): texture, or a long edge in the picture.
+    kernel = np.r_[np.ones(10), np.zeros(5), np.ones(10)] / 20
+    beside = np.convolve(steps, kernel, mode="same")
+    found: list[int] = []
+    low, high = int(0.15 * width), int(0.85 * width)
+    for x in np.argsort(-steps[low:high])[:8] + low:
+        if steps[x] < share:
+            break
+        if steps[x] >= 3 * beside[x] and all(abs(int(x) + 1 - f) > 0.05 * width for f in found):
+            found.append(int(x) + 1)
+    return sorted(found)
+
+
+def _split(x0: int, x1: int, cuts: Sequence[int], *, min_share: float = 0.15) -> list[tuple[int, int]]:
+    edges = [x0, *(x0 + c for c in cuts), x1]
+    least = min_share * (x1 - x0)
+    return [(a, b) for a, b in itertools.pairwise(edges) if b - a >= least]
+
+
+def _trimmed_box(frame: Frame, box: Box, *, divider_share: float = 0.04) -> Box | None:
+    """`box` without a thin flat line of any colour at an edge (the divider between panels), nor dark bands (a
+    panel's letterbox); None when nothing but a dark or flat band is left."""
+    x0, y0, x1, y1 = box
+    part = frame[y0:y1, x0:x1].mean(axis=2, dtype=np.float32) if frame.ndim == 3 else frame[y0:y1, x0:x1]
+    if float(part.std()) < 4.0:
+        return None
+
+    def flat(lines: NDArray[Any], limit: int) -> int:
+        # Lines of one flat colour (a divider's edge pixels are mixed with the picture beside it by the encoder:
+        # nearly flat counts), after at most two lines of picture (a seam is found within a pixel or two of the
+        # divider's edge); a wider flat band is left to `picture_box` (a letterbox) or is picture.
+        for start in range(3):
+            count, first = start, float(lines[start].mean())
+            while count < limit and lines[count].std() < 16.0 and abs(float(lines[count].mean()) - first) < 24.0:
+                count += 1
+            if count > start:
+                return count if count < limit else 0
+        return 0
+
+    height, width = part.shape
+    top, bottom = flat(part, int(height * divider_share) + 1), flat(part[::-1], int(height * divider_share) + 1)
+    left, right = flat(part.T, int(width * divider_share) + 1), flat(part.T[::-1], int(width * divider_share) + 1)
+    x0, y0, x1, y1 = x0 + left, y0 + top, x1 - right, y1 - bottom
+    inner = part[top : height - bottom, left : width - right]
+    # A letterbox band with an edge of the picture beside it is not a panel: too little of it is lit.
+    if float(inner.std()) < 6.0 or float((inner > 28.0).mean()) < 0.1:
+        return None
+    left, top, right, bottom = picture_box(frame[y0:y1, x0:x1])
+    return (x0 + left, y0 + top, x0 + right, y0 + bottom)
+
+
+def panel_boxes(frame: Frame, *, limit: int = 6) -> list[Box]:
+    """The panels of a split screen (side by side, top and bottom, grids), their dark borders removed: the frame
+    cut at its seams, and each part cut again at the seams across it. Parts left dark or flat are dropped, and
+    parts that come to the same picture once trimmed are kept once."""
+    image = frame.astype(np.float32)
+    height, width = image.shape[:2]
+    across = (1, 0, 2) if image.ndim == 3 else (1, 0)
+    parts: dict[Box, None] = {}
+    for x0, x1 in _split(0, width, _seams(image)):
+        parts[(x0, 0, x1, height)] = None
+        for y0, y1 in _split(0, height, _seams(image[:, x0:x1].transpose(across))):
+            parts[(x0, y0, x1, y1)] = None
+    for y0, y1 in _split(0, height, _seams(image.transpose(across))):
+        parts[(0, y0, width, y1)] = None
+        for x0, x1 in _split(0, width, _seams(image[y0:y1])):
+            parts[(x0, y0, x1, y1)] = None
+    whole = _trimmed_box(frame, (0, 0, width, height))
+    found: set[Box] = set()
+    for part in parts:
+        box = _trimmed_box(frame, part)
+        if box is not None and box != whole and (box[2] - box[0]) * (box[3] - box[1]) >= 0.05 * width * height:
+            found.add(box)
+
+    def area(box: Box) -> int:
+        return (box[2] - box[0]) * (box[3] - box[1])
+
+    def overlap(a: Box, b: Box) -> int:
+        return max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+
+    # Single panels before rows or columns of several (a box holding a good part of another, smaller, found box),
+    # larger first; nearly the same box once.
+    def holds_another(box: Box) -> bool:
+        return any(
+            overlap(box, other) >= 0.9 * area(other) and 0.25 * area(box) <= area(other) <= 0.75 * area(box)
+            for other in found
+        )
+
+    kept: list[Box] = []
+    for box in sorted(found, key=lambda b: (holds_another(b), -area(b))):
+        if all(overlap(box, k) < 0.85 * max(area(box), area(k)) for k in kept):
+            kept.append(box)
+    return kept[:limit]
+
+
+# Angles a tilt is searched at (both ways) when the corners are dark but the tilt cannot be measured: 1.5 degrees
+# apart, so one lies within 0.75 of any tilt up to 9.75 (PDQ moves by 20-34 bits for half a degree).
+TILT_SEARCH = (1.5, 3.0, 4.5, 6.0, 7.5, 9.0)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a submission's picture sits in its frames: insets, split-screen panels and a tilt. Looked for now
+    and then and kept for the frames between (a layout stays put, and finding one costs more than hashing)."""
+
+    insets: tuple[Box, ...] = ()
+    panels: tuple[Box, ...] = ()
+    tilt: float | None = None
+    """The tilt measured from black corners."""
+    dark_corners: bool = False
+    """All four corners near black: a tilt that could not be measured is searched for."""
+
+
+def layout_of(frame: Frame) -> Layout:
+    """The layout of a frame (any size; found in its shrunk copy)."""
+    small = _shrink(frame)
+    tilt = tilt_of(small)
+    return Layout(tuple(inset_boxes(small)), tuple(panel_boxes(small)), tilt, tilt is None and _dark_corners(small))
+
+
+def _windows(region: Frame) -> list[Frame]:
+    height = region.shape[0]
+    strip = round(WINDOW_ASPECT * height)
+    return [region[:, left : left + strip] for left in _query_window_offsets(region.shape[1], height)]
+
+
+def _narrow(region: Frame) -> bool:
+    return bool(region.shape[1] <= _NARROW * region.shape[0])
+
+
+def query_hashes_of_frame(
+    t: float, frame: Frame, layout: Layout | None = None, *, search_tilt: bool = False
+) -> list[SegmentHash]:
+    """What a submitted frame is compared as: dihedral variants of it (borders removed), of each inset and panel,
+    and of the frame turned back from a tilt (`layout`, found in the shrunk frame; looked for here when not
+    given; with `search_tilt`, turned back at every angle of `TILT_SEARCH` when its corners are dark); and every
+    narrow one of these (a 9:16 cut, half a split screen) as strips and their mirrors."""
     out = []
     small = _shrink(frame)
-    found = inset_boxes(small) if boxes is None else boxes
-    regions = [(trim_borders(small), _WORK_SIDE), *((_inset(small, box), _INSET_HASH_SIDE) for box in found)]
+    found = layout_of(small) if layout is None else layout
+    trimmed = trim_borders(small)
+    regions = [
+        (trimmed, _WORK_SIDE),
+        *((_inset(small, box), _INSET_HASH_SIDE) for box in found.insets),
+        *((small[y0:y1, x0:x1], _SMALL_HASH_SIDE) for x0, y0, x1, y1 in found.panels),
+        *((turned, _SMALL_HASH_SIDE) for turned in (_untilt(trimmed, found.tilt, measured=True) if found.tilt else ())),
+    ]
+    narrow = [region for region, _ in regions if _narrow(region)]
+    # A 9:16 cut keeps the full height: its strips are taken before dark bands at its edges are trimmed too
+    # (dark rows or columns of the cut may be picture in the whole frame, where they were not trimmed).
+    if trimmed.shape != small.shape and _narrow(small):
+        narrow.append(small)
+    # Strips cost 18 hashes a region: the frame's own and the two largest panels' at most.
+    narrow = narrow[:_MAX_NARROW]
     for region, side in regions:
         digests, quality = _dihedral(region, side)
         if quality >= MIN_QUALITY:
             out += [SegmentHash(t, d, quality) for d in digests]
+    searched = (
+        [_untilt(trimmed, sign * a, measured=False)[0] for a in TILT_SEARCH for sign in (1, -1)]
+        if search_tilt and found.dark_corners and found.tilt is None
+        else []
+    )
+    # Strips and searched tilts only as they are and mirrored: their other dihedral variants would be compared
+    # in vain (a 9:16 cut turned on its side, say), and each compared hash is a chance of a false match.
+    for window in [w for region in narrow for w in _windows(region)] + searched:
+        digests, quality = _dihedral(window, _SMALL_HASH_SIDE)
+        if quality >= MIN_QUALITY:
+            out += [SegmentHash(t, digests[0], quality), SegmentHash(t, digests[_MIRROR], quality)]
     return out
 
 
 class QueryHasher:
-    """A submission's query hashes, frame by frame as they are decoded. Insets are looked for on every
-    `inset_every`-th frame and kept for the frames between (an inset stays put, and finding one costs more than
-    hashing it): at eight samples a second, they are still looked for twice a second."""
+    """A submission's query hashes, frame by frame as they are decoded. The layout (insets, panels, tilt) is
+    looked for on every `layout_every`-th frame and kept for the frames between: at eight samples a second, it is
+    still looked for twice a second. A tilt that could not be measured is searched for on every
+    `search_every`-th frame (four times a second: within a sixteenth of a second of every banked sample)."""
 
-    def __init__(self, *, inset_every: int = 4) -> None:
+    def __init__(self, *, layout_every: int = 4, search_every: int = 2) -> None:
         self.hashes: list[SegmentHash] = []
         self.frames = 0
-        self._every = inset_every
-        self._boxes: list[Box] = []
+        self._every = layout_every
+        self._search_every = search_every
+        self._layout = Layout()
 
     def add(self, t: float, frame: Frame) -> None:
         if self.frames % self._every == 0:
-            self._boxes = inset_boxes(_shrink(frame))
-        self.hashes.extend(query_hashes_of_frame(t, frame, self._boxes))
+            self._layout = layout_of(frame)
+        search = self.frames % self._search_every == 0
+        self.hashes.extend(query_hashes_of_frame(t, frame, self._layout, search_tilt=search))
         self.frames += 1
 
 

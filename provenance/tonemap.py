@@ -17,6 +17,8 @@ from numpy.typing import NDArray
 TRC_PQ = 16
 TRC_HLG = 18
 HDR_TRANSFERS = {TRC_PQ: "PQ", TRC_HLG: "HLG"}
+# ITU-R BT.2408 reference (diffuse) white; HLG's nominal peak display; above the knee, highlights are compressed
+# smoothly towards SDR white rather than clipped, so a bright sky keeps its gradation instead of turning flat white.
 _REFERENCE_WHITE_NITS = 203.0
 _HLG_PEAK_NITS = 1000.0
 _KNEE = 0.75

@@ -25,14 +25,20 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+# The mark lives on a 64x36 grid of cells (16:9, coarse enough to survive rescaling and recompression) spread over the
+# whole frame; a 40-bit token plus a CRC-16 so a misread is detected rather than returned as another token.
 GRID = (64, 36)
 TOKEN_BITS = 40
 CRC_BITS = 16
 PAYLOAD_BITS = TOKEN_BITS + CRC_BITS
+# The classic rate-1/2, constraint-length-7 convolutional code (generators 171, 133 octal), decoded by Viterbi: it
+# corrects the scattered bit errors that cropping and re-encoding leave.
 _CONSTRAINT = 7
 _GENERATORS = (0o171, 0o133)
 _STATES = 1 << (_CONSTRAINT - 1)
 CODED_BITS = 2 * (PAYLOAD_BITS + _CONSTRAINT - 1)
+# The mark is read from the high-pass residual (the frame minus its blur), where the picture's own content is weakest;
+# each cell's residual is clipped at two standard deviations so one bright edge cannot outvote the rest.
 _HIGH_PASS_SIGMA = 2.0
 _CLIP_DEVIATIONS = 2.0
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from review_ui import pages
+from review_ui import pages, session
 
 st.set_page_config(page_title="cameoguard review", layout="wide")
-reviewer = pages.current_reviewer()
+reviewer = session.current_reviewer()
 navigation = st.navigation(
     list(pages.pages_for(reviewer).values()), position="sidebar" if reviewer is not None else "hidden"
 )
 if reviewer is not None:
-    pages.sidebar(reviewer)
+    session.sidebar(reviewer)
 navigation.run()

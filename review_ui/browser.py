@@ -1,9 +1,10 @@
 """What the console asks of the reviewer's browser: the session cookie and the keyboard shortcuts.
 
-The session token lives in one first-party cookie (`SameSite=Strict`, `Secure` over HTTPS, expiring with the
-session), never in the URL, so it appears in no link, referrer, history entry or access log, and no other site's
-request carries it. A reload reads it back (`st.context.cookies`); logging out ends the session on the server, so
-a copied cookie is worthless afterwards.
+The session token lives in one first-party cookie (`HttpOnly`, `SameSite=Strict`, `Secure` over HTTPS, expiring
+with the session), never in the URL, so it appears in no link, referrer, history entry or access log, no other
+site's request carries it, and no script in the page can read it. The server sets and clears it (`cookie.py`); the
+page only asks the browser to fetch that endpoint. A reload reads it back (`st.context.cookies`); logging out ends
+the session on the server, so a copied cookie is worthless afterwards.
 
 Shortcuts are single keys handled in the page. They are ignored while the reviewer types in a field (a note that
 contains "r" must not reject the item) and when a modifier is held (the browser's own shortcuts keep working).
@@ -16,7 +17,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-SESSION_COOKIE = "cameoguard_session"
+from review_ui.cookie import HANDOFFS, HEADER, SESSION_COOKIE, SESSION_PATH
 
 # key → (widget key it presses, what it does): the page lists them, the script binds them.
 SHORTCUTS: dict[str, tuple[str, str]] = {
@@ -39,14 +40,21 @@ def _script(body: str) -> None:
 
 
 def keep_session(token: str, max_age_s: int) -> None:
-    """Ask the browser to keep the session token until the session expires."""
-    cookie = f"{SESSION_COOKIE}={token}; Path=/; Max-Age={max_age_s}; SameSite=Strict"
-    _script(f"document.cookie = {json.dumps(cookie)} + (location.protocol === 'https:' ? '; Secure' : '');")
+    """Have the server set the session cookie until the session expires: the page carries a one-time code for
+    it, never the token."""
+    code = HANDOFFS.issue(token, max_age_s, st.context.ip_address)
+    _fetch("POST", code)
 
 
 def forget_session() -> None:
-    """Remove the session cookie (logout, expiry)."""
-    _script(f"document.cookie = {json.dumps(SESSION_COOKIE + '=; Path=/; Max-Age=0; SameSite=Strict')};")
+    """Have the server remove the session cookie (logout, expiry)."""
+    _fetch("DELETE", "forget")
+
+
+def _fetch(method: str, header: str) -> None:
+    # Relative to the page (`/case`, `/queue`, …), all of which sit at the server's root beside the endpoint.
+    request = {"method": method, "headers": {HEADER: header}, "credentials": "same-origin", "cache": "no-store"}
+    _script(f"fetch('.' + {json.dumps(SESSION_PATH)}, {json.dumps(request)});")
 
 
 def bind_shortcuts(bindings: Mapping[str, tuple[str, str]] = SHORTCUTS) -> None:

@@ -16,13 +16,14 @@ from safety.edges.terminal import JsonOpt, emit_json, out, state
 
 
 def streamlit_command(port: int, host: str) -> list[str]:
-    """The console's server command: headless, no usage statistics, and no developer toolbar (no "Deploy")."""
+    """The console's server command: headless, no usage statistics, and no developer toolbar (no "Deploy"). It runs
+    `server.py`, which serves the pages and the endpoint that sets the session cookie."""
     return [
         sys.executable,
         "-m",
         "streamlit",
         "run",
-        str(Path(__file__).resolve().parent / "app.py"),
+        str(Path(__file__).resolve().parent / "server.py"),
         "--server.port",
         str(port),
         "--server.address",

@@ -1,10 +1,14 @@
-"""The audit chain: how an entry's hash is computed and how a chain is verified. Pure.
+"""The audit chain: how an entry's hash is computed, how the head and the checkpoints are signed, and how a chain is
+verified. Pure.
 
 Each entry's hash is an HMAC-SHA256, under a key the database does not hold, over its own fields and the previous
 entry's hash: changing, removing or reordering any row breaks every hash after it, and someone who can write to
 the database still cannot recompute the hashes after an edit. The head (the last sequence number and hash, kept
-in its own row) is checked against the chain too, so deleting the newest rows is caught. `verify_chain` names the
-first entry that does not add up.
+in its own row) carries its own HMAC, so it cannot be rewritten to match a chain whose newest rows were deleted.
+What the database holds can still be rolled back whole (a restored backup, or an old head row kept aside), so
+checkpoints are written outside it: signed lines (sequence number, hash) appended to a file every N entries and at
+shutdown. `verify_chain` names the first entry that does not add up, a head that does not match, and a chain that
+is shorter than, or differs from, a checkpoint.
 """
 
 from __future__ import annotations
@@ -63,11 +67,132 @@ class ChainReport:
     """Sequence number of the first bad entry."""
     problem: str
     """What is wrong with it; empty when ok."""
+    checkpoint: int | None = None
+    """The sequence number of the latest checkpoint the chain was held against (None: none was)."""
 
 
-def verify_chain(entries: Iterable[AuditEntry], key: bytes, head: tuple[int, str] | None = None) -> ChainReport:
-    """Walk entries in sequence order and report the first one that does not add up; with `head` (the stored last
-    sequence number and hash), also that the chain ends where the head says."""
+PERSONAL_DIGEST_PREFIX = "hmac:"
+
+
+def personal_digest(value: str, key: bytes) -> str:
+    """What is kept of a piece of personal data (a handle, a prompt, a typed name) once the data itself must go: an
+    HMAC under a key derived from the audit key, which the database does not hold. A plain hash would not do: a list
+    of handles, hashed, reverses it. Whoever holds the key can still answer "was this person in that purged video?"
+    for one given handle."""
+    derived = hmac.new(key, b"cameoguard personal-data digest v1", hashlib.sha256).digest()
+    return PERSONAL_DIGEST_PREFIX + hmac.new(derived, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def is_personal_digest(text: str) -> bool:
+    """True for what `personal_digest` returns (so a value is never digested twice)."""
+    digest = text.removeprefix(PERSONAL_DIGEST_PREFIX)
+    hexadecimal = all(c in "0123456789abcdef" for c in digest)
+    return text.startswith(PERSONAL_DIGEST_PREFIX) and len(digest) == 64 and hexadecimal
+
+
+def _mac(key: bytes, fields: Mapping[str, Any]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True, default=str)
+    return hmac.new(key, canonical.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def head_mac(seq: int, entry_hash: str, key: bytes) -> str:
+    """The head row's HMAC over its sequence number and hash. Its fields differ from an entry's, so a head MAC can
+    never pass for an entry hash or a checkpoint's MAC."""
+    return _mac(key, {"purpose": "audit-head", "seq": seq, "hash": entry_hash})
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The head row: where the chain ends, as the last append left it."""
+
+    seq: int
+    """The last sequence number (0 before the first entry)."""
+    entry_hash: str
+    """That entry's hash (`GENESIS_HASH` before the first entry)."""
+    mac: str
+    """`head_mac` of the two; empty for a head written before heads were keyed."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One signed line of the checkpoint file: the chain had reached `seq`, whose hash was `entry_hash`."""
+
+    seq: int
+    """The sequence number reached."""
+    entry_hash: str
+    """That entry's hash."""
+    at: str
+    """When the line was written (ISO 8601, UTC)."""
+    writer: str
+    """Which process wrote it (host:pid)."""
+
+
+def _checkpoint_fields(seq: int, entry_hash: str, at: str, writer: str) -> dict[str, Any]:
+    return {"purpose": "audit-checkpoint", "seq": seq, "hash": entry_hash, "at": at, "writer": writer}
+
+
+def checkpoint_line(checkpoint: Checkpoint, key: bytes) -> str:
+    """The checkpoint as one line of JSON with its HMAC, newline included."""
+    fields = _checkpoint_fields(checkpoint.seq, checkpoint.entry_hash, checkpoint.at, checkpoint.writer)
+    signed = {**fields, "mac": _mac(key, fields)}
+    return json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n"
+
+
+@dataclass(frozen=True)
+class CheckpointLog:
+    """What the checkpoint file says: its good lines, and what is wrong with the others."""
+
+    checkpoints: tuple[Checkpoint, ...]
+    """Lines whose MAC holds, in file order (several processes append, so not in sequence order)."""
+    problems: tuple[str, ...] = ()
+    """Lines that are not signed checkpoints (edited, forged, or torn by a crash mid-write)."""
+
+    @property
+    def latest(self) -> Checkpoint | None:
+        """The checkpoint furthest along the chain."""
+        return max(self.checkpoints, key=lambda c: c.seq, default=None)
+
+
+def parse_checkpoints(text: str, key: bytes) -> CheckpointLog:
+    """Read a checkpoint file. A last line without its newline is a write still under way and is left out."""
+    lines = text.split("\n")
+    complete = lines[:-1]  # what follows the last newline is empty, or a line being written right now
+    found: list[Checkpoint] = []
+    problems: list[str] = []
+    for number, line in enumerate(complete, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            checkpoint = Checkpoint(int(data["seq"]), str(data["hash"]), str(data["at"]), str(data["writer"]))
+            mac = str(data["mac"])
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"line {number} of the checkpoint file is not a checkpoint")
+            continue
+        fields = _checkpoint_fields(checkpoint.seq, checkpoint.entry_hash, checkpoint.at, checkpoint.writer)
+        expected = _mac(key, fields)
+        if not hmac.compare_digest(mac, expected):
+            problems.append(f"line {number} of the checkpoint file is not signed with the audit key")
+            continue
+        found.append(checkpoint)
+    return CheckpointLog(tuple(found), tuple(problems))
+
+
+def verify_chain(
+    entries: Iterable[AuditEntry],
+    key: bytes,
+    head: ChainHead | None = None,
+    checkpoints: CheckpointLog | None = None,
+) -> ChainReport:
+    """Walk entries in sequence order and report the first one that does not add up. With `head` (the stored head
+    row), also that the head is signed and the chain ends where it says; with `checkpoints` (read before the
+    entries, so every checkpoint in it was written after its entries committed), that the chain holds every
+    checkpointed entry with the same hash and reaches at least as far as the latest one."""
+    if checkpoints is not None and checkpoints.problems:
+        return ChainReport(False, 0, None, checkpoints.problems[0])
+    expected_at: dict[int, list[Checkpoint]] = {}
+    for checkpoint in checkpoints.checkpoints if checkpoints is not None else ():
+        expected_at.setdefault(checkpoint.seq, []).append(checkpoint)
     prev = GENESIS_HASH
     expected_seq = 1
     count = 0
@@ -82,9 +207,31 @@ def verify_chain(entries: Iterable[AuditEntry], key: bytes, head: tuple[int, str
         )
         if recomputed != entry.entry_hash:
             return ChainReport(False, count, entry.seq, "contents changed: the hash does not match")
+        for checkpoint in expected_at.get(entry.seq, ()):
+            if checkpoint.entry_hash != entry.entry_hash:
+                return ChainReport(
+                    False,
+                    count,
+                    entry.seq,
+                    f"entry {entry.seq} differs from the checkpoint written at {checkpoint.at}: the chain was "
+                    "rewritten from there on",
+                )
         prev = entry.entry_hash
         expected_seq += 1
-    if head is not None and head != (expected_seq - 1, prev):
-        # The newest rows were removed (or the head rewritten): the chain stops short of what was written.
-        return ChainReport(False, count, expected_seq, f"the chain ends at {expected_seq - 1}; the head says {head[0]}")
-    return ChainReport(True, count, None, "")
+    last = expected_seq - 1
+    if head is not None:
+        if not hmac.compare_digest(head.mac, head_mac(head.seq, head.entry_hash, key)):
+            return ChainReport(False, count, head.seq, "the head row is not signed with the audit key")
+        if (head.seq, head.entry_hash) != (last, prev):
+            # The newest rows were removed (or the head rewritten): the chain stops short of what was written.
+            return ChainReport(False, count, last + 1, f"the chain ends at {last}; the head says {head.seq}")
+    latest = checkpoints.latest if checkpoints is not None else None
+    if latest is not None and latest.seq > last:
+        # Rows removed and the head restored from an older copy, or the whole database rolled back.
+        return ChainReport(
+            False,
+            count,
+            last + 1,
+            f"the chain ends at {last}; the checkpoint written at {latest.at} says it had reached {latest.seq}",
+        )
+    return ChainReport(True, count, None, "", latest.seq if latest is not None else None)

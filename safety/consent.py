@@ -24,6 +24,8 @@ def consent_verdict(
     transcript). `restrictions` judges the owner's restrictions; the service passes the one that reads meaning,
     and it raises `ModelUnavailable` when it cannot tell, which callers turn into a held video, never a pass."""
     verdict = _level_verdict(state, owner_policy)
+    # Restrictions bind others, not the owner (they are an owner's terms for other people's videos), and are only read
+    # once the level allows: a refusal by level needs no model, so it cannot fail for want of one.
     if verdict.allowed and prompt is not None and state.owner != state.creator and state.restrictions:
         hits = restrictions.hits(state.restrictions, prompt)
         if hits:
@@ -36,6 +38,7 @@ def consent_verdict(
 
 
 def _level_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerdict:
+    # An owner always may use their own active cameo, whatever level they set: "only me" means only them.
     if state.owner == state.creator:
         if state.cameo_status is CameoStatus.ACTIVE:
             return ConsentVerdict.allow("the owner is the creator")
@@ -52,12 +55,16 @@ def _level_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerd
             "likeness.guardian_not_allowed", f"{state.owner}'s guardian has not allowed {state.creator}"
         )
     level = state.level
+    # A guardian's cap lowers the level in effect without overwriting it: a level set before the cap came (or one
+    # the cap is later raised above) is still the owner's own choice.
     if state.level_cap is not None and level.rank > state.level_cap.rank:
         level = state.level_cap
     # The owner's pack, not the creator's, limits the level: a teen's likeness is protected whoever asks.
     if level.value in owner_policy.restricted_cameo_levels:
         # The owner's pack forbids this level (teen cameos): treat it as the strictest level that remains.
         level = ConsentLevel.APPROVED
+    # An approval names one creator; "only me" overrides even that, so an owner who withdraws to "only me" does not have
+    # to revoke each approval one by one.
     if state.approved and level is not ConsentLevel.ONLY_ME:
         return ConsentVerdict.allow(f"{state.owner} approved {state.creator}")
     if level is ConsentLevel.EVERYONE:

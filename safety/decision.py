@@ -25,6 +25,8 @@ def _judge(finding: Finding, policy: PolicyPack) -> Reason | None:
         return Reason(
             code=finding.code,
             action=policy.unknown_reason_action,
+            # Middling severity: nothing is known about what was found, so it neither jumps the review queue nor sinks
+            # in it.
             severity=3,
             message=finding.message,
             policy_text="This reason code is not in the policy pack; unknown findings are not published.",
@@ -72,12 +74,16 @@ def decide(
                 Finding(CHECK_MISSING, name, f"required check `{name}` did not run", evidence={"check": name})
             )
     judged = [reason for f in all_findings if (reason := _judge(f, policy)) is not None]
+    # Sorted so the first reason is the one that decided (strictest action, then gravest), which is what a creator and a
+    # reviewer are shown first; the code breaks ties so the order is the same on every run.
     reasons = tuple(sorted(judged, key=lambda r: (-r.action.rank, -r.severity, r.code)))
     # The most restrictive reason decides; no finding at all is the only way to publish.
     action = max((r.action for r in reasons), key=lambda a: a.rank, default=Action.PUBLISH)
     scores: dict[str, float] = {}
     for finding in all_findings:
         if finding.score is not None:
+            # Several findings may share a code (one per face, per frame): the decision keeps the strongest, as the
+            # worst instance is the one that matters.
             scores[finding.code] = max(scores.get(finding.code, finding.score), finding.score)
     return Decision(
         action=action,

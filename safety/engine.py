@@ -50,6 +50,8 @@ class InProcessEngine:
         self._tasks = tasks
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="task")
         self._timers: set[threading.Timer] = set()
+        # Guards `_timers` and `_closed` together: a timer firing while `close` runs must either be cancelled or see
+        # `_closed`, never submit to a pool that is shutting down.
         self._lock = threading.Lock()
         self._closed = False
 
@@ -68,6 +70,8 @@ class InProcessEngine:
 
     def _fire(self, function: Callable[..., object], args: tuple[Any, ...]) -> None:
         with self._lock:
+            # Finished timers are dropped here rather than tracked further, so a long-running process does not collect
+            # one per delayed task.
             self._timers = {t for t in self._timers if t.is_alive() and t is not threading.current_thread()}
             if self._closed:
                 return
@@ -81,6 +85,8 @@ class InProcessEngine:
             self._closed = True
             for timer in self._timers:
                 timer.cancel()
+        # Outside the lock: running tasks may send follow-up tasks, which take the lock (and are dropped, as `_closed`
+        # is set). Queued tasks still run: they were accepted, and their rows expect them.
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 
@@ -110,6 +116,8 @@ class CeleryEngine:
     def reachable(self) -> str:
         try:
             with self.app.connection_for_write() as connection:
+                # One quick try: this answers a health probe, which must say "unreachable" promptly rather than hang on
+                # the broker's own retry schedule.
                 connection.ensure_connection(max_retries=1, timeout=2)
         except Exception as exc:  # noqa: BLE001 - any failure means unreachable
             return exc.__class__.__name__

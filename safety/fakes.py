@@ -136,17 +136,25 @@ class FakeDeepfakeModel:
 
 
 class FakeTranscriber:
-    """Hears the segments it was given, whatever the audio; `fail_with` makes it fail as a missing model does."""
+    """Hears the segments it was given, whatever the audio: (start, end, text) in English, or (start, end, text,
+    language); `fail_with` makes it fail as a missing model does."""
 
     model_id = "fake-speech"
 
-    def __init__(self, segments: Sequence[tuple[float, float, str]] = (), fail_with: BaseException | None = None):
+    def __init__(
+        self,
+        segments: Sequence[tuple[float, float, str] | tuple[float, float, str, str]] = (),
+        fail_with: BaseException | None = None,
+    ):
         self.segments = list(segments)
         self.fail_with = fail_with
 
     def transcribe(self, audio: NDArray[np.float32], *, hint: str | None = None, beams: int = 1) -> list[SpokenSegment]:
         _maybe_fail(self.fail_with)
-        return [SpokenSegment(start, end, text) for start, end, text in self.segments]
+        return [
+            SpokenSegment(segment[0], segment[1], segment[2], segment[3] if len(segment) > 3 else "en", 1.0, "fake")
+            for segment in self.segments
+        ]
 
 
 class FakeVoiceEmbedder:

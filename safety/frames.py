@@ -38,6 +38,8 @@ _QUEUE_FRAMES = 6
 _POLL_S = 0.05
 # Histogram distance between consecutive frames that counts as a cut (thumbnails of 64x36 grey, 32 bins).
 SCENE_CUT = 0.3
+# Sound kept for the speech check, at most ten minutes: about 38 MB of mono float samples at 16 kHz, past which memory,
+# not insight, grows.
 MAX_SOUND_S = 600.0
 """Sound kept for speech models, at most (a policy caps durations well below)."""
 
@@ -94,6 +96,8 @@ class _Sampler:
     def __init__(self, need: FrameNeed, duration_s: float) -> None:
         self.need = need
         spread = duration_s / need.max_frames if need.spread and duration_s > 0 else 0.0
+        # Spread only ever widens the interval: a reader that asked for a frame every half second never gets them denser
+        # than that, and on a long video its `max_frames` reach the end instead of stopping early.
         self.interval = max(need.every_s, spread)
         self.next_t = 0.0
         self.taken = 0
@@ -103,6 +107,9 @@ class _Sampler:
         return self.taken >= self.need.max_frames
 
     def wants(self, t: float, cut: bool) -> bool:
+        # The 1e-6 absorbs timestamps a rounding error short of the next sample time (1/29.97 s does not add up
+        # exactly); a shot's first frame is taken out of turn when asked for, so a shot shorter than the interval is
+        # still seen.
         if self.done or not (t + 1e-6 >= self.next_t or (cut and self.need.shot_starts)):
             return False
         self.taken += 1
@@ -191,6 +198,8 @@ class FrameFeed:
         self.start()
         while True:
             try:
+                # A timeout rather than a plain wait: a reader whose feed was closed (a check timed out, the gate gave
+                # up) must notice and stop, not block for ever on a queue nobody fills.
                 item = reader.frames.get(timeout=_POLL_S * 4)
             except queue.Empty:
                 if self._closed.is_set():
@@ -221,9 +230,13 @@ class FrameFeed:
         for reader in self._readers.values():
             reader.gone.set()
         if self._thread is not None:
+            # Bounded: the decoder looks at `_closed` between packets, but one packet may take long in a hostile file;
+            # the daemon thread is then left to finish on its own rather than hang the gate.
             self._thread.join(timeout=5.0)
 
     def _deliver(self, reader: _Reader, item: SharedFrame | BaseException | None) -> None:
+        # Waits while a reader is behind (the queue is short on purpose: memory stays bounded), but gives up on a reader
+        # that left, so one failed check cannot stall the decode for the others.
         while not reader.gone.is_set() and not self._closed.is_set():
             try:
                 reader.frames.put(item, timeout=_POLL_S)
@@ -240,6 +253,8 @@ class FrameFeed:
             last = self._decode(counts)
         except _Stopped:
             error = "closed before the end"
+        # Hostile files fail in many ways inside the decoder; every one ends the pass with the error recorded, and each
+        # reader is told, so the checks fail (and the video is held) rather than see a shorter video.
         except (av.error.FFmpegError, OSError, ValueError, RuntimeError, IndexError) as exc:
             error = f"{exc.__class__.__name__}: {exc}"[:500]
         self._report = DecodeReport(
@@ -262,6 +277,8 @@ class FrameFeed:
         last = 0.0
         with av.open(str(self.path), mode="r", metadata_errors="ignore") as container:
             stream = container.streams.video[0]
+            # Frame and slice threads in the decoder: it releases the GIL, so checks in other threads keep running while
+            # it works.
             stream.thread_type = "AUTO"
             audio = container.streams.audio[0] if self._sound_wanted and container.streams.audio else None
             resampler = av.AudioResampler(format="flt", layout="mono", rate=AUDIO_RATE) if audio else None
@@ -303,6 +320,8 @@ class FrameFeed:
                         continue
                     shown = shown or orientation_of(self.path, frame)
                     image = upright_rgb(frame, shown)
+                    # One array shared by every reader that took this frame: read-only so that no check can change what
+                    # another sees.
                     image.flags.writeable = False
                     shared = SharedFrame(t, shot, image)
                     for reader in takers:
@@ -316,6 +335,7 @@ class FrameFeed:
         if resampler is None or self._sound is None:
             return
         held = sum(chunk.size for chunk in self._sound)
+        # Audio past the cap is skipped without decoding; the video still decodes to its end for the frame readers.
         if held >= MAX_SOUND_S * AUDIO_RATE:
             return
         for frame in packet.decode():

@@ -86,13 +86,14 @@ def check_invariants(store: Store, media: MediaStore, policies: PolicyBook, *, q
     """Check every `ALWAYS` invariant, and with `quiescent` (nothing in flight, a sweep just ran) the `QUIESCENT`
     ones too."""
     found: list[Violation] = []
+    checkpoints = store.audit_checkpoints()  # before the snapshot: each names an entry committed by then
     with store.snapshot() as tx:
         videos = {v.id: v for v in tx.videos.in_status(*VideoStatus)}
         found += _consent_at_publish(tx, policies)
         found += _owner_answer_holds(tx)
         found += _purged_is_gone(tx)
         found += _from_history(tx, {vid: v.status for vid, v in videos.items()})
-        chain = verify_chain(tx.audit.entries(), store.audit_key, head=tx.audit.head())
+        chain = verify_chain(tx.audit.entries(), store.audit_key, head=tx.audit.head(), checkpoints=checkpoints)
         if not chain.ok:
             found.append(Violation("audit_chain", f"seq {chain.first_broken_seq}", chain.problem))
         if quiescent:

@@ -22,6 +22,8 @@ from provenance.tonemap import HDR_TRANSFERS
 from safety.domain import MediaInfo
 from safety.errors import CheckFailure, InvalidMediaError
 
+# 16 kHz mono: what the speech and voice models were trained on, so audio is resampled once here rather than in each
+# check.
 AUDIO_RATE = 16_000
 """Speech models (transcription, voices) take 16 kHz mono."""
 
@@ -74,11 +76,15 @@ _TRIAL_EXIT_MEMORY, _TRIAL_EXIT_UNDECODABLE = 3, 4
 def trial_decode(path: Path, *, frames: int, memory_mb: int, timeout_s: float) -> None:
     """Decode the first `frames` frames in a child capped at `memory_mb` beyond its own; `InvalidMediaError` when
     that needs more memory or time, or the file does not decode. Costs a child start (about 0.2 s)."""
+    # A child, not a thread: a decoder that allocates without bound or spins inside C code cannot be stopped from
+    # Python, but a process can be capped (rlimit) and killed. `-I` keeps the child's imports to what this install
+    # ships.
     command = [sys.executable, "-I", str(_TRIAL_CHILD), str(path), str(frames), str(memory_mb)]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         raise InvalidMediaError(f"{path.name}: decoding its first frames took longer than {timeout_s:g} s") from None
+    # The child prints its reason as its last line; anything before it is the decoder's own chatter.
     reason = (done.stdout.strip().splitlines() or [""])[-1]
     if done.returncode in (_TRIAL_EXIT_MEMORY, _TRIAL_EXIT_UNDECODABLE):
         # Out of memory shows up in many guises (a thread that cannot start, "invalid data"), so the refusal
@@ -109,8 +115,11 @@ def read_audio(path: Path, max_seconds: float = 600.0) -> NDArray[np.float32] | 
                     samples = out.to_ndarray().reshape(-1).astype(np.float32)
                     chunks.append(samples)
                     total += samples.size
+                # Stops decoding, not just keeping: a long or endless audio track costs no more than `max_seconds` of
+                # work.
                 if total >= max_seconds * AUDIO_RATE:
                     break
+            # Flush the resampler: it holds back the last few milliseconds until told the input ended.
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1).astype(np.float32))
     except (av.error.FFmpegError, OSError, ValueError) as exc:

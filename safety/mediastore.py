@@ -41,6 +41,8 @@ class StoredFile:
 def write_png_atomically(pixels: NDArray[np.uint8], target: Path) -> None:
     """An RGB image as a PNG at `target`, whole or not at all."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    # The temporary file sits in the target's own folder: a rename within one filesystem is atomic, across filesystems
+    # it is a copy that a crash can cut in half.
     fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", suffix=".png", dir=target.parent)
     os.close(fd)
     try:
@@ -102,6 +104,8 @@ class MediaStore:
         The caller renames the staged file with `commit_staged` inside the transaction that records the move,
         and removes it with `discard` if that transaction fails.
         """
+        # Only these two areas hold files whose place a video row records; any other area staged here would be a file no
+        # row accounts for.
         if area not in ("published", "quarantine"):
             raise ValueError(f"cannot stage into {area}")
         try:
@@ -109,6 +113,8 @@ class MediaStore:
         except ProvenanceError as exc:
             raise StorageError(f"cannot stage {area} file: {exc}") from None
         final = self.root / area / video_id / f"{digest.sha256}{source.suffix.lower() or '.mp4'}"
+        # Beside its final name, in the same folder, so `commit_staged` is a rename and nothing else; the leading dot
+        # keeps it out of listings, and the sweeper removes one a crash left behind.
         staged = final.with_name(f".staged-{final.name}")
         try:
             self._copy_atomically(source, staged)
@@ -119,6 +125,8 @@ class MediaStore:
     @staticmethod
     def commit_staged(staged: Path, final: Path) -> None:
         try:
+            # Replacing an existing file is fine: the final name is the content's digest, so whatever was there held the
+            # same bytes.
             os.replace(staged, final)
         except OSError as exc:
             raise StorageError(f"cannot move file into place: {exc}") from None
@@ -127,6 +135,8 @@ class MediaStore:
     def discard(*paths: Path | None) -> None:
         for path in paths:
             if path is not None:
+                # Missing is fine: discard runs on cleanup paths that may run twice (a retry, the sweeper after a
+                # crash).
                 path.unlink(missing_ok=True)
                 if path.parent.exists() and path.parent.name.startswith("vid_") and not any(path.parent.iterdir()):
                     path.parent.rmdir()

@@ -104,6 +104,8 @@ def ensure_dev_keys(folder: Path) -> None:
         key_file.chmod(0o600)
 
 
+# 256 bits, as HMAC-SHA256 uses them all; keys given by an operator may be shorter down to 16 bytes (128 bits), below
+# which a key could be searched for.
 AUDIT_KEY_BYTES = 32
 
 
@@ -112,9 +114,13 @@ def load_audit_key(settings: Settings) -> bytes:
     recompute the chain. In development it is made under HOME/keys if absent; production must name one."""
     key_file = settings.audit_key_file or settings.home / "keys" / "audit.key"
     if not key_file.is_file():
+        # A named file that is missing is a mistake (a wrong path, an unmounted volume), not a first start: making a new
+        # key there would fork the chain silently.
         if settings.env == "production" or settings.audit_key_file is not None:
             raise ConfigurationError(f"the audit key file {key_file} does not exist (CAMEOGUARD_AUDIT_KEY_FILE)")
         key_file.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two processes starting at once must not both write a key (one chain, two keys); the loser fails here
+        # rather than overwriting the winner's. Mode 0600 from the start, never readable by others even for a moment.
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_hex(AUDIT_KEY_BYTES))
@@ -143,6 +149,8 @@ def load_keys(settings: Settings) -> ProvenanceKeys:
             settings.signing_chain, key_path=settings.signing_key, key_env=settings.signing_key_env
         )
         anchors = settings.trust_anchors
+    # The development chain is made on the spot and vouched for by no one: content signed with it in production would
+    # claim a provenance no verifier should trust.
     if production and credentials.is_development:
         raise ConfigurationError("refusing to start in production with the development signing chain")
     key_file = settings.watermark_key_file or dev_folder / "watermark.key"
@@ -205,6 +213,8 @@ class PdqFingerprinter:
         return [(h.t, h.digest, h.quality) for h in bank_hashes_of_frame(t, frame, crops=crops)]
 
 
+# At most one sample every half second (see below) and 3,600 of them: half an hour of video is covered, and the
+# hashes kept per published video stay bounded however long it is.
 _MAX_FINGERPRINT_SAMPLES = 3600
 
 
@@ -242,16 +252,22 @@ class Publisher:
         scratch folder beside `destination_dir`. Setting `cancelled` stops the encode at the next frame
         (`MarkingCancelled`) and leaves nothing behind."""
         destination_dir.mkdir(parents=True, exist_ok=True)
+        # A fresh random token per publication: the watermark then names this copy, and a leak traces to one video, not
+        # to its creator's every video.
         token = new_token() if token is None else token
         scratch = Path(tempfile.mkdtemp(prefix=".publishing-", dir=destination_dir))
         hashes: list[tuple[float, bytes, int]] = []
         sampled: list[float] = []
 
         def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
+            # Checked on every frame: a premark started while the checks ran is stopped within a frame of a decision not
+            # to publish, instead of encoding the rest of the video for nothing.
             if cancelled is not None and cancelled.is_set():
                 raise MarkingCancelled("the decision was not to publish")
             # The whole video, without decoding the output a second time: twice a second for tracing, and the
             # crop variants once a second, so a purge banks this video as `bank add` would have.
+            # The 1e-6 absorbs timestamps that are a rounding error short of the half second (29.97 fps), which would
+            # otherwise skip a sample.
             if len(sampled) < _MAX_FINGERPRINT_SAMPLES and (not sampled or t + 1e-6 >= sampled[-1] + 0.5):
                 hashes.extend(self.fingerprinter.frame_hashes(t, rgb(), crops=len(sampled) % 2 == 0))
                 sampled.append(t)

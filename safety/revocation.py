@@ -65,8 +65,12 @@ def refused_by_creator(
     judge = {"restrictions": restrictions} if restrictions is not None else {}
     refused: dict[str, list[str]] = {}
     for video, snapshot in appearances:
+        # The owner's own videos are never purged by their consent settings: "only me" still allows them, and a
+        # restriction binds others.
         if video.status is VideoStatus.PURGED or video.creator == owner:
             continue
+        # The same verdict the gate gives at publish, with the prompt the video was made from: a revocation removes
+        # exactly what a fresh submission would now be refused.
         if not consent_verdict(snapshot, owner_policy, video.prompt, **judge).allowed:
             refused.setdefault(video.creator, []).append(video.id)
     return refused
@@ -74,6 +78,8 @@ def refused_by_creator(
 
 def plan_purge(owner: str, creator: str | None, reason: str, roots: Sequence[str], derived: Sequence[str]) -> PurgePlan:
     """The plan for `roots` and what derives from them."""
+    # `dict.fromkeys` drops repeats and keeps order: a remix of two refused videos is purged once, and the receipt lists
+    # the refused videos before what derives from them.
     return PurgePlan(owner, creator, reason, tuple(dict.fromkeys([*roots, *derived])))
 
 

@@ -1,7 +1,7 @@
 """Settings, built once from the environment and passed in.
 
 Every knob is a `CAMEOGUARD_*` environment variable (or a constructor argument in tests). Building settings does
-no IO; `Services` creates folders and connections when it starts.
+no IO; `CameoGuard` (in `safety.wiring`) creates folders and connections when it starts.
 """
 
 from __future__ import annotations
@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     watermark_key_file: Path | None = Field(default=None, description="Integer seed of the invisible watermark.")
     audit_key_file: Path | None = Field(
         default=None, description="HMAC key of the audit chain (hex), kept outside the database; default: dev key."
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file of signed audit checkpoints, outside the database; default: "
+        "HOME/audit/checkpoints.log.",
+    )
+    audit_checkpoint_every: int = Field(
+        default=100,
+        ge=1,
+        description="A checkpoint is written each time the audit chain passes a multiple of this many entries (and "
+        "at shutdown); 1: after every commit that writes to the chain.",
     )
     hook_allowed_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
         default=(), description="Folders `video_path` may name (colon-separated); default: HOME/incoming only."
@@ -122,6 +133,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'cameoguard.db').resolve()}"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.home / "audit" / "checkpoints.log"
 
     @property
     def media_root(self) -> Path:

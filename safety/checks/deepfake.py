@@ -150,6 +150,8 @@ class DeepfakeCheck:
         self._load()
 
     def frame_need(self, policy: PolicyPack, submission: Submission) -> FrameNeed:
+        # One frame a second, 16 at most: the classifier judges frames one by one, and face-swap artefacts last for
+        # whole shots, so denser sampling adds cost, not evidence.
         return FrameNeed(1.0, 16)
 
     def run(self, context: CheckContext) -> CheckOutcome:

@@ -19,6 +19,8 @@ from safety.domain import Finding, Submission
 from safety.errors import ModelUnavailable
 from safety.frames import FrameNeed
 
+# Two frames a second catch a shot that lasts half a second; 24 frames (the first twelve seconds at that rate) bound
+# the classifier's cost per video.
 SAMPLE_EVERY_S = 0.5
 MAX_FRAMES = 24
 

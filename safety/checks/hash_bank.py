@@ -1,9 +1,10 @@
 """The hash-bank check: is this video a copy of something known bad, or of something purged?
 
-The whole submission is sampled twice a second and matched by segment against the banks (`known_bad` from
+The whole submission is sampled eight times a second and matched by segment against the banks (`known_bad` from
 operators, `purged` from revocations): a run of a few seconds of an item, mirrored, cropped, scaled, letterboxed,
-re-encoded, sped up or slowed down, trimmed, inside other footage or shown picture-in-picture, is found
-(`provenance.segments`; `bench/staydown.py` reports what is caught). Revoked content cannot come back.
+re-encoded, sped up or slowed down, trimmed, inside other footage, shown picture-in-picture, tilted a few degrees,
+put in a split screen beside other footage, or cut to 9:16, is found (`provenance.segments`; `bench/staydown.py`
+reports what is caught). Revoked content cannot come back.
 """
 
 from __future__ import annotations

@@ -52,6 +52,8 @@ def identify_track(
     if not best:
         return TrackIdentity(track, None, "unknown")
     (kind, subject), dist = min(best.items(), key=lambda item: item[1])
+    # Only the uncertain band is refined: a jittered embedding is several times slower, and a clear match or a clear
+    # stranger would not change side. k=32 leaves room for the subject's other templates ahead of the one that matters.
     if thresholds.match_distance < dist <= thresholds.uncertain_distance and thresholds.refine_jitters:
         steady = analyzer.embed(track.best_image, track.best_face, jitters=thresholds.refine_jitters)
         refined = [m for m in gallery.search(steady, k=32) if (m.subject_kind, m.subject) == (kind, subject)]
@@ -110,6 +112,8 @@ class LikenessCheck:
     def warm_up(self, policy: PolicyPack) -> None:
         analyzer = self.engine.analyzer()
         self.engine.gallery()
+        # Models load and threads start on first use; doing that here, at service start, keeps the first real submission
+        # from paying for it within its timeout.
         blank = np.zeros((96, 96, 3), np.uint8)
         analyzer.detect(blank)
         # The embedding workers start on first use; a made-up box makes them start now.

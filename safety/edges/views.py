@@ -262,11 +262,28 @@ def trace_json(t: TraceResult) -> Json:
             for e in t.evidence
         ],
         "disagreement": t.disagreement,
+        "segments": [
+            {
+                "video_id": seg.video_id,
+                "status": seg.status,
+                "start_s": round(seg.start_s, 3),
+                "end_s": round(seg.end_s, 3),
+                "source": seg.source,
+                "distance": seg.distance,
+            }
+            for seg in t.segments
+        ],
     }
 
 
 def chain_json(r: ChainReport) -> Json:
-    return {"ok": r.ok, "entries": r.entries, "first_broken_seq": r.first_broken_seq, "problem": r.problem or None}
+    return {
+        "ok": r.ok,
+        "entries": r.entries,
+        "first_broken_seq": r.first_broken_seq,
+        "problem": r.problem or None,
+        "checkpoint": r.checkpoint,
+    }
 
 
 def review_item_json(i: ReviewItemRecord) -> Json:

@@ -38,6 +38,8 @@ class _Child:
     """One child process; used by one thread at a time (it sits in the idle queue otherwise)."""
 
     def __init__(self, model_dir: str) -> None:
+        # `-I` (isolated): the child ignores PYTHON* variables and the user's site folder, so what it imports is what
+        # this install ships, not whatever the environment points at.
         self.process = subprocess.Popen(
             [sys.executable, "-I", str(_CHILD), model_dir], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
@@ -63,6 +65,8 @@ class _Child:
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         if not self.ready:
+            # The first request waits for the child's "ready" line rather than the constructor: the pool starts its
+            # children at once, and they load their models in parallel while the parent goes on.
             if stdout.readline().strip() != b"ready":
                 raise ModelUnavailable("the dlib worker process did not start (dlib or a model could not load)")
             self.ready = True
@@ -72,6 +76,7 @@ class _Child:
             stdin.write(boxes.astype("<i4").tobytes())
         stdin.flush()
         line = stdout.readline()
+        # End of output: the child died mid-request (killed for memory, crashed inside dlib); the caller replaces it.
         if not line:
             raise ModelUnavailable("the dlib worker process died")
         return json.loads(line)
@@ -84,13 +89,19 @@ class DlibWorkers:
         self._model_dir = str(model_dir)
         self._idle: queue.Queue[_Child] = queue.Queue()
         for _ in range(processes):
+            # The pool never shrinks: a child that failed is replaced before the error is raised, so the next caller
+            # does not wait on an empty queue for ever.
             self._idle.put(_Child(self._model_dir))
 
     def _call(self, command: int, image: NDArray[np.uint8], parameter: int, boxes: NDArray[np.int32]) -> Any:
         pixels = np.ascontiguousarray(image, dtype=np.uint8)
         if pixels.ndim != 3 or pixels.shape[2] != 3:
             raise ValueError(f"expected an RGB image, got shape {pixels.shape}")
+        # Blocks until a child is free: the pool's size is the number of dlib computations that run at once, however
+        # many threads ask.
         child = self._idle.get()
+        # Died while idle (killed by the OOM killer, say): replaced before use rather than failing the request it would
+        # have been given.
         if not child.alive():
             child.kill()  # reaps it
             child = _Child(self._model_dir)
@@ -102,6 +113,8 @@ class DlibWorkers:
             raise ModelUnavailable(
                 str(exc) if isinstance(exc, ModelUnavailable) else f"dlib worker failed: {exc}"
             ) from None
+        # Returned to the pool before the answer is inspected: an error the child reported (a bad image) leaves it
+        # usable.
         self._idle.put(child)
         if isinstance(answer, dict):
             raise ModelUnavailable(f"the dlib worker failed: {answer.get('error')}")
@@ -136,6 +149,8 @@ class DlibWorkers:
                 with contextlib.suppress(OSError):
                     stdin.close()
             try:
+                # Closing its input lets the child finish and exit on its own; one that does not within five seconds is
+                # killed so that shutdown never hangs.
                 child.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 child.kill()

@@ -28,7 +28,7 @@ def build_analyzer(backend: str, pack_dir: Path | None) -> FaceAnalyzer:
     """The analyzer a backend name selects; `ModelUnavailable` when its models are missing.
 
     The dlib models ship with the install and are the same for every caller, so one analyzer serves the whole
-    process (several `Services` in one process, as in the demo's drill, do not load them again)."""
+    process (several `CameoGuard` instances in one process, as in the demo's drill, do not load them again)."""
     if backend == "dlib":
         from safety.faces.dlib_analyzer import DlibFaceAnalyzer
 

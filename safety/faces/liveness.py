@@ -83,6 +83,8 @@ def liveness_signal(shapes: Sequence[Landmarks]) -> LivenessSignal:
     )
 
 
+# Yaw is the nose's offset from the eyes' midpoint as a share of their span; 0.12 is past the wobble of a face held
+# still, well short of a deliberate turn. Repeats collapse: holding a turn is one turn.
 def head_turns(yaws: Sequence[float], threshold: float = 0.12) -> list[str]:
     """The sequence of distinct head turns (`left` / `right`) in a yaw trace, in order."""
     turns: list[str] = []

@@ -25,6 +25,8 @@ from safety.errors import ConflictError, InvalidMediaError, ModelUnavailable
 
 MANIFEST = "cameoguard-pack.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# 4 GiB unpacked, far above a face model pack's size: a zip bomb (a small archive that declares huge members) is
+# refused before anything is written.
 _MAX_UNPACKED = 4 << 30
 
 

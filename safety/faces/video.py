@@ -246,6 +246,8 @@ def analyse_video(
                 looks[shot] = (first_empty, slow.submit(look_closely, first_empty))
         for frame, future in looks.values():
             for face in _keep(future.result(), params):
+                # A face the closer look found again overlaps one already kept: only faces that overlap nothing (IoU
+                # under 0.3) are new, so one person is not counted twice.
                 if all(face.box.iou(f.box) < 0.3 for f in found[frame.index]):
                     found[frame.index].append(face)
         timings["thorough"] = (time.perf_counter() - started) * 1000

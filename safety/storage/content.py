@@ -90,7 +90,7 @@ class VideoStore(Protocol):
         ...
 
     def scrub(self, video_id: str) -> None:
-        """Keep only hashes of a purged video's prompt and declared owners."""
+        """Keep only keyed digests (`audit.personal_digest`) of a purged video's prompt and declared owners."""
         ...
 
     def with_owner(self, owner: str) -> list[OwnerAppearance]:
@@ -189,6 +189,10 @@ class RegistryStore(Protocol):
 
     def fingerprint_entries(self) -> list[tuple[str, bytes]]:
         """(video id, digest) for the tracer's index."""
+        ...
+
+    def segment_entries(self) -> list[tuple[str, bytes, float]]:
+        """(video id, digest, seconds into the video) for the tracer's segment index."""
         ...
 
 

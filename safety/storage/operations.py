@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from safety.audit import ChainHead
 from safety.domain import AuditEntry
 from safety.records import (
     AppealRecord,
@@ -131,8 +132,8 @@ class AuditStore(Protocol):
         """Append one entry in this transaction (written to the chain when it commits)."""
         ...
 
-    def head(self) -> tuple[int, str]:
-        """(last sequence number, its hash) as the head row records them."""
+    def head(self) -> ChainHead:
+        """The last sequence number, its hash and the head's MAC, as the head row records them."""
         ...
 
     def entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
@@ -214,6 +215,11 @@ class SubmissionStore(Protocol):
 
     def pending_files(self) -> set[str]:
         """The private copies of submissions not yet decided (the sweeper must leave them)."""
+        ...
+
+    def scrub(self, video_id: str) -> None:
+        """A purged video's submission keeps keyed digests of its prompt and cameos and only the codes of its
+        outcome (what a purge removes from the video, it removes here too)."""
         ...
 
     def record_delivery(self, submission_id: str, attempt: int, status_code: int | None, error: str | None) -> None:

@@ -13,6 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Protocol
 
+from safety.audit import CheckpointLog
 from safety.clock import Clock
 from safety.storage.content import BankStore, DecisionStore, PurgeStore, RegistryStore, TrackStore, VideoStore
 from safety.storage.operations import AuditStore, LockStore, ReviewStore, SubmissionStore
@@ -59,6 +60,15 @@ class Store(Protocol):
     def clock(self) -> Clock: ...
     @property
     def audit_key(self) -> bytes: ...
+
+    def audit_checkpoints(self) -> CheckpointLog:
+        """The audit chain's signed checkpoints, kept outside the database (none when it keeps none). Read them
+        before the chain: every checkpoint read then names an entry that had committed."""
+        ...
+
+    def checkpoint(self) -> None:
+        """Anchor the last entry this process committed outside the database, if it is not yet (at shutdown)."""
+        ...
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         """One transaction: committed when the block ends, rolled back if it raises (`StorageError` for storage

@@ -123,6 +123,8 @@ class Cameos:
     def issue_challenge(self, handle: str) -> ChallengeRecord:
         """A liveness challenge for an enrollment: digits to say and head turns to make, in order."""
         handle = normalise_handle(handle)
+        # Four digits and two turns, drawn with `secrets`: too many combinations to have recorded in advance, few enough
+        # to say on camera in one go. The turns go both ways so that one recorded turn cannot answer every challenge.
         digits = "".join(secrets.choice("0123456789") for _ in range(4))
         turns = [secrets.choice(["left", "right"])]
         turns.append("right" if turns[0] == "left" else "left")
@@ -134,6 +136,8 @@ class Cameos:
     def enroll_cameo(self, handle: str, video: Path, challenge_id: str | None = None) -> EnrollmentResult:
         """Enroll a cameo from a verification video (one live person, not anyone else)."""
         handle = normalise_handle(handle)
+        # Probed before any transaction: an unreadable file is refused without touching the challenge, which stays
+        # usable for a second try.
         probe(video)
         with self._store.transaction() as tx:
             user = tx.accounts.get(handle)
@@ -141,8 +145,12 @@ class Cameos:
             turns: tuple[str, ...] = ()
             digits = ""
             if challenge_id is not None:
+                # Taken (used up) in the same transaction that checked the account: a challenge answers one enrollment
+                # only, even when two uploads race.
                 challenge = tx.consent.take_challenge(challenge_id, handle)
                 turns, digits = challenge.turns, challenge.digits
+        # The face and speech analysis runs outside any transaction: it takes seconds, and nothing it reads is in the
+        # database.
         policy = self._policies.for_user(user)
         analyzer = self._faces.analyzer()
         assessment = assess_verification_video(
@@ -175,6 +183,8 @@ class Cameos:
                 readings = heard_digits(audio, self._transcriber())
         except CheckFailure as exc:
             problem = str(exc)
+        # Either reading may answer (greedy or beam search: the small model drops a digit one way that it keeps the
+        # other), and other digits around the challenge's do not refuse it: a misheard word next to them is common.
         if not problem and any(digits in said for said in readings):
             return assessment
         heard = problem or f"heard {' or '.join(' '.join(said) or 'no digits' for said in dict.fromkeys(readings))}"
@@ -224,6 +234,8 @@ class Cameos:
         operator_verified: bool = False,
         voice: tuple[str, bytes] | None = None,
     ) -> EnrollmentResult:
+        # A rejected enrollment is recorded too (with its reasons, without files): support can then tell a user why, and
+        # repeated rejections of one handle are visible.
         status = CameoStatus.ACTIVE if assessment.accepted else CameoStatus.REJECTED
         details = {
             "operator_verified": operator_verified,
@@ -234,6 +246,9 @@ class Cameos:
             with self._store.transaction() as tx:
                 cameo_id = tx.consent.create_cameo(handle, model_id, CameoStatus.REJECTED, details=details)
             return EnrollmentResult(cameo_id, status, assessment)
+        # Files are written under a pending name first, and renamed to the cameo's id only inside the transaction that
+        # creates the row: the folder and the row exist together or not at all (the sweeper removes a `pending-` folder
+        # a crash left).
         folder = self._media.area("cameos") / f"pending-{secrets.token_hex(8)}"
         references = [folder / f"reference_{i}.png" for i in range(len(assessment.reference_crops))]
         try:
@@ -295,6 +310,8 @@ class Cameos:
                 if purge
                 else []
             )
+        # Files are removed after the commit: the job rows make the removal durable, so a crash here is finished by the
+        # sweeper, and the consent change never waits on the disk.
         return [finish(self._store, self._media, job) for job in jobs]
 
     def set_consent_level(self, owner: str, level: ConsentLevel) -> list[PurgeReceipt]:

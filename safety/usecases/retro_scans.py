@@ -43,6 +43,8 @@ from safety.usecases.videos import Videos
 log = logging.getLogger("cameoguard.scans")
 
 SCANNER = "scanner"
+# Videos read per transaction of a scan: a scan over years of videos is many short transactions, each small enough not
+# to hold back writers, and a crash loses at most one page of progress.
 PAGE_VIDEOS = 500
 LEASE = timedelta(minutes=10)
 
@@ -75,6 +77,8 @@ class RetroScans:
         """Record a scan for a person just enrolled or protected and send it to run; its id."""
         with self._store.transaction() as tx:
             scan_id = tx.tracks.start_scan(subject_kind.value, subject)
+        # Sent after the commit: a worker that picks the task up must find the scan row, and a lost message is caught by
+        # `resume_stale`.
         self._dispatch(scan_id)
         return scan_id
 
@@ -113,16 +117,22 @@ class RetroScans:
 
     def run(self, scan_id: str, *, on_page: Callable[[int], None] | None = None) -> RetroScanRecord:
         """Run (or resume) a scan to its end; returns it as it stands (unchanged when another runner holds it)."""
+        # One lease per scan, not one for all scans: scans of different people run side by side, while a scan resent by
+        # `resume_stale` to a second worker finds the first still at it and returns.
         holder = f"{socket.gethostname()}:{os.getpid()}:{scan_id}"
         lease = f"scan:{scan_id.removeprefix('scan_')}"
         with self._store.transaction() as tx:
             scan = tx.tracks.scan(scan_id)
+            # Renewed before every page: a long scan keeps its lease for as long as it makes progress, while a dead
+            # runner's lapses within `LEASE`.
             if scan.state is RetroScanState.DONE or not tx.locks.try_lease(lease, holder, LEASE):
                 return scan
             kind = TemplateSubject(scan.subject_kind)
             templates = tx.templates.templates_of(kind, scan.subject)
         try:
             models = sorted({t.model_id for t in templates})
+            # The cursor is "model index:last video id": a resumed scan skips the models it finished and continues
+            # inside the one it was in, so a crash costs at most the page it was on.
             done, _, after = scan.cursor.partition(":")
             first = int(done) if done else 0
             for index, model in enumerate(models):
@@ -136,6 +146,8 @@ class RetroScans:
                         ids, rows = tx.tracks.published_page(model, after_video=cursor, videos=self.page_videos)
                     if not ids:
                         break
+                    # Searched outside any transaction: the distance computation over a page is the slow part, and
+                    # holding a transaction open through it would hold back writers.
                     found = self._search(scan, model, matrix, rows)
                     cursor = ids[-1]
                     with self._store.transaction() as tx:
@@ -143,12 +155,15 @@ class RetroScans:
                     if on_page is not None:
                         on_page(len(ids))
                 with self._store.transaction() as tx:
+                    # This model is done: the next resume starts at the next model from its first video.
                     tx.tracks.advance_scan(scan_id, f"{index + 1}:", 0, [])
             with self._store.transaction() as tx:
                 tx.tracks.finish_scan(scan_id)
                 return tx.tracks.scan(scan_id)
         finally:
             with self._store.transaction() as tx:
+                # Released however the scan ended; a scan that failed part way is left `running` and resumed from its
+                # cursor by `resume_stale`.
                 tx.locks.release(lease, holder)
 
     def _search(
@@ -157,6 +172,7 @@ class RetroScans:
         kind = rows[0][1]
         nearest = nearest_by_video([r[0] for r in rows], stack([r[2] for r in rows]), templates, kind=kind)
         # Only videos within some pack's near-match distance are looked at further (one read each).
+        # -1 when no pack knows this model: no distance is below it, so nothing is looked at rather than everything.
         reach = max(
             (t.uncertain_distance for p in self._policies.all_packs() if (t := p.likeness.models.get(model))),
             default=-1.0,
@@ -182,6 +198,8 @@ class RetroScans:
             video = tx.videos.get(video_id)
             policy = self._policies.for_user(tx.accounts.get(video.creator))
             owners = set(tx.videos.owners_in(video_id)) | set(video.declared_cameos)
+        # The video's own policy decides, not the widest reach used to pick candidates: a stricter pack may have let
+        # this video through at a distance a looser one would flag.
         thresholds = policy.likeness.models.get(model)
         if thresholds is None or distance > thresholds.uncertain_distance:
             return None
@@ -189,6 +207,7 @@ class RetroScans:
         if is_cameo and (subject == video.creator or subject in owners):
             return None  # their consent was decided when it was published
         report = {"video_id": video_id, "distance": round(distance, 4), "kind": kind}
+        # Between the match and near-match distances: too close to ignore, too far to act on alone, so a person decides.
         if distance > thresholds.match_distance:
             return {
                 **report,
@@ -220,6 +239,7 @@ class RetroScans:
         owner: str | None = None,
     ) -> str:
         rule = policy.reason(code)
+        # A code the pack does not name is blocked: failing closed, as the gate does for a reason it cannot place.
         action = rule.action if rule is not None else Action.BLOCK
         if action is Action.PUBLISH:
             return "kept (the policy publishes it)"
@@ -237,6 +257,8 @@ class RetroScans:
                     actor=SCANNER,
                     media_root=self._media.root,
                 )
+            # Files go after the commit that recorded the purge: if this process dies in between, the sweeper finishes
+            # the job from its row.
             receipt = finish(self._store, self._media, job)
             return f"purged (receipt {receipt.receipt_id})"
         self._videos.take_down(video.id, self._decision(video, policy, code, subject, evidence), SCANNER)
@@ -249,6 +271,8 @@ class RetroScans:
             self._decision(video, policy, code, subject, evidence),
             SCANNER,
             hold_for=(code,),
+            # A day when the pack sets no deadline for this code: the queue orders by due time, so a held item must
+            # carry one.
             sla_hours=rule.sla_hours if rule is not None else 24.0,
         )
         return "held for review"

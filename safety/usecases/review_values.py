@@ -60,8 +60,8 @@ class CaseFile:
 
     @property
     def spoken(self) -> list[dict[str, Any]]:
-        """Findings in what the video says or whose voice it carries: code, time span, and what was said (or
-        whose voice), for the console to play each one."""
+        """Findings in what the video says or whose voice it carries: code, time span, what was said (or whose
+        voice) and the language it was said in, for the console to play each one."""
         out = []
         for reason in self.reasons:
             evidence = reason.get("evidence") or {}
@@ -73,6 +73,7 @@ class CaseFile:
                         "t_start": float(evidence["t_start"]),
                         "t_end": float(evidence["t_end"]),
                         "said": str(said),
+                        "language": str(evidence.get("language") or ""),
                     }
                 )
         return out

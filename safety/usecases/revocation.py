@@ -26,6 +26,7 @@ from safety.storage import (
     RegistryStore,
     ReviewStore,
     Store,
+    SubmissionStore,
     TrackStore,
     VideoStore,
 )
@@ -74,6 +75,11 @@ class PurgeStores(Protocol):
         """The track embeddings store."""
         ...
 
+    @property
+    def submissions(self) -> SubmissionStore:
+        """The submissions store."""
+        ...
+
 
 class ReconcileStores(PurgeStores, Protocol):
     """What reconciling an owner's videos with their consent reads besides."""
@@ -107,12 +113,15 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Pat
     files: list[str] = []
     for video_id in plan.video_ids:
         marked = tx.videos.mark_purged(video_id)
+        # Already purged (a second revocation, or the sweeper repeating one): nothing left to mark or scrub.
         if marked is None:
             continue
         previous, paths = marked
         files += [_relative(p, media_root) for p in paths]
         tx.registry.set_status(video_id, RegistryStatus.PURGED)
         hashes = tx.registry.frame_hashes(video_id)
+        # The purged video's frame hashes go to the purged bank: a re-upload of the same footage is then caught at the
+        # gate, so a purge cannot be undone by posting the file again.
         if hashes:
             tx.banks.add_entry(
                 BankName.PURGED,
@@ -121,10 +130,14 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Pat
                 source_video_id=video_id,
             )
         tx.purges.tombstone(video_id, plan.reason)
-        # A purged video keeps no prompt text and nothing naming the people in it: hashes and codes only.
+        # A purged video keeps no prompt text and nothing naming the people in it: codes, and digests keyed with a
+        # key the database does not hold (a plain hash of a handle is reversed by hashing a list of handles).
         tx.videos.scrub(video_id)
         tx.decisions.scrub(video_id)
+        tx.submissions.scrub(video_id)
         tx.tracks.delete_embeddings(video_id)
+        # Open review items would show reviewers a video that no longer exists, and an approval could not publish it
+        # anyway.
         tx.review.close_items_of(video_id)
         tx.audit.append(
             actor, "video.purged", video_id, {"from": previous.value, "reason": plan.reason, "owner": plan.owner}
@@ -175,6 +188,7 @@ def reconcile_in(
             refused_by_creator(owner, owner_policy, appearances, restrictions=restrictions).items()
         )
     ]
+    # A creator whose videos were all purged already leaves an empty job: no receipt for a change that removed nothing.
     return [job for job in jobs if job.video_ids]
 
 
@@ -183,6 +197,8 @@ def remove_job_files(media: MediaStore, job: PurgeJobRecord) -> int:
     removed = 0
     for name in job.files:
         path = Path(name) if Path(name).is_absolute() else media.root / name
+        # A job row names files; resolving first means neither a `..` in a stored name nor a link placed in the media
+        # folder can make a purge delete outside it.
         if not path.resolve().is_relative_to(media.root):
             continue
         if path.exists():
@@ -193,6 +209,8 @@ def remove_job_files(media: MediaStore, job: PurgeJobRecord) -> int:
 
 def finish(store: Store, media: MediaStore, job: PurgeJobRecord) -> PurgeReceipt:
     """Remove a committed job's files and mark it done; the owner's receipt."""
+    # Files before the row: if this dies in between, the job is still pending and `finish_pending` removes what is left
+    # (missing files are fine), so a job is never marked done with its files still on disk.
     removed = remove_job_files(media, job)
     with store.transaction() as tx:
         tx.purges.finish_job(job.id)
@@ -208,6 +226,8 @@ def receipt_of(job: PurgeJobRecord) -> PurgeReceipt:
 def finish_pending(store: Store, media: MediaStore) -> list[PurgeReceipt]:
     """Complete every purge job whose files a crash left behind."""
     with store.transaction() as tx:
+        # Read in one short transaction, then finished one by one, each in its own: one job's failure leaves the others
+        # done.
         jobs = tx.purges.pending_jobs()
     return [finish(store, media, job) for job in jobs]
 

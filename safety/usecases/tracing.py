@@ -1,14 +1,18 @@
 """Tracing: where a file came from (C2PA manifest, watermark, fingerprints), the hash banks, the audit chain.
 
-The fingerprint and bank indexes are rebuilt only when their tables change (a stamp of count and newest id), so a
-verify or a check after an unrelated write costs one cheap query.
+A file may be cut together from several videos, so `verify` traces it piece by piece too: every stretch whose
+frames match a registered video in order (`provenance.segments`), and every window in which a watermark token can
+be read, is reported as a segment with its time span and the status of its video; the most restrictive status of
+anything believed is the file's (purged > withdrawn > held > live), so a second of a purged video spliced before a
+live one never reads live. The fingerprint, segment and bank indexes are rebuilt only when their tables change (a
+stamp of count and newest id), so a verify or a check after an unrelated write costs one cheap query.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -17,15 +21,21 @@ from provenance import (
     FrameHash,
     InvisibleWatermark,
     ManifestReport,
+    SegmentHash,
     SegmentIndex,
+    SegmentMatch,
     VideoMatch,
     WatermarkReading,
     bank_hashes,
     pdq,
+    query_frames,
+    query_hashes,
     read_manifest,
     sampled_frames,
 )
+from provenance.segments import Frame, match_segments
 from safety.audit import ChainReport, verify_chain
+from safety.domain import VideoStatus
 from safety.errors import InvalidMediaError, SubmissionError
 from safety.media import probe
 from safety.records import BankEntryRecord, BankName, RegistryStatus
@@ -35,8 +45,26 @@ Stamp = tuple[int, int]
 IndexT = TypeVar("IndexT")
 
 
-# How restrictive each status is: when pieces of evidence disagree, the most restrictive one is reported.
-_RESTRICTIVENESS = {"unknown": 0, "live": 1, RegistryStatus.WITHDRAWN.value: 2, RegistryStatus.PURGED.value: 3}
+HELD = "held"
+# How restrictive each status is: when pieces of evidence disagree, the most restrictive one is reported. A
+# withdrawn video was taken down (blocked); a held one waits for a reviewer.
+_RESTRICTIVENESS = {
+    "unknown": 0,
+    RegistryStatus.LIVE.value: 1,
+    HELD: 2,
+    RegistryStatus.WITHDRAWN.value: 3,
+    RegistryStatus.PURGED.value: 4,
+}
+# A segment of fewer registered samples (taken twice a second) than the staydown run is still reported, if its
+# frames are closer than this (bits of 256): a second of a purged video cut into a copy is too short for a full run.
+_SHORT_SEGMENT_SAMPLES = 2
+_SHORT_SEGMENT_DISTANCE = 32.0
+_FULL_SEGMENT_SAMPLES = 4
+# Watermark windows: long enough to average out the picture (the mark is read from many frames), short enough to
+# tell the pieces of a splice apart.
+_WATERMARK_WINDOW_S = 1.5
+_WATERMARK_STEP_S = 0.75
+_WATERMARK_MIN_CONFIDENCE = 0.5
 # Evidence in order of strength: a trusted, valid manifest names the video outright; a watermark token is ours
 # but can be read wrongly; a fingerprint is a similarity.
 _STRENGTH = ("c2pa", "watermark", "fingerprint")
@@ -59,6 +87,24 @@ class TraceEvidence:
 
 
 @dataclass(frozen=True)
+class TracedSegment:
+    """A stretch of the file traced to one video."""
+
+    video_id: str
+    """The video it comes from."""
+    status: str
+    """That video's status (live, held, withdrawn, purged, or unknown)."""
+    start_s: float
+    """Where it starts in the file (seconds)."""
+    end_s: float
+    """Where it ends."""
+    source: str
+    """fingerprint (frames matched in order) or watermark (a token read in these frames)."""
+    distance: float | None = None
+    """Median distance of the matched frames (bits of 256), for fingerprints."""
+
+
+@dataclass(frozen=True)
 class TraceResult:
     """What `verify` found about a file."""
 
@@ -78,6 +124,8 @@ class TraceResult:
     """The best fingerprint match."""
     evidence: tuple[TraceEvidence, ...] = ()
     """Every piece of evidence, believed or not, strongest first."""
+    segments: tuple[TracedSegment, ...] = ()
+    """Every stretch of the file traced to a video, in file order."""
 
     @property
     def disagreement(self) -> bool:
@@ -112,6 +160,22 @@ def registry_status(tx: Transaction, video_id: str) -> str | None:
     return RegistryStatus.PURGED.value if tx.purges.is_tombstoned(video_id) else None
 
 
+def trace_status(tx: Transaction, video_id: str) -> str:
+    """`registry_status`, with a withdrawn video that is held for review told apart (`held`); `unknown` when the
+    registry does not know it."""
+    status = registry_status(tx, video_id)
+    if status == RegistryStatus.WITHDRAWN.value:
+        video = tx.videos.find(video_id)
+        if video is not None and video.status is VideoStatus.HELD:
+            return HELD
+    return status or "unknown"
+
+
+def most_restrictive(statuses: list[str]) -> str:
+    """The status that wins when pieces of evidence disagree."""
+    return max(statuses, key=lambda st: _RESTRICTIVENESS.get(st, 0), default="unknown")
+
+
 class Tracing:
     """Provenance lookups, banks and the audit chain."""
 
@@ -125,6 +189,9 @@ class Tracing:
             lambda tx: tx.registry.fingerprint_stamp(), lambda tx: FingerprintIndex(tx.registry.fingerprint_entries())
         )
         self._banks = _CachedIndex(lambda tx: tx.banks.stamp(), lambda tx: SegmentIndex(tx.banks.index_entries()))
+        self._segments = _CachedIndex(
+            lambda tx: tx.registry.fingerprint_stamp(), lambda tx: SegmentIndex(tx.registry.segment_entries())
+        )
 
     def bank_index(self) -> SegmentIndex:
         """Frame hashes of every bank item (known-bad and purged), rebuilt when the banks change."""
@@ -154,13 +221,17 @@ class Tracing:
             tx.banks.remove_entry(entry_id)
 
     def verify(self, path: Path) -> TraceResult:
-        """Trace a file to a published video: by its C2PA manifest, else its watermark, else its fingerprints."""
+        """Trace a file to a published video: by its C2PA manifest, else its watermark, else its fingerprints; and
+        every segment of it to the video it was cut from."""
         probe(path)
         manifest = read_manifest(path, trust_anchors_pem=self._trust_anchors_pem)
         frames = list(sampled_frames(str(path), every_s=0.25, max_frames=80))
-        reading = self._watermark().read(frame for _, frame in frames)
+        watermark = self._watermark()
+        reading = watermark.read(frame for _, frame in frames)
         hashes = [FrameHash(t, *pdq(frame)) for t, frame in frames[::2]]
         match = self._fingerprints.get(self._store).match(hashes)
+        segment_matches = _segments_of(query_hashes(query_frames(str(path))), self._segments.get(self._store))
+        windows = _watermark_windows(watermark, frames)
         with self._store.transaction() as tx:
             token = reading.token if reading.found else None
             watermark_video = tx.registry.video_for_token(token) if token is not None else None
@@ -169,32 +240,80 @@ class Tracing:
                 # Anyone can sign a manifest claiming any video id: only a valid one from a trusted chain counts.
                 trusted = manifest.valid and manifest.trusted
                 note = "" if trusted else ("not signed by a trusted chain" if manifest.valid else "invalid manifest")
-                status = registry_status(tx, manifest.video_id) or "unknown"
-                evidence.append(TraceEvidence("c2pa", manifest.video_id, status, trusted, note))
+                evidence.append(
+                    TraceEvidence("c2pa", manifest.video_id, trace_status(tx, manifest.video_id), trusted, note)
+                )
             if watermark_video:
-                evidence.append(
-                    TraceEvidence("watermark", watermark_video, registry_status(tx, watermark_video) or "unknown", True)
-                )
+                evidence.append(TraceEvidence("watermark", watermark_video, trace_status(tx, watermark_video), True))
             if match is not None:
-                evidence.append(
-                    TraceEvidence("fingerprint", match.key, registry_status(tx, match.key) or "unknown", True)
-                )
+                evidence.append(TraceEvidence("fingerprint", match.key, trace_status(tx, match.key), True))
+            segments = [
+                TracedSegment(m.key, trace_status(tx, m.key), m.query_start, m.query_end, "fingerprint", m.distance)
+                for m in segment_matches
+            ]
+            for start, end, window_token in windows:
+                video_id = tx.registry.video_for_token(window_token)
+                if video_id is not None:
+                    segments.append(TracedSegment(video_id, trace_status(tx, video_id), start, end, "watermark"))
+        segments = _merged(segments)
         believed = [e for e in evidence if e.believed]
         strongest = min(believed, key=lambda e: _STRENGTH.index(e.source), default=None)
-        # When believed evidence disagrees, the most restrictive status wins: a purged copy never reads live.
-        status = max((e.status for e in believed), key=lambda st: _RESTRICTIVENESS.get(st, 0), default="unknown")
+        # When believed evidence disagrees, the most restrictive status wins: a purged copy never reads live, nor
+        # does a copy with a purged segment in it.
+        status = most_restrictive([e.status for e in believed] + [seg.status for seg in segments])
+        video_id = strongest.video_id if strongest else None
+        traced_by = strongest.source if strongest else None
+        if video_id is None and segments:
+            first = max(segments, key=lambda seg: _RESTRICTIVENESS.get(seg.status, 0))
+            video_id, traced_by = first.video_id, first.source
         return TraceResult(
-            strongest.video_id if strongest else None,
-            status,
-            strongest.source if strongest else None,
-            manifest,
-            reading,
-            watermark_video,
-            match,
-            tuple(evidence),
+            video_id, status, traced_by, manifest, reading, watermark_video, match, tuple(evidence), tuple(segments)
         )
 
     def verify_audit(self) -> ChainReport:
-        """Walk the audit log's hash chain."""
-        with self._store.transaction() as tx:
-            return verify_chain(tx.audit.entries(), self._store.audit_key, head=tx.audit.head())
+        """Walk the audit log's hash chain; check its signed head and hold it against the checkpoints kept outside
+        the database (read first: each of them was written after its entry committed)."""
+        checkpoints = self._store.audit_checkpoints()
+        with self._store.snapshot() as tx:
+            return verify_chain(
+                tx.audit.entries(), self._store.audit_key, head=tx.audit.head(), checkpoints=checkpoints
+            )
+
+
+def _segments_of(query: list[SegmentHash], index: SegmentIndex) -> list[SegmentMatch]:
+    """Registered videos a stretch of the query matches in order: a full staydown run, or a shorter one whose
+    frames are very close (a short cut of a video spliced into a copy)."""
+    found = match_segments(query, index.index, index.times, min_run=_SHORT_SEGMENT_SAMPLES)
+    return [m for m in found if m.samples >= _FULL_SEGMENT_SAMPLES or m.distance <= _SHORT_SEGMENT_DISTANCE]
+
+
+def _watermark_windows(
+    watermark: InvisibleWatermark, frames: list[tuple[float, Frame]]
+) -> list[tuple[float, float, int]]:
+    """(start, end, token) of each window of the sampled frames in which a token reads clearly."""
+    if not frames:
+        return []
+    found: list[tuple[float, float, int]] = []
+    last = frames[-1][0]
+    start = 0.0
+    while True:
+        window = [(t, frame) for t, frame in frames if start <= t < start + _WATERMARK_WINDOW_S]
+        if len(window) >= 3:
+            reading = watermark.read(frame for _, frame in window)
+            if reading.found and reading.token is not None and reading.confidence >= _WATERMARK_MIN_CONFIDENCE:
+                found.append((window[0][0], window[-1][0], reading.token))
+        if start + _WATERMARK_WINDOW_S > last:
+            return found
+        start += _WATERMARK_STEP_S
+
+
+def _merged(segments: list[TracedSegment]) -> list[TracedSegment]:
+    """Overlapping or touching segments of one video from one source joined, in file order."""
+    out: list[TracedSegment] = []
+    for seg in sorted(segments, key=lambda s: (s.video_id, s.source, s.start_s)):
+        last = out[-1] if out else None
+        if last and (last.video_id, last.source) == (seg.video_id, seg.source) and seg.start_s <= last.end_s + 0.5:
+            out[-1] = replace(last, end_s=max(last.end_s, seg.end_s))
+        else:
+            out.append(seg)
+    return sorted(out, key=lambda s: (s.start_s, s.source))

@@ -1,11 +1,11 @@
 """Owner approval of each use: an owner who asks to approve every video of their likeness answers one request per
 video.
 
-The gate asks (a video that passed every check waits in `pending_owner`, see `gate.publishing.await_owners`); this use case
-lists what waits for an owner, records their answer and lets the gate settle the video: published when every owner
-asked approved (through the same consent re-read, marking and signing as any publish), blocked when one declines or
-does not answer within `expire_after`. A submission's callback is sent again with the outcome, so the platform that
-asked hears the end of the story.
+The gate asks (a video that passed every check waits in `pending_owner`, see `gate.publishing.await_owners`); this
+use case lists what waits for an owner, records their answer and lets the gate settle the video: published when every
+owner asked approved (through the same consent re-read, marking and signing as any publish), blocked when one
+declines or does not answer within `expire_after`. A submission's callback is sent again with the outcome, so the
+platform that asked hears the end of the story.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ class UseRequests:
             return [
                 r
                 for r in tx.consent.use_requests(owner=owner, state=UseRequestState.PENDING)
+                # A request whose video has moved on (refused by another owner, purged, blocked at publish) is no longer
+                # a question: it is not shown.
                 if tx.videos.get(r.video_id).status is VideoStatus.PENDING_OWNER
             ]
 
@@ -63,6 +65,8 @@ class UseRequests:
         owner = normalise_handle(owner)
         with self._store.transaction() as tx:
             tx.consent.answer_use(video_id, owner, state, actor=owner)
+        # Settled in transactions of its own: publishing re-reads consent and marks the file, which must not hold the
+        # answer's transaction open, and the answer stands even if publishing then fails.
         return self._settle(video_id, actor=owner)
 
     def expire_overdue(self) -> list[str]:
@@ -73,6 +77,8 @@ class UseRequests:
             for request in overdue:
                 tx.consent.answer_use(request.video_id, request.owner, UseRequestState.EXPIRED, actor="sweeper")
         videos = sorted({r.video_id for r in overdue})
+        # Answers are committed first, all together; each video is then settled on its own, so one that fails to settle
+        # does not undo the expiry of the others.
         for video_id in videos:
             self._settle(video_id, actor="sweeper")
         return videos

@@ -21,6 +21,8 @@ from safety.mediastore import MediaStore
 from safety.records import DecisionRecord, RegistryStatus, ReviewItemRecord, ReviewSource, VideoRecord
 from safety.storage import Store, Transaction
 
+# A report's text is kept (cut, not refused): a reporter who writes at length still gets the item opened, and the review
+# queue stays readable.
 REPORT_MAX_CHARS = 2000
 
 
@@ -152,6 +154,8 @@ class Videos:
                 video_id,
                 source=ReviewSource.REPORT,
                 reason_codes=["report.user"],
+                # A pack without a `report.user` rule still queues the report, at a middling severity and a day's
+                # deadline: a report is never dropped for want of a rule.
                 severity=rule.severity if rule else 2,
                 sla_hours=rule.sla_hours if rule else 24.0,
                 policy_ref=policy.ref,
@@ -178,6 +182,9 @@ class Videos:
         (reason codes) held for a reviewer, who may publish it again."""
         with self._store.transaction() as tx:
             video = tx.videos.get(video_id)
+        # Checked on a read, then again as `expected=` when the status moves below: the file is staged outside any
+        # transaction (a copy of a large video), so the row may change in between and the second check is the one
+        # that counts.
         if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
             raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
         try:
@@ -196,6 +203,8 @@ class Videos:
                 tx.videos.set_status(
                     video_id, status, expected=VideoStatus.PUBLISHED, actor=actor, quarantine_path=final
                 )
+                # Withdrawn in the registry too: a copy found later verifies as a video this service no longer stands
+                # behind.
                 tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
                 if hold_for:
                     tx.review.open_item(
@@ -206,10 +215,14 @@ class Videos:
                         sla_hours=sla_hours,
                         policy_ref=decision.policy_ref,
                     )
+                # Renamed inside the transaction: if the commit fails the staged file is removed below, and the
+                # published file is still where its row says.
                 self._media.commit_staged(staged, final)
         except BaseException:
             self._media.discard(staged, final)
             raise
+        # The published file goes last, after the commit: a crash before this leaves a stray file for the sweeper, never
+        # a row pointing at nothing.
         self._media.discard(video.published_path)
 
 

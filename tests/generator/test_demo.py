@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,15 @@ def test_demo_story(tmp_path: Path) -> None:
     assert verify["verify"]["c2pa"]["trusted"] and verify["verify"]["traced_by"] == "c2pa"
     assert verify["verify_copy"]["video_id"] == verify["verify"]["video_id"]
     assert not verify["verify_copy"]["c2pa"]["present"]
+    spoken = [r for r in results if any((x.get("evidence") or {}).get("source") == "speech" for x in r["reasons"])]
+    if shutil.which("espeak-ng") is None:
+        assert not spoken, "without espeak-ng the demo says so and skips the spoken step"
+    else:
+        (threat,) = spoken
+        assert threat["decision"] == "block" and threat["status"] != "published"
+        reason = next(r for r in threat["reasons"] if r["code"] == "speech.threat")
+        assert reason["evidence"]["language"] == "pt"
+        results.remove(threat)
     decisions = [r["decision"] for r in results]
     assert decisions == [
         "publish",

@@ -9,7 +9,8 @@ import numpy as np
 from PIL import Image
 
 from generator import RenderSpec, load_face_image, remix_video, render_video
-from safety.media import probe
+from generator.render import dub
+from safety.media import probe, read_audio
 
 
 def _frames(path: Path) -> list[np.ndarray]:
@@ -63,3 +64,25 @@ def test_remix_trims_and_regrades(tmp_path: Path) -> None:
     assert probe(child).duration_s < probe(parent).duration_s
     assert probe(child).has_audio
     assert not np.array_equal(_frames(parent)[10], _frames(child)[5])
+
+
+def test_a_voice_becomes_the_sound_track(tmp_path: Path) -> None:
+    """A generator that speaks: the voice replaces the tone, and the pictures last as long as the voice."""
+    import wave
+
+    rate, seconds = 16000, 2.5
+    t = np.arange(int(rate * seconds)) / rate
+    voice = tmp_path / "voice.wav"
+    with wave.open(str(voice), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes((0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype("<i2").tobytes())
+    picture = render_video(RenderSpec("a red kite", seed=3, duration_s=1.0, width=160, height=96), tmp_path / "a.mp4")
+    dubbed = dub(picture, voice, tmp_path / "dubbed.mp4")
+    info = probe(dubbed)
+    assert info.has_audio and info.duration_s >= seconds
+    sound = read_audio(dubbed)
+    assert sound is not None and sound.size >= seconds * 16000 * 0.95
+    spectrum = np.abs(np.fft.rfft(sound[: 16000 * 2]))
+    assert abs(int(np.argmax(spectrum)) * 16000 / (16000 * 2) - 440) < 5, "the voice, not the tone"

@@ -160,3 +160,4 @@ def test_a_speech_finding_can_be_played_in_the_case(app_env: CameoGuard, clip: P
     assert players and "data:audio/wav;base64," in players[0], "played inline, never from a public URL"
     captions = " ".join(players)
     assert "prompt.election_deception" in captions and "rigged" in captions.casefold()
+    assert "prompt.election_deception [en]" in captions, "the reviewer sees the language it was said in"

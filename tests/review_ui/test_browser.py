@@ -72,6 +72,13 @@ def console(people: CameoGuard, reviews: ReviewService) -> Iterator[str]:
         server.wait(timeout=20)
 
 
+def _launch(p: Any) -> Any:
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+    )
+
+
 def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
     console: str, people: CameoGuard, reviews: ReviewService, lookalike: dict[str, Any], held: dict[str, Any]
 ) -> None:
@@ -81,10 +88,7 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
     face_item, next_item = items[lookalike["video_id"]], items[held["video_id"]]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
+        browser = _launch(p)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         # A link to a case, opened before logging in: the login form, then that case.
@@ -109,6 +113,9 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         # A reload keeps the session (a cookie, never the URL) and the case.
         cookie = next(c for c in context.cookies() if c["name"] == "cameoguard_session")
         assert cookie["sameSite"] == "Strict" and cookie["value"] not in page.url
+        # Set by the server, HttpOnly: no script in the page can read the session token.
+        assert cookie["httpOnly"] and cookie["value"] not in page.evaluate("document.cookie")
+        assert cookie["value"] not in page.content()
         page.reload()
         expect(page.get_by_text("You hold this item until")).to_be_visible(timeout=30000)
         expect(page.get_by_label("Username", exact=True)).to_have_count(0)
@@ -155,3 +162,65 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         page.screenshot(path=str(ARTIFACTS / "6-dashboard.png"), full_page=True)
         browser.close()
     assert people.videos.show(lookalike["video_id"]).video.status.value == "blocked"
+
+
+HOST = "tracker.invalid"
+HOSTILE = f"![x](http://{HOST}/pixel.png) [click](http://{HOST}/a) http://{HOST}/bare www.{HOST} <http://{HOST}/b>"
+
+
+def test_creator_text_makes_the_reviewers_browser_call_no_one(
+    console: str, people: CameoGuard, reviews: ReviewService
+) -> None:
+    """A prompt, a report and URL parameters carrying Markdown images and links: the case, the queue and the
+    investigation render them as text, and Chromium requests nothing from the host they name."""
+    from urllib.parse import quote, urlsplit
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from generator import Studio
+
+    prompt = f"breaking news: the election is cancelled {HOSTILE}"
+    held = Studio(people).generate("theo", prompt, duration_s=1.0, seed=3)
+    assert held["decision"] == "review"
+    people.videos.report(held["video_id"], "maya", f"look {HOSTILE}")
+    rita = reviews.whoami(reviews.login("rita", "correct horse 1"))
+    gate_item = next(i.id for i in reviews.queue(rita) if i.source.value == "gate")
+    calls: list[str] = []
+    live: list[str] = []
+    with sync_playwright() as p:
+        browser = _launch(p)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.on("request", lambda r: calls.append(r.url) if (urlsplit(r.url).hostname or "").endswith(HOST) else None)
+
+        def shown_as_text(where: str, marker: str) -> None:
+            expect(page.get_by_text(marker).first).to_be_visible(timeout=30000)
+            page.wait_for_timeout(1500)
+            selector = f"a[href*='{HOST}'], img[src*='{HOST}']"
+            found = page.evaluate(f"[...document.querySelectorAll({selector!r})].map(e => e.outerHTML.slice(0, 300))")
+            live.extend(f"{where}: {element}" for element in found)
+
+        page.goto(f"{console}/case?item={gate_item}")
+        page.get_by_label("Username", exact=True).fill("rita")
+        page.get_by_label("Password", exact=True).fill("correct horse 1")
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_text("Reported by")).to_be_visible(timeout=30000)
+        page.get_by_text("Creator's recent videos").click()
+        shown_as_text("case", "Reported by")
+        page.screenshot(path=str(ARTIFACTS / "7-hostile-case.png"), full_page=True)
+        for path, marker in (
+            ("/", "breaking news"),
+            ("/investigate?user=theo", "Videos by theo"),
+            ("/investigate?user=maya", "Reports filed"),
+        ):
+            page.goto(console + path)
+            shown_as_text(path, marker)
+        # A handle has at most 32 characters, so the hostile one is short: an image and nothing else.
+        for page_path, name, marker, value in (
+            ("case", "item", "unknown review item", f"x` {HOSTILE} `x"),
+            ("investigate", "user", "may use only", f"x`![x](http://{HOST})"),
+        ):
+            page.goto(f"{console}/{page_path}?{name}={quote(value, safe='')}")
+            shown_as_text(f"{page_path} with a hostile {name}", marker)
+        browser.close()
+    assert calls == [], calls
+    assert live == [], live

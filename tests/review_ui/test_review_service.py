@@ -386,3 +386,34 @@ def test_investigation_dashboard_appeals_and_preferences(
     assert reviews.preferences(rita) == ReviewerPreferences(False, 24)
     assert reviews.set_preferences(rita, ReviewerPreferences(True, 500)) == ReviewerPreferences(True, 64)
     assert reviews.preferences(login(reviews, "rita", 1)) == ReviewerPreferences(True, 64)
+
+
+def test_the_first_reviewer_can_neither_open_claim_nor_decide_their_blind_re_review(
+    people: CameoGuard, held: dict[str, Any]
+) -> None:
+    import random
+
+    reviews = people.review_service(quality_share=1.0, rng=random.Random(3))
+    reviews.add_reviewer("rita", "reviewer", "correct horse 1")
+    reviews.add_reviewer("sam", "reviewer", "correct horse 2")
+    rita, sam = login(reviews, "rita", 1), login(reviews, "sam", 2)
+    item = reviews.queue(rita)[0]
+    assert reviews.claim(rita, item.id)
+    reviews.decide(rita, item.id, "reject", "prompt.election_deception")
+    [blind] = reviews.queue(sam)
+    assert blind.blind_of == item.id
+    # By its URL (the queue hides it): opening, claiming and deciding are all refused.
+    with pytest.raises(AccessDenied, match="another reviewer"):
+        reviews.case(rita, blind.id)
+    with pytest.raises(AccessDenied, match="another reviewer"):
+        reviews.claim(rita, blind.id)
+    # Even holding its lease (taken behind the service's back), the first reviewer cannot decide it.
+    with people.store.transaction() as tx:
+        assert tx.review.claim(blind.id, "rita", timedelta(minutes=5), senior=False)
+    with pytest.raises(AccessDenied, match="another reviewer"):
+        reviews.decide(rita, blind.id, "reject", "prompt.election_deception")
+    # Another reviewer takes it once the lease lapses, and decides it.
+    with people.store.transaction() as tx:
+        tx.review.release(blind.id, "rita")
+    assert reviews.claim(sam, blind.id)
+    assert reviews.decide(sam, blind.id, "reject", "prompt.election_deception").status.value == "blocked"

@@ -80,7 +80,9 @@ def test_benign_video_publishes_a_real_mp4(people: CameoGuard, clip: Path) -> No
 @pytest.mark.parametrize("failing", CHECK_NAMES)
 def test_any_failing_check_means_not_published(settings: Settings, clip: Path, failing: str) -> None:
     with build(
-        settings.model_copy(update={"fail_checks": frozenset({failing})}), face_analyzer=FakeFaceAnalyzer()
+        settings.model_copy(update={"fail_checks": frozenset({failing})}),
+        face_analyzer=FakeFaceAnalyzer(),
+        models=fake_models(),
     ) as services:
         services.accounts.add_user("maya")
         result = submit(services, clip)

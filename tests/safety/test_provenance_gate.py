@@ -15,6 +15,7 @@ from provenance import ManifestSigner, Publication, SigningError, load_credentia
 from safety import CameoGuard, ConfigurationError, Settings, build, to_json
 from safety.edges.cli import main
 from safety.edges.http import create_app
+from safety.usecases.tracing import most_restrictive
 from tests.conftest import reencode_copy
 
 
@@ -138,3 +139,59 @@ def test_an_untrusted_manifest_never_makes_a_purged_copy_live(people: CameoGuard
     claimed = next(e for e in report["evidence"] if e["source"] == "c2pa")
     assert claimed["video_id"] == live["video_id"] and claimed["believed"] is False and "trusted" in claimed["note"]
     assert all(e["believed"] for e in report["evidence"] if e["source"] != "c2pa")
+
+
+def splice(parts: list[tuple[Path, float]], target: Path) -> Path:
+    """A copy cut together from the first seconds of each part, in order, re-encoded (no manifest survives)."""
+    import av
+    import cv2
+    import numpy as np
+
+    frames: list[Any] = []
+    size: tuple[int, int] | None = None
+    for source, seconds in parts:
+        with av.open(str(source)) as inp:
+            for frame in inp.decode(video=0):
+                if frame.time is not None and frame.time >= seconds:
+                    break
+                image = frame.to_ndarray(format="rgb24")
+                size = size or (image.shape[1], image.shape[0])
+                frames.append(np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8))
+    assert size is not None
+    with av.open(str(target), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
+        stream.options = {"crf": "23", "preset": "veryfast"}
+        for image in frames:
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        out.mux(stream.encode(None))
+    return target
+
+
+def test_a_splice_of_a_purged_video_and_a_live_one_reads_purged(people: CameoGuard, tmp_path: Path) -> None:
+    """Issue 28.7: 1.5 s of a purged video followed by a live one. Every traced segment is reported with its span
+    and status, and the most restrictive status wins."""
+    doomed = generate(people, prompt="lanterns over a river", seed=11, duration_s=3.0)
+    live = generate(people, prompt="a quiet harbour at noon", seed=5, duration_s=6.0)
+    copy = splice([(Path(doomed["published_path"]), 1.5), (Path(live["published_path"]), 6.0)], tmp_path / "s.mp4")
+    with people.database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE published_records SET status = 'purged' WHERE video_id = :v"), {"v": doomed["video_id"]}
+        )
+    report = to_json(people.tracing.verify(copy))
+    # The copy is mostly the live video: the whole-file evidence points there, and alone it read `live`.
+    assert report["video_id"] == live["video_id"] and report["status"] == "purged"
+    segments = {s["video_id"]: s for s in report["segments"]}
+    assert segments[doomed["video_id"]]["status"] == "purged" and segments[live["video_id"]]["status"] == "live"
+    assert segments[doomed["video_id"]]["start_s"] < 0.5 and segments[doomed["video_id"]]["end_s"] <= 2.0
+    assert segments[live["video_id"]]["start_s"] >= 1.0
+    assert {s["source"] for s in report["segments"]} == {"fingerprint", "watermark"}
+    starts = [s["start_s"] for s in report["segments"]]
+    assert starts == sorted(starts)
+
+
+def test_the_most_restrictive_status_wins() -> None:
+    assert most_restrictive(["live", "held"]) == "held"
+    assert most_restrictive(["held", "withdrawn", "live"]) == "withdrawn"
+    assert most_restrictive(["withdrawn", "purged"]) == "purged"
+    assert most_restrictive(["unknown", "live"]) == "live" and most_restrictive([]) == "unknown"

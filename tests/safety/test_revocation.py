@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -18,10 +19,12 @@ import pytest
 from generator import Studio
 from policies import Action
 from safety import CameoGuard, ConsentLevel, UnknownVideoError, VideoStatus, to_json
+from safety.audit import is_personal_digest, personal_digest
 from safety.domain import Decision, Reason
 from safety.edges.cli import main
 from safety.edges.sweeps import sweep_once
 from safety.records import BankName, GrantKind, TemplateSubject
+from safety.usecases.review_values import AccessDenied
 from safety.usecases.tracing import registry_status
 from tests.conftest import reencode_copy
 from tests.safety.revocation_state import published_video, scenario
@@ -184,6 +187,7 @@ def test_purge_killed_at_random_points_finishes_on_the_next_sweep(services: Came
     time.sleep(delay)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
+    process.stdout.close()
 
     to_json(sweep_once(services))  # what the next run does
     purged = statuses(services, chain)
@@ -279,8 +283,8 @@ def test_a_purged_video_keeps_hashes_not_words(services: CameoGuard) -> None:
     with services.store.transaction() as tx:
         for video_id, prompt in prompts.items():
             video = tx.videos.get(video_id)
-            assert video.prompt.startswith("sha256:") and prompt not in video.prompt
-            assert all(c.startswith("sha256:") for c in video.declared_cameos)
+            assert is_personal_digest(video.prompt) and prompt not in video.prompt
+            assert all(is_personal_digest(c) for c in video.declared_cameos)
             for stored in tx.decisions.for_video(video_id):
                 assert all(set(r) <= {"code", "action", "severity", "check"} for r in stored.reasons)
                 assert tx.decisions.facts(stored.id) == {} and "maya" not in str(stored.reasons)
@@ -289,3 +293,62 @@ def test_a_purged_video_keeps_hashes_not_words(services: CameoGuard) -> None:
             from sqlalchemy import text
 
             assert conn.execute(text("PRAGMA secure_delete")).scalar() == 1
+
+
+def _plain_hashes(values: list[str]) -> set[str]:
+    """What someone with the database and a list of handles (or likely prompts) computes: every plain hash form."""
+    found = set()
+    for value in values:
+        digest = hashlib.sha256(value.encode()).hexdigest()
+        found |= {digest, digest[:16], f"sha256:{digest}"}
+    return found
+
+
+def test_a_dictionary_of_handles_does_not_name_a_purged_videos_owners(services: CameoGuard, tmp_path: Path) -> None:
+    """Issue 28.6: every value a purge leaves behind that stands for a person or a prompt is keyed (HMAC under a
+    key the database does not hold); hashing a list of handles and prompts matches none of them."""
+    state = scenario(services, chain_length=2)
+    root = state["chain"][0]
+    with services.store.transaction() as tx:
+        prompt = tx.videos.get(root).prompt
+        tx.submissions.create(
+            client="platform",
+            video_id=root,
+            creator="theo",
+            prompt=prompt,
+            cameos=["maya"],
+            remix_of=None,
+            video_path=tmp_path / "copy.mp4",
+            input_image_path=None,
+            callback_url=None,
+        )
+    services.cameos.revoke("maya", "theo")
+    dictionary = _plain_hashes(["maya", "theo", "jun", "kim", prompt])
+    with services.database.engine.connect() as conn:
+        from sqlalchemy import text
+
+        video = conn.execute(text("SELECT prompt, declared_cameos FROM videos WHERE id = :v"), {"v": root}).one()
+        submission = conn.execute(text("SELECT prompt, cameos FROM submissions WHERE video_id = :v"), {"v": root}).one()
+        stored = [video[0], *_json_list(video[1]), submission[0], *_json_list(submission[1])]
+        audit = [
+            str(row[0]) + json.dumps(row[1]) for row in conn.execute(text("SELECT subject, details FROM audit_log"))
+        ]
+    assert stored and all(is_personal_digest(value) for value in stored)
+    assert not dictionary & set(stored)
+    assert not any(h in line for line in audit for h in dictionary)
+    # Whoever holds the key can still answer for one given handle.
+    assert personal_digest("maya", services.store.audit_key) in stored
+
+
+def _json_list(value: object) -> list[str]:
+    return list(json.loads(value) if isinstance(value, str) else value)  # type: ignore[arg-type]
+
+
+def test_a_failed_console_login_is_audited_under_a_keyed_digest(services: CameoGuard) -> None:
+    review = services.review_service()
+    with pytest.raises(AccessDenied):
+        review.login("olga.reviewer", "wrong password", client="test")
+    with services.store.transaction() as tx:
+        failed = [e for e in tx.audit.entries() if e.action == "reviewer.login_failed"]
+    assert failed and failed[-1].subject == personal_digest("olga.reviewer", services.store.audit_key)
+    assert not _plain_hashes(["olga.reviewer"]) & {failed[-1].subject}

@@ -4,6 +4,8 @@ synthetic speech (espeak-ng) muxed into a rendered clip."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,12 +16,26 @@ import pytest
 
 from safety import CameoGuard, Settings, Submission, build
 from safety.checks.models import Models
-from safety.checks.speech import WhisperTranscriber, digits_in, heard_digits
+from safety.checks.speech import (
+    MultilingualTranscriber,
+    Transcriber,
+    WhisperTranscriber,
+    choose_language,
+    digits_in,
+    heard_digits,
+)
 from safety.errors import ModelUnavailable
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeTranscriber
 from safety.media import AUDIO_RATE as SAMPLE_RATE
 from safety.media import read_audio
+from safety.speech_models import (
+    MODEL_BIN_SHA256,
+    MODEL_HALVES,
+    ModelFile,
+    install_multilingual_model,
+    multilingual_model_dir,
+)
 from tests.conftest import clip_with_sound
 from tests.safety.test_restrictions import _world
 
@@ -139,3 +155,181 @@ def test_an_enrollment_challenge_must_be_heard(settings: Settings, clip: Path) -
     broken = FakeTranscriber(fail_with=ModelUnavailable("the speech model is unavailable: gone"))
     with _services(settings, broken) as services:
         assert not services.cameos._hear_challenge(clip, "4729", accepted).accepted
+
+
+# Speech in every language: the multilingual model, one per test session.
+
+_HALVES_INSTALLED = all(importlib.util.find_spec(part.package) is not None for part in MODEL_HALVES)
+needs_espeak = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)"
+)
+needs_multilingual = pytest.mark.skipif(
+    not _HALVES_INSTALLED, reason="the Whisper base packages are not installed (run `make install`)"
+)
+
+
+@pytest.fixture(scope="session")
+def multilingual(tmp_path_factory: pytest.TempPathFactory) -> MultilingualTranscriber:
+    """Whisper base joined once under a session cache, loaded on first use, shared by every test here."""
+    return MultilingualTranscriber(tmp_path_factory.mktemp("speech-cache"))
+
+
+def _said_in(voice: str, text: str, clip: Path, target: Path) -> Path:
+    wav = target.with_suffix(".wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "140", "-w", str(wav), text], check=True, capture_output=True)
+    return clip_with_sound(clip, wav, target)
+
+
+def _heard_by(settings: Settings, transcriber: Transcriber) -> CameoGuard:
+    return build(settings, face_analyzer=FakeFaceAnalyzer(), models=Models(transcriber=lambda: transcriber))
+
+
+@needs_espeak
+@needs_multilingual
+@pytest.mark.parametrize(
+    ("voice", "text"),
+    [
+        # espeak-ng's French is hard for Whisper base to read (bench/speech.py); this sentence survives it.
+        ("fr", "Je vais te tuer. Je te le jure."),
+        ("pt", "Eu vou matar você e toda a sua família esta noite."),
+    ],
+)
+def test_a_threat_spoken_in_another_language_is_held_in_that_language(
+    settings: Settings, multilingual: MultilingualTranscriber, clip: Path, tmp_path: Path, voice: str, text: str
+) -> None:
+    speaking = _said_in(voice, text, clip, tmp_path / f"{voice}.mp4")
+    with _heard_by(settings, multilingual) as services:
+        _world(services)
+        result = services.videos.prepublish(Submission("theo", "a calm lake at dawn", speaking))
+    assert result.status.value != "published"
+    threat = next(r for r in result.decision.reasons if r.code == "speech.threat")
+    assert threat.evidence["language"] == voice and threat.evidence["source"] == "speech"
+    assert threat.evidence["t_end"] > threat.evidence["t_start"]
+    segments = result.decision.facts["speech"]["segments"]
+    assert {s["language"] for s in segments} == {voice}, segments
+    assert all(s["model"] == "whisper-base" for s in segments)
+
+
+@needs_espeak
+@needs_multilingual
+def test_the_spoken_death_threat_is_held(
+    settings: Settings, multilingual: MultilingualTranscriber, clip: Path, tmp_path: Path
+) -> None:
+    said = "I am going to kill you and your whole family tonight. Nobody will ever find your bodies."
+    speaking = _said_in("en-us", said, clip, tmp_path / "threat.mp4")
+    with _heard_by(settings, multilingual) as services:
+        _world(services)
+        result = services.videos.prepublish(Submission("theo", "a calm lake at dawn", speaking))
+    assert result.status.value != "published"
+    threat = next(r for r in result.decision.reasons if r.code == "speech.threat")
+    assert threat.evidence["language"] == "en" and "kill" in threat.evidence["text"].casefold()
+    assert threat.evidence["model"] == "whisper-base"
+
+
+@needs_espeak
+@needs_multilingual
+def test_i_could_kill_for_a_coffee_is_not_a_threat(
+    settings: Settings, multilingual: MultilingualTranscriber, clip: Path, tmp_path: Path
+) -> None:
+    speaking = _said_in("en-us", "I could kill for a coffee.", clip, tmp_path / "coffee.mp4")
+    with _heard_by(settings, multilingual) as services:
+        _world(services)
+        result = services.videos.prepublish(Submission("theo", "a calm lake at dawn", speaking))
+    said = " ".join(s["text"] for s in result.decision.facts["speech"]["segments"]).casefold()
+    assert "kill" in said and "coffee" in said, said
+    assert not [r for r in result.decision.reasons if r.check == "speech"], result.decision.reasons
+    assert result.status.value == "published"
+
+
+def test_the_threat_category_reads_its_own_language_and_not_idioms() -> None:
+    """The classifier alone, on sentences never in its examples: threats in six languages score above the speech
+    band, look-alikes below it."""
+    from policies import load_bundled_pack
+    from safety.checks.prompt_classifier import examples_path
+    from safety.classifiers.prompt import shared_prompt_classifiers
+
+    policy = load_bundled_pack("default")
+    assert policy.prompt_classifier is not None
+    band = policy.thresholds["speech.threat"].review
+    assert band is not None
+    classifier = shared_prompt_classifiers().get(
+        examples_path(policy.prompt_classifier.examples), policy.prompt_classifier.held_out_share
+    )
+    threats = [
+        "I am going to kill you and your whole family tonight. Nobody will ever find your bodies.",
+        "Je vais vous tuer, vous et toute votre famille.",
+        "Te voy a matar esta noche.",
+        "Ich werde dich heute Nacht umbringen, dich und deine ganze Familie.",
+        "Eu vou matar você e toda a sua família esta noite.",
+        "Ti ammazzo stanotte, te e tutta la tua famiglia.",
+    ]
+    idioms = ["I could kill for a coffee", "my sister is going to kill me, I broke her phone", "I'll be back"]
+    scores = classifier.score(threats + idioms)
+    assert all(s.scores["threat"] >= band for s in scores[: len(threats)]), [s.scores["threat"] for s in scores]
+    assert all(s.scores["threat"] < band for s in scores[len(threats) :]), [s.scores["threat"] for s in scores]
+
+
+def test_a_missing_multilingual_model_holds_the_video(settings: Settings, clip: Path, tmp_path: Path) -> None:
+    """A half of the model whose package is not installed: nothing is downloaded, the video is held and the
+    check's error names the package."""
+    gone = ModelFile("cameoguard_no_such_model_part", "model.bin.part2", "0" * 64)
+    missing = MultilingualTranscriber(
+        tmp_path / "cache",
+        model_folder=lambda: install_multilingual_model(tmp_path / "cache", halves=(MODEL_HALVES[0], gone)),
+    )
+    with _heard_by(settings, missing) as services:
+        _world(services)
+        result = services.videos.prepublish(Submission("theo", "a calm lake at dawn", clip))
+    assert result.status.value == "held"
+    errors = [r for r in result.decision.reasons if r.code == "check.error"]
+    assert [r.evidence.get("check") for r in errors] == ["speech"]
+    assert not (tmp_path / "cache" / "models" / "whisper-base").exists()
+
+
+@needs_multilingual
+def test_a_half_that_does_not_match_its_checksum_is_refused(tmp_path: Path) -> None:
+    wrong = ModelFile(MODEL_HALVES[1].package, MODEL_HALVES[1].name, "f" * 64)
+    with pytest.raises(ModelUnavailable, match="checksum"):
+        install_multilingual_model(tmp_path, halves=(MODEL_HALVES[0], wrong))
+    assert not multilingual_model_dir(tmp_path).exists()
+
+
+@needs_multilingual
+def test_the_model_is_joined_once_and_a_damaged_copy_is_joined_again(tmp_path: Path) -> None:
+    folder = install_multilingual_model(tmp_path)
+    joined = folder / "model.bin"
+    assert joined.stat().st_size == 145_217_532
+    stamp = joined.stat().st_mtime_ns
+    assert install_multilingual_model(tmp_path) == folder and joined.stat().st_mtime_ns == stamp
+    with joined.open("r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\0" * 16)
+    install_multilingual_model(tmp_path)
+    digest = hashlib.sha256(joined.read_bytes()).hexdigest()
+    assert digest == MODEL_BIN_SHA256
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "chosen"),
+    [
+        ([("fr", 0.41), ("th", 0.2)], ("fr", 0.41)),
+        ([("cs", 0.45), ("hu", 0.1), ("fr", 0.04)], ("fr", 0.04)),
+        ([("th", 0.6), ("pt", 0.2)], ("pt", 0.2)),
+        ([("ja", 0.9), ("en", 0.05)], ("ja", 0.9)),
+        ([], ("de", 0.0)),
+    ],
+)
+def test_an_unsure_language_is_read_as_the_likeliest_pack_language(
+    probabilities: list[tuple[str, float]], chosen: tuple[str, float]
+) -> None:
+    assert choose_language(probabilities) == chosen
+
+
+def test_spoken_findings_carry_their_language(settings: Settings, clip: Path) -> None:
+    heard = FakeTranscriber([(0.5, 2.0, "les élections sont truquées, ne votez pas", "fr")])
+    with _services(settings, heard) as services:
+        _world(services)
+        result = services.videos.prepublish(Submission("theo", "a calm lake at dawn", clip))
+    reason = next(r for r in result.decision.reasons if r.code == "prompt.election_deception")
+    assert reason.evidence["language"] == "fr"
+    assert result.decision.facts["speech"]["languages"] == ["fr"]

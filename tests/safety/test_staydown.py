@@ -85,3 +85,23 @@ def test_segments_survive_letterbox_and_picture_in_picture(tmp_path: Path) -> No
         copy = _write(altered, fps, tmp_path / f"{name}.mp4")
         assert [m.key for m in index.match(query_hashes(query_frames(str(copy))))] == ["item"], name
     assert index.match(query_hashes(query_frames(str(background)))) == []
+
+
+def test_a_known_bad_clip_tilted_or_split_screened_is_blocked_by_the_gate(people: CameoGuard, tmp_path: Path) -> None:
+    bad = render_video(RenderSpec("a red kite over green hills", seed=31, duration_s=4.0), tmp_path / "bad.mp4")
+    entry = people.tracing.bank_add("known_bad", bad, "attacker drill")
+    frames, fps = _frames(bad)
+    filler, _ = _frames(render_video(RenderSpec("waves on a rocky shore", seed=33), tmp_path / "filler.mp4"))
+    height, width = frames[0].shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), -4, 1.0)
+    tilted = [np.asarray(cv2.warpAffine(f, turn, (width, height)), np.uint8) for f in frames]
+    split = [
+        np.hstack([cv2.resize(o, (width // 2, height)), cv2.resize(f, (width // 2, height))])
+        for f, o in zip(frames, filler, strict=False)
+    ]
+    for name, altered in (("tilted", tilted), ("split screen", split)):
+        copy = _write(altered, fps, tmp_path / f"{name}.mp4")
+        result = to_json(people.videos.prepublish_file("theo", "my own clip", copy))
+        found = [r for r in result["reasons"] if r["code"] == "hash.known_bad"]
+        assert result["decision"] == "block" and found, (name, result["reasons"])
+        assert found[0]["evidence"]["entry_id"] == entry.id, name

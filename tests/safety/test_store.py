@@ -75,3 +75,35 @@ def test_concurrent_audit_appends_stay_chained(people: CameoGuard) -> None:
         list(pool.map(follow, range(24)))
     report = people.tracing.verify_audit()
     assert report.ok, report.problem
+
+
+def test_the_upgrade_removes_plain_hashes_left_by_earlier_purges(services: CameoGuard) -> None:
+    """Purges before keyed digests left `sha256:` of prompts and handles, which a dictionary reverses: migration 0011
+    removes them (they cannot be keyed again without the originals) and keeps keyed ones."""
+    import hashlib
+    import json
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from safety.audit import is_personal_digest
+    from safety.storage.sql.database import _alembic_config
+    from tests.safety.revocation_state import scenario
+
+    state = scenario(services, chain_length=2)
+    services.cameos.revoke("maya", "theo")
+    legacy, keyed = state["chain"]
+    plain = "sha256:" + hashlib.sha256(b"maya").hexdigest()
+    with services.database.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE videos SET prompt = :p, declared_cameos = :d WHERE id = :v"),
+            {"p": "sha256:" + hashlib.sha256(b"scene root").hexdigest(), "d": json.dumps([plain]), "v": legacy},
+        )
+    with services.database.engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0010")
+    with services.database.engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    with services.store.transaction() as tx:
+        cleaned, kept = tx.videos.get(legacy), tx.videos.get(keyed)
+    assert cleaned.prompt == "" and cleaned.declared_cameos == ()
+    assert is_personal_digest(kept.prompt)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,14 @@ from safety.clock import FakeClock
 from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.records import Scope, SubmissionState
-from safety.usecases.submissions import SIGNATURE_HEADER, QueueFull, callback_refusal
+from safety.usecases.submissions import (
+    SIGNATURE_HEADER,
+    CallbackRefused,
+    CallbackTarget,
+    QueueFull,
+    callback_refusal,
+    pin_callback,
+)
 
 
 def _wait(predicate: Any, timeout_s: float = 60.0) -> Any:
@@ -59,6 +69,7 @@ class Receiver:
 
     def close(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture
@@ -300,3 +311,159 @@ def test_the_api_refuses_an_internal_callback(people: CameoGuard, clip: Path) ->
         json={"creator": "maya", "prompt": "a calm lake", "video_path": str(clip), "callback_url": "http://10.1.2.3/x"},
     )
     assert answer.status_code == 422 and "inside the network" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",  # NAT64 of 169.254.169.254
+        "http://[64:ff9b::a00:5]/hook",  # NAT64 of 10.0.0.5
+        "http://[64:ff9b:1::a00:5]/hook",  # local-use NAT64
+        "http://[2002:a00:5::1]/hook",  # 6to4 of 10.0.0.5
+        "http://[2002:7f00:1::1]/hook",  # 6to4 of 127.0.0.1
+        "http://[::10.0.0.5]/hook",  # IPv4-compatible
+        "http://[::127.0.0.1]/hook",
+        "http://[::ffff:10.0.0.5]/hook",  # IPv4-mapped
+        "http://[::ffff:169.254.169.254]/hook",
+        "http://[2001:0:4136:e378:8000:63bf:f5ff:fffa]/hook",  # Teredo, client 10.0.0.5
+        "http://[fec0::1]/hook",  # site-local
+        "http://2130706433/hook",  # 127.0.0.1 as one number
+        "http://0x7f.1/hook",
+        "http://127.1/hook",
+        "http://localhost./hook",
+    ],
+)
+def test_internal_addresses_in_other_forms_are_refused(url: str) -> None:
+    """Issue 28.8: an address that carries an internal IPv4 address, or names one in a form the resolver reads,
+    is refused by the address it leads to."""
+    assert callback_refusal(url, (), resolve=False) is not None
+    assert callback_refusal(url, (), resolve=True, resolver=lambda _h, _p: ["8.8.8.8"]) is not None
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[64:ff9b::808:808]/hook", "http://[2002:808:808::1]/hook", "http://[::ffff:8.8.8.8]/hook"]
+)
+def test_public_addresses_in_embedded_forms_are_allowed(url: str) -> None:
+    assert callback_refusal(url, (), resolve=False) is None
+
+
+def test_every_address_a_name_resolves_to_is_checked_and_the_first_is_pinned() -> None:
+    def answers(*found: str) -> Any:
+        return lambda _host, _port: list(found)
+
+    with pytest.raises(CallbackRefused, match="inside the network"):
+        pin_callback("https://hooks.example.com/x", (), answers("8.8.8.8", "64:ff9b::a00:1"))
+    target = pin_callback("https://user:pw@hooks.example.com:8443/x?y=1", (), answers("2606:4700::1", "8.8.8.8"))
+    assert target.address == "2606:4700::1"
+    assert target.connect_url == "https://user:pw@[2606:4700::1]:8443/x?y=1"
+    assert target.host_header == "hooks.example.com:8443"
+
+
+class _Rebinding:
+    """DNS that answers a public address to the first question about `name` and loopback after that."""
+
+    def __init__(self, name: str, first: str) -> None:
+        self.name, self.first, self.asked = name, first, 0
+        self.real = socket.getaddrinfo
+
+    def __call__(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host != self.name:
+            return self.real(host, port, *args, **kwargs)
+        self.asked += 1
+        address = self.first if self.asked == 1 else "127.0.0.1"
+        return self.real(address, port, *args, **kwargs)
+
+
+def test_a_callback_goes_to_the_address_that_was_checked(
+    paused: CameoGuard, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 28.8, DNS rebinding: the name resolves to a public address when it is checked and to loopback when it
+    is connected to. The delivery connects to the checked address, so the loopback service never sees it."""
+    inside = Receiver()
+    try:
+        port = inside.server.server_address[1]
+        dns = _Rebinding("hooks.example", "93.184.216.34")
+        monkeypatch.setattr(socket, "getaddrinfo", dns)
+        paused.submissions.limits = replace(paused.submissions.limits, callback_timeout_s=3.0, callback_hosts=())
+        record = paused.submissions.submit(
+            "pipeline", Submission("maya", "a calm lake", clip), callback_url=f"http://hooks.example:{port}/hook"
+        )
+        assert not paused.submissions.deliver_callback(record.id, attempt=99)
+        assert inside.received == [] and dns.asked == 1
+        assert paused.submissions.deliveries(record.id)[-1].status_code is None
+    finally:
+        inside.close()
+
+
+def test_a_pinned_callback_keeps_its_host_name(paused: CameoGuard, clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    receiver = Receiver()
+    try:
+        port = receiver.server.server_address[1]
+        monkeypatch.setattr(socket, "getaddrinfo", _Rebinding("hooks.test", "127.0.0.1"))
+        paused.submissions.limits = replace(paused.submissions.limits, callback_hosts=("hooks.test",))
+        record = paused.submissions.submit(
+            "pipeline", Submission("maya", "a calm lake", clip), callback_url=f"http://hooks.test:{port}/hook"
+        )
+        assert paused.submissions.deliver_callback(record.id, attempt=1)
+        headers, _ = receiver.received[-1]
+        assert headers["host"] == f"hooks.test:{port}"
+    finally:
+        receiver.close()
+
+
+def test_a_pinned_https_callback_checks_the_certificate_of_its_host_name(
+    paused: CameoGuard, clip: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connected to the checked address, TLS still names the host (SNI) and checks its certificate against it: a
+    certificate for `hooks.test` only is accepted; the same request aimed by address alone would not be."""
+    cert, key = _certificate_for("hooks.test", tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    receiver = Receiver()
+    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    try:
+        port = receiver.server.server_address[1]
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        monkeypatch.setattr(socket, "getaddrinfo", _Rebinding("hooks.test", "127.0.0.1"))
+        paused.submissions.limits = replace(paused.submissions.limits, callback_hosts=("hooks.test",))
+        record = paused.submissions.submit(
+            "pipeline", Submission("maya", "a calm lake", clip), callback_url=f"https://hooks.test:{port}/hook"
+        )
+        assert paused.submissions.deliver_callback(record.id, attempt=1), paused.submissions.deliveries(record.id)
+        assert receiver.received[-1][0]["host"] == f"hooks.test:{port}"
+        target = CallbackTarget(f"https://hooks.test:{port}/hook", "hooks.test", "127.0.0.1")
+        import httpx
+
+        with pytest.raises(httpx.ConnectError):  # by address alone, the certificate does not match
+            httpx.post(target.connect_url, content=b"{}")
+    finally:
+        receiver.close()
+
+
+def _certificate_for(name: str, folder: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "receiver.pem", folder / "receiver.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path

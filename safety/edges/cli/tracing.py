@@ -18,7 +18,8 @@ from safety.publishing import ensure_dev_keys, load_audit_key
 def verify(
     ctx: typer.Context, path: Annotated[Path, typer.Argument(help="A video file.")], as_json: JsonOpt = False
 ) -> None:
-    """Trace a copy to the video it came from (manifest, then watermark, then fingerprint) and its status."""
+    """Trace a copy to the video it came from (manifest, then watermark, then fingerprint) and its status; every
+    segment cut from a registered video is listed, and the most restrictive status of any of them wins."""
     payload = trace_json(state(ctx).guard().tracing.verify(path))
     c2pa, mark, fp = payload["c2pa"], payload["watermark"], payload["fingerprint"]
     lines = [
@@ -27,6 +28,11 @@ def verify(
         f"ai_generated={c2pa['ai_generated']} codes={','.join(c2pa['validation_codes']) or '-'}",
         f"  watermark: found={mark['found']} video={mark['video_id']}",
         f"  fingerprint: video={fp['video_id']} distance={fp['distance']}",
+        *(
+            f"  segment {seg['start_s']:.2f}-{seg['end_s']:.2f} s: {seg['video_id']} ({seg['status']}, "
+            f"by {seg['source']})"
+            for seg in payload["segments"]
+        ),
     ]
     emit(payload, as_json, "\n".join(lines))
 
@@ -67,13 +73,15 @@ def bank_remove(
 
 @audit_app.command("verify")
 def audit_verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Walk the audit log's hash chain; names the first broken row."""
+    """Walk the audit log's hash chain, check its signed head and hold it against the checkpoints kept outside the
+    database (HOME/audit/checkpoints.log); names the first broken row."""
     result = state(ctx).guard().tracing.verify_audit()
     payload = chain_json(result)
     if as_json:
         emit_json(payload)
     elif result.ok:
-        out.print(f"[green]audit log intact[/green]: {result.entries} entries")
+        anchored = f", checkpoint at {result.checkpoint}" if result.checkpoint is not None else ", no checkpoint yet"
+        out.print(f"[green]audit log intact[/green]: {result.entries} entries{anchored}")
     else:
         err.print(f"audit log broken at entry {result.first_broken_seq}: {result.problem}")
     if not result.ok:

@@ -8,11 +8,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from safety.domain import AuditEntry
+from safety.audit import ChainHead, head_mac, is_personal_digest, personal_digest
+from safety.domain import AuditEntry, VideoStatus
 from safety.errors import ConflictError, UnknownSubjectError
 from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
 from safety.storage.memory.rows import DeliveryRow, LeaseRow, SubmissionRow
 from safety.storage.memory.state import MemoryContext, as_json, new_id, require
+
+# What a purged video's submission keeps of its outcome (as on SQL).
+_OUTCOME_KEYS = ("video_id", "status", "decision", "decision_id")
 
 
 class MemoryAuditStore:
@@ -24,8 +28,10 @@ class MemoryAuditStore:
     def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         self._ctx.audit(actor, action, subject, details)
 
-    def head(self) -> tuple[int, str]:
-        return self._ctx.state.head
+    def head(self) -> ChainHead:
+        seq, last = self._ctx.state.head
+        # The head is signed as the SQL head row is at each append: here it is signed when read, from the same key.
+        return ChainHead(seq, last, head_mac(seq, last, self._ctx.audit_key))
 
     def entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
         yield from list(self._ctx.state.audit)
@@ -149,7 +155,26 @@ class MemorySubmissionStore:
     def heartbeat(self, submission_id: str, worker: str) -> bool:
         return self._change(submission_id, self._held_by(worker), claimed_at=self._ctx.now())
 
+    def _as_kept(self, submission_id: str, result: dict[str, Any]) -> dict[str, Any]:
+        # An outcome recorded after a purge landed is kept as the purge left the rest: codes only.
+        row = self._ctx.state.submissions.get(submission_id)
+        video = self._ctx.state.videos.get(row.video_id) if row is not None else None
+        if video is not None and video.status == VideoStatus.PURGED.value:
+            return {k: result[k] for k in _OUTCOME_KEYS if k in result}
+        return result
+
+    def scrub(self, video_id: str) -> None:
+        row = next((s for s in self._ctx.state.submissions.values() if s.video_id == video_id), None)
+        if row is None:
+            return
+        key = self._ctx.audit_key
+        row.prompt = row.prompt if is_personal_digest(row.prompt) else personal_digest(row.prompt, key)
+        row.cameos = [h if is_personal_digest(h) else personal_digest(h, key) for h in row.cameos]
+        if row.result is not None:
+            row.result = {k: row.result[k] for k in _OUTCOME_KEYS if k in row.result}
+
     def finish(self, submission_id: str, worker: str, result: dict[str, Any]) -> bool:
+        result = self._as_kept(submission_id, result)
         done = self._change(
             submission_id, self._held_by(worker), state=SubmissionState.DONE.value, result=as_json(result)
         )
@@ -161,6 +186,7 @@ class MemorySubmissionStore:
         return next((s.id for s in self._ctx.state.submissions.values() if s.video_id == video_id), None)
 
     def update_result(self, submission_id: str, result: dict[str, Any]) -> bool:
+        result = self._as_kept(submission_id, result)
         done = self._change(submission_id, lambda s: s.state == SubmissionState.DONE.value, result=as_json(result))
         if done:
             self._ctx.audit("gate", "submission.updated", submission_id, {"status": result.get("status")})

@@ -63,6 +63,10 @@ class MemoryRegistryStore:
         rows = self._ctx.state.frame_hashes.values()
         return [StoredFrameHash(h.t, h.digest, h.quality) for h in rows if h.owner == video_id]
 
+    def segment_entries(self) -> list[tuple[str, bytes, float]]:
+        rows = sorted(self._ctx.state.frame_hashes.items())
+        return [(h.owner, h.digest, h.t) for _, h in rows]
+
     def video_for_token(self, token: int) -> str | None:
         rows = self._ctx.state.published.values()
         return next((p.video_id for p in rows if p.watermark_token == token), None)

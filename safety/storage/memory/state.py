@@ -35,6 +35,8 @@ def as_json(value: J) -> J:
     """`value` as a JSON column hands it back (tuples become lists, keys strings); `StorageError` when it is not
     JSON, as the SQL column refuses it."""
     try:
+        # A round trip rather than a type check: it gives back exactly what a JSON column would (lists for tuples,
+        # string keys), so the fake cannot hide a value the database would change.
         loaded: J = json.loads(json.dumps(value))
     except (TypeError, ValueError) as exc:
         raise StorageError(f"not storable as JSON: {exc}") from None
@@ -87,6 +89,7 @@ class State:
 
     def serial(self, table: str) -> int:
         """The next integer id of `table`."""
+        # Never reused, even after a rollback or a delete: ids handed out once may already sit in an audit entry.
         self.serials[table] = self.serials.get(table, 0) + 1
         return self.serials[table]
 
@@ -101,10 +104,11 @@ class State:
 class MemoryContext:
     """One transaction's working copy of the state, its clock, and the audit entries it made."""
 
-    def __init__(self, begin: Callable[[], State], clock: Clock) -> None:
+    def __init__(self, begin: Callable[[], State], clock: Clock, audit_key: bytes) -> None:
         self._begin = begin
         self._state: State | None = None
         self.clock = clock
+        self.audit_key = audit_key
         self.pending: list[tuple[datetime, str, str, str, dict[str, Any]]] = []
 
     @property
@@ -124,6 +128,8 @@ class MemoryContext:
 
     def audit(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         """Add one entry to the chain when this transaction commits (`flush_audit`)."""
+        # Touch the state so that this transaction takes the writer lock now: entries are chained at commit, which must
+        # then happen under the lock.
         _ = self.state
         self.pending.append((self.now(), actor, action, subject, as_json(details)))
 
@@ -136,5 +142,6 @@ class MemoryContext:
             digest = entry_hash(seq, at, actor, action, subject, details, previous, key)
             state.audit.append(AuditEntry(seq, at, actor, action, subject, details, previous, digest))
             previous = digest
+        # The head moves with the entries, in the same working copy: a rolled-back transaction leaves both untouched.
         state.head = (seq, previous)
         self.pending.clear()

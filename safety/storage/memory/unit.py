@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from safety.audit import CheckpointLog
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.errors import StorageError
 from safety.storage.memory.accounts import MemoryAccountStore, MemoryClientStore
@@ -54,7 +55,10 @@ class MemoryStore:
         self.audit_key = audit_key
         self.clock = clock
         self._state = State()
+        # One writer at a time, as SQLite allows: a transaction holds this lock from its first touch of storage to its
+        # end, so transactions never interleave and every commit replaces the state it copied.
         self._writer = threading.Lock()
+        # The thread holding `_writer`, to refuse a nested transaction in that thread instead of deadlocking on it.
         self._holder: int | None = None
 
     def _begin(self) -> State:
@@ -64,8 +68,11 @@ class MemoryStore:
         self._writer.acquire()
         self._holder = threading.get_ident()
         try:
+            # Copied under the lock: the copy is the state no other transaction can change before this one ends.
             return self._state.copy()
         except BaseException:
+            # The copy failed (out of memory, an unpicklable value): release the lock, or every later transaction would
+            # hang.
             self._end()
             raise
 
@@ -73,15 +80,24 @@ class MemoryStore:
         self._holder = None
         self._writer.release()
 
+    def audit_checkpoints(self) -> CheckpointLog:
+        """None: the chain lives and dies with this process, so there is nothing outside it to anchor it to."""
+        return CheckpointLog(())
+
+    def checkpoint(self) -> None:
+        """Nothing to anchor (see `audit_checkpoints`)."""
+
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
         """One transaction: committed when the block ends, dropped whole if it raises."""
-        ctx = MemoryContext(self._begin, self.clock)
+        ctx = MemoryContext(self._begin, self.clock, self.audit_key)
         try:
             yield MemoryTransaction(ctx)
+            # Audit entries are chained last, inside the lock, so the chain order is the commit order.
             if ctx.pending:
                 ctx.flush_audit(self.audit_key)
             if ctx.begun:
+                # The commit: one reference swap, so readers of `_state` see the old state or the new one, never half.
                 self._state = ctx.state
         finally:
             if ctx.begun:
@@ -90,8 +106,9 @@ class MemoryStore:
     @contextmanager
     def snapshot(self) -> Iterator[MemoryTransaction]:
         """A read-only view of the last committed state (what it writes is dropped)."""
+        # No lock: the committed state is never changed in place (commits swap it), so a copy of it is consistent.
         committed = self._state
-        yield MemoryTransaction(MemoryContext(committed.copy, self.clock))
+        yield MemoryTransaction(MemoryContext(committed.copy, self.clock, self.audit_key))
 
     @contextmanager
     def exclusive(self, name: str, holder: str, ttl: timedelta) -> Iterator[bool]:

@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from safety.audit import is_personal_digest, personal_digest
 from safety.domain import Decision, LineageKind, VideoStatus, may_move
 from safety.errors import ConflictError, StatusChanged, UnknownVideoError
 from safety.lineage import derived_videos
@@ -20,10 +20,6 @@ _REMIX = LineageKind.REMIX_OF.value
 _CAMEO = LineageKind.CONTAINS_CAMEO_OF.value
 # Once decided, the draft is the gate's to delete; a row that still named it would keep it forever.
 _DECIDED = (VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.BLOCKED, VideoStatus.PURGED)
-
-
-def _digest(text: str) -> str:
-    return text if text.startswith("sha256:") else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _to_video(row: VideoRow, remix_of: str | None) -> VideoRecord:
@@ -187,8 +183,9 @@ class MemoryVideoStore:
 
     def scrub(self, video_id: str) -> None:
         row = self._row(video_id)
-        row.prompt = _digest(row.prompt)
-        row.declared_cameos = [_digest(handle) for handle in row.declared_cameos]
+        key = self._ctx.audit_key
+        row.prompt = row.prompt if is_personal_digest(row.prompt) else personal_digest(row.prompt, key)
+        row.declared_cameos = [h if is_personal_digest(h) else personal_digest(h, key) for h in row.declared_cameos]
 
     def with_owner(self, owner: str) -> list[OwnerAppearance]:
         state = self._ctx.state

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from safety.audit import ChainHead
 from safety.domain import AuditEntry
 from safety.storage.sql.base import SqlContext
 from safety.storage.sql.tables import AuditHeadRow, AuditRow
@@ -23,9 +24,9 @@ class SqlAuditStore:
     def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         self._ctx.audit(actor, action, subject, details)
 
-    def head(self) -> tuple[int, str]:
+    def head(self) -> ChainHead:
         row = self._s.exec(select(AuditHeadRow).where(AuditHeadRow.id == 1)).one()
-        return row.seq, row.entry_hash
+        return ChainHead(row.seq, row.entry_hash, row.mac or "")
 
     def entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
         last = 0

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from safety.audit import entry_hash
+from safety.audit import entry_hash, head_mac
 from safety.clock import Clock
 from safety.storage.sql.dialect import Dialect
 from safety.storage.sql.tables import AuditHeadRow, AuditRow
@@ -38,6 +38,8 @@ class SqlContext:
     """The audit chain's HMAC key (kept outside the database)."""
     pending: list[tuple[datetime, str, str, str, dict[str, Any]]] = field(default_factory=list)
     """Audit entries this transaction made, written to the chain just before it commits."""
+    appended: list[tuple[int, int, str]] = field(default_factory=list)
+    """(first sequence number, last, last hash) of what `flush_audit` wrote: checkpointed after the commit."""
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -58,6 +60,7 @@ class SqlContext:
         # transaction holding the head never waits for another row, so the head cannot take part in a deadlock
         # (a consent change used to hold it while it locked the videos it purged, and a publish the other way).
         head = self.session.exec(self.dialect.for_update(select(AuditHeadRow).where(AuditHeadRow.id == 1))).one()
+        first = head.seq + 1
         for at, actor, action, subject, details in self.pending:
             seq = head.seq + 1
             digest = entry_hash(seq, at, actor, action, subject, details, head.entry_hash, self.audit_key)
@@ -75,7 +78,9 @@ class SqlContext:
             )
             head.seq = seq
             head.entry_hash = digest
+        head.mac = head_mac(head.seq, head.entry_hash, self.audit_key)
         self.session.add(head)
         self.pending.clear()
+        self.appended.append((first, head.seq, head.entry_hash))
         # Flushed inside the transaction, so a failure rolls the change back with it.
         self.session.flush()

@@ -49,6 +49,7 @@ class SqlConsentStore:
         self._accounts = accounts
 
     def _active_row(self, owner: str, *, lock: bool = False) -> CameoRow | None:
+        # Only active cameos hold files: a deleted or rejected cameo's files are orphans for the sweeper to remove.
         stmt = select(CameoRow).where(CameoRow.owner == owner, CameoRow.status == CameoStatus.ACTIVE.value)
         return self._s.exec(self._ctx.dialect.for_update(stmt) if lock else stmt).first()
 
@@ -70,6 +71,8 @@ class SqlConsentStore:
     ) -> str:
         self._accounts.get(owner)
         active = self._active_row(owner)
+        # One active cameo per owner, checked here (the schema has no partial unique index for it): two active cameos
+        # would make "whose consent?" ambiguous. Rejected attempts may pile up beside it.
         if active is not None and status is CameoStatus.ACTIVE:
             raise ConflictError(f"`{owner}` already has an active cameo ({active.id})")
         now = self._ctx.now()
@@ -79,6 +82,8 @@ class SqlConsentStore:
                 id=cameo_id,
                 owner=owner,
                 status=status.value,
+                # Every cameo starts at "only me": sharing a likeness is a choice the owner makes afterwards, never a
+                # default.
                 level=ConsentLevel.ONLY_ME.value,
                 face_model=face_model,
                 reference_paths=[str(p) for p in reference_paths],
@@ -108,6 +113,8 @@ class SqlConsentStore:
         row = self._require_active(owner)
         info = _to_cameo(row)
         row.status = CameoStatus.DELETED.value
+        # The row forgets its files at once, so the file reconciliation treats them as unreferenced and removes them
+        # after the grace period (deleting a cameo removes the face data, not just its status).
         row.reference_paths = []
         row.verification_path = None
         row.updated_at = self._ctx.now()

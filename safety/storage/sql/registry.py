@@ -76,3 +76,9 @@ class SqlRegistryStore:
     def fingerprint_entries(self) -> list[tuple[str, bytes]]:
         rows = self._s.exec(select(FrameHashRow.video_id, FrameHashRow.digest).order_by(col(FrameHashRow.id))).all()
         return [(video_id, bytes(digest)) for video_id, digest in rows]
+
+    def segment_entries(self) -> list[tuple[str, bytes, float]]:
+        rows = self._s.exec(
+            select(FrameHashRow.video_id, FrameHashRow.digest, FrameHashRow.t).order_by(col(FrameHashRow.id))
+        ).all()
+        return [(video_id, bytes(digest), float(t)) for video_id, digest, t in rows]

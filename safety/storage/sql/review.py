@@ -105,6 +105,8 @@ class SqlReviewStore:
         )
         return [_to_item(r) for r in self._s.exec(stmt).all()]
 
+    # The cap keeps a console listing bounded on a deployment with years of items; the queue itself is read by
+    # `next_open`, not through this.
     def items(self, *, decided: bool | None = None, limit: int = 5000) -> list[ReviewItemRecord]:
         stmt = select(ReviewItemRow).order_by(col(ReviewItemRow.created_at).desc()).limit(limit)
         if decided is True:
@@ -162,6 +164,8 @@ class SqlReviewStore:
             row.note = note
         self._s.add(row)
         action = "review.escalated" if escalate else "review.released"
+        # Notes are cut in the audit entry only (the item keeps them whole): the chain is kept forever and copied to
+        # every checkpointed export, so free text in it is bounded.
         self._ctx.audit(reviewer, action, row.video_id, {"item": item_id, "note": note[:500]})
 
     def decide(self, item_id: str, reviewer: str, outcome: str, code: str, note: str) -> ReviewItemRecord:

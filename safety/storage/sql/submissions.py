@@ -12,10 +12,12 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlmodel import col, func, select
 
+from safety.audit import is_personal_digest, personal_digest
+from safety.domain import VideoStatus
 from safety.errors import UnknownSubjectError
 from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
 from safety.storage.sql.base import SqlContext, new_id
-from safety.storage.sql.tables import CallbackDeliveryRow, SubmissionRow
+from safety.storage.sql.tables import CallbackDeliveryRow, SubmissionRow, VideoRow
 
 
 def _record(row: SubmissionRow) -> SubmissionRecord:
@@ -39,6 +41,10 @@ def _record(row: SubmissionRow) -> SubmissionRecord:
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+# What a purged video's submission keeps of its outcome.
+_OUTCOME_KEYS = ("video_id", "status", "decision", "decision_id")
 
 
 class SqlSubmissionStore:
@@ -123,7 +129,17 @@ class SqlSubmissionStore:
     def heartbeat(self, submission_id: str, worker: str) -> bool:
         return self._change(submission_id, self._held_by(worker), claimed_at=self._ctx.now())
 
+    def _as_kept(self, submission_id: str, result: dict[str, Any]) -> dict[str, Any]:
+        # An outcome recorded after a purge landed (the purge came while the video was being checked) is kept as
+        # the purge left the rest: codes only.
+        row = self._s.get(SubmissionRow, submission_id)
+        video = self._s.get(VideoRow, row.video_id) if row is not None else None
+        if video is not None and video.status == VideoStatus.PURGED.value:
+            return {k: result[k] for k in _OUTCOME_KEYS if k in result}
+        return result
+
     def finish(self, submission_id: str, worker: str, result: dict[str, Any]) -> bool:
+        result = self._as_kept(submission_id, result)
         done = self._change(submission_id, self._held_by(worker), state=SubmissionState.DONE.value, result=result)
         if done:
             self._ctx.audit(worker, "submission.done", submission_id, {"decision": result.get("decision")})
@@ -133,6 +149,7 @@ class SqlSubmissionStore:
         return self._s.exec(select(SubmissionRow.id).where(SubmissionRow.video_id == video_id)).first()
 
     def update_result(self, submission_id: str, result: dict[str, Any]) -> bool:
+        result = self._as_kept(submission_id, result)
         done = self._change(submission_id, col(SubmissionRow.state) == SubmissionState.DONE.value, result=result)
         if done:
             self._ctx.audit("gate", "submission.updated", submission_id, {"status": result.get("status")})
@@ -146,6 +163,8 @@ class SqlSubmissionStore:
 
     def unfinished(self, *, queued_before: datetime, lease: timedelta, limit: int = 500) -> list[str]:
         now = self._ctx.now()
+        # Two kinds of stranded work: queued too long (its message was lost or never sent) and running past its lease
+        # (its worker died). Oldest first and bounded, so one sweep cannot be swamped by a backlog.
         rows = self._s.exec(
             select(SubmissionRow.id)
             .where(
@@ -176,6 +195,18 @@ class SqlSubmissionStore:
             select(SubmissionRow.video_path, SubmissionRow.input_image_path).where(col(SubmissionRow.state).in_(states))
         ).all()
         return {str(p) for row in rows for p in row if p}
+
+    def scrub(self, video_id: str) -> None:
+        row = self._s.exec(select(SubmissionRow).where(SubmissionRow.video_id == video_id)).first()
+        if row is None:
+            return
+        key = self._ctx.audit_key
+        row.prompt = row.prompt if is_personal_digest(row.prompt) else personal_digest(row.prompt, key)
+        row.cameos = [h if is_personal_digest(h) else personal_digest(h, key) for h in row.cameos]
+        if row.result is not None:
+            # The decision's reasons and messages name people; the client was told the outcome when it was made.
+            row.result = {k: row.result[k] for k in _OUTCOME_KEYS if k in row.result}
+        self._s.add(row)
 
     def record_delivery(self, submission_id: str, attempt: int, status_code: int | None, error: str | None) -> None:
         self._s.add(

@@ -1,4 +1,4 @@
-"""Database rows. They live apart from the domain types; `repository` converts between the two.
+"""Database rows. They live apart from the domain types; the stores of `safety.storage.sql` convert between the two.
 
 Rows are never deleted by normal operation: consent grants keep their history (revoked_at), videos move through
 statuses, and the audit log is append-only with each row hash-chained to the one before.
@@ -272,13 +272,15 @@ class AuditRow(SQLModel, table=True):
 
 
 class AuditHeadRow(SQLModel, table=True):
-    """One row holding the chain's head; locking it serialises appends on every database."""
+    """One row holding the chain's head; locking it serialises appends on every database. `mac` (HMAC under the
+    audit key) keeps the head from being rewritten to match a chain whose newest rows were removed."""
 
     __tablename__ = "audit_head"
 
     id: int = Field(primary_key=True)
     seq: int
     entry_hash: str = Field(max_length=64)
+    mac: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
 
 
 class PublishedRecordRow(SQLModel, table=True):

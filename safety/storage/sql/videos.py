@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import col, select
 
+from safety.audit import is_personal_digest, personal_digest
 from safety.domain import LineageKind, VideoStatus, may_move
 from safety.errors import ConflictError, StatusChanged, UnknownVideoError
 from safety.records import OwnerAppearance, VideoRecord
@@ -29,10 +29,6 @@ _DERIVED = text(
     SELECT id FROM derived
     """
 ).bindparams(bindparam("roots", expanding=True))
-
-
-def _digest(text: str) -> str:
-    return text if text.startswith("sha256:") else "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def _to_video(row: VideoRow, remix_of: str | None) -> VideoRecord:
@@ -123,6 +119,9 @@ class SqlVideoStore:
                 LineageEdgeRow.cameo_owner == owner,
             )
         ).first()
+        # Checked here, not left to the unique key on edges: this kind of edge has no parent (NULL), and NULLs never
+        # collide in a unique key, so a scan run twice (resumed after a crash) would store a second edge and list the
+        # video twice among the owner's appearances.
         if exists is None:
             self._s.add(
                 LineageEdgeRow(
@@ -190,6 +189,8 @@ class SqlVideoStore:
         allowed = frozenset({expected}) if isinstance(expected, VideoStatus) else expected
         if previous not in allowed:
             raise StatusChanged(video_id, previous.value, [s.value for s in allowed])
+        # The state machine is checked after `expected`: a caller that read the right status but asks for a move the
+        # machine forbids (published back to checking) has a bug, not a race, and gets a `ConflictError`.
         if not may_move(previous, status):
             raise ConflictError(f"video `{video_id}` cannot move from {previous.value} to {status.value}")
         row.status = status.value
@@ -233,9 +234,17 @@ class SqlVideoStore:
 
     def scrub(self, video_id: str) -> None:
         row = self._row(video_id, lock=True)
-        row.prompt = _digest(row.prompt)
-        row.declared_cameos = [_digest(handle) for handle in row.declared_cameos]
+        row.prompt = self._digest(row.prompt)
+        row.declared_cameos = [self._digest(handle) for handle in row.declared_cameos]
         self._s.add(row)
+
+    def _digest(self, text: str) -> str:
+        # Keyed: a plain hash of a handle is reversed by hashing a list of handles.
+        # Already scrubbed (a second purge of the same video): digesting a digest would lose the value a later lookup by
+        # handle compares with.
+        if is_personal_digest(text):
+            return text
+        return personal_digest(text, self._ctx.audit_key)
 
     def with_owner(self, owner: str) -> list[OwnerAppearance]:
         ids = self._s.exec(
@@ -263,6 +272,8 @@ class SqlVideoStore:
             .join(VideoRow, col(VideoRow.id) == col(LineageEdgeRow.child_video_id))
             .where(
                 LineageEdgeRow.kind == LineageKind.CONTAINS_CAMEO_OF.value,
+                # Purged videos have nothing left to reconcile: leaving them out keeps the sweep's per-owner
+                # transactions to the owners that matter.
                 VideoRow.status != VideoStatus.PURGED.value,
             )
             .distinct()

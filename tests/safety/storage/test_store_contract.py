@@ -147,13 +147,14 @@ def test_the_chain_does_not_verify_under_another_key(people: Store) -> None:
 
 def test_each_transaction_links_to_the_one_before(people: Store) -> None:
     with people.transaction() as tx:
-        seq, last = tx.audit.head()
+        head = tx.audit.head()
+        seq, last = head.seq, head.entry_hash
     with people.transaction() as tx:
         tx.accounts.add("ana", AgeBand.ADULT)
     with people.transaction() as tx:
         entry = list(tx.audit.entries())[-1]
         assert (entry.seq, entry.prev_hash) == (seq + 1, last)
-        assert tx.audit.head() == (entry.seq, entry.entry_hash)
+        assert (tx.audit.head().seq, tx.audit.head().entry_hash) == (entry.seq, entry.entry_hash)
 
 
 # accounts
