@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python -m bench.likeness
 	$(BIN)/python -m bench.provenance
 	$(BIN)/python -m bench.revocation
+	$(BIN)/python -m bench.resolution      # needs the local PostgreSQL (--postgres none skips it)
 	$(BIN)/python -m bench.classifiers
 	$(BIN)/python -m bench.restrictions
 	$(BIN)/python -m bench.voices       # needs espeak-ng and pocketsphinx-testdata

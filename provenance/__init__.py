@@ -8,12 +8,24 @@ from provenance.c2pa_manifest import ManifestReport, ManifestSigner, Publication
 from provenance.digest import ContentDigest, sha256_file
 from provenance.errors import MarkingError, ProvenanceError, SigningError
 from provenance.fingerprint import FingerprintIndex, FrameHash, VideoMatch, pdq, sampled_frames, video_hashes
-from provenance.keys import SigningCredentials, load_credentials, make_dev_chain
+from provenance.keys import DEV_ORGANISATION, SigningCredentials, load_credentials, make_dev_chain, roots_in
 from provenance.marking import EncoderSettings, mark_video
 from provenance.segments import SegmentHash, SegmentIndex, SegmentMatch, bank_hashes, query_frames, query_hashes
-from provenance.watermark import InvisibleWatermark, WatermarkReading, new_token
+from provenance.softbinding import (
+    FINGERPRINT_ALG,
+    WATERMARK_ALG,
+    SoftBinding,
+    manifest_label,
+    soft_bindings,
+    watermark_token,
+    watermark_value,
+)
+from provenance.watermark import InvisibleWatermark, WatermarkKeyRing, WatermarkReading, new_token
 
 __all__ = [
+    "DEV_ORGANISATION",
+    "FINGERPRINT_ALG",
+    "WATERMARK_ALG",
     "ContentDigest",
     "EncoderSettings",
     "FingerprintIndex",
@@ -29,18 +41,25 @@ __all__ = [
     "SegmentMatch",
     "SigningCredentials",
     "SigningError",
+    "SoftBinding",
     "VideoMatch",
+    "WatermarkKeyRing",
     "WatermarkReading",
     "bank_hashes",
     "load_credentials",
     "make_dev_chain",
+    "manifest_label",
     "mark_video",
     "new_token",
     "pdq",
     "query_frames",
     "query_hashes",
     "read_manifest",
+    "roots_in",
     "sampled_frames",
     "sha256_file",
+    "soft_bindings",
     "video_hashes",
+    "watermark_token",
+    "watermark_value",
 ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -42,13 +43,37 @@ def _organisation(cert: x509.Certificate) -> str | None:
     return str(values[0].value) if values else None
 
 
-def _name(common_name: str) -> x509.Name:
+def _name(common_name: str, organisation: str = DEV_ORGANISATION) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEV_ORGANISATION),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
         ]
     )
+
+
+def roots_in(pem: bytes) -> list[x509.Certificate]:
+    """The self-signed certificates of a PEM bundle (a trust list, or the end of a chain)."""
+    return [cert for cert in x509.load_pem_x509_certificates(pem) if cert.issuer == cert.subject]
+
+
+def issued_by_one_of(chain_pem: bytes, roots: list[x509.Certificate]) -> bool:
+    """The chain's last certificate is one of `roots` or signed by one of them (name and signature)."""
+    last = x509.load_pem_x509_certificates(chain_pem)[-1]
+    for root in roots:
+        if root.subject != last.issuer:
+            continue
+        try:
+            last.verify_directly_issued_by(root)
+        except (ValueError, TypeError, InvalidSignature):
+            continue
+        return True
+    return False
+
+
+def is_development_certificate(cert: x509.Certificate) -> bool:
+    """Made by `make_dev_chain` (its organisation says so)."""
+    return _organisation(cert) == DEV_ORGANISATION
 
 
 def _usage(*, sign: bool, ca: bool) -> x509.KeyUsage:
@@ -71,12 +96,13 @@ def _write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def make_dev_chain(folder: Path, *, days: int = 825) -> tuple[Path, Path, Path]:
-    """Write `root.pem`, `chain.pem` (signer + root) and `signer.key` (mode 0600); returns their paths."""
+def make_dev_chain(folder: Path, *, days: int = 825, organisation: str = DEV_ORGANISATION) -> tuple[Path, Path, Path]:
+    """Write `root.pem`, `chain.pem` (signer + root) and `signer.key` (mode 0600); returns their paths. Another
+    `organisation` makes a private chain that is not recognised as the development one (tests of production)."""
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = _name("cameoguard development root")
+    root_name = _name(f"{organisation} root", organisation)
     root = (
         x509.CertificateBuilder()
         .subject_name(root_name)
@@ -93,7 +119,7 @@ def make_dev_chain(folder: Path, *, days: int = 825) -> tuple[Path, Path, Path]:
     signer_key = ec.generate_private_key(ec.SECP256R1())
     signer = (
         x509.CertificateBuilder()
-        .subject_name(_name("cameoguard development signer"))
+        .subject_name(_name(f"{organisation} signer", organisation))
         .issuer_name(root_name)
         .public_key(signer_key.public_key())
         .serial_number(x509.random_serial_number())

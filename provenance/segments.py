@@ -18,6 +18,7 @@ submission's frames: prepended or appended footage, trims, frame-rate and speed 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,12 +51,11 @@ CROPS = (
 # Sliding windows (bank side, once a second): full-height strips this many heights wide, placed from the centre
 # outwards every `WINDOW_STEP` heights and at both edges. A 9:16 cut of a 16:9 video (a third of the width), or a
 # half of a side-by-side split screen cropped to fill, holds such a strip somewhere; the submission side hashes
-# strips of its narrow regions at `_QUERY_WINDOW_STEP` apart over one `WINDOW_STEP`, so one of them lies within
-# half that of a banked strip. PDQ moves by about 50 of 256 bits for a shift of 1% of the height, 18 for 0.5%:
+# strips of its narrow regions a pixel apart (at 128 pixels high) over one `WINDOW_STEP`, so one of them lies
+# within half a pixel of a banked strip. PDQ moves by about 50 of 256 bits for a shift of 1% of the height, 18 for 0.5%:
 # the submission's step must be fine, and the bank's coarse step keeps the stored rows few.
 WINDOW_ASPECT = 0.45
 WINDOW_STEP = 0.08
-_QUERY_WINDOW_STEP = 0.01
 # A region at most this wide for its height is hashed as strips too (9:16, a half of a 16:9 split, 9:8 panels).
 _NARROW = 1.3
 _MAX_NARROW = 3
@@ -128,9 +128,9 @@ def trim_borders(frame: Frame, *, darkest: float = 28.0, flatness: float = 4.0, 
     return frame[y0:y1, x0:x1]
 
 
-def picture_box(frame: Frame, *, darkest: float = 28.0, flatness: float = 4.0, max_share: float = 0.4) -> Box:
+def picture_box(frame: NDArray[Any], *, darkest: float = 28.0, flatness: float = 4.0, max_share: float = 0.4) -> Box:
     """Where `trim_borders` keeps the picture: (left, top, right, bottom)."""
-    gray = frame.mean(axis=2, dtype=np.float32) if frame.ndim == 3 else frame.astype(np.float32)
+    gray = _gray(frame)
     height, width = gray.shape
 
     def band(lines: NDArray[Any], limit: int) -> int:
@@ -146,6 +146,18 @@ def picture_box(frame: Frame, *, darkest: float = 28.0, flatness: float = 4.0, m
     if height - top - bottom < 16 or width - left - right < 16:
         return (0, 0, width, height)
     return (left, top, width - right, height - bottom)
+
+
+def _gray(frame: NDArray[Any]) -> NDArray[np.float32]:
+    """The mean of the colour channels, as float32 (OpenCV's channel mix: fifteen times NumPy's mean's speed)."""
+    import cv2
+
+    if frame.ndim == 2:
+        return np.asarray(frame, dtype=np.float32)
+    return np.asarray(cv2.transform(frame.astype(np.float32), _CHANNEL_MEAN), dtype=np.float32)
+
+
+_CHANNEL_MEAN = np.full((1, 3), 1 / 3, np.float32)
 
 
 def _pdq(frame: Frame) -> tuple[bytes, int]:
@@ -207,15 +219,15 @@ def window_offsets(width: int, height: int) -> list[int]:
 
 
 def _query_window_offsets(width: int, height: int) -> list[int]:
-    """Left edges of a narrow region's strips: `_QUERY_WINDOW_STEP` apart over one `WINDOW_STEP` around the
-    centre, so that wherever the region was cut from, one strip lies near a banked one."""
+    """Left edges of a narrow region's strips (the region `height` pixels high, as `_windows` hashes it): a pixel
+    apart over one `WINDOW_STEP` around the centre, so that wherever the region was cut from, one strip lies within
+    half a pixel of a banked one."""
     strip = round(WINDOW_ASPECT * height)
-    span = WINDOW_STEP * height
+    span = math.ceil(WINDOW_STEP * height)
     if width < strip + span:
         return []
-    count = round(WINDOW_STEP / _QUERY_WINDOW_STEP)
-    first = (width - strip - span) / 2
-    return sorted({round(first + k * span / count) for k in range(count + 1)})
+    first = (width - strip - span) // 2
+    return list(range(first, first + span + 1))
 
 
 def insets(frame: Frame, *, min_share: float = 0.1, max_share: float = 0.85, limit: int = 6) -> list[Frame]:
@@ -275,8 +287,7 @@ def tilt_of(frame: Frame, *, darkest: float = 28.0) -> float | None:
     tilt on the same canvas, or on a larger one), else None. Each corner's triangle has legs along the two edges;
     the long one lies along the turned picture's edge, and the short over the long one is the tangent of the
     angle. The corners must agree."""
-    gray = frame.mean(axis=2, dtype=np.float32) if frame.ndim == 3 else frame.astype(np.float32)
-    dark = gray < darkest
+    dark = _gray(frame) < darkest
     height, width = dark.shape
     if height < 32 or width < 32:
         return None
@@ -336,15 +347,29 @@ def _dark_corners(frame: Frame, *, darkest: float = 28.0) -> bool:
     return all(float(p.mean()) < darkest for p in patches)
 
 
-def _seams(image: NDArray[np.float32], *, share: float = 0.3, jump: float = 24.0) -> list[int]:
-    """Columns where the picture changes abruptly down much of its height, far more than beside them: the joins of
-    a split screen (of two pictures of like brightness too: a change of colour counts)."""
-    width = image.shape[1]
+def _jumps(frame: Frame, *, jump: int = 24) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+    """Where the picture changes abruptly from left to right, and from top to bottom (1 or 0 a pixel), over two
+    pixels (a join that an encoder smeared across a pixel still counts) and in any colour channel (two pictures of
+    like brightness have a join too)."""
+    import cv2
+
+    maps = []
+    for change in (cv2.absdiff(frame[:, 2:], frame[:, :-2]), cv2.absdiff(frame[2:], frame[:-2])):
+        planes = cv2.split(change) if change.ndim == 3 else [change]
+        largest = planes[0]
+        for plane in planes[1:]:
+            largest = cv2.max(largest, plane)
+        maps.append(np.asarray(cv2.threshold(largest, jump, 1, cv2.THRESH_BINARY)[1], dtype=np.uint8))
+    return maps[0], maps[1]
+
+
+def _seams(jumps: NDArray[np.uint8], *, share: float = 0.6) -> list[int]:
+    """Columns of a jump map (`_jumps`) where the picture changes abruptly down much of its height, far more than
+    beside them: the joins of a split screen."""
+    width = jumps.shape[1] + 2
     if width < 32:
         return []
-    # Over two pixels, so a join that an encoder smeared across a pixel still counts.
-    change = np.abs(image[:, 2:] - image[:, :-2])
-    steps = ((change.max(axis=2) if change.ndim == 3 else change) > jump).mean(axis=0)
+    steps = jumps.mean(axis=0)
     # What changes beside a column (3 to 12 pixels away on either side): texture, or a long edge in the picture.
     kernel = np.r_[np.ones(10), np.zeros(5), np.ones(10)] / 20
     beside = np.convolve(steps, kernel, mode="same")
@@ -364,11 +389,11 @@ def _split(x0: int, x1: int, cuts: Sequence[int], *, min_share: float = 0.15) ->
     return [(a, b) for a, b in itertools.pairwise(edges) if b - a >= least]
 
 
-def _trimmed_box(frame: Frame, box: Box, *, divider_share: float = 0.04) -> Box | None:
-    """`box` without a thin flat line of any colour at an edge (the divider between panels), nor dark bands (a
-    panel's letterbox); None when nothing but a dark or flat band is left."""
+def _trimmed_box(gray: NDArray[np.float32], box: Box, *, divider_share: float = 0.04) -> Box | None:
+    """`box` of a grey frame without a thin flat line of any shade at an edge (the divider between panels), nor
+    dark bands (a panel's letterbox); None when nothing but a dark or flat band is left."""
     x0, y0, x1, y1 = box
-    part = frame[y0:y1, x0:x1].mean(axis=2, dtype=np.float32) if frame.ndim == 3 else frame[y0:y1, x0:x1]
+    part = gray[y0:y1, x0:x1]
     if float(part.std()) < 4.0:
         return None
 
@@ -392,7 +417,7 @@ def _trimmed_box(frame: Frame, box: Box, *, divider_share: float = 0.04) -> Box 
     # A letterbox band with an edge of the picture beside it is not a panel: too little of it is lit.
     if float(inner.std()) < 6.0 or float((inner > 28.0).mean()) < 0.1:
         return None
-    left, top, right, bottom = picture_box(frame[y0:y1, x0:x1])
+    left, top, right, bottom = picture_box(gray[y0:y1, x0:x1])
     return (x0 + left, y0 + top, x0 + right, y0 + bottom)
 
 
@@ -400,22 +425,24 @@ def panel_boxes(frame: Frame, *, limit: int = 6) -> list[Box]:
     """The panels of a split screen (side by side, top and bottom, grids), their dark borders removed: the frame
     cut at its seams, and each part cut again at the seams across it. Parts left dark or flat are dropped, and
     parts that come to the same picture once trimmed are kept once."""
-    image = frame.astype(np.float32)
-    height, width = image.shape[:2]
-    across = (1, 0, 2) if image.ndim == 3 else (1, 0)
+    height, width = frame.shape[:2]
+    # Jump maps of the whole frame once; a part's seams are read from its stretch of them.
+    across, down = _jumps(frame)
+    down_t = down.T
     parts: dict[Box, None] = {}
-    for x0, x1 in _split(0, width, _seams(image)):
+    for x0, x1 in _split(0, width, _seams(across)):
         parts[(x0, 0, x1, height)] = None
-        for y0, y1 in _split(0, height, _seams(image[:, x0:x1].transpose(across))):
+        for y0, y1 in _split(0, height, _seams(down_t[x0:x1])):
             parts[(x0, y0, x1, y1)] = None
-    for y0, y1 in _split(0, height, _seams(image.transpose(across))):
+    for y0, y1 in _split(0, height, _seams(down_t)):
         parts[(0, y0, width, y1)] = None
-        for x0, x1 in _split(0, width, _seams(image[y0:y1])):
+        for x0, x1 in _split(0, width, _seams(across[y0:y1])):
             parts[(x0, y0, x1, y1)] = None
-    whole = _trimmed_box(frame, (0, 0, width, height))
+    gray = _gray(frame)
+    whole = _trimmed_box(gray, (0, 0, width, height))
     found: set[Box] = set()
     for part in parts:
-        box = _trimmed_box(frame, part)
+        box = _trimmed_box(gray, part)
         if box is not None and box != whole and (box[2] - box[0]) * (box[3] - box[1]) >= 0.05 * width * height:
             found.add(box)
 
@@ -466,9 +493,18 @@ def layout_of(frame: Frame) -> Layout:
 
 
 def _windows(region: Frame) -> list[Frame]:
-    height = region.shape[0]
-    strip = round(WINDOW_ASPECT * height)
-    return [region[:, left : left + strip] for left in _query_window_offsets(region.shape[1], height)]
+    """A narrow region's strips: the region scaled once to the strips' hashing height (`_SMALL_HASH_SIDE`), and
+    cut there a pixel apart (scaling each strip on its own would cost more than hashing it)."""
+    import cv2
+
+    height, width = region.shape[:2]
+    side = _SMALL_HASH_SIDE
+    scaled_width = max(1, round(width * side / height))
+    shrinking = height > side
+    how = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    scaled = np.asarray(cv2.resize(region, (scaled_width, side), interpolation=how), dtype=np.uint8)
+    strip = round(WINDOW_ASPECT * side)
+    return [scaled[:, left : left + strip] for left in _query_window_offsets(scaled_width, side)]
 
 
 def _narrow(region: Frame) -> bool:
@@ -476,12 +512,13 @@ def _narrow(region: Frame) -> bool:
 
 
 def query_hashes_of_frame(
-    t: float, frame: Frame, layout: Layout | None = None, *, search_tilt: bool = False
+    t: float, frame: Frame, layout: Layout | None = None, *, sparse: bool = True
 ) -> list[SegmentHash]:
     """What a submitted frame is compared as: dihedral variants of it (borders removed), of each inset and panel,
-    and of the frame turned back from a tilt (`layout`, found in the shrunk frame; looked for here when not
-    given; with `search_tilt`, turned back at every angle of `TILT_SEARCH` when its corners are dark); and every
-    narrow one of these (a 9:16 cut, half a split screen) as strips and their mirrors."""
+    and of the frame turned back from a measured tilt (`layout`, found in the shrunk frame; looked for here when
+    not given); the frame and its narrow panels (a 9:16 cut, half a split screen) as strips and their mirrors;
+    and on `sparse` frames, when the corners of a landscape frame are dark, the frame turned back at every angle
+    of `TILT_SEARCH`."""
     out = []
     small = _shrink(frame)
     found = layout_of(small) if layout is None else layout
@@ -492,49 +529,53 @@ def query_hashes_of_frame(
         *((small[y0:y1, x0:x1], _SMALL_HASH_SIDE) for x0, y0, x1, y1 in found.panels),
         *((turned, _SMALL_HASH_SIDE) for turned in (_untilt(trimmed, found.tilt, measured=True) if found.tilt else ())),
     ]
-    narrow = [region for region, _ in regions if _narrow(region)]
-    # A 9:16 cut keeps the full height: its strips are taken before dark bands at its edges are trimmed too
-    # (dark rows or columns of the cut may be picture in the whole frame, where they were not trimmed).
-    if trimmed.shape != small.shape and _narrow(small):
-        narrow.append(small)
-    # Strips cost 18 hashes a region: the frame's own and the two largest panels' at most.
+    # A 9:16 cut keeps the full height: the frame's strips are taken before dark bands at its edges are trimmed
+    # (dark rows or columns of the cut may be picture in the whole frame, where they were not trimmed); then the
+    # narrow panels', largest first. Strips cost 22 hashes a region: three regions at most. They are hashed on
+    # every frame: the bank keeps strips once a second, and a submission frame an eighth of a second off a banked
+    # one is too often more than the distance away.
+    own = small if _narrow(small) else trimmed if _narrow(trimmed) else None
+    panels = [region for region, side in regions[1:] if side == _SMALL_HASH_SIDE and _narrow(region)]
+    narrow = ([own] if own is not None else []) + panels
     narrow = narrow[:_MAX_NARROW]
     for region, side in regions:
         digests, quality = _dihedral(region, side)
         if quality >= MIN_QUALITY:
             out += [SegmentHash(t, d, quality) for d in digests]
-    searched = (
-        [_untilt(trimmed, sign * a, measured=False)[0] for a in TILT_SEARCH for sign in (1, -1)]
-        if search_tilt and found.dark_corners and found.tilt is None
-        else []
-    )
-    # Strips and searched tilts only as they are and mirrored: their other dihedral variants would be compared
-    # in vain (a 9:16 cut turned on its side, say), and each compared hash is a chance of a false match.
-    for window in [w for region in narrow for w in _windows(region)] + searched:
+    # Strips only as they are and mirrored: their other dihedral variants would be compared in vain (a 9:16 cut
+    # turned on its side, say), and each compared hash is a chance of a false match.
+    for window in (w for region in narrow for w in _windows(region)):
         digests, quality = _dihedral(window, _SMALL_HASH_SIDE)
         if quality >= MIN_QUALITY:
             out += [SegmentHash(t, digests[0], quality), SegmentHash(t, digests[_MIRROR], quality)]
+    # A searched tilt, as it is only: twelve angles are the costliest part of a frame's hashing already.
+    # (A narrow frame is hashed as strips instead: a tilt is searched for in landscape frames only.)
+    if sparse and found.dark_corners and found.tilt is None and own is None:
+        for angle in (sign * a for a in TILT_SEARCH for sign in (1, -1)):
+            digest, quality = _pdq(_shrink(_untilt(trimmed, angle, measured=False)[0], _SMALL_HASH_SIDE))
+            if quality >= MIN_QUALITY:
+                out.append(SegmentHash(t, digest, quality))
     return out
 
 
 class QueryHasher:
     """A submission's query hashes, frame by frame as they are decoded. The layout (insets, panels, tilt) is
     looked for on every `layout_every`-th frame and kept for the frames between: at eight samples a second, it is
-    still looked for twice a second. A tilt that could not be measured is searched for on every
-    `search_every`-th frame (four times a second: within a sixteenth of a second of every banked sample)."""
+    still looked for twice a second. Searched tilts are hashed on every `sparse_every`-th frame (four times a
+    second: within a sixteenth of a second of every banked sample)."""
 
-    def __init__(self, *, layout_every: int = 4, search_every: int = 2) -> None:
+    def __init__(self, *, layout_every: int = 4, sparse_every: int = 2) -> None:
         self.hashes: list[SegmentHash] = []
         self.frames = 0
         self._every = layout_every
-        self._search_every = search_every
+        self._sparse_every = sparse_every
         self._layout = Layout()
 
     def add(self, t: float, frame: Frame) -> None:
         if self.frames % self._every == 0:
             self._layout = layout_of(frame)
-        search = self.frames % self._search_every == 0
-        self.hashes.extend(query_hashes_of_frame(t, frame, self._layout, search_tilt=search))
+        sparse = self.frames % self._sparse_every == 0
+        self.hashes.extend(query_hashes_of_frame(t, frame, self._layout, sparse=sparse))
         self.frames += 1
 
 

@@ -18,7 +18,7 @@ video to decode.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -140,6 +140,22 @@ def _high_pass(image: NDArray[np.float32]) -> NDArray[np.float32]:
     return out
 
 
+def _accumulate(frames: Iterable[NDArray[np.uint8]]) -> tuple[NDArray[np.float64], int]:
+    """The frames' clipped high-passed luminance on the grid, summed (it does not depend on the key), and how many."""
+    total = np.zeros((GRID[1], GRID[0]), np.float64)
+    count = 0
+    for frame in frames:
+        grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
+        small = np.asarray(cv2.resize(grey, GRID, interpolation=cv2.INTER_AREA), dtype=np.float32)
+        residual = _high_pass(small)
+        # Scaling by a robust deviation keeps one busy frame from drowning the others; clipping keeps a few
+        # strong edges from drowning the pattern.
+        deviation = float(np.median(np.abs(residual))) * 1.4826 + 1e-3
+        total += np.clip(residual / deviation, -_CLIP_DEVIATIONS, _CLIP_DEVIATIONS)
+        count += 1
+    return total, count
+
+
 @dataclass(frozen=True)
 class WatermarkReading:
     """What decoding found."""
@@ -178,17 +194,10 @@ class InvisibleWatermark:
 
     def read(self, frames: Iterable[NDArray[np.uint8]]) -> WatermarkReading:
         """Average the frames' clipped high-passed luminance, correlate with every coded bit, decode."""
-        total = np.zeros((GRID[1], GRID[0]), np.float64)
-        count = 0
-        for frame in frames:
-            grey = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY).astype(np.float32)
-            small = np.asarray(cv2.resize(grey, GRID, interpolation=cv2.INTER_AREA), dtype=np.float32)
-            residual = _high_pass(small)
-            # Scaling by a robust deviation keeps one busy frame from drowning the others; clipping keeps a few
-            # strong edges from drowning the pattern.
-            deviation = float(np.median(np.abs(residual))) * 1.4826 + 1e-3
-            total += np.clip(residual / deviation, -_CLIP_DEVIATIONS, _CLIP_DEVIATIONS)
-            count += 1
+        return self.decode(*_accumulate(frames))
+
+    def decode(self, total: NDArray[np.float64], count: int) -> WatermarkReading:
+        """Decode an accumulated residual (`_accumulate`) with this key."""
         if count == 0:
             return WatermarkReading(False, None, 0.0, 0)
         correlations = np.einsum("ijk,jk->i", self._filters, total) / self._norms
@@ -198,3 +207,26 @@ class InvisibleWatermark:
         scale = float(np.linalg.norm(correlations)) * np.sqrt(CODED_BITS) or 1.0
         confidence = float(codeword @ correlations) / scale
         return WatermarkReading(token is not None, token, round(confidence, 3), count)
+
+
+class WatermarkKeyRing(InvisibleWatermark):
+    """Embeds with the current key (the first) and reads with every key, current first: after a rotation, marks
+    made with a retired key still read. The frames are accumulated once; each further key costs one correlation
+    and one Viterbi pass. Each key tried is another chance for a false CRC match (1 in 65,536 per key), which is
+    why a reading also has to name a token the registry issued."""
+
+    def __init__(self, keys: Sequence[int], strength: float = 4.0) -> None:
+        if not keys:
+            raise ValueError("a watermark key ring needs at least one key")
+        super().__init__(keys[0], strength)
+        self.keys = tuple(keys)
+        self._retired = [InvisibleWatermark(key, strength) for key in keys[1:]]
+
+    def read(self, frames: Iterable[NDArray[np.uint8]]) -> WatermarkReading:
+        total, count = _accumulate(frames)
+        reading = self.decode(total, count)
+        for retired in self._retired:
+            if reading.found:
+                break
+            reading = retired.decode(total, count)
+        return reading if reading.found else self.decode(total, count)

@@ -81,6 +81,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Start the Streamlit console; SIGTERM or Ctrl-C stops it and the server it started."""
         settings = state(ctx).settings
+        # Settings, keys and the database schema are checked here, so a console that cannot work exits with one
+        # line (and its code) instead of starting a server that fails on the first page.
+        state(ctx).guard()
         env = {**os.environ, "CAMEOGUARD_HOME": str(settings.home.resolve())}
         if settings.database_url:
             env["CAMEOGUARD_DATABASE_URL"] = settings.database_url

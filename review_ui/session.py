@@ -23,8 +23,7 @@ PageBody = Callable[[Reviewer], None]
 def review_service(home: str, database_url: str | None) -> ReviewService:
     """Built once per process and configuration: models and connections are not reloaded per click."""
     services = build(Settings(home=Path(home), database_url=database_url))
-    share = float(os.environ.get("CAMEOGUARD_QUALITY_SHARE", "0.1"))
-    return services.review_service(quality_share=share)
+    return services.review_service(quality_share=services.settings.quality_share)
 
 
 def service() -> ReviewService:

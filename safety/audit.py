@@ -9,6 +9,12 @@ What the database holds can still be rolled back whole (a restored backup, or an
 checkpoints are written outside it: signed lines (sequence number, hash) appended to a file every N entries and at
 shutdown. `verify_chain` names the first entry that does not add up, a head that does not match, and a chain that
 is shorter than, or differs from, a checkpoint.
+
+The key can be rotated: a rotation entry (`KEY_ROTATED`) names the retiring key and the new one by their ids, is
+co-signed with the retiring key (`cosignature`, over the entry without it) and hashed with the new key, and every
+later entry (and the head) uses the new key. Verifying needs the whole key ring (the current key and the retired
+ones): entries and checkpoints before the rotation verify with the old key, those after it with the new, and the
+rotation itself with both.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,6 +30,21 @@ from typing import Any
 from safety.domain import AuditEntry
 
 GENESIS_HASH = "0" * 64
+KEY_ROTATED = "audit.key_rotated"
+
+
+def key_id(key: bytes) -> str:
+    """A key's public name in the chain: a digest that says which key, and nothing that would help recover it."""
+    return hashlib.sha256(b"cameoguard audit key id\x00" + key).hexdigest()[:16]
+
+
+def rotation_details(
+    seq: int, at: datetime, actor: str, subject: str, prev_hash: str, old: bytes, new: bytes
+) -> dict[str, Any]:
+    """The details of a rotation entry: both key ids, and the retiring key's signature over the entry."""
+    details: dict[str, Any] = {"from_key": key_id(old), "to_key": key_id(new)}
+    details["cosignature"] = entry_hash(seq, at, actor, KEY_ROTATED, subject, details, prev_hash, old)
+    return details
 
 
 def entry_hash(
@@ -153,8 +174,9 @@ class CheckpointLog:
         return max(self.checkpoints, key=lambda c: c.seq, default=None)
 
 
-def parse_checkpoints(text: str, key: bytes) -> CheckpointLog:
-    """Read a checkpoint file. A last line without its newline is a write still under way and is left out."""
+def parse_checkpoints(text: str, key: bytes, *, retired: Sequence[bytes] = ()) -> CheckpointLog:
+    """Read a checkpoint file. A last line without its newline is a write still under way and is left out. Lines
+    signed with a `retired` key (before a rotation) count as well."""
     lines = text.split("\n")
     complete = lines[:-1]  # what follows the last newline is empty, or a line being written right now
     found: list[Checkpoint] = []
@@ -170,12 +192,39 @@ def parse_checkpoints(text: str, key: bytes) -> CheckpointLog:
             problems.append(f"line {number} of the checkpoint file is not a checkpoint")
             continue
         fields = _checkpoint_fields(checkpoint.seq, checkpoint.entry_hash, checkpoint.at, checkpoint.writer)
-        expected = _mac(key, fields)
-        if not hmac.compare_digest(mac, expected):
+        if not any(hmac.compare_digest(mac, _mac(k, fields)) for k in (key, *retired)):
             problems.append(f"line {number} of the checkpoint file is not signed with the audit key")
             continue
         found.append(checkpoint)
     return CheckpointLog(tuple(found), tuple(problems))
+
+
+def _hash_with(entry: AuditEntry, key: bytes, details: Mapping[str, Any] | None = None) -> str:
+    return entry_hash(
+        entry.seq,
+        entry.at,
+        entry.actor,
+        entry.action,
+        entry.subject,
+        entry.details if details is None else details,
+        entry.prev_hash,
+        key,
+    )
+
+
+def _rotation_problem(entry: AuditEntry, current: bytes, ring: Mapping[str, bytes]) -> str:
+    """Why a rotation entry does not add up ("" when it does)."""
+    details = entry.details
+    if details.get("from_key") != key_id(current):
+        return "a key rotation from a key that was not the chain's key at that point"
+    if details.get("to_key") not in ring:
+        return "a key rotation to a key that is not in the audit key file"
+    signed = {k: v for k, v in details.items() if k != "cosignature"}
+    if _hash_with(entry, current, signed) != details.get("cosignature"):
+        return "a key rotation not signed by the key it retires"
+    if _hash_with(entry, ring[str(details["to_key"])]) != entry.entry_hash:
+        return "contents changed: the hash does not match"
+    return ""
 
 
 def verify_chain(
@@ -183,11 +232,17 @@ def verify_chain(
     key: bytes,
     head: ChainHead | None = None,
     checkpoints: CheckpointLog | None = None,
+    *,
+    retired: Sequence[bytes] = (),
 ) -> ChainReport:
     """Walk entries in sequence order and report the first one that does not add up. With `head` (the stored head
     row), also that the head is signed and the chain ends where it says; with `checkpoints` (read before the
     entries, so every checkpoint in it was written after its entries committed), that the chain holds every
-    checkpointed entry with the same hash and reaches at least as far as the latest one."""
+    checkpointed entry with the same hash and reaches at least as far as the latest one. `key` is the current key
+    and `retired` the keys it replaced: the chain starts with whichever of them made its first entry and moves to
+    the next at each rotation entry."""
+    ring = {key_id(k): k for k in (key, *retired)}
+    current: bytes | None = None
     if checkpoints is not None and checkpoints.problems:
         return ChainReport(False, 0, None, checkpoints.problems[0])
     expected_at: dict[int, list[Checkpoint]] = {}
@@ -202,10 +257,15 @@ def verify_chain(
             return ChainReport(False, count, entry.seq, f"expected sequence {expected_seq}, found {entry.seq}")
         if entry.prev_hash != prev:
             return ChainReport(False, count, entry.seq, "prev_hash does not match the previous entry's hash")
-        recomputed = entry_hash(
-            entry.seq, entry.at, entry.actor, entry.action, entry.subject, entry.details, entry.prev_hash, key
-        )
-        if recomputed != entry.entry_hash:
+        if current is None:
+            # The chain's first key: the one of the ring that made its first entry (the current key if none did).
+            current = next((k for k in ring.values() if _hash_with(entry, k) == entry.entry_hash), key)
+        if entry.action == KEY_ROTATED:
+            problem = _rotation_problem(entry, current, ring)
+            if problem:
+                return ChainReport(False, count, entry.seq, problem)
+            current = ring[str(entry.details["to_key"])]
+        elif _hash_with(entry, current) != entry.entry_hash:
             return ChainReport(False, count, entry.seq, "contents changed: the hash does not match")
         for checkpoint in expected_at.get(entry.seq, ()):
             if checkpoint.entry_hash != entry.entry_hash:

@@ -23,6 +23,7 @@ patching internals. The real adapters run in the tests marked `slow` and in the 
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -47,16 +48,19 @@ def _maybe_fail(error: BaseException | None) -> None:
 
 
 class FakeSigner:
-    """Copies the file instead of embedding a manifest; records what it was asked to sign."""
+    """Copies the file instead of embedding a manifest; records what it was asked to sign. Its "manifest store" is
+    the publication's label and soft bindings as JSON (not C2PA: no reader validates it)."""
 
     def __init__(self, fail_with: BaseException | None = None) -> None:
         self.fail_with = fail_with
         self.signed: list[Publication] = []
 
-    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> None:
+    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> bytes:
         _maybe_fail(self.fail_with)
         shutil.copyfile(source, dest)
         self.signed.append(publication)
+        bindings = [{"alg": b.alg, "value": b.value} for b in publication.soft_bindings]
+        return json.dumps({"fake_manifest": publication.label, "soft_bindings": bindings}).encode()
 
 
 class FakeMarker:

@@ -93,7 +93,13 @@ def check_invariants(store: Store, media: MediaStore, policies: PolicyBook, *, q
         found += _owner_answer_holds(tx)
         found += _purged_is_gone(tx)
         found += _from_history(tx, {vid: v.status for vid, v in videos.items()})
-        chain = verify_chain(tx.audit.entries(), store.audit_key, head=tx.audit.head(), checkpoints=checkpoints)
+        chain = verify_chain(
+            tx.audit.entries(),
+            store.audit_key,
+            head=tx.audit.head(),
+            checkpoints=checkpoints,
+            retired=store.retired_audit_keys,
+        )
         if not chain.ok:
             found.append(Violation("audit_chain", f"seq {chain.first_broken_seq}", chain.problem))
         if quiescent:
@@ -192,7 +198,7 @@ def _quiescent(tx: Transaction, media: MediaStore) -> list[Violation]:
         if not job.finished
     ]
     for video in tx.videos.in_status(VideoStatus.PURGED):
-        for area in ("published", "quarantine"):
+        for area in ("published", "quarantine", "manifests"):
             folder = media.area(area) / video.id
             if folder.exists() and any(folder.iterdir()):
                 found.append(Violation("purged_files_gone", video.id, f"files remain in {area}/{video.id}"))
@@ -207,6 +213,7 @@ def _quiescent(tx: Transaction, media: MediaStore) -> list[Violation]:
         | tx.consent.cameo_file_paths()
         | tx.submissions.pending_files()
         | tx.templates.protected_file_paths()
+        | {str(media.root / p) for p in tx.registry.manifest_paths()}
     )
     known = {str(Path(p).resolve()) for p in referenced}
     for area in AREAS:

@@ -3,8 +3,9 @@
 Drafts are named by their content and a per-submission suffix (`drafts/ab/<sha256>-<nonce>.mp4`): the same bytes
 submitted twice at once are two drafts, so one submission finishing never removes the other's file. Published and
 quarantined files live under their video id (`published/<video_id>/<sha256>.mp4`), because their lifetime is that
-of a video row. Every write goes to a temporary file in the destination folder, is fsynced and renamed into place,
-so a crash leaves either the old state or the new one, never half a file.
+of a video row; so do the manifest stores of published videos (`manifests/<video_id>/<uuid>.c2pa`, the manifest
+repository the Soft Binding Resolution API serves from). Every write goes to a temporary file in the destination
+folder, is fsynced and renamed into place, so a crash leaves either the old state or the new one, never half a file.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from PIL import Image
 from provenance import ProvenanceError, sha256_file
 from safety.errors import InvalidMediaError, StorageError
 
-AREAS = ("drafts", "published", "quarantine", "cameos", "protected", "tmp", "submitted")
+AREAS = ("drafts", "published", "quarantine", "cameos", "protected", "tmp", "submitted", "manifests")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,21 @@ def write_png_atomically(pixels: NDArray[np.uint8], target: Path) -> None:
     os.close(fd)
     try:
         Image.fromarray(pixels).save(tmp_name, format="PNG")
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_atomically(data: bytes, target: Path) -> None:
+    """`data` at `target`, whole or not at all (fsynced before the rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

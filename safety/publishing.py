@@ -4,7 +4,10 @@ The last step before a video is marked published, shared by the gate and (later)
 re-encode with the visible label and the invisible watermark token, sign the result with a C2PA manifest
 (created, or an edit whose parent video is its `parentOf` ingredient), fingerprint its frames, and hand back a
 staged file next to its final place. The caller registers it and renames it inside the transaction that marks the
-video published. Any failure here raises `ProvenanceError`: the video is not published.
+video published. The manifest declares the video's soft bindings (the watermark token and a digest of the
+fingerprints, `provenance.softbinding`) under a label derived from the video and its token, and its manifest store
+is kept in the media store's manifest repository (`manifests/<video_id>/<uuid>.c2pa`), where the registry's record
+of the publication points. Any failure here raises `ProvenanceError`: the video is not published.
 """
 
 from __future__ import annotations
@@ -16,28 +19,38 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from cryptography import x509
 from numpy.typing import NDArray
 
 from provenance import (
     EncoderSettings,
     InvisibleWatermark,
     ManifestSigner,
+    ProvenanceError,
     Publication,
     SigningCredentials,
+    WatermarkKeyRing,
     load_credentials,
     make_dev_chain,
+    manifest_label,
     mark_video,
     new_token,
+    roots_in,
     sha256_file,
+    soft_bindings,
 )
+from provenance.errors import SigningError
+from provenance.keys import is_development_certificate, issued_by_one_of
 from provenance.segments import bank_hashes_of_frame
 from safety.errors import ConfigurationError
+from safety.mediastore import write_atomically
+from safety.records import manifest_store_name
 from safety.settings import Settings
 
 
@@ -55,6 +68,10 @@ class PreparedPublication:
     """The invisible watermark's token."""
     frame_hashes: tuple[tuple[float, bytes, int], ...]
     """(t, PDQ digest, quality) of sampled frames."""
+    manifest_id: str | None = None
+    """The signed manifest's label, its id in the manifest repository."""
+    manifest_store: Path | None = None
+    """The kept manifest store (removed with `Publisher.discard_store` when the video is not published)."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,8 @@ class MarkedDraft:
     """The invisible watermark's token."""
     frame_hashes: tuple[tuple[float, bytes, int], ...]
     """(t, PDQ digest, quality) of sampled frames."""
+    last_frame_s: float = 0.0
+    """When its last frame shows (the watermark's span)."""
 
 
 class MarkingCancelled(Exception):
@@ -84,7 +103,13 @@ class ProvenanceKeys:
     trust_anchors_pem: str | None
     """Roots a reader should trust (the dev root in development)."""
     watermark_key: int
-    """Seed of the invisible watermark's patterns."""
+    """Seed of the invisible watermark's patterns (the current key: new marks are made with it)."""
+    watermark_keys: tuple[int, ...] = ()
+    """Every watermark key, the current one first; marks made with a retired key still read."""
+
+    @property
+    def watermark_ring(self) -> tuple[int, ...]:
+        return self.watermark_keys or (self.watermark_key,)
 
 
 def _version() -> str:
@@ -109,61 +134,168 @@ def ensure_dev_keys(folder: Path) -> None:
 AUDIT_KEY_BYTES = 32
 
 
-def load_audit_key(settings: Settings) -> bytes:
-    """The audit chain's HMAC key. It lives in a file, never in the database: whoever can rewrite rows still cannot
-    recompute the chain. In development it is made under HOME/keys if absent; production must name one."""
-    key_file = settings.audit_key_file or settings.home / "keys" / "audit.key"
+def key_lines(path: Path) -> list[str]:
+    """A key file's keys: one a line, the current one first; blank lines and `#` comments are skipped."""
+    lines = path.read_text(encoding="ascii").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def stage_key_file(path: Path, keys: list[str], comment: str) -> Path:
+    """A key file's new contents written beside it (fsynced, readable by its owner only), to be renamed over it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"# {comment}\n" + "".join(f"{key}\n" for key in keys))
+        handle.flush()
+        os.fsync(handle.fileno())
+    return staged
+
+
+def create_key_file(path: Path, keys: list[str], comment: str) -> None:
+    """Create a key file unless it exists: two processes starting at once must not both write a key (one chain, two
+    keys); the file appears whole (a hard link of a staged copy, which fails if the name is taken)."""
+    staged = stage_key_file(path, keys, comment)
+    try:
+        os.link(staged, path)
+    except FileExistsError:
+        pass
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def write_key_file(path: Path, keys: list[str], comment: str) -> None:
+    """Replace a key file at once (staged beside it, renamed over it)."""
+    stage_key_file(path, keys, comment).replace(path)
+
+
+def audit_key_file(settings: Settings) -> Path:
+    return settings.audit_key_file or settings.home / "keys" / "audit.key"
+
+
+def load_audit_keys(settings: Settings) -> tuple[bytes, ...]:
+    """The audit chain's HMAC keys, the current one first (older ones verify the entries made before a rotation).
+    They live in a file, never in the database: whoever can rewrite rows still cannot recompute the chain. In
+    development the file is made under HOME/keys if absent; production must name one and never gets one made."""
+    key_file = audit_key_file(settings)
     if not key_file.is_file():
         # A named file that is missing is a mistake (a wrong path, an unmounted volume), not a first start: making a new
         # key there would fork the chain silently.
-        if settings.env == "production" or settings.audit_key_file is not None:
-            raise ConfigurationError(f"the audit key file {key_file} does not exist (CAMEOGUARD_AUDIT_KEY_FILE)")
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once must not both write a key (one chain, two keys); the loser fails here
-        # rather than overwriting the winner's. Mode 0600 from the start, never readable by others even for a moment.
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(AUDIT_KEY_BYTES))
+        if settings.production or settings.audit_key_file is not None:
+            raise ConfigurationError(
+                f"the audit key file {key_file} does not exist: CAMEOGUARD_AUDIT_KEY_FILE must name it "
+                "(make one with `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        create_key_file(key_file, [secrets.token_hex(AUDIT_KEY_BYTES)], "cameoguard development audit key")
     try:
-        key = bytes.fromhex(key_file.read_text(encoding="ascii").strip())
+        keys = tuple(bytes.fromhex(line) for line in key_lines(key_file))
     except (ValueError, UnicodeDecodeError):
-        raise ConfigurationError(f"the audit key file {key_file} does not hold a hex key") from None
-    if len(key) < 16:
-        raise ConfigurationError(f"the audit key in {key_file} is shorter than 16 bytes")
-    return key
+        raise ConfigurationError(f"the audit key file {key_file} does not hold hex keys, one a line") from None
+    except OSError as exc:
+        raise ConfigurationError(f"the audit key file {key_file} cannot be read: {exc.strerror}") from None
+    if not keys or any(len(key) < 16 for key in keys):
+        raise ConfigurationError(f"the audit key file {key_file} needs keys of at least 16 bytes")
+    return keys
+
+
+def load_audit_key(settings: Settings) -> bytes:
+    """The current audit key (new entries are made with it)."""
+    return load_audit_keys(settings)[0]
+
+
+def watermark_key_file(settings: Settings) -> Path:
+    return settings.watermark_key_file or settings.home / "keys" / "watermark.key"
+
+
+def _production_trust_list(settings: Settings, credentials: SigningCredentials) -> str:
+    """The trust list of a production process: named, readable, free of development roots, and holding the root
+    the signing chain leads to (or the process's own files would verify as untrusted)."""
+    if settings.trust_anchors is None:
+        raise ConfigurationError(
+            "CAMEOGUARD_TRUST_ANCHORS must name the trust list (PEM roots `verify` trusts, your signing chain's "
+            "root among them)"
+        )
+    try:
+        pem = settings.trust_anchors.read_bytes()
+        roots = roots_in(pem)
+    except OSError as exc:
+        raise ConfigurationError(f"CAMEOGUARD_TRUST_ANCHORS {settings.trust_anchors}: {exc.strerror}") from None
+    except ValueError:
+        raise ConfigurationError(
+            f"CAMEOGUARD_TRUST_ANCHORS {settings.trust_anchors} holds no PEM certificates"
+        ) from None
+    if any(is_development_certificate(root) for root in roots):
+        raise ConfigurationError(
+            f"CAMEOGUARD_TRUST_ANCHORS {settings.trust_anchors} holds the development root: a development chain is "
+            "never trusted in production; remove it"
+        )
+    if not issued_by_one_of(credentials.chain_pem, roots):
+        last = x509.load_pem_x509_certificates(credentials.chain_pem)[-1]
+        raise ConfigurationError(
+            f"CAMEOGUARD_TRUST_ANCHORS {settings.trust_anchors} does not hold the root of CAMEOGUARD_SIGNING_CHAIN "
+            f"({last.issuer.rfc4514_string()}): add it (and keep retired roots, so older files still verify)"
+        )
+    return pem.decode("ascii")
+
+
+def load_watermark_keys(settings: Settings) -> tuple[int, ...]:
+    """The watermark keys, the current one first; in development made under HOME/keys if absent."""
+    key_file = watermark_key_file(settings)
+    if not key_file.is_file():
+        if settings.production or settings.watermark_key_file is not None:
+            raise ConfigurationError(
+                f"the watermark key file {key_file} does not exist: CAMEOGUARD_WATERMARK_KEY_FILE must name it "
+                "(make one with `python -c 'import secrets; print(secrets.randbits(63))'`)"
+            )
+        ensure_dev_keys(key_file.parent)
+    try:
+        keys = tuple(int(line) for line in key_lines(key_file))
+    except (ValueError, UnicodeDecodeError):
+        raise ConfigurationError(f"the watermark key file {key_file} does not hold integers, one a line") from None
+    except OSError as exc:
+        raise ConfigurationError(f"the watermark key file {key_file} cannot be read: {exc.strerror}") from None
+    if not keys:
+        raise ConfigurationError(f"the watermark key file {key_file} holds no key")
+    return keys
 
 
 def load_keys(settings: Settings) -> ProvenanceKeys:
-    """Signing credentials and watermark key from settings; in development, made under HOME/keys if absent."""
-    production = settings.env == "production"
+    """Signing credentials, trust list and watermark keys from settings. In development, what is missing is made
+    under HOME/keys; in production nothing is ever made: a missing file is named, with its setting."""
+    production = settings.production
     dev_folder = settings.home / "keys"
-    anchors: Path | None
-    if settings.signing_chain is None:
-        if production:
-            raise ConfigurationError("CAMEOGUARD_SIGNING_CHAIN must name the production certificate chain")
-        ensure_dev_keys(dev_folder)
-        chain, key, anchors = dev_folder / "chain.pem", dev_folder / "signer.key", dev_folder / "root.pem"
-        credentials = load_credentials(chain, key_path=key)
-    else:
-        credentials = load_credentials(
-            settings.signing_chain, key_path=settings.signing_key, key_env=settings.signing_key_env
-        )
-        anchors = settings.trust_anchors
-    # The development chain is made on the spot and vouched for by no one: content signed with it in production would
-    # claim a provenance no verifier should trust.
-    if production and credentials.is_development:
-        raise ConfigurationError("refusing to start in production with the development signing chain")
-    key_file = settings.watermark_key_file or dev_folder / "watermark.key"
-    if not key_file.is_file():
-        if production:
-            raise ConfigurationError(f"the watermark key file {key_file} does not exist")
-        ensure_dev_keys(dev_folder)
+    anchors_pem: str | None
     try:
-        watermark_key = int(key_file.read_text().strip())
-    except ValueError:
-        raise ConfigurationError(f"the watermark key file {key_file} does not hold an integer") from None
-    anchors_pem = anchors.read_text() if anchors is not None and anchors.is_file() else None
-    return ProvenanceKeys(credentials, anchors_pem, watermark_key)
+        if settings.signing_chain is None:
+            if production:
+                raise ConfigurationError(
+                    "CAMEOGUARD_SIGNING_CHAIN must name the production certificate chain (with CAMEOGUARD_SIGNING_KEY "
+                    "or CAMEOGUARD_SIGNING_KEY_ENV)"
+                )
+            ensure_dev_keys(dev_folder)
+            chain, key = dev_folder / "chain.pem", dev_folder / "signer.key"
+            credentials = load_credentials(chain, key_path=key)
+            anchors = dev_folder / "root.pem"
+            anchors_pem = anchors.read_text() if anchors.is_file() else None
+        else:
+            credentials = load_credentials(
+                settings.signing_chain, key_path=settings.signing_key, key_env=settings.signing_key_env
+            )
+            anchors_pem = None
+            if settings.trust_anchors is not None and settings.trust_anchors.is_file():
+                anchors_pem = settings.trust_anchors.read_text()
+    except ProvenanceError as exc:
+        raise ConfigurationError(f"signing credentials (CAMEOGUARD_SIGNING_*): {exc}") from None
+    if production:
+        # The development chain is made on the spot and vouched for by no one: content signed with it in production
+        # would claim a provenance no verifier should trust.
+        if credentials.is_development:
+            raise ConfigurationError(
+                "refusing to start in production with the development signing chain (CAMEOGUARD_SIGNING_CHAIN)"
+            )
+        anchors_pem = _production_trust_list(settings, credentials)
+    watermark_keys = load_watermark_keys(settings)
+    return ProvenanceKeys(credentials, anchors_pem, watermark_keys[0], watermark_keys)
 
 
 FrameCallback = Callable[[float, Callable[[], Any]], None]
@@ -180,8 +312,8 @@ class Marker(Protocol):
 class Signer(Protocol):
     """Embeds a signed C2PA manifest."""
 
-    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> None:
-        """Write `source` with its manifest to `dest`."""
+    def sign(self, source: Path, dest: Path, publication: Publication, *, parent_file: Path | None = None) -> bytes:
+        """Write `source` with its manifest to `dest`; the manifest store's bytes."""
         ...
 
 
@@ -232,7 +364,8 @@ class Publisher:
         encoder: EncoderSettings | None = None,
     ) -> None:
         self.keys = keys
-        self.watermark = InvisibleWatermark(keys.watermark_key)
+        # Marks are made with the current key; every key of the ring reads (a rotation keeps old marks readable).
+        self.watermark: InvisibleWatermark = WatermarkKeyRing(keys.watermark_ring)
         self.marker = marker or WatermarkMarker(self.watermark, encoder)
         self.signer: Signer = signer or ManifestSigner(
             keys.credentials, generator="cameoguard", version=_version(), tsa_url=tsa_url
@@ -258,12 +391,14 @@ class Publisher:
         scratch = Path(tempfile.mkdtemp(prefix=".publishing-", dir=destination_dir))
         hashes: list[tuple[float, bytes, int]] = []
         sampled: list[float] = []
+        last = [0.0]
 
         def fingerprint(t: float, rgb: Callable[[], Any]) -> None:
             # Checked on every frame: a premark started while the checks ran is stopped within a frame of a decision not
             # to publish, instead of encoding the rest of the video for nothing.
             if cancelled is not None and cancelled.is_set():
                 raise MarkingCancelled("the decision was not to publish")
+            last[0] = max(last[0], t)
             # The whole video, without decoding the output a second time: twice a second for tracing, and the
             # crop variants once a second, so a purge banks this video as `bank add` would have.
             # The 1e-6 absorbs timestamps that are a rounding error short of the half second (29.97 fps), which would
@@ -277,25 +412,40 @@ class Publisher:
         except BaseException:
             _remove_scratch(scratch)
             raise
-        return MarkedDraft(scratch, marked, token, tuple(hashes))
+        return MarkedDraft(scratch, marked, token, tuple(hashes), last[0])
 
     def finish(
         self, marked: MarkedDraft, publication: Publication, *, parent_file: Path | None = None
     ) -> PreparedPublication:
-        """Sign a marked draft and stage it beside its final, content-addressed name; the scratch folder goes."""
+        """Sign a marked draft and stage it beside its final, content-addressed name; the scratch folder goes. The
+        manifest store is kept in the repository beside the published files (`manifests/` of the media store)."""
         destination_dir = marked.scratch.parent
+        label = manifest_label(publication.video_id, marked.token)
+        duration_ms = round(marked.last_frame_s * 1000)
+        bindings = soft_bindings(marked.token, marked.frame_hashes, duration_ms=duration_ms)
+        publication = replace(publication, label=label, soft_bindings=bindings)
+        # The media store's root is two levels up from `published/<video_id>`.
+        store_path = destination_dir.parent.parent / manifest_store_name(publication.video_id, label)
         try:
             # Signed after marking: the manifest's hash must cover the bytes people will actually receive.
             signed = marked.scratch / "signed.mp4"
-            self.signer.sign(marked.path, signed, publication, parent_file=parent_file)
+            manifest_store = self.signer.sign(marked.path, signed, publication, parent_file=parent_file)
+            if not manifest_store:
+                raise SigningError("signing returned no manifest store")
             digest = sha256_file(signed)
+            # Kept before the publishing transaction records it; a video that is not published leaves it to the
+            # sweeper (no row refers to it), as it does a staged file a killed process left.
+            try:
+                write_atomically(manifest_store, store_path)
+            except OSError as exc:
+                raise SigningError(f"cannot keep the manifest store: {exc}") from None
             # Named by digest beside its final place, so the rename that publishes it is atomic (same folder).
             final = destination_dir / f"{digest.sha256}.mp4"
             staged = destination_dir / f".staged-{digest.sha256}.mp4"
             signed.replace(staged)
         finally:
             self.discard(marked)
-        return PreparedPublication(staged, final, digest.sha256, marked.token, marked.frame_hashes)
+        return PreparedPublication(staged, final, digest.sha256, marked.token, marked.frame_hashes, label, store_path)
 
     @staticmethod
     def discard(marked: MarkedDraft) -> None:

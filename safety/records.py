@@ -73,6 +73,46 @@ class RegistryStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+MANIFESTS_AREA = "manifests"
+
+
+def manifest_store_name(video_id: str, manifest_id: str) -> str:
+    """Where a manifest store lies in the media store, relative to its root: `manifests/<video_id>/<uuid>.c2pa`
+    (the manifest's label is `urn:c2pa:<uuid>`)."""
+    name = manifest_id.rsplit(":", 1)[-1]
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"not a manifest label: {manifest_id!r}")
+    return f"{MANIFESTS_AREA}/{video_id}/{name}.c2pa"
+
+
+@dataclass(frozen=True)
+class ManifestRecord:
+    """A manifest store in the repository: the manifest that published a video."""
+
+    manifest_id: str
+    """The active manifest's label (`urn:c2pa:<uuid>`)."""
+    video_id: str
+    """The video it published."""
+    sha256: str
+    """Digest of the signed file it was embedded in."""
+    store_path: str | None
+    """The store's file relative to the media root; None once the video is purged (the file goes with it)."""
+    created_at: datetime
+    """When it was recorded."""
+
+
+@dataclass(frozen=True)
+class BindingMatch:
+    """A video a soft binding value points at, and its manifest."""
+
+    video_id: str
+    """The video."""
+    manifest_id: str | None
+    """Its manifest in the repository (None for a video published before manifests were kept)."""
+    status: RegistryStatus | None
+    """The registry's status of the video (None when it has no record, e.g. purged before it was recorded)."""
+
+
 class PurgeJobState(StrEnum):
     """A purge job: its rows are purged at once; its files go after the commit."""
 

@@ -1,16 +1,50 @@
 """Settings, built once from the environment and passed in.
 
 Every knob is a `CAMEOGUARD_*` environment variable (or a constructor argument in tests). Building settings does
-no IO; `CameoGuard` (in `safety.wiring`) creates folders and connections when it starts.
+no IO; `build` creates folders and connections when it starts. Each field says which processes read it
+(`needs`), and `settings_table` writes the README's table from the fields, so the two cannot drift apart. Lists
+are written comma-separated (`a,b`), or as a JSON list.
 """
 
 from __future__ import annotations
 
+import json
+import types
+import typing
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROCESSES = ("serve", "worker", "console", "scheduler", "cli")
+"""The processes of a deployment: the API (`cameoguard serve`), `cameoguard worker`, the reviewer console
+(`cameoguard review serve`), `cameoguard scheduler run`, and one-off commands (`cameoguard migrate`, `user add`)."""
+
+_EVERY = PROCESSES
+
+
+def needs(*processes: str) -> dict[str, Any]:
+    """A field's `json_schema_extra`: the processes that read it (they must all be given the same value)."""
+    unknown = set(processes) - set(PROCESSES)
+    if unknown:
+        raise ValueError(f"unknown processes {sorted(unknown)}")
+    return {"processes": list(processes)}
+
+
+def _split(value: object, separators: str = ",") -> object:
+    """A list setting as written in the environment: `a,b` (or a JSON list); anything else is left to pydantic."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            return value
+    for separator in separators[1:]:
+        text = text.replace(separator, separators[0])
+    return [part.strip() for part in text.split(separators[0]) if part.strip()]
 
 
 class Settings(BaseSettings):
@@ -18,111 +52,236 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CAMEOGUARD_", extra="ignore", frozen=True)
 
-    home: Path = Field(default=Path("var"), description="Root of the database (SQLite) and the media store.")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default: SQLite at HOME/cameoguard.db.")
-    fail_checks: Annotated[frozenset[str], NoDecode] = Field(
-        default=frozenset(), description="Checks made to raise, for drills and tests (comma-separated)."
+    home: Path = Field(
+        default=Path("var"),
+        description="Root of the database (SQLite) and the media store; shared storage when processes run on "
+        "several machines.",
+        json_schema_extra=needs(*_EVERY),
     )
-    env: str = Field(default="development", description="`production` turns on production-only refusals.")
-    adult_policy: str = Field(default="default", description="Bundled pack name or a path, for adult creators.")
-    teen_policy: str = Field(default="teen", description="Bundled pack name or a path, for teen creators.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`; default: SQLite at HOME/cameoguard.db.",
+        json_schema_extra=needs(*_EVERY),
+    )
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production`: keys are never generated, no process but `cameoguard migrate` changes the schema, "
+        "the development signing chain is refused.",
+        json_schema_extra=needs(*_EVERY),
+    )
+    debug: bool = Field(
+        default=False, description="Show tracebacks for internal errors (`1`).", json_schema_extra=needs(*_EVERY)
+    )
+    fail_checks: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        description="Checks made to raise, for drills and tests.",
+        json_schema_extra=needs("serve", "worker", "cli"),
+    )
+    adult_policy: str = Field(
+        default="default",
+        description="Bundled pack name or a path, for adult creators.",
+        json_schema_extra=needs(*_EVERY),
+    )
+    teen_policy: str = Field(
+        default="teen", description="Bundled pack name or a path, for teen creators.", json_schema_extra=needs(*_EVERY)
+    )
     teen_policy_choices: Annotated[tuple[str, ...], NoDecode] = Field(
         default=("teen_strict",),
-        description="Other teen packs a guardian may choose for a teen (comma-separated bundled names or paths).",
+        description="Other teen packs a guardian may choose for a teen (bundled names or paths).",
+        json_schema_extra=needs(*_EVERY),
     )
     restriction_topics: Path | None = Field(
-        default=None, description="The restriction taxonomy (topics owners may rule out); default: the bundled one."
+        default=None,
+        description="The restriction taxonomy (topics owners may rule out); default: the bundled one.",
+        json_schema_extra=needs(*_EVERY),
     )
-    check_workers: int = Field(default=4, ge=1, description="Threads that run checks in parallel.")
+    check_workers: int = Field(
+        default=4,
+        ge=1,
+        description="Threads that run checks in parallel.",
+        json_schema_extra=needs("serve", "worker", "cli"),
+    )
     broker_url: str | None = Field(
         default=None,
-        description="Celery broker for background work (e.g. amqp://guest:guest@127.0.0.1:5672//); none: in-process.",
+        description="Celery broker for background work (`amqp://user:password@host:5672/vhost`); unset: in-process.",
+        json_schema_extra=needs(*_EVERY),
     )
-    broker_queue: str = Field(default="cameoguard", description="Broker queue of this deployment's tasks.")
-    background_workers: int = Field(default=2, ge=1, description="Threads for background work without a broker.")
+    broker_queue: str = Field(
+        default="cameoguard", description="Broker queue of this deployment's tasks.", json_schema_extra=needs(*_EVERY)
+    )
+    background_workers: int = Field(
+        default=2,
+        ge=1,
+        description="Threads for background work without a broker.",
+        json_schema_extra=needs("serve", "console", "scheduler", "cli"),
+    )
     submission_lease_s: float = Field(
-        default=30.0, gt=0, description="A worker's claim lapses this long after its last heartbeat."
+        default=30.0,
+        gt=0,
+        description="A worker's claim on a submission lapses this long after its last heartbeat.",
+        json_schema_extra=needs("serve", "worker"),
     )
-    max_queued_submissions: int = Field(default=200, ge=1, description="Past this many waiting submissions, 429.")
+    max_queued_submissions: int = Field(
+        default=200,
+        ge=1,
+        description="Past this many queued or running submissions, `POST /v1/submissions` answers 429.",
+        json_schema_extra=needs("serve"),
+    )
     mark_during_checks: bool = Field(
         default=True,
         description="Start the publish re-encode beside the checks (dropped when the video is not published).",
+        json_schema_extra=needs("serve", "worker", "cli"),
     )
-    face_backend: str = Field(default="dlib", description="`dlib` (default, ships with the install) or `insightface`.")
-    face_pack: str | None = Field(default=None, description="Installed InsightFace pack name (HOME/models/NAME).")
-    signing_chain: Path | None = Field(default=None, description="PEM chain, signer first; default: dev chain.")
-    signing_key: Path | None = Field(default=None, description="PEM private key file of the signer.")
-    signing_key_env: str | None = Field(default=None, description="Name of a variable holding the PEM key instead.")
-    trust_anchors: Path | None = Field(default=None, description="PEM roots that verify trusts.")
-    tsa_url: str | None = Field(default=None, description="RFC 3161 timestamp authority; off by default.")
-    watermark_key_file: Path | None = Field(default=None, description="Integer seed of the invisible watermark.")
+    face_backend: str = Field(
+        default="dlib",
+        description="`dlib` (default, ships with the install) or `insightface`.",
+        json_schema_extra=needs(*_EVERY),
+    )
+    face_pack: str | None = Field(
+        default=None,
+        description="Installed InsightFace pack name (HOME/models/NAME).",
+        json_schema_extra=needs(*_EVERY),
+    )
+    signing_chain: Path | None = Field(
+        default=None,
+        description="PEM certificate chain of the C2PA signer, signer first; default (development only): HOME/keys.",
+        json_schema_extra=needs(*_EVERY),
+    )
+    signing_key: Path | None = Field(
+        default=None, description="PEM private key file of the signer.", json_schema_extra=needs(*_EVERY)
+    )
+    signing_key_env: str | None = Field(
+        default=None,
+        description="Name of a variable holding the signer's PEM key instead of a file.",
+        json_schema_extra=needs(*_EVERY),
+    )
+    trust_anchors: Path | None = Field(
+        default=None,
+        description="PEM roots `verify` trusts (the trust list; keep retired roots in it).",
+        json_schema_extra=needs(*_EVERY),
+    )
+    tsa_url: str | None = Field(
+        default=None, description="RFC 3161 timestamp authority; off by default.", json_schema_extra=needs(*_EVERY)
+    )
+    watermark_key_file: Path | None = Field(
+        default=None,
+        description="Invisible watermark keys, an integer a line, the current one first (older ones still read).",
+        json_schema_extra=needs(*_EVERY),
+    )
     audit_key_file: Path | None = Field(
-        default=None, description="HMAC key of the audit chain (hex), kept outside the database; default: dev key."
+        default=None,
+        description="HMAC keys of the audit chain (hex, a key a line, the current one first), outside the database.",
+        json_schema_extra=needs(*_EVERY),
     )
     audit_checkpoint_file: Path | None = Field(
         default=None,
         description="Append-only file of signed audit checkpoints, outside the database; default: "
-        "HOME/audit/checkpoints.log.",
+        "HOME/audit/checkpoints.log (shared by every process).",
+        json_schema_extra=needs(*_EVERY),
     )
     audit_checkpoint_every: int = Field(
         default=100,
         ge=1,
         description="A checkpoint is written each time the audit chain passes a multiple of this many entries (and "
         "at shutdown); 1: after every commit that writes to the chain.",
+        json_schema_extra=needs(*_EVERY),
     )
     hook_allowed_dirs: Annotated[tuple[Path, ...], NoDecode] = Field(
-        default=(), description="Folders `video_path` may name (colon-separated); default: HOME/incoming only."
+        default=(),
+        description="Folders `video_path` may name (comma- or colon-separated); default: HOME/incoming only.",
+        json_schema_extra=needs("serve"),
     )
-    hook_requests_per_minute: int = Field(default=120, ge=1, description="Per-client request limit of the hook.")
-    hook_max_body_mb: float = Field(default=256.0, gt=0, description="Largest request body the hook accepts.")
-    hook_body_timeout_s: float = Field(default=60.0, gt=0, description="A request body must arrive within this.")
+    hook_requests_per_minute: int = Field(
+        default=120, ge=1, description="Per-client request limit of the API.", json_schema_extra=needs("serve")
+    )
+    hook_max_body_mb: float = Field(
+        default=256.0, gt=0, description="Largest request body the API accepts.", json_schema_extra=needs("serve")
+    )
+    hook_body_timeout_s: float = Field(
+        default=60.0, gt=0, description="A request body must arrive within this.", json_schema_extra=needs("serve")
+    )
     hook_auth_failures_per_minute: int = Field(
-        default=10, ge=1, description="Requests with a wrong token allowed per client address per minute."
+        default=10,
+        ge=1,
+        description="Requests with a wrong token allowed per client address per minute.",
+        json_schema_extra=needs("serve"),
     )
-    held_retention_hours: float = Field(default=24 * 30, gt=0, description="Held items older than this expire.")
-    publish_encoder: str = Field(default="libx264", description="FFmpeg encoder of published video (H.264).")
-    publish_preset: str = Field(default="superfast", description="Encoder preset of published video.")
-    publish_crf: int = Field(default=20, ge=0, le=51, description="Constant rate factor of published video.")
+    resolution_public: bool = Field(
+        default=False,
+        description="Serve the Soft Binding Resolution API (/matches, /manifests, /services) without a token, as "
+        "resolution services usually are; otherwise any client token is required, as for /v1/verify.",
+        json_schema_extra=needs("serve"),
+    )
+    held_retention_hours: float = Field(
+        default=24 * 30,
+        gt=0,
+        description="Held items older than this expire (the sweeper).",
+        json_schema_extra=needs("worker", "scheduler", "cli"),
+    )
+    publish_encoder: str = Field(
+        default="libx264",
+        description="FFmpeg encoder of published video (H.264).",
+        json_schema_extra=needs("serve", "worker", "console", "cli"),
+    )
+    publish_preset: str = Field(
+        default="superfast",
+        description="Encoder preset of published video.",
+        json_schema_extra=needs("serve", "worker", "console", "cli"),
+    )
+    publish_crf: int = Field(
+        default=20,
+        ge=0,
+        le=51,
+        description="Constant rate factor of published video.",
+        json_schema_extra=needs("serve", "worker", "console", "cli"),
+    )
     stale_checking_s: float = Field(
-        default=600.0, gt=0, description="A video still `checking` this long after its last change is settled."
+        default=600.0,
+        gt=0,
+        description="A video still `checking` this long after its last change is settled by the sweeper.",
+        json_schema_extra=needs("worker", "scheduler", "cli"),
     )
-    callback_allowed_hosts: tuple[str, ...] = Field(
+    callback_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="Hosts inside the network (loopback, private, link-local) that submission callbacks may reach; "
         "every other such address is refused.",
+        json_schema_extra=needs("serve", "worker"),
     )
     owner_approval_hours: float = Field(
         default=72.0,
         gt=0,
         description="How long a video waits for owners who approve each use before it is blocked as expired.",
+        json_schema_extra=needs("serve", "worker", "scheduler", "cli"),
     )
     orphan_grace_s: float = Field(
         default=3600.0,
         ge=0,
         description="The sweeper leaves unreferenced files younger than this: a process may be about to commit "
         "the row that points at them.",
+        json_schema_extra=needs("worker", "scheduler", "cli"),
+    )
+    quality_share: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="Share of decided review items returned blind to another reviewer.",
+        json_schema_extra=needs("console"),
     )
 
-    @field_validator("teen_policy_choices", mode="before")
-    @classmethod
-    def _split_packs(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(name.strip() for name in value.split(",") if name.strip())
-        return value
-
-    @field_validator("fail_checks", mode="before")
+    @field_validator("teen_policy_choices", "fail_checks", "callback_allowed_hosts", mode="before")
     @classmethod
     def _split_names(cls, value: object) -> object:
-        if isinstance(value, str):
-            return frozenset(name.strip() for name in value.split(",") if name.strip())
-        return value
+        return _split(value)
 
     @field_validator("hook_allowed_dirs", mode="before")
     @classmethod
     def _split_dirs(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(Path(p) for p in value.split(":") if p.strip())
-        return value
+        # Folders: comma-separated, or colon-separated as PATH is.
+        return _split(value, ",:")
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
 
     @property
     def allowed_video_dirs(self) -> tuple[Path, ...]:
@@ -150,3 +309,73 @@ class Settings(BaseSettings):
     def cache_root(self) -> Path:
         """What can be rebuilt but is slow to build (trained prompt heads); safe to delete."""
         return self.home / "cache"
+
+
+def _type_name(annotation: Any) -> str:
+    """How a field's type reads in the settings table."""
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return _type_name(next(a for a in args if a is not type(None)))
+    if origin is Literal:
+        return " \\| ".join(f"`{a}`" for a in args)
+    if origin in (tuple, frozenset, list, set):
+        return f"list of {_type_name(args[0])}"
+    names: dict[Any, str] = {str: "text", int: "integer", float: "number", bool: "boolean", Path: "path"}
+    return names.get(annotation, str(annotation))
+
+
+def _default_text(value: Any) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, frozenset, list)):
+        return ",".join(sorted(str(v) for v in value)) or "empty"
+    return str(value)
+
+
+def processes_of(name: str) -> list[str]:
+    """The processes that read the setting `name` (a field of `Settings`)."""
+    extra = Settings.model_fields[name].json_schema_extra
+    listed = extra.get("processes", []) if isinstance(extra, dict) else []
+    return [str(p) for p in listed] if isinstance(listed, list) else []
+
+
+def settings_table() -> str:
+    """The README's settings table, written from the fields: variable, type, default, processes, meaning."""
+    rows = ["| variable | type | default | needed by | meaning |", "|---|---|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        processes = processes_of(name)
+        who = "all" if set(processes) == set(PROCESSES) else ", ".join(processes)
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(
+            f"| `CAMEOGUARD_{name.upper()}` | {_type_name(field.annotation)} | `{_default_text(field.default)}` "
+            f"| {who} | {meaning} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+PROCESS_COMMANDS = {
+    "serve": "cameoguard serve --host 0.0.0.0 --port 8080",
+    "worker": "cameoguard worker --concurrency 2",
+    "console": "cameoguard review serve --host 0.0.0.0 --port 8501",
+    "scheduler": "cameoguard scheduler run --interval 300",
+    "cli": "cameoguard migrate",
+}
+"""How each process is started (the deployment files use the same commands; `cli` stands for every one-off)."""
+
+
+def process_table() -> str:
+    """Each process, its command, and the settings it reads beyond those every process reads."""
+    every = [name for name in Settings.model_fields if set(processes_of(name)) == set(PROCESSES)]
+    rows = ["| process | command | settings of its own |", "|---|---|---|"]
+    for process in PROCESSES:
+        own = [
+            f"`CAMEOGUARD_{n.upper()}`" for n in Settings.model_fields if n not in every and process in processes_of(n)
+        ]
+        rows.append(f"| {process} | `{PROCESS_COMMANDS[process]}` | {', '.join(own) or '-'} |")
+    shared = ", ".join(f"`CAMEOGUARD_{n.upper()}`" for n in every)
+    return "\n".join([*rows, "", f"Every process reads: {shared}.", ""])

@@ -61,7 +61,7 @@ from safety.faces.engine import FaceEngine, build_analyzer
 from safety.faces.gallery import GalleryTemplate
 from safety.gate import Gate
 from safety.mediastore import MediaStore
-from safety.publishing import ProvenanceKeys, Publisher, load_audit_key, load_keys
+from safety.publishing import ProvenanceKeys, Publisher, load_audit_keys, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
 from safety.storage import Store
@@ -282,14 +282,17 @@ def build(
     database: Database | None = None
     if store is None:
         clock = clock or SYSTEM_CLOCK
-        database = open_database(settings.resolved_database_url)
-        audit_key = load_audit_key(settings)
+        # The embedded default migrates by itself; in production only `cameoguard migrate` changes the schema, and
+        # every other process refuses a schema that is not the one it was written for.
+        database = open_database(settings.resolved_database_url, migrate_schema=not settings.production)
+        audit_key, *retired = load_audit_keys(settings)
         sql_store = SqlStore(
             database,
             audit_key,
             clock,
-            checkpoints=CheckpointFile(settings.checkpoint_path, audit_key),
+            checkpoints=CheckpointFile(settings.checkpoint_path, audit_key, retired=tuple(retired)),
             checkpoint_every=settings.audit_checkpoint_every,
+            retired_audit_keys=tuple(retired),
         )
         sql_store.key_head()
         store = sql_store
@@ -335,7 +338,7 @@ def build(
     keys = load_keys(settings)
     encoder = EncoderSettings(settings.publish_encoder, settings.publish_preset, settings.publish_crf)
     publisher = publisher or Publisher(keys, settings.tsa_url, encoder=encoder)
-    tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem)
+    tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem, media.root)
     try:
         taxonomy = load_restriction_taxonomy(settings.restriction_topics)
     except PolicyError as exc:

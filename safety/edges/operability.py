@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 
 from safety.gate.metrics import BUCKETS
+from safety.storage.sql.database import schema_state
 
 if TYPE_CHECKING:
     from safety.wiring import CameoGuard
@@ -95,5 +96,20 @@ def readiness(services: CameoGuard) -> dict[str, Any]:
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         state["database"] = exc.__class__.__name__
     state["broker"] = services.engine.reachable()
-    state["ready"] = state["models_loaded"] and state["database"] == "ok" and state["broker"] in ("ok", "in-process")
+    # A store in memory has no schema to fall behind.
+    state["schema"] = "unknown" if services.sql_database is not None else "ok"
+    if state["database"] == "ok" and services.sql_database is not None:
+        try:
+            schema = schema_state(services.sql_database.engine)
+            # Behind or ahead, this process was not written for the schema it would write to: a load balancer
+            # moves traffic to the processes of the version that migrated it.
+            state["schema"] = "ok" if schema.up_to_date else schema.describe()
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            state["schema"] = exc.__class__.__name__
+    state["ready"] = (
+        state["models_loaded"] is True
+        and state["database"] == "ok"
+        and state["schema"] == "ok"
+        and state["broker"] in ("ok", "in-process")
+    )
     return state

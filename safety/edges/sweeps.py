@@ -148,6 +148,8 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
             | tx.consent.cameo_file_paths()
             | tx.submissions.pending_files()
             | tx.templates.protected_file_paths()
+            # Kept manifest stores; one whose video did not publish after all is an orphan like any other.
+            | {str(services.media.root / p) for p in tx.registry.manifest_paths()}
         )
         referenced = {str(Path(p).resolve()) for p in paths}
         published = tx.videos.published_paths()

@@ -262,6 +262,8 @@ def trace_json(t: TraceResult) -> Json:
             for e in t.evidence
         ],
         "disagreement": t.disagreement,
+        "manifest_id": t.manifest_id,
+        "manifests": [{"video_id": m.video_id, "status": m.status, "manifest_id": m.manifest_id} for m in t.manifests],
         "segments": [
             {
                 "video_id": seg.video_id,

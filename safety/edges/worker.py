@@ -4,44 +4,110 @@
 on a pool of threads that share it: the checks spend their time in native code that releases the GIL, so threads
 use the cores without a copy of every model per process. Run more workers, on more machines, against the same
 database, media folder and broker to scale out.
+
+A rolling upgrade is refused, not raced: a worker checks the schema at start (`build`) and again, at most every
+`SchemaWatch.every_s`, before each task. Once a newer version has migrated the database past what this worker
+knows, it hands the task back to the broker (requeued for an up-to-date worker), says so in one log line and stops.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from safety.edges.sweeps import sweep_once
 from safety.engine import DELIVER_CALLBACK, FINISH_PURGE, RETRO_SCAN, RUN_SUBMISSION, SWEEP, CeleryEngine
 from safety.logs import use_json_logs
+from safety.storage.sql.database import schema_state
 from safety.usecases.revocation import finish_pending
 from safety.wiring import CameoGuard
 
 log = logging.getLogger("cameoguard.worker")
 
 
-def register_tasks(app: Any, guard: CameoGuard) -> None:
-    """The task names the engine sends, bound to this process's use cases."""
+class SchemaMovedOn(Exception):
+    """The database was migrated past what this process knows (a newer version is rolling out)."""
+
+
+class SchemaWatch:
+    """Reads the schema's revision at most every `every_s` seconds and raises `SchemaMovedOn` once it is ahead of
+    this version (then on every call: the process is to stop)."""
+
+    def __init__(self, guard: CameoGuard, *, every_s: float = 30.0, now: Callable[[], float] = time.monotonic):
+        self._guard = guard
+        self.every_s = every_s
+        self._now = now
+        self._checked_at: float | None = None
+        self._moved: str | None = None
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        with self._lock:
+            if self._moved is None and (self._checked_at is None or self._now() - self._checked_at >= self.every_s):
+                self._checked_at = self._now()
+                database = self._guard.sql_database
+                state = schema_state(database.engine) if database is not None else None
+                if state is not None and state.ahead:
+                    self._moved = state.describe()
+            if self._moved is not None:
+                raise SchemaMovedOn(self._moved)
+
+
+def _stop_this_worker() -> None:
+    # A warm shutdown: tasks in hand finish, nothing new is taken.
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def register_tasks(
+    app: Any, guard: CameoGuard, *, watch: SchemaWatch | None = None, stop: Callable[[], None] = _stop_this_worker
+) -> None:
+    """The task names the engine sends, bound to this process's use cases; with `watch`, each task first checks
+    that the schema has not moved past this version (if it has, the message goes back to the broker and this
+    worker stops)."""
+    stopping = threading.Event()
+
+    def current() -> None:
+        if watch is None:
+            return
+        try:
+            watch.check()
+        except SchemaMovedOn as exc:
+            from celery.exceptions import Reject
+
+            if not stopping.is_set():
+                stopping.set()
+                log.error("stopping: %s", exc)
+                stop()
+            raise Reject(str(exc), requeue=True) from None
 
     @app.task(name=RUN_SUBMISSION)  # type: ignore[untyped-decorator]
     def run_submission(submission_id: str) -> None:
+        current()
         guard.submissions.run(submission_id)
 
     @app.task(name=DELIVER_CALLBACK)  # type: ignore[untyped-decorator]
     def deliver_callback(submission_id: str, attempt: int) -> None:
+        current()
         guard.submissions.deliver_callback(submission_id, attempt)
 
     @app.task(name=FINISH_PURGE)  # type: ignore[untyped-decorator]
     def finish_purges() -> None:
+        current()
         finish_pending(guard.store, guard.media)
 
     @app.task(name=SWEEP)  # type: ignore[untyped-decorator]
     def sweep() -> None:
+        current()
         sweep_once(guard)
 
     @app.task(name=RETRO_SCAN)  # type: ignore[untyped-decorator]
     def retro_scan(scan_id: str) -> None:
+        current()
         guard.retro_scans.run(scan_id)
 
 
@@ -55,7 +121,7 @@ def run_worker(guard: CameoGuard, *, concurrency: int = 2, loglevel: str = "INFO
     use_json_logs()
     warmed = guard.warm_up()
     log.info("models loaded: %s", warmed)
-    register_tasks(engine.app, guard)
+    register_tasks(engine.app, guard, watch=SchemaWatch(guard))
     engine.app.worker_main(
         [
             "worker",

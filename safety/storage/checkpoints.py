@@ -26,9 +26,10 @@ log = logging.getLogger("cameoguard.audit.checkpoint")
 class CheckpointFile:
     """Appends and reads the signed checkpoints of one deployment's audit chain."""
 
-    def __init__(self, path: Path, key: bytes) -> None:
+    def __init__(self, path: Path, key: bytes, *, retired: tuple[bytes, ...] = ()) -> None:
         self.path = path
         self._key = key
+        self._retired = retired
         self._writer = f"{socket.gethostname()}:{os.getpid()}"
         self._lock = threading.Lock()
 
@@ -74,4 +75,4 @@ class CheckpointFile:
             return CheckpointLog(())
         except OSError as exc:
             raise StorageError(f"cannot read the audit checkpoint file {self.path}: {exc}") from None
-        return parse_checkpoints(text, self._key)
+        return parse_checkpoints(text, self._key, retired=self._retired)

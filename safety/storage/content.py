@@ -11,7 +11,9 @@ from safety.domain import Decision, TrackEmbedding, VideoStatus
 from safety.records import (
     BankEntryRecord,
     BankName,
+    BindingMatch,
     DecisionRecord,
+    ManifestRecord,
     OwnerAppearance,
     PurgeJobRecord,
     RegistryStatus,
@@ -160,7 +162,31 @@ class RegistryStore(Protocol):
     def record_publication(
         self, video_id: str, *, sha256: str, watermark_token: int, frame_hashes: Sequence[tuple[float, bytes, int]]
     ) -> None:
-        """Register a published file."""
+        """Register a published file, with its manifest in the repository (labelled
+        `provenance.manifest_label(video_id, watermark_token)`, its store at `records.manifest_store_name`) and the
+        soft bindings its manifest declares (`provenance.softbinding.bindings_of`). A video published again
+        replaces what was recorded before."""
+        ...
+
+    def find_binding(self, alg: str, value: str) -> list[BindingMatch]:
+        """The videos (and their manifests) a soft binding value points at: one indexed lookup."""
+        ...
+
+    def manifest(self, manifest_id: str) -> ManifestRecord | None:
+        """A manifest in the repository, or None."""
+        ...
+
+    def manifest_of(self, video_id: str) -> ManifestRecord | None:
+        """The manifest that published a video (its latest publication), or None."""
+        ...
+
+    def purge_manifests(self, video_id: str) -> list[str]:
+        """Forget where a purged video's manifest stores lie (the manifests stay, so bindings still resolve to the
+        purged video); the store files the purge removes."""
+        ...
+
+    def manifest_paths(self) -> set[str]:
+        """Every kept manifest store, relative to the media root (for the sweeper and the invariants)."""
         ...
 
     def set_status(self, video_id: str, status: RegistryStatus) -> bool:
@@ -184,7 +210,7 @@ class RegistryStore(Protocol):
         ...
 
     def fingerprint_stamp(self) -> tuple[int, int]:
-        """(count, highest id) of published frame hashes."""
+        """(count, highest id) of published frame hashes: changes whenever they do (ids are never reused)."""
         ...
 
     def fingerprint_entries(self) -> list[tuple[str, bytes]]:
@@ -224,7 +250,7 @@ class BankStore(Protocol):
         ...
 
     def stamp(self) -> tuple[int, int]:
-        """(count, highest id) of bank hashes: changes whenever a bank does."""
+        """(count, highest id) of bank hashes: changes whenever a bank does (ids are never reused)."""
         ...
 
     def index_entries(self) -> list[tuple[str, bytes, float]]:

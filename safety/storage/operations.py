@@ -140,6 +140,11 @@ class AuditStore(Protocol):
         """Every entry in sequence order."""
         ...
 
+    def rotate_key(self, actor: str, new_key: bytes) -> int:
+        """Append the rotation entry that moves the chain to `new_key` (co-signed with the current key); this
+        transaction's later entries use the new key. Its sequence number."""
+        ...
+
 
 class LockStore(Protocol):
     """Named leases held in a row."""

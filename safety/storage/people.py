@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -79,6 +79,11 @@ class ClientStore(Protocol):
         self, name: str, token_hash: str, *, scopes: Sequence[str] = ("generate",), webhook_secret: str | None = None
     ) -> bool:
         """Create or rotate a client's token (with its scopes and webhook secret); True when the client is new."""
+        ...
+
+    def rotate_token(self, name: str, token_hash: str, valid_until: datetime) -> bool:
+        """Give an active client a new token; the one it replaces keeps working until `valid_until` (the grace
+        period). False when there is no such active client."""
         ...
 
     def client_for(self, token_hash: str) -> str | None:
@@ -203,7 +208,7 @@ class TemplateStore(Protocol):
         ...
 
     def gallery_stamp(self, model_id: str) -> tuple[int, int]:
-        """(count, highest id) of a model's templates: changes whenever the gallery does."""
+        """(count, highest id) of a model's templates: changes whenever the gallery does (ids are never reused)."""
         ...
 
     def gallery(self, model_id: str) -> list[TemplateRecord]:

@@ -60,6 +60,10 @@ class Store(Protocol):
     def clock(self) -> Clock: ...
     @property
     def audit_key(self) -> bytes: ...
+    @property
+    def retired_audit_keys(self) -> tuple[bytes, ...]:
+        """Audit keys the current one replaced (entries made before a rotation verify with them)."""
+        ...
 
     def audit_checkpoints(self) -> CheckpointLog:
         """The audit chain's signed checkpoints, kept outside the database (none when it keeps none). Read them

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from safety.domain import AgeBand, User
 from safety.errors import SubmissionError, UnknownSubjectError
@@ -31,6 +32,18 @@ class IssuedClient:
     """What it may do."""
     webhook_secret: str
     """Signs the callbacks it receives (`X-Cameoguard-Signature`)."""
+
+
+@dataclass(frozen=True)
+class RotatedToken:
+    """A client's new token, shown once, and until when the one it replaced still works."""
+
+    client: str
+    """Its name."""
+    token: str
+    """The new bearer token."""
+    old_token_valid_until: datetime
+    """The end of the grace period."""
 
 
 class Accounts:
@@ -75,6 +88,19 @@ class Accounts:
         with self._store.transaction() as tx:
             tx.clients.set_token(name, token_hash(token), scopes=[s.value for s in scopes], webhook_secret=secret)
         return IssuedClient(name, token, tuple(sorted(set(scopes))), secret)
+
+    def rotate_token(self, name: str, grace: timedelta) -> RotatedToken:
+        """A new bearer token for an active client (shown once); the old one keeps working for `grace`, so the
+        client can switch without an outage. The webhook secret is kept (receivers need not change)."""
+        if grace < timedelta(0):
+            raise SubmissionError("the grace period cannot be negative")
+        name = normalise_handle(name)
+        token = secrets.token_urlsafe(32)
+        with self._store.transaction() as tx:
+            valid_until = self._store.clock.now() + grace
+            if not tx.clients.rotate_token(name, token_hash(token), valid_until):
+                raise UnknownSubjectError(f"no active client named {name}")
+        return RotatedToken(name, token, valid_until)
 
     def record_acting(self, client: str, acting_user: str, action: str, subject: str) -> None:
         """Audit that an API client acted for a user (reads too: who looked at whose likeness is on record)."""

@@ -119,6 +119,9 @@ def apply_purge(tx: PurgeStores, plan: PurgePlan, *, actor: str, media_root: Pat
         previous, paths = marked
         files += [_relative(p, media_root) for p in paths]
         tx.registry.set_status(video_id, RegistryStatus.PURGED)
+        # Its manifest stores go with its files (already relative to the media root); the manifests' rows and soft
+        # bindings stay, so a stripped copy still resolves, to the tombstone.
+        files += tx.registry.purge_manifests(video_id)
         hashes = tx.registry.frame_hashes(video_id)
         # The purged video's frame hashes go to the purged bank: a re-upload of the same footage is then caught at the
         # gate, so a purge cannot be undone by posting the file again.

@@ -1,4 +1,10 @@
-"""Tracing: where a file came from (C2PA manifest, watermark, fingerprints), the hash banks, the audit chain.
+"""Tracing: where a file came from (C2PA manifest, watermark, fingerprints), the manifest repository, the hash
+banks, the audit chain.
+
+`resolve_binding` is the one lookup from a soft binding value to the videos and manifests it names: `verify` makes
+it for the watermark it reads, and the Soft Binding Resolution API for the values it is asked about; matching a file
+by content is `verify` itself. So `cameoguard verify` and the API cannot disagree about a copy. A purged video's
+manifest is never served: its bindings still resolve, to its tombstone status.
 
 A file may be cut together from several videos, so `verify` traces it piece by piece too: every stretch whose
 frames match a registered video in order (`provenance.segments`), and every window in which a watermark token can
@@ -17,6 +23,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from provenance import (
+    WATERMARK_ALG,
     FingerprintIndex,
     FrameHash,
     InvisibleWatermark,
@@ -32,13 +39,15 @@ from provenance import (
     query_hashes,
     read_manifest,
     sampled_frames,
+    watermark_value,
 )
 from provenance.segments import Frame, match_segments
+from provenance.softbinding import canonical_value
 from safety.audit import ChainReport, verify_chain
 from safety.domain import VideoStatus
-from safety.errors import InvalidMediaError, SubmissionError
+from safety.errors import InvalidMediaError, StorageError, SubmissionError, UnknownSubjectError
 from safety.media import probe
-from safety.records import BankEntryRecord, BankName, RegistryStatus
+from safety.records import BankEntryRecord, BankName, ManifestRecord, RegistryStatus
 from safety.storage import Store, Transaction
 
 Stamp = tuple[int, int]
@@ -126,12 +135,43 @@ class TraceResult:
     """Every piece of evidence, believed or not, strongest first."""
     segments: tuple[TracedSegment, ...] = ()
     """Every stretch of the file traced to a video, in file order."""
+    manifest_id: str | None = None
+    """The manifest that published the video it traces to, in the repository (None before manifests were kept)."""
+    manifests: tuple[Resolution, ...] = ()
+    """Each video believed evidence (strongest first) or a traced segment points at, with its status and manifest
+    (what matching by content answers)."""
 
     @property
     def disagreement(self) -> bool:
         """Believed evidence points at more than one video or status."""
         believed = [e for e in self.evidence if e.believed]
         return len({(e.video_id, e.status) for e in believed}) > 1
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A video a soft binding value (or a file) leads to."""
+
+    video_id: str
+    """The video."""
+    status: str
+    """live, held, withdrawn, purged or unknown (`trace_status`)."""
+    manifest_id: str | None
+    """Its manifest in the repository."""
+
+
+@dataclass(frozen=True)
+class ManifestStore:
+    """What the repository answers for a manifest id: the store's bytes, or only a status when it is not served."""
+
+    manifest_id: str
+    """The manifest."""
+    video_id: str
+    """The video it published."""
+    status: str
+    """That video's status; a purged video's manifest is not served."""
+    data: bytes | None
+    """The manifest store (application/c2pa), or None when purged."""
 
 
 class _CachedIndex(Generic[IndexT]):
@@ -163,7 +203,10 @@ def registry_status(tx: Transaction, video_id: str) -> str | None:
 def trace_status(tx: Transaction, video_id: str) -> str:
     """`registry_status`, with a withdrawn video that is held for review told apart (`held`); `unknown` when the
     registry does not know it."""
-    status = registry_status(tx, video_id)
+    return _told_apart(tx, video_id, registry_status(tx, video_id))
+
+
+def _told_apart(tx: Transaction, video_id: str, status: str | None) -> str:
     if status == RegistryStatus.WITHDRAWN.value:
         video = tx.videos.find(video_id)
         if video is not None and video.status is VideoStatus.HELD:
@@ -176,13 +219,43 @@ def most_restrictive(statuses: list[str]) -> str:
     return max(statuses, key=lambda st: _RESTRICTIVENESS.get(st, 0), default="unknown")
 
 
+def resolve_binding(tx: Transaction, alg: str, value: str) -> list[Resolution]:
+    """The videos (with status, as `trace_status` says it, and manifest) a soft binding value names: one indexed
+    lookup. A value that cannot be one of `alg`'s, or an algorithm we do not declare, names nothing."""
+    canonical = canonical_value(alg, value)
+    if canonical is None:
+        return []
+    return [
+        Resolution(
+            match.video_id,
+            _told_apart(
+                tx,
+                match.video_id,
+                match.status.value if match.status is not None else registry_status(tx, match.video_id),
+            ),
+            match.manifest_id,
+        )
+        for match in tx.registry.find_binding(alg, canonical)
+    ]
+
+
+def _resolution(tx: Transaction, video_id: str, status: str) -> Resolution:
+    manifest: ManifestRecord | None = tx.registry.manifest_of(video_id)
+    return Resolution(video_id, status, manifest.manifest_id if manifest is not None else None)
+
+
 class Tracing:
-    """Provenance lookups, banks and the audit chain."""
+    """Provenance lookups, the manifest repository, banks and the audit chain."""
 
     def __init__(
-        self, store: Store, watermark: Callable[[], InvisibleWatermark], trust_anchors_pem: str | None
+        self,
+        store: Store,
+        watermark: Callable[[], InvisibleWatermark],
+        trust_anchors_pem: str | None,
+        media_root: Path | None = None,
     ) -> None:
         self._store = store
+        self._media_root = media_root
         self._watermark = watermark
         self._trust_anchors_pem = trust_anchors_pem
         self._fingerprints = _CachedIndex(
@@ -234,7 +307,8 @@ class Tracing:
         windows = _watermark_windows(watermark, frames)
         with self._store.transaction() as tx:
             token = reading.token if reading.found else None
-            watermark_video = tx.registry.video_for_token(token) if token is not None else None
+            marked = resolve_binding(tx, WATERMARK_ALG, watermark_value(token)) if token is not None else []
+            watermark_video = marked[0].video_id if marked else None
             evidence: list[TraceEvidence] = []
             if manifest.present and manifest.video_id:
                 # Anyone can sign a manifest claiming any video id: only a valid one from a trusted chain counts.
@@ -243,8 +317,9 @@ class Tracing:
                 evidence.append(
                     TraceEvidence("c2pa", manifest.video_id, trace_status(tx, manifest.video_id), trusted, note)
                 )
-            if watermark_video:
-                evidence.append(TraceEvidence("watermark", watermark_video, trace_status(tx, watermark_video), True))
+            if marked:
+                # The resolution API's own answer for this value (`resolve_binding`), status included.
+                evidence.append(TraceEvidence("watermark", marked[0].video_id, marked[0].status, True))
             if match is not None:
                 evidence.append(TraceEvidence("fingerprint", match.key, trace_status(tx, match.key), True))
             segments = [
@@ -252,11 +327,14 @@ class Tracing:
                 for m in segment_matches
             ]
             for start, end, window_token in windows:
-                video_id = tx.registry.video_for_token(window_token)
-                if video_id is not None:
-                    segments.append(TracedSegment(video_id, trace_status(tx, video_id), start, end, "watermark"))
-        segments = _merged(segments)
-        believed = [e for e in evidence if e.believed]
+                for found in resolve_binding(tx, WATERMARK_ALG, watermark_value(window_token))[:1]:
+                    segments.append(TracedSegment(found.video_id, found.status, start, end, "watermark"))
+            segments = _merged(segments)
+            believed = [e for e in evidence if e.believed]
+            pointed = {e.video_id: e.status for e in sorted(believed, key=lambda e: _STRENGTH.index(e.source))}
+            for seg in segments:
+                pointed.setdefault(seg.video_id, seg.status)
+            manifests = tuple(_resolution(tx, video_id, st) for video_id, st in pointed.items())
         strongest = min(believed, key=lambda e: _STRENGTH.index(e.source), default=None)
         # When believed evidence disagrees, the most restrictive status wins: a purged copy never reads live, nor
         # does a copy with a purged segment in it.
@@ -267,8 +345,42 @@ class Tracing:
             first = max(segments, key=lambda seg: _RESTRICTIVENESS.get(seg.status, 0))
             video_id, traced_by = first.video_id, first.source
         return TraceResult(
-            video_id, status, traced_by, manifest, reading, watermark_video, match, tuple(evidence), tuple(segments)
+            video_id,
+            status,
+            traced_by,
+            manifest,
+            reading,
+            watermark_video,
+            match,
+            tuple(evidence),
+            tuple(segments),
+            next((m.manifest_id for m in manifests if m.video_id == video_id), None),
+            manifests,
         )
+
+    def resolve_binding(self, alg: str, value: str) -> list[Resolution]:
+        """`GET /matches/byBinding`: the videos and manifests a soft binding value names."""
+        with self._store.transaction() as tx:
+            return resolve_binding(tx, alg, value)
+
+    def manifest_store(self, manifest_id: str) -> ManifestStore:
+        """`GET /manifests/{id}`: the manifest store, unless its video was purged (then only the status).
+        `UnknownSubjectError` for an id the repository does not hold."""
+        with self._store.transaction() as tx:
+            record = tx.registry.manifest(manifest_id)
+            if record is None:
+                raise UnknownSubjectError(f"no manifest {manifest_id}")
+            status = trace_status(tx, record.video_id)
+        if status == RegistryStatus.PURGED.value or record.store_path is None:
+            return ManifestStore(manifest_id, record.video_id, RegistryStatus.PURGED.value, None)
+        if self._media_root is None:
+            raise StorageError("the manifest repository has no media store")
+        path = self._media_root / record.store_path
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise StorageError(f"cannot read manifest store {record.store_path}: {exc.strerror}") from None
+        return ManifestStore(manifest_id, record.video_id, status, data)
 
     def verify_audit(self) -> ChainReport:
         """Walk the audit log's hash chain; check its signed head and hold it against the checkpoints kept outside
@@ -276,7 +388,11 @@ class Tracing:
         checkpoints = self._store.audit_checkpoints()
         with self._store.snapshot() as tx:
             return verify_chain(
-                tx.audit.entries(), self._store.audit_key, head=tx.audit.head(), checkpoints=checkpoints
+                tx.audit.entries(),
+                self._store.audit_key,
+                head=tx.audit.head(),
+                checkpoints=checkpoints,
+                retired=self._store.retired_audit_keys,
             )
 
 

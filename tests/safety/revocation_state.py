@@ -31,7 +31,7 @@ def checking_video(services: CameoGuard, creator: str, *, prompt: str = "a calm 
 def published_video(
     services: CameoGuard, creator: str, *, owner: str | None = None, parent: str | None = None, tag: str = ""
 ) -> str:
-    """A published video row with a real file, registry entry and one frame hash."""
+    """A published video row with a real file, registry entry, one frame hash and its kept manifest store."""
     digest = os.urandom(32)
     with services.store.transaction() as tx:
         video_id = tx.videos.create(
@@ -59,6 +59,12 @@ def published_video(
             watermark_token=int.from_bytes(digest[:5], "big"),
             frame_hashes=[(0.0, digest, 100)],
         )
+        # The manifest store where the registry says the publisher kept it.
+        manifest = tx.registry.manifest_of(video_id)
+        assert manifest is not None and manifest.store_path is not None
+        store = services.media.root / manifest.store_path
+        store.parent.mkdir(parents=True, exist_ok=True)
+        store.write_bytes(b"manifest store " + digest)
     return video_id
 
 

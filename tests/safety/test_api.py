@@ -3,7 +3,10 @@ the OpenAPI document, and range downloads of published files."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -304,3 +307,133 @@ def test_no_route_tells_a_user_of_a_video_they_may_not_see(people: CameoGuard, a
         ).status_code
         == 201
     )
+
+
+# --- every error of every route is a problem; /ready while loading; request bodies in the OpenAPI document --------
+
+
+def _is_problem(response: Any, status: int, kind: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body: dict[str, Any] = response.json()
+    assert body["type"] == PROBLEM_BASE + kind and body["status"] == status and body["title"], body
+    assert kind in PROBLEM_TYPES
+    return body
+
+
+def test_every_kind_of_error_is_a_problem_with_a_stable_type(people: CameoGuard, clip: Path) -> None:
+    token = people.accounts.issue_client("all", [Scope.GENERATE, Scope.APP, Scope.OPERATOR]).token
+    api = TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"}, raise_server_exceptions=False)
+    # Validation, by FastAPI (a declared body) and by a route reading its own body: every failing field is listed.
+    declared = _is_problem(api.post("/v1/users", json={"handle": "", "teen": "perhaps"}), 422, "invalid-request")
+    assert {e["field"] for e in declared["errors"]} == {"body.handle", "body.teen"}
+    own = _is_problem(api.post("/v1/submissions", json={"prompt": 3}), 422, "invalid-request")
+    assert {e["field"] for e in own["errors"]} >= {"body.creator", "body.prompt", "body.video_path"}
+    assert all({"field", "message", "type"} <= set(e) for e in own["errors"])
+    upload = _is_problem(api.post("/v1/check", files={"video": ("c.mp4", b"x")}), 422, "invalid-request")
+    assert [e["field"] for e in upload["errors"]] == ["body.creator"]
+    _is_problem(api.post("/v1/verify", content=b"not json"), 422, "invalid-request")
+    _is_problem(api.get("/v1/banks", params={"bank": "nonsense"}), 422, "invalid-request")
+    # Unknown routes and methods.
+    _is_problem(api.get("/no/such/route"), 404, "not-found")
+    not_allowed = _is_problem(api.put("/v1/check", json={}), 405, "method-not-allowed")
+    assert not_allowed["detail"]
+    # A range outside the file keeps its Content-Range header.
+    result = people.videos.prepublish(Submission("maya", "a calm lake", clip))
+    size = result.published_path.stat().st_size if result.published_path else 0
+    outside = api.get(f"/v1/videos/{result.video_id}/file", headers={"Range": f"bytes={size + 10}-{size + 20}"})
+    _is_problem(outside, 416, "range-not-satisfiable")
+    assert outside.headers["content-range"] == f"bytes */{size}"
+    _is_problem(api.get(f"/v1/videos/{result.video_id}/file", headers={"Range": "pages=1-2"}), 400, "invalid-request")
+
+
+def test_an_unexpected_exception_is_a_500_problem_without_paths_or_tracebacks(
+    people: CameoGuard, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = people.accounts.issue_client("backend", [Scope.APP]).token
+
+    def broken(_handle: str) -> list[Any]:
+        raise RuntimeError(f"boom in {people.settings.home.resolve()}/secret/file.py line 12")
+
+    people.cameos.cameo_uses = broken  # type: ignore[method-assign,assignment]
+    api = TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"}, raise_server_exceptions=False)
+    response = api.get("/v1/users/maya/cameo/uses", headers={"X-Acting-User": "maya"})
+    body = _is_problem(response, 500, "internal")
+    assert "boom" not in response.text and "secret" not in response.text and "Traceback" not in response.text
+    assert str(people.settings.home.resolve()) not in response.text
+    # The operator finds the traceback in the log under the reference the caller was given.
+    logged = [r for r in caplog.records if body["reference"] in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
+
+
+def test_ready_answers_503_while_the_models_load_in_the_background(people: CameoGuard) -> None:
+    """`serve` opens the port first: the server answers while the models load, and `/ready` says 503 (a problem
+    carrying the readiness fields) until they have loaded."""
+    release = threading.Event()
+    loaded = people.warm_up
+
+    def slow_warm_up() -> dict[str, float]:
+        assert release.wait(120)
+        return loaded()
+
+    people.warm_up = slow_warm_up  # type: ignore[method-assign]
+    with TestClient(create_app(people, warm_up_in_background=True)) as api:
+        assert api.get("/health").status_code == 200
+        waiting = _is_problem(api.get("/ready"), 503, "not-ready")
+        assert waiting["models_loaded"] is False and "models_loaded" in waiting["detail"]
+        assert waiting["database"] == "ok" and waiting["schema"] == "ok"
+        release.set()
+        deadline = time.monotonic() + 120
+        while api.get("/ready").status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        ready = api.get("/ready")
+        assert ready.status_code == 200 and ready.json()["ready"] is True
+
+
+def test_ready_reports_a_model_that_failed_to_load(people: CameoGuard) -> None:
+    def failing() -> dict[str, float]:
+        raise RuntimeError("the face model file is missing")
+
+    people.warm_up = failing  # type: ignore[method-assign]
+    with TestClient(create_app(people, warm_up_in_background=True)) as api:
+        deadline = time.monotonic() + 60
+        while "failed" not in str(api.get("/ready").json().get("models_loaded")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        body = _is_problem(api.get("/ready"), 503, "not-ready")
+        assert body["models_loaded"] == "failed: RuntimeError: the face model file is missing"
+
+
+def test_ready_is_503_when_the_schema_moved_past_this_version(people: CameoGuard) -> None:
+    """A rolling upgrade: once a newer version migrated the database, an older API process stops being ready, so a
+    load balancer sends its traffic to the newer processes."""
+    from sqlalchemy import text
+
+    people.warm_up()
+    api = TestClient(create_app(people))
+    assert api.get("/ready").status_code == 200
+    with people.database.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_newer'"))
+    body = _is_problem(api.get("/ready"), 503, "not-ready")
+    assert "9999_newer" in body["schema"] and "schema" in body["detail"]
+
+
+def test_the_openapi_document_declares_every_request_body(people: CameoGuard) -> None:
+    schema = TestClient(create_app(people)).get("/openapi.json").json()
+    for path in ("/v1/check", "/v1/submissions", "/v1/verify"):
+        content = schema["paths"][path]["post"]["requestBody"]["content"]
+        assert {"application/json", "multipart/form-data"} <= set(content), path
+        assert content["multipart/form-data"]["schema"]["properties"]["video"]["format"] == "binary"
+    submission = schema["paths"]["/v1/submissions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert {"creator", "video_path"} <= set(submission["required"]) and "callback_url" in submission["properties"]
+    assert (
+        "path"
+        in schema["paths"]["/v1/verify"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"]
+    )
+    # Every operation that takes a body says what it is; the two without one read nothing from theirs.
+    without = {
+        f"{method.upper()} {path}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        if method in ("post", "put", "patch") and "requestBody" not in operation
+    }
+    assert without == {"PUT /v1/users/{handle}/follows/{other}", "POST /v1/users/{handle}/cameo/challenge"}

@@ -151,3 +151,44 @@ def test_invariants_name_a_row_changed_behind_the_system(cli: Cli, database_url:
     broken = {(v["invariant"], v["subject"]) for v in json.loads(out)["violations"]}
     assert ("status_moves", video["video_id"]) in broken
     assert ("purged_is_gone", video["video_id"]) in broken
+
+
+def test_list_settings_take_a_comma_form(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAMEOGUARD_CALLBACK_ALLOWED_HOSTS", "127.0.0.1,example.org")
+    monkeypatch.setenv("CAMEOGUARD_TEEN_POLICY_CHOICES", "teen_strict, teen")
+    monkeypatch.setenv("CAMEOGUARD_FAIL_CHECKS", "speech,media")
+    code, _out, err = cli("init", "--json")
+    assert code == 0, err
+    from safety import Settings
+
+    settings = Settings()
+    assert settings.callback_allowed_hosts == ("127.0.0.1", "example.org")
+    assert settings.teen_policy_choices == ("teen_strict", "teen") and settings.fail_checks == {"speech", "media"}
+    monkeypatch.setenv("CAMEOGUARD_CALLBACK_ALLOWED_HOSTS", '["127.0.0.1", "example.org"]')
+    assert Settings().callback_allowed_hosts == ("127.0.0.1", "example.org"), "the JSON form still works"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CAMEOGUARD_CHECK_WORKERS", "zero"),
+        ("CAMEOGUARD_ENV", "prod"),
+        ("CAMEOGUARD_QUALITY_SHARE", "2"),
+        ("CAMEOGUARD_SUBMISSION_LEASE_S", "-1"),
+    ],
+)
+def test_a_bad_setting_stops_every_process_with_its_name(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    for command in (
+        ["serve", "--port", "18080"],
+        ["worker"],
+        ["review", "serve", "--port", "18501"],
+        ["scheduler", "run", "--run-for", "1"],
+        ["migrate"],
+        ["user", "add", "maya"],
+    ):
+        code, out, err = cli(*command)
+        assert code == 5, (command, out, err)
+        assert err.count("\n") == 1 and err.startswith(f"error: {variable} is not valid"), (command, err)

@@ -48,7 +48,7 @@ def test_revoke_purges_the_chain_and_keeps_the_rest(services: CameoGuard) -> Non
     assert len(receipts) == 1
     receipt = to_json(receipts[0])
     assert sorted(receipt["purged"]) == sorted(chain) and receipt["owner"] == "maya" and receipt["creator"] == "theo"
-    assert receipt["files_removed"] == 3
+    assert receipt["files_removed"] == 6, "each video's file and its manifest store"
     assert statuses(services, chain) == ["purged"] * 3
     assert statuses(services, unrelated) == ["published"] * 2
     assert all(files_of(services, v) == [] for v in chain)

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, make_url, text
 from sqlmodel import SQLModel
 
-from safety import CameoGuard, ConflictError
-from safety.domain import CameoStatus, ConsentLevel
-from safety.records import GrantKind
+from safety import CameoGuard, ConflictError, Settings, build
+from safety.clock import FakeClock
+from safety.domain import AgeBand, CameoStatus, ConsentLevel
+from safety.edges.cli import main
+from safety.records import BankName, GrantKind, TemplateSubject
 from safety.storage.sql import open_database
+from safety.storage.sql.database import head_revision, schema_state
+from tests.conftest import POSTGRES_URL
 
 
 def test_migrations_match_the_models_and_are_idempotent(services: CameoGuard) -> None:
@@ -107,3 +121,188 @@ def test_the_upgrade_removes_plain_hashes_left_by_earlier_purges(services: Cameo
         cleaned, kept = tx.videos.get(legacy), tx.videos.get(keyed)
     assert cleaned.prompt == "" and cleaned.declared_cameos == ()
     assert is_personal_digest(kept.prompt)
+
+
+def test_the_upgrade_to_never_reused_ids_keeps_rows_ids_and_indexes(tmp_path: Path) -> None:
+    """Migration 0012 rebuilds face templates, frame hashes and bank hashes on SQLite with AUTOINCREMENT: a database
+    that already holds rows keeps them (same ids, same stamps, same indexes), and from then on a replacement moves
+    every stamp (SQLite no longer hands the deleted highest id out again). From an empty file of its own: the
+    session's template is already at head."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from safety.storage.sql import Store as SqlStore
+    from safety.storage.sql.database import Database, _alembic_config, _sqlite_engine
+    from tests.safety.storage.conftest import KEY, new_video
+
+    url = f"sqlite:///{tmp_path / 'before-0012.db'}"
+    engine = _sqlite_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "0011")
+    store = SqlStore(Database(engine=engine, url=url), KEY, FakeClock())
+    with store.transaction() as tx:
+        tx.accounts.add("maya", AgeBand.ADULT)
+        video = new_video(tx)
+        tx.registry.record_publication(
+            video, sha256="1" * 64, watermark_token=1, frame_hashes=[(0.0, b"a" * 32, 90), (1.0, b"b" * 32, 80)]
+        )
+        tx.templates.add_templates(TemplateSubject.PROTECTED, "Ada", "m1", [b"ada-1", b"ada-2"])
+        tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"c" * 32, 90)])
+        newest = tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"d" * 32, 90)])
+
+    def contents() -> tuple[object, ...]:
+        with store.transaction() as tx:
+            return (
+                [(t.subject, t.vector) for t in tx.templates.gallery("m1")],
+                tx.templates.gallery_stamp("m1"),
+                tx.registry.fingerprint_entries(),
+                tx.registry.fingerprint_stamp(),
+                tx.banks.index_entries(),
+                tx.banks.stamp(),
+            )
+
+    def indexes() -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+        inspector = inspect(engine)
+        return {
+            table: sorted(
+                (str(i["name"]), tuple(str(c) for c in i["column_names"])) for i in inspector.get_indexes(table)
+            )
+            for table in ("face_templates", "frame_hashes", "bank_hashes")
+        }
+
+    before, indexes_before = contents(), indexes()
+    with engine.begin() as conn:
+        command.upgrade(_alembic_config(conn), "head")
+    assert contents() == before
+    assert indexes() == indexes_before and all(indexes_before.values())
+    _, gallery_stamp, _, fingerprint_stamp, _, bank_stamp = before
+
+    with store.transaction() as tx:
+        tx.templates.delete_templates(TemplateSubject.PROTECTED, "Ada")
+    with store.transaction() as tx:
+        tx.templates.add_templates(TemplateSubject.PROTECTED, "Bo", "m1", [b"bo-1", b"bo-2"])
+        tx.registry.record_publication(
+            video, sha256="2" * 64, watermark_token=2, frame_hashes=[(0.0, b"e" * 32, 90), (1.0, b"f" * 32, 80)]
+        )
+        tx.banks.remove_entry(newest)
+    with store.transaction() as tx:
+        tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"g" * 32, 90)])
+    after = contents()
+    assert after[1] != gallery_stamp and after[3] != fingerprint_stamp and after[5] != bank_stamp
+    engine.dispose()
+
+
+# --- upgrades and start-up: `cameoguard migrate`, a lock around it, and refusals ---------------------------------
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no schema at all (no template), as a new deployment's first start finds it."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL not configured: set CAMEOGUARD_TEST_POSTGRES_URL to run this on PostgreSQL")
+    name = f"e_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _cameoguard(home: Path, database_url: str, *args: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("cameoguard")), "--home", str(home), *args],
+        env={**os.environ, "CAMEOGUARD_DATABASE_URL": database_url, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _revision(database_url: str) -> str | None:
+    engine = create_engine(database_url)
+    try:
+        return schema_state(engine).current
+    finally:
+        engine.dispose()
+
+
+def _migrate_to(database_url: str, revision: str) -> None:
+    """The schema an older version left: migrated up to `revision` only."""
+    from alembic import command
+
+    from safety.storage.sql.database import _alembic_config
+
+    engine = create_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(_alembic_config(conn), revision)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("command", [("migrate", "--json"), ("init", "--json")])
+def test_five_processes_starting_at_once_on_an_empty_database_never_race(
+    empty_database_url: str, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """`migrate` and the embedded default's own migration at start take the migration lock: five at once all
+    succeed, the schema is at head once, and (for `migrate`) exactly one of them did the work."""
+    processes = [_cameoguard(tmp_path / f"home{i}", empty_database_url, *command) for i in range(5)]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in processes]
+    for code, out, err in results:
+        assert code == 0, err
+    assert _revision(empty_database_url) == head_revision()
+    if command[0] == "migrate":
+        changed = [json.loads(out)["changed"] for _code, out, _err in results]
+        assert changed.count(True) == 1, changed
+
+
+def test_production_refuses_a_schema_behind_and_names_the_command(
+    empty_database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _migrate_to(empty_database_url, "0009")
+    monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", empty_database_url)
+    monkeypatch.setenv("CAMEOGUARD_ENV", "production")
+    home = tmp_path / "home"
+    for command in (["serve", "--port", "18080"], ["worker"], ["review", "serve", "--port", "18501"], ["init"]):
+        capsys.readouterr()
+        assert main(["--home", str(home), *command]) == 5, command
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cameoguard migrate" in err and "0009" in err, (command, err)
+    assert _revision(empty_database_url) == "0009", "nothing but `cameoguard migrate` changes the schema in production"
+    assert main(["--home", str(home), "migrate", "--check"]) == 1
+    assert main(["--home", str(home), "migrate"]) == 0
+    assert _revision(empty_database_url) == head_revision()
+    assert main(["--home", str(home), "migrate", "--check"]) == 0
+
+
+def test_the_embedded_default_keeps_migrating_by_itself(empty_database_url: str, tmp_path: Path) -> None:
+    _migrate_to(empty_database_url, "0009")
+    with build(Settings(home=tmp_path / "home", database_url=empty_database_url)):
+        pass
+    assert _revision(empty_database_url) == head_revision()
+
+
+def test_a_schema_ahead_of_this_version_is_refused_in_every_mode(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer version migrated the database (a rolling upgrade): an older process refuses to start rather than
+    write rows the newer schema does not expect."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_future'"))
+    engine.dispose()
+    monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", database_url)
+    for env in ("development", "production"):
+        monkeypatch.setenv("CAMEOGUARD_ENV", env)
+        for command in (["init"], ["migrate"]):
+            capsys.readouterr()
+            assert main(["--home", str(tmp_path / "home"), *command]) == 5, (env, command)
+            err = capsys.readouterr().err
+            assert "9999_from_the_future" in err and "newer" in err and err.count("\n") == 1, err

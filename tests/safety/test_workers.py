@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -147,3 +147,43 @@ def test_two_workers_decide_every_submission_once_even_when_one_is_killed(
     survivor = states[killed]
     assert survivor.attempts >= 2 and f":{victim.pid}:" not in (survivor.worker or "")
     assert survivor.result is not None and survivor.result["status"] in ("held", "published", "blocked")
+
+
+class _TaskTable:
+    """What `register_tasks` needs of a Celery app: a `task(name=...)` decorator."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, Callable[..., None]] = {}
+
+    def task(self, name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        def register(function: Callable[..., None]) -> Callable[..., None]:
+            self.tasks[name] = function
+            return function
+
+        return register
+
+
+def test_a_worker_hands_work_back_and_stops_once_the_schema_moved_past_it(services: CameoGuard) -> None:
+    """A rolling upgrade is refused, not raced: an old worker that finds the database migrated by a newer version
+    requeues the task for an up-to-date worker and stops, instead of writing rows the new schema does not expect."""
+    from celery.exceptions import Reject
+    from sqlalchemy import text
+
+    from safety.edges.worker import SchemaWatch, register_tasks
+    from safety.engine import FINISH_PURGE, RUN_SUBMISSION
+
+    app, stops, now = _TaskTable(), [], [0.0]
+    register_tasks(
+        app, services, watch=SchemaWatch(services, every_s=30, now=lambda: now[0]), stop=lambda: stops.append(1)
+    )
+    app.tasks[FINISH_PURGE]()
+    with services.database.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_newer'"))
+    app.tasks[FINISH_PURGE]()  # read at most every 30 s: not noticed yet
+    now[0] = 31.0
+    with pytest.raises(Reject) as handed_back:
+        app.tasks[FINISH_PURGE]()
+    assert handed_back.value.requeue is True and "9999_newer" in str(handed_back.value.reason)
+    with pytest.raises(Reject):
+        app.tasks[RUN_SUBMISSION]("sub_anything")
+    assert stops == [1], "the worker is stopped once"

@@ -10,6 +10,7 @@ group, so `safety` never imports them.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from typer.exceptions import TyperException
 
 from policies import PolicyError
@@ -106,6 +108,12 @@ def main(argv: list[str] | None = None) -> int:
         first = exc.errors()[0]
         variable = f"CAMEOGUARD_{str(first['loc'][0]).upper()}" if first.get("loc") else "a CAMEOGUARD_ setting"
         print(f"error: {variable} is not valid: {first.get('msg', 'invalid value')}", file=sys.stderr)
+        return 5
+    except SettingsError as exc:
+        # A value pydantic-settings could not even decode (it names the field in its message).
+        found = re.search(r'field "([a-z0-9_]+)"', str(exc))
+        variable = f"CAMEOGUARD_{found.group(1).upper()}" if found else "a CAMEOGUARD_ setting"
+        print(f"error: {variable} is not valid: it cannot be read", file=sys.stderr)
         return 5
     except Exception as exc:
         if os.environ.get("CAMEOGUARD_DEBUG") == "1":

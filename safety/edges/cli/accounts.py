@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -221,3 +222,40 @@ def hook_revoke(ctx: typer.Context, client: str, as_json: JsonOpt = False) -> No
     """Revoke a client's token at once."""
     state(ctx).guard().accounts.revoke_client(client)
     emit({"client": client, "revoked": True}, as_json, f"{client}'s token is revoked")
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `30m`, `24h`, `7d` or plain seconds."""
+    value = text.strip().lower()
+    unit = value[-1:] if value[-1:] in _UNITS else "s"
+    number = value[:-1] if value[-1:] in _UNITS else value
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a duration such as 24h, 30m or 90s", param_hint="--grace") from None
+    if seconds < 0:
+        raise typer.BadParameter("the grace period cannot be negative", param_hint="--grace")
+    return timedelta(seconds=seconds)
+
+
+@hook_app.command("rotate")
+def hook_rotate(
+    ctx: typer.Context,
+    client: str,
+    grace: Annotated[
+        str, typer.Option(help="How long the old token keeps working beside the new one (24h, 30m, 90s; 0: none).")
+    ] = "24h",
+    as_json: JsonOpt = False,
+) -> None:
+    """A new bearer token for a client (shown once); the old one keeps working for the grace period, so the client
+    can switch without an outage. The webhook secret is kept."""
+    rotated = state(ctx).guard().accounts.rotate_token(client, parse_duration(grace))
+    until = rotated.old_token_valid_until.isoformat()
+    emit(
+        {"client": rotated.client, "token": rotated.token, "old_token_valid_until": until},
+        as_json,
+        f"client {rotated.client}; new token, shown once:\n  token  {rotated.token}\nthe old token works until {until}",
+    )

@@ -27,6 +27,38 @@ def init(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         out.print(f"ready: home {payload['home']}, database {payload['database']}")
 
 
+@app.command()
+def migrate(
+    ctx: typer.Context,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only say where the schema stands; exit 1 unless it is up to date.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bring the database schema to this version (under a database lock: several processes may run it at once).
+    Run it before starting a new version's processes; in production no other process changes the schema."""
+    from safety.storage.sql.database import migrate_database, schema_state_of
+
+    settings = state(ctx).settings
+    url = settings.resolved_database_url
+    if check:
+        before = schema_state_of(url)
+        payload = {"current": before.current, "head": before.head, "up_to_date": before.up_to_date}
+        emit(payload, as_json, before.describe())
+        if not before.up_to_date:
+            raise typer.Exit(1)
+        return
+    done = migrate_database(url)
+    after = done.state
+    payload = {"from": done.found, "to": after.current, "head": after.head, "changed": done.changed}
+    text = (
+        f"migrated the database schema from {done.found or 'nothing'} to {after.current}"
+        if done.changed
+        else f"the database schema is already at {after.current}"
+    )
+    emit(payload, as_json, text)
+
+
 @policy_app.command("validate")
 def policy_validate(
     paths: Annotated[list[Path] | None, typer.Argument(help="Pack files (default: the bundled packs).")] = None,
@@ -138,12 +170,10 @@ def serve(
         # Without a broker the submissions run on this process's threads; any left queued by a stopped process
         # are picked up now.
         guard.submissions.requeue_unfinished()
-    # Every model loads before the port opens: the first request costs what any other does.
-    warmed = guard.warm_up()
-    out.print(
-        f"models loaded in {sum(warmed.values()):.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in warmed.items())})"
-    )
-    uvicorn.run(create_app(guard), host=host, port=port, log_level="info")
+    # The port opens first and answers `/ready` with 503 while every model loads on a background thread; a load
+    # balancer sends work once it answers 200, and the first request costs what any other does.
+    out.print("models loading in the background; GET /ready answers 200 once they are loaded")
+    uvicorn.run(create_app(guard, warm_up_in_background=True), host=host, port=port, log_level="info")
 
 
 @app.command()

@@ -7,13 +7,15 @@ request limit per minute, bodies are size-limited, and `video_path` / `input_ima
 configured folders. Errors are translated here: 401 no or bad token, 403 a path outside the allowed folders,
 413 too large, 429 too many requests, 422 bad input, 404 unknown video, 409 conflict, 503 storage trouble.
 The `CameoGuard` (and any models) is built once, with the app. Authentication is one FastAPI dependency and
-every upload goes through one helper with one size cap.
+every upload goes through one helper with one size cap. Every error answer is `application/problem+json`
+(`problems.py`). `serve` opens the port before the models are loaded: they load on a background thread and
+`/ready` answers 503 until they have.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import shutil
 import tempfile
 import threading
@@ -27,13 +29,21 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPBearer
 from fastapi_offline import FastAPIOffline
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from safety.domain import Submission
+from safety.edges.http.problems import (
+    PROBLEM_JSON,
+    install_problems,
+    invalid_body,
+    missing_field,
+    problem_response,
+)
+from safety.edges.http.resolution import register_resolution_routes
 from safety.edges.http.routes import (
     PROBLEM_RESPONSES,
     DecisionOut,
@@ -77,6 +87,63 @@ class SubmissionRequest(CheckRequest):
     """The JSON body of `POST /v1/submissions`: a check, answered later."""
 
     callback_url: str | None = Field(default=None, max_length=2048)
+
+
+class VerifyRequest(BaseModel):
+    """The JSON body of `POST /v1/verify`: a file the server may read (inside the allowed folders)."""
+
+    path: str = Field(min_length=1, max_length=4096)
+
+
+def _upload_form(description: str, fields: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A multipart form in the OpenAPI document: the `video` file and text fields."""
+    properties = {"video": {"type": "string", "format": "binary", "description": description}, **fields}
+    return {"type": "object", "properties": properties, "required": ["video", *required]}
+
+
+_CHECK_FORM_FIELDS: dict[str, Any] = {
+    "creator": {"type": "string", "minLength": 1, "maxLength": 64},
+    "prompt": {"type": "string", "maxLength": 10000},
+    "cameos": {"type": "array", "items": {"type": "string"}, "description": "Declared cameo owners (repeated)."},
+    "remix_of": {"type": "string", "description": "The video this one remixes."},
+}
+
+
+def request_body(json_model: type[BaseModel], form: dict[str, Any], description: str) -> dict[str, Any]:
+    """`openapi_extra` declaring a body a route reads itself: JSON (`json_model`) or a multipart upload (`form`)."""
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {
+                "application/json": {"schema": json_model.model_json_schema()},
+                "multipart/form-data": {"schema": form},
+            },
+        }
+    }
+
+
+CHECK_BODY = request_body(
+    CheckRequest,
+    _upload_form("The video to check.", _CHECK_FORM_FIELDS, ["creator"]),
+    "A file the server may read (`video_path` inside CAMEOGUARD_HOOK_ALLOWED_DIRS), or an upload.",
+)
+SUBMISSION_BODY = request_body(
+    SubmissionRequest,
+    _upload_form(
+        "The video to check.",
+        {**_CHECK_FORM_FIELDS, "callback_url": {"type": "string", "maxLength": 2048}},
+        ["creator"],
+    ),
+    "As `POST /v1/check`, with an optional `callback_url` for the outcome.",
+)
+VERIFY_BODY = request_body(
+    VerifyRequest,
+    _upload_form("The copy to trace.", {}, []),
+    "A file the server may read (`path` inside CAMEOGUARD_HOOK_ALLOWED_DIRS), or an upload.",
+)
+
+log = logging.getLogger("cameoguard.http")
 
 
 def _status_for(exc: SafetyError) -> int:
@@ -175,10 +242,47 @@ def _inside(path: Path, folders: tuple[Path, ...]) -> bool:
     return any(resolved.is_relative_to(folder) for folder in folders)
 
 
-def create_app(services: CameoGuard) -> FastAPI:
-    """The hook service around an opened `CameoGuard`."""
+class WarmUp:
+    """Loads the models on a background thread once the server runs, so the port answers (and `/ready` says 503)
+    while they load. A failure is kept and reported by `/ready`; the process stays not ready."""
+
+    def __init__(self, services: CameoGuard) -> None:
+        self._services = services
+        self.failed: str | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="warm-up", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            warmed = self._services.warm_up()
+        except Exception as exc:  # noqa: BLE001 - reported by /ready and the log, never raised into the server
+            self.failed = f"{exc.__class__.__name__}: {exc}"
+            log.error("models failed to load: %s", self.failed)
+            return
+        log.info(
+            "models loaded in %.1f s (%s)",
+            sum(warmed.values()),
+            ", ".join(f"{k} {v:.1f} s" for k, v in warmed.items()),
+        )
+
+
+def create_app(services: CameoGuard, *, warm_up_in_background: bool = False) -> FastAPI:
+    """The hook service around an opened `CameoGuard`; with `warm_up_in_background` (`serve`), the models load on a
+    thread started with the server."""
+    warm_up = WarmUp(services)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if warm_up_in_background:
+            warm_up.start()
+        yield
+
     # The docs page works offline: Swagger UI and ReDoc are served from the installed package, not a CDN.
     app = FastAPIOffline(
+        lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
         title="cameoguard API",
         version="1",
@@ -194,6 +298,8 @@ def create_app(services: CameoGuard) -> FastAPI:
     max_body = int(settings.hook_max_body_mb * 1024 * 1024)
     allowed = settings.allowed_video_dirs
     app.add_middleware(BodyLimits, max_bytes=max_body, timeout_s=settings.hook_body_timeout_s)
+    # Added last, so it is the outermost of the app's middleware: it sees every answer.
+    install_problems(app)
 
     def authenticate(request: Request, _bearer: Any = bearer_scheme) -> ApiClient:
         header = request.headers.get("authorization", "")
@@ -254,23 +360,24 @@ def create_app(services: CameoGuard) -> FastAPI:
         """The multipart `video` field written to a private scratch file (at most `max_body` bytes), the form's
         text fields and its `cameos`; the scratch folder is removed afterwards."""
         form = await request.form()
-        video = form.get("video")
-        if not isinstance(video, UploadFile):
-            await form.close()
-            raise HTTPException(status_code=422, detail="multipart upload needs a `video` file field")
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        cameos = [c for c in form.getlist("cameos") if isinstance(c, str) and c]
-        scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=services.media.area("tmp")))
         try:
-            target = scratch / "upload.mp4"
-            # No count here: `BodyLimits` already refused a body over `max_body` while it streamed in.
-            with target.open("wb") as handle:
-                shutil.copyfileobj(video.file, handle, 1 << 20)
-            yield target, fields, cameos
+            video = form.get("video")
+            if not isinstance(video, UploadFile):
+                raise missing_field("video")
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+            cameos = [c for c in form.getlist("cameos") if isinstance(c, str) and c]
+            scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=services.media.area("tmp")))
+            try:
+                target = scratch / "upload.mp4"
+                # No count here: `BodyLimits` already refused a body over `max_body` while it streamed in.
+                with target.open("wb") as handle:
+                    shutil.copyfileobj(video.file, handle, 1 << 20)
+                yield target, fields, cameos
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
         finally:
-            # The form's spooled files are ours to close: left open, they leak a descriptor per upload.
+            # Parsed by hand, so closed by hand: the upload's spooled file is not left to the garbage collector.
             await form.close()
-            shutil.rmtree(scratch, ignore_errors=True)
 
     authenticated = Depends(authenticate)
 
@@ -287,6 +394,7 @@ def create_app(services: CameoGuard) -> FastAPI:
     client_token = scoped(Scope.GENERATE)
     register_app_routes(app, services, scoped, authenticated)
     register_cameo_and_operator_routes(app, services, scoped, authenticated)
+    register_resolution_routes(app, services, authenticated, RateLimiter(settings.hook_requests_per_minute))
 
     @app.get("/v1/checks")
     def checks(_client: ApiClient = client_token) -> dict[str, Any]:
@@ -297,15 +405,15 @@ def create_app(services: CameoGuard) -> FastAPI:
         result = await run_in_threadpool(services.videos.prepublish, submission)
         return result.to_json()
 
-    @app.post("/v1/check", response_model=DecisionOut)
+    @app.post("/v1/check", response_model=DecisionOut, openapi_extra=CHECK_BODY)
     async def check(request: Request, _client: ApiClient = client_token) -> Any:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith("multipart/form-data"):
             return await _check_upload(request)
         try:
             body = CheckRequest.model_validate_json(await request.body())
-        except ValueError as exc:
-            raise HTTPException(status_code=422, detail=f"invalid request: {str(exc)[:300]}") from None
+        except ValidationError as exc:
+            raise invalid_body(exc) from None
         with opened_once(body.video_path, body.input_image_path) as (video_path, image_path):
             submission = Submission(
                 creator=body.creator,
@@ -320,7 +428,7 @@ def create_app(services: CameoGuard) -> FastAPI:
     async def _check_upload(request: Request) -> dict[str, Any]:
         async with received_upload(request, "upload-") as (target, fields, cameos):
             if "creator" not in fields:
-                raise HTTPException(status_code=422, detail="multipart upload needs a `creator` field")
+                raise missing_field("creator")
             submission = Submission(
                 creator=fields["creator"],
                 prompt=fields.get("prompt", ""),
@@ -333,19 +441,17 @@ def create_app(services: CameoGuard) -> FastAPI:
     async def _verify(path: Path) -> Any:
         return to_json(await run_in_threadpool(services.tracing.verify, path))
 
-    @app.post("/v1/verify")
+    @app.post("/v1/verify", openapi_extra=VERIFY_BODY)
     async def verify(request: Request, _client: ApiClient = authenticated) -> Any:
         """Trace a file by path (JSON `{"path"}`) or by upload (multipart field `video`)."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             async with received_upload(request, "verify-") as (target, _fields, _cameos):
                 return await _verify(target)
         try:
-            body = json.loads(await request.body())
-        except ValueError:
-            raise HTTPException(status_code=422, detail="the body is not JSON") from None
-        if not isinstance(body, dict) or not isinstance(body.get("path"), str):
-            raise HTTPException(status_code=422, detail="JSON body needs a `path`")
-        with opened_once(body["path"], None) as (video_path, _image):
+            body = VerifyRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise invalid_body(exc) from None
+        with opened_once(body.path, None) as (video_path, _image):
             return await _verify(video_path)
 
     def submission_view(record: SubmissionRecord) -> dict[str, Any]:
@@ -360,14 +466,14 @@ def create_app(services: CameoGuard) -> FastAPI:
             "updated_at": record.updated_at.isoformat(),
         }
 
-    @app.post("/v1/submissions", status_code=202, response_model=SubmissionAccepted)
+    @app.post("/v1/submissions", status_code=202, response_model=SubmissionAccepted, openapi_extra=SUBMISSION_BODY)
     async def submit(request: Request, client: ApiClient = client_token) -> Any:
         """Accept a video to check in the background: 202 with the ids at once; the outcome by
         `GET /v1/submissions/{id}` or a signed callback to `callback_url`."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             async with received_upload(request, "submit-") as (target, fields, cameos):
                 if "creator" not in fields:
-                    raise HTTPException(status_code=422, detail="multipart upload needs a `creator` field")
+                    raise missing_field("creator")
                 submission = Submission(
                     fields["creator"], fields.get("prompt", ""), target, tuple(cameos), fields.get("remix_of") or None
                 )
@@ -377,8 +483,8 @@ def create_app(services: CameoGuard) -> FastAPI:
                 return JSONResponse(submission_view(record), status_code=202)
         try:
             body = SubmissionRequest.model_validate_json(await request.body())
-        except ValueError as exc:
-            raise HTTPException(status_code=422, detail=f"invalid request: {str(exc)[:300]}") from None
+        except ValidationError as exc:
+            raise invalid_body(exc) from None
         with opened_once(body.video_path, body.input_image_path) as (video_path, image_path):
             submission = Submission(
                 body.creator, body.prompt, video_path, tuple(body.cameos), body.remix_of, image_path
@@ -404,11 +510,25 @@ def create_app(services: CameoGuard) -> FastAPI:
         ]
         return view
 
-    @app.get("/ready")
+    @app.get(
+        "/ready",
+        responses={503: {"content": {PROBLEM_JSON: {}}, "description": "Not ready: loading, or a dependency is down."}},
+    )
     def ready() -> JSONResponse:
-        """Ready to take work: the database answers, the models are loaded, the broker (if any) is reachable."""
+        """Ready to take work: the models are loaded, the database answers at this version's schema, the broker (if
+        any) is reachable. 503 (a problem with the same fields) otherwise, from the moment the port opens."""
         state = readiness(services)
-        return JSONResponse(state, status_code=200 if state["ready"] else 503)
+        if warm_up.failed is not None:
+            state["models_loaded"] = f"failed: {warm_up.failed}"
+            state["ready"] = False
+        if state["ready"]:
+            return JSONResponse(state)
+        waiting = [
+            name
+            for name in ("models_loaded", "database", "schema", "broker")
+            if state.get(name) is not True and state.get(name) not in ("ok", "in-process")
+        ]
+        return problem_response(503, "not-ready", f"not ready: {', '.join(waiting)}", **state)
 
     @app.get("/metrics")
     def metrics() -> Response:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -49,6 +50,7 @@ PROBLEM_BASE = "https://cameoguard.dev/problems/"
 PROBLEM_TYPES: dict[str, str] = {
     "unknown-user": "the handle is not registered",
     "unknown-video": "there is no such video",
+    "purged": "the video was purged; what it was is not served",
     "not-found": "there is no such resource",
     "invalid-media": "the file is missing, unreadable or not a video",
     "invalid-request": "the request cannot be decided on as given",
@@ -63,14 +65,20 @@ PROBLEM_TYPES: dict[str, str] = {
     "storage": "the database or the file store failed; retry later",
     "configuration": "the service is misconfigured",
     "internal": "an unexpected error",
+    "method-not-allowed": "the route does not take this method",
+    "range-not-satisfiable": "the requested byte range lies outside the file",
+    "not-ready": "this process is not ready to take work yet (loading, or its database or broker is unreachable)",
 }
 _BY_STATUS = {
+    400: "invalid-request",
     401: "unauthorized",
     403: "forbidden",
     404: "not-found",
+    405: "method-not-allowed",
     408: "too-slow",
     409: "conflict",
     413: "too-large",
+    416: "range-not-satisfiable",
     422: "invalid-request",
     429: "rate-limited",
     503: "storage",
@@ -501,6 +509,21 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
         return FileResponse(path, media_type="video/mp4", filename=f"{video_id}.mp4")
 
 
+def multipart_body(description: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """`openapi_extra` declaring a multipart upload a route reads itself."""
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"multipart/form-data": {"schema": schema}},
+        }
+    }
+
+
+_FILE = {"type": "string", "format": "binary"}
+
+
 class UserBody(BaseModel):
     """A user the owner approves, blocks or revokes."""
 
@@ -526,24 +549,25 @@ async def uploaded_files(
     """The multipart files of `field`, saved privately (the body size is capped by the app's middleware), with
     the form's text fields; removed afterwards."""
     form = await request.form()
-    files = [f for f in form.getlist(field) if isinstance(f, UploadFile)]
-    if not files:
-        await form.close()
-        raise HTTPException(status_code=422, detail=f"multipart upload needs a `{field}` file field")
-    scratch = Path(tempfile.mkdtemp(prefix="api-", dir=scratch_root))
     try:
-        saved = []
-        for index, upload in enumerate(files):
-            suffix = Path(upload.filename or "").suffix.lower()[:8]
-            target = scratch / f"{field}-{index}{suffix}"
-            with target.open("wb") as handle:
-                shutil.copyfileobj(upload.file, handle, 1 << 20)
-            saved.append(target)
-        yield saved, {k: v for k, v in form.items() if isinstance(v, str)}
+        files = [f for f in form.getlist(field) if isinstance(f, UploadFile)]
+        if not files:
+            raise RequestValidationError([{"loc": ("body", field), "msg": "Field required", "type": "missing"}])
+        scratch = Path(tempfile.mkdtemp(prefix="api-", dir=scratch_root))
+        try:
+            saved = []
+            for index, upload in enumerate(files):
+                suffix = Path(upload.filename or "").suffix.lower()[:8]
+                target = scratch / f"{field}-{index}{suffix}"
+                with target.open("wb") as handle:
+                    shutil.copyfileobj(upload.file, handle, 1 << 20)
+                saved.append(target)
+            yield saved, {k: v for k, v in form.items() if isinstance(v, str)}
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     finally:
-        # The form's spooled files are ours to close: left open, they leak a descriptor per upload.
+        # Parsed by hand, so closed by hand: the upload's spooled file is not left to the garbage collector.
         await form.close()
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def register_cameo_and_operator_routes(
@@ -567,7 +591,17 @@ def register_cameo_and_operator_routes(
         owner(client, x_acting_user, handle)
         return to_json(services.cameos.issue_challenge(handle))
 
-    @app.post("/v1/users/{handle}/cameo", status_code=201, tags=["cameos"], response_model=EnrollmentOut)
+    @app.post(
+        "/v1/users/{handle}/cameo",
+        status_code=201,
+        tags=["cameos"],
+        response_model=EnrollmentOut,
+        openapi_extra=multipart_body(
+            "The verification video, and the challenge it answers.",
+            {"video": _FILE, "challenge_id": {"type": "string"}},
+            ["video"],
+        ),
+    )
     async def enroll(
         handle: str, request: Request, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> Any:
@@ -641,7 +675,15 @@ def register_cameo_and_operator_routes(
         item = services.review_service().appeal(video_id, x_acting_user, body.text)
         return {"video_id": video_id, "review_item_id": item}
 
-    @app.post("/v1/banks/{bank}", status_code=201, tags=["operator"], response_model=BankItemOut)
+    @app.post(
+        "/v1/banks/{bank}",
+        status_code=201,
+        tags=["operator"],
+        response_model=BankItemOut,
+        openapi_extra=multipart_body(
+            "The video whose frames to bank, and why.", {"video": _FILE, "note": {"type": "string"}}, ["video"]
+        ),
+    )
     async def bank_add(bank: BankName, request: Request, _client: ApiClient = operator) -> Any:
         """Add a video (multipart field `video`, optional `note`) to a hash bank: `known_bad` or `purged`."""
         async with uploaded_files(request, "video", scratch) as (files, fields):
@@ -658,12 +700,26 @@ def register_cameo_and_operator_routes(
         services.tracing.bank_remove(entry_id)
         return {"removed": entry_id}
 
-    @app.post("/v1/protected", status_code=201, tags=["operator"], response_model=ProtectedOut)
+    @app.post(
+        "/v1/protected",
+        status_code=201,
+        tags=["operator"],
+        response_model=ProtectedOut,
+        openapi_extra=multipart_body(
+            "Photos of the person (repeat `image`), their name and the kind of protection.",
+            {
+                "image": {"type": "array", "items": _FILE},
+                "name": {"type": "string", "minLength": 1},
+                "kind": {"type": "string", "enum": ["public_figure", "estate", "opt_out"]},
+            },
+            ["image", "name"],
+        ),
+    )
     async def protect(request: Request, _client: ApiClient = operator) -> Any:
         """Protect a person by photos (multipart fields `image`, repeated, and `name`; optional `kind`)."""
         async with uploaded_files(request, "image", scratch) as (files, fields):
             if not fields.get("name"):
-                raise HTTPException(status_code=422, detail="multipart upload needs a `name` field")
+                raise RequestValidationError([{"loc": ("body", "name"), "msg": "Field required", "type": "missing"}])
             try:
                 kind = ProtectionKind(fields.get("kind") or ProtectionKind.PUBLIC_FIGURE.value)
             except ValueError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from safety.domain import AgeBand, ConsentLevel, User
 from safety.errors import ConflictError, UnknownUserError
@@ -141,11 +142,35 @@ class MemoryClientStore:
         row.active = True
         row.scopes = joined
         row.webhook_secret = webhook_secret
+        row.previous_token_hash = row.previous_valid_until = None
         self._ctx.audit("operator", "hook.client_rotated", name, {"scopes": joined})
         return False
 
+    def rotate_token(self, name: str, token_hash: str, valid_until: datetime) -> bool:
+        row = self._ctx.state.clients.get(name)
+        if row is None or not row.active:
+            return False
+        row.previous_token_hash, row.previous_valid_until = row.token_hash, valid_until
+        row.token_hash = token_hash
+        row.rotated_at = self._ctx.now()
+        self._ctx.audit("operator", "hook.client_rotated", name, {"old_token_valid_until": valid_until.isoformat()})
+        return True
+
     def _active(self, token_hash: str) -> ClientRow | None:
-        return next((c for c in self._ctx.state.clients.values() if c.token_hash == token_hash and c.active), None)
+        """The active client whose token this is, or whose previous token it is within its grace period."""
+        clients = [c for c in self._ctx.state.clients.values() if c.active]
+        current = next((c for c in clients if c.token_hash == token_hash), None)
+        if current is not None:
+            return current
+        now = self._ctx.now()
+        return next(
+            (
+                c
+                for c in clients
+                if c.previous_token_hash == token_hash and c.previous_valid_until and c.previous_valid_until > now
+            ),
+            None,
+        )
 
     def client_for(self, token_hash: str) -> str | None:
         row = self._active(token_hash)
@@ -169,5 +194,6 @@ class MemoryClientStore:
         row.active = False
         # A revoked token can never match again, even if the client is later re-issued one.
         row.token_hash = f"revoked:{row.token_hash}"[:64]
+        row.previous_token_hash = row.previous_valid_until = None
         self._ctx.audit("operator", "hook.client_revoked", name, {})
         return True

@@ -10,7 +10,7 @@ from typing import Any
 
 from safety.audit import ChainHead, head_mac, is_personal_digest, personal_digest
 from safety.domain import AuditEntry, VideoStatus
-from safety.errors import ConflictError, UnknownSubjectError
+from safety.errors import ConfigurationError, ConflictError, UnknownSubjectError
 from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
 from safety.storage.memory.rows import DeliveryRow, LeaseRow, SubmissionRow
 from safety.storage.memory.state import MemoryContext, as_json, new_id, require
@@ -35,6 +35,10 @@ class MemoryAuditStore:
 
     def entries(self, batch: int = 1000) -> Iterator[AuditEntry]:
         yield from list(self._ctx.state.audit)
+
+    def rotate_key(self, actor: str, new_key: bytes) -> int:
+        # The key of an in-memory chain lives and dies with the process: there is no key file to move on.
+        raise ConfigurationError("the in-memory store has no audit key file to rotate")
 
 
 class MemoryLockStore:

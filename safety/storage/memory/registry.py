@@ -1,19 +1,24 @@
-"""The provenance registry, the hash banks and purges (jobs and tombstones), in memory."""
+"""The provenance registry (with the manifest repository), the hash banks and purges (jobs and tombstones), in
+memory."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from provenance.softbinding import bindings_of, manifest_label
 from safety.errors import ConflictError, UnknownSubjectError
 from safety.records import (
     BankEntryRecord,
     BankName,
+    BindingMatch,
+    ManifestRecord,
     PurgeJobRecord,
     PurgeJobState,
     RegistryStatus,
     StoredFrameHash,
+    manifest_store_name,
 )
-from safety.storage.memory.rows import BankEntryRow, HashRow, PublishedRow, PurgeJobRow
+from safety.storage.memory.rows import BankEntryRow, BindingRow, HashRow, ManifestRow, PublishedRow, PurgeJobRow
 from safety.storage.memory.state import MemoryContext, new_id, require
 
 
@@ -39,9 +44,20 @@ class MemoryRegistryStore:
             del state.frame_hashes[hash_id]
         if any(p.watermark_token == watermark_token for p in state.published.values()):
             raise ConflictError(f"conflicting write: watermark token {watermark_token} was issued already")
-        state.published[video_id] = PublishedRow(
-            video_id, sha256, watermark_token, RegistryStatus.LIVE.value, self._ctx.now()
-        )
+        # The earlier manifest goes from the repository too (its store file is left to the sweeper).
+        for manifest_id in [m.manifest_id for m in state.manifests.values() if m.video_id == video_id]:
+            del state.manifests[manifest_id]
+        for binding_id in [i for i, b in state.bindings.items() if b.video_id == video_id]:
+            del state.bindings[binding_id]
+        now = self._ctx.now()
+        state.published[video_id] = PublishedRow(video_id, sha256, watermark_token, RegistryStatus.LIVE.value, now)
+        label = manifest_label(video_id, watermark_token)
+        if label in state.manifests:
+            raise ConflictError(f"conflicting write: manifest {label} exists")
+        state.manifests[label] = ManifestRow(label, video_id, sha256, manifest_store_name(video_id, label), now)
+        for alg, value in bindings_of(watermark_token, frame_hashes):
+            binding_id = state.serial("soft_bindings")
+            state.bindings[binding_id] = BindingRow(binding_id, alg, value, video_id, label)
         for t, digest, quality in frame_hashes:
             hash_id = state.serial("frame_hashes")
             state.frame_hashes[hash_id] = HashRow(hash_id, video_id, t, bytes(digest), quality)
@@ -80,6 +96,39 @@ class MemoryRegistryStore:
 
     def fingerprint_entries(self) -> list[tuple[str, bytes]]:
         return [(h.owner, h.digest) for h in self._ctx.state.frame_hashes.values()]
+
+    def find_binding(self, alg: str, value: str) -> list[BindingMatch]:
+        state = self._ctx.state
+        found = []
+        for row in state.bindings.values():
+            if row.alg == alg and row.value == value:
+                published = state.published.get(row.video_id)
+                status = RegistryStatus(published.status) if published is not None else None
+                found.append(BindingMatch(row.video_id, row.manifest_id, status))
+        return found
+
+    def manifest(self, manifest_id: str) -> ManifestRecord | None:
+        row = self._ctx.state.manifests.get(manifest_id)
+        return _manifest(row) if row is not None else None
+
+    def manifest_of(self, video_id: str) -> ManifestRecord | None:
+        rows = [m for m in self._ctx.state.manifests.values() if m.video_id == video_id]
+        return _manifest(max(rows, key=lambda m: m.created_at)) if rows else None
+
+    def purge_manifests(self, video_id: str) -> list[str]:
+        paths = []
+        for row in self._ctx.state.manifests.values():
+            if row.video_id == video_id and row.store_path is not None:
+                paths.append(row.store_path)
+                row.store_path = None
+        return paths
+
+    def manifest_paths(self) -> set[str]:
+        return {m.store_path for m in self._ctx.state.manifests.values() if m.store_path is not None}
+
+
+def _manifest(row: ManifestRow) -> ManifestRecord:
+    return ManifestRecord(row.manifest_id, row.video_id, row.sha256, row.store_path, row.created_at)
 
 
 class MemoryBankStore:

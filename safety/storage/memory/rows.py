@@ -30,6 +30,8 @@ class ClientRow:
     webhook_secret: str | None
     active: bool = True
     rotated_at: datetime | None = None
+    previous_token_hash: str | None = None
+    previous_valid_until: datetime | None = None
 
 
 @dataclass(slots=True)
@@ -215,6 +217,28 @@ class PublishedRow:
     status: str
     created_at: datetime
     purged_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class ManifestRow:
+    """A manifest in the repository."""
+
+    manifest_id: str
+    video_id: str
+    sha256: str
+    store_path: str | None
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class BindingRow:
+    """A soft binding value a manifest declares."""
+
+    id: int
+    alg: str
+    value: str
+    video_id: str
+    manifest_id: str | None
 
 
 @dataclass(slots=True)

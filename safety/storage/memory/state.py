@@ -74,6 +74,8 @@ class State:
     tombstones: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     published: dict[str, r.PublishedRow] = field(default_factory=dict)
     frame_hashes: dict[int, r.HashRow] = field(default_factory=dict)
+    manifests: dict[str, r.ManifestRow] = field(default_factory=dict)
+    bindings: dict[int, r.BindingRow] = field(default_factory=dict)
     bank_entries: dict[str, r.BankEntryRow] = field(default_factory=dict)
     bank_hashes: dict[int, r.HashRow] = field(default_factory=dict)
     purge_jobs: dict[str, r.PurgeJobRow] = field(default_factory=dict)

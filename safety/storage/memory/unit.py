@@ -53,6 +53,8 @@ class MemoryStore:
 
     def __init__(self, audit_key: bytes, clock: Clock = SYSTEM_CLOCK) -> None:
         self.audit_key = audit_key
+        # The chain lives and dies with the process: its key is never rotated, so no key is ever retired.
+        self.retired_audit_keys: tuple[bytes, ...] = ()
         self.clock = clock
         self._state = State()
         # One writer at a time, as SQLite allows: a transaction holds this lock from its first touch of storage to its

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlmodel import col, select
 
@@ -150,9 +151,40 @@ class SqlClientStore:
         row.active = True
         row.scopes = joined
         row.webhook_secret = webhook_secret
+        # Rotated at once: the old token stops now, whatever grace an earlier rotation gave it.
+        row.previous_token_hash = None
+        row.previous_valid_until = None
         self._s.add(row)
         self._ctx.audit("operator", "hook.client_rotated", name, {"scopes": joined})
         return False
+
+    def rotate_token(self, name: str, token_hash: str, valid_until: datetime) -> bool:
+        row = self._s.exec(
+            self._ctx.dialect.for_update(select(HookClientRow).where(HookClientRow.name == name))
+        ).first()
+        if row is None or not row.active:
+            return False
+        row.previous_token_hash = row.token_hash
+        row.previous_valid_until = valid_until
+        row.token_hash = token_hash
+        row.rotated_at = self._ctx.now()
+        self._s.add(row)
+        self._ctx.audit("operator", "hook.client_rotated", name, {"old_token_valid_until": valid_until.isoformat()})
+        return True
+
+    def _holding(self, token_hash: str) -> HookClientRow | None:
+        """The active client whose token this is, or whose previous token it is within its grace period."""
+        row = self._s.exec(
+            select(HookClientRow).where(HookClientRow.token_hash == token_hash, col(HookClientRow.active))
+        ).first()
+        if row is not None:
+            return row
+        previous = self._s.exec(
+            select(HookClientRow).where(HookClientRow.previous_token_hash == token_hash, col(HookClientRow.active))
+        ).first()
+        if previous is None or previous.previous_valid_until is None:
+            return None
+        return previous if previous.previous_valid_until > self._ctx.now() else None
 
     @staticmethod
     def _client(row: HookClientRow) -> ApiClient:
@@ -160,9 +192,7 @@ class SqlClientStore:
         return ApiClient(row.name, scopes, row.active, bool(row.webhook_secret))
 
     def api_client(self, token_hash: str) -> ApiClient | None:
-        row = self._s.exec(
-            select(HookClientRow).where(HookClientRow.token_hash == token_hash, col(HookClientRow.active))
-        ).first()
+        row = self._holding(token_hash)
         return self._client(row) if row else None
 
     def webhook_secret(self, name: str) -> str | None:
@@ -180,12 +210,12 @@ class SqlClientStore:
         row.active = False
         # A revoked token can never match again, even if the client is later re-issued one.
         row.token_hash = f"revoked:{row.token_hash}"[:64]
+        row.previous_token_hash = None
+        row.previous_valid_until = None
         self._s.add(row)
         self._ctx.audit("operator", "hook.client_revoked", name, {})
         return True
 
     def client_for(self, token_hash: str) -> str | None:
-        row = self._s.exec(
-            select(HookClientRow).where(HookClientRow.token_hash == token_hash, col(HookClientRow.active))
-        ).first()
+        row = self._holding(token_hash)
         return row.name if row else None

@@ -24,6 +24,9 @@ class SqlAuditStore:
     def append(self, actor: str, action: str, subject: str, details: dict[str, Any]) -> None:
         self._ctx.audit(actor, action, subject, details)
 
+    def rotate_key(self, actor: str, new_key: bytes) -> int:
+        return self._ctx.rotate_audit_key(actor, new_key)
+
     def head(self) -> ChainHead:
         row = self._s.exec(select(AuditHeadRow).where(AuditHeadRow.id == 1)).one()
         return ChainHead(row.seq, row.entry_hash, row.mac or "")

@@ -1,15 +1,21 @@
-"""The provenance registry: each published video's file hash, watermark token, frame hashes and live status."""
+"""The provenance registry: each published video's file hash, watermark token, frame hashes and live status, and
+the manifest repository: its manifest and the soft binding values the manifest declares."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import col, select
 
-from safety.records import RegistryStatus, StoredFrameHash
+from provenance.softbinding import bindings_of, manifest_label
+from safety.records import BindingMatch, ManifestRecord, RegistryStatus, StoredFrameHash, manifest_store_name
 from safety.storage.sql.base import SqlContext
-from safety.storage.sql.tables import FrameHashRow, PublishedRecordRow
+from safety.storage.sql.tables import FrameHashRow, ManifestRow, PublishedRecordRow, SoftBindingRow
+
+
+def _manifest(row: ManifestRow) -> ManifestRecord:
+    return ManifestRecord(row.manifest_id, row.video_id, row.sha256, row.store_path, row.created_at)
 
 
 class SqlRegistryStore:
@@ -28,16 +34,33 @@ class SqlRegistryStore:
         if earlier is not None:
             self._s.delete(earlier)
             self._s.exec(delete(FrameHashRow).where(col(FrameHashRow.video_id) == video_id))
-            self._s.flush()
+        # The earlier manifest goes from the repository too (its store file is left to the sweeper).
+        self._s.exec(delete(SoftBindingRow).where(col(SoftBindingRow.video_id) == video_id))
+        self._s.exec(delete(ManifestRow).where(col(ManifestRow.video_id) == video_id))
+        self._s.flush()
+        now = self._ctx.now()
         self._s.add(
             PublishedRecordRow(
                 video_id=video_id,
                 sha256=sha256,
                 watermark_token=watermark_token,
                 status=RegistryStatus.LIVE.value,
-                created_at=self._ctx.now(),
+                created_at=now,
             )
         )
+        label = manifest_label(video_id, watermark_token)
+        self._s.add(
+            ManifestRow(
+                manifest_id=label,
+                video_id=video_id,
+                sha256=sha256,
+                store_path=manifest_store_name(video_id, label),
+                created_at=now,
+            )
+        )
+        self._s.flush()
+        for alg, value in bindings_of(watermark_token, frame_hashes):
+            self._s.add(SoftBindingRow(alg=alg, value=value, video_id=video_id, manifest_id=label))
         for t, digest, quality in frame_hashes:
             self._s.add(FrameHashRow(video_id=video_id, t=t, digest=digest, quality=quality))
 
@@ -76,6 +99,38 @@ class SqlRegistryStore:
     def fingerprint_entries(self) -> list[tuple[str, bytes]]:
         rows = self._s.exec(select(FrameHashRow.video_id, FrameHashRow.digest).order_by(col(FrameHashRow.id))).all()
         return [(video_id, bytes(digest)) for video_id, digest in rows]
+
+    def find_binding(self, alg: str, value: str) -> list[BindingMatch]:
+        rows = self._s.exec(
+            select(SoftBindingRow.video_id, SoftBindingRow.manifest_id, PublishedRecordRow.status)
+            .join(PublishedRecordRow, col(PublishedRecordRow.video_id) == col(SoftBindingRow.video_id), isouter=True)
+            .where(SoftBindingRow.alg == alg, SoftBindingRow.value == value)
+            .order_by(col(SoftBindingRow.id))
+        ).all()
+        return [BindingMatch(v, m, RegistryStatus(s) if s is not None else None) for v, m, s in rows]
+
+    def manifest(self, manifest_id: str) -> ManifestRecord | None:
+        row = self._s.get(ManifestRow, manifest_id)
+        return _manifest(row) if row is not None else None
+
+    def manifest_of(self, video_id: str) -> ManifestRecord | None:
+        row = self._s.exec(
+            select(ManifestRow).where(ManifestRow.video_id == video_id).order_by(col(ManifestRow.created_at).desc())
+        ).first()
+        return _manifest(row) if row is not None else None
+
+    def purge_manifests(self, video_id: str) -> list[str]:
+        paths = self._s.exec(
+            select(ManifestRow.store_path).where(
+                ManifestRow.video_id == video_id, col(ManifestRow.store_path).is_not(None)
+            )
+        ).all()
+        self._s.exec(update(ManifestRow).where(col(ManifestRow.video_id) == video_id).values(store_path=None))
+        return [p for p in paths if p is not None]
+
+    def manifest_paths(self) -> set[str]:
+        paths = self._s.exec(select(ManifestRow.store_path).where(col(ManifestRow.store_path).is_not(None))).all()
+        return {p for p in paths if p is not None}
 
     def segment_entries(self) -> list[tuple[str, bytes, float]]:
         rows = self._s.exec(

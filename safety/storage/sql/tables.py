@@ -12,6 +12,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
+# SQLite reuses the highest integer key once its row is deleted unless the table is AUTOINCREMENT. The in-process
+# indexes (face gallery, frame fingerprints, hash banks) are cached under a (count, highest id) stamp, which a delete
+# followed by an insert would otherwise leave unchanged, serving a stale index. PostgreSQL sequences never reuse ids.
+NEVER_REUSED_IDS: dict[str, Any] = {"sqlite_autoincrement": True}
+
 
 class UserRow(SQLModel, table=True):
     __tablename__ = "users"
@@ -79,7 +84,7 @@ class FaceTemplateRow(SQLModel, table=True):
     """One embedding of a cameo owner or a protected person, tagged with the model that made it."""
 
     __tablename__ = "face_templates"
-    __table_args__ = (Index("ix_face_templates_subject", "subject_kind", "subject"),)
+    __table_args__ = (Index("ix_face_templates_subject", "subject_kind", "subject"), NEVER_REUSED_IDS)
 
     id: int | None = Field(default=None, primary_key=True)
     subject_kind: str = Field(max_length=16)
@@ -297,10 +302,36 @@ class PublishedRecordRow(SQLModel, table=True):
     purged_at: datetime | None = None
 
 
+class ManifestRow(SQLModel, table=True):
+    """The manifest repository: the manifest that published a video, its store kept in the media store."""
+
+    __tablename__ = "manifests"
+
+    manifest_id: str = Field(primary_key=True, max_length=80)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    sha256: str = Field(max_length=64)
+    store_path: str | None = Field(default=None, max_length=300)
+    created_at: datetime
+
+
+class SoftBindingRow(SQLModel, table=True):
+    """A soft binding value a published video's manifest declares; resolving one is one lookup on (alg, value)."""
+
+    __tablename__ = "soft_bindings"
+    __table_args__ = (Index("ix_soft_bindings_alg_value", "alg", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alg: str = Field(max_length=64)
+    value: str = Field(max_length=128)
+    video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
+    manifest_id: str | None = Field(default=None, foreign_key="manifests.manifest_id", max_length=80)
+
+
 class FrameHashRow(SQLModel, table=True):
     """A PDQ hash of one sampled frame of a published video."""
 
     __tablename__ = "frame_hashes"
+    __table_args__ = (NEVER_REUSED_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     video_id: str = Field(foreign_key="videos.id", max_length=40, index=True)
@@ -339,6 +370,7 @@ class BankEntryRow(SQLModel, table=True):
 
 class BankHashRow(SQLModel, table=True):
     __tablename__ = "bank_hashes"
+    __table_args__ = (NEVER_REUSED_IDS,)
 
     id: int | None = Field(default=None, primary_key=True)
     entry_id: str = Field(foreign_key="bank_entries.id", max_length=40, index=True)
@@ -403,6 +435,9 @@ class HookClientRow(SQLModel, table=True):
     rotated_at: datetime | None = None
     scopes: str = Field(default="generate", max_length=64)
     webhook_secret: str | None = Field(default=None, max_length=128)
+    previous_token_hash: str | None = Field(default=None, max_length=64)
+    """The token a rotation with a grace period replaced; it still works until `previous_valid_until`."""
+    previous_valid_until: datetime | None = None
 
 
 class SubmissionRow(SQLModel, table=True):

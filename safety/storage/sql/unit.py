@@ -96,12 +96,14 @@ class Store:
         *,
         checkpoints: CheckpointFile | None = None,
         checkpoint_every: int = 100,
+        retired_audit_keys: tuple[bytes, ...] = (),
     ) -> None:
         if checkpoint_every < 1:
             raise ValueError("checkpoint_every must be at least 1")
         self.database = database
         self.clock = clock
         self.audit_key = audit_key
+        self.retired_audit_keys = retired_audit_keys
         self.checkpoints = checkpoints
         self.checkpoint_every = checkpoint_every
         self._dialect = Dialect(row_locks=database.is_postgres)

@@ -101,17 +101,3 @@ def new_video(
         policy_ref="default@1",
         video_id=video_id,
     )
-
-
-# On SQLite an integer key without AUTOINCREMENT reuses the highest id once its row is deleted, so a (count, highest
-# id) stamp can come back unchanged after a replacement, and a cached gallery, fingerprint or bank index is served
-# stale: a removed protected person still matched, a new one not. Fixing it needs a migration (AUTOINCREMENT).
-SQLITE_REUSES_IDS = pytest.mark.xfail(
-    condition=True, reason="SQLite reuses the highest integer id: stamps of (count, highest id) repeat", strict=True
-)
-
-
-def xfail_on_sqlite(request: pytest.FixtureRequest) -> None:
-    """Mark the running test as the known SQLite failure above (strict: it fails loudly once fixed)."""
-    if request.node.callspec.params.get("store") == "sqlite":
-        request.applymarker(SQLITE_REUSES_IDS)

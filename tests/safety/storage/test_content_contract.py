@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 
 from policies import Action
+from provenance.softbinding import FINGERPRINT_ALG, WATERMARK_ALG, fingerprint_value, manifest_label, watermark_value
 from safety.audit import is_personal_digest, personal_digest
 from safety.clock import FakeClock
 from safety.domain import AuditEntry, Decision, Reason, VideoStatus
 from safety.errors import ConflictError, StatusChanged, UnknownSubjectError, UnknownVideoError
-from safety.records import BankName, RegistryStatus
+from safety.records import BankName, BindingMatch, RegistryStatus, manifest_store_name
 from safety.storage import Store
-from tests.safety.storage.conftest import new_video, xfail_on_sqlite
+from tests.safety.storage.conftest import new_video
 
 HELD_OR_BLOCKED = frozenset({VideoStatus.HELD, VideoStatus.BLOCKED})
 
@@ -245,10 +246,7 @@ def test_publishing_again_replaces_the_record(people: Store) -> None:
         assert tx.registry.video_for_token(1) is None and tx.registry.video_for_token(2) == video
 
 
-def test_the_fingerprint_stamp_moves_when_a_video_is_published_again(
-    people: Store, request: pytest.FixtureRequest
-) -> None:
-    xfail_on_sqlite(request)
+def test_the_fingerprint_stamp_moves_when_a_video_is_published_again(people: Store) -> None:
     with people.transaction() as tx:
         video = new_video(tx)
         tx.registry.record_publication(video, sha256="1" * 64, watermark_token=1, frame_hashes=[(0.0, b"a" * 32, 90)])
@@ -263,6 +261,66 @@ def test_a_watermark_token_is_issued_once(people: Store) -> None:
         tx.registry.record_publication(first, sha256="1" * 64, watermark_token=5, frame_hashes=[])
     with pytest.raises(ConflictError), people.transaction() as tx:
         tx.registry.record_publication(second, sha256="2" * 64, watermark_token=5, frame_hashes=[])
+
+
+# the manifest repository
+
+
+def test_a_publication_keeps_its_manifest_and_its_soft_bindings(people: Store) -> None:
+    hashes = [(0.0, b"a" * 32, 90), (0.5, b"b" * 32, 80)]
+    with people.transaction() as tx:
+        video, other = new_video(tx), new_video(tx)
+        tx.registry.record_publication(video, sha256="f" * 64, watermark_token=42, frame_hashes=hashes)
+        # Another video with the same fingerprints (the same draft published twice): both are matched.
+        tx.registry.record_publication(other, sha256="e" * 64, watermark_token=43, frame_hashes=hashes)
+    label = manifest_label(video, 42)
+    with people.transaction() as tx:
+        record = tx.registry.manifest(label)
+        assert record is not None and record.video_id == video and record.sha256 == "f" * 64
+        assert record.store_path == manifest_store_name(video, label) and tx.registry.manifest_of(video) == record
+        assert tx.registry.find_binding(WATERMARK_ALG, watermark_value(42)) == [
+            BindingMatch(video, label, RegistryStatus.LIVE)
+        ]
+        fingerprint = fingerprint_value(hashes)
+        assert fingerprint is not None
+        assert {m.video_id for m in tx.registry.find_binding(FINGERPRINT_ALG, fingerprint)} == {video, other}
+        assert tx.registry.find_binding(WATERMARK_ALG, watermark_value(44)) == []
+        assert tx.registry.find_binding(FINGERPRINT_ALG, watermark_value(42)) == []
+        assert tx.registry.manifest("urn:c2pa:none") is None and tx.registry.manifest_of("vid_none") is None
+        assert tx.registry.manifest_paths() == {
+            record.store_path,
+            manifest_store_name(other, manifest_label(other, 43)),
+        }
+
+
+def test_publishing_again_replaces_the_manifest(people: Store) -> None:
+    with people.transaction() as tx:
+        video = new_video(tx)
+        tx.registry.record_publication(video, sha256="1" * 64, watermark_token=1, frame_hashes=[(0.0, b"a" * 32, 90)])
+        tx.registry.record_publication(video, sha256="2" * 64, watermark_token=2, frame_hashes=[(1.0, b"b" * 32, 80)])
+        assert tx.registry.manifest(manifest_label(video, 1)) is None
+        assert tx.registry.find_binding(WATERMARK_ALG, watermark_value(1)) == []
+        current = tx.registry.manifest_of(video)
+        assert current is not None and current.manifest_id == manifest_label(video, 2) and current.sha256 == "2" * 64
+        assert [m.manifest_id for m in tx.registry.find_binding(WATERMARK_ALG, watermark_value(2))] == [
+            current.manifest_id
+        ]
+
+
+def test_a_purged_manifest_loses_its_store_but_still_resolves(people: Store) -> None:
+    with people.transaction() as tx:
+        video = new_video(tx)
+        tx.registry.record_publication(video, sha256="1" * 64, watermark_token=9, frame_hashes=[])
+        tx.registry.set_status(video, RegistryStatus.PURGED)
+        label = manifest_label(video, 9)
+        assert tx.registry.purge_manifests(video) == [manifest_store_name(video, label)]
+        assert tx.registry.purge_manifests(video) == []
+    with people.transaction() as tx:
+        record = tx.registry.manifest(label)
+        assert record is not None and record.store_path is None and tx.registry.manifest_paths() == set()
+        assert tx.registry.find_binding(WATERMARK_ALG, watermark_value(9)) == [
+            BindingMatch(video, label, RegistryStatus.PURGED)
+        ]
 
 
 # hash banks
@@ -301,8 +359,7 @@ def test_the_bank_stamp_moves_whenever_a_bank_changes(store: Store) -> None:
     assert len(set(stamps)) == 3
 
 
-def test_the_bank_stamp_moves_when_the_newest_entry_is_replaced(store: Store, request: pytest.FixtureRequest) -> None:
-    xfail_on_sqlite(request)
+def test_the_bank_stamp_moves_when_the_newest_entry_is_replaced(store: Store) -> None:
     with store.transaction() as tx:
         tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"a" * 32, 90)])
         newest = tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"b" * 32, 90)])

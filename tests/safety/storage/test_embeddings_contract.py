@@ -13,7 +13,7 @@ from safety.domain import TrackEmbedding, VideoStatus
 from safety.errors import ConflictError, UnknownSubjectError
 from safety.records import ProtectionKind, RetroScanState, TemplateSubject
 from safety.storage import Store
-from tests.safety.storage.conftest import new_video, xfail_on_sqlite
+from tests.safety.storage.conftest import new_video
 
 # face templates and protected people
 
@@ -33,8 +33,7 @@ def test_templates_are_kept_per_subject_in_insertion_order(store: Store) -> None
         assert tx.templates.gallery_stamp("m2")[0] == 0 and tx.templates.gallery("m1")[0].subject == "Ada"
 
 
-def test_the_gallery_stamp_moves_when_templates_are_replaced(store: Store, request: pytest.FixtureRequest) -> None:
-    xfail_on_sqlite(request)
+def test_the_gallery_stamp_moves_when_templates_are_replaced(store: Store) -> None:
     # A re-enrolment replaces a subject's templates with as many new ones: a cached gallery must see the change.
     with store.transaction() as tx:
         tx.templates.add_templates(TemplateSubject.CAMEO, "maya", "m1", [b"old-1", b"old-2"])
