@@ -6,9 +6,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from generator.demo import run_demo
 
 
+# The demo runs every real model over a dozen generations; on a busy two-core machine that takes minutes.
+@pytest.mark.timeout(1500)
 def test_demo_story(tmp_path: Path) -> None:
     marker = tmp_path / "demo" / "leftover"
     marker.parent.mkdir()

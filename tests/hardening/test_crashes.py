@@ -27,6 +27,7 @@ from pathlib import Path
 from safety import Settings, Submission, build
 from safety.checks import CheckOutcome
 from safety.faces.fake import FakeFaceAnalyzer
+from safety.fakes import fake_models
 
 class Hang:
     name = "media"
