@@ -48,7 +48,8 @@ def _level_verdict(state: CameoConsent, owner_policy: PolicyPack) -> ConsentVerd
     # A block beats every level and approval: an owner who blocked someone never has to think about it again.
     if state.blocked:
         return ConsentVerdict.refuse("likeness.no_consent", f"{state.owner} blocked {state.creator}")
-    # A guardian's word is needed on top of the teen's own: an adult uses a teen's likeness only when both allow it.
+    # A guardian's word is needed on top of the teen's own: anyone else (an adult, or an account the app calls a
+    # teen) uses a teen's likeness only when both allow it.
     if state.guardian_needed and not state.guardian_allowed:
         return ConsentVerdict.refuse(
             "likeness.guardian_not_allowed", f"{state.owner}'s guardian has not allowed {state.creator}"

@@ -307,7 +307,8 @@ class CameoConsent:
     level_cap: ConsentLevel | None = None
     """A guardian's cap on a teen owner's level."""
     guardian_needed: bool = False
-    """The owner is a teen with guardians and the creator an adult: a guardian must allow the creator."""
+    """The owner is a teen with guardians and the creator someone else (teen or adult; age bands are the app's
+    word): a guardian must allow the creator."""
     guardian_allowed: bool = False
     """A guardian of the owner allowed this creator."""
     approve_each_use: bool = False

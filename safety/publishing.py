@@ -12,6 +12,7 @@ of the publication points. Any failure here raises `ProvenanceError`: the video 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -409,7 +410,7 @@ class Publisher:
         try:
             marked = self.marker.mark(source, scratch / "marked.mp4", label=label, token=token, on_frame=fingerprint)
         except BaseException:
-            shutil.rmtree(scratch, ignore_errors=True)
+            _remove_scratch(scratch)
             raise
         return MarkedDraft(scratch, marked, token, tuple(hashes), last[0])
 
@@ -448,8 +449,8 @@ class Publisher:
 
     @staticmethod
     def discard(marked: MarkedDraft) -> None:
-        """Remove a marked draft that will not be published."""
-        shutil.rmtree(marked.scratch, ignore_errors=True)
+        """Remove a marked draft that will not be published (and its video's folder, when nothing else is in it)."""
+        _remove_scratch(marked.scratch)
 
     def prepare(
         self,
@@ -464,3 +465,15 @@ class Publisher:
         """Mark, sign and fingerprint in one go (a reviewer's approval; the gate marks while its checks run)."""
         marked = self.mark(source, destination_dir, label=label, token=token)
         return self.finish(marked, publication, parent_file=parent_file)
+
+
+def _remove_scratch(scratch: Path) -> None:
+    """Remove a scratch folder, and the video's folder around it when that is left empty: `published/<video_id>`
+    exists only while it holds the video's file (a held or blocked video, whose publish re-encode was dropped,
+    must leave no folder named after it)."""
+    shutil.rmtree(scratch, ignore_errors=True)
+    if not scratch.parent.name.startswith("vid_"):
+        return  # not a video's own folder (as `MediaStore.discard` decides): never an area's
+    # Not empty (the staged or published file is there): it stays.
+    with contextlib.suppress(OSError):
+        scratch.parent.rmdir()

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from safety.usecases.protection import FaceComparison, ProtectionResult
     from safety.usecases.review_values import CaseFile, ReviewDashboard, ReviewOutcome
     from safety.usecases.tracing import TraceResult
-    from safety.usecases.videos import VideoView
+    from safety.usecases.videos import PublishedVideo, VideoView
 
 Json = dict[str, Any]
 
@@ -92,6 +92,20 @@ def video_json(view: VideoView) -> Json:
             }
             for d in view.decisions
         ],
+    }
+
+
+def published_video_json(p: PublishedVideo) -> Json:
+    """The published facts of a video, for a caller who may not read its full record."""
+    return {
+        "video_id": p.video_id,
+        "creator": p.creator,
+        "status": "published",
+        "created_at": p.created_at.isoformat(),
+        "remix_of": p.remix_of,
+        "remixes": list(p.remixes),
+        # Every published file is signed (C2PA) and watermarked before it is registered; `verify` traces copies.
+        "provenance": {"registry": p.registry, "c2pa_signed": True},
     }
 
 
@@ -370,6 +384,7 @@ _VIEWS: dict[str, Any] = {
     "GateResult": _gate_result,
     "PurgeReceipt": receipt_json,
     "VideoView": video_json,
+    "PublishedVideo": published_video_json,
     "CaseFile": case_video_json,
     "EnrollmentResult": enrollment_json,
     "ChallengeRecord": challenge_json,

@@ -6,12 +6,17 @@ for each request, a little-endian header (command, height, width, parameter, box
 `embed` the boxes as int32 (left, top, right, bottom); it answers with one JSON line. `detect` (command 1,
 parameter = upsampling) answers [[left, top, right, bottom, confidence], ...]; `embed` (command 2, parameter =
 jitters) answers one 128-number descriptor per box; a failure answers {"error": message}. It exits at end of
-input, which is what happens when its parent goes away.
+input, which is what happens when its parent goes away, and exits as quietly when its parent closed the pipe it
+answers on (a command that failed at once, before the models had loaded): the parent reported what went wrong, and
+a second message from a child it no longer listens to would only bury that one line. Ctrl-C reaches the whole
+process group; the parent decides what an interrupt means, so the child ignores it and ends with its input.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
 import struct
 import sys
 from pathlib import Path
@@ -81,5 +86,17 @@ def main(model_dir: str) -> int:
         sink.flush()
 
 
+def run(model_dir: str) -> int:
+    """`main`, ending quietly (status 0) when the parent no longer reads the answers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        return main(model_dir)
+    except BrokenPipeError:
+        # Nothing more may reach the closed pipe, not even the interpreter's last flush of stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(run(sys.argv[1]))

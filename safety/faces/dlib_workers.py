@@ -12,6 +12,7 @@ child replaces it on the next call. HOG detection (which releases the GIL) stays
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import subprocess
@@ -50,6 +51,15 @@ class _Child:
     def kill(self) -> None:
         self.process.kill()
         self.process.wait()
+        self.release_pipes()
+
+    def release_pipes(self) -> None:
+        """Close this side of the pipes of a child that has ended (nothing is left to read or write)."""
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                # A write the child never read fails to flush: it has gone, and so has what it would have answered.
+                with contextlib.suppress(OSError):
+                    pipe.close()
 
     def request(self, command: int, image: NDArray[np.uint8], parameter: int, boxes: NDArray[np.int32]) -> Any:
         stdin, stdout = self.process.stdin, self.process.stdout
@@ -135,10 +145,13 @@ class DlibWorkers:
                 return
             stdin = child.process.stdin
             if stdin is not None:
-                stdin.close()
+                # The end of its input is the child's signal to end; a broken pipe means it already has.
+                with contextlib.suppress(OSError):
+                    stdin.close()
             try:
                 # Closing its input lets the child finish and exit on its own; one that does not within five seconds is
                 # killed so that shutdown never hangs.
                 child.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 child.kill()
+            child.release_pipes()

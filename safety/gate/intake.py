@@ -1,9 +1,10 @@
 """Intake and ingest: what a submission must be before anything is stored, and the row it gets.
 
 Intake raises `SubmissionError` (or a subclass) for undecidable input and stores nothing: the creator and the
-declared owners exist, a remix's parent is published, the file is a readable video whose first frames decode in a
-memory-capped child. Ingest then copies the file into a private draft and, in one transaction (the gate's first),
-creates the `checking` row with its lineage edges and reads the declared owners' consent for the checks.
+declared owners exist, a remix's parent is published (one that is not is unknown, as `safety.access` answers),
+the file is a readable video whose first frames decode in a memory-capped child. Ingest then copies the file into
+a private draft and, in one transaction (the gate's first), creates the `checking` row with its lineage edges and
+reads the declared owners' consent for the checks.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from policies import PolicyPack
+from safety.access import hidden
 from safety.checks import CheckContext
 from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.domain import MediaInfo, Submission, User, VideoStatus
-from safety.errors import ConflictError, InvalidMediaError, SubmissionError, UnknownUserError
+from safety.errors import InvalidMediaError, SubmissionError, UnknownUserError
 from safety.frames import FrameFeed
 from safety.gate.checking import check_context, open_feed
 from safety.gate.run import GateParts
@@ -58,7 +60,8 @@ def intake(gate: GateParts, submission: Submission) -> Admitted:
         if submission.remix_of is not None:
             parent = tx.videos.get(submission.remix_of)
             if parent.status is not VideoStatus.PUBLISHED:
-                raise ConflictError(f"cannot remix `{parent.id}`: it is {parent.status.value}, not published")
+                # Only a published video can be remixed, and a pipeline may not learn others' statuses here.
+                raise hidden(parent.id)
     if submission.input_image_path is not None and not submission.input_image_path.is_file():
         raise InvalidMediaError(f"no such input image: {submission.input_image_path}")
     info = probe(submission.video_path)

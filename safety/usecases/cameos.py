@@ -18,6 +18,7 @@ from pathlib import Path
 
 from policies import MatchThresholds, PolicyBook
 from policies.restrictions import RestrictionTaxonomy
+from safety.access import hidden
 from safety.checks.speech import Transcriber, heard_digits
 from safety.domain import CameoStatus, ConsentLevel, VideoStatus
 from safety.enrollment import (
@@ -441,9 +442,10 @@ class Cameos:
         from it."""
         owner = normalise_handle(owner)
         with self._store.transaction() as tx:
-            video = tx.videos.get(video_id)
+            # Asked about a video they are not in, the owner learns nothing of it: the answer an unknown id gets.
             if owner not in tx.videos.owners_in(video_id):
-                raise ConflictError(f"`{owner}` does not appear in {video_id}")
+                raise hidden(video_id)
+            video = tx.videos.get(video_id)
             job = purge_in(
                 tx,
                 [video_id],

@@ -1,9 +1,10 @@
 """Guardians (parental controls): what a teen's guardian may do about the teen's likeness.
 
-A guardian caps the teen's consent level, allows or stops adults using the teen's cameo, chooses the teen's policy
-pack among the teen packs, sees every video the teen appears in and can take any of them down. None of it is a side
-path: each change goes through `Cameos.change_consent` (the same consent decision and revocation as the owner's
-own changes, purging what is no longer allowed, with a receipt), and every action is audited as `guardian:<name>`.
+A guardian caps the teen's consent level, allows or stops other creators using the teen's cameo (every one, adult or
+teen: age bands are the app's word, so they never decide who may skip the guardian), chooses the teen's policy pack
+among the teen packs, sees every video the teen appears in and can take any of them down. None of it is a side path:
+each change goes through `Cameos.change_consent` (the same consent decision and revocation as the owner's own
+changes, purging what is no longer allowed, with a receipt), and every action is audited as `guardian:<name>`.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class TeenControls:
     policy_pack: str
     """The teen pack that governs them."""
     allowed_creators: tuple[str, ...]
-    """Adults a guardian allowed to use the teen's cameo."""
+    """Creators a guardian allowed to use the teen's cameo."""
 
 
 class Guardians:
@@ -56,12 +57,12 @@ class Guardians:
             if tx.accounts.get(guardian).age_band is not AgeBand.ADULT:
                 raise ConflictError(f"`{guardian}` is not an adult account; a guardian is an adult")
             tx.accounts.add_guardian(teen, guardian)
-        # From now on adults need a guardian's allowance: videos that relied on the teen's word alone are purged.
+        # From now on other creators need a guardian's allowance: videos that relied on the teen's word alone go.
         self._cameos.change_consent(teen, lambda tx, o: None, "guardian_added", actor=_actor(guardian))
         return self.controls(guardian, teen)
 
     def controls(self, guardian: str, teen: str) -> TeenControls:
-        """The teen's guardians, cap, pack and allowed adults."""
+        """The teen's guardians, cap, pack and allowed creators."""
         teen, guardian = normalise_handle(teen), normalise_handle(guardian)
         with self._store.transaction() as tx:
             user = _ward(tx, guardian, teen)
@@ -88,14 +89,14 @@ class Guardians:
         return self._cameos.change_consent(teen, cap, "guardian_capped", actor=_actor(guardian))
 
     def allow(self, guardian: str, teen: str, creator: str) -> None:
-        """Let an adult use the teen's cameo (the teen's own level and approvals still apply)."""
+        """Let another creator (adult or teen) use the teen's cameo (the teen's own level and approvals still apply)."""
         teen, guardian, creator = normalise_handle(teen), normalise_handle(guardian), normalise_handle(creator)
         with self._store.transaction() as tx:
             _ward(tx, guardian, teen)
             tx.consent.set_grant(teen, creator, GrantKind.GUARDIAN_ALLOW, actor=_actor(guardian))
 
     def disallow(self, guardian: str, teen: str, creator: str) -> list[PurgeReceipt]:
-        """Stop an adult using the teen's cameo: their videos of the teen are purged."""
+        """Stop a creator using the teen's cameo: their videos of the teen are purged."""
         teen, guardian, creator = normalise_handle(teen), normalise_handle(guardian), normalise_handle(creator)
 
         def withdraw(tx: Transaction, owner: str) -> None:

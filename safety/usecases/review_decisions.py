@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from policies import Action, PolicyBook
+from safety.access import Viewer, hidden, sees
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.domain import Decision, Reason, VideoStatus
 from safety.errors import ConflictError, SafetyError, SubmissionError
@@ -266,12 +267,15 @@ class ReviewDecisions:
     # appeals
 
     def appeal(self, video_id: str, by: str, text: str) -> str:
-        """A creator appeals a block; a senior decides."""
+        """A creator appeals a block; a senior decides. A video the appellant may not know of (not published,
+        neither theirs nor with them in it) is unknown to them, as an id that does not exist."""
         by = normalise_handle(by)
         if not text.strip():
             raise SubmissionError("an appeal needs a text")
         with self._store.transaction() as tx:
-            video = tx.videos.get(video_id)
+            video = tx.videos.find(video_id)
+            if video is None or not sees(Viewer(by), video, tx.videos.owners_in(video_id)):
+                raise hidden(video_id)
             if video.creator != by:
                 raise ConflictError("only the video's creator may appeal")
             if video.status is not VideoStatus.BLOCKED:

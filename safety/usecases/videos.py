@@ -1,11 +1,18 @@
-"""Videos: submitting through the gate, reading a video's record and decisions, reports, take-downs."""
+"""Videos: submitting through the gate, reading a video's record and decisions, reports, take-downs.
+
+What a caller may read of a video follows `safety.access`: `show_to` answers the full record to its creator, its
+owners and operators and the published facts to anyone else, and hides a video that is not published from them
+as if it did not exist; remixes and a remix's parent are named only when the caller may know of them.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from policies import PolicyBook
+from safety.access import OPERATOR, Viewer, hidden, sees, sees_in_full
 from safety.domain import Decision, GateResult, Submission, VideoStatus
 from safety.errors import ConflictError, StatusChanged, StorageError, SubmissionError
 from safety.gate import Gate
@@ -34,6 +41,25 @@ class VideoView:
     def latest(self) -> DecisionRecord | None:
         """The newest decision."""
         return self.decisions[-1] if self.decisions else None
+
+
+@dataclass(frozen=True)
+class PublishedVideo:
+    """What anyone may know of a published video (`show_to` for a caller who is neither its creator, an owner in
+    it nor an operator)."""
+
+    video_id: str
+    """The video."""
+    creator: str
+    """Its creator's handle."""
+    created_at: datetime
+    """When it was submitted."""
+    remix_of: str | None
+    """The parent it remixes, when the caller may know of the parent."""
+    remixes: tuple[str, ...]
+    """Remixes of it the caller may know of (published ones, and their own)."""
+    registry: str | None
+    """Its provenance registry status (`live` while published)."""
 
 
 def video_view(tx: Transaction, video: VideoRecord) -> VideoView:
@@ -72,30 +98,56 @@ class Videos:
         with self._store.transaction() as tx:
             return video_view(tx, tx.videos.get(video_id))
 
+    def show_to(self, video_id: str, viewer: Viewer) -> VideoView | PublishedVideo:
+        """The video as `viewer` may see it: the full record (with only the remixes and parent they may know of)
+        for its creator, its owners and operators; the published facts for anyone else; `UnknownVideoError`, as
+        for an unknown id, when it is not published and they may not see it."""
+        with self._store.transaction() as tx:
+            video = tx.videos.find(video_id)
+            if video is None:
+                raise hidden(video_id)
+            owners = tx.videos.owners_in(video_id)
+            if not sees(viewer, video, owners):
+                raise hidden(video_id)
+            parent = video.remix_of if video.remix_of and _known_to(tx, viewer, video.remix_of) else None
+            remixes = tuple(r for r in tx.videos.remixes_of(video_id) if _known_to(tx, viewer, r))
+            if sees_in_full(viewer, video, owners):
+                return VideoView(replace(video, remix_of=parent), tuple(tx.decisions.for_video(video_id)), remixes)
+            registry = tx.registry.status(video_id)
+            return PublishedVideo(
+                video.id, video.creator, video.created_at, parent, remixes, registry.value if registry else None
+            )
+
     def recent_videos(self, limit: int = 50) -> list[VideoView]:
         """The newest videos with their decisions."""
         with self._store.transaction() as tx:
             return [video_view(tx, v) for v in tx.videos.recent(limit=limit)]
 
-    def published_file(self, video_id: str) -> Path:
-        """The public file of a published video (for remixing); `ConflictError` when it is not published."""
+    def published_file(self, video_id: str, viewer: Viewer = OPERATOR) -> Path:
+        """The public file of a published video (for remixing). When it is not published: `ConflictError` (its
+        status) for a viewer who sees it in full, `UnknownVideoError` (as for an unknown id) for anyone else."""
         with self._store.transaction() as tx:
-            video = tx.videos.get(video_id)
-        # Checked on a read, then again as `expected=` when the status moves below: the file is staged outside any
-        # transaction (a copy of a large video), so the row may change in between and the second check is the one that
-        # counts.
-        if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
-            raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
+            video = tx.videos.find(video_id)
+            if video is None:
+                raise hidden(video_id)
+            if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
+                if not sees_in_full(viewer, video, tx.videos.owners_in(video_id)):
+                    raise hidden(video_id)
+                raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
         return video.published_path
 
-    def report(self, video_id: str, reporter: str, reason: str) -> str:
-        """A user report: the video goes into the review queue. Returns the review item id."""
+    def report(self, video_id: str, reporter: str, reason: str, *, viewer: Viewer | None = None) -> str:
+        """A user report: the video goes into the review queue. Returns the review item id. A user reports only
+        a video they may know of (published, or theirs or with them in it): another is unknown to them. `viewer`
+        is who files it when not the reporter themselves (an operator's tools, `OPERATOR`)."""
         reporter = normalise_handle(reporter)
         if not reason.strip():
             raise SubmissionError("a report needs a reason")
         with self._store.transaction() as tx:
             tx.accounts.get(reporter)
-            video = tx.videos.get(video_id)
+            video = tx.videos.find(video_id)
+            if video is None or not sees(viewer or Viewer(reporter), video, tx.videos.owners_in(video_id)):
+                raise hidden(video_id)
             policy = self._policies.by_ref_or_adult(video.policy_ref)
             rule = policy.reason("report.user")
             item = tx.review.open_item(
@@ -130,6 +182,9 @@ class Videos:
         (reason codes) held for a reviewer, who may publish it again."""
         with self._store.transaction() as tx:
             video = tx.videos.get(video_id)
+        # Checked on a read, then again as `expected=` when the status moves below: the file is staged outside any
+        # transaction (a copy of a large video), so the row may change in between and the second check is the one
+        # that counts.
         if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
             raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
         try:
@@ -169,3 +224,9 @@ class Videos:
         # The published file goes last, after the commit: a crash before this leaves a stray file for the sweeper, never
         # a row pointing at nothing.
         self._media.discard(video.published_path)
+
+
+def _known_to(tx: Transaction, viewer: Viewer, video_id: str) -> bool:
+    """The viewer may know the video exists (a remix or a parent named beside another video)."""
+    video = tx.videos.find(video_id)
+    return video is not None and sees(viewer, video, tx.videos.owners_in(video_id))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import struct
+import subprocess
+import sys
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -15,6 +17,7 @@ import pytest
 from safety.edges.cli import main
 
 INTERNAL_ERROR = 70
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
@@ -128,3 +131,31 @@ def test_bad_settings_name_their_variable(
     code = main(["--home", str(tmp_path / "home"), "init"])
     err = capsys.readouterr().err
     assert code == 5 and err.count("\n") == 1 and variable in err
+
+
+def test_a_face_command_refused_at_once_leaves_its_one_line_and_no_noise_from_its_workers(tmp_path: Path) -> None:
+    """`faces compare` of a decompression bomb, as a user runs it: the command starts its dlib workers, refuses the
+    file before they have loaded and exits; each worker, finding nobody listening, ends without a word (stderr is
+    read to its end, which comes only when the last worker has gone)."""
+    from safety.errors import ModelUnavailable
+    from safety.faces.dlib_analyzer import models_dir
+
+    try:
+        if not (models_dir() / "mmod_human_face_detector.dat").is_file():
+            pytest.skip("the dlib models are not installed")
+    except ModelUnavailable as exc:
+        pytest.skip(str(exc))
+    bomb = str(bomb_png(tmp_path / "b.png"))
+    home = str(tmp_path / "home")
+    command = ["faces", "compare", bomb, bomb]
+    done = subprocess.run(
+        [sys.executable, "-c", "from safety.edges.cli import entrypoint; entrypoint()", "--home", home, *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
+    assert "too large to decode safely" in done.stderr and "Traceback" not in done.stderr

@@ -99,3 +99,26 @@ def test_every_check_hanging_holds_the_video(settings: Settings, clip: Path, tmp
         timeouts = [r for r in result["reasons"] if r["code"] == "check.error"]
         assert timeouts and timeouts[0]["evidence"]["error"] == "CheckTimeout"
         consistent(services)
+
+
+@pytest.mark.parametrize("mark_during_checks", [False, True])
+def test_no_folder_named_after_a_video_outlives_its_published_file(
+    settings: Settings, clip: Path, mark_during_checks: bool
+) -> None:
+    """`published/` holds a folder for a video exactly while it is published: one held (its publish re-encode
+    dropped) leaves none, and a purge removes the folder with the file."""
+    with build(
+        settings.model_copy(update={"mark_during_checks": mark_during_checks}), face_analyzer=FakeFaceAnalyzer()
+    ) as services:
+        services.accounts.add_user("maya")
+        published_area = services.media.area("published")
+        held = services.videos.prepublish(Submission("maya", "breaking news: the election is cancelled", clip))
+        assert held.status.value == "held"
+        published = services.videos.prepublish(Submission("maya", "a calm lake", clip))
+        assert published.status.value == "published"
+        assert sorted(p.name for p in published_area.iterdir()) == [published.video_id]
+        assert sorted(p.name for p in services.media.area("quarantine").iterdir()) == [held.video_id]
+        services.cameos.delete_account("maya")
+        assert sorted(p.name for p in published_area.iterdir()) == []
+        assert sorted(p.name for p in services.media.area("quarantine").iterdir()) == []
+        consistent(services)

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
 from safety import CameoGuard, ReviewService
+from safety.access import OPERATOR
 
 APP = str(Path(__file__).resolve().parents[2] / "review_ui" / "app.py")
 
@@ -62,7 +63,7 @@ def test_a_stranger_sees_only_the_login_form(app_env: CameoGuard, held: dict[str
 
 
 def test_reviewer_claims_a_reported_video_and_decides(app_env: CameoGuard, held: dict[str, Any]) -> None:
-    app_env.videos.report(held["video_id"], "maya", "misleading")
+    app_env.videos.report(held["video_id"], "maya", "misleading", viewer=OPERATOR)
     at = logged_in("rita", "correct horse 1")
     queue = html_of(at)
     assert "breaking news: the election is cancelled" in queue and "report" in queue and "theo" in queue
@@ -112,7 +113,7 @@ def test_a_plain_reviewer_has_no_appeals_export_or_admin_pages(app_env: CameoGua
 
 
 def test_investigate_shows_a_users_history(app_env: CameoGuard, held: dict[str, Any]) -> None:
-    app_env.videos.report(held["video_id"], "maya", "misleading")
+    app_env.videos.report(held["video_id"], "maya", "misleading", viewer=OPERATOR)
     at = logged_in("sam", "correct horse 2")
     open_page(at, "investigate", user="theo")
     videos, received = (t.value for t in at.table)  # theo filed no reports and appears in no one's video

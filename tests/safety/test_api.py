@@ -195,6 +195,122 @@ def test_deleting_an_account_removes_its_videos_and_follows_and_keeps_the_handle
     assert app_api.delete("/v1/users/maya", headers={"X-Acting-User": "maya"}).status_code == 409
 
 
+PUBLIC_FACTS = {"video_id", "creator", "status", "created_at", "remix_of", "remixes", "provenance", "file_url"}
+
+
+def _client(people: CameoGuard, name: str, *scopes: Scope) -> TestClient:
+    token = people.accounts.issue_client(name, list(scopes)).token
+    return TestClient(create_app(people), headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_videos_full_record_goes_to_its_creator_its_owners_and_operators_only(
+    people: CameoGuard, app_api: TestClient, tmp_path: Path
+) -> None:
+    from generator import Studio
+    from safety import ConsentLevel
+    from tests.safety.test_likeness_gate import card_image
+
+    studio = Studio(people)
+    assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
+    people.cameos.set_consent_level("maya", ConsentLevel.APPROVED)
+    people.cameos.approve("maya", "theo")
+    own = studio.generate("theo", "maya by the lake", cameos=["maya"], duration_s=1.0, seed=31)
+    assert own["decision"] == "publish", own
+    held_remix = studio.generate(
+        "theo", "breaking news: the election is cancelled", remix_of=own["video_id"], duration_s=1.0, seed=32
+    )
+    public_remix = studio.generate("maya", "a neon remix", remix_of=own["video_id"], duration_s=1.0, seed=33)
+    assert (held_remix["decision"], public_remix["decision"]) == ("review", "publish")
+    people.protection.protect("A. Senator", [card_image(tmp_path, 60, "senator")])
+    lookalike = studio.generate(
+        "theo", "a man waving at a crowd", face_images=[card_image(tmp_path, 80, "lookalike")], duration_s=1.0, seed=5
+    )
+    assert lookalike["decision"] == "review" and "A. Senator" in str(lookalike["reasons"])
+
+    pipeline = _client(people, "pipeline", Scope.GENERATE)
+    ops = _client(people, "ops", Scope.OPERATOR)
+    strangers = {
+        "generate-only token": lambda path: pipeline.get(path, headers={"X-Acting-User": "theo"}),
+        "app without acting user": app_api.get,
+        "another user": lambda path: app_api.get(path, headers={"X-Acting-User": "jun"}),
+    }
+    unknown = app_api.get("/v1/videos/vid_nope").json()
+    for who, get in strangers.items():
+        public = get(f"/v1/videos/{own['video_id']}")
+        assert public.status_code == 200, (who, public.text)
+        assert set(public.json()) == PUBLIC_FACTS, who
+        facts = public.json()
+        assert (facts["creator"], facts["status"], facts["remix_of"]) == ("theo", "published", None)
+        assert facts["remixes"] == [public_remix["video_id"]], f"{who} sees a held remix"
+        assert facts["provenance"] == {"registry": "live", "c2pa_signed": True}
+        assert get(f"/v1/videos/{public_remix['video_id']}").json()["remix_of"] == own["video_id"]
+        for secret in (lookalike, held_remix):
+            answer = get(f"/v1/videos/{secret['video_id']}")
+            assert answer.status_code == 404, (who, answer.text)
+            # Word for word what an unknown id gets: neither the status nor the existence leaks.
+            body = answer.json()
+            assert body["type"] == unknown["type"]
+            assert body["detail"].replace(secret["video_id"], "vid_nope") == unknown["detail"]
+            assert get(f"/v1/videos/{secret['video_id']}/file").status_code == 404, who
+
+    theo, maya = {"X-Acting-User": "theo"}, {"X-Acting-User": "maya"}
+    creator_view = app_api.get(f"/v1/videos/{lookalike['video_id']}", headers=theo).json()
+    assert creator_view["prompt"] == "a man waving at a crowd" and "A. Senator" in str(creator_view["decisions"])
+    assert app_api.get(f"/v1/videos/{lookalike['video_id']}/file", headers=theo).status_code == 409
+    assert set(app_api.get(f"/v1/videos/{own['video_id']}", headers=theo).json()["remixes"]) == {
+        held_remix["video_id"],
+        public_remix["video_id"],
+    }
+    owner_view = app_api.get(f"/v1/videos/{own['video_id']}", headers=maya).json()
+    assert owner_view["prompt"] == "maya by the lake" and owner_view["decisions"]
+    assert app_api.get(f"/v1/videos/{lookalike['video_id']}", headers=maya).status_code == 404, "maya is not in it"
+    operator_view = ops.get(f"/v1/videos/{lookalike['video_id']}").json()
+    assert operator_view["status"] == "held" and "A. Senator" in str(operator_view["decisions"])
+
+
+def test_no_route_tells_a_user_of_a_video_they_may_not_see(people: CameoGuard, app_api: TestClient, clip: Path) -> None:
+    """Reports, appeals, removals, answers and remixes of a video that is not published answer what an unknown id
+    gets, for anyone who is not its creator, an owner in it or an operator."""
+    held = people.videos.prepublish(Submission("theo", "breaking news: the election is cancelled", clip))
+    assert held.status.value == "held"
+    jun, maya = {"X-Acting-User": "jun"}, {"X-Acting-User": "maya"}
+    calls = {
+        "report": lambda vid: app_api.post(f"/v1/videos/{vid}/reports", json={"reason": "x"}, headers=jun),
+        "appeal": lambda vid: app_api.post(f"/v1/videos/{vid}/appeals", json={"text": "x"}, headers=jun),
+        "remove a use": lambda vid: app_api.delete(f"/v1/users/maya/cameo/uses/{vid}", headers=maya),
+        "answer a request": lambda vid: app_api.post(
+            f"/v1/users/maya/cameo/requests/{vid}", json={"approve": True}, headers=maya
+        ),
+    }
+    for name, call in calls.items():
+        hidden, missing = call(held.video_id), call("vid_missing")
+        assert hidden.status_code == missing.status_code == 404, (name, hidden.text, missing.text)
+        assert hidden.json()["type"] == missing.json()["type"], name
+        assert hidden.json()["detail"].replace(held.video_id, "vid_missing") == missing.json()["detail"], name
+    # A request the owner was never asked is not found (404 `not-found`, as the problem table says), not a 422.
+    answer = calls["answer a request"](held.video_id)
+    assert answer.json()["type"] == PROBLEM_BASE + "not-found"
+    # A pipeline may not learn a video's status by remixing it.
+    pipeline = _client(people, "pipeline", Scope.GENERATE)
+    remix = pipeline.post(
+        "/v1/check",
+        data={"creator": "maya", "prompt": "a remix", "remix_of": held.video_id},
+        files={"video": ("clip.mp4", clip.read_bytes(), "video/mp4")},
+    )
+    assert remix.status_code == 404 and "held" not in remix.text, remix.text
+    # The creator still reports and appeals their own, and anyone reports what is published.
+    published = people.videos.prepublish(Submission("maya", "a calm lake", clip))
+    assert (
+        app_api.post(f"/v1/videos/{published.video_id}/reports", json={"reason": "x"}, headers=jun).status_code == 201
+    )
+    assert (
+        app_api.post(
+            f"/v1/videos/{held.video_id}/reports", json={"reason": "x"}, headers={"X-Acting-User": "theo"}
+        ).status_code
+        == 201
+    )
+
+
 # --- every error of every route is a problem; /ready while loading; request bodies in the OpenAPI document --------
 
 

@@ -11,7 +11,6 @@ import pytest
 
 from safety import (
     CameoGuard,
-    ConflictError,
     InvalidMediaError,
     Settings,
     StorageError,
@@ -305,7 +304,8 @@ def test_remix_records_lineage_and_needs_a_published_parent(people: CameoGuard, 
     assert people.videos.show(str(child["video_id"])).video.remix_of == parent["video_id"]
     assert people.videos.show(str(parent["video_id"])).remixes == (child["video_id"],)
     held = submit(people, clip, prompt="the senator confesses")
-    with pytest.raises(ConflictError):
+    # Not published: unknown to the remixer, as an id that does not exist (its status is nobody else's business).
+    with pytest.raises(UnknownVideoError, match="unknown video"):
         submit(people, clip, creator="theo", remix_of=held["video_id"])
 
 

@@ -60,13 +60,42 @@ def test_an_adult_needs_the_guardians_allowance(family: CameoGuard) -> None:
     assert family.videos.show(allowed["video_id"]).video.status.value == "purged"
 
 
+def test_a_creator_who_says_they_are_a_teen_still_needs_the_guardians_allowance(family: CameoGuard) -> None:
+    """Age bands are the app's word: an account registered as a teen through the API is no reason to skip the
+    guardian, whose allowance applies to every other creator of the teen's cameo."""
+    from fastapi.testclient import TestClient
+
+    from safety.edges.http import create_app
+    from safety.records import Scope
+
+    token = family.accounts.issue_client("backend", [Scope.APP]).token
+    api = TestClient(create_app(family), headers={"Authorization": f"Bearer {token}"})
+    assert api.post("/v1/users", json={"handle": "mallory", "teen": True}).json()["age_band"] == "teen"
+    # Approved by the teen, which is all an adult would have, and not enough without the guardian.
+    family.cameos.set_consent_level("jun", ConsentLevel.APPROVED)
+    family.cameos.approve("jun", "mallory")
+    refused = generate(family, "mallory", cameos=["jun"])
+    assert refused["decision"] == "block", refused
+    assert "likeness.guardian_not_allowed" in {r["code"] for r in refused["reasons"]}
+    family.guardians.allow("parent", "jun", "mallory")
+    allowed = generate(family, "mallory", cameos=["jun"])
+    assert allowed["decision"] == "publish", allowed
+    # Withdrawn, the teen creator's video of the teen goes like an adult's.
+    [receipt] = family.guardians.disallow("parent", "jun", "mallory")
+    assert allowed["video_id"] in receipt.purged
+    # The teen's own videos need nobody's allowance.
+    assert generate(family, "jun", cameos=["jun"])["decision"] == "publish"
+
+
 def test_the_cap_lowers_the_level_and_the_teen_cannot_raise_it(family: CameoGuard) -> None:
     family.accounts.add_user("kim", AgeBand.TEEN)
     family.accounts.follow("jun", "kim")
     family.accounts.follow("kim", "jun")
     family.cameos.set_consent_level("jun", ConsentLevel.MUTUALS)
-    # The teen pack restricts `mutuals` to approved users anyway; kim, approved, may use it.
+    # The teen pack restricts `mutuals` to approved users anyway; kim, approved by jun and allowed by the
+    # guardian (a teen creator needs it as much as an adult), may use it.
     family.cameos.approve("jun", "kim")
+    family.guardians.allow("parent", "jun", "kim")
     video = generate(family, "kim", cameos=["jun"])
     assert video["decision"] == "publish"
     receipts = family.guardians.cap_level("parent", "jun", ConsentLevel.ONLY_ME)

@@ -18,7 +18,7 @@ import pytest
 
 from generator import Studio
 from policies import Action
-from safety import CameoGuard, ConsentLevel, VideoStatus, to_json
+from safety import CameoGuard, ConsentLevel, UnknownVideoError, VideoStatus, to_json
 from safety.audit import is_personal_digest, personal_digest
 from safety.domain import Decision, Reason
 from safety.edges.cli import main
@@ -78,8 +78,12 @@ def test_owner_controls(services: CameoGuard) -> None:
     assert {u["video_id"] for u in uses} == {state["chain"][0], state["unrelated"][1]}
     receipt = services.cameos.remove_video("maya", state["unrelated"][1])
     assert receipt.purged == (state["unrelated"][1],)
-    with pytest.raises(Exception, match="does not appear"):
+    # A video she is not in is unknown to her, word for word as an id that does not exist.
+    with pytest.raises(UnknownVideoError, match="unknown video") as not_hers:
         services.cameos.remove_video("maya", state["unrelated"][0])
+    with pytest.raises(UnknownVideoError) as missing:
+        services.cameos.remove_video("maya", "vid_missing")
+    assert str(not_hers.value).replace(state["unrelated"][0], "ID") == str(missing.value).replace("vid_missing", "ID")
     lowered = services.cameos.set_consent_level("maya", ConsentLevel.ONLY_ME)
     assert sorted(v for r in lowered for v in r.purged) == sorted(state["chain"])
 

@@ -49,7 +49,7 @@ def _controls(ctx: typer.Context, guardian: str, teen: str, as_json: bool, recei
     text = (
         f"{controls['teen']}: guardians {', '.join(controls['guardians'])}; pack {controls['policy_pack']}; "
         f"level cap {controls['level_cap'] or 'none'}; "
-        f"adults allowed: {', '.join(controls['allowed_creators']) or 'none'}"
+        f"creators allowed: {', '.join(controls['allowed_creators']) or 'none'}"
     )
     emit(
         {**controls, "receipts": receipts_json(receipts)},
@@ -67,7 +67,7 @@ def guardian_add(ctx: typer.Context, guardian: GuardianOpt, teen: TeenOpt, as_js
 
 @guardian_app.command("show")
 def guardian_show(ctx: typer.Context, guardian: GuardianOpt, teen: TeenOpt, as_json: JsonOpt = False) -> None:
-    """The teen's guardians, level cap, pack and the adults allowed to use their cameo."""
+    """The teen's guardians, level cap, pack and the creators allowed to use their cameo."""
     _controls(ctx, guardian, teen, as_json, [])
 
 
@@ -89,10 +89,10 @@ def guardian_allow(
     ctx: typer.Context,
     guardian: GuardianOpt,
     teen: TeenOpt,
-    creator: Annotated[str, typer.Option(help="The adult allowed to use the teen's cameo.")],
+    creator: Annotated[str, typer.Option(help="The creator (adult or teen) allowed to use the teen's cameo.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Let an adult use the teen's cameo (the teen's own consent still applies)."""
+    """Let another creator (adult or teen) use the teen's cameo (the teen's own consent still applies)."""
     state(ctx).guard().guardians.allow(guardian, teen, creator)
     _controls(ctx, guardian, teen, as_json, [])
 
@@ -102,10 +102,10 @@ def guardian_disallow(
     ctx: typer.Context,
     guardian: GuardianOpt,
     teen: TeenOpt,
-    creator: Annotated[str, typer.Option(help="The adult no longer allowed.")],
+    creator: Annotated[str, typer.Option(help="The creator no longer allowed.")],
     as_json: JsonOpt = False,
 ) -> None:
-    """Stop an adult using the teen's cameo; their videos of the teen are purged."""
+    """Stop a creator using the teen's cameo; their videos of the teen are purged."""
     receipts = state(ctx).guard().guardians.disallow(guardian, teen, creator)
     _controls(ctx, guardian, teen, as_json, receipts)
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from safety.access import OPERATOR
 from safety.domain import Submission
 from safety.edges.cli.app import app
 from safety.edges.terminal import JsonOpt, emit, emit_json, out, report_result, state
@@ -63,7 +64,8 @@ def report(
     as_json: JsonOpt = False,
 ) -> None:
     """Report a video: it goes into the review queue."""
-    item = state(ctx).guard().videos.report(video_id, by, reason)
+    # The operator's tool files a report for anyone about any video; the API lets a user report only what they see.
+    item = state(ctx).guard().videos.report(video_id, by, reason, viewer=OPERATOR)
     if as_json:
         emit_json({"video_id": video_id, "review_item_id": item})
     else:

@@ -63,6 +63,7 @@ from safety.errors import (
     SafetyError,
     StorageError,
     SubmissionError,
+    UnknownSubjectError,
     UnknownVideoError,
 )
 from safety.records import ApiClient, Scope, SubmissionRecord
@@ -150,7 +151,9 @@ def _status_for(exc: SafetyError) -> int:
         return 429
     if isinstance(exc, PathRefused):
         return 403
-    if isinstance(exc, UnknownVideoError):
+    # Something that is not there, or not there for this caller (the use cases answer alike), is a 404 whatever
+    # named it: a path, or a request the caller was never asked.
+    if isinstance(exc, UnknownVideoError | UnknownSubjectError):
         return 404
     if isinstance(exc, SubmissionError):
         return 422

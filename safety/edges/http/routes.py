@@ -2,9 +2,11 @@
 
 An app backend (scope `app`) acts for its users and says who: every request names the acting user in
 `X-Acting-User`, which the use cases record in the audit log; a user may read and change only their own cameo's
-uses and receipts (operators may act for anyone). Operators (scope `operator`) manage the hash banks and protected
-people. Errors are `application/problem+json` (RFC 9457) with a stable `type` per kind of error, listed in
-`PROBLEM_TYPES`; `detail` says what went wrong and never names an internal path.
+uses and receipts (operators may act for anyone). A video's full record goes to its creator, the owners in it and
+operators; anyone else gets its published facts, and a video that is not published is unknown to them
+(`safety.access`; the README's access table lists every route). Operators (scope `operator`) manage the hash banks
+and protected people. Errors are `application/problem+json` (RFC 9457) with a stable `type` per kind of error,
+listed in `PROBLEM_TYPES`; `detail` says what went wrong and never names an internal path.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from safety.access import Viewer
 from safety.domain import AgeBand, ConsentLevel
 from safety.edges.views import to_json
 from safety.errors import (
@@ -39,6 +42,7 @@ from safety.errors import (
     UnknownUserError,
     UnknownVideoError,
 )
+from safety.handles import normalise_handle
 from safety.records import ApiClient, BankName, ProtectionKind, Scope
 from safety.wiring import CameoGuard
 
@@ -267,8 +271,22 @@ class DecisionOut(_Open):
     timings_ms: dict[str, float]
 
 
+class PublishedVideoOut(_Open):
+    """A published video's public facts (`GET /v1/videos/{id}` for a caller who is neither its creator, an owner
+    in it nor an operator)."""
+
+    video_id: str
+    creator: str
+    status: str = Field(examples=["published"])
+    created_at: str
+    remix_of: str | None = Field(description="The parent, when it is published (or the caller's own).")
+    remixes: list[str] = Field(description="Published remixes, and the caller's own.")
+    provenance: dict[str, Any] = Field(examples=[{"registry": "live", "c2pa_signed": True}])
+    file_url: str
+
+
 class VideoOut(_Open):
-    """A video with its decisions (`GET /v1/videos/{id}`)."""
+    """A video with its decisions (`GET /v1/videos/{id}` for its creator, an owner in it or an operator)."""
 
     video_id: str
     creator: str
@@ -344,6 +362,13 @@ class ReportBody(BaseModel):
     """`POST /v1/videos/{video_id}/reports`."""
 
     reason: str = Field(min_length=1, max_length=2000, examples=["this shows me without my consent"])
+
+
+def viewer_of(client: ApiClient, acting: str | None) -> Viewer:
+    """Who asks: an operator token sees every video; an app token's acting user is the user it names; a token
+    without the `app` scope (a pipeline's) names nobody, whatever header it sends."""
+    user = normalise_handle(acting) if acting and Scope.APP in client.scopes else None
+    return Viewer(user, operator=Scope.OPERATOR in client.scopes)
 
 
 def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Scope], Any], any_client: Any) -> None:
@@ -456,26 +481,31 @@ def register_app_routes(app: FastAPI, services: CameoGuard, scoped: Callable[[Sc
 
     @app.post("/v1/videos/{video_id}/reports", status_code=201, tags=["videos"])
     def report(
-        video_id: str, body: ReportBody, _client: ApiClient = app_client, x_acting_user: str | None = Header(None)
+        video_id: str, body: ReportBody, client: ApiClient = app_client, x_acting_user: str | None = Header(None)
     ) -> dict[str, Any]:
-        """A user reports a video; it goes to the review queue."""
+        """A user reports a video they may know of (published, or theirs); it goes to the review queue."""
         if not x_acting_user:
             raise HTTPException(status_code=422, detail="name the reporting user in X-Acting-User")
-        return {"video_id": video_id, "review_item_id": services.videos.report(video_id, x_acting_user, body.reason)}
+        viewer = viewer_of(client, x_acting_user)
+        item = services.videos.report(video_id, x_acting_user, body.reason, viewer=viewer)
+        return {"video_id": video_id, "review_item_id": item}
 
-    @app.get("/v1/videos/{video_id}", tags=["videos"], response_model=VideoOut)
-    def video(video_id: str, _client: ApiClient = any_client) -> Any:
-        """A video's status and its decisions; `file_url` downloads it once published."""
-        view = to_json(services.videos.show(video_id))
+    @app.get("/v1/videos/{video_id}", tags=["videos"], response_model=VideoOut | PublishedVideoOut)
+    def video(video_id: str, client: ApiClient = any_client, x_acting_user: str | None = Header(None)) -> Any:
+        """The full record (prompt, status, decisions) for the video's creator, an owner in it or an operator;
+        the published facts for anyone else, and 404 when it is not published; `file_url` downloads it once
+        published."""
+        view = to_json(services.videos.show_to(video_id, viewer_of(client, x_acting_user)))
         # The server's own file path is no business of an app: it gets the download URL instead.
-        published = view.pop("published_path", None)
+        published = view.pop("published_path", None) if "published_path" in view else view["status"] == "published"
         view["file_url"] = f"/v1/videos/{video_id}/file" if published else None
         return view
 
     @app.get("/v1/videos/{video_id}/file", tags=["videos"], response_class=FileResponse)
-    def video_file(video_id: str, _client: ApiClient = any_client) -> Response:
-        """The signed, published file (range requests supported); 409 unless the video is published."""
-        path = services.videos.published_file(video_id)
+    def video_file(video_id: str, client: ApiClient = any_client, x_acting_user: str | None = Header(None)) -> Response:
+        """The signed, published file (range requests supported); unless the video is published, 409 for its
+        creator, its owners and operators and 404 for anyone else."""
+        path = services.videos.published_file(video_id, viewer_of(client, x_acting_user))
         return FileResponse(path, media_type="video/mp4", filename=f"{video_id}.mp4")
 
 

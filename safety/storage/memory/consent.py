@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from safety.domain import AgeBand, CameoConsent, CameoStatus, ConsentLevel
+from safety.domain import CameoConsent, CameoStatus, ConsentLevel
 from safety.errors import ConflictError, UnknownSubjectError
 from safety.records import CameoRecord, ChallengeRecord, GrantKind, UseRequestRecord, UseRequestState
 from safety.storage.memory.accounts import MemoryAccountStore
@@ -221,8 +221,9 @@ class MemoryConsentStore:
         owner_user = self._accounts.get(owner)
         cameo = self._active_row(owner)
         kinds = {g.kind for g in self._live_grants(owner, creator)}
-        guarded = owner_user.age_band is AgeBand.TEEN and bool(self._accounts.guardians_of(owner))
-        creator_user = self._accounts.find(creator)
+        # Guarded by the guardians on record, never by the creator's age band (the app's word): a guardian's
+        # allowance applies to every other creator, as the SQL store reads it.
+        guarded = bool(self._accounts.guardians_of(owner))
         return CameoConsent(
             owner=owner,
             owner_age_band=owner_user.age_band,
@@ -235,7 +236,7 @@ class MemoryConsentStore:
             creator_follows_owner=self._accounts.follows(creator, owner),
             restrictions=tuple(cameo.restrictions) if cameo else (),
             level_cap=owner_user.cameo_level_cap,
-            guardian_needed=guarded and (creator_user is None or creator_user.age_band is AgeBand.ADULT),
+            guardian_needed=guarded and creator != owner,
             guardian_allowed=GrantKind.GUARDIAN_ALLOW in kinds,
             approve_each_use=bool(cameo.approve_each_use) if cameo else False,
         )

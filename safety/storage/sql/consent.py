@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from safety.domain import AgeBand, CameoConsent, CameoStatus, ConsentLevel
+from safety.domain import CameoConsent, CameoStatus, ConsentLevel
 from safety.errors import ConflictError, UnknownSubjectError
 from safety.records import CameoRecord, ChallengeRecord, GrantKind, UseRequestRecord, UseRequestState
 from safety.storage.sql.accounts import SqlAccountStore
@@ -259,8 +259,9 @@ class SqlConsentStore:
         # and a publish never commits on consent that a concurrent revocation already ended.
         cameo = self._active_row(owner, lock=lock)
         kinds = {g.kind for g in self._live_grants(owner, creator)}
-        guarded = owner_user.age_band is AgeBand.TEEN and bool(self._accounts.guardians_of(owner))
-        creator_user = self._accounts.find(creator)
+        # Guarded by the guardians on record, never by the creator's age band: the app declares age bands, so an
+        # account it calls a teen is no reason to skip the guardian, whose word applies to every other creator.
+        guarded = bool(self._accounts.guardians_of(owner))
         return CameoConsent(
             owner=owner,
             owner_age_band=owner_user.age_band,
@@ -273,7 +274,7 @@ class SqlConsentStore:
             creator_follows_owner=self._accounts.follows(creator, owner),
             restrictions=tuple(cameo.restrictions) if cameo else (),
             level_cap=owner_user.cameo_level_cap,
-            guardian_needed=guarded and (creator_user is None or creator_user.age_band is AgeBand.ADULT),
+            guardian_needed=guarded and creator != owner,
             guardian_allowed=GrantKind.GUARDIAN_ALLOW in kinds,
             approve_each_use=bool(cameo.approve_each_use) if cameo else False,
         )

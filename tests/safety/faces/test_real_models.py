@@ -182,6 +182,31 @@ def test_dlib_worker_processes_fail_closed_and_are_replaced(tmp_path: Path) -> N
         unusable.close()
 
 
+def test_a_dlib_worker_leaves_interrupts_to_its_parent_and_ends_with_its_input() -> None:
+    """Ctrl-C reaches every process of the terminal's group: the worker says nothing and ends when its parent
+    closes its input (the parent decides what the interrupt means)."""
+    import signal
+    import sys
+
+    from safety.faces import dlib_worker_child
+    from safety.faces.dlib_analyzer import models_dir
+
+    child = subprocess.Popen(
+        [sys.executable, "-I", dlib_worker_child.__file__, str(models_dir())],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert child.stdout is not None and child.stdin is not None and child.stderr is not None
+    assert child.stdout.readline().strip() == b"ready"
+    child.send_signal(signal.SIGINT)
+    child.stdin.close()
+    assert child.wait(timeout=60) == 0
+    assert child.stderr.read().decode() == ""
+    child.stdout.close()
+    child.stderr.close()
+
+
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 def test_a_challenge_is_heard_on_a_real_verification_video(
     real: CameoGuard, verification_video: Path, tmp_path: Path

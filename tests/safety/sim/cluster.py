@@ -576,7 +576,8 @@ class Simulation:
             if _PATHLIKE.search(text):
                 self.report.violations.append(Violation("no_internal_paths", op.id, text[:200]))
             expected = response.status_code == 503 and op.hit_by & {"database", "disk"}
-            lineage = response.status_code == 409 and op.remix_of is not None  # the parent went before intake
+            # The parent went before intake: unknown to the pipeline, as any video that is not published.
+            lineage = response.status_code == 404 and op.remix_of is not None
             if not (expected or lineage):
                 self.report.violations.append(
                     Violation("decision_always", op.id, f"HTTP {response.status_code}: {text[:200]}")

@@ -88,6 +88,17 @@ def test_a_guarded_teen_needs_a_guardian_to_allow_an_adult(people: Store) -> Non
     assert after.guardian_allowed and after.approved, "a guardian's allowance stands beside the owner's approval"
 
 
+def test_a_guarded_teen_needs_a_guardian_to_allow_every_other_creator_teen_or_adult(people: Store) -> None:
+    """Age bands are the app's word: an account it calls a teen is no reason to skip the guardian."""
+    with people.transaction() as tx:
+        tx.accounts.add("kim", AgeBand.TEEN)
+        assert not tx.consent.snapshot("jun", "kim").guardian_needed, "no guardian yet"
+        tx.accounts.add_guardian("jun", "theo")
+        teen_creator, unknown, own = (tx.consent.snapshot("jun", who) for who in ("kim", "nobody-yet", "jun"))
+    assert teen_creator.guardian_needed and unknown.guardian_needed
+    assert not own.guardian_needed, "the teen's own videos need nobody's allowance"
+
+
 def test_consent_changes_are_audited_by_their_actor(people: Store) -> None:
     with people.transaction() as tx:
         cameo = tx.consent.create_cameo("maya", "m1", details={"liveness": 0.9})
