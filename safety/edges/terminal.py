@@ -20,7 +20,9 @@ from safety.settings import Settings
 from safety.wiring import CameoGuard, build
 
 out = Console()
-err = Console(stderr=True)
+# Errors are printed whole, never wrapped: a `file:line: message` broken across lines is no longer one a reader
+# (or an editor) can follow.
+err = Console(stderr=True, soft_wrap=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +230,7 @@ def test_a_videos_full_record_goes_to_its_creator_its_owners_and_operators_only(
 
     pipeline = _client(people, "pipeline", Scope.GENERATE)
     ops = _client(people, "ops", Scope.OPERATOR)
-    strangers = {
+    strangers: dict[str, Callable[[str], Any]] = {
         "generate-only token": lambda path: pipeline.get(path, headers={"X-Acting-User": "theo"}),
         "app without acting user": app_api.get,
         "another user": lambda path: app_api.get(path, headers={"X-Acting-User": "jun"}),
@@ -274,7 +275,7 @@ def test_no_route_tells_a_user_of_a_video_they_may_not_see(people: CameoGuard, a
     held = people.videos.prepublish(Submission("theo", "breaking news: the election is cancelled", clip))
     assert held.status.value == "held"
     jun, maya = {"X-Acting-User": "jun"}, {"X-Acting-User": "maya"}
-    calls = {
+    calls: dict[str, Callable[[str], Any]] = {
         "report": lambda vid: app_api.post(f"/v1/videos/{vid}/reports", json={"reason": "x"}, headers=jun),
         "appeal": lambda vid: app_api.post(f"/v1/videos/{vid}/appeals", json={"text": "x"}, headers=jun),
         "remove a use": lambda vid: app_api.delete(f"/v1/users/maya/cameo/uses/{vid}", headers=maya),
