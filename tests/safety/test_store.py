@@ -143,12 +143,23 @@ def test_the_upgrade_to_never_reused_ids_keeps_rows_ids_and_indexes(tmp_path: Pa
     with store.transaction() as tx:
         tx.accounts.add("maya", AgeBand.ADULT)
         video = new_video(tx)
-        tx.registry.record_publication(
-            video, sha256="1" * 64, watermark_token=1, frame_hashes=[(0.0, b"a" * 32, 90), (1.0, b"b" * 32, 80)]
-        )
         tx.templates.add_templates(TemplateSubject.PROTECTED, "Ada", "m1", [b"ada-1", b"ada-2"])
         tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"c" * 32, 90)])
         newest = tx.banks.add_entry(BankName.KNOWN_BAD, [(0.0, b"d" * 32, 90)])
+    # Published as the 0011 schema kept it (today's registry also writes tables that came later).
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO published_records (video_id, sha256, watermark_token, manifest_signed, status, created_at)"
+                " VALUES (:v, :s, 1, 1, 'live', CURRENT_TIMESTAMP)"
+            ),
+            {"v": video, "s": "1" * 64},
+        )
+        for t, digest, quality in [(0.0, b"a" * 32, 90), (1.0, b"b" * 32, 80)]:
+            conn.execute(
+                text("INSERT INTO frame_hashes (video_id, t, digest, quality) VALUES (:v, :t, :d, :q)"),
+                {"v": video, "t": t, "d": digest, "q": quality},
+            )
 
     def contents() -> tuple[object, ...]:
         with store.transaction() as tx:
