@@ -31,6 +31,9 @@ from safety.checks.prompt_classifier import examples_path
 from safety.classifiers.multilingual import MultilingualEncoder
 from safety.classifiers.restriction_judge import SemanticRestrictions, training_split
 
+# The examples' subject: the owner whose restrictions are judged; the gate drops the owner's name as training does.
+OWNER = "lin"
+
 # (restriction phrase, prompt, should it stop the use?)
 PHRASES = [
     ("horror movies", "lin being chased by a zombie through a haunted house", True),
@@ -70,16 +73,16 @@ def topic_quality(judge: SemanticRestrictions) -> dict[str, Any]:
     all_neg = [0, 0]
     for topic, (_, held_pos, _, held_miss) in split.items():
         others = [p for other, parts in split.items() if other != topic for p in parts[1]]
-        tp = sum(judge.topic_scores(p)[topic] >= threshold for p in held_pos)
-        false_miss = sum(judge.topic_scores(p)[topic] >= threshold for p in held_miss)
-        false_other = sum(judge.topic_scores(p)[topic] >= threshold for p in others)
+        tp = sum(judge.topic_scores(p, owner=OWNER)[topic] >= threshold for p in held_pos)
+        false_miss = sum(judge.topic_scores(p, owner=OWNER)[topic] >= threshold for p in held_miss)
+        false_other = sum(judge.topic_scores(p, owner=OWNER)[topic] >= threshold for p in others)
         for prompt in held_pos:
             row = by_language[_language(prompt)]
-            row[0] += judge.topic_scores(prompt)[topic] >= threshold
+            row[0] += judge.topic_scores(prompt, owner=OWNER)[topic] >= threshold
             row[1] += 1
         for prompt in held_miss:
             row = by_language[_language(prompt)]
-            row[2] += judge.topic_scores(prompt)[topic] >= threshold
+            row[2] += judge.topic_scores(prompt, owner=OWNER)[topic] >= threshold
             row[3] += 1
         negatives = len(held_miss) + len(others)
         per_topic[topic] = {
@@ -111,7 +114,7 @@ def topic_quality(judge: SemanticRestrictions) -> dict[str, Any]:
 
 
 def phrase_quality(judge: SemanticRestrictions) -> dict[str, Any]:
-    hits = [(bool(judge.hits([phrase], prompt)), expected) for phrase, prompt, expected in PHRASES]
+    hits = [(bool(judge.hits([phrase], prompt, owner=OWNER)), expected) for phrase, prompt, expected in PHRASES]
     positives = [h for h, e in hits if e]
     negatives = [h for h, e in hits if not e]
     return {

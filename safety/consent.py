@@ -27,7 +27,7 @@ def consent_verdict(
     # Restrictions bind others, not the owner (they are an owner's terms for other people's videos), and are only read
     # once the level allows: a refusal by level needs no model, so it cannot fail for want of one.
     if verdict.allowed and prompt is not None and state.owner != state.creator and state.restrictions:
-        hits = restrictions.hits(state.restrictions, prompt)
+        hits = restrictions.hits(state.restrictions, prompt, owner=state.owner)
         if hits:
             return ConsentVerdict.refuse(
                 "likeness.restriction_violated",

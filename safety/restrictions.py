@@ -187,8 +187,9 @@ class RestrictionHit:
 class RestrictionJudge(Protocol):
     """Which of an owner's restrictions a prompt or transcript crosses."""
 
-    def hits(self, restrictions: Sequence[str], text: str) -> list[RestrictionHit]:
-        """Every crossed restriction; raises `ModelUnavailable` when it cannot tell (the caller fails closed)."""
+    def hits(self, restrictions: Sequence[str], text: str, *, owner: str | None = None) -> list[RestrictionHit]:
+        """Every crossed restriction of `owner`'s; raises `ModelUnavailable` when it cannot tell (the caller fails
+        closed). The owner's own name in the text carries no meaning for their topics."""
         ...
 
 
@@ -205,7 +206,7 @@ class LiteralRestrictions:
             # drinking", not in "drinking orange juice".
             self.names = {t.name: t.literal for t in self.taxonomy.topics}
 
-    def hits(self, restrictions: Sequence[str], text: str) -> list[RestrictionHit]:
+    def hits(self, restrictions: Sequence[str], text: str, *, owner: str | None = None) -> list[RestrictionHit]:
         readings = (fold(text), fold(deobfuscate(text)))
         found: list[RestrictionHit] = []
         for entry in restrictions:

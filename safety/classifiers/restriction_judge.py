@@ -41,6 +41,16 @@ def _without_owner(example: str) -> str:
     return " ".join(words[1:] if words and words[0] == "lin" else words)
 
 
+def _without_name(reading: str, owner: str | None) -> str:
+    """The text as the heads learned to read it: without the owner's name (or @handle), which training dropped.
+    Left in, a name the heads never saw moves a borderline prompt across the threshold."""
+    if not owner:
+        return reading
+    name = owner.lower().lstrip("@")
+    kept = [w for w in reading.split() if w.lower().strip("@.,;:!?'\"()") != name]
+    return " ".join(kept) if kept else reading
+
+
 def training_split(taxonomy: RestrictionTaxonomy) -> dict[str, tuple[list[str], list[str], list[str], list[str]]]:
     """topic → (train positives, held-out positives, train near misses, held-out near misses)."""
     share = taxonomy.held_out_share
@@ -141,9 +151,9 @@ class SemanticRestrictions:
         out: NDArray[np.float64] = head.probabilities(vectors)[:, column]
         return out
 
-    def topic_scores(self, text: str) -> dict[str, float]:
+    def topic_scores(self, text: str, *, owner: str | None = None) -> dict[str, float]:
         """Every topic's probability for a text (the bench and the evidence use it)."""
-        reading = deobfuscate(text)
+        reading = _without_name(deobfuscate(text), owner)
         vector = self._embed([reading])
         return {n: float(self._probability(h, vector, topic=n)[0]) for n, h in self.topic_heads().items()}
 
@@ -158,11 +168,11 @@ class SemanticRestrictions:
         order = np.argsort(-drops)
         return tuple(words[i] for i in order[:3] if drops[i] > 0.02 and len(words[i]) > 2)
 
-    def hits(self, restrictions: Sequence[str], text: str) -> list[RestrictionHit]:
+    def hits(self, restrictions: Sequence[str], text: str, *, owner: str | None = None) -> list[RestrictionHit]:
         if not restrictions:
             return []
         found = {h.restriction: h for h in self.literal.hits(restrictions, text)}
-        reading = deobfuscate(text)
+        reading = _without_name(deobfuscate(text), owner)
         vector = self._embed([reading])
         heads = self.topic_heads()
         for entry in restrictions:

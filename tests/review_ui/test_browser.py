@@ -20,6 +20,7 @@ import pytest
 
 from review_ui.cli import streamlit_command
 from safety import CameoGuard, ReviewService
+from safety.access import OPERATOR
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -182,7 +183,8 @@ def test_creator_text_makes_the_reviewers_browser_call_no_one(
     prompt = f"breaking news: the election is cancelled {HOSTILE}"
     held = Studio(people).generate("theo", prompt, duration_s=1.0, seed=3)
     assert held["decision"] == "review"
-    people.videos.report(held["video_id"], "maya", f"look {HOSTILE}")
+    # maya cannot know of a held video: the report comes in through the operator's tools on her behalf.
+    people.videos.report(held["video_id"], "maya", f"look {HOSTILE}", viewer=OPERATOR)
     rita = reviews.whoami(reviews.login("rita", "correct horse 1"))
     gate_item = next(i.id for i in reviews.queue(rita) if i.source.value == "gate")
     calls: list[str] = []

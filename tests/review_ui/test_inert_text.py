@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from generator import Studio
 from safety import CameoGuard, ReviewService
+from safety.access import OPERATOR
 from tests.review_ui.conftest import login
 from tests.review_ui.test_app import app_env, logged_in, open_page  # noqa: F401  (app_env is a fixture)
 
@@ -99,7 +100,8 @@ def hostile(app_env: CameoGuard, reviews: ReviewService) -> dict[str, Any]:  # n
         "theo", f"breaking news: the election is cancelled {HOSTILE}", duration_s=1.0, seed=3
     )
     assert held["decision"] == "review"
-    app_env.videos.report(held["video_id"], "maya", f"look {HOSTILE}")
+    # maya cannot know of a held video: the report comes in through the operator's tools on her behalf.
+    app_env.videos.report(held["video_id"], "maya", f"look {HOSTILE}", viewer=OPERATOR)
     return held
 
 

@@ -137,7 +137,7 @@ def test_without_the_model_a_restricted_use_is_not_published(services: CameoGuar
     services.cameos.restrict("lin", "no alcohol")
 
     class Broken:
-        def hits(self, restrictions: Sequence[str], text: str) -> list[RestrictionHit]:
+        def hits(self, restrictions: Sequence[str], text: str, *, owner: str | None = None) -> list[RestrictionHit]:
             raise ModelUnavailable("the multilingual sentence encoder is unavailable: gone")
 
     services.gate.restrictions = Broken()
