@@ -193,7 +193,9 @@ def test_split_screens_stay_down(clips: dict[str, Path], tmp_path: Path) -> None
         assert _found(index, copy) == ["item"], name
 
 
-@pytest.mark.xfail(reason="known miss, issue 28: the 9:16 right cut of real footage is not always caught yet", strict=False)
+@pytest.mark.xfail(
+    reason="known miss, issue 28: the 9:16 right cut of real footage is not always caught yet", strict=False
+)
 def test_9_16_cuts_and_filled_split_screens_of_real_footage_stay_down(
     footage: Path, clips: dict[str, Path], tmp_path: Path
 ) -> None:
