@@ -36,9 +36,9 @@ _CACHE_SIZE = 512
 _MAX_WORDS_EXPLAINED = 40
 
 
-def _without_owner(example: str) -> str:
-    words = deobfuscate(example).split()
-    return " ".join(words[1:] if words and words[0] == "lin" else words)
+# The taxonomy's examples are written about one owner, "lin"; training reads them without that name, exactly as
+# judging reads a prompt without its own owner's name (one function for both, so the two can never drift apart).
+_EXAMPLE_OWNER = "lin"
 
 
 def _without_name(reading: str, owner: str | None) -> str:
@@ -89,7 +89,7 @@ class SemanticRestrictions:
 
     def _key(self, topic: str) -> str:
         digest = hashlib.sha256()
-        for part in ("restriction-head-1", ENCODER_ID, topic, Path(self.taxonomy.source).read_text(encoding="utf-8")):
+        for part in ("restriction-head-2", ENCODER_ID, topic, Path(self.taxonomy.source).read_text(encoding="utf-8")):
             digest.update(part.encode() + b"\0")
         if self.benign_examples is not None:
             digest.update(self.benign_examples.read_bytes())
@@ -117,7 +117,13 @@ class SemanticRestrictions:
             for pos_train, _, miss_train, _ in split.values():
                 texts += pos_train + miss_train
             texts += benign
-            vectors = dict(zip(texts, self.encoder.encode([_without_owner(t) for t in texts]), strict=True))
+            vectors = dict(
+                zip(
+                    texts,
+                    self.encoder.encode([_without_name(deobfuscate(t), _EXAMPLE_OWNER) for t in texts]),
+                    strict=True,
+                )
+            )
             heads: dict[str, PromptHead] = {}
             for name, (pos_train, _, miss_train, _) in split.items():
                 negatives = [p for other, parts in split.items() if other != name for p in parts[0]]
