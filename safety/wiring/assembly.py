@@ -45,7 +45,7 @@ from safety.faces.engine import FaceEngine, build_analyzer
 from safety.faces.gallery import GalleryTemplate
 from safety.gate import Gate
 from safety.mediastore import MediaStore
-from safety.publishing import Publisher, load_audit_keys, load_keys
+from safety.publishing import ProvenanceKeys, Publisher, load_audit_keys, load_keys
 from safety.restrictions import RestrictionJudge
 from safety.settings import Settings
 from safety.storage import Store
@@ -187,20 +187,56 @@ def restriction_judge(settings: Settings, models: Models) -> tuple[RestrictionTa
 
 
 @dataclass(frozen=True)
-class GateParts:
-    """What the gate is built over, besides the settings: the adapters that `build` has already made."""
+class Adapters:
+    """Everything below the use cases, built once: the store, files, policies, models, keys and the publisher."""
 
     store: Store
     media: MediaStore
     policies: PolicyBook
     faces: FaceEngine
     gallery: StoredGallery
+    thresholds: Callable[[], MatchThresholds]
+    keys: ProvenanceKeys
     publisher: Publisher
     tracing: Tracing
+    taxonomy: RestrictionTaxonomy
     restrictions: RestrictionJudge
 
 
-def build_gate(settings: Settings, parts: GateParts, checks: Sequence[Check] | None, models: Models) -> Gate:
+def build_adapters(
+    settings: Settings,
+    store: Store,
+    media: MediaStore,
+    face_analyzer: FaceAnalyzer | None,
+    publisher: Publisher | None,
+    models: Models,
+) -> Adapters:
+    """The policies, the face engine, the keys, the publisher, tracing and the restriction judge."""
+    policies = load_policies(settings)
+    gallery = StoredGallery(store)
+    faces = face_engine(settings, gallery, face_analyzer)
+    # Keys are read at start: a production service with a missing key refuses to start rather than to sign.
+    keys = load_keys(settings)
+    encoder = EncoderSettings(settings.publish_encoder, settings.publish_preset, settings.publish_crf)
+    signer = publisher or Publisher(keys, settings.tsa_url, encoder=encoder)
+    tracing = Tracing(store, lambda: signer.watermark, keys.trust_anchors_pem, media.root)
+    taxonomy, restrictions = restriction_judge(settings, models)
+    return Adapters(
+        store,
+        media,
+        policies,
+        faces,
+        gallery,
+        match_thresholds(faces, policies),
+        keys,
+        signer,
+        tracing,
+        taxonomy,
+        restrictions,
+    )
+
+
+def build_gate(settings: Settings, parts: Adapters, checks: Sequence[Check] | None, models: Models) -> Gate:
     """The gate over the given checks, or over the default checks built from the settings."""
     publisher = parts.publisher
     if checks is None:
@@ -264,46 +300,50 @@ def build(
     """Open everything `settings` names; heavy models still load only on first use. With `store` (say, a
     `MemoryStore`), no database is opened and the store's clock is the clock."""
     media = prepare_home(settings)
-    database, store = open_store(settings, clock, store)
-    clock = store.clock
-    policies = load_policies(settings)
-    gallery = StoredGallery(store)
-    faces = face_engine(settings, gallery, face_analyzer)
-    thresholds = match_thresholds(faces, policies)
-    # Keys are read at start: a production service with a missing key refuses to start rather than to sign.
-    keys = load_keys(settings)
-    encoder = EncoderSettings(settings.publish_encoder, settings.publish_preset, settings.publish_crf)
-    publisher = publisher or Publisher(keys, settings.tsa_url, encoder=encoder)
-    tracing = Tracing(store, lambda: publisher.watermark, keys.trust_anchors_pem, media.root)
-    taxonomy, restrictions = restriction_judge(settings, models)
-    gate = build_gate(
-        settings, GateParts(store, media, policies, faces, gallery, publisher, tracing, restrictions), checks, models
-    )
-    accounts = Accounts(store)
-    videos = Videos(store, media, policies, gate)
-    submissions = Submissions(
-        store,
-        media,
+    database, opened = open_store(settings, clock, store)
+    adapters = build_adapters(settings, opened, media, face_analyzer, publisher, models)
+    gate = build_gate(settings, adapters, checks, models)
+    return with_use_cases(settings, database, adapters, gate, models)
+
+
+def build_submissions(
+    settings: Settings, adapters: Adapters, videos: Videos, gate: Gate, accounts: Accounts
+) -> Submissions:
+    """Asynchronous submissions under the settings' limits, their callbacks signed with each client's secret."""
+    return Submissions(
+        adapters.store,
+        adapters.media,
         videos,
         gate,
         limits=SubmissionLimits(
             lease_s=settings.submission_lease_s,
             max_depth=settings.max_queued_submissions,
+            # Host names compare case-insensitively, as DNS does.
             callback_hosts=tuple(h.casefold() for h in settings.callback_allowed_hosts),
         ),
         webhook_secret=accounts.webhook_secret,
     )
-    retro_scans = RetroScans(store, policies, videos, media, clock, restrictions=restrictions)
+
+
+def with_use_cases(
+    settings: Settings, database: Database | None, adapters: Adapters, gate: Gate, models: Models
+) -> CameoGuard:
+    """Every use case over the adapters and the gate, and the engine their background work runs on."""
+    store, media, policies = adapters.store, adapters.media, adapters.policies
+    accounts = Accounts(store)
+    videos = Videos(store, media, policies, gate)
+    submissions = build_submissions(settings, adapters, videos, gate, accounts)
+    retro_scans = RetroScans(store, policies, videos, media, store.clock, restrictions=adapters.restrictions)
     engine = background_engine(settings, submissions, retro_scans, store, media)
     voices = models.voices or shared_voices
     cameos = Cameos(
         store,
         media,
         policies,
-        faces,
-        thresholds,
-        taxonomy=taxonomy,
-        restrictions=restrictions,
+        adapters.faces,
+        adapters.thresholds,
+        taxonomy=adapters.taxonomy,
+        restrictions=adapters.restrictions,
         voices=voices,
         transcriber=models.transcriber or shared_transcriber,
         scan=retro_scans.start,
@@ -314,9 +354,9 @@ def build(
         store=store,
         media=media,
         policies=policies,
-        faces=faces,
-        keys=keys,
-        publisher=publisher,
+        faces=adapters.faces,
+        keys=adapters.keys,
+        publisher=adapters.publisher,
         gate=gate,
         accounts=accounts,
         cameos=cameos,
@@ -324,16 +364,16 @@ def build(
         use_requests=UseRequests(
             store,
             gate,
-            clock,
+            store.clock,
             expire_after=timedelta(hours=settings.owner_approval_hours),
             notify=submissions.video_changed,
         ),
-        restrictions=restrictions,
-        protection=Protection(store, faces, thresholds, voices, media, scan=retro_scans.start),
+        restrictions=adapters.restrictions,
+        protection=Protection(store, adapters.faces, adapters.thresholds, voices, media, scan=retro_scans.start),
         retro_scans=retro_scans,
         videos=videos,
-        tracing=tracing,
+        tracing=adapters.tracing,
         submissions=submissions,
         engine=engine,
-        clock=clock,
+        clock=store.clock,
     )
