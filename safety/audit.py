@@ -243,6 +243,7 @@ class _ChainWalk:
     def step(self, entry: AuditEntry) -> str:
         """Take the next entry: why it does not add up, or "" when it does."""
         self.count += 1
+        # Sequence numbers start at 1 and leave no gaps, so the count so far is the number this entry must carry.
         if entry.seq != self.count:
             return f"expected sequence {self.count}, found {entry.seq}"
         if entry.prev_hash != self.prev:

@@ -90,6 +90,7 @@ class WhisperModelFiles:
     ) -> list[tuple[float, float, str]]:
         """(start, end, text) of each segment, in seconds from the start of `audio`."""
         model = self.model()
+        # Held while the segments are drawn: faster-whisper decodes lazily, as the list below asks for them.
         with self.lock:
             # Greedy (or a fixed beam) at temperature 0 only: faster-whisper otherwise retries doubtful stretches by
             # sampling, and the same video could be read two ways.
@@ -188,11 +189,12 @@ class MultilingualTranscriber:
             if language == "en" and self.english is not None:
                 files, model = self.english.files, self.english.model_id
             else:
-                files, model = self.files, self.model_id.split("+")[0]
+                files, model = self.files, self.model_id.split("+")[0]  # the multilingual half of a combined id
             for start, end, text in files.read(stretch, language=language, hint=hint, beams=beams, vad=False):
                 out.append(
                     SpokenSegment(
                         round(offset + start, 3),
+                        # Whisper's last timestamp can run past the stretch it was given; a segment ends with it.
                         round(min(offset + end, last / SAMPLE_RATE), 3),
                         text,
                         language,

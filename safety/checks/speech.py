@@ -77,9 +77,11 @@ class SpeechCheck:
         self.restrictions: RestrictionJudge = restrictions or LiteralRestrictions()
 
     def warm_up(self, policy: PolicyPack) -> None:
+        # A second of silence loads the models (speech and voice activity) without anything to hear.
         self.transcriber().transcribe(np.zeros(SAMPLE_RATE, np.float32))
 
     def hears(self, policy: PolicyPack, submission: Submission) -> bool:
+        # Every submission: whether it has a sound track is only known once the feed decodes it.
         return True
 
     def run(self, context: CheckContext) -> CheckOutcome:
@@ -125,6 +127,7 @@ class SpeechCheck:
         ]
         settings = context.policy.prompt_classifier
         if settings is None:
+            # Fail closed: speech the classifier cannot score must not pass as if it had scored nothing.
             raise ModelUnavailable(f"policy {context.policy.ref} names no prompt classifier examples")
         scores = self.prompts.get(examples_path(settings.examples), settings.held_out_share).score([segment.text])[0]
         findings += [
@@ -139,6 +142,8 @@ class SpeechCheck:
             for category, score in sorted(scores.scores.items())
             if category != BENIGN
         ]
+        # Only the owners' restrictions are read here: whether they consent at all is the consent check's
+        # question; what they are made to say is this one's.
         for owner, state in sorted(context.cameo_consent.items()):
             verdict = consent_verdict(
                 state, context.owner_policies[owner], segment.text, restrictions=self.restrictions
@@ -165,6 +170,7 @@ class SpeechCheck:
         gallery = self.voice_gallery(embedder.model_id)
         thresholds = context.policy.likeness.models.get(embedder.model_id)
         if gallery and thresholds is None:
+            # Fail closed: voices that cannot be compared must not pass as voices that matched no one.
             raise ModelUnavailable(f"policy {context.policy.ref} has no match thresholds for `{embedder.model_id}`")
         findings: list[Finding] = []
         embeddings: list[TrackEmbedding] = []
@@ -173,10 +179,12 @@ class SpeechCheck:
                 continue
             stretch = audio[int(segment.start * SAMPLE_RATE) : int(segment.end * SAMPLE_RATE)]
             vector = embedder.embed(stretch)
+            # Kept matched or not: a person protected later is searched for in these (`usecases.retro_scans`).
             embeddings.append(
                 TrackEmbedding("voice", number, round(segment.start, 2), embedder.model_id, embedding_bytes(vector))
             )
             match = closest_voice(vector, gallery) if gallery else None
+            # The policy's thresholds are distances, the same scale for faces and voices: one minus the similarity.
             if match is None or thresholds is None or 1.0 - match.similarity > thresholds.match_distance:
                 continue
             where = {

@@ -181,6 +181,7 @@ class Cameos:
             receipts += self.delete_cameo(handle).receipts
         with self._store.transaction() as tx:
             tx.accounts.mark_deleted(handle)
+            # Every video the account made: the limit only bounds an ordinary listing.
             own = [
                 v.id for v in tx.videos.recent(creator=handle, limit=1_000_000) if v.status is not VideoStatus.PURGED
             ]
@@ -206,6 +207,7 @@ class Cameos:
         that only a `mutuals` cameo allowed are purged, in the same transaction, with a receipt for the owner."""
         follower, followee = normalise_handle(follower), normalise_handle(followee)
         with self._store.transaction() as tx:
+            # Sorted, so two unfollows between the same pair lock the owners' rows in one order and cannot deadlock.
             owners = sorted(o for o in (follower, followee) if tx.consent.active_cameo(o) is not None)
             for owner in owners:
                 tx.consent.snapshot(owner, owner)  # orders this with a publish reading the owner's consent
@@ -304,6 +306,7 @@ class Cameos:
         template stays in the protected bank so the person stays protected. Others' videos of them are purged."""
         owner = normalise_handle(owner)
         with self._store.transaction() as tx:
+            # One template is enough to recognise the person; keeping fewer keeps less of their biometrics.
             kept = tx.templates.templates_of(TemplateSubject.CAMEO, owner)[:1] if keep_protection else []
             info = tx.consent.delete_cameo(owner)
             removed = tx.templates.delete_templates(TemplateSubject.CAMEO, owner)
@@ -321,6 +324,8 @@ class Cameos:
                 media_root=self._media.root,
                 restrictions=self._restrictions,
             )
+        # After the commit: the rows go first, so a crash leaves only files no row points at, which the sweeper
+        # removes as orphans.
         shutil.rmtree(self._media.area("cameos") / info.id, ignore_errors=True)
         receipts = tuple(finish(self._store, self._media, job) for job in jobs)
         return CameoDeletion(info.id, bool(kept), receipts)

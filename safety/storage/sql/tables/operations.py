@@ -76,6 +76,7 @@ class SweeperLockRow(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=32)
     holder: str = Field(max_length=80)
+    # A lease, not a flag: a sweeper killed mid-run leaves a row that lapses instead of stopping every later sweep.
     expires_at: datetime
 
 
