@@ -116,6 +116,8 @@ class CameoGuard:
     def close(self) -> None:
         """Stop background work (in-process tasks already running finish), checkpoint the audit chain and release
         the database."""
+        # In this order: tasks still running write to the store, so the engine stops first; the checkpoint then
+        # covers their audit entries, and only then is the database let go.
         self.engine.close()
         self.store.checkpoint()
         if self.sql_database is not None:

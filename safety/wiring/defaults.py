@@ -30,6 +30,7 @@ from safety.faces.gallery import GalleryTemplate
 from safety.restrictions import RestrictionJudge
 from safety.voices import DvectorEmbedder, VoiceEmbedder
 
+# Built at import, loaded on first use: every CameoGuard of a process shares one copy of each model.
 _TRANSCRIBER = WhisperTranscriber()
 
 
@@ -51,6 +52,7 @@ def shared_multilingual_transcriber(cache_root: Path) -> Callable[[], Transcribe
     (`safety.speech_models`) and loaded once, on first use."""
 
     def transcriber() -> Transcriber:
+        # `setdefault`: two threads asking at once keep one model; the other, not yet loaded, costs nothing.
         if "model" not in _MULTILINGUAL:
             _MULTILINGUAL.setdefault("model", MultilingualTranscriber(cache_root, english=ENGLISH_STRETCHES))
         return _MULTILINGUAL["model"]
