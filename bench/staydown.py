@@ -36,12 +36,12 @@ from provenance.segments import (
     QueryHasher,
     SegmentHash,
     _dihedral,
-    _inset,
-    _shrink,
     bank_hashes,
     inset_boxes,
+    inset_crop,
     match_segments,
     query_frames,
+    shrink,
     trim_borders,
 )
 
@@ -253,10 +253,10 @@ def baseline_hashes(frames: list[tuple[float, Frame]]) -> list[SegmentHash]:
     out: list[SegmentHash] = []
     boxes: list[tuple[int, int, int, int]] = []
     for i, (t, frame) in enumerate(frames):
-        small = _shrink(frame)
+        small = shrink(frame)
         if i % 4 == 0:
             boxes = inset_boxes(small)
-        for region, side in [(trim_borders(small), 512), *((_inset(small, box), 128) for box in boxes)]:
+        for region, side in [(trim_borders(small), 512), *((inset_crop(small, box), 128) for box in boxes)]:
             digests, quality = _dihedral(region, side)
             if quality >= 25:
                 out += [SegmentHash(t, d, quality) for d in digests]

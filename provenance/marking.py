@@ -140,6 +140,39 @@ class EncoderSettings:
 _COLOR_FIELDS = ("color_range", "color_primaries", "color_trc", "colorspace")
 
 
+@dataclass(frozen=True)
+class _Picture:
+    """What the source shows and how the output lays it out: everything marking a frame needs to know."""
+
+    width: int
+    """Output width: the displayed width, made even."""
+    height: int
+    """Output height: the displayed height, made even."""
+    turns: int
+    """Quarter turns that make the decoded picture upright."""
+    mirror: bool
+    """Whether the picture is shown mirrored."""
+    rate: Fraction
+    """The nominal frame rate (keyframe spacing; each frame keeps its own time)."""
+    time_base: Fraction | None
+    """The input's clock, kept by the output."""
+    transfer: int
+    """The source's transfer characteristic (FFmpeg's number)."""
+    hdr: bool
+    """The transfer is an HDR one: frames are tone-mapped."""
+    full_range: bool
+    """The source uses full-range levels (kept unless tone-mapped)."""
+
+
+@dataclass(frozen=True)
+class _Marks:
+    """The marks burned into every frame: the watermark's luma images and the label at each corner."""
+
+    plus: NDArray[np.uint8]
+    minus: NDArray[np.uint8]
+    stamps: list[_LabelStamp]
+
+
 def mark_video(
     source: Path,
     dest: Path,
@@ -160,106 +193,18 @@ def mark_video(
     settings = encoder or EncoderSettings()
     if crf is not None:
         settings = EncoderSettings(settings.codec, settings.preset, crf)
+    # Written under a temporary name and renamed: a reader never sees half a file, and a failure leaves none.
     tmp = dest.with_name(f".marking-{os.getpid()}-{dest.name}")
     try:
         with av.open(str(source)) as inp, av.open(str(tmp), mode="w", format="mp4") as out:
             vin = inp.streams.video[0]
             vin.thread_type = "AUTO"
-            rate = vin.average_rate or vin.guessed_rate or Fraction(24)
-            first = next(inp.decode(vin), None)
-            if first is None:
-                raise MarkingError(f"cannot mark {source.name}: no frames")
-            shown = orientation_of(source, first)
-            turns = shown.turns
-            inp.seek(0)
-            # Published upright, at the displayed size: a portrait phone video is re-encoded portrait, with no
-            # rotation left for a player to honour or ignore.
-            width, height = (first.height, first.width) if turns % 2 else (first.width, first.height)
-            # 4:2:0 H.264 needs even sizes: an odd edge gets one repeated row or column.
-            width, height = width + width % 2, height + height % 2
-            vout: Any = out.add_stream(settings.codec, rate=rate)
-            vout.width, vout.height = width, height
-            vout.pix_fmt = "yuv420p"
-            # The input's clock, so every frame keeps its own time (variable frame rate, 50/60 fps, short clips).
-            if vin.time_base is not None:
-                vout.time_base = vin.time_base
-                vout.codec_context.time_base = vin.time_base
-            vout.codec_context.gop_size = max(1, round(float(rate) * 2))
-            # Frame threads on every core, as the ffmpeg command runs libx264 (PyAV's default is slice threads:
-            # the same CPU, a slightly larger file, and less to run in parallel beside the checks).
-            vout.codec_context.thread_type = "FRAME"
-            vout.codec_context.thread_count = 0
-            vout.options = {"preset": settings.preset, "crf": str(settings.crf)}
-            source_ctx = vin.codec_context
-            aspect = source_ctx.sample_aspect_ratio
-            if aspect is not None and aspect.numerator and aspect != 1:
-                # Non-square pixels stay non-square, so the picture keeps its displayed shape (turned if upright).
-                vout.codec_context.sample_aspect_ratio = 1 / aspect if turns % 2 else aspect
-            full_range = getattr(source_ctx, "color_range", 0) == 2
-            transfer = int(getattr(first, "color_trc", 0) or getattr(source_ctx, "color_trc", 0) or 0)
-            hdr = transfer in HDR_TRANSFERS
-            if hdr:
-                # 8-bit BT.709 cannot carry HDR: it is tone-mapped on purpose, and the output says BT.709.
-                full_range = False
-                for field in _COLOR_FIELDS:
-                    setattr(vout.codec_context, field, 1)  # BT.709 primaries, transfer and matrix; limited range
-            else:
-                for field in _COLOR_FIELDS:
-                    value = getattr(source_ctx, field, None)
-                    if value:
-                        setattr(vout.codec_context, field, value)
-            audio_out: dict[int, tuple[Any, bool]] = {}
-            for ain in inp.streams.audio:
-                # AAC is copied as it is (re-encoding cost a quarter of the whole re-encode); the rest becomes AAC.
-                copy = ain.codec_context.name == "aac"
-                audio_out[ain.index] = (
-                    out.add_stream_from_template(ain)
-                    if copy
-                    else out.add_stream("aac", rate=ain.codec_context.sample_rate or 48000),
-                    copy,
-                )
-            plus, minus = watermark.overlay_luma(token, width, height)
-            stamps = _label_stamps(label, width, height)
-            for packet in inp.demux(vin, *inp.streams.audio):
-                target = audio_out.get(packet.stream.index)
-                if target is not None and target[1]:
-                    if packet.dts is not None:  # the demuxer's empty flush packet has none
-                        packet.stream = target[0]
-                        out.mux(packet)
-                    continue
-                for frame in packet.decode():
-                    if isinstance(frame, av.VideoFrame):
-                        t = frame.time or 0.0
-                        in_place = not hdr and not turns and not shown.mirror and _fits_as_is(frame, width, height)
-                        if in_place:
-                            # The decoder's own picture, marked where it lies: no copy of the frame but the one
-                            # that frees it from the decoder (which may still predict from it).
-                            planes = _own_planes(frame)
-                            marked = frame
-                            # The encoder chooses its own frame types; the source's would force its keyframes.
-                            marked.pict_type = av.video.frame.PictureType.NONE
-                        else:
-                            if hdr:
-                                sdr = av.VideoFrame.from_ndarray(tone_map_frame(frame, transfer), format="rgb24")
-                                frame_in = sdr.reformat(format="yuv420p", dst_colorspace="ITU709")
-                            else:
-                                frame_in = frame
-                            planes = yuv420_planes(frame_in, keep_full_range=full_range)
-                            planes = [
-                                _fit(upright(p, turns, shown.mirror), height, width, i) for i, p in enumerate(planes)
-                            ]
-                        planes[0][:] = cv2.subtract(cv2.add(planes[0], plus), minus)
-                        stamps[int(t // _CORNER_SECONDS) % 4].apply(planes)
-                        if not in_place:
-                            marked = frame_from_planes(planes)
-                        if frame.pts is not None and vin.time_base is not None:
-                            marked.pts, marked.time_base = frame.pts, vin.time_base
-                        if on_frame is not None:
-                            on_frame(t, _rgb_getter(marked))
-                        out.mux(vout.encode(marked))
-                    elif target is not None and isinstance(frame, av.AudioFrame):
-                        frame.pts = None
-                        out.mux(target[0].encode(frame))
+            picture = _picture_of(source, inp, vin)
+            vout = _video_stream(out, vin, settings, picture)
+            audio_out = _audio_streams(inp, out)
+            plus, minus = watermark.overlay_luma(token, picture.width, picture.height)
+            marks = _Marks(plus, minus, _label_stamps(label, picture.width, picture.height))
+            _transcode(inp, out, (vin, vout), audio_out, picture, marks, on_frame)
             out.mux(vout.encode(None))
             for stream, copied in audio_out.values():
                 if not copied:
@@ -272,3 +217,140 @@ def mark_video(
         tmp.unlink(missing_ok=True)
         raise
     return dest
+
+
+def _picture_of(source: Path, inp: Any, vin: Any) -> _Picture:
+    """The source's first frame read for its orientation and colour, then the input rewound for the real pass."""
+    rate = vin.average_rate or vin.guessed_rate or Fraction(24)
+    first = next(inp.decode(vin), None)
+    if first is None:
+        raise MarkingError(f"cannot mark {source.name}: no frames")
+    shown = orientation_of(source, first)
+    turns = shown.turns
+    inp.seek(0)
+    # Published upright, at the displayed size: a portrait phone video is re-encoded portrait, with no
+    # rotation left for a player to honour or ignore.
+    width, height = (first.height, first.width) if turns % 2 else (first.width, first.height)
+    # 4:2:0 H.264 needs even sizes: an odd edge gets one repeated row or column.
+    width, height = width + width % 2, height + height % 2
+    source_ctx = vin.codec_context
+    transfer = int(getattr(first, "color_trc", 0) or getattr(source_ctx, "color_trc", 0) or 0)
+    hdr = transfer in HDR_TRANSFERS
+    # A tone-mapped frame is limited range whatever the source was.
+    full_range = getattr(source_ctx, "color_range", 0) == 2 and not hdr
+    return _Picture(width, height, turns, shown.mirror, rate, vin.time_base, transfer, hdr, full_range)
+
+
+def _video_stream(out: Any, vin: Any, settings: EncoderSettings, picture: _Picture) -> Any:
+    """The output's H.264 stream: the input's clock, keyframes every two seconds, the pixel aspect and colour
+    description kept."""
+    vout: Any = out.add_stream(settings.codec, rate=picture.rate)
+    vout.width, vout.height = picture.width, picture.height
+    vout.pix_fmt = "yuv420p"
+    # The input's clock, so every frame keeps its own time (variable frame rate, 50/60 fps, short clips).
+    if vin.time_base is not None:
+        vout.time_base = vin.time_base
+        vout.codec_context.time_base = vin.time_base
+    vout.codec_context.gop_size = max(1, round(float(picture.rate) * 2))
+    # Frame threads on every core, as the ffmpeg command runs libx264 (PyAV's default is slice threads:
+    # the same CPU, a slightly larger file, and less to run in parallel beside the checks).
+    vout.codec_context.thread_type = "FRAME"
+    vout.codec_context.thread_count = 0
+    vout.options = {"preset": settings.preset, "crf": str(settings.crf)}
+    source_ctx = vin.codec_context
+    aspect = source_ctx.sample_aspect_ratio
+    if aspect is not None and aspect.numerator and aspect != 1:
+        # Non-square pixels stay non-square, so the picture keeps its displayed shape (turned if upright).
+        vout.codec_context.sample_aspect_ratio = 1 / aspect if picture.turns % 2 else aspect
+    if picture.hdr:
+        # 8-bit BT.709 cannot carry HDR: it is tone-mapped on purpose, and the output says BT.709.
+        for field in _COLOR_FIELDS:
+            setattr(vout.codec_context, field, 1)  # BT.709 primaries, transfer and matrix; limited range
+    else:
+        for field in _COLOR_FIELDS:
+            value = getattr(source_ctx, field, None)
+            if value:
+                setattr(vout.codec_context, field, value)
+    return vout
+
+
+def _audio_streams(inp: Any, out: Any) -> dict[int, tuple[Any, bool]]:
+    """An output stream for each input audio stream, by the input's index, and whether its packets are copied."""
+    audio_out: dict[int, tuple[Any, bool]] = {}
+    for ain in inp.streams.audio:
+        # AAC is copied as it is (re-encoding cost a quarter of the whole re-encode); the rest becomes AAC.
+        copy = ain.codec_context.name == "aac"
+        audio_out[ain.index] = (
+            out.add_stream_from_template(ain)
+            if copy
+            else out.add_stream("aac", rate=ain.codec_context.sample_rate or 48000),
+            copy,
+        )
+    return audio_out
+
+
+def _transcode(
+    inp: Any,
+    out: Any,
+    video: tuple[Any, Any],
+    audio_out: dict[int, tuple[Any, bool]],
+    picture: _Picture,
+    marks: _Marks,
+    on_frame: Callable[[float, RGBGetter], None] | None,
+) -> None:
+    """One pass over the input: AAC packets copied, other audio re-encoded, every video frame marked and encoded."""
+    vin, vout = video
+    for packet in inp.demux(vin, *inp.streams.audio):
+        target = audio_out.get(packet.stream.index)
+        if target is not None and target[1]:
+            if packet.dts is not None:  # the demuxer's empty flush packet has none
+                packet.stream = target[0]
+                out.mux(packet)
+            continue
+        for frame in packet.decode():
+            if isinstance(frame, av.VideoFrame):
+                t = frame.time or 0.0
+                marked = _marked_frame(frame, t, picture, marks)
+                if on_frame is not None:
+                    on_frame(t, _rgb_getter(marked))
+                out.mux(vout.encode(marked))
+            elif target is not None and isinstance(frame, av.AudioFrame):
+                # The encoder numbers re-encoded audio itself: it regroups the samples into AAC frames of its own
+                # size, so a source frame's time would not fit them.
+                frame.pts = None
+                out.mux(target[0].encode(frame))
+
+
+def _marked_frame(frame: av.VideoFrame, t: float, picture: _Picture, marks: _Marks) -> av.VideoFrame:
+    """The frame with the watermark and the label of its two seconds' corner, at its own time."""
+    in_place = (
+        not picture.hdr
+        and not picture.turns
+        and not picture.mirror
+        and _fits_as_is(frame, picture.width, picture.height)
+    )
+    if in_place:
+        # The decoder's own picture, marked where it lies: no copy of the frame but the one that frees it from
+        # the decoder (which may still predict from it).
+        planes = _own_planes(frame)
+        marked = frame
+        # The encoder chooses its own frame types; the source's would force its keyframes.
+        marked.pict_type = av.video.frame.PictureType.NONE
+    else:
+        if picture.hdr:
+            sdr = av.VideoFrame.from_ndarray(tone_map_frame(frame, picture.transfer), format="rgb24")
+            frame_in = sdr.reformat(format="yuv420p", dst_colorspace="ITU709")
+        else:
+            frame_in = frame
+        planes = yuv420_planes(frame_in, keep_full_range=picture.full_range)
+        planes = [
+            _fit(upright(p, picture.turns, picture.mirror), picture.height, picture.width, i)
+            for i, p in enumerate(planes)
+        ]
+    planes[0][:] = cv2.subtract(cv2.add(planes[0], marks.plus), marks.minus)
+    marks.stamps[int(t // _CORNER_SECONDS) % 4].apply(planes)
+    if not in_place:
+        marked = frame_from_planes(planes)
+    if frame.pts is not None and picture.time_base is not None:
+        marked.pts, marked.time_base = frame.pts, picture.time_base
+    return marked

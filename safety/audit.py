@@ -227,6 +227,48 @@ def _rotation_problem(entry: AuditEntry, current: bytes, ring: Mapping[str, byte
     return ""
 
 
+class _ChainWalk:
+    """The walk along the chain: where it has got to, and the key the next entry must have been made with."""
+
+    def __init__(self, key: bytes, ring: Mapping[str, bytes], checkpoints: CheckpointLog | None) -> None:
+        self.key = key
+        self.ring = ring
+        self.expected_at: dict[int, list[Checkpoint]] = {}
+        for checkpoint in checkpoints.checkpoints if checkpoints is not None else ():
+            self.expected_at.setdefault(checkpoint.seq, []).append(checkpoint)
+        self.prev = GENESIS_HASH
+        self.count = 0
+        self.current: bytes | None = None
+
+    def step(self, entry: AuditEntry) -> str:
+        """Take the next entry: why it does not add up, or "" when it does."""
+        self.count += 1
+        # Sequence numbers start at 1 and leave no gaps, so the count so far is the number this entry must carry.
+        if entry.seq != self.count:
+            return f"expected sequence {self.count}, found {entry.seq}"
+        if entry.prev_hash != self.prev:
+            return "prev_hash does not match the previous entry's hash"
+        if self.current is None:
+            # The chain's first key: the one of the ring that made its first entry (the current key if none did).
+            self.current = next((k for k in self.ring.values() if _hash_with(entry, k) == entry.entry_hash), self.key)
+        if entry.action == KEY_ROTATED:
+            problem = _rotation_problem(entry, self.current, self.ring)
+            if problem:
+                return problem
+            # Every entry after a rotation is made with the key it rotated to.
+            self.current = self.ring[str(entry.details["to_key"])]
+        elif _hash_with(entry, self.current) != entry.entry_hash:
+            return "contents changed: the hash does not match"
+        for checkpoint in self.expected_at.get(entry.seq, ()):
+            if checkpoint.entry_hash != entry.entry_hash:
+                return (
+                    f"entry {entry.seq} differs from the checkpoint written at {checkpoint.at}: the chain was "
+                    "rewritten from there on"
+                )
+        self.prev = entry.entry_hash
+        return ""
+
+
 def verify_chain(
     entries: Iterable[AuditEntry],
     key: bytes,
@@ -241,48 +283,24 @@ def verify_chain(
     checkpointed entry with the same hash and reaches at least as far as the latest one. `key` is the current key
     and `retired` the keys it replaced: the chain starts with whichever of them made its first entry and moves to
     the next at each rotation entry."""
-    ring = {key_id(k): k for k in (key, *retired)}
-    current: bytes | None = None
     if checkpoints is not None and checkpoints.problems:
         return ChainReport(False, 0, None, checkpoints.problems[0])
-    expected_at: dict[int, list[Checkpoint]] = {}
-    for checkpoint in checkpoints.checkpoints if checkpoints is not None else ():
-        expected_at.setdefault(checkpoint.seq, []).append(checkpoint)
-    prev = GENESIS_HASH
-    expected_seq = 1
-    count = 0
+    walk = _ChainWalk(key, {key_id(k): k for k in (key, *retired)}, checkpoints)
     for entry in entries:
-        count += 1
-        if entry.seq != expected_seq:
-            return ChainReport(False, count, entry.seq, f"expected sequence {expected_seq}, found {entry.seq}")
-        if entry.prev_hash != prev:
-            return ChainReport(False, count, entry.seq, "prev_hash does not match the previous entry's hash")
-        if current is None:
-            # The chain's first key: the one of the ring that made its first entry (the current key if none did).
-            current = next((k for k in ring.values() if _hash_with(entry, k) == entry.entry_hash), key)
-        if entry.action == KEY_ROTATED:
-            problem = _rotation_problem(entry, current, ring)
-            if problem:
-                return ChainReport(False, count, entry.seq, problem)
-            current = ring[str(entry.details["to_key"])]
-        elif _hash_with(entry, current) != entry.entry_hash:
-            return ChainReport(False, count, entry.seq, "contents changed: the hash does not match")
-        for checkpoint in expected_at.get(entry.seq, ()):
-            if checkpoint.entry_hash != entry.entry_hash:
-                return ChainReport(
-                    False,
-                    count,
-                    entry.seq,
-                    f"entry {entry.seq} differs from the checkpoint written at {checkpoint.at}: the chain was "
-                    "rewritten from there on",
-                )
-        prev = entry.entry_hash
-        expected_seq += 1
-    last = expected_seq - 1
+        problem = walk.step(entry)
+        if problem:
+            return ChainReport(False, walk.count, entry.seq, problem)
+    return _chain_end(walk, head, checkpoints)
+
+
+def _chain_end(walk: _ChainWalk, head: ChainHead | None, checkpoints: CheckpointLog | None) -> ChainReport:
+    """The report once every entry added up: the chain must end where its signed head and its latest checkpoint
+    say it reached."""
+    count, last = walk.count, walk.count
     if head is not None:
-        if not hmac.compare_digest(head.mac, head_mac(head.seq, head.entry_hash, key)):
+        if not hmac.compare_digest(head.mac, head_mac(head.seq, head.entry_hash, walk.key)):
             return ChainReport(False, count, head.seq, "the head row is not signed with the audit key")
-        if (head.seq, head.entry_hash) != (last, prev):
+        if (head.seq, head.entry_hash) != (last, walk.prev):
             # The newest rows were removed (or the head rewritten): the chain stops short of what was written.
             return ChainReport(False, count, last + 1, f"the chain ends at {last}; the head says {head.seq}")
     latest = checkpoints.latest if checkpoints is not None else None

@@ -3,8 +3,8 @@
 The video must show exactly one person throughout, in enough usable frames, moving like a live face (non-rigid
 landmark motion and a talking mouth; a photo panned, zoomed or tilted across the frame is refused as a replay),
 and must not match another user's cameo or a protected person. A challenge, when given, must have been issued to
-this user, be unexpired and unused, and its head turns must appear in order; its digits are recorded but not
-checked, because no speech model ships with the default install. What is kept: a few embeddings as the template
+this user, be unexpired and unused, and its head turns must appear in order; its digits are heard by the use case
+that has the speech model (`usecases.cameo_enrollment`), not here. What is kept: a few embeddings as the template
 and a few reference face crops.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from policies import EnrollmentPolicy, MatchThresholds
 from safety.faces.analyzer import DetectedFace, Embedding, FaceAnalyzer, RGBImage, distance
 from safety.faces.gallery import Gallery
-from safety.faces.liveness import LivenessSignal, head_turns, liveness_signal, yaw_estimate
+from safety.faces.liveness import Landmarks, LivenessSignal, head_turns, liveness_signal, yaw_estimate
 from safety.faces.photos import face_crop
 from safety.faces.video import FacePipelineParams, sample_frames
 
@@ -91,6 +91,10 @@ def impersonation_reasons(
     return reasons
 
 
+Usable = tuple[RGBImage, DetectedFace]
+"""A frame that shows one clear face, with that face."""
+
+
 def assess_verification_video(
     path: Path,
     analyzer: FaceAnalyzer,
@@ -102,44 +106,84 @@ def assess_verification_video(
 ) -> EnrollmentAssessment:
     """Judge a verification video against the enrollment policy."""
     params = FacePipelineParams(sample_fps=_SAMPLE_FPS, max_frames=_MAX_FRAMES, scene_cut=2.0)
-    frames = list(sample_frames(path, params))
-    usable: list[tuple[RGBImage, DetectedFace]] = []
+    frames = [frame.image for frame in sample_frames(path, params)]
+    if not frames:
+        return EnrollmentAssessment(False, (EnrollmentReason("enroll.no_frames", "the video has no frames"),))
+    usable, multi = _usable_frames(frames, analyzer, policy)
+    reasons = _presence_reasons(len(frames), multi, len(usable), policy)
+    if len(usable) < policy.min_usable_frames:
+        return EnrollmentAssessment(False, tuple(reasons), frames=len(frames), usable_frames=len(usable))
+    embeddings, identity = _identity(usable, analyzer, thresholds)
+    reasons.extend(identity)
+    shapes = [s for image, face in usable if (s := analyzer.landmarks68(image, face)) is not None]
+    signal = liveness_signal(shapes)
+    reasons.extend(_liveness_reasons(shapes, signal, policy, required_turns))
+    template = tuple(embeddings[i] for i in _spread_indices(len(embeddings), _TEMPLATE_SIZE))
+    # Someone else's face, or a protected person's, cannot become this account's cameo.
+    reasons.extend(impersonation_reasons(template, gallery, thresholds, handle))
+    return EnrollmentAssessment(
+        accepted=not reasons,
+        reasons=tuple(reasons),
+        embeddings=template,
+        reference_crops=_reference_crops(usable),
+        liveness=signal,
+        frames=len(frames),
+        usable_frames=len(usable),
+    )
+
+
+def _usable_frames(
+    frames: Sequence[RGBImage], analyzer: FaceAnalyzer, policy: EnrollmentPolicy
+) -> tuple[list[Usable], int]:
+    """The frames that show one clear face, and how many frames show more than one."""
+    usable: list[Usable] = []
     multi = 0
-    for frame in frames:
+    for image in frames:
         # Faces half the usable size still count as "someone else in the frame": a second person in the
         # background must not slip past because they are too small to embed.
-        faces = [f for f in analyzer.detect(frame.image) if f.box.height >= policy.min_face_px / 2]
+        faces = [f for f in analyzer.detect(image) if f.box.height >= policy.min_face_px / 2]
         big = [f for f in faces if f.box.height >= policy.min_face_px]
         if len(faces) > 1:
             multi += 1
         elif len(big) == 1:
-            usable.append((frame.image, big[0]))
+            usable.append((image, big[0]))
+    return usable, multi
+
+
+def _presence_reasons(frames: int, multi: int, usable: int, policy: EnrollmentPolicy) -> list[EnrollmentReason]:
+    """One person throughout, in enough usable frames."""
     reasons: list[EnrollmentReason] = []
-    if not frames:
-        return EnrollmentAssessment(False, (EnrollmentReason("enroll.no_frames", "the video has no frames"),))
-    if multi / len(frames) > policy.max_multi_face_share:
-        reasons.append(
-            EnrollmentReason("enroll.multiple_people", f"more than one face in {multi} of {len(frames)} frames")
-        )
-    if len(usable) < policy.min_usable_frames:
+    if multi / frames > policy.max_multi_face_share:
+        reasons.append(EnrollmentReason("enroll.multiple_people", f"more than one face in {multi} of {frames} frames"))
+    if usable < policy.min_usable_frames:
         reasons.append(
             EnrollmentReason(
                 "enroll.not_enough_frames",
-                f"{len(usable)} frames show one clear face; {policy.min_usable_frames} are needed",
+                f"{usable} frames show one clear face; {policy.min_usable_frames} are needed",
             )
         )
-        return EnrollmentAssessment(False, tuple(reasons), frames=len(frames), usable_frames=len(usable))
+    return reasons
 
+
+def _identity(
+    usable: list[Usable], analyzer: FaceAnalyzer, thresholds: MatchThresholds
+) -> tuple[list[Embedding], list[EnrollmentReason]]:
+    """Embeddings spread over the video, and a reason when they are not all one person."""
     # Spread over the whole video, not the first frames: the template should see the face from every angle the
     # person showed, and a swap halfway through must show up as two identities.
     chosen = [usable[i] for i in _spread_indices(len(usable), _TEMPLATE_SIZE + 3)]
     embeddings = [analyzer.embed(image, face) for image, face in chosen]
     centre = np.median(np.stack(embeddings), axis=0).astype(np.float32)
     if max(distance(e, centre) for e in embeddings) > thresholds.match_distance:
-        reasons.append(EnrollmentReason("enroll.multiple_people", "the face changes identity during the video"))
+        return embeddings, [EnrollmentReason("enroll.multiple_people", "the face changes identity during the video")]
+    return embeddings, []
 
-    shapes = [s for image, face in usable if (s := analyzer.landmarks68(image, face)) is not None]
-    signal = liveness_signal(shapes)
+
+def _liveness_reasons(
+    shapes: Sequence[Landmarks], signal: LivenessSignal, policy: EnrollmentPolicy, required_turns: Sequence[str]
+) -> list[EnrollmentReason]:
+    """A live face (non-rigid motion, a talking mouth) that makes the challenge's head turns in order."""
+    reasons: list[EnrollmentReason] = []
     if not shapes:
         # Fail closed: a model without landmarks cannot tell a person from a photo, so it cannot enroll anyone.
         reasons.append(EnrollmentReason("enroll.no_landmarks", "liveness cannot be checked with this face model"))
@@ -161,22 +205,13 @@ def assess_verification_video(
                     "enroll.challenge_failed", f"asked for head turns {list(required_turns)}, saw {seen or 'none'}"
                 )
             )
-    template = tuple(embeddings[i] for i in _spread_indices(len(embeddings), _TEMPLATE_SIZE))
-    # Someone else's face, or a protected person's, cannot become this account's cameo.
-    reasons.extend(impersonation_reasons(template, gallery, thresholds, handle))
+    return reasons
+
+
+def _reference_crops(usable: list[Usable]) -> tuple[RGBImage, ...]:
+    """A few face crops for reviewers, from the largest faces, spread over them."""
     largest = sorted(usable, key=lambda u: -u[1].box.height)
-    crops = tuple(
-        face_crop(image, face.box) for image, face in largest[:: max(1, len(largest) // _REFERENCE_CROPS)][:3]
-    )
-    return EnrollmentAssessment(
-        accepted=not reasons,
-        reasons=tuple(reasons),
-        embeddings=template,
-        reference_crops=crops,
-        liveness=signal,
-        frames=len(frames),
-        usable_frames=len(usable),
-    )
+    return tuple(face_crop(image, face.box) for image, face in largest[:: max(1, len(largest) // _REFERENCE_CROPS)][:3])
 
 
 def assess_reference_images(

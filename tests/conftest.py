@@ -122,7 +122,7 @@ def settings(tmp_path: Path, database_url: str, test_packs: dict[str, Path]) -> 
         teen_policy_choices=(str(test_packs["teen_strict"]),),
         hook_allowed_dirs=(tmp_path,),
         # Marking beside the checks only saves wall time where cores are idle; on a test machine it costs CPU.
-        # tests/safety/test_frames.py runs the gate with it on.
+        # tests/safety/gate/test_frames.py runs the gate with it on.
         mark_during_checks=False,
         # The callback tests run their receiver on loopback.
         callback_allowed_hosts=("127.0.0.1",),

@@ -140,7 +140,17 @@ def _settle_stale_checking(services: CameoGuard, report: SweepReport) -> None:
 
 
 def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
-    grace_s = services.settings.orphan_grace_s
+    """Files no row points at are removed (once older than the grace period); published rows whose file is gone
+    are withdrawn."""
+    referenced, published = _referenced_files(services)
+    now = time.time()
+    for area in AREAS:
+        _sweep_area(services.media.area(area), area, referenced, now, services.settings.orphan_grace_s, report)
+    _withdraw_missing_files(services, published, report)
+
+
+def _referenced_files(services: CameoGuard) -> tuple[set[str], list[tuple[str, str]]]:
+    """Every file a row points at (resolved), and the published videos with their files."""
     with services.store.transaction() as tx:
         # Undecided submissions' copies too: a queued submission may wait longer than the grace period.
         paths = (
@@ -152,64 +162,78 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
             | {str(services.media.root / p) for p in tx.registry.manifest_paths()}
         )
         referenced = {str(Path(p).resolve()) for p in paths}
-        published = tx.videos.published_paths()
-    now = time.time()
-    for area in AREAS:
-        root = services.media.area(area)
-        # Ages are read before anything is removed: removing a file refreshes its folder's time.
-        ages: dict[Path, float] = {}
-        for path in root.rglob("*"):
-            try:
-                ages[path] = now - path.lstat().st_mtime
-            except FileNotFoundError:
-                continue
-        removed_dirs: list[Path] = []
-        emptied: set[Path] = set()
-        # Anything written within the grace period is left alone: a gate, an upload or an enrollment may be about
-        # to commit the row that points at it. Older, unreferenced things are what a killed process left: drafts,
-        # uploads, `.publishing-*` and `.marking-*` scratch, `.staged-*` and `.incoming-*` files.
-        for folder in sorted(p for p in ages if p.is_dir() and not p.is_symlink()):
-            scratch = folder.name.startswith(_SCRATCH_DIRS) or (folder.parent == root and area == "tmp")
-            if not scratch or any(folder.is_relative_to(r) for r in removed_dirs):
-                continue
-            # A scratch folder is judged by its youngest entry: a long marking still writing into an old folder keeps it
-            # alive.
-            newest = min(age for p, age in ages.items() if p == folder or p.is_relative_to(folder))
-            if newest >= grace_s:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed_dirs.append(folder)
-                emptied.add(folder.parent)
-                report.orphan_files_removed.append(str(folder))
-        for path, age in ages.items():
-            if (path.is_dir() and not path.is_symlink()) or any(path.is_relative_to(r) for r in removed_dirs):
-                continue
-            if age < grace_s or str(path.resolve()) in referenced:
-                continue
-            path.unlink(missing_ok=True)
-            emptied.add(path.parent)
-            report.orphan_files_removed.append(str(path))
-        # Deepest first, so a parent emptied by removing its children is removed in the same pass.
-        for folder in sorted((p for p in ages if p.name.startswith("vid_")), key=lambda p: len(p.parts), reverse=True):
-            if folder.is_dir() and not any(folder.iterdir()) and (folder in emptied or ages[folder] >= grace_s):
-                folder.rmdir()
-    # The other direction: rows that name a published file that is no longer there (a disk restored from an older
-    # backup, a file removed by hand).
+        published = list(tx.videos.published_paths())
+    return referenced, published
+
+
+def _sweep_area(root: Path, area: str, referenced: set[str], now: float, grace_s: float, report: SweepReport) -> None:
+    """Remove what a killed process left in one area of the media store.
+
+    Anything written within the grace period is left alone: a gate, an upload or an enrollment may be about to
+    commit the row that points at it. Older, unreferenced things are what a killed process left: drafts, uploads,
+    `.publishing-*` and `.marking-*` scratch, `.staged-*` and `.incoming-*` files."""
+    # Ages are read before anything is removed: removing a file refreshes its folder's time.
+    ages: dict[Path, float] = {}
+    for path in root.rglob("*"):
+        try:
+            ages[path] = now - path.lstat().st_mtime
+        except FileNotFoundError:
+            continue
+    removed_dirs = _remove_scratch_folders(root, area, ages, grace_s, report)
+    emptied = {folder.parent for folder in removed_dirs}
+    for path, age in ages.items():
+        if (path.is_dir() and not path.is_symlink()) or any(path.is_relative_to(r) for r in removed_dirs):
+            continue
+        if age < grace_s or str(path.resolve()) in referenced:
+            continue
+        path.unlink(missing_ok=True)
+        emptied.add(path.parent)
+        report.orphan_files_removed.append(str(path))
+    # Deepest first, so a parent emptied by removing its children is removed in the same pass.
+    for folder in sorted((p for p in ages if p.name.startswith("vid_")), key=lambda p: len(p.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()) and (folder in emptied or ages[folder] >= grace_s):
+            folder.rmdir()
+
+
+def _remove_scratch_folders(
+    root: Path, area: str, ages: dict[Path, float], grace_s: float, report: SweepReport
+) -> list[Path]:
+    """Remove the scratch folders whose every entry is older than the grace period; the folders removed."""
+    removed_dirs: list[Path] = []
+    for folder in sorted(p for p in ages if p.is_dir() and not p.is_symlink()):
+        scratch = folder.name.startswith(_SCRATCH_DIRS) or (folder.parent == root and area == "tmp")
+        if not scratch or any(folder.is_relative_to(r) for r in removed_dirs):
+            continue
+        # A scratch folder is judged by its youngest entry: a long marking still writing into an old folder keeps it
+        # alive.
+        newest = min(age for p, age in ages.items() if p == folder or p.is_relative_to(folder))
+        if newest >= grace_s:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed_dirs.append(folder)
+            report.orphan_files_removed.append(str(folder))
+    return removed_dirs
+
+
+def _withdraw_missing_files(services: CameoGuard, published: list[tuple[str, str]], report: SweepReport) -> None:
+    """The other direction: rows that name a published file that is no longer there (a disk restored from an
+    older backup, a file removed by hand)."""
     for video_id, published_path in published:
-        if not Path(published_path).is_file():
-            try:
-                with services.store.transaction() as tx:
-                    # A published row whose file is gone cannot be served: withdraw it and say so.
-                    tx.videos.set_status(
-                        video_id,
-                        VideoStatus.BLOCKED,
-                        expected=VideoStatus.PUBLISHED,
-                        actor=SWEEPER,
-                        action="video.file_missing",
-                    )
-                    tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
-            except StatusChanged:
-                continue  # purged or taken down since the paths were read: its file went with it
-            report.rows_without_files.append(video_id)
+        if Path(published_path).is_file():
+            continue
+        try:
+            with services.store.transaction() as tx:
+                # A published row whose file is gone cannot be served: withdraw it and say so.
+                tx.videos.set_status(
+                    video_id,
+                    VideoStatus.BLOCKED,
+                    expected=VideoStatus.PUBLISHED,
+                    actor=SWEEPER,
+                    action="video.file_missing",
+                )
+                tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
+        except StatusChanged:
+            continue  # purged or taken down since the paths were read: its file went with it
+        report.rows_without_files.append(video_id)
 
 
 def sweep_once(services: CameoGuard) -> SweepReport:

@@ -185,6 +185,97 @@ def _keep(faces: list[DetectedFace], params: FacePipelineParams) -> list[Detecte
     return [f for f in faces if f.box.height >= params.min_face_px]
 
 
+class _Detection:
+    """The detection pass over a video's sampled frames: the fast detector on every frame as it arrives, the slow
+    one's closer looks at the first empty frame of a shot, and what each frame was found to hold."""
+
+    def __init__(self, analyzer: FaceAnalyzer, params: FacePipelineParams) -> None:
+        self.analyzer = analyzer
+        self.params = params
+        self.fast = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-fast")
+        self.slow = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-thorough")
+        self.frames: list[SampledFrame] = []
+        self.pending: dict[int, Future[list[DetectedFace]]] = {}
+        self.found: dict[int, list[DetectedFace]] = {}
+        self.looks: dict[int, tuple[SampledFrame, Future[list[DetectedFace]]]] = {}
+
+    def close(self) -> None:
+        """Stop both detectors; work not yet started is dropped (on an error, nothing more is queued behind it)."""
+        self.fast.shutdown(wait=False, cancel_futures=True)
+        self.slow.shutdown(wait=False, cancel_futures=True)
+
+    def look_closely(self, frame: SampledFrame) -> list[DetectedFace]:
+        """The slow detector's faces in a frame, narrowed to `thorough_width` first (its cost grows with the area)."""
+        height, width = frame.image.shape[:2]
+        scale = min(1.0, self.params.thorough_width / width)
+        image = frame.image
+        small = cv2.resize(image, (round(width * scale), round(height * scale))) if scale < 1 else image
+        faces = self.analyzer.detect(np.asarray(small, dtype=np.uint8), thorough=True)
+        return [DetectedFace(f.box.scaled(1 / scale), f.score, f.detector, ()) for f in faces]
+
+    def add(self, frame: SampledFrame) -> None:
+        """A decoded frame: the fast detector starts on it at once."""
+        self.frames.append(frame)
+        self.pending[frame.index] = self.fast.submit(self.analyzer.detect, frame.image)
+        self.collect(block=False)
+
+    def collect(self, block: bool) -> None:
+        """Take the fast detector's results in frame order (waiting for them with `block`); a shot's first empty
+        frame gets the slow detector's look right away."""
+        for frame in self.frames[len(self.found) :]:
+            future = self.pending[frame.index]
+            if not block and not future.done():
+                return
+            self.found[frame.index] = _keep(future.result(), self.params)
+            if not self.found[frame.index] and frame.shot not in self.looks and self._may_look():
+                self.looks[frame.shot] = (frame, self.slow.submit(self.look_closely, frame))
+
+    def _may_look(self) -> bool:
+        return len(self.looks) < self.params.thorough_frames
+
+    def look_at_uncovered(self) -> int:
+        """Closer looks at shots still uncovered once every frame has been seen, emptiest first, while the budget
+        lasts; the number of shots."""
+        found = self.found
+        shots: dict[int, list[SampledFrame]] = {}
+        for frame in self.frames:
+            shots.setdefault(frame.shot, []).append(frame)
+        uncovered = [shot for shot, members in shots.items() if any(not found[m.index] for m in members)]
+        uncovered.sort(key=lambda s: (sum(len(found[m.index]) for m in shots[s]) / len(shots[s]), shots[s][0].t))
+        for shot in uncovered:
+            if shot not in self.looks and self._may_look():
+                first_empty = next(m for m in shots[shot] if not found[m.index])
+                self.looks[shot] = (first_empty, self.slow.submit(self.look_closely, first_empty))
+        return len(shots)
+
+    def merge_looks(self) -> None:
+        """Add the faces the closer looks found to their frames."""
+        for frame, future in self.looks.values():
+            for face in _keep(future.result(), self.params):
+                # A face the closer look found again overlaps one already kept: only faces that overlap nothing (IoU
+                # under 0.3) are new, so one person is not counted twice.
+                if all(face.box.iou(f.box) < 0.3 for f in self.found[frame.index]):
+                    self.found[frame.index].append(face)
+
+
+def _embedded_tracks(detection: _Detection) -> tuple[FaceTrack, ...]:
+    """The faces found linked into tracks, each embedded at a spread of its frames, with its best view."""
+    analyzer, params = detection.analyzer, detection.params
+    by_index = {frame.index: frame for frame in detection.frames}
+    linked = _link([(by_index[i], f) for i, faces in detection.found.items() for f in faces], params)
+    chosen = [_spread(members, params.embeds_per_track) for members in linked]
+    # Two at a time: dlib's descriptor runs in two worker processes.
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-embed") as pool:
+        embedded = [list(pool.map(lambda item: analyzer.embed(item[0].image, item[1]), picks)) for picks in chosen]
+    tracks: list[FaceTrack] = []
+    for track_id, members in enumerate(linked):
+        embeddings = tuple(embedded[track_id])
+        observations = tuple(TrackObservation(frame.t, frame.index, face.box, face.detector) for frame, face in members)
+        best_frame, best_face = max(members, key=lambda m: m[1].box.width * m[1].box.height)
+        tracks.append(FaceTrack(track_id, members[0][0].shot, observations, embeddings, best_frame.image, best_face))
+    return tuple(tracks)
+
+
 def analyse_video(
     source: Path | Iterable[SharedFrame], analyzer: FaceAnalyzer, params: FacePipelineParams
 ) -> VideoFaceReport:
@@ -197,77 +288,22 @@ def analyse_video(
     fast one missed. Shots still uncovered when every frame has been seen get their looks afterwards, emptiest
     first, while the budget lasts."""
     timings = {"decode": 0.0, "detect": 0.0, "thorough": 0.0, "embed": 0.0}
-
-    def look_closely(frame: SampledFrame) -> list[DetectedFace]:
-        height, width = frame.image.shape[:2]
-        scale = min(1.0, params.thorough_width / width)
-        small = cv2.resize(frame.image, (round(width * scale), round(height * scale))) if scale < 1 else frame.image
-        faces = analyzer.detect(np.asarray(small, dtype=np.uint8), thorough=True)
-        return [DetectedFace(f.box.scaled(1 / scale), f.score, f.detector, ()) for f in faces]
-
-    fast = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-fast")
-    slow = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-thorough")
+    detection = _Detection(analyzer, params)
     try:
-        frames: list[SampledFrame] = []
-        pending: dict[int, Future[list[DetectedFace]]] = {}
-        found: dict[int, list[DetectedFace]] = {}
-        looks: dict[int, tuple[SampledFrame, Future[list[DetectedFace]]]] = {}
-
-        def collect(block: bool) -> None:
-            # Results in frame order; a shot's first empty frame gets the slow detector's look right away.
-            for frame in frames[len(found) :]:
-                future = pending[frame.index]
-                if not block and not future.done():
-                    return
-                found[frame.index] = _keep(future.result(), params)
-                if not found[frame.index] and frame.shot not in looks and len(looks) < params.thorough_frames:
-                    looks[frame.shot] = (frame, slow.submit(look_closely, frame))
-
         started = time.perf_counter()
-        sampled = sample_frames(source, params) if isinstance(source, Path) else _numbered(source)
-        for frame in sampled:
-            frames.append(frame)
-            pending[frame.index] = fast.submit(analyzer.detect, frame.image)
-            collect(block=False)
+        for frame in sample_frames(source, params) if isinstance(source, Path) else _numbered(source):
+            detection.add(frame)
         timings["decode"] = (time.perf_counter() - started) * 1000
         started = time.perf_counter()
-        collect(block=True)
+        detection.collect(block=True)
         timings["detect"] = (time.perf_counter() - started) * 1000
-
         started = time.perf_counter()
-        shots: dict[int, list[SampledFrame]] = {}
-        for frame in frames:
-            shots.setdefault(frame.shot, []).append(frame)
-        uncovered = [shot for shot, members in shots.items() if any(not found[m.index] for m in members)]
-        uncovered.sort(key=lambda s: (sum(len(found[m.index]) for m in shots[s]) / len(shots[s]), shots[s][0].t))
-        for shot in uncovered:
-            if shot not in looks and len(looks) < params.thorough_frames:
-                first_empty = next(m for m in shots[shot] if not found[m.index])
-                looks[shot] = (first_empty, slow.submit(look_closely, first_empty))
-        for frame, future in looks.values():
-            for face in _keep(future.result(), params):
-                # A face the closer look found again overlaps one already kept: only faces that overlap nothing (IoU
-                # under 0.3) are new, so one person is not counted twice.
-                if all(face.box.iou(f.box) < 0.3 for f in found[frame.index]):
-                    found[frame.index].append(face)
+        shots = detection.look_at_uncovered()
+        detection.merge_looks()
         timings["thorough"] = (time.perf_counter() - started) * 1000
     finally:
-        fast.shutdown(wait=False, cancel_futures=True)
-        slow.shutdown(wait=False, cancel_futures=True)
-    thorough = len(looks)
-
+        detection.close()
     started = time.perf_counter()
-    by_index = {frame.index: frame for frame in frames}
-    linked = _link([(by_index[i], f) for i, faces in found.items() for f in faces], params)
-    chosen = [_spread(members, params.embeds_per_track) for members in linked]
-    # Two at a time: dlib's descriptor runs in two worker processes.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="faces-embed") as pool:
-        embedded = [list(pool.map(lambda item: analyzer.embed(item[0].image, item[1]), picks)) for picks in chosen]
-    tracks: list[FaceTrack] = []
-    for track_id, members in enumerate(linked):
-        embeddings = tuple(embedded[track_id])
-        observations = tuple(TrackObservation(frame.t, frame.index, face.box, face.detector) for frame, face in members)
-        best_frame, best_face = max(members, key=lambda m: m[1].box.width * m[1].box.height)
-        tracks.append(FaceTrack(track_id, members[0][0].shot, observations, embeddings, best_frame.image, best_face))
+    tracks = _embedded_tracks(detection)
     timings["embed"] = (time.perf_counter() - started) * 1000
-    return VideoFaceReport(tuple(tracks), len(frames), thorough, len(shots), timings)
+    return VideoFaceReport(tracks, len(detection.frames), len(detection.looks), shots, timings)

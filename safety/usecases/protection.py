@@ -28,6 +28,15 @@ NAME_MAX_CHARS = 120
 
 
 @dataclass(frozen=True)
+class _Templates:
+    """Templates made from one kind of sample: the model that made them, the vectors and, for photos, the crops."""
+
+    model: str = ""
+    vectors: tuple[bytes, ...] = ()
+    crops: tuple[NDArray[np.uint8], ...] = ()
+
+
+@dataclass(frozen=True)
 class ProtectionResult:
     """What `protect add` answers."""
 
@@ -114,43 +123,22 @@ class Protection:
             raise SubmissionError("kind is public_figure, estate or opt_out")
         if not images and not audio:
             raise SubmissionError("at least one --image or --audio is needed")
-        models: list[str] = []
-        face_vectors: list[bytes] = []
-        crops = []
-        face_model = ""
-        if images:
-            pixels = [load_rgb(path) for path in images]
-            analyzer = self._faces.analyzer()
-            face_model = analyzer.model_id
-            for path, image in zip(images, pixels, strict=True):
-                faces = faces_in_photo(analyzer, image)
-                if len(faces) != 1:
-                    raise InvalidMediaError(
-                        f"{path} shows {len(faces)} faces; a protection photo must show exactly one"
-                    )
-                face_vectors.append(embedding_bytes(analyzer.embed(image, faces[0], jitters=5)))
-                crops.append(face_crop(image, faces[0].box))
-            models.append(face_model)
-        voice_vectors: list[bytes] = []
-        voice_model = ""
-        if audio:
-            if self._voices is None:
-                raise ModelUnavailable("no voice encoder is configured")
-            embedder = self._voices()
-            voice_model = embedder.model_id
-            voice_vectors = [embedding_bytes(embedder.embed(_speech_of(path))) for path in audio]
-            models.append(voice_model)
+        # Every sample is read and embedded before the transaction: a bad photo refuses the whole request, and the
+        # models' seconds hold no lock.
+        faces = self._face_templates(images) if images else _Templates()
+        voices = self._voice_templates(audio) if audio else _Templates()
         with self._store.transaction() as tx:
             person_id = tx.templates.add_protected(name, ProtectionKind(kind))
-            if face_vectors:
-                tx.templates.add_templates(TemplateSubject.PROTECTED, name, face_model, face_vectors)
-            if voice_vectors:
-                tx.templates.add_templates(TemplateSubject.PROTECTED, name, voice_model, voice_vectors)
-            if crops and self._media is not None:
+            for templates in (faces, voices):
+                if templates.vectors:
+                    tx.templates.add_templates(
+                        TemplateSubject.PROTECTED, name, templates.model, list(templates.vectors)
+                    )
+            if faces.crops and self._media is not None:
                 folder = self._media.area("protected") / person_id
-                photos = [folder / f"photo_{index}.png" for index in range(len(crops))]
+                photos = [folder / f"photo_{index}.png" for index in range(len(faces.crops))]
                 try:
-                    for crop, photo in zip(crops, photos, strict=True):
+                    for crop, photo in zip(faces.crops, photos, strict=True):
                         write_png_atomically(crop, photo)
                     tx.templates.set_protected_photos(person_id, photos)
                 except BaseException:
@@ -163,10 +151,32 @@ class Protection:
             person_id,
             name,
             ProtectionKind(kind),
-            len(face_vectors) + len(voice_vectors),
-            " + ".join(models),
+            len(faces.vectors) + len(voices.vectors),
+            " + ".join(t.model for t in (faces, voices) if t.vectors),
             scan_id=scan_id,
         )
+
+    def _face_templates(self, images: Sequence[Path]) -> _Templates:
+        """One template and one face crop per photo; `InvalidMediaError` for a photo without exactly one face."""
+        pixels = [load_rgb(path) for path in images]
+        analyzer = self._faces.analyzer()
+        vectors: list[bytes] = []
+        crops: list[NDArray[np.uint8]] = []
+        for path, image in zip(images, pixels, strict=True):
+            faces = faces_in_photo(analyzer, image)
+            if len(faces) != 1:
+                raise InvalidMediaError(f"{path} shows {len(faces)} faces; a protection photo must show exactly one")
+            # Five jitters: a protection rests on a few photos, so each template is averaged over small shifts.
+            vectors.append(embedding_bytes(analyzer.embed(image, faces[0], jitters=5)))
+            crops.append(face_crop(image, faces[0].box))
+        return _Templates(analyzer.model_id, tuple(vectors), tuple(crops))
+
+    def _voice_templates(self, audio: Sequence[Path]) -> _Templates:
+        """One voice template per recording."""
+        if self._voices is None:
+            raise ModelUnavailable("no voice encoder is configured")
+        embedder = self._voices()
+        return _Templates(embedder.model_id, tuple(embedding_bytes(embedder.embed(_speech_of(path))) for path in audio))
 
     def protected_people(self) -> list[ProtectedPersonRecord]:
         """Everyone protected, by name."""

@@ -15,7 +15,7 @@ from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeFingerprinter, FakeMarker, FakeSigner, fake_models
 from safety.storage.sql.registry import SqlRegistryStore
 from tests.conftest import pack_with_timeout
-from tests.safety.test_gate import CHECK_NAMES
+from tests.safety.gate.test_gate import CHECK_NAMES
 
 CHECKS = CHECK_NAMES
 

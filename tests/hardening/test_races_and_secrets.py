@@ -12,7 +12,7 @@ import pytest
 from generator import Studio
 from safety import CameoGuard, ConsentLevel
 from safety.records import ReviewSource, TemplateSubject
-from tests.safety.test_likeness_gate import card_image
+from tests.safety.gate.test_likeness_gate import card_image
 
 FULL = os.environ.get("CAMEOGUARD_HARDENING") == "1"
 ROUNDS = int(os.environ.get("CAMEOGUARD_RACE_ROUNDS", "200" if FULL else "4"))

@@ -37,7 +37,7 @@ def held(people: CameoGuard) -> dict[str, Any]:
 @pytest.fixture
 def lookalike(people: CameoGuard, tmp_path: Path) -> dict[str, Any]:
     """A video held because a face resembles a protected person (a case with face evidence)."""
-    from tests.safety.test_likeness_gate import card_image
+    from tests.safety.gate.test_likeness_gate import card_image
 
     people.protection.protect("A. Senator", [card_image(tmp_path, 60, "senator")])
     result = Studio(people).generate(

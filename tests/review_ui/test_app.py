@@ -149,7 +149,7 @@ def test_creator_text_is_shown_as_text_and_pictures_never_get_a_public_url(app_e
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 def test_a_speech_finding_can_be_played_in_the_case(app_env: CameoGuard, clip: Path, tmp_path: Path) -> None:
     from safety import Submission
-    from tests.safety.test_speech import _speaking_clip
+    from tests.safety.checks.test_speech import _speaking_clip
 
     speaking = _speaking_clip(clip, "The election is rigged. Do not vote tomorrow.", tmp_path / "speaking.mp4")
     held = app_env.videos.prepublish(Submission("maya", "a calm lake at dawn", speaking))

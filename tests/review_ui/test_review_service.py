@@ -29,7 +29,7 @@ from safety.clock import FakeClock
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import fake_models
 from tests.review_ui.conftest import login
-from tests.safety.test_likeness_gate import card_image
+from tests.safety.gate.test_likeness_gate import card_image
 
 
 def test_login_sessions_and_roles(reviews: ReviewService, people: CameoGuard) -> None:

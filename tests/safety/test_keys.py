@@ -24,7 +24,7 @@ from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import fake_models
 from safety.records import Scope
-from tests.safety.test_provenance_gate import generate
+from tests.safety.gate.test_provenance_gate import generate
 
 
 @pytest.fixture

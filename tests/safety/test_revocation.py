@@ -27,8 +27,8 @@ from safety.records import BankName, GrantKind, TemplateSubject
 from safety.usecases.review_values import AccessDenied
 from safety.usecases.tracing import registry_status
 from tests.conftest import reencode_copy
+from tests.safety.gate.test_likeness_gate import card_image
 from tests.safety.revocation_state import published_video, scenario
-from tests.safety.test_likeness_gate import card_image
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -180,23 +180,50 @@ def rotate_signing(
                 "(from your certificate authority; see the README's C2PA signing certificate section)"
             )
         folder = settings.home / "keys"
-        ensure_dev_keys(folder)
-        with tempfile.TemporaryDirectory(dir=folder) as scratch:
-            new_root, new_chain, new_key = make_dev_chain(Path(scratch))
-            trust = new_root.read_bytes() + (folder / "root.pem").read_bytes()
-            write_key_file_bytes(folder / "root.pem", trust)
-            shutil.copyfile(new_chain, folder / ".chain.pem.new")
-            (folder / ".chain.pem.new").replace(folder / "chain.pem")
-            write_key_file_bytes(folder / "signer.key", new_key.read_bytes(), private=True)
-        payload = {
-            "mode": "development",
-            "chain": str(folder / "chain.pem"),
-            "key": str(folder / "signer.key"),
-            "trust_list": str(folder / "root.pem"),
-            "trusted_roots": len(roots_in((folder / "root.pem").read_bytes())),
-        }
+        payload = _new_development_signer(folder)
         emit(payload, as_json, f"new development signer in {folder}; the trust list keeps the old roots")
         return
+    signer = _checked_credentials(settings, chain, key, trust_path, trust_pem)
+    payload = {
+        "mode": "checked",
+        "signer": signer.subject.rfc4514_string(),
+        "not_after": signer.not_valid_after_utc.isoformat(),
+        "set": {"CAMEOGUARD_SIGNING_CHAIN": str(chain.resolve()), "CAMEOGUARD_SIGNING_KEY": str(key.resolve())},
+        "trust_list": str(trust_path),
+    }
+    emit(
+        payload,
+        as_json,
+        f"ready: set CAMEOGUARD_SIGNING_CHAIN={chain.resolve()} CAMEOGUARD_SIGNING_KEY={key.resolve()} for every "
+        "process and restart them; keep the old root in the trust list",
+    )
+
+
+def _new_development_signer(folder: Path) -> dict[str, object]:
+    """A new development chain in `folder`, its root put before the old ones in the development trust list."""
+    ensure_dev_keys(folder)
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        new_root, new_chain, new_key = make_dev_chain(Path(scratch))
+        # The new root is trusted before anything can be signed with it: the trust list is written first.
+        trust = new_root.read_bytes() + (folder / "root.pem").read_bytes()
+        write_key_file_bytes(folder / "root.pem", trust)
+        shutil.copyfile(new_chain, folder / ".chain.pem.new")
+        (folder / ".chain.pem.new").replace(folder / "chain.pem")
+        write_key_file_bytes(folder / "signer.key", new_key.read_bytes(), private=True)
+    return {
+        "mode": "development",
+        "chain": str(folder / "chain.pem"),
+        "key": str(folder / "signer.key"),
+        "trust_list": str(folder / "root.pem"),
+        "trusted_roots": len(roots_in((folder / "root.pem").read_bytes())),
+    }
+
+
+def _checked_credentials(
+    settings: Settings, chain: Path, key: Path, trust_path: Path | None, trust_pem: bytes
+) -> x509.Certificate:
+    """The new signer certificate, once the credentials pass every check; `ConfigurationError` naming the first
+    that fails."""
     try:
         credentials = load_credentials(chain, key_path=key)
     except ProvenanceError as exc:
@@ -214,6 +241,7 @@ def rotate_signing(
     if not _issuer_trusted(credentials.chain_pem, roots):
         raise ConfigurationError(f"the trust list {trust_path} does not hold the root of {chain}: add it first")
     current = settings.signing_chain
+    # The current chain's root must stay trusted: every file signed so far carries it.
     if current is not None and current.is_file() and not _issuer_trusted(current.read_bytes(), roots):
         raise ConfigurationError(
             f"the trust list {trust_path} no longer holds the current chain's root: files signed so far would "
@@ -221,19 +249,7 @@ def rotate_signing(
         )
     if settings.production and any(is_development_certificate(root) for root in roots):
         raise ConfigurationError(f"the trust list {trust_path} holds the development root: remove it")
-    payload = {
-        "mode": "checked",
-        "signer": signer.subject.rfc4514_string(),
-        "not_after": signer.not_valid_after_utc.isoformat(),
-        "set": {"CAMEOGUARD_SIGNING_CHAIN": str(chain.resolve()), "CAMEOGUARD_SIGNING_KEY": str(key.resolve())},
-        "trust_list": str(trust_path),
-    }
-    emit(
-        payload,
-        as_json,
-        f"ready: set CAMEOGUARD_SIGNING_CHAIN={chain.resolve()} CAMEOGUARD_SIGNING_KEY={key.resolve()} for every "
-        "process and restart them; keep the old root in the trust list",
-    )
+    return signer
 
 
 def write_key_file_bytes(path: Path, data: bytes, *, private: bool = False) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from generator import Studio
 from safety import AccessDenied, AgeBand, CameoGuard, ConflictError, ConsentLevel, SubmissionError
-from tests.safety.test_likeness_gate import card_image
+from tests.safety.gate.test_likeness_gate import card_image
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from safety.invariants import check_invariants
 from safety.records import Scope
 from safety.settings import Settings
 from tests.conftest import reencode_copy
-from tests.safety.test_likeness_gate import card_image
+from tests.safety.gate.test_likeness_gate import card_image
 
 
 def _client(services: CameoGuard, *, token: bool = True) -> TestClient:

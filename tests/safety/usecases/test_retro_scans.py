@@ -15,7 +15,7 @@ from generator import Studio
 from safety import CameoGuard, ConsentLevel
 from safety.invariants import check_invariants
 from safety.records import RetroScanState, TemplateSubject
-from tests.safety.test_likeness_gate import card_image
+from tests.safety.gate.test_likeness_gate import card_image
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from safety.deobfuscate import deobfuscate
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import FakeNudityModel, constant
 from tests.conftest import reencode_copy
-from tests.safety.test_likeness_gate import card_image
+from tests.safety.gate.test_likeness_gate import card_image
 
 # These tests judge what the real models hear and read.
 pytestmark = pytest.mark.real_models

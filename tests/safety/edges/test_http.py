@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from generator import HttpHook, Studio
 from safety import CameoGuard, UnknownUserError
 from safety.edges.http import create_app
-from tests.safety.test_gate import CHECK_NAMES
+from tests.safety.gate.test_gate import CHECK_NAMES
 
 
 @pytest.fixture

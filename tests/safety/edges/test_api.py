@@ -102,7 +102,7 @@ def test_published_files_download_with_ranges(people: CameoGuard, app_api: TestC
 def test_cameo_management_for_an_app_and_banks_and_protection_for_operators(
     people: CameoGuard, app_api: TestClient, clip: Path, tmp_path: Path
 ) -> None:
-    from tests.safety.test_likeness_gate import card_image
+    from tests.safety.gate.test_likeness_gate import card_image
 
     maya = {"X-Acting-User": "maya"}
     assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
@@ -159,7 +159,7 @@ def test_unfollowing_ends_what_only_the_mutual_follow_allowed(
 ) -> None:
     from generator import Studio
     from safety import ConsentLevel
-    from tests.safety.test_likeness_gate import card_image
+    from tests.safety.gate.test_likeness_gate import card_image
 
     assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"
     people.cameos.set_consent_level("maya", ConsentLevel.MUTUALS)
@@ -209,7 +209,7 @@ def test_a_videos_full_record_goes_to_its_creator_its_owners_and_operators_only(
 ) -> None:
     from generator import Studio
     from safety import ConsentLevel
-    from tests.safety.test_likeness_gate import card_image
+    from tests.safety.gate.test_likeness_gate import card_image
 
     studio = Studio(people)
     assert people.cameos.enroll_cameo_from_images("maya", [card_image(tmp_path, 20, "maya")]).status.value == "active"

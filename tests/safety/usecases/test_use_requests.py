@@ -18,8 +18,8 @@ from safety.edges.http import create_app
 from safety.invariants import check_invariants
 from safety.records import Scope, UseRequestState
 from tests.review_ui.conftest import login
-from tests.safety.test_likeness_gate import card_image
-from tests.safety.test_submissions import Receiver, _wait
+from tests.safety.gate.test_likeness_gate import card_image
+from tests.safety.usecases.test_submissions import Receiver, _wait
 
 _SEEDS = iter(range(7000, 90000))
 

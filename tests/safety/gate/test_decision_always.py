@@ -17,8 +17,8 @@ from safety.domain import CameoStatus, ConsentLevel, Submission, VideoStatus
 from safety.edges.sweeps import sweep_once
 from safety.errors import ConflictError, StatusChanged
 from safety.invariants import check_invariants
+from tests.safety.gate.test_gate import _with_checks
 from tests.safety.revocation_state import checking_video
-from tests.safety.test_gate import _with_checks
 
 Change = Callable[[CameoGuard, str], Any]
 

@@ -13,7 +13,7 @@ from generator import RenderSpec, Studio, render_video
 from provenance import SegmentIndex, bank_hashes, query_frames, query_hashes
 from provenance.segments import insets, trim_borders
 from safety import CameoGuard, ConsentLevel, Submission, to_json
-from tests.safety.test_likeness_gate import card_image
+from tests.safety.gate.test_likeness_gate import card_image
 
 
 @pytest.fixture
