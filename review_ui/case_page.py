@@ -37,24 +37,27 @@ def case_page(reviewer: Reviewer) -> None:
     except SafetyError as exc:
         st.error(plain(exc))
         return
+    # Looking at a case you hold is working on it: the lease is renewed on every run of the page.
+    lease = service().lease_of(reviewer, item_id, keep=True)
     item, video = case.item, to_json(case)
     blind = item.blind_of is not None
     st.subheader(plain(f"{video['video_id']} by {video['creator']}") + (" (quality re-review: blind)" if blind else ""))
-    holder = item.claimed_by if item.state.value == "claimed" else None
-    lease = st.empty()
+    if item.escalated_by:
+        st.warning(plain(f"Escalated by {item.escalated_by}: {item.escalation_note or 'no note'}"))
+    slot = st.empty()
     left, right = st.columns([3, 2])
     with left:
-        blur_px, grayscale = _media(reviewer, case, blind)
+        blur_px, grayscale = _media(reviewer, case)
     with right:
-        _facts(case, video, blind)
+        _facts(case, video)
     if case.faces:
         _face_evidence(case, blur_px, grayscale)
     with st.expander("Creator's recent videos"):
         table(case.history)
-    decision_form(reviewer, case, holder, lease)
+    decision_form(reviewer, case, lease, slot)
 
 
-def _media(reviewer: Reviewer, case: CaseFile, blind: bool) -> tuple[int, bool]:
+def _media(reviewer: Reviewer, case: CaseFile) -> tuple[int, bool]:
     """The player, the frame strip and the speech findings; returns the blur and greyness chosen."""
     prefs = preferences(reviewer)
     item = case.item
@@ -63,10 +66,13 @@ def _media(reviewer: Reviewer, case: CaseFile, blind: bool) -> tuple[int, bool]:
     unblur = toggles[0].checkbox("Unblur `u` (the video starts blurred and muted)", key=f"unblur_{item.id}")
     grayscale = toggles[1].checkbox("Grayscale `g`", key=f"grayscale_{item.id}", value=prefs.grayscale)
     blur_px = 0 if unblur else prefs.blur_px
-    if case.media_path is not None and case.media_path.is_file():
+    if case.media_shown and case.media_path is not None:
         st.html(pictures.video_player(case.media_path, blur_px=blur_px, grayscale=grayscale))
+    else:
+        st.error("The video's file cannot be found, so it cannot be shown (nor approved).")
     _frame_strip(case, blur_px, grayscale)
-    if case.spoken and not blind:
+    # A blind re-review sees every piece of evidence; only the first decision is hidden.
+    if case.spoken:
         st.caption("Speech at findings")
         for spoken in case.spoken:
             clip = service().audio_clip(case, spoken["t_start"], spoken["t_end"])
@@ -79,16 +85,16 @@ def _media(reviewer: Reviewer, case: CaseFile, blind: bool) -> tuple[int, bool]:
     return blur_px, grayscale
 
 
-def _facts(case: CaseFile, video: dict[str, Any], blind: bool) -> None:
-    """The prompt, status and policy, the reasons (not on a blind re-review), reports, the appeal and lineage."""
+def _facts(case: CaseFile, video: dict[str, Any]) -> None:
+    """The prompt, status and policy, the reasons and scores (on a blind re-review too: those of the checks, never
+    the first reviewer's), reports, the appeal and lineage."""
     st.markdown(f"**Prompt:** {plain(video['prompt'])}")
     st.markdown(f"**Status:** {plain(video['status'])}  **Policy:** {plain(video['policy'])}")
-    if not blind:
-        for reason in case.reasons:
-            st.markdown(f"- {plain(reason['code'])} ({plain(reason['action'])}): {plain(reason['message'])}")
-            if reason.get("policy_text"):
-                st.caption(plain(reason["policy_text"]))
-        _scores(video)
+    for reason in case.reasons:
+        st.markdown(f"- {plain(reason['code'])} ({plain(reason['action'])}): {plain(reason['message'])}")
+        if reason.get("policy_text"):
+            st.caption(plain(reason["policy_text"]))
+    _scores(case)
     for report in case.reports:
         st.markdown(f"Reported by **{plain(report.reporter)}**: {plain(report.reason)}")
     if case.appeal:
@@ -135,10 +141,8 @@ def _face_evidence(case: CaseFile, blur_px: int, grayscale: bool) -> None:
         )
 
 
-def _scores(video: dict[str, object]) -> None:
-    decisions = video.get("decisions") or []
-    assert isinstance(decisions, list)
-    scores = decisions[-1].get("scores", {}) if decisions else {}
+def _scores(case: CaseFile) -> None:
+    scores = case.scores
     if scores:
         st.caption("Scores by category")
         st.html("".join(pictures.bar(float(v), str(k)) for k, v in sorted(scores.items())))

@@ -45,6 +45,13 @@ def link(path: str, label: str, **params: str) -> str:
     return f'<a href="./{path}?{query}" target="_self">{html.escape(label)}</a>'
 
 
+def reason_label(code: str) -> str:
+    """A reason code as a reviewer reads it, the code beside it: `Prompt: election deception (prompt.…)`."""
+    area, _, rest = code.partition(".")
+    words = (rest or area).replace("_", " ")
+    return f"{area.capitalize()}: {words} ({code})" if rest else f"{words.capitalize()} ({code})"
+
+
 def table(rows: pd.DataFrame | list[dict[str, Any]], where: DeltaGenerator | None = None) -> None:
     """A static table whose cells show as written. `st.table` renders every cell as Markdown, so each cell's
     display text is escaped (the data underneath stays as it is, for sorting and for tests that read it)."""
