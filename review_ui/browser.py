@@ -66,8 +66,8 @@ def bind_shortcuts(
     bindings: Mapping[str, tuple[str, str]] = SHORTCUTS, *, submit: str | None = None, focus: str | None = None
 ) -> None:
     """Bind single keys to the widgets with those keys on this page (buttons are clicked, checkboxes toggled);
-    Enter presses the `submit` button, and the widget keyed `focus` takes the focus once (the reason picker after
-    an outcome is chosen)."""
+    Enter presses the button labelled `submit`, and the widget keyed `focus` takes the focus once (the reason
+    picker after an outcome is chosen)."""
     targets = {key: widget for key, (widget, _) in bindings.items()}
     setup = {"keys": targets, "submit": submit, "focus": focus}
     _script("window.cameoguardShortcuts = " + json.dumps(setup) + ";" + _LISTENER + _FOCUS)
@@ -100,7 +100,9 @@ _LISTENER = """
       if (tag === 'textarea' || (target && target.getAttribute('aria-expanded') === 'true')) return;
       var picker = setup.focus && document.querySelector('.st-key-' + setup.focus);
       if ((tag === 'input' || tag === 'select') && !(picker && picker.contains(target))) return;
-      var submit = setup.submit && document.querySelector('.st-key-' + setup.submit + ' button');
+      var submit = setup.submit && [...document.querySelectorAll('button')].find(function (b) {
+        return b.innerText.trim() === setup.submit;
+      });
       if (submit && !submit.disabled) { event.preventDefault(); submit.click(); }
       return;
     }

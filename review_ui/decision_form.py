@@ -8,6 +8,7 @@ lease is anyone's (a Claim button), a decided item shows its decision and nothin
 
 from __future__ import annotations
 
+import math
 from datetime import UTC
 
 import streamlit as st
@@ -47,11 +48,11 @@ def lease_text(lease: Lease, me: str) -> str:
     if lease.decided:
         return "This item is decided."
     if lease.holder == me and lease.until is not None:
-        minutes = int(lease.left.total_seconds()) // 60
+        minutes = math.ceil(lease.left.total_seconds() / 60)
         until = lease.until.astimezone(UTC).strftime("%H:%M:%S UTC")
         return f"You hold this item: {minutes} min left (until {until}). Working on the case renews it."
     if lease.holder is not None:
-        return f"Held by {lease.holder} for {int(lease.left.total_seconds()) // 60} more min."
+        return f"Held by {lease.holder} for {math.ceil(lease.left.total_seconds() / 60)} more min."
     if lease.lapsed_from:
         return f"{lease.lapsed_from}'s lease ran out: anyone may claim this item."
     return "Nobody holds this item. Claim it to decide it."
@@ -93,7 +94,7 @@ def decision_form(reviewer: Reviewer, case: CaseFile, lease: Lease, slot: DeltaG
         codes = list(dict.fromkeys(case.codes_by_outcome.get(outcome or "", [])))
         code = st.selectbox("Reason code", codes, index=None, format_func=reason_label, key=picker)
         note = st.text_area("Note", key=f"note_{item.id}")
-        submitted = st.form_submit_button("Submit decision", disabled=outcome is None, key="submit_decision")
+        submitted = st.form_submit_button("Submit decision", disabled=outcome is None)
     if submitted and (outcome is None or code is None):
         st.error("Choose a decision and a reason code.")
     elif submitted and outcome is not None and code is not None:
@@ -102,7 +103,7 @@ def decision_form(reviewer: Reviewer, case: CaseFile, lease: Lease, slot: DeltaG
     keys = {"u": f"unblur_{item.id}", "g": f"grayscale_{item.id}"}
     browser.bind_shortcuts(
         {k: (keys.get(k, widget), what) for k, (widget, what) in browser.SHORTCUTS.items()},
-        submit="submit_decision",
+        submit="Submit decision",
         focus=picker if chosen_now or outcome else None,
     )
 
@@ -174,7 +175,7 @@ def _escalation_form(reviewer: Reviewer, case: CaseFile) -> None:
         st.markdown("**Escalate to a senior**")
         why = st.selectbox("Why", ESCALATION_REASONS, index=None, key=f"escalate_why_{item_id}")
         note = st.text_area("What the senior should know", key=f"escalate_note_{item_id}")
-        sent = st.form_submit_button("Escalate", key="escalate_send")
+        sent = st.form_submit_button("Send to a senior", key="escalate_send")
     if not sent:
         return
     if why is None or not note.strip():

@@ -29,7 +29,7 @@ def _thumbnail_uri(path: str, mtime: float, blur_px: int, grayscale: bool) -> st
 def _thumbnail(entry: QueueEntry, prefs: ReviewerPreferences) -> str:
     path = entry.media_path
     if path is None or not path.is_file():
-        return "<span>no file</span>"
+        return "<span style='color:#c92a2a'>file missing</span>"
     uri = _thumbnail_uri(str(path), path.stat().st_mtime, prefs.blur_px, prefs.grayscale)
     return f'<img alt="thumbnail (blurred)" src="{uri}" style="width:96px">' if uri else ""
 

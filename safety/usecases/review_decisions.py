@@ -8,6 +8,7 @@ items returns, blind, to another reviewer.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -341,5 +342,5 @@ def lease_of(item: ReviewItemRecord, now: datetime) -> Lease:
 
 def minutes_left(lease: Lease) -> str:
     """The time left on a lease in words (`4 min`, `40 s`)."""
-    seconds = int(lease.left.total_seconds())
-    return f"{seconds // 60} min" if seconds >= 60 else f"{seconds} s"
+    seconds = lease.left.total_seconds()
+    return f"{math.ceil(seconds / 60)} min" if seconds >= 60 else f"{math.ceil(seconds)} s"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -178,7 +179,7 @@ class QueueEntry:
         if lease is None or lease.decided:
             return self.item.state.value
         if lease.holder is not None:
-            return f"claimed by {lease.holder} ({int(lease.left.total_seconds()) // 60} min left)"
+            return f"claimed by {lease.holder} ({math.ceil(lease.left.total_seconds() / 60)} min left)"
         return f"open ({lease.lapsed_from}'s lease ran out)" if lease.lapsed_from else "open"
 
 
