@@ -127,6 +127,10 @@ _FOCUS = """
   window.cameoguardFocused = wanted;
   var tries = 0;
   var timer = setInterval(function () {
+    // Never take the focus from a field the reviewer went to meanwhile (the note).
+    var active = document.activeElement;
+    var tag = active && active.tagName ? active.tagName.toLowerCase() : '';
+    if (tag === 'textarea' || tag === 'input') { clearInterval(timer); return; }
     var field = document.querySelector('.st-key-' + wanted + ' input');
     if (field) { field.focus(); clearInterval(timer); }
     if (++tries > 40) clearInterval(timer);

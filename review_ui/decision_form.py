@@ -50,7 +50,7 @@ def lease_text(lease: Lease, me: str) -> str:
     if lease.holder == me and lease.until is not None:
         minutes = math.ceil(lease.left.total_seconds() / 60)
         until = lease.until.astimezone(UTC).strftime("%H:%M:%S UTC")
-        return f"You hold this item: {minutes} min left (until {until}). Working on the case renews it."
+        return f"You hold this item until {until} ({minutes} min left). Working on the case renews it."
     if lease.holder is not None:
         return f"Held by {lease.holder} for {math.ceil(lease.left.total_seconds() / 60)} more min."
     if lease.lapsed_from:

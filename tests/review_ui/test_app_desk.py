@@ -44,7 +44,7 @@ def test_a_lapsed_lease_is_claimable_from_the_case_and_by_claim_next(
     at.button(key="next_item").click().run()
     taken = at.query_params["item"]
     assert taken in (items[first], items[second]), "claim-next takes an item whose lease lapsed"
-    assert "You hold this item: 10 min left" in _texts(at)
+    assert "You hold this item until" in _texts(at) and "(10 min left)" in _texts(at)
     assert "lease-left" in html_of(at), "the page counts the lease down"
     other = items[second] if taken == items[first] else items[first]
     open_page(at, "case", item=other)

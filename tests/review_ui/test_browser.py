@@ -127,6 +127,8 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         page.wait_for_function("!document.querySelector('video').style.filter.includes('blur')", timeout=15000)
         page.locator("body").press("r")
         expect(page.get_by_text("Decision: reject")).to_be_visible(timeout=15000)
+        # Choosing the outcome puts the focus in the reason picker.
+        page.wait_for_function(_PICKER_FOCUSED, timeout=15000)
         page.get_by_label("Note").click()
         page.keyboard.type("a real lookalike, not the senator")
         page.wait_for_timeout(800)
@@ -161,8 +163,34 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         expect(page.get_by_text("Decisions per reviewer per day")).to_be_visible(timeout=30000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "6-dashboard.png"), full_page=True)
+        _lease_countdown_and_keyboard_decision(page, console, next_item)
         browser.close()
     assert people.videos.show(lookalike["video_id"]).video.status.value == "blocked"
+
+
+_PICKER_FOCUSED = "document.activeElement && document.activeElement.getAttribute('aria-label') === 'Reason code'"
+
+
+def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -> None:
+    """The held case counts its lease down and warns before it runs out; `r`, a few keys and Enter decide it."""
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{console}/case?item={item}")
+    countdown = page.locator("#lease-left")
+    expect(countdown).to_contain_text("s left", timeout=30000)
+    page.screenshot(path=str(ARTIFACTS / "8-case-1920.png"))
+    # Two minutes before the end (moved there in the page, not by waiting): a warning.
+    page.evaluate("document.getElementById('lease-left').dataset.deadline = String(Date.now() + 60000)")
+    expect(countdown).to_contain_text("runs out soon", timeout=5000)
+    page.locator("body").press("r")
+    page.wait_for_function(_PICKER_FOCUSED, timeout=15000)
+    page.keyboard.type("election dec")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Reason code")).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Decided: reject (blocked) on {item}")).to_be_visible(timeout=30000)
 
 
 HOST = "tracker.invalid"
