@@ -111,7 +111,9 @@ _LISTENER = """
     if (!widget) return;
     var root = document.querySelector('.st-key-' + widget);
     if (!root) return;
-    var control = root.querySelector('button') || root.querySelector('input') || root.querySelector('label');
+    // A checkbox's own input first: its help icon is a button too.
+    var control = root.querySelector('input[type=checkbox]') || root.querySelector('button') ||
+      root.querySelector('input') || root.querySelector('label');
     if (!control || control.disabled) return;
     event.preventDefault();
     control.click();

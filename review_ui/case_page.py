@@ -42,19 +42,32 @@ def case_page(reviewer: Reviewer) -> None:
     item, video = case.item, to_json(case)
     blind = item.blind_of is not None
     st.subheader(plain(f"{video['video_id']} by {video['creator']}") + (" (quality re-review: blind)" if blind else ""))
+    _creator_line(case, str(video["creator"]))
     if item.escalated_by:
         st.warning(plain(f"Escalated by {item.escalated_by}: {item.escalation_note or 'no note'}"))
-    slot = st.empty()
     left, right = st.columns([3, 2])
     with left:
         blur_px, grayscale = _media(reviewer, case)
     with right:
+        # The decision first, so it is in view without scrolling (1280x800 and up); what was found below it.
+        decision_form(reviewer, case, lease, st.empty())
         _facts(case, video)
     if case.faces:
         _face_evidence(case, blur_px, grayscale)
     with st.expander("Creator's recent videos"):
         table(case.history)
-    decision_form(reviewer, case, lease, slot)
+
+
+def _creator_line(case: CaseFile, creator: str) -> None:
+    """The creator's record in one line under the title: their other videos by status and reports received."""
+    counts = case.creator_videos
+    total = sum(counts.values())
+    by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    record = f"{total} other videos ({by_status})" if total else "no other videos"
+    st.html(
+        f"<div style='font-size:0.9em'>Creator <b>{html.escape(creator)}</b>: {html.escape(record)}, "
+        f"{case.reports_received} reports received · {link('investigate', 'history', user=creator)}</div>"
+    )
 
 
 def _media(reviewer: Reviewer, case: CaseFile) -> tuple[int, bool]:
@@ -63,11 +76,16 @@ def _media(reviewer: Reviewer, case: CaseFile) -> tuple[int, bool]:
     item = case.item
     toggles = st.columns(2)
     # Keyed by item: every case starts blurred, and grey when the reviewer prefers it.
-    unblur = toggles[0].checkbox("Unblur `u` (the video starts blurred and muted)", key=f"unblur_{item.id}")
+    unblur = toggles[0].checkbox(
+        "Unblur `u`", key=f"unblur_{item.id}", help="Every case starts blurred, and its sound muted."
+    )
     grayscale = toggles[1].checkbox("Grayscale `g`", key=f"grayscale_{item.id}", value=prefs.grayscale)
     blur_px = 0 if unblur else prefs.blur_px
     if case.media_shown and case.media_path is not None:
-        st.html(pictures.video_player(case.media_path, blur_px=blur_px, grayscale=grayscale))
+        # Our own markup and script only (no creator text): the controls outside the blur need the script.
+        st.html(
+            pictures.video_player(case.media_path, blur_px=blur_px, grayscale=grayscale), unsafe_allow_javascript=True
+        )
     else:
         st.error("The video's file cannot be found, so it cannot be shown (nor approved).")
     _frame_strip(case, blur_px, grayscale)
@@ -109,14 +127,17 @@ def _frame_strip(case: CaseFile, blur_px: int, grayscale: bool) -> None:
     if not strip:
         return
     st.caption("Frames at findings (faces outlined)")
-    columns = st.columns(len(strip))
-    for column, frame in zip(columns, strip, strict=True):
+    figures = []
+    for frame in strip:
         # Outlined after blurring, so the box stays sharp on a blurred frame.
         picture = pictures.outlined(
             pictures.softened(Image.fromarray(frame.image), blur_px=blur_px, grayscale=grayscale), frame.boxes
         )
         labels = ", ".join(label for _, label in frame.boxes)
-        column.html(pictures.figure(picture, f"{frame.t:.1f} s {labels}", alt=f"frame at {frame.t:.1f} s"))
+        caption = f"{frame.t:.1f} s {labels}"
+        figures.append(pictures.figure(picture, caption, width=200, alt=f"frame at {frame.t:.1f} s"))
+    # One row of thumbnails (a single frame does not fill the column), wrapping when narrow.
+    st.html(f"<div style='display:flex;flex-wrap:wrap;gap:8px'>{''.join(figures)}</div>")
 
 
 def _face_evidence(case: CaseFile, blur_px: int, grayscale: bool) -> None:
@@ -129,7 +150,8 @@ def _face_evidence(case: CaseFile, blur_px: int, grayscale: bool) -> None:
         if face.reference is not None and face.reference.is_file():
             with Image.open(face.reference) as reference:
                 kind = "protected person" if face.subject_kind == "protected" else "cameo reference"
-                shown = pictures.softened(reference, blur_px=0, grayscale=grayscale)
+                # Blurred like the crop beside it: a reference photo is a real person's face too.
+                shown = pictures.softened(reference, blur_px=blur_px, grayscale=grayscale)
                 cols[1].html(pictures.figure(shown, f"{kind}: {face.subject}", width=140, alt=kind))
         else:
             cols[1].caption("no reference on file")

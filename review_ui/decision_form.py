@@ -74,9 +74,9 @@ def decision_form(reviewer: Reviewer, case: CaseFile, lease: Lease, slot: DeltaG
         browser.lease_countdown(lease.until, int(lease.left.total_seconds()), LEASE_WARNING_S)
     outcomes = ["uphold", "overturn"] if item.source.value == "appeal" else ["approve", "reject"]
     key = f"outcome:{item.id}"
-    buttons = st.columns(len(outcomes) + 3)
+    buttons = st.columns(len(outcomes))
     chosen_now = False
-    for column, choice in zip(buttons, outcomes, strict=False):
+    for column, choice in zip(buttons, outcomes, strict=True):
         letters = [k for k, (widget, _) in browser.SHORTCUTS.items() if widget == f"outcome_{choice}"]
         shortcut = f" `{letters[0]}`" if letters else ""
         approving = choice in ("approve", "overturn")
@@ -99,7 +99,7 @@ def decision_form(reviewer: Reviewer, case: CaseFile, lease: Lease, slot: DeltaG
         st.error("Choose a decision and a reason code.")
     elif submitted and outcome is not None and code is not None:
         _decide(reviewer, case, outcome, code, note)
-    _lease_actions(reviewer, case, buttons[-3:])
+    _lease_actions(reviewer, case, st.columns(3))
     keys = {"u": f"unblur_{item.id}", "g": f"grayscale_{item.id}"}
     browser.bind_shortcuts(
         {k: (keys.get(k, widget), what) for k, (widget, what) in browser.SHORTCUTS.items()},

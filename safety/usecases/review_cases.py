@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import wave
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ class _OnRecord:
     reports: list[ReportRecord]
     appeal: AppealRecord | None
     references: dict[tuple[str, str], list[str]]
+    creator_videos: dict[str, int]
+    reports_received: int
 
 
 class CaseFiles:
@@ -97,6 +100,8 @@ class CaseFiles:
             codes_by_outcome={
                 outcome: sorted(reason_codes(self._policies, item, outcome), key=first) for outcome in outcomes
             },
+            creator_videos=found.creator_videos,
+            reports_received=found.reports_received,
             scores=next((dict(d.scores) for d in reversed(decisions) if d.scores), {}),
         )
 
@@ -209,10 +214,14 @@ def _on_record(tx: Transaction, item_id: str, by: Reviewer) -> _OnRecord:
     require(not item.needs_senior or by.senior, "seniors only")
     refuse_own_blind_review(tx.review, item, by)
     video = tx.videos.get(item.video_id)
+    theirs = tx.videos.recent(creator=video.creator, limit=500)
     history = [
-        {"video_id": v.id, "status": v.status.value, "prompt": v.prompt, "at": v.created_at.isoformat()}
-        for v in tx.videos.recent(creator=video.creator, limit=10)
+        {"video_id": v.id, "status": v.status.value, "prompt": v.prompt, "at": f"{v.created_at:%Y-%m-%d %H:%M} UTC"}
+        for v in theirs[:10]
     ]
+    # The creator's record for the case header; this video's own status is left out (a blind re-review's would
+    # tell the first decision).
+    statuses = Counter(v.status.value for v in theirs if v.id != video.id)
     references: dict[tuple[str, str], list[str]] = {}
     for owner in tx.videos.owners_in(video.id):
         cameo = tx.consent.active_cameo(owner)
@@ -228,6 +237,8 @@ def _on_record(tx: Transaction, item_id: str, by: Reviewer) -> _OnRecord:
         reports=tx.review.reports_for(video.id),
         appeal=tx.review.appeal_for_item(item_id),
         references=references,
+        creator_videos=dict(statuses),
+        reports_received=len(tx.review.reports_against(video.creator)),
     )
 
 

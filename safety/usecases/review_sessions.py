@@ -46,13 +46,17 @@ class ReviewerSessions:
         self.session = timedelta(minutes=session_minutes)
 
     def add_reviewer(self, name: str, role: str, password: str) -> None:
-        """Create a console account (admins; the CLI `review add-reviewer`); the password is stored as Argon2."""
+        """Create a console account (admins; the CLI `review add-reviewer`); the password is stored as Argon2,
+        and media start in grayscale for them."""
         if role not in ROLES:
             raise SubmissionError(f"role is one of {', '.join(ROLES)}")
         if len(password) < 8:
             raise SubmissionError("a password has at least 8 characters")
+        name = normalise_handle(name)
         with self._store.transaction() as tx:
-            tx.review.add_reviewer(normalise_handle(name), role, _HASHER.hash(password))
+            tx.review.add_reviewer(name, role, _HASHER.hash(password))
+            # A new reviewer starts with media in grayscale (wellness); they may turn it off in their settings.
+            tx.review.set_preferences(name, grayscale=True, blur_px=ReviewerPreferences().blur_px)
 
     def login(self, name: str, password: str, *, client: str = "unknown") -> str:
         """A session token; `AccessDenied` with one message for any failure (no user enumeration). After

@@ -59,6 +59,10 @@ class CaseFile:
     """The appeal, for appeal items."""
     codes_by_outcome: dict[str, list[str]] = field(default_factory=dict)
     """outcome → the reason codes a decision with that outcome may cite, the item's own first."""
+    creator_videos: dict[str, int] = field(default_factory=dict)
+    """The creator's other videos by status (published, blocked, held, ...)."""
+    reports_received: int = 0
+    """Reports filed against the creator's videos."""
     scores: dict[str, float] = field(default_factory=dict)
     """Score by category from the latest decision that scored the video (the checks'; never a reviewer's)."""
 

@@ -146,3 +146,48 @@ def test_a_case_whose_file_is_gone_cannot_be_approved(app_env: CameoGuard, revie
     at.button(key="next_item").click().run()
     assert any("cannot be shown" in e.value for e in at.error)
     assert at.button(key="outcome_approve").disabled and not at.button(key="outcome_reject").disabled
+
+
+def test_the_case_header_has_the_creators_record_and_a_new_reviewer_starts_grey(
+    app_env: CameoGuard, reviews: ReviewService
+) -> None:
+    from safety.access import OPERATOR
+
+    first = _held(app_env, 77)
+    _held(app_env, 78)
+    app_env.videos.report(first, "maya", "misleading", viewer=OPERATOR)
+    at = logged_in("rita", "correct horse 1")
+    at.button(key="next_item").click().run()
+    page = html_of(at)
+    assert "Creator <b>theo</b>: 1 other videos (1 held), 1 reports received" in page
+    assert 'href="./investigate?user=theo"' in page
+    grey = next(c for c in at.checkbox if c.key and c.key.startswith("grayscale_"))
+    assert grey.value is True, "media start grey for a new reviewer"
+    assert "grayscale(100%)" in page
+
+
+def test_reference_photos_are_blurred_like_the_face_beside_them(
+    app_env: CameoGuard, reviews: ReviewService, lookalike: dict[str, Any]
+) -> None:
+    import base64
+    import io
+    import re
+
+    import numpy as np
+    from PIL import Image
+
+    def sharpness(picture: Image.Image) -> float:
+        """The steepest step between neighbouring pixels: a sharp edge is one step, a blurred one many small."""
+        grey = np.asarray(picture.convert("L").resize((140, 140)), dtype=float)
+        return float(np.abs(np.diff(grey, axis=1)).max())
+
+    at = logged_in("rita", "correct horse 1")
+    at.button(key="next_item").click().run()
+    found = re.search(r'alt="protected person"[^>]*src="data:image/jpeg;base64,([^"]+)"', html_of(at))
+    assert found is not None
+    shown = Image.open(io.BytesIO(base64.b64decode(found.group(1))))
+    case = reviews.case(login(reviews, "rita", 1), at.query_params["item"])
+    [face] = reviews.face_evidence(case)
+    assert face.reference is not None
+    with Image.open(face.reference) as original:
+        assert sharpness(shown) < 0.6 * sharpness(original)

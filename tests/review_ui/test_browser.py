@@ -168,6 +168,12 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
     assert people.videos.show(lookalike["video_id"]).video.status.value == "blocked"
 
 
+_BLURRED_ANCESTOR = """(() => {
+  for (let e = document.getElementById('ID'); e; e = e.parentElement) {
+    if ((getComputedStyle(e).filter || '').includes('blur')) return true;
+  }
+  return false;
+})()"""
 _PICKER_FOCUSED = "document.activeElement && document.activeElement.getAttribute('aria-label') === 'Reason code'"
 
 
@@ -175,11 +181,19 @@ def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -
     """The held case counts its lease down and warns before it runs out; `r`, a few keys and Enter decide it."""
     from playwright.sync_api import expect
 
-    page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{console}/case?item={item}")
     countdown = page.locator("#lease-left")
     expect(countdown).to_contain_text("s left", timeout=30000)
-    page.screenshot(path=str(ARTIFACTS / "8-case-1920.png"))
+    # The decision is in view without scrolling, at 1280x800 and 1920x1080; the player's time is not blurred.
+    for width, height in ((1280, 800), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)
+        submit = page.get_by_role("button", name="Submit decision").bounding_box()
+        assert submit is not None and submit["y"] + submit["height"] <= height, (width, submit)
+        page.screenshot(path=str(ARTIFACTS / f"8-case-{width}.png"))
+    expect(page.locator("#case-time")).to_be_visible()
+    assert page.evaluate(_BLURRED_ANCESTOR.replace("ID", "case-time")) is False
+    assert page.evaluate(_BLURRED_ANCESTOR.replace("ID", "case-video")) is True
     # Two minutes before the end (moved there in the page, not by waiting): a warning.
     page.evaluate("document.getElementById('lease-left').dataset.deadline = String(Date.now() + 60000)")
     expect(countdown).to_contain_text("runs out soon", timeout=5000)

@@ -384,7 +384,7 @@ def test_investigation_dashboard_appeals_and_preferences(
     )
     from safety import ReviewerPreferences
 
-    assert reviews.preferences(rita) == ReviewerPreferences(False, 24)
+    assert reviews.preferences(rita) == ReviewerPreferences(True, 24), "grayscale by default for a new reviewer"
     assert reviews.set_preferences(rita, ReviewerPreferences(True, 500)) == ReviewerPreferences(True, 64)
     assert reviews.preferences(login(reviews, "rita", 1)) == ReviewerPreferences(True, 64)
 
