@@ -99,7 +99,7 @@ def decision_form(reviewer: Reviewer, case: CaseFile, lease: Lease, slot: DeltaG
         st.error("Choose a decision and a reason code.")
     elif submitted and outcome is not None and code is not None:
         _decide(reviewer, case, outcome, code, note)
-    _lease_actions(reviewer, case, st.columns(3))
+    _lease_actions(reviewer, case, list(st.columns(3)))
     keys = {"u": f"unblur_{item.id}", "g": f"grayscale_{item.id}"}
     browser.bind_shortcuts(
         {k: (keys.get(k, widget), what) for k, (widget, what) in browser.SHORTCUTS.items()},
