@@ -35,7 +35,7 @@ def _thumbnail(entry: QueueEntry, prefs: ReviewerPreferences) -> str:
 
 
 def queue_table(entries: list[QueueEntry], prefs: ReviewerPreferences) -> str:
-    """The queue as an HTML table (text a screen reader and a search can read), 1280 px wide at most."""
+    """The queue as an HTML table (text a screen reader and a search can read), as wide as the page."""
     rows = []
     for entry in entries:
         item = entry.item
@@ -48,12 +48,12 @@ def queue_table(entries: list[QueueEntry], prefs: ReviewerPreferences) -> str:
         rows.append(
             "<tr>"
             f"<td>{_thumbnail(entry, prefs)}</td>"
-            f"<td style='max-width:320px;overflow-wrap:anywhere'>{html.escape(entry.prompt)}</td>"
+            f"<td style='max-width:480px;overflow-wrap:anywhere'>{html.escape(entry.prompt)}</td>"
             f"<td>{html.escape(entry.creator)}</td>"
             f"<td>{html.escape(item.source.value)}</td>"
             f"<td style='overflow-wrap:anywhere'>{html.escape(', '.join(dict.fromkeys(item.reason_codes)))}</td>"
             f"<td>{item.severity}</td>"
-            f"<td>{entry.age_hours:.1f} h</td>"
+            f"<td style='white-space:nowrap'>{entry.age_hours:.1f} h</td>"
             f"<td style='color:{_SLA_COLOURS[entry.sla]}'>{html.escape(entry.sla)}<br>"
             f"<small>{item.due_at:%Y-%m-%d %H:%M}</small></td>"
             f"<td>{state}</td>"
@@ -65,7 +65,7 @@ def queue_table(entries: list[QueueEntry], prefs: ReviewerPreferences) -> str:
         for h in ("", "prompt", "creator", "source", "reasons", "sev.", "age", "SLA", "state", "")
     )
     return (
-        "<table id='queue' style='width:100%;max-width:1000px;table-layout:auto;border-collapse:collapse;"
+        "<table id='queue' style='width:100%;table-layout:auto;border-collapse:collapse;"
         f"font-size:0.9em'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 

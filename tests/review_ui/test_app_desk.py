@@ -191,3 +191,24 @@ def test_reference_photos_are_blurred_like_the_face_beside_them(
     assert face.reference is not None
     with Image.open(face.reference) as original:
         assert sharpness(shown) < 0.6 * sharpness(original)
+
+
+def test_investigate_links_back_to_cases_with_readable_times(app_env: CameoGuard, reviews: ReviewService) -> None:
+    import re
+
+    from safety.access import OPERATOR
+
+    held = _held(app_env, 77)
+    item = app_env.videos.report(held, "maya", "misleading", viewer=OPERATOR)  # its newest case
+    at = logged_in("sam", "correct horse 2")
+    open_page(at, "investigate", user="theo")
+    videos, received = (t.value for t in at.table)
+    readable = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$")
+    assert all(readable.match(str(stamp)) for stamp in [*videos["at"], *received["at"]]), "no raw ISO strings"
+    links = html_of(at)
+    assert f'href="./case?item={item}"' in links
+    assert f"{held} (held)" in links
+    open_page(at, "dashboard")
+    assert not at.get("arrow_vega_lite_chart") or all(
+        '"zoom"' not in c.proto.spec and "interval" not in c.proto.spec for c in at.get("arrow_vega_lite_chart")
+    )
