@@ -17,7 +17,7 @@ from streamlit.delta_generator import DeltaGenerator
 from review_ui import browser
 from review_ui.markup import plain, reason_label
 from review_ui.queue_page import claim_next
-from review_ui.session import service
+from review_ui.session import count_decision, service
 from safety import CaseFile, Lease, Reviewer, SafetyError
 
 # Warned this long before the lease runs out (the page counts down; any action on the case renews it).
@@ -136,6 +136,7 @@ def _decide(reviewer: Reviewer, case: CaseFile, outcome: str, code: str, note: s
         st.error(plain(exc))
         return
     st.session_state.pop(f"outcome:{item.id}", None)
+    count_decision()
     # Markdown, shown by the next page: the outcome and status are our own words, the item id is escaped.
     _go_next(reviewer, f"Decided: {result.outcome} ({result.status.value}) on {plain(item.id)}")
 

@@ -212,3 +212,19 @@ def test_investigate_links_back_to_cases_with_readable_times(app_env: CameoGuard
     assert not at.get("arrow_vega_lite_chart") or all(
         '"zoom"' not in c.proto.spec and "interval" not in c.proto.spec for c in at.get("arrow_vega_lite_chart")
     )
+
+
+def test_the_sidebar_counts_exposure_and_suggests_a_break(app_env: CameoGuard, reviews: ReviewService) -> None:
+    from review_ui.session import BREAK_EVERY
+
+    _held(app_env, 77)
+    at = logged_in("rita", "correct horse 1")
+    at.button(key="next_item").click().run()
+    item = at.query_params["item"]
+    at.checkbox(key=f"unblur_{item}").check().run()
+    assert any("This session: 0 decided, 1 unblurred" in c.value for c in at.sidebar.caption)
+    at.session_state["decided_count"] = BREAK_EVERY - 1
+    at.button(key="outcome_reject").click().run()
+    at.selectbox[0].set_value("prompt.election_deception")
+    at.button(key=f"FormSubmitter:decision_{item}-Submit decision").click().run()
+    assert any(f"decided {BREAK_EVERY} cases" in w.value for w in at.sidebar.warning)

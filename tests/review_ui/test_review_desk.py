@@ -181,3 +181,11 @@ def test_lockout_is_per_account_and_per_address_only_at_a_far_higher_count(
         desk.login("sena", "correct horse 3", client=office)
     clock.advance(timedelta(minutes=16))
     assert desk.whoami(desk.login("sena", "correct horse 3", client=office)).name == "sena"
+
+
+def test_an_investigation_shows_a_purged_prompt_as_purged(desk: ReviewService, timed: CameoGuard) -> None:
+    held = _held(timed)
+    with timed.store.transaction() as tx:
+        tx.videos.scrub(held)  # what a purge leaves of the prompt: a keyed digest
+    [video] = desk.user_history(login(desk, "rita", 1), "theo").videos
+    assert video["prompt"] == "(purged)" and video["at"].endswith(" UTC") and video["case"].startswith("rev_")
