@@ -28,14 +28,13 @@ def case_page(reviewer: Reviewer) -> None:
         st.success(message)
     if not item_id:
         st.info("Open an item from the queue, or claim the next one.")
-        if st.button("Claim next `n`", key="next_item"):
-            claim_next(reviewer)
-        browser.bind_shortcuts({"n": browser.SHORTCUTS["n"]})
+        _claim_next_button(reviewer)
         return
     try:
         case = service().case(reviewer, item_id)
     except SafetyError as exc:
         st.error(plain(exc))
+        _claim_next_button(reviewer)  # `n` still leads on from a case this reviewer may not open
         return
     # Looking at a case you hold is working on it: the lease is renewed on every run of the page.
     lease = service().lease_of(reviewer, item_id, keep=True)
@@ -56,6 +55,12 @@ def case_page(reviewer: Reviewer) -> None:
         _face_evidence(case, blur_px, grayscale)
     with st.expander("Creator's recent videos"):
         table(case.history)
+
+
+def _claim_next_button(reviewer: Reviewer) -> None:
+    if st.button("Claim next `n`", key="next_item"):
+        claim_next(reviewer)
+    browser.bind_shortcuts({"n": browser.SHORTCUTS["n"]})
 
 
 def _creator_line(case: CaseFile, creator: str) -> None:

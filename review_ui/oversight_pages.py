@@ -58,7 +58,8 @@ def investigate_page(reviewer: Reviewer) -> None:
         st.error(plain(exc))
         return
     st.subheader(f"Videos by {plain(history.handle)}")
-    _rows(st.container(), history.videos)
+    # The case ids are the links below the table, not a column of it (the decision columns keep their room).
+    _rows(st.container(), [{k: v for k, v in row.items() if k != "case"} for row in history.videos])
     _case_links(history.videos)
     left, right = st.columns(2)
     left.subheader("Reports filed")

@@ -162,10 +162,15 @@ class ReviewDecisions:
 
     def lease_state(self, by: Reviewer, item_id: str, *, keep: bool = False) -> Lease:
         """Who holds an item now. With `keep`, a reviewer working on an item they hold (or held, when nobody took it
-        after their lease ran out) has the lease renewed: it lapses only once they stop working on it."""
+        after their lease ran out) has the lease renewed once half of it is gone: it lapses only once they stop
+        working on it."""
         with self._store.transaction() as tx:
             item = tx.review.item(item_id)
-        if keep and item.state is ReviewState.CLAIMED and item.claimed_by == by.name and self.claim(by, item_id):
+        now = self._clock.now()
+        mine = item.state is ReviewState.CLAIMED and item.claimed_by == by.name
+        # Renewed once half of it is used (each renewal is an audited write, not one per click).
+        due = item.lease_until is None or item.lease_until - now <= self.lease / 2
+        if keep and mine and due and self.claim(by, item_id):
             with self._store.transaction() as tx:
                 item = tx.review.item(item_id)
         return lease_of(item, self._clock.now())

@@ -228,3 +228,18 @@ def test_the_sidebar_counts_exposure_and_suggests_a_break(app_env: CameoGuard, r
     at.selectbox[0].set_value("prompt.election_deception")
     at.button(key=f"FormSubmitter:decision_{item}-Submit decision").click().run()
     assert any(f"decided {BREAK_EVERY} cases" in w.value for w in at.sidebar.warning)
+
+
+def test_an_escalated_case_a_reviewer_may_not_open_still_leads_on_with_n(
+    app_env: CameoGuard, reviews: ReviewService
+) -> None:
+    first, second = _held(app_env, 77), _held(app_env, 78)
+    items = _items(reviews)
+    rita = login(reviews, "rita", 1)
+    assert reviews.claim(rita, items[first])
+    reviews.escalate(rita, items[first], "other: unsure")
+    at = logged_in("sam", "correct horse 2")
+    open_page(at, "case", item=items[first])
+    assert any("seniors only" in e.value for e in at.error)
+    at.button(key="next_item").click().run()
+    assert at.query_params["item"] == items[second]

@@ -266,8 +266,7 @@ def test_logins_are_throttled_timed_alike_and_audited(settings: Settings) -> Non
         with pytest.raises(AccessDenied, match="too many failed logins"):
             reviews.login("rita", "correct horse 1", client="10.0.0.1")  # the account is locked for everyone
         with pytest.raises(AccessDenied, match="wrong name or password"):
-            # The guessing address is locked only at a far higher count (test_review_desk): an office shares one.
-            reviews.login("someone", "whatever", client="10.0.0.9")
+            reviews.login("someone", "whatever", client="10.0.0.9")  # an address: at a far higher count
         clock.advance(timedelta(minutes=16))
         assert reviews.whoami(reviews.login("rita", "correct horse 1", client="10.0.0.1")).name == "rita"
 
