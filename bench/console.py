@@ -1,9 +1,9 @@
-"""How fast the reviewer console answers in a real browser: from `n` to a claimed case on screen, and from Enter on a
-decision to the next case on screen, in Debian's Chromium through Playwright, on SQLite.
+"""How fast the reviewer console answers in a real browser: from `n` on the queue to a claimed case on screen, in
+Debian's Chromium through Playwright, on SQLite.
 
-The queue is seeded with reported videos (fake classifier models: the console is measured, not the checks). Each
-round presses `n` on the queue page, waits for the case, then decides it with `r`, a few keys and Enter. The target
-for `n` to a claimed case is under 1.5 s (median).
+The queue is seeded with held videos (fake classifier models: the console is measured, not the checks). Each
+round opens the queue, presses `n` and waits for the claimed case. The target is under 1.5 s (median). (Deciding
+with `r`, a few keys and Enter is exercised in tests/review_ui/test_browser.py.)
 
     .venv/bin/python -m bench.console [--cases N] [--json]
 """
@@ -31,7 +31,6 @@ from typing import Any
 from generator import Studio
 from review_ui.cli import streamlit_command
 from safety import Settings, build
-from safety.access import OPERATOR
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import fake_models
 
@@ -45,8 +44,9 @@ def _seed(home: Path, cases: int) -> None:
         guard.accounts.add_user("theo")
         guard.review_service().add_reviewer("rita", "reviewer", "correct horse 1")
         for n in range(cases):
+            # Held: the shipped packs have no thresholds for the fake models, so each check ends in `check.error`.
             made = Studio(guard).generate("theo", f"a calm harbour at dawn, take {n}", duration_s=1.0, seed=500 + n)
-            guard.videos.report(str(made["video_id"]), "maya", "please look", viewer=OPERATOR)
+            assert made["status"] == "held", made
 
 
 def _port() -> int:
@@ -64,7 +64,6 @@ def _measure(url: str, cases: int) -> dict[str, Any]:
     from playwright.sync_api import expect, sync_playwright
 
     to_case: list[float] = []
-    to_next: list[float] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
@@ -73,37 +72,23 @@ def _measure(url: str, cases: int) -> dict[str, Any]:
         page.get_by_label("Password", exact=True).fill("correct horse 1")
         page.get_by_role("button", name="Log in").click()
         expect(page.locator("table#queue")).to_be_visible(timeout=60000)
-        held = page.get_by_text("You hold this item until")
-        for round_ in range(cases):
-            if round_ == 0:
-                started = time.perf_counter()
-                page.locator("body").press("n")
-                expect(held).to_be_visible(timeout=60000)
-                to_case.append(time.perf_counter() - started)
-            page.locator("body").press("r")
-            page.wait_for_function("document.activeElement.getAttribute('aria-label') === 'Reason code'")
-            page.keyboard.press("ArrowDown")
-            page.keyboard.press("Enter")
-            expect(page.get_by_label("Reason code")).to_have_attribute("aria-expanded", "false")
-            item = page.url
+        # The keys are bound by a script that runs just after the page shows: a person never presses that fast.
+        bound = "window.cameoguardShortcuts && window.cameoguardShortcuts.keys.n === 'next_item'"
+        for _ in range(cases):
+            page.goto(url)
+            expect(page.locator("table#queue")).to_be_visible(timeout=60000)
+            page.wait_for_function(bound)
             started = time.perf_counter()
-            page.keyboard.press("Enter")
-            if round_ + 1 < cases:
-                page.wait_for_function(f"location.href !== {json.dumps(item)}", timeout=60000)
-                expect(held).to_be_visible(timeout=60000)
-                to_next.append(time.perf_counter() - started)
-                # Back to the queue and `n` again: the path a reviewer takes after a break.
-                page.goto(url)
-                expect(page.locator("table#queue")).to_be_visible(timeout=60000)
-                started = time.perf_counter()
-                page.locator("body").press("n")
-                expect(held).to_be_visible(timeout=60000)
-                to_case.append(time.perf_counter() - started)
+            page.locator("body").press("n")
+            # Each `n` claims the next item nobody holds (the ones claimed before stay this reviewer's).
+            page.wait_for_url("**/case?item=*", timeout=60000)
+            expect(page.get_by_text("You hold this item until")).to_be_visible(timeout=60000)
+            to_case.append(time.perf_counter() - started)
         browser.close()
     return {
         "cases": cases,
         "n_to_claimed_case_median_s": round(statistics.median(to_case), 3),
-        "decision_to_next_case_median_s": round(statistics.median(to_next), 3) if to_next else None,
+        "n_to_claimed_case_s": [round(t, 3) for t in to_case],
         "target_s": TARGET_S,
     }
 
@@ -133,7 +118,7 @@ def main() -> None:
         return
     median = result["n_to_claimed_case_median_s"]
     print(f"n to a claimed case, median of {result['cases']}: {median} s (target under {TARGET_S} s)")
-    print(f"decision (Enter) to the next case, median: {result['decision_to_next_case_median_s']} s")
+    print(f"each: {result['n_to_claimed_case_s']}")
 
 
 if __name__ == "__main__":
