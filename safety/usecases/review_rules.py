@@ -12,7 +12,7 @@ from pathlib import Path
 
 from policies import Action, PolicyBook
 from safety.domain import VideoStatus
-from safety.records import ReviewItemRecord, VideoRecord
+from safety.records import ReviewItemRecord, ReviewSource, VideoRecord
 from safety.storage import ReviewStore
 from safety.usecases.review_values import AccessDenied, Reviewer
 
@@ -61,12 +61,16 @@ def refuse_own_blind_review(review: ReviewStore, item: ReviewItemRecord, by: Rev
 
 
 def reason_codes(policies: PolicyBook, item: ReviewItemRecord, outcome: str) -> list[str]:
-    """The codes a decision with this outcome may cite on this item, the item's own first. Approving cites a code
-    whose policy action is `review` (only what the policy leaves to people can be approved); rejecting, upholding or
-    overturning cites a `review` or `block` code."""
+    """The codes a decision with this outcome may cite on this item, the item's own first, each once. Approving
+    cites a code whose policy action is `review` (only what the policy leaves to people can be approved) or one the
+    gate held this very item for; rejecting, upholding or overturning cites a `review` or `block` code."""
     policy = policies.by_ref_or_adult(item.policy_ref)
     wanted = {Action.REVIEW} if outcome == "approve" else {Action.REVIEW, Action.BLOCK}
     fitting = [code for code, rule in policy.reasons.items() if rule.action in wanted]
+    if item.source in (ReviewSource.GATE, ReviewSource.QUALITY):
+        # The gate held the item for these codes (a score between the review and block thresholds of a `block`
+        # code is left to people too): approving may say it looked at exactly that.
+        fitting += [code for code in item.reason_codes if code in policy.reasons and code not in fitting]
     own = [code for code in dict.fromkeys(item.reason_codes) if code in fitting]
     # A failed or missing check is a reason only on the item it held; elsewhere it would hide the real one.
     fitting = [code for code in fitting if code in own or not code.startswith("check.")]

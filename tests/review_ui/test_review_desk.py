@@ -15,6 +15,7 @@ from safety.access import OPERATOR
 from safety.clock import SYSTEM_CLOCK, FakeClock
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import fake_models
+from safety.records import ReviewSource
 from tests.review_ui.conftest import login
 from tests.safety.test_likeness_gate import card_image
 
@@ -191,3 +192,13 @@ def test_an_investigation_shows_a_purged_prompt_as_purged(desk: ReviewService, t
         tx.videos.scrub(held)  # what a purge leaves of the prompt: a keyed digest
     [video] = desk.user_history(login(desk, "rita", 1), "theo").videos
     assert video["prompt"] == "(purged)" and video["at"].endswith(" UTC") and video["case"].startswith("rev_")
+
+
+def test_approving_a_hold_offers_the_code_it_was_held_for_first(desk: ReviewService, timed: CameoGuard) -> None:
+    """`prompt.sexual` blocks above its block threshold and is held between its two: approving that hold cites it."""
+    _held(timed)
+    item = desk.queue(login(desk, "rita", 1))[0]
+    held_for = type(item)(**{**item.__dict__, "reason_codes": ("prompt.sexual",)})
+    assert desk.reason_codes(held_for, "approve")[0] == "prompt.sexual"
+    report = type(item)(**{**item.__dict__, "reason_codes": ("prompt.sexual",), "source": ReviewSource.REPORT})
+    assert "prompt.sexual" not in desk.reason_codes(report, "approve"), "a report is no path to approving a block"
