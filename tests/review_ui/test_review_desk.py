@@ -202,3 +202,16 @@ def test_approving_a_hold_offers_the_code_it_was_held_for_first(desk: ReviewServ
     assert desk.reason_codes(held_for, "approve")[0] == "prompt.sexual"
     report = type(item)(**{**item.__dict__, "reason_codes": ("prompt.sexual",), "source": ReviewSource.REPORT})
     assert "prompt.sexual" not in desk.reason_codes(report, "approve"), "a report is no path to approving a block"
+
+
+def test_an_appeals_codes_start_with_those_of_the_decision_appealed(desk: ReviewService, timed: CameoGuard) -> None:
+    held = _held(timed)
+    rita, sena = login(desk, "rita", 1), login(desk, "sena", 3)
+    item = desk.claim_next(rita)
+    assert item is not None
+    desk.decide(rita, item.id, "reject", "prompt.election_deception")
+    appeal = desk.appeal(held, "theo", "it is satire")
+    case = desk.case(sena, appeal)
+    for outcome in ("uphold", "overturn"):
+        codes = case.codes_by_outcome[outcome]
+        assert codes[0] == "prompt.election_deception" and len(codes) == len(set(codes)), "not alphabetical"
