@@ -154,6 +154,12 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         expect(page.get_by_text("Page not found")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "4-queue.png"), full_page=True)
+        # At 1920 px the queue uses the width (no third of the screen left empty).
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.querySelector('table#queue').getBoundingClientRect().width") > 1300
+        page.screenshot(path=str(ARTIFACTS / "4-queue-1920.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
         # The link on a case leads to the creator's history.
         page.goto(f"{console}/investigate?user=theo")
         expect(page.get_by_text("Videos by theo")).to_be_visible(timeout=30000)
