@@ -164,6 +164,9 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         page.goto(f"{console}/investigate?user=theo")
         expect(page.get_by_text("Videos by theo")).to_be_visible(timeout=30000)
         expect(page.get_by_text(lookalike["video_id"]).first).to_be_visible()
+        # Its decision columns are on screen at 1280 px, not scrolled out of the table.
+        for column in ("decision", "decided_by", "reasons"):
+            expect(page.get_by_role("columnheader", name=column, exact=True).first).to_be_in_viewport()
         page.screenshot(path=str(ARTIFACTS / "5-investigate.png"), full_page=True)
         page.goto(f"{console}/dashboard")
         expect(page.get_by_text("Decisions per reviewer per day")).to_be_visible(timeout=30000)
