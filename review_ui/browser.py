@@ -9,7 +9,8 @@ the session on the server, so a copied cookie is worthless afterwards.
 Shortcuts are single keys handled in the page. They are ignored while the reviewer types in a field (a note that
 contains "r" must not reject the item) and when a modifier is held (the browser's own shortcuts keep working).
 Choosing an outcome puts the focus in the reason picker; Enter outside a field (the picker closed) submits the
-decision, and Ctrl+Enter in the note does too (Streamlit's own form key).
+decision, and Ctrl+Enter in the note does too (Streamlit's own form key). A decision submitted with its button or
+Enter waits `UNDO_S` seconds with an Undo (Esc) before it is sent.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def bind_shortcuts(
     picker after an outcome is chosen)."""
     targets = {key: widget for key, (widget, _) in bindings.items()}
     setup = {"keys": targets, "submit": submit, "focus": focus}
-    _script("window.cameoguardShortcuts = " + json.dumps(setup) + ";" + _LISTENER + _FOCUS)
+    listener = _LISTENER.replace("UNDO_MS", str(UNDO_S * 1000))
+    _script("window.cameoguardShortcuts = " + json.dumps(setup) + ";" + listener + _FOCUS)
 
 
 def lease_countdown(until: datetime, seconds_left: int, warn_before_s: int) -> None:
@@ -85,12 +87,58 @@ def lease_countdown(until: datetime, seconds_left: int, warn_before_s: int) -> N
     st.html(body + f"<script>{_COUNTDOWN}</script>", unsafe_allow_javascript=True)
 
 
-# Installed once per page; each run replaces the key map above it.
+# Seconds a decision waits, with an Undo, before it is sent (nothing is decided if the page closes meanwhile).
+UNDO_S = 3
+
+# Installed once per page; each run replaces the key map above it. A click on the submit button (or Enter) is held
+# back for UNDO_S seconds with an Undo (or Esc) and then sent; the capture phase sees it before Streamlit does.
 _LISTENER = """
 (function () {
   if (window.cameoguardShortcutsBound) return;
   window.cameoguardShortcutsBound = true;
+  function isSubmit(node) {
+    var button = node && node.closest ? node.closest('button') : null;
+    var setup = window.cameoguardShortcuts;
+    return button && setup && setup.submit && button.innerText.trim() === setup.submit ? button : null;
+  }
+  function hold(button) {
+    if (window.cameoguardPending) return;
+    var toast = document.createElement('div');
+    toast.id = 'decision-undo';
+    toast.setAttribute('role', 'status');
+    toast.style.cssText = 'position:fixed;bottom:16px;right:16px;z-index:100000;background:#212529;color:#fff;' +
+      'padding:10px 14px;border-radius:6px;font-size:0.9em';
+    toast.textContent = 'Deciding in a few seconds. ';
+    var undo = document.createElement('button');
+    undo.type = 'button';
+    undo.textContent = 'Undo (Esc)';
+    toast.appendChild(undo);
+    document.body.appendChild(toast);
+    function finish() { clearTimeout(timer); toast.remove(); window.cameoguardPending = null; }
+    var timer = setTimeout(function () {
+      finish();
+      window.cameoguardSending = true;
+      button.click();
+      window.cameoguardSending = false;
+    }, UNDO_MS);
+    undo.addEventListener('click', finish);
+    window.cameoguardPending = finish;
+  }
+  document.addEventListener('click', function (event) {
+    var button = isSubmit(event.target);
+    if (!button || window.cameoguardSending || button.disabled) return;
+    event.preventDefault();
+    event.stopPropagation();
+    hold(button);
+  }, true);
   document.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape' && window.cameoguardPending) {
+      // Only the undo: the picker must not also take Esc as "clear my choice".
+      event.preventDefault();
+      event.stopPropagation();
+      window.cameoguardPending();
+      return;
+    }
     if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
     var target = event.target;
     var tag = target && target.tagName ? target.tagName.toLowerCase() : '';

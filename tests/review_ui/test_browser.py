@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from review_ui.browser import UNDO_S
 from review_ui.cli import streamlit_command
 from safety import CameoGuard, ReviewService
 from safety.access import OPERATOR
@@ -212,6 +213,16 @@ def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
     expect(page.get_by_label("Reason code")).to_have_attribute("aria-expanded", "false")
+    # Enter submits after a few seconds with an Undo; Esc takes it back, and nothing is decided.
+    page.keyboard.press("Enter")
+    undo = page.locator("#decision-undo")
+    expect(undo).to_be_visible(timeout=5000)
+    page.keyboard.press("Escape")
+    expect(undo).to_have_count(0)
+    page.wait_for_timeout((UNDO_S + 1) * 1000)
+    expect(page.get_by_text("Decided: reject")).to_have_count(0)
+    expect(page.get_by_text("Decision: reject")).to_be_visible()
+    page.get_by_label("Reason code").focus()
     page.keyboard.press("Enter")
     expect(page.get_by_text(f"Decided: reject (blocked) on {item}")).to_be_visible(timeout=30000)
 
