@@ -64,6 +64,7 @@ bench: install
 	$(BIN)/python -m bench.classifiers
 	$(BIN)/python -m bench.restrictions
 	$(BIN)/python -m bench.voices       # needs espeak-ng and pocketsphinx-testdata
+	$(BIN)/python -m bench.console      # needs Debian's chromium
 	$(BIN)/python -m bench.staydown
 	$(BIN)/python -m bench.retro_scan
 	$(BIN)/python -m bench.formats

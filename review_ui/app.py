@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from review_ui import pages, session
+from review_ui import markup, pages, session
 
 st.set_page_config(page_title="cameoguard review", layout="wide")
+markup.page_style()
 reviewer = session.current_reviewer()
 navigation = st.navigation(
     list(pages.pages_for(reviewer).values()), position="sidebar" if reviewer is not None else "hidden"

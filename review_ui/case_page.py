@@ -28,45 +28,74 @@ def case_page(reviewer: Reviewer) -> None:
         st.success(message)
     if not item_id:
         st.info("Open an item from the queue, or claim the next one.")
-        if st.button("Claim next `n`", key="next_item"):
-            claim_next(reviewer)
-        browser.bind_shortcuts({"n": browser.SHORTCUTS["n"]})
+        _claim_next_button(reviewer)
         return
     try:
         case = service().case(reviewer, item_id)
     except SafetyError as exc:
         st.error(plain(exc))
+        _claim_next_button(reviewer)  # `n` still leads on from a case this reviewer may not open
         return
+    # Looking at a case you hold is working on it: the lease is renewed on every run of the page.
+    lease = service().lease_of(reviewer, item_id, keep=True)
     item, video = case.item, to_json(case)
     blind = item.blind_of is not None
     st.subheader(plain(f"{video['video_id']} by {video['creator']}") + (" (quality re-review: blind)" if blind else ""))
-    holder = item.claimed_by if item.state.value == "claimed" else None
-    lease = st.empty()
+    _creator_line(case, str(video["creator"]))
+    if item.escalated_by:
+        st.warning(plain(f"Escalated by {item.escalated_by}: {item.escalation_note or 'no note'}"))
     left, right = st.columns([3, 2])
     with left:
-        blur_px, grayscale = _media(reviewer, case, blind)
+        blur_px, grayscale = _media(reviewer, case)
     with right:
-        _facts(case, video, blind)
+        # The decision first, so it is in view without scrolling (1280x800 and up); what was found below it.
+        decision_form(reviewer, case, lease, st.empty())
+        _facts(case, video)
     if case.faces:
         _face_evidence(case, blur_px, grayscale)
     with st.expander("Creator's recent videos"):
         table(case.history)
-    decision_form(reviewer, case, holder, lease)
 
 
-def _media(reviewer: Reviewer, case: CaseFile, blind: bool) -> tuple[int, bool]:
+def _claim_next_button(reviewer: Reviewer) -> None:
+    if st.button("Claim next `n`", key="next_item"):
+        claim_next(reviewer)
+    browser.bind_shortcuts({"n": browser.SHORTCUTS["n"]})
+
+
+def _creator_line(case: CaseFile, creator: str) -> None:
+    """The creator's record in one line under the title: their other videos by status and reports received."""
+    counts = case.creator_videos
+    total = sum(counts.values())
+    by_status = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    record = f"{total} other videos ({by_status})" if total else "no other videos"
+    st.html(
+        f"<div style='font-size:0.9em'>Creator <b>{html.escape(creator)}</b>: {html.escape(record)}, "
+        f"{case.reports_received} reports received · {link('investigate', 'history', user=creator)}</div>"
+    )
+
+
+def _media(reviewer: Reviewer, case: CaseFile) -> tuple[int, bool]:
     """The player, the frame strip and the speech findings; returns the blur and greyness chosen."""
     prefs = preferences(reviewer)
     item = case.item
     toggles = st.columns(2)
     # Keyed by item: every case starts blurred, and grey when the reviewer prefers it.
-    unblur = toggles[0].checkbox("Unblur `u` (the video starts blurred and muted)", key=f"unblur_{item.id}")
+    unblur = toggles[0].checkbox(
+        "Unblur `u`", key=f"unblur_{item.id}", help="Every case starts blurred, and its sound muted."
+    )
     grayscale = toggles[1].checkbox("Grayscale `g`", key=f"grayscale_{item.id}", value=prefs.grayscale)
     blur_px = 0 if unblur else prefs.blur_px
-    if case.media_path is not None and case.media_path.is_file():
-        st.html(pictures.video_player(case.media_path, blur_px=blur_px, grayscale=grayscale))
+    if case.media_shown and case.media_path is not None:
+        # Our own markup and script only (no creator text): the controls outside the blur need the script.
+        st.html(
+            pictures.video_player(case.media_path, blur_px=blur_px, grayscale=grayscale), unsafe_allow_javascript=True
+        )
+    else:
+        st.error("The video's file cannot be found, so it cannot be shown (nor approved).")
     _frame_strip(case, blur_px, grayscale)
-    if case.spoken and not blind:
+    # A blind re-review sees every piece of evidence; only the first decision is hidden.
+    if case.spoken:
         st.caption("Speech at findings")
         for spoken in case.spoken:
             clip = service().audio_clip(case, spoken["t_start"], spoken["t_end"])
@@ -79,16 +108,16 @@ def _media(reviewer: Reviewer, case: CaseFile, blind: bool) -> tuple[int, bool]:
     return blur_px, grayscale
 
 
-def _facts(case: CaseFile, video: dict[str, Any], blind: bool) -> None:
-    """The prompt, status and policy, the reasons (not on a blind re-review), reports, the appeal and lineage."""
+def _facts(case: CaseFile, video: dict[str, Any]) -> None:
+    """The prompt, status and policy, the reasons and scores (on a blind re-review too: those of the checks, never
+    the first reviewer's), reports, the appeal and lineage."""
     st.markdown(f"**Prompt:** {plain(video['prompt'])}")
     st.markdown(f"**Status:** {plain(video['status'])}  **Policy:** {plain(video['policy'])}")
-    if not blind:
-        for reason in case.reasons:
-            st.markdown(f"- {plain(reason['code'])} ({plain(reason['action'])}): {plain(reason['message'])}")
-            if reason.get("policy_text"):
-                st.caption(plain(reason["policy_text"]))
-        _scores(video)
+    for reason in case.reasons:
+        st.markdown(f"- {plain(reason['code'])} ({plain(reason['action'])}): {plain(reason['message'])}")
+        if reason.get("policy_text"):
+            st.caption(plain(reason["policy_text"]))
+    _scores(case)
     for report in case.reports:
         st.markdown(f"Reported by **{plain(report.reporter)}**: {plain(report.reason)}")
     if case.appeal:
@@ -103,14 +132,17 @@ def _frame_strip(case: CaseFile, blur_px: int, grayscale: bool) -> None:
     if not strip:
         return
     st.caption("Frames at findings (faces outlined)")
-    columns = st.columns(len(strip))
-    for column, frame in zip(columns, strip, strict=True):
+    figures = []
+    for frame in strip:
         # Outlined after blurring, so the box stays sharp on a blurred frame.
         picture = pictures.outlined(
             pictures.softened(Image.fromarray(frame.image), blur_px=blur_px, grayscale=grayscale), frame.boxes
         )
         labels = ", ".join(label for _, label in frame.boxes)
-        column.html(pictures.figure(picture, f"{frame.t:.1f} s {labels}", alt=f"frame at {frame.t:.1f} s"))
+        caption = f"{frame.t:.1f} s {labels}"
+        figures.append(pictures.figure(picture, caption, width=200, alt=f"frame at {frame.t:.1f} s"))
+    # One row of thumbnails (a single frame does not fill the column), wrapping when narrow.
+    st.html(f"<div style='display:flex;flex-wrap:wrap;gap:8px'>{''.join(figures)}</div>")
 
 
 def _face_evidence(case: CaseFile, blur_px: int, grayscale: bool) -> None:
@@ -123,7 +155,8 @@ def _face_evidence(case: CaseFile, blur_px: int, grayscale: bool) -> None:
         if face.reference is not None and face.reference.is_file():
             with Image.open(face.reference) as reference:
                 kind = "protected person" if face.subject_kind == "protected" else "cameo reference"
-                shown = pictures.softened(reference, blur_px=0, grayscale=grayscale)
+                # Blurred like the crop beside it: a reference photo is a real person's face too.
+                shown = pictures.softened(reference, blur_px=blur_px, grayscale=grayscale)
                 cols[1].html(pictures.figure(shown, f"{kind}: {face.subject}", width=140, alt=kind))
         else:
             cols[1].caption("no reference on file")
@@ -135,10 +168,8 @@ def _face_evidence(case: CaseFile, blur_px: int, grayscale: bool) -> None:
         )
 
 
-def _scores(video: dict[str, object]) -> None:
-    decisions = video.get("decisions") or []
-    assert isinstance(decisions, list)
-    scores = decisions[-1].get("scores", {}) if decisions else {}
+def _scores(case: CaseFile) -> None:
+    scores = case.scores
     if scores:
         st.caption("Scores by category")
         st.html("".join(pictures.bar(float(v), str(k)) for k, v in sorted(scores.items())))

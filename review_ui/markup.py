@@ -45,6 +45,21 @@ def link(path: str, label: str, **params: str) -> str:
     return f'<a href="./{path}?{query}" target="_self">{html.escape(label)}</a>'
 
 
+def reason_label(code: str) -> str:
+    """A reason code as a reviewer reads it, the code beside it: `Prompt: election deception (prompt.…)`."""
+    area, _, rest = code.partition(".")
+    words = (rest or area).replace("_", " ")
+    return f"{area.capitalize()}: {words} ({code})" if rest else f"{words.capitalize()} ({code})"
+
+
+def page_style() -> None:
+    """The console's own layout: the page's width used (less side padding, no width cap), so a 1280 px screen shows
+    the case and its form side by side and a 1920 px one leaves no third empty."""
+    st.html(
+        "<style>.stMainBlockContainer{max-width:none;padding-left:2rem;padding-right:2rem;padding-top:2.5rem}</style>"
+    )
+
+
 def table(rows: pd.DataFrame | list[dict[str, Any]], where: DeltaGenerator | None = None) -> None:
     """A static table whose cells show as written. `st.table` renders every cell as Markdown, so each cell's
     display text is escaped (the data underneath stays as it is, for sorting and for tests that read it)."""

@@ -5,8 +5,10 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import UTC, datetime
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -56,7 +58,9 @@ def investigate_page(reviewer: Reviewer) -> None:
         st.error(plain(exc))
         return
     st.subheader(f"Videos by {plain(history.handle)}")
-    _rows(st.container(), history.videos)
+    # The case ids are the links below the table, not a column of it (the decision columns keep their room).
+    _rows(st.container(), [{k: v for k, v in row.items() if k != "case"} for row in history.videos])
+    _case_links(history.videos)
     left, right = st.columns(2)
     left.subheader("Reports filed")
     _rows(left, to_json(history.reports_filed))
@@ -68,9 +72,35 @@ def investigate_page(reviewer: Reviewer) -> None:
 
 def _rows(where: DeltaGenerator, rows: list[dict[str, object]]) -> None:
     if rows:
-        table(rows, where)
+        table([{k: _readable(v) for k, v in row.items()} for row in rows], where)
     else:
         where.caption("none")
+
+
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _readable(value: object) -> object:
+    """Times as a reviewer reads them (`2026-12-04 10:40 UTC`), not ISO strings; everything else as it is."""
+    if isinstance(value, str) and _ISO_TIME.match(value):
+        try:
+            return f"{datetime.fromisoformat(value).astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        except ValueError:
+            return value
+    return value
+
+
+def _case_links(videos: list[dict[str, object]]) -> None:
+    """Each video that has a case, linked to it (the table above cannot hold links)."""
+    links = [link("case", f"{v['video_id']} ({v['status']})", item=str(v["case"])) for v in videos if v.get("case")]
+    if links:
+        st.html("<div style='font-size:0.9em'>Cases: " + " · ".join(links) + "</div>")
+
+
+def _still_chart(rows: pd.DataFrame) -> None:
+    """Decisions per reviewer per day as stacked bars that do not zoom: the mouse wheel scrolls the page over it."""
+    chart = alt.Chart(rows).mark_bar().encode(x="day:N", y="decisions:Q", color="reviewer:N")
+    st.altair_chart(chart, width="stretch")
 
 
 def dashboard_page(reviewer: Reviewer) -> None:
@@ -88,7 +118,7 @@ def dashboard_page(reviewer: Reviewer) -> None:
     if per_day:
         st.caption("Decisions per reviewer per day")
         by_day = pd.DataFrame(per_day).T.fillna(0).sort_index()
-        st.bar_chart(by_day, x_label="day", y_label="decisions")
+        _still_chart(by_day.rename_axis("day").reset_index().melt("day", var_name="reviewer", value_name="decisions"))
         totals = by_day.sum().astype(int).sort_values(ascending=False)
         table(pd.DataFrame({"reviewer": totals.index, "decisions": totals.values}))
     if stats["quality_pair_rows"]:
@@ -96,7 +126,8 @@ def dashboard_page(reviewer: Reviewer) -> None:
         table(stats["quality_pair_rows"])
     if stats["reason_mix"]:
         st.caption("Reason mix")
-        st.bar_chart(pd.Series(stats["reason_mix"], name="items"))
+        mix = pd.DataFrame({"reason": list(stats["reason_mix"]), "items": list(stats["reason_mix"].values())})
+        st.altair_chart(alt.Chart(mix).mark_bar().encode(x=alt.X("reason:N", sort="-y"), y="items:Q"), width="stretch")
     if reviewer.senior:
         st.download_button(
             "Export decisions (CSV)",

@@ -50,23 +50,51 @@ def figure(picture: Image.Image, caption: str, width: int | None = None, alt: st
 
 
 def audio_figure(wav: bytes, caption: str) -> str:
-    """A sound clip with its caption, as HTML."""
+    """A sound clip with its caption, as HTML: muted until the reviewer turns the sound up (wellness)."""
     data = base64.b64encode(wav).decode()
     return (
-        f'<figure style="margin:0"><audio controls preload="none" style="width:100%" '
+        f'<figure style="margin:0"><audio controls muted preload="none" style="width:100%" '
         f'src="data:audio/wav;base64,{data}"></audio>'
         f"<figcaption style='font-size:0.8em'>{html.escape(caption)}</figcaption></figure>"
     )
 
 
 def video_player(path: Path, *, blur_px: int, grayscale: bool) -> str:
-    """The case's video, muted, blurred and/or grey by CSS until the reviewer changes it."""
+    """The case's video, muted, blurred and/or grey by CSS until the reviewer changes it, with play/pause and the
+    time beside it (outside the blur). Its script runs only where the page allows scripts (`st.html`)."""
     data = base64.b64encode(path.read_bytes()).decode()
     filters = [f"blur({blur_px}px)"] if blur_px > 0 else []
     if grayscale:
         filters.append("grayscale(100%)")
     style = f"width:100%;max-width:720px;filter:{' '.join(filters) or 'none'}"
-    return f'<video id="case-video" controls muted style="{style}" src="data:video/mp4;base64,{data}"></video>'
+    video = f'<video id="case-video" controls muted style="{style}" src="data:video/mp4;base64,{data}"></video>'
+    # The blur covers the player's own controls too, so play/pause and the time are repeated outside it, sharp.
+    controls = (
+        "<div style='display:flex;gap:8px;align-items:center;font-size:0.85em;margin-top:4px'>"
+        "<button type='button' id='case-play' aria-label='play or pause'>play / pause</button>"
+        "<span id='case-time'>0:00.0 / -</span></div>"
+    )
+    return video + controls + f"<script>{_PLAYER_SCRIPT}</script>"
+
+
+_PLAYER_SCRIPT = """
+(function () {
+  var video = document.getElementById('case-video');
+  var time = document.getElementById('case-time');
+  var play = document.getElementById('case-play');
+  if (!video || !time || !play) return;
+  function clock(t) {
+    if (!isFinite(t)) return '-';
+    var m = Math.floor(t / 60), s = t - m * 60;
+    return m + ':' + (s < 10 ? '0' : '') + s.toFixed(1);
+  }
+  function show() { time.textContent = clock(video.currentTime) + ' / ' + clock(video.duration); }
+  video.addEventListener('timeupdate', show);
+  video.addEventListener('loadedmetadata', show);
+  play.addEventListener('click', function () { if (video.paused) { video.play(); } else { video.pause(); } });
+  show();
+})();
+"""
 
 
 def bar(share: float | None, label: str) -> str:

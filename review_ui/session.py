@@ -17,6 +17,8 @@ from review_ui.markup import plain
 from safety import AccessDenied, Reviewer, ReviewerPreferences, ReviewService, Settings, build
 
 PageBody = Callable[[Reviewer], None]
+# A break is suggested after this many decisions in one session (wellness).
+BREAK_EVERY = 20
 
 
 @st.cache_resource
@@ -86,11 +88,28 @@ def sidebar(reviewer: Reviewer) -> None:
     if st.session_state.pop("keep_cookie", False):
         browser.keep_session(st.session_state["token"], int(service().session.total_seconds()))
     st.sidebar.caption(plain(f"{reviewer.name} ({reviewer.role})"))
+    _exposure()
     st.sidebar.markdown("**Keys:** " + browser.shortcut_legend())
     if st.sidebar.button("Log out", key="logout"):
         logout()
         st.session_state["forget_cookie"] = True
         st.rerun()
+
+
+def _exposure() -> None:
+    """What this reviewer has looked at in this session, and a prompt to step away every `BREAK_EVERY` decisions."""
+    decided = int(st.session_state.get("decided_count", 0))
+    unblurred = sum(1 for key, on in st.session_state.items() if str(key).startswith("unblur_") and on)
+    st.sidebar.caption(f"This session: {decided} decided, {unblurred} unblurred")
+    if decided and decided % BREAK_EVERY == 0:
+        st.sidebar.warning(
+            f"You have decided {decided} cases this session. Take a few minutes away from the screen before the next."
+        )
+
+
+def count_decision() -> None:
+    """One more decision in this session (for the exposure line and the break prompt)."""
+    st.session_state["decided_count"] = int(st.session_state.get("decided_count", 0)) + 1
 
 
 def preferences(reviewer: Reviewer) -> ReviewerPreferences:

@@ -117,6 +117,9 @@ def _commit(gate: GateParts, run: GateRun, prepared: PreparedPublication) -> Non
             expected=run.expected,
             actor=run.actor,
             published_path=prepared.final,
+            # A video published out of quarantine (a reviewer's approval, its owners' approval) leaves it: the caller
+            # deletes that file, so the row must stop naming it.
+            clear_quarantine=True,
             details={"decision_id": run.decision_id, "sha256": prepared.sha256},
         )
         tx.registry.record_publication(

@@ -73,6 +73,10 @@ class ReviewItemRecord:
     """Policy of the item."""
     created_at: datetime | None = None
     """When it entered the queue."""
+    escalated_by: str | None = None
+    """Who sent it to the seniors, when escalated."""
+    escalation_note: str = ""
+    """Why they did (the reason and their note)."""
 
 
 @dataclass(frozen=True)

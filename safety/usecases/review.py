@@ -22,6 +22,7 @@ from safety.usecases.review_values import (
     AppealCase,
     CaseFile,
     FaceEvidence,
+    Lease,
     QueueEntry,
     ReviewDashboard,
     Reviewer,
@@ -122,6 +123,12 @@ class ReviewService:
 
     def renew(self, by: Reviewer, item_id: str) -> bool:
         return self.decisions.renew(by, item_id)
+
+    def lease_of(self, by: Reviewer, item_id: str, *, keep: bool = False) -> Lease:
+        return self.decisions.lease_state(by, item_id, keep=keep)
+
+    def claim_refusal(self, by: Reviewer, item_id: str) -> str:
+        return self.decisions.claim_refusal(by, item_id)
 
     def release(self, by: Reviewer, item_id: str) -> None:
         self.decisions.release(by, item_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import wave
+from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from safety.faces.photos import face_crop
 from safety.media import AUDIO_RATE, read_audio
 from safety.records import AppealRecord, DecisionRecord, ReportRecord, ReviewItemRecord, ReviewSource
 from safety.storage import Store, Transaction
-from safety.usecases.review_rules import reason_codes, refuse_own_blind_review, require
+from safety.usecases.review_rules import media_of, reason_codes, refuse_own_blind_review, require
 from safety.usecases.review_values import CaseFile, FaceEvidence, Reviewer, StripFrame
 from safety.usecases.videos import Videos
 
@@ -43,6 +44,8 @@ class _OnRecord:
     reports: list[ReportRecord]
     appeal: AppealRecord | None
     references: dict[tuple[str, str], list[str]]
+    creator_videos: dict[str, int]
+    reports_received: int
 
 
 class CaseFiles:
@@ -75,6 +78,15 @@ class CaseFiles:
             | {round(float(w["t"]), 2) for r in reasons for w in r.get("evidence", {}).get("worst_frames", [])}
         )
         outcomes = ("uphold", "overturn") if item.source is ReviewSource.APPEAL else ("approve", "reject")
+        # The item's own codes first, then those of the reasons shown (for an appeal: the decision appealed).
+        cited = {str(r["code"]) for r in reasons}
+
+        def first(code: str) -> int:
+            return 0 if code in item.reason_codes else 1 if code in cited else 2
+
+        history = found.history
+        if item.blind_of:  # the video's own line there would tell its status, so the first decision
+            history = [h for h in history if h["video_id"] != found.video_id]
         return CaseFile(
             item=item,
             video=shown,
@@ -82,10 +94,15 @@ class CaseFiles:
             reasons=reasons,
             faces=faces,
             frames=[{"t": t} for t in frames] or [{"t": 0.0}],
-            history=found.history,
+            history=history,
             reports=found.reports,
             appeal=found.appeal,
-            codes_by_outcome={outcome: reason_codes(self._policies, item, outcome) for outcome in outcomes},
+            codes_by_outcome={
+                outcome: sorted(reason_codes(self._policies, item, outcome), key=first) for outcome in outcomes
+            },
+            creator_videos=found.creator_videos,
+            reports_received=found.reports_received,
+            scores=next((dict(d.scores) for d in reversed(decisions) if d.scores), {}),
         )
 
     def _reasons(self, item: ReviewItemRecord, latest: DecisionRecord | None) -> list[dict[str, Any]]:
@@ -197,10 +214,14 @@ def _on_record(tx: Transaction, item_id: str, by: Reviewer) -> _OnRecord:
     require(not item.needs_senior or by.senior, "seniors only")
     refuse_own_blind_review(tx.review, item, by)
     video = tx.videos.get(item.video_id)
+    theirs = tx.videos.recent(creator=video.creator, limit=500)
     history = [
-        {"video_id": v.id, "status": v.status.value, "prompt": v.prompt, "at": v.created_at.isoformat()}
-        for v in tx.videos.recent(creator=video.creator, limit=10)
+        {"video_id": v.id, "status": v.status.value, "prompt": v.prompt, "at": f"{v.created_at:%Y-%m-%d %H:%M} UTC"}
+        for v in theirs[:10]
     ]
+    # The creator's record for the case header; this video's own status is left out (a blind re-review's would
+    # tell the first decision).
+    statuses = Counter(v.status.value for v in theirs if v.id != video.id)
     references: dict[tuple[str, str], list[str]] = {}
     for owner in tx.videos.owners_in(video.id):
         cameo = tx.consent.active_cameo(owner)
@@ -209,13 +230,15 @@ def _on_record(tx: Transaction, item_id: str, by: Reviewer) -> _OnRecord:
         references[("protected", person.name)] = [str(p) for p in person.photo_paths]
     return _OnRecord(
         item=item,
-        media_path=video.quarantine_path or video.published_path,
+        media_path=media_of(video),
         creator=video.creator,
         video_id=video.id,
         history=history,
         reports=tx.review.reports_for(video.id),
         appeal=tx.review.appeal_for_item(item_id),
         references=references,
+        creator_videos=dict(statuses),
+        reports_received=len(tx.review.reports_against(video.creator)),
     )
 
 

@@ -8,9 +8,10 @@ items returns, blind, to another reviewer.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from policies import Action, PolicyBook
@@ -29,11 +30,13 @@ from safety.usecases.review_rules import (
     BULK_MAX_ITEMS,
     DUE_SOON,
     QUALITY_SLA_HOURS,
+    media_of,
     reason_codes,
     refuse_own_blind_review,
     require,
+    shows,
 )
-from safety.usecases.review_values import AppealCase, QueueEntry, Reviewer, ReviewOutcome
+from safety.usecases.review_values import AppealCase, Lease, QueueEntry, Reviewer, ReviewOutcome
 from safety.usecases.videos import Videos
 
 
@@ -103,8 +106,10 @@ class ReviewDecisions:
                 if sla is not None and state != sla:
                     continue
                 age = (now - item.created_at).total_seconds() / 3600 if item.created_at else 0.0
-                media = video.quarantine_path or video.published_path
-                entries.append(QueueEntry(item, video.prompt, video.creator, round(age, 2), state, media))
+                media = media_of(video)
+                entries.append(
+                    QueueEntry(item, video.prompt, video.creator, round(age, 2), state, media, lease_of(item, now))
+                )
         return entries
 
     def appeal_cases(self, by: Reviewer) -> list[AppealCase]:
@@ -143,9 +148,10 @@ class ReviewDecisions:
             return tx.review.claim(item_id, by.name, self.lease, senior=by.senior)
 
     def claim_next(self, by: Reviewer) -> ReviewItemRecord | None:
-        """Claim the most urgent open item this reviewer may take, or None."""
+        """Claim the most urgent item nobody holds (open, or its lease lapsed) this reviewer may take, or None."""
+        now = self._clock.now()
         for item in self.queue(by):
-            if item.state is ReviewState.OPEN and self.claim(by, item.id):
+            if lease_of(item, now).holder is None and self.claim(by, item.id):
                 with self._store.transaction() as tx:
                     return tx.review.item(item.id)
         return None
@@ -153,6 +159,36 @@ class ReviewDecisions:
     def renew(self, by: Reviewer, item_id: str) -> bool:
         """Extend the lease on an item this reviewer holds."""
         return self.claim(by, item_id)
+
+    def lease_state(self, by: Reviewer, item_id: str, *, keep: bool = False) -> Lease:
+        """Who holds an item now. With `keep`, a reviewer working on an item they hold (or held, when nobody took it
+        after their lease ran out) has the lease renewed once half of it is gone: it lapses only once they stop
+        working on it."""
+        with self._store.transaction() as tx:
+            item = tx.review.item(item_id)
+        now = self._clock.now()
+        mine = item.state is ReviewState.CLAIMED and item.claimed_by == by.name
+        # Renewed once half of it is used (each renewal is an audited write, not one per click).
+        due = item.lease_until is None or item.lease_until - now <= self.lease / 2
+        if keep and mine and due and self.claim(by, item_id):
+            with self._store.transaction() as tx:
+                item = tx.review.item(item_id)
+        return lease_of(item, self._clock.now())
+
+    def claim_refusal(self, by: Reviewer, item_id: str) -> str:
+        """Why this reviewer cannot claim the item now, in words true of it; empty when they can."""
+        with self._store.transaction() as tx:
+            item = tx.review.item(item_id)
+        lease = lease_of(item, self._clock.now())
+        if lease.decided:
+            if item.outcome:
+                return f"This item is already decided: {item.outcome} ({item.outcome_code}) by {item.decided_by}."
+            return "This item is closed: its video was removed or decided elsewhere."
+        if item.needs_senior and not by.senior:
+            return "This item was escalated: only seniors take it."
+        if lease.holder is not None and lease.holder != by.name:
+            return f"{lease.holder} holds this item for {minutes_left(lease)} more."
+        return ""
 
     def release(self, by: Reviewer, item_id: str) -> None:
         """Give a held item back to the queue."""
@@ -176,6 +212,12 @@ class ReviewDecisions:
             item = tx.review.item(item_id)
             # Checked again here, not only at the claim: a lease is also renewed, and decided, by item id alone.
             refuse_own_blind_review(tx.review, item, by)
+            media = media_of(tx.videos.get(item.video_id))
+        if item.state is ReviewState.CLAIMED and item.claimed_by == by.name:
+            # Deciding is working on it: a lease that ran out while nobody else took the item is renewed.
+            self.claim(by, item_id)
+        if outcome in ("approve", "overturn") and not shows(media):
+            raise ConflictError("the video's file cannot be shown, so it cannot be approved unseen")
         policy = self._policies.by_ref_or_adult(item.policy_ref)
         if item.source is ReviewSource.APPEAL:
             require(by.senior, "appeals are decided by seniors")
@@ -292,3 +334,18 @@ class ReviewDecisions:
             )
             tx.review.add_appeal(video_id, by, text.strip()[:APPEAL_MAX_CHARS], item)
         return item
+
+
+def lease_of(item: ReviewItemRecord, now: datetime) -> Lease:
+    """Who holds the item at `now`: a lease past its end is nobody's (anyone may claim the item)."""
+    if item.state is ReviewState.DECIDED:
+        return Lease(None, None, now, decided=True)
+    if item.state is ReviewState.CLAIMED and item.lease_until is not None and item.lease_until > now:
+        return Lease(item.claimed_by, item.lease_until, now)
+    return Lease(None, None, now, lapsed_from=item.claimed_by if item.state is ReviewState.CLAIMED else None)
+
+
+def minutes_left(lease: Lease) -> str:
+    """The time left on a lease in words (`4 min`, `40 s`)."""
+    seconds = lease.left.total_seconds()
+    return f"{math.ceil(seconds / 60)} min" if seconds >= 60 else f"{math.ceil(seconds)} s"

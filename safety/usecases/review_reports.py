@@ -11,6 +11,7 @@ import io
 from datetime import datetime
 from typing import Any
 
+from safety.audit import is_personal_digest
 from safety.clock import SYSTEM_CLOCK, Clock
 from safety.handles import normalise_handle
 from safety.records import ReviewItemRecord
@@ -82,9 +83,9 @@ class ReviewReports:
                     "video_id": use.video.id,
                     "creator": use.video.creator,
                     "status": use.video.status.value,
-                    "prompt": use.video.prompt,
+                    "prompt": _prompt(use.video.prompt),
                     "declared": use.declared,
-                    "at": use.video.created_at.isoformat(),
+                    "at": when(use.video.created_at),
                 }
                 for use in tx.videos.with_owner(handle)
             ]
@@ -123,9 +124,22 @@ class ReviewReports:
         )
 
 
+def when(at: datetime) -> str:
+    """A time as a reviewer reads it: `2026-12-04 10:40 UTC`."""
+    return f"{at:%Y-%m-%d %H:%M} UTC"
+
+
+def _prompt(prompt: str) -> str:
+    """A prompt as the investigation shows it: a purged one is kept only as a keyed digest, which means nothing to a
+    reviewer."""
+    return "(purged)" if is_personal_digest(prompt) else prompt
+
+
 def _videos_by(tx: Transaction, handle: str) -> list[dict[str, Any]]:
     """A creator's recent videos, each with its latest decision."""
     videos = []
+    # The case of each video (its latest review item), for a link back from the investigation.
+    cases = {i.video_id: i.id for i in reversed(tx.review.items(limit=5000))}
     for video in tx.videos.recent(creator=handle, limit=200):
         decisions = tx.decisions.for_video(video.id)
         latest = decisions[-1] if decisions else None
@@ -133,11 +147,12 @@ def _videos_by(tx: Transaction, handle: str) -> list[dict[str, Any]]:
             {
                 "video_id": video.id,
                 "status": video.status.value,
-                "prompt": video.prompt,
-                "at": video.created_at.isoformat(),
+                "prompt": _prompt(video.prompt),
+                "at": when(video.created_at),
                 "decision": latest.action if latest else "",
                 "decided_by": latest.decided_by if latest else "",
                 "reasons": " ".join(dict.fromkeys(str(r["code"]) for r in latest.reasons)) if latest else "",
+                "case": cases.get(video.id, ""),
             }
         )
     return videos

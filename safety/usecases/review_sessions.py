@@ -21,7 +21,14 @@ from safety.handles import normalise_handle
 from safety.records import ReviewerRecord
 from safety.storage import Store
 from safety.usecases.accounts import token_hash
-from safety.usecases.review_rules import BLUR_RANGE, LOGIN_FAILURES_ALLOWED, LOGIN_LOCK, ROLES, require
+from safety.usecases.review_rules import (
+    BLUR_RANGE,
+    LOGIN_FAILURES_ALLOWED,
+    LOGIN_FAILURES_PER_ADDRESS,
+    LOGIN_LOCK,
+    ROLES,
+    require,
+)
 from safety.usecases.review_values import AccessDenied, Reviewer, ReviewerPreferences
 
 _HASHER = PasswordHasher()
@@ -39,21 +46,28 @@ class ReviewerSessions:
         self.session = timedelta(minutes=session_minutes)
 
     def add_reviewer(self, name: str, role: str, password: str) -> None:
-        """Create a console account (admins; the CLI `review add-reviewer`); the password is stored as Argon2."""
+        """Create a console account (admins; the CLI `review add-reviewer`); the password is stored as Argon2,
+        and media start in grayscale for them."""
         if role not in ROLES:
             raise SubmissionError(f"role is one of {', '.join(ROLES)}")
         if len(password) < 8:
             raise SubmissionError("a password has at least 8 characters")
+        name = normalise_handle(name)
         with self._store.transaction() as tx:
-            tx.review.add_reviewer(normalise_handle(name), role, _HASHER.hash(password))
+            tx.review.add_reviewer(name, role, _HASHER.hash(password))
+            # A new reviewer starts with media in grayscale (wellness); they may turn it off in their settings.
+            tx.review.set_preferences(name, grayscale=True, blur_px=ReviewerPreferences().blur_px)
 
     def login(self, name: str, password: str, *, client: str = "unknown") -> str:
         """A session token; `AccessDenied` with one message for any failure (no user enumeration). After
-        `LOGIN_FAILURES_ALLOWED` failures an account, or a client address, is locked for `LOGIN_LOCK`; every
+        `LOGIN_FAILURES_ALLOWED` failures an account (after `LOGIN_FAILURES_PER_ADDRESS`, a client address) is locked
+        for `LOGIN_LOCK`; every
         failure is audited (under a keyed digest of the name typed, which may be a mistyped password)."""
         name = name.strip().casefold()
-        keys = (f"account:{name}", f"client:{client}")
-        if any(self._locked(key) for key in keys):
+        account, address = f"account:{name}", f"client:{client}"
+        keys = (account, address)
+        # Per account at a few failures; per address (an office shares one) only at many more.
+        if self._locked(account, LOGIN_FAILURES_ALLOWED) or self._locked(address, LOGIN_FAILURES_PER_ADDRESS):
             self._audit_failure(name, client, "locked")
             raise AccessDenied(f"too many failed logins; try again in {LOGIN_LOCK.seconds // 60} minutes")
         with self._store.transaction() as tx:
@@ -69,18 +83,18 @@ class ReviewerSessions:
                 self._failures.setdefault(key, []).append(self._clock.now())
             self._audit_failure(name, client, "wrong name or password")
             raise AccessDenied("wrong name or password") from None
-        for key in keys:
-            self._failures.pop(key, None)
+        # Only the account's count: one colleague's success does not wipe what others guessed from the address.
+        self._failures.pop(account, None)
         token = secrets.token_urlsafe(32)
         with self._store.transaction() as tx:
             tx.review.start_session(token_hash(token), name, self._clock.now() + self.session)
         return token
 
-    def _locked(self, key: str) -> bool:
+    def _locked(self, key: str, allowed: int) -> bool:
         since = self._clock.now() - LOGIN_LOCK
         recent = [at for at in self._failures.get(key, []) if at > since]
         self._failures[key] = recent
-        return len(recent) >= LOGIN_FAILURES_ALLOWED
+        return len(recent) >= allowed
 
     def _audit_failure(self, name: str, client: str, why: str) -> None:
         typed = personal_digest(name, self._store.audit_key)  # keyed: a list of names would reverse a plain hash

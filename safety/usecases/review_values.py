@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,17 @@ class CaseFile:
     """The appeal, for appeal items."""
     codes_by_outcome: dict[str, list[str]] = field(default_factory=dict)
     """outcome → the reason codes a decision with that outcome may cite, the item's own first."""
+    creator_videos: dict[str, int] = field(default_factory=dict)
+    """The creator's other videos by status (published, blocked, held, ...)."""
+    reports_received: int = 0
+    """Reports filed against the creator's videos."""
+    scores: dict[str, float] = field(default_factory=dict)
+    """Score by category from the latest decision that scored the video (the checks'; never a reviewer's)."""
+
+    @property
+    def media_shown(self) -> bool:
+        """Whether the video's file is there to be watched (nothing is approved unseen)."""
+        return self.media_path is not None and self.media_path.is_file()
 
     @property
     def spoken(self) -> list[dict[str, Any]]:
@@ -77,6 +90,29 @@ class CaseFile:
                     }
                 )
         return out
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who holds an item now, and until when: a lease past its end is held by nobody."""
+
+    holder: str | None
+    """The reviewer with a live lease, or None (open, lapsed or decided)."""
+    until: datetime | None
+    """When that lease ends."""
+    now: datetime
+    """When this was read."""
+    decided: bool = False
+    """The item is decided: nobody claims it again."""
+    lapsed_from: str | None = None
+    """Whose lease ran out, when one did and nobody took the item since."""
+
+    @property
+    def left(self) -> timedelta:
+        """Time left on the live lease (zero when there is none)."""
+        if self.holder is None or self.until is None:
+            return timedelta(0)
+        return max(self.until - self.now, timedelta(0))
 
 
 @dataclass(frozen=True)
@@ -137,6 +173,18 @@ class QueueEntry:
     """`on time`, `due soon` (within `DUE_SOON`) or `breached`."""
     media_path: Path | None
     """The file, for a (blurred) thumbnail."""
+    lease: Lease | None = None
+    """Who holds the item now (a lapsed lease is nobody's)."""
+
+    @property
+    def holder_text(self) -> str:
+        """The item's state as the queue says it: open, held (and how long), or open after a lease ran out."""
+        lease = self.lease
+        if lease is None or lease.decided:
+            return self.item.state.value
+        if lease.holder is not None:
+            return f"claimed by {lease.holder} ({math.ceil(lease.left.total_seconds() / 60)} min left)"
+        return f"open ({lease.lapsed_from}'s lease ran out)" if lease.lapsed_from else "open"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from streamlit.util import calc_hash
 
+from review_ui.markup import reason_label
 from safety import CameoGuard, ReviewService
 from safety.access import OPERATOR
 
@@ -75,7 +76,9 @@ def test_reviewer_claims_a_reported_video_and_decides(app_env: CameoGuard, held:
     assert unblur.value is False
     assert "Decision:** choose an outcome" in " ".join(m.value for m in at.markdown), "nothing preselected"
     at.button(key="outcome_reject").click().run()
-    assert at.selectbox[0].options[0] in {"prompt.election_deception", "report.user"}, "the item's own codes first"
+    first = at.selectbox[0].options[0]
+    assert first in {reason_label("prompt.election_deception"), reason_label("report.user")}, "the item's own first"
+    assert first.endswith("(prompt.election_deception)") or first.endswith("(report.user)"), "the code beside"
     at.selectbox[0].set_value("prompt.election_deception")
     at.text_area[0].input("misleading election claim")
     at.button(key=f"FormSubmitter:decision_{item}-Submit decision").click().run()

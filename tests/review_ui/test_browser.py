@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from review_ui.browser import UNDO_S
 from review_ui.cli import streamlit_command
 from safety import CameoGuard, ReviewService
 from safety.access import OPERATOR
@@ -127,6 +128,8 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         page.wait_for_function("!document.querySelector('video').style.filter.includes('blur')", timeout=15000)
         page.locator("body").press("r")
         expect(page.get_by_text("Decision: reject")).to_be_visible(timeout=15000)
+        # Choosing the outcome puts the focus in the reason picker.
+        page.wait_for_function(_PICKER_FOCUSED, timeout=15000)
         page.get_by_label("Note").click()
         page.keyboard.type("a real lookalike, not the senator")
         page.wait_for_timeout(800)
@@ -152,17 +155,76 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         expect(page.get_by_text("Page not found")).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "4-queue.png"), full_page=True)
+        # At 1920 px the queue uses the width (no third of the screen left empty).
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        page.wait_for_timeout(300)
+        assert page.evaluate("document.querySelector('table#queue').getBoundingClientRect().width") > 1300
+        page.screenshot(path=str(ARTIFACTS / "4-queue-1920.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
         # The link on a case leads to the creator's history.
         page.goto(f"{console}/investigate?user=theo")
         expect(page.get_by_text("Videos by theo")).to_be_visible(timeout=30000)
         expect(page.get_by_text(lookalike["video_id"]).first).to_be_visible()
+        # Its decision columns are on screen at 1280 px, not scrolled out of the table.
+        for column in ("decision", "decided_by", "reasons"):
+            expect(page.get_by_role("columnheader", name=column, exact=True).first).to_be_in_viewport()
         page.screenshot(path=str(ARTIFACTS / "5-investigate.png"), full_page=True)
         page.goto(f"{console}/dashboard")
         expect(page.get_by_text("Decisions per reviewer per day")).to_be_visible(timeout=30000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "6-dashboard.png"), full_page=True)
+        _lease_countdown_and_keyboard_decision(page, console, next_item)
         browser.close()
     assert people.videos.show(lookalike["video_id"]).video.status.value == "blocked"
+
+
+_BLURRED_ANCESTOR = """(() => {
+  for (let e = document.getElementById('ID'); e; e = e.parentElement) {
+    if ((getComputedStyle(e).filter || '').includes('blur')) return true;
+  }
+  return false;
+})()"""
+_PICKER_FOCUSED = "document.activeElement && document.activeElement.getAttribute('aria-label') === 'Reason code'"
+
+
+def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -> None:
+    """The held case counts its lease down and warns before it runs out; `r`, a few keys and Enter decide it."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{console}/case?item={item}")
+    countdown = page.locator("#lease-left")
+    expect(countdown).to_contain_text("s left", timeout=30000)
+    # The decision is in view without scrolling, at 1280x800 and 1920x1080; the player's time is not blurred.
+    for width, height in ((1280, 800), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)
+        submit = page.get_by_role("button", name="Submit decision").bounding_box()
+        assert submit is not None and submit["y"] + submit["height"] <= height, (width, submit)
+        page.screenshot(path=str(ARTIFACTS / f"8-case-{width}.png"))
+    expect(page.locator("#case-time")).to_be_visible()
+    assert page.evaluate(_BLURRED_ANCESTOR.replace("ID", "case-time")) is False
+    assert page.evaluate(_BLURRED_ANCESTOR.replace("ID", "case-video")) is True
+    # Two minutes before the end (moved there in the page, not by waiting): a warning.
+    page.evaluate("document.getElementById('lease-left').dataset.deadline = String(Date.now() + 60000)")
+    expect(countdown).to_contain_text("runs out soon", timeout=5000)
+    page.locator("body").press("r")
+    page.wait_for_function(_PICKER_FOCUSED, timeout=15000)
+    page.keyboard.type("election dec")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Reason code")).to_have_attribute("aria-expanded", "false")
+    # Enter submits after a few seconds with an Undo; Esc takes it back, and nothing is decided.
+    page.keyboard.press("Enter")
+    undo = page.locator("#decision-undo")
+    expect(undo).to_be_visible(timeout=5000)
+    page.keyboard.press("Escape")
+    expect(undo).to_have_count(0)
+    page.wait_for_timeout((UNDO_S + 1) * 1000)
+    expect(page.get_by_text("Decided: reject")).to_have_count(0)
+    expect(page.get_by_text("Decision: reject")).to_be_visible()
+    page.get_by_label("Reason code").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text(f"Decided: reject (blocked) on {item}")).to_be_visible(timeout=30000)
 
 
 HOST = "tracker.invalid"

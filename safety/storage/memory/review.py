@@ -39,6 +39,8 @@ def _to_item(r: ReviewItemRow) -> ReviewItemRecord:
         decided_at=r.decided_at,
         policy_ref=r.policy_ref,
         created_at=r.created_at,
+        escalated_by=r.escalated_by,
+        escalation_note=r.escalation_note,
     )
 
 
@@ -131,6 +133,7 @@ class MemoryReviewStore:
         if escalate:
             row.needs_senior = True
             row.note = note
+            row.escalated_by, row.escalation_note = reviewer, note
         action = "review.escalated" if escalate else "review.released"
         self._ctx.audit(reviewer, action, row.video_id, {"item": item_id, "note": note[:500]})
 

@@ -168,6 +168,8 @@ class ReviewItemRow:
     outcome_code: str | None = None
     note: str = ""
     decided_at: datetime | None = None
+    escalated_by: str | None = None
+    escalation_note: str = ""
 
 
 @dataclass(slots=True)

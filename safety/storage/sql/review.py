@@ -40,6 +40,8 @@ def _to_item(r: ReviewItemRow) -> ReviewItemRecord:
         decided_at=r.decided_at,
         policy_ref=r.policy_ref,
         created_at=r.created_at,
+        escalated_by=r.escalated_by,
+        escalation_note=r.escalation_note,
     )
 
 
@@ -162,6 +164,7 @@ class SqlReviewStore:
         if escalate:
             row.needs_senior = True
             row.note = note
+            row.escalated_by, row.escalation_note = reviewer, note
         self._s.add(row)
         action = "review.escalated" if escalate else "review.released"
         # Notes are cut in the audit entry only (the item keeps them whole): the chain is kept forever and copied to

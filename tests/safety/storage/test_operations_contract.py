@@ -63,6 +63,8 @@ def test_an_escalated_item_is_for_seniors(people: Store) -> None:
         item = _item(tx, new_video(tx))
         tx.review.claim(item, "rita", LEASE, senior=False)
         tx.review.release(item, "rita", escalate=True, note="needs a senior")
+        escalated = tx.review.item(item)
+        assert (escalated.escalated_by, escalated.escalation_note) == ("rita", "needs a senior")
         assert not tx.review.claim(item, "rita", LEASE, senior=False)
         assert tx.review.claim(item, "sid", LEASE, senior=True)
     with pytest.raises(ConflictError), people.transaction() as tx:

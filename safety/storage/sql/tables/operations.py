@@ -22,6 +22,8 @@ class ReviewItemRow(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)
     outcome_code: str | None = Field(default=None, max_length=80)
     note: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    escalated_by: str | None = Field(default=None, max_length=64)
+    escalation_note: str = Field(default="", sa_column_kwargs={"server_default": ""})
     decided_at: datetime | None = None
     reason_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     severity: int
