@@ -74,11 +74,12 @@ from safety.usecases.guardians import Guardians
 from safety.usecases.protection import Protection
 from safety.usecases.retro_scans import RetroScans
 from safety.usecases.review import CaseFiles, ReviewDecisions, ReviewerSessions, ReviewReports, ReviewService
-from safety.usecases.revocation import finish_pending
+from safety.usecases.revocation import finish_pending, on_purge_finished
 from safety.usecases.submissions import SubmissionLimits, Submissions
 from safety.usecases.tracing import Tracing
 from safety.usecases.use_requests import UseRequests
 from safety.usecases.videos import Videos
+from safety.usecases.webhooks import CallbackPolicy, Webhooks
 from safety.voices import DvectorEmbedder, VoiceEmbedder
 
 
@@ -371,18 +372,28 @@ def build(
     )
     accounts = Accounts(store)
     videos = Videos(store, media, policies, gate)
+    callback_hosts = tuple(h.casefold() for h in settings.callback_allowed_hosts)
+    webhooks = Webhooks(
+        store,
+        gate.metrics,
+        CallbackPolicy(hosts=callback_hosts, give_up_s=settings.callback_give_up_s),
+        accounts.webhook_secret,
+    )
     submissions = Submissions(
         store,
         media,
         videos,
         gate,
+        webhooks,
         limits=SubmissionLimits(
             lease_s=settings.submission_lease_s,
             max_depth=settings.max_queued_submissions,
-            callback_hosts=tuple(h.casefold() for h in settings.callback_allowed_hosts),
+            max_attempts=settings.max_submission_attempts,
+            callback_hosts=callback_hosts,
         ),
-        webhook_secret=accounts.webhook_secret,
     )
+    videos.on_taken_down = submissions.video_taken_down
+    on_purge_finished(store, submissions.videos_purged)
     retro_scans = RetroScans(store, policies, videos, media, clock, restrictions=restrictions)
     engine: Engine
     if settings.broker_url:

@@ -15,13 +15,24 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from safety.edges.sweeps import sweep_once
-from safety.engine import DELIVER_CALLBACK, FINISH_PURGE, RETRO_SCAN, RUN_SUBMISSION, SWEEP, CeleryEngine
+from safety.engine import (
+    DELIVER_CALLBACK,
+    FINISH_PURGE,
+    RETRO_SCAN,
+    RUN_SUBMISSION,
+    SWEEP,
+    CeleryEngine,
+    callbacks_queue,
+)
+from safety.errors import ConfigurationError
 from safety.logs import use_json_logs
 from safety.storage.sql.database import schema_state
 from safety.usecases.revocation import finish_pending
@@ -91,9 +102,9 @@ def register_tasks(
         guard.submissions.run(submission_id)
 
     @app.task(name=DELIVER_CALLBACK)  # type: ignore[untyped-decorator]
-    def deliver_callback(submission_id: str, attempt: int) -> None:
+    def deliver_callback(submission_id: str, attempt: int, event: dict[str, Any] | None = None) -> None:
         current()
-        guard.submissions.deliver_callback(submission_id, attempt)
+        guard.submissions.deliver_callback(submission_id, attempt, event)
 
     @app.task(name=FINISH_PURGE)  # type: ignore[untyped-decorator]
     def finish_purges() -> None:
@@ -111,27 +122,102 @@ def register_tasks(
         guard.retro_scans.run(scan_id)
 
 
-def run_worker(guard: CameoGuard, *, concurrency: int = 2, loglevel: str = "INFO") -> None:
-    """Serve tasks until stopped (SIGTERM finishes the tasks in hand, then exits)."""
+class PeriodicSweeper:
+    """Every `every_s`, this worker offers to sweep: one sweep per period across every worker (a lease row names
+    the period's sweeper), under the sweeper's own lock. So stranded submissions are sent again, purges finished and
+    scratch removed without a process beside the workers."""
+
+    LEASE = "sweep-period"
+
+    def __init__(self, guard: CameoGuard, every_s: float) -> None:
+        self._guard = guard
+        self.every_s = every_s
+        self._holder = f"{socket.gethostname()}:{os.getpid()}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="sweeper", daemon=True)
+
+    def start(self) -> None:
+        if self.every_s > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self.sweep_if_due()
+            except Exception:
+                log.exception("periodic sweep failed")
+
+    def sweep_if_due(self) -> bool:
+        """Sweep if no other worker swept in this period; whether this one did."""
+        with self._guard.store.transaction() as tx:
+            # Held for the whole period and never released: another worker asking within it is told no.
+            due = tx.locks.try_lease(self.LEASE, self._holder, timedelta(seconds=self.every_s * 0.9))
+        if due:
+            report = sweep_once(self._guard)
+            log.info("swept", extra={"requeued": len(report.submissions_requeued), "seconds": round(report.seconds, 2)})
+        return due
+
+
+def check_dependencies(guard: CameoGuard) -> dict[str, str]:
+    """Whether this worker's broker and database answer: `ok` or why not, for each."""
+    state = {"broker": guard.engine.reachable(), "database": "ok"}
+    try:
+        with guard.store.transaction() as tx:
+            tx.submissions.depth()
+    except Exception as exc:  # noqa: BLE001 - any failure means unreachable
+        state["database"] = exc.__class__.__name__
+    return state
+
+
+def run_worker(
+    guard: CameoGuard,
+    *,
+    concurrency: int = 2,
+    loglevel: str = "INFO",
+    callbacks_only: bool = False,
+    metrics_port: int | None = None,
+) -> None:
+    """Serve tasks until stopped (SIGTERM finishes the tasks in hand, then exits). A worker that cannot reach its
+    broker at start stops at once (`ConfigurationError`, exit 5) rather than retrying forever; once started, it
+    rides out broker outages. With `callbacks_only`, it takes only callbacks (no models are loaded)."""
     engine = guard.engine
     if not isinstance(engine, CeleryEngine):
-        raise SystemExit(
+        raise ConfigurationError(
             "a worker needs a broker: set CAMEOGUARD_BROKER_URL (e.g. amqp://guest:guest@127.0.0.1:5672//)"
         )
+    reached = engine.reachable()
+    if reached != "ok":
+        raise ConfigurationError(
+            f"CAMEOGUARD_BROKER_URL: the broker cannot be reached ({reached}); check its host, port, vhost and user"
+        )
     use_json_logs()
-    warmed = guard.warm_up()
-    log.info("models loaded: %s", warmed)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, registry=guard.gate.metrics.registry)
+    if not callbacks_only:
+        warmed = guard.warm_up()
+        log.info("models loaded: %s", warmed)
     register_tasks(engine.app, guard, watch=SchemaWatch(guard))
-    engine.app.worker_main(
-        [
-            "worker",
-            "--pool=threads",
-            f"--concurrency={concurrency}",
-            f"--loglevel={loglevel}",
-            f"--queues={engine.queue}",
-            # One node name per process: several workers on one machine must not share a control queue.
-            f"--hostname=cameoguard-{os.getpid()}@%h",
-            "--without-gossip",
-            "--without-mingle",
-        ]
-    )
+    sweeper = PeriodicSweeper(guard, guard.settings.worker_sweep_s)
+    sweeper.start()
+    queues = [callbacks_queue(engine.queue)] if callbacks_only else [engine.queue, callbacks_queue(engine.queue)]
+    try:
+        engine.app.worker_main(
+            [
+                "worker",
+                "--pool=threads",
+                f"--concurrency={concurrency}",
+                f"--loglevel={loglevel}",
+                f"--queues={','.join(queues)}",
+                # One node name per process: several workers on one machine must not share a control queue.
+                f"--hostname=cameoguard-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ]
+        )
+    finally:
+        sweeper.stop()
