@@ -216,7 +216,7 @@ class Settings(BaseSettings):
         default=24 * 30,
         gt=0,
         description="Held items older than this expire (the sweeper).",
-        json_schema_extra=needs("worker", "scheduler", "cli"),
+        json_schema_extra=needs("serve", "worker", "scheduler", "cli"),
     )
     publish_encoder: str = Field(
         default="libx264",
@@ -239,7 +239,7 @@ class Settings(BaseSettings):
         default=600.0,
         gt=0,
         description="A video still `checking` this long after its last change is settled by the sweeper.",
-        json_schema_extra=needs("worker", "scheduler", "cli"),
+        json_schema_extra=needs("serve", "worker", "scheduler", "cli"),
     )
     callback_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
@@ -280,7 +280,7 @@ class Settings(BaseSettings):
         ge=0,
         description="The sweeper leaves unreferenced files younger than this: a process may be about to commit "
         "the row that points at them.",
-        json_schema_extra=needs("worker", "scheduler", "cli"),
+        json_schema_extra=needs("serve", "worker", "scheduler", "cli"),
     )
     quality_share: float = Field(
         default=0.1,

@@ -27,6 +27,7 @@ from safety.edges.http.uploads import Uploads
 from safety.edges.views import to_json
 from safety.errors import SubmissionError
 from safety.records import ApiClient, Scope, SubmissionRecord
+from safety.usecases.webhooks import without_paths
 
 M = Any  # a validated request model
 
@@ -44,7 +45,8 @@ def submission_view(record: SubmissionRecord) -> dict[str, Any]:
         "submission_id": record.id,
         "video_id": record.video_id,
         "status": record.state.value,
-        "decision": record.result,
+        # The server's file path is no business of a client.
+        "decision": without_paths(record.result),
         "error": record.error,
         "attempts": record.attempts,
         "created_at": record.created_at.isoformat(),
