@@ -207,6 +207,10 @@ def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
         for folder in sorted((p for p in ages if p.name.startswith("vid_")), key=lambda p: len(p.parts), reverse=True):
             if folder.is_dir() and not any(folder.iterdir()) and (folder in emptied or ages[folder] >= grace_s):
                 folder.rmdir()
+    _withdraw_rows_without_files(services, published, report)
+
+
+def _withdraw_rows_without_files(services: CameoGuard, published: list[tuple[str, str]], report: SweepReport) -> None:
     # The other direction: rows that name a published file that is no longer there (a disk restored from an older
     # backup, a file removed by hand).
     for video_id, published_path in published:
