@@ -387,6 +387,8 @@ def build(
         webhooks,
         limits=SubmissionLimits(
             lease_s=settings.submission_lease_s,
+            # A queued row older than two leases was not sent, or its message was lost: the sweep sends it again.
+            requeue_after_s=2 * settings.submission_lease_s,
             max_depth=settings.max_queued_submissions,
             max_attempts=settings.max_submission_attempts,
             callback_hosts=callback_hosts,

@@ -215,8 +215,8 @@ class Submissions:
         except SubmissionError as exc:
             # Input that cannot be decided on (an unknown creator, an unreadable file): a final answer.
             with self._store.transaction() as tx:
-                tx.submissions.fail(submission_id, me, str(exc))
-            return True
+                # False: the claim lapsed and another worker holds it now; the outcome is theirs to record.
+                return tx.submissions.fail(submission_id, me, str(exc))
         except Exception:
             # Anything else (the database or the broker went away): the claim lapses and the work runs again.
             log.exception("run %d failed; it will be run again", current.attempts, extra=ids)
@@ -226,8 +226,7 @@ class Submissions:
                 log.warning("retry not sent; the sweeper will send it", extra=ids)
             return False
         with self._store.transaction() as tx:
-            tx.submissions.finish(submission_id, me, outcome)
-        return True
+            return tx.submissions.finish(submission_id, me, outcome)
 
     def _finished(self, submission_id: str, me: str) -> SubmissionRecord:
         done = self.get(submission_id)
