@@ -161,6 +161,10 @@ class PeriodicSweeper:
         return due
 
 
+def _keep_our_logging(**_kwargs: Any) -> None:
+    return None
+
+
 def check_dependencies(guard: CameoGuard) -> dict[str, str]:
     """Whether this worker's broker and database answer: `ok` or why not, for each."""
     state = {"broker": guard.engine.reachable(), "database": "ok"}
@@ -193,7 +197,12 @@ def run_worker(
         raise ConfigurationError(
             f"CAMEOGUARD_BROKER_URL: the broker cannot be reached ({reached}); check its host, port, vhost and user"
         )
-    use_json_logs()
+    # Celery leaves logging alone when someone answers its `setup_logging` signal: its records then reach the root
+    # logger, whose handler writes the same JSON lines as ours.
+    from celery.signals import setup_logging
+
+    setup_logging.connect(_keep_our_logging, weak=False)
+    use_json_logs(everything=True)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 

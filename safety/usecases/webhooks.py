@@ -26,6 +26,7 @@ from typing import Any
 from standardwebhooks.webhooks import Webhook
 
 from safety.engine import DELIVER_CALLBACK
+from safety.errors import StorageError
 from safety.gate.metrics import GateMetrics
 from safety.storage import Store
 from safety.usecases.callback_targets import CallbackRefused, Resolver, pin_callback, system_resolver
@@ -39,6 +40,8 @@ TAKEN_DOWN = "video.taken_down"
 PURGED = "video.purged"
 EVENT_TYPES = (DECIDED, FAILED, APPROVAL_REQUESTED, TAKEN_DOWN, PURGED)
 MAX_BACKOFF_S = 300.0
+DATABASE_RETRY_S = 5.0
+"""How soon an attempt that found the database away is made again."""
 Send = Callable[..., None]
 
 
@@ -135,18 +138,33 @@ class Webhooks:
         """Sends a task to the engine; set by the wiring once the engine exists."""
 
     def emit(self, event: WebhookEvent) -> None:
-        """Send the event's first attempt, if its submission has a callback URL. Never raises: an event that
-        cannot be sent now (the broker is down) is logged."""
+        """Send the event's first attempt (the attempt finds whether its submission has a callback URL, so this
+        needs only the engine). Never raises: an event that cannot be sent now (the broker is down) is logged."""
         try:
-            with self._store.transaction() as tx:
-                record = tx.submissions.get(event.submission_id)
-            if record.callback_url:
-                self.send(DELIVER_CALLBACK, event.submission_id, 1, event.message())
+            self.send(DELIVER_CALLBACK, event.submission_id, 1, event.message())
         except Exception:
+            # An event must never break the work that caused it.
             log.exception("callback not sent", extra={"submission_id": event.submission_id, "event": event.type})
 
     def deliver(self, event: WebhookEvent, attempt: int) -> bool:
-        """One attempt: POST the event, signed; True when the receiver took it (2xx)."""
+        """One attempt: POST the event, signed; True when the receiver took it (2xx). With the database away, the
+        same attempt is made again later (until the event's give-up time): an event is not lost to an outage."""
+        try:
+            return self._deliver(event, attempt)
+        except StorageError as exc:
+            ids = {"submission_id": event.submission_id, "event": event.type, "event_id": event.id}
+            if self._give_up_at(event) < datetime.now(UTC) + timedelta(seconds=DATABASE_RETRY_S):
+                self._metrics.callbacks.labels(event.type, "given_up").inc()
+                log.error("callback given up: the database stayed away (%s)", exc, extra=ids)
+                return False
+            log.warning("callback waits for the database", extra=ids)
+            self.send(DELIVER_CALLBACK, event.submission_id, attempt, event.message(), delay_s=DATABASE_RETRY_S)
+            return False
+
+    def _give_up_at(self, event: WebhookEvent) -> datetime:
+        return event.at + timedelta(seconds=self.policy.give_up_s)
+
+    def _deliver(self, event: WebhookEvent, attempt: int) -> bool:
         with self._store.transaction() as tx:
             record = tx.submissions.get(event.submission_id)
         if record.callback_url is None:
@@ -167,7 +185,7 @@ class Webhooks:
             log.info("callback delivered", extra=ids)
             return True
         delay = min(MAX_BACKOFF_S, self.policy.backoff_s * 2 ** (attempt - 1))
-        if now + timedelta(seconds=delay) > event.at + timedelta(seconds=self.policy.give_up_s):
+        if now + timedelta(seconds=delay) > self._give_up_at(event):
             self._metrics.callbacks.labels(event.type, "given_up").inc()
             log.error("callback given up after %d attempts: %s", attempt, outcome.error, extra=ids)
             return False

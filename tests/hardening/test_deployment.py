@@ -201,6 +201,7 @@ def test_the_guides_deployment_keeps_its_promises_through_its_faults(deployment:
         _until(lambda: all(guard.submissions.get(i).state is SubmissionState.DONE for i in ids), 300, "every decision")
         _check_outcomes(deployed, guard, ids, receiver, issued["webhook_secret"])
         assert guard.submissions.get(killed).attempts >= 2, "the killed worker's submission was run again"
+        _check_logs(deployed)
     finally:
         receiver.close()
         api.close()
@@ -287,6 +288,19 @@ def _check_outcomes(deployed: Deployment, guard: CameoGuard, ids: list[str], rec
     media = deployed.home / "media"
     left = [p for pattern in (".publishing-*", ".staged-*", "upload-*", "sub-*") for p in media.rglob(pattern)]
     assert left == [], left
+
+
+def _check_logs(deployed: Deployment) -> None:
+    """One JSON object per log line, from the API and the workers alike (uvicorn's and Celery's records too), each
+    submission's lines carrying its ids."""
+    decided = []
+    for name in ("api", "worker-b", "worker-c"):
+        for line in (deployed.root / name / "err.log").read_text().splitlines():
+            if line.strip():
+                record = json.loads(line)  # raises on a line that is not JSON
+                if record["message"] == "submission done":
+                    decided.append(record)
+    assert decided and all(r["submission_id"].startswith("sub_") and r["video_id"] for r in decided)
 
 
 def _event(body: bytes) -> dict[str, Any]:

@@ -295,3 +295,27 @@ def test_a_worker_without_its_broker_exits_5_with_one_line_and_ping_fails(settin
     ping = _cli("worker", "ping", "--json", env=env)
     assert ping.returncode == 1 and json.loads(ping.stdout)["database"] == "ok", ping.stdout + ping.stderr
     assert json.loads(ping.stdout)["broker"] != "ok"
+
+
+def test_a_callback_that_finds_the_database_away_is_tried_again_not_lost(
+    paused_guard: CameoGuard, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safety.errors import StorageError
+    from safety.usecases.webhooks import DECIDED, WebhookEvent
+
+    guard = paused_guard
+    record = guard.submissions.submit(
+        "pipeline", Submission("maya", "a calm lake", clip), callback_url="http://127.0.0.1:9/"
+    )
+    sent: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    guard.submissions.send = lambda *args, **kwargs: sent.append((args, kwargs))
+    webhooks = guard.submissions.webhooks
+
+    def database_away(*_args: Any) -> bool:
+        raise StorageError("database error: OperationalError: connection refused")
+
+    monkeypatch.setattr(webhooks, "_deliver", database_away)
+    event = WebhookEvent(DECIDED, record.id, {"submission_id": record.id})
+    assert not webhooks.deliver(event, 2)
+    ((args, kwargs),) = sent
+    assert args == ("cameoguard.deliver_callback", record.id, 2, event.message()) and kwargs["delay_s"] > 0

@@ -164,7 +164,7 @@ def serve(
     from safety.edges.http import create_app
     from safety.logs import use_json_logs
 
-    use_json_logs()
+    use_json_logs(everything=True)
     guard = state(ctx).guard()
     if guard.settings.broker_url is None:
         # Without a broker the submissions run on this process's threads; any left queued by a stopped process
@@ -177,7 +177,8 @@ def serve(
     # The port opens first and answers `/ready` with 503 while every model loads on a background thread; a load
     # balancer sends work once it answers 200, and the first request costs what any other does.
     out.print("models loading in the background; GET /ready answers 200 once they are loaded")
-    uvicorn.run(create_app(guard, warm_up_in_background=True), host=host, port=port, log_level="info")
+    # No log configuration of uvicorn's own: its records reach the JSON handler (one format per process).
+    uvicorn.run(create_app(guard, warm_up_in_background=True), host=host, port=port, log_level="info", log_config=None)
 
 
 @worker_app.callback(invoke_without_command=True)
