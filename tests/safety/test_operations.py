@@ -319,3 +319,13 @@ def test_a_callback_that_finds_the_database_away_is_tried_again_not_lost(
     assert not webhooks.deliver(event, 2)
     ((args, kwargs),) = sent
     assert args == ("cameoguard.deliver_callback", record.id, 2, event.message()) and kwargs["delay_s"] > 0
+
+
+def test_a_refused_request_is_replayed_as_refused(people: CameoGuard, clip: Path) -> None:
+    """The route refused before reading the body (the token lacks the scope): the repeat still matches it."""
+    token = people.accounts.issue_client("backend", [Scope.APP]).token
+    api = TestClient(create_app(people), headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"})
+    body = {"creator": "maya", "prompt": "a calm lake", "video_path": str(clip)}
+    first, again = (api.post("/v1/submissions", json=body) for _ in range(2))
+    assert first.status_code == again.status_code == 403 and again.headers["idempotent-replayed"] == "true"
+    assert _submissions(people) == 0

@@ -22,6 +22,7 @@ from starlette.types import Scope as AsgiScope
 
 from safety.edges.http.problems import PROBLEM_JSON, problem_body
 from safety.errors import SafetyError
+from safety.storage import IdempotentAnswer
 from safety.usecases.idempotency import MAX_KEY_LENGTH, Claim, IdempotentRequests
 
 HEADER = "idempotency-key"
@@ -57,7 +58,7 @@ class BodyDigest:
         return self._hash.hexdigest()
 
 
-def _problem(status: int, kind: str, detail: str, headers: list[tuple[bytes, bytes]] = []) -> list[Message]:  # noqa: B006
+def _problem(status: int, kind: str, detail: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> list[Message]:
     payload = json.dumps(problem_body(status, kind, detail)).encode()
     start_headers = [
         *headers,
@@ -68,6 +69,16 @@ def _problem(status: int, kind: str, detail: str, headers: list[tuple[bytes, byt
         {"type": "http.response.start", "status": status, "headers": start_headers},
         {"type": "http.response.body", "body": payload},
     ]
+
+
+async def _read_rest(receive: Receive, digest: BodyDigest) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        digest.feed(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 class IdempotencyKeys:
@@ -108,7 +119,7 @@ class IdempotencyKeys:
         if claimed.claim is Claim.IN_PROGRESS:
             for message in _problem(
                 409, "idempotency-in-progress", "a request with this Idempotency-Key is still running",
-                [(b"retry-after", b"1")],
+                ((b"retry-after", b"1"),),
             ):  # fmt: skip
                 await send(message)
             return
@@ -117,17 +128,8 @@ class IdempotencyKeys:
             return
         await self._run(scope, receive, send, client, key, digest)
 
-    async def _replay(self, receive: Receive, send: Send, digest: BodyDigest, answer: object) -> None:
-        from safety.storage import IdempotentAnswer
-
-        assert isinstance(answer, IdempotentAnswer)
-        while True:  # the repeat's body, read only to compare it with the first
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            digest.feed(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
+    async def _replay(self, receive: Receive, send: Send, digest: BodyDigest, answer: IdempotentAnswer) -> None:
+        await _read_rest(receive, digest)  # the repeat's body, read only to compare it with the first
         if digest.hexdigest() != answer.fingerprint:
             for message in _problem(
                 422, "idempotency-key-reused",
@@ -156,10 +158,14 @@ class IdempotencyKeys:
         content_type = ""
         kept = bytearray()
 
+        read_all = False
+
         async def hashing() -> Message:
+            nonlocal read_all
             message = await receive()
             if message["type"] == "http.request":
                 digest.feed(message.get("body", b""))
+                read_all = not message.get("more_body", False)
             return message
 
         async def capturing(message: Message) -> None:
@@ -177,6 +183,10 @@ class IdempotencyKeys:
             await run_in_threadpool(self.requests.release, client, key)
             raise
         final = status < 500 and status not in _NOT_FINAL and len(kept) <= _MAX_KEPT
+        if final and not read_all:
+            # The route answered before reading the whole body (a refused scope): the rest still counts, or the
+            # repeat, whose body is read whole, would not match.
+            await _read_rest(receive, digest)
         if final:
             fingerprint = digest.hexdigest()
             text = bytes(kept).decode("utf-8", "replace")
