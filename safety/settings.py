@@ -250,23 +250,15 @@ class Settings(BaseSettings):
     callback_give_up_s: float = Field(
         default=3600.0,
         ge=0,
-        description="A callback whose receiver keeps failing is retried with back-off (2 s doubled, at most 5 minutes "
-        "apart) for this long after its event, then given up (a metric and a log line).",
-        json_schema_extra=needs("serve", "worker"),
-    )
-    max_submission_attempts: int = Field(
-        default=3,
-        ge=1,
-        description="Runs of one submission (a run cut short by a dead worker or a database or broker outage is run "
-        "again from the start) before its video is held for a person with the reason.",
+        description="A callback is retried with back-off (2 s doubled, at most 5 minutes apart) this long after its "
+        "event, then given up (a metric and a log line).",
         json_schema_extra=needs("serve", "worker"),
     )
     worker_sweep_s: float = Field(
         default=60.0,
         ge=0,
-        description="Every worker offers to sweep this often (one sweep per period across all of them, under the "
-        "sweeper's lock): stranded submissions sent again, purges finished, stale rows settled, scratch removed; "
-        "0: never (then run `cameoguard scheduler run`).",
+        description="Workers take turns at the sweep this often (one per period across them, under the sweeper's "
+        "lock); 0: never (then run `cameoguard scheduler run`).",
         json_schema_extra=needs("serve", "worker"),
     )
     owner_approval_hours: float = Field(

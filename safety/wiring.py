@@ -390,7 +390,6 @@ def build(
             # A queued row older than two leases was not sent, or its message was lost: the sweep sends it again.
             requeue_after_s=2 * settings.submission_lease_s,
             max_depth=settings.max_queued_submissions,
-            max_attempts=settings.max_submission_attempts,
             callback_hosts=callback_hosts,
         ),
     )
