@@ -30,7 +30,7 @@ from safety import CameoGuard, Settings, build
 from safety.records import SubmissionState
 from tests.conftest import POSTGRES_URL
 from tests.hardening.tcp_gate import TcpGate
-from tests.safety.test_submissions import Receiver
+from tests.webhook_receiver import Receiver
 
 BROKER_URL = os.environ.get("CAMEOGUARD_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 LEASE_S = 6.0

@@ -26,7 +26,8 @@ from safety import CameoGuard, Settings, Submission
 from safety.domain import Decision
 from safety.edges.http import create_app
 from safety.records import Scope, SubmissionState
-from tests.safety.test_submissions import Receiver, _wait
+from tests.webhook_receiver import Receiver
+from tests.webhook_receiver import wait_for as _wait
 
 
 @pytest.fixture
