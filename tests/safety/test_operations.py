@@ -330,3 +330,24 @@ def test_a_refused_request_is_replayed_as_refused(people: CameoGuard, clip: Path
     first, again = (api.post("/v1/submissions", json=body) for _ in range(2))
     assert first.status_code == again.status_code == 403 and again.headers["idempotent-replayed"] == "true"
     assert _submissions(people) == 0
+
+
+def test_ping_answers_0_when_the_broker_and_the_database_answer(settings: Settings) -> None:
+    from safety.engine import CeleryEngine
+
+    broker = os.environ.get("CAMEOGUARD_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    probe = CeleryEngine(broker)
+    try:
+        if probe.reachable() != "ok":
+            pytest.skip(f"no broker at {broker}")
+    finally:
+        probe.close()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.getcwd(),
+        "CAMEOGUARD_HOME": str(settings.home),
+        "CAMEOGUARD_DATABASE_URL": settings.resolved_database_url,
+        "CAMEOGUARD_BROKER_URL": broker,
+    }
+    ping = _cli("worker", "ping", env=env)
+    assert ping.returncode == 0 and ping.stdout.startswith("ok"), ping.stdout + ping.stderr
