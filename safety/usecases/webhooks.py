@@ -110,7 +110,7 @@ class CallbackPolicy:
     """No try is made later than this after the event."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """One attempt: the receiver's status, or why there was none."""
 
