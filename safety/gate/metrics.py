@@ -29,6 +29,12 @@ class GateMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.decided = Counter(
+            "cameoguard_decided",
+            "Decisions made by this process (or by every process sharing the metrics directory), by action.",
+            ["action"],
+            registry=self.registry,
+        )
         self.reasons = Counter(
             "cameoguard_decision_reasons",
             "Reasons of the decisions made by this process (or by every process sharing the metrics directory).",
@@ -61,6 +67,7 @@ class GateMetrics:
         )
 
     def record_decision(self, decision: Decision) -> None:
+        self.decided.labels(decision.action.value).inc()
         for reason in decision.reasons:
             self.reasons.labels(decision.action.value, reason.code).inc()
             if reason.code == "check.error":

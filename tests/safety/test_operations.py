@@ -226,6 +226,8 @@ def test_metrics_parse_as_prometheus_text(people: CameoGuard, clip: Path) -> Non
     assert decided[("cameoguard_decisions_total", (("action", "publish"),))] == 1
     latency = _samples(answer.text, "cameoguard_check_seconds")
     assert latency[("cameoguard_check_seconds_count", (("check", "likeness"),))] == 1
+    here = _samples(answer.text, "cameoguard_decided")
+    assert here[("cameoguard_decided_total", (("action", "publish"),))] == 1
 
 
 _WORKER_RECORDS = """
@@ -251,6 +253,7 @@ def test_workers_metrics_add_up_in_the_shared_directory(
     body, _type = _metrics(people)
     latency = _samples(body, "cameoguard_check_seconds")
     assert latency[("cameoguard_check_seconds_count", (("check", "likeness"),))] == 2
+    assert _samples(body, "cameoguard_decided")[("cameoguard_decided_total", (("action", "publish"),))] == 2
     waited = _samples(body, "cameoguard_queue_wait_seconds")
     assert waited[("cameoguard_queue_wait_seconds_count", ())] == 2
     assert "cameoguard_queue_depth" in {f.name for f in text_string_to_metric_families(body)}
