@@ -498,3 +498,19 @@ def _certificate_for(name: str, folder: Path) -> tuple[Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
+
+
+def test_the_sweeper_leaves_a_submissions_stale_video_to_its_next_run(paused: CameoGuard, clip: Path) -> None:
+    """A video left `checking` by a run cut short is its submission's to run again, not the sweeper's to hold."""
+    from safety.edges.sweeps import sweep_once
+
+    record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
+    _die_mid_check(paused, record, "dead-worker")
+    paused.clock.advance(timedelta(seconds=paused.settings.stale_checking_s + 60))  # type: ignore[attr-defined]
+    sent: list[tuple[Any, ...]] = []
+    paused.submissions.send = lambda *args, **_kwargs: sent.append(args)
+    report = sweep_once(paused)
+    assert report.stale_settled == [] and report.submissions_requeued == [record.id]
+    assert paused.videos.show(record.video_id).video.status.value == "checking"
+    done = paused.submissions.run(record.id, worker="w2")
+    assert done is not None and done.result is not None and done.result["status"] == "published"
