@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -116,7 +116,16 @@ def register_submission_routes(app: FastAPI, api: Api, uploads: Uploads) -> None
         return JSONResponse(submission_view(record), status_code=202)
 
     @app.post("/v1/submissions", status_code=202, response_model=SubmissionAccepted, openapi_extra=SUBMISSION_BODY)
-    async def submit(request: Request, client: ApiClient = generate) -> Any:
+    async def submit(
+        request: Request,
+        client: ApiClient = generate,
+        _key: str | None = Header(
+            None,
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Makes a retry safe: a repeat with the same key and body gets the first answer.",
+        ),
+    ) -> Any:
         """Accept a video to check in the background: 202 with the ids once the submission is committed; the
         outcome by `GET /v1/submissions/{id}` or a signed callback to `callback_url`. Send `Idempotency-Key` to
         make a retry safe."""
