@@ -257,8 +257,8 @@ class Settings(BaseSettings):
     worker_sweep_s: float = Field(
         default=60.0,
         ge=0,
-        description="Workers take turns at the sweep this often (one per period across them, under the sweeper's "
-        "lock); 0: never (then run `cameoguard scheduler run`).",
+        description="Workers take turns (one per period) at sending stranded submissions again and finishing purges "
+        "this often, and at the whole sweep every fifth period; 0: never (then run `cameoguard scheduler run`).",
         json_schema_extra=needs("serve", "worker"),
     )
     owner_approval_hours: float = Field(

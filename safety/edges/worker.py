@@ -18,6 +18,7 @@ import signal
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -123,11 +124,15 @@ def register_tasks(
 
 
 class PeriodicSweeper:
-    """Every `every_s`, this worker offers to sweep: one sweep per period across every worker (a lease row names
-    the period's sweeper), under the sweeper's own lock. So stranded submissions are sent again, purges finished and
-    scratch removed without a process beside the workers."""
+    """Every `every_s`, this worker offers to take the period's duties: one worker per period across them all (a
+    lease row names it). The quick duties run every period: submissions no worker took (the outbox) or a dead worker
+    held are sent again, interrupted purges finished. The whole sweep (consent re-checks, retention, stale rows, the
+    walk over every file) runs every `FULL_EVERY` periods, under the sweeper's own lock. So nothing needs a process
+    beside the workers."""
 
     LEASE = "sweep-period"
+    FULL_LEASE = "sweep-full"
+    FULL_EVERY = 5
 
     def __init__(self, guard: CameoGuard, every_s: float) -> None:
         self._guard = guard
@@ -135,6 +140,8 @@ class PeriodicSweeper:
         self._holder = f"{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sweeper", daemon=True)
+        self.last_was_full = False
+        """Whether this worker's last turn ran the whole sweep."""
 
     def start(self) -> None:
         if self.every_s > 0:
@@ -151,14 +158,25 @@ class PeriodicSweeper:
                 log.exception("periodic sweep failed")
 
     def sweep_if_due(self) -> bool:
-        """Sweep if no other worker swept in this period; whether this one did."""
-        with self._guard.store.transaction() as tx:
+        """Take this period's duties if no other worker took them; whether this one did."""
+        store = self._guard.store
+        with store.transaction() as tx:
             # Held for the whole period and never released: another worker asking within it is told no.
             due = tx.locks.try_lease(self.LEASE, self._holder, timedelta(seconds=self.every_s * 0.9))
-        if due:
+        if not due:
+            return False
+        with store.transaction() as tx:
+            # A holder of its own each time: the lease is taken only once it lapsed, never renewed by asking again.
+            full_s = self.every_s * self.FULL_EVERY * 0.9
+            self.last_was_full = tx.locks.try_lease(self.FULL_LEASE, uuid.uuid4().hex, timedelta(seconds=full_s))
+        if self.last_was_full:
             report = sweep_once(self._guard)
             log.info("swept", extra={"requeued": len(report.submissions_requeued), "seconds": round(report.seconds, 2)})
-        return due
+        else:
+            requeued = self._guard.submissions.requeue_unfinished()
+            finish_pending(store, self._guard.media)
+            log.info("quick sweep", extra={"requeued": len(requeued)})
+        return True
 
 
 def _keep_our_logging(**_kwargs: Any) -> None:

@@ -270,9 +270,17 @@ def test_one_sweep_per_period_across_workers(settings: Settings, fake_faces: Any
 
 def _sweep_turns(people: CameoGuard, first: Any, second: Any) -> None:
     second._holder = "another-host:1"  # two workers in one test process
-    assert first.sweep_if_due() and not second.sweep_if_due()
+    assert first.sweep_if_due() and first.last_was_full, "the first turn sweeps in full"
+    assert not second.sweep_if_due()
     people.clock.advance(timedelta(seconds=61))  # type: ignore[attr-defined]
     assert second.sweep_if_due(), "once the period is over, any worker takes its turn"
+    assert not second.last_was_full, "the quick duties every period, the whole sweep every few"
+    fulls = []
+    for _ in range(first.FULL_EVERY):
+        people.clock.advance(timedelta(seconds=61))  # type: ignore[attr-defined]
+        assert first.sweep_if_due()
+        fulls.append(first.last_was_full)
+    assert fulls.count(True) == 1, fulls
 
 
 def _cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
