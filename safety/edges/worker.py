@@ -23,6 +23,8 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from safety.edges.sweeps import sweep_once
 from safety.engine import (
     DELIVER_CALLBACK,
@@ -61,9 +63,15 @@ class SchemaWatch:
     def check(self) -> None:
         with self._lock:
             if self._moved is None and (self._checked_at is None or self._now() - self._checked_at >= self.every_s):
-                self._checked_at = self._now()
                 database = self._guard.sql_database
-                state = schema_state(database.engine) if database is not None else None
+                try:
+                    state = schema_state(database.engine) if database is not None else None
+                except SQLAlchemyError:
+                    # The database is away: the task itself rides that out (it runs again, or waits); the schema is
+                    # read at the next task.
+                    state = None
+                else:
+                    self._checked_at = self._now()
                 if state is not None and state.ahead:
                     self._moved = state.describe()
             if self._moved is not None:
