@@ -28,7 +28,7 @@ from typing import Any
 
 from safety.domain import Submission, VideoStatus
 from safety.engine import RUN_SUBMISSION
-from safety.errors import SafetyError, SubmissionError
+from safety.errors import SafetyError, StorageError, SubmissionError
 from safety.gate import Gate
 from safety.mediastore import MediaStore
 from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
@@ -126,6 +126,13 @@ class Submissions:
     def _send(self, *args: Any, **kwargs: Any) -> None:
         self.send(*args, **kwargs)
 
+    def _send_quietly(self, *args: Any, **kwargs: Any) -> None:
+        """Send a retry; if the broker cannot take it either, the sweep sends the work again later."""
+        try:
+            self.send(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - the row is the truth; the sweep repeats the send
+            log.warning("retry not sent; the sweep will send it", extra={"submission_id": args[1]})
+
     def submit(self, client: str, submission: Submission, *, callback_url: str | None = None) -> SubmissionRecord:
         """Accept a submission: its files copied privately, a queued row committed, then the work sent."""
         if callback_url is not None and (
@@ -183,9 +190,15 @@ class Submissions:
         """Claim and decide one submission; None when another worker holds it, it is already decided, or this run
         was cut short (it is run again later)."""
         me = worker or worker_name()
-        with self._store.transaction() as tx:
-            claimed = tx.submissions.claim(submission_id, me, timedelta(seconds=self.limits.lease_s))
-            current = tx.submissions.get(submission_id)
+        try:
+            with self._store.transaction() as tx:
+                claimed = tx.submissions.claim(submission_id, me, timedelta(seconds=self.limits.lease_s))
+                current = tx.submissions.get(submission_id)
+        except StorageError:
+            # The database is away: this message comes back once a lease has passed (the sweep repeats it too).
+            log.warning("run postponed: the database is away", extra={"submission_id": submission_id, "worker": me})
+            self._send_quietly(RUN_SUBMISSION, submission_id, delay_s=self.limits.lease_s)
+            return None
         if not claimed:
             if current.state is SubmissionState.RUNNING:
                 # Another worker holds it (or held it and died): look again once its claim could have lapsed.
@@ -220,10 +233,7 @@ class Submissions:
         except Exception:
             # Anything else (the database or the broker went away): the claim lapses and the work runs again.
             log.exception("run %d failed; it will be run again", current.attempts, extra=ids)
-            try:
-                self.send(RUN_SUBMISSION, submission_id, delay_s=self.limits.lease_s + 1)
-            except Exception:  # noqa: BLE001 - the sweeper sends it when the broker is back
-                log.warning("retry not sent; the sweeper will send it", extra=ids)
+            self._send_quietly(RUN_SUBMISSION, submission_id, delay_s=self.limits.lease_s + 1)
             return False
         with self._store.transaction() as tx:
             return tx.submissions.finish(submission_id, me, outcome)

@@ -362,3 +362,23 @@ def test_ping_answers_0_when_the_broker_and_the_database_answer(settings: Settin
     }
     ping = _cli("worker", "ping", env=env)
     assert ping.returncode == 0 and ping.stdout.startswith("ok"), ping.stdout + ping.stderr
+
+
+def test_a_run_that_finds_the_database_away_comes_back_later(
+    paused_guard: CameoGuard, clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from safety.errors import StorageError
+
+    guard = paused_guard
+    record = guard.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
+    sent: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+    guard.submissions.send = lambda *args, **kwargs: sent.append((args, kwargs))
+
+    def away() -> Any:
+        raise StorageError("database error: OperationalError: connection refused")
+
+    monkeypatch.setattr(guard.store, "transaction", away)
+    assert guard.submissions.run(record.id, worker="w1") is None
+    monkeypatch.undo()
+    assert sent == [(("cameoguard.run_submission", record.id), {"delay_s": guard.submissions.limits.lease_s})]
+    assert guard.submissions.get(record.id).state is SubmissionState.QUEUED
