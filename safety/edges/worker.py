@@ -35,7 +35,7 @@ from safety.engine import (
     CeleryEngine,
     callbacks_queue,
 )
-from safety.errors import ConfigurationError
+from safety.errors import ConfigurationError, StorageError
 from safety.logs import use_json_logs
 from safety.storage.sql.database import schema_state
 from safety.usecases.revocation import finish_pending
@@ -162,6 +162,9 @@ class PeriodicSweeper:
         while not self._stop.wait(self.every_s):
             try:
                 self.sweep_if_due()
+            except StorageError as exc:
+                # The database is away: the next period tries again.
+                log.warning("periodic sweep skipped: %s", str(exc).splitlines()[0])
             except Exception:
                 log.exception("periodic sweep failed")
 
