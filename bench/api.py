@@ -3,7 +3,9 @@
 Measured in one run, on PostgreSQL and RabbitMQ (the local services), with the same clips:
 - the synchronous hook: `POST /v1/check` one after another, by one caller;
 - asynchronous submissions (`POST /v1/submissions`) decided by one `cameoguard worker`, then by two;
-- the first submission a freshly started worker decides against a warm one (models load before it takes work).
+- the first submission a freshly started worker decides against a warm one (models load before it takes work);
+- the callback delay after each decision (p50, p95): every submission names a receiver on loopback, and a
+  `cameoguard worker --callbacks-only` runs beside the check workers, as the integration guide says.
 
     .venv/bin/python -m bench.api [--submissions N] [--json]
 """
@@ -21,10 +23,14 @@ import argparse
 import json
 import os
 import signal
+import statistics
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -52,20 +58,48 @@ def _drop(name: str) -> None:
         conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
 
 
+class Receiver:
+    """A webhook receiver on loopback that notes when each submission's decision arrived."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[str, float] = {}
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                event = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
+                if event["type"] == "submission.decided":
+                    outer.arrived.setdefault(event["data"]["submission_id"], time.time())
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def _workers(count: int, env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
     cameoguard = Path(sys.executable).with_name("cameoguard")
+    commands = [["worker", "--concurrency", "2"]] * count + [["worker", "--callbacks-only", "--concurrency", "4"]]
     started = [
         subprocess.Popen(
-            [str(cameoguard), "worker", "--concurrency", "2"],
+            [str(cameoguard), *command],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(logs / f"worker{i}.log").open("w"),
         )
-        for i in range(count)
+        for i, command in enumerate(commands)
     ]
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
-        if all(" ready." in (logs / f"worker{i}.log").read_text() for i in range(count)):
+        if all(" ready." in (logs / f"worker{i}.log").read_text() for i in range(len(commands))):
             return started
         time.sleep(0.3)
     raise SystemExit("workers did not start")
@@ -91,8 +125,17 @@ def run_async(clips: list[Path], root: Path, workers: int) -> dict[str, Any]:
         "CAMEOGUARD_DATABASE_URL": url,
         "CAMEOGUARD_BROKER_URL": BROKER,
         "CAMEOGUARD_BROKER_QUEUE": queue,
+        "CAMEOGUARD_CALLBACK_ALLOWED_HOSTS": "127.0.0.1",
     }
-    settings = Settings(home=home, database_url=url, broker_url=BROKER, broker_queue=queue, hook_allowed_dirs=(root,))
+    settings = Settings(
+        home=home,
+        database_url=url,
+        broker_url=BROKER,
+        broker_queue=queue,
+        hook_allowed_dirs=(root,),
+        callback_allowed_hosts=("127.0.0.1",),
+    )
+    receiver = Receiver()
     try:
         with build(settings) as guard:
             guard.accounts.add_user("bench")
@@ -102,27 +145,45 @@ def run_async(clips: list[Path], root: Path, workers: int) -> dict[str, Any]:
                 api = TestClient(create_app(guard), headers={"Authorization": f"Bearer {token}"})
                 # One submission first, alone: a freshly started worker's first decision.
                 first_started = time.perf_counter()
-                first = _submit(api, clips[0], 0)
+                first = _submit(api, clips[0], 0, receiver.url)
                 _wait_done(guard, [first])
                 first_s = time.perf_counter() - first_started
                 started = time.perf_counter()
-                ids = [_submit(api, clip, i + 1) for i, clip in enumerate(clips)]
+                ids = [_submit(api, clip, i + 1, receiver.url) for i, clip in enumerate(clips)]
                 _wait_done(guard, ids)
                 elapsed = time.perf_counter() - started
                 one_s = time.perf_counter()
-                _wait_done(guard, [_submit(api, clips[0], len(clips) + 1)])
+                _wait_done(guard, [_submit(api, clips[0], len(clips) + 1, receiver.url)])
                 warm_s = time.perf_counter() - one_s
+                delays = _callback_delays(guard, receiver, ids)
             finally:
                 _stop(started_workers)
     finally:
+        receiver.close()
         _drop(schema)
-    return {"per_minute": round(len(clips) * 60 / elapsed, 1), "first_s": first_s, "warm_s": warm_s}
+    return {"per_minute": round(len(clips) * 60 / elapsed, 1), "first_s": first_s, "warm_s": warm_s, **delays}
 
 
-def _submit(api: TestClient, clip: Path, i: int) -> str:
-    answer = api.post(
-        "/v1/submissions", json={"creator": "bench", "prompt": f"a calm lake, {i}", "video_path": str(clip)}
-    )
+def _callback_delays(guard: Any, receiver: Receiver, ids: list[str]) -> dict[str, float]:
+    """Seconds from each decision (its submission's last update, in the database) to its callback's arrival."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not all(i in receiver.arrived for i in ids):
+        time.sleep(0.1)
+    delays = []
+    for submission_id in ids:
+        decided: datetime = guard.submissions.get(submission_id).updated_at
+        if submission_id in receiver.arrived:
+            delays.append(receiver.arrived[submission_id] - decided.astimezone(UTC).timestamp())
+    if not delays:
+        return {"callback_p50_s": float("nan"), "callback_p95_s": float("nan")}
+    ordered = sorted(delays)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"callback_p50_s": round(statistics.median(ordered), 3), "callback_p95_s": round(p95, 3)}
+
+
+def _submit(api: TestClient, clip: Path, i: int, callback_url: str) -> str:
+    body = {"creator": "bench", "prompt": f"a calm lake, {i}", "video_path": str(clip), "callback_url": callback_url}
+    answer = api.post("/v1/submissions", json=body)
     assert answer.status_code == 202, answer.text
     return str(answer.json()["submission_id"])
 
@@ -176,6 +237,8 @@ def main() -> None:
         "first_after_start_s": round(one["first_s"], 2),
         "warm_s": round(one["warm_s"], 2),
         "first_over_warm": round(one["first_s"] / one["warm_s"], 2),
+        "callback_p50_s": {"one_worker": one["callback_p50_s"], "two_workers": two["callback_p50_s"]},
+        "callback_p95_s": {"one_worker": one["callback_p95_s"], "two_workers": two["callback_p95_s"]},
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -188,6 +251,11 @@ def main() -> None:
         f"  a fresh worker's first submission    {one['first_s']:6.2f} s, a warm one {one['warm_s']:.2f} s "
         f"({report['first_over_warm']}x)"
     )
+    for label, run in (("one worker", one), ("two workers", two)):
+        print(
+            f"  callback after the decision, {label:11s} p50 {run['callback_p50_s']:.2f} s, "
+            f"p95 {run['callback_p95_s']:.2f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -127,10 +127,20 @@ class CeleryEngine:
         self.app.close()
 
 
+def callbacks_queue(queue: str) -> str:
+    """The queue callbacks travel on, beside the checks' queue: a callback never waits behind a check."""
+    return f"{queue}.callbacks"
+
+
 def configure(app: Any, queue: str) -> None:
     """The settings every producer and worker share: late acks (a worker that dies mid-task leaves the message to
-    another), one message at a time per worker thread, JSON only."""
+    another), one message at a time per worker thread, JSON only, callbacks on their own queue. A send the broker
+    cannot take fails within seconds (the caller keeps the work as a row and sends it again later) rather than
+    retrying for long while an API request waits."""
     app.conf.update(
+        task_routes={DELIVER_CALLBACK: {"queue": callbacks_queue(queue)}},
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
+        broker_connection_timeout=3,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,

@@ -216,7 +216,7 @@ class Settings(BaseSettings):
         default=24 * 30,
         gt=0,
         description="Held items older than this expire (the sweeper).",
-        json_schema_extra=needs("worker", "scheduler", "cli"),
+        json_schema_extra=needs("serve", "worker", "scheduler", "cli"),
     )
     publish_encoder: str = Field(
         default="libx264",
@@ -239,12 +239,26 @@ class Settings(BaseSettings):
         default=600.0,
         gt=0,
         description="A video still `checking` this long after its last change is settled by the sweeper.",
-        json_schema_extra=needs("worker", "scheduler", "cli"),
+        json_schema_extra=needs("serve", "worker", "scheduler", "cli"),
     )
     callback_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description="Hosts inside the network (loopback, private, link-local) that submission callbacks may reach; "
         "every other such address is refused.",
+        json_schema_extra=needs("serve", "worker"),
+    )
+    callback_give_up_s: float = Field(
+        default=3600.0,
+        ge=0,
+        description="A callback is retried with back-off (2 s doubled, at most 5 minutes apart) this long after its "
+        "event, then given up (a metric and a log line).",
+        json_schema_extra=needs("serve", "worker"),
+    )
+    worker_sweep_s: float = Field(
+        default=60.0,
+        ge=0,
+        description="Workers take turns (one per period) at sending stranded submissions again and finishing purges "
+        "this often, and at the whole sweep every fifth period; 0: never (then run `cameoguard scheduler run`).",
         json_schema_extra=needs("serve", "worker"),
     )
     owner_approval_hours: float = Field(
@@ -258,7 +272,7 @@ class Settings(BaseSettings):
         ge=0,
         description="The sweeper leaves unreferenced files younger than this: a process may be about to commit "
         "the row that points at them.",
-        json_schema_extra=needs("worker", "scheduler", "cli"),
+        json_schema_extra=needs("serve", "worker", "scheduler", "cli"),
     )
     quality_share: float = Field(
         default=0.1,

@@ -1,88 +1,78 @@
-"""What operators watch: readiness, and metrics in Prometheus' text format.
+"""What operators watch: readiness, and metrics in the Prometheus text format (built with prometheus-client).
 
-Counts that every process contributes to (decisions by action, submissions by state, the queue) are read from the
-database, so any replica answers for all of them. What only this process sees (how long each check took, how
-often it failed, which reasons its decisions carried) is counted here as the gate reports it (`record_decision`).
+Counts that every process contributes to (decisions by action, submissions by state, the queue, purges) are read
+from the database at each scrape, so any replica answers for all of them. What a process counts as it works (check
+latency, check errors, decision reasons, queue waits, callbacks: `safety.gate.metrics`) comes from this process,
+or, with `PROMETHEUS_MULTIPROC_DIR` set for every process (a directory they share on one machine), from every
+process that writes to that directory, workers included. A worker on another machine serves its own with
+`cameoguard worker --metrics-port N`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 
-from safety.gate.metrics import BUCKETS
 from safety.storage.sql.database import schema_state
 
 if TYPE_CHECKING:
     from safety.wiring import CameoGuard
 
-
-def _label(value: str) -> str:
-    return value.replace("\\\\", "\\\\\\\\").replace('"', '\\\\"').replace("\\n", " ")
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
-def prometheus_text(services: CameoGuard) -> str:
-    """Every metric, as Prometheus scrapes it."""
-    lines: list[str] = []
+class DatabaseCounts:
+    """A collector read at each scrape: what every process did, as the database records it."""
 
-    def family(name: str, kind: str, help_text: str, samples: Mapping[str, float]) -> None:
-        lines.append(f"# HELP {name} {help_text}")
-        lines.append(f"# TYPE {name} {kind}")
-        lines.extend(f"{name}{labels} {value:g}" for labels, value in samples.items())
+    def __init__(self, services: CameoGuard) -> None:
+        self._services = services
 
-    with services.store.transaction() as tx:
-        decisions = tx.decisions.counts()
-        submissions = tx.submissions.counts()
-        depth = tx.submissions.depth()
-        purges = tx.purges.counts()
-    family(
-        "cameoguard_decisions_total",
-        "counter",
-        "Decisions recorded, by action (all processes).",
-        {f'{{action="{_label(a)}"}}': n for a, n in sorted(decisions.items())},
-    )
-    family(
-        "cameoguard_submissions",
-        "gauge",
-        "Asynchronous submissions by state.",
-        {f'{{state="{_label(s)}"}}': n for s, n in sorted(submissions.items())},
-    )
-    family("cameoguard_queue_depth", "gauge", "Submissions queued or running.", {"": depth})
-    purged_videos = purges.pop("videos", 0)
-    family(
-        "cameoguard_purge_jobs",
-        "gauge",
-        "Purge jobs by state (an unfinished one still has files to remove).",
-        {f'{{state="{_label(s)}"}}': n for s, n in sorted(purges.items())},
-    )
-    family("cameoguard_purged_videos_total", "counter", "Videos purged (tombstones).", {"": purged_videos})
-    metrics = services.gate.metrics
-    with metrics._lock:
-        family(
-            "cameoguard_decision_reasons_total",
-            "counter",
-            "Reasons of the decisions made by this process.",
-            {f'{{action="{_label(a)}",reason="{_label(c)}"}}': n for (a, c), n in sorted(metrics.reasons.items())},
+    def collect(self) -> Iterator[Metric]:
+        with self._services.store.transaction() as tx:
+            decisions = tx.decisions.counts()
+            submissions = tx.submissions.counts()
+            depth = tx.submissions.depth()
+            purges = tx.purges.counts()
+        decided = CounterMetricFamily(
+            "cameoguard_decisions", "Decisions recorded, by action (all processes).", labels=["action"]
         )
-        family(
-            "cameoguard_check_errors_total",
-            "counter",
-            "Checks that failed or timed out in this process.",
-            {f'{{check="{_label(c)}"}}': n for c, n in sorted(metrics.check_errors.items())},
+        for action, n in sorted(decisions.items()):
+            decided.add_metric([action], n)
+        yield decided
+        states = GaugeMetricFamily("cameoguard_submissions", "Asynchronous submissions by state.", labels=["state"])
+        for state, n in sorted(submissions.items()):
+            states.add_metric([state], n)
+        yield states
+        yield GaugeMetricFamily("cameoguard_queue_depth", "Submissions queued or running.", value=depth)
+        purged_videos = purges.pop("videos", 0)
+        jobs = GaugeMetricFamily(
+            "cameoguard_purge_jobs",
+            "Purge jobs by state (an unfinished one still has files to remove).",
+            labels=["state"],
         )
-        lines.append("# HELP cameoguard_check_seconds Wall time of each check in this process.")
-        lines.append("# TYPE cameoguard_check_seconds histogram")
-        for check, counts in sorted(metrics.latency.items()):
-            running = 0
-            for bound, count in zip([*BUCKETS, float("inf")], counts, strict=True):
-                running += count
-                edge = "+Inf" if bound == float("inf") else f"{bound:g}"
-                lines.append(f'cameoguard_check_seconds_bucket{{check="{_label(check)}",le="{edge}"}} {running}')
-            lines.append(f'cameoguard_check_seconds_sum{{check="{_label(check)}"}} {metrics.latency_sum[check]:g}')
-            lines.append(f'cameoguard_check_seconds_count{{check="{_label(check)}"}} {running}')
-    return "\\n".join(lines) + "\\n"
+        for state, n in sorted(purges.items()):
+            jobs.add_metric([state], n)
+        yield jobs
+        yield CounterMetricFamily("cameoguard_purged_videos", "Videos purged (tombstones).", value=purged_videos)
+
+
+def metrics_text(services: CameoGuard) -> tuple[bytes, str]:
+    """Every metric as Prometheus scrapes it, and its content type."""
+    shared = CollectorRegistry(auto_describe=True)
+    shared.register(DatabaseCounts(services))
+    if os.environ.get(MULTIPROC_DIR):
+        # Every process sharing the directory, this one included (its values live there too).
+        processes = CollectorRegistry()
+        MultiProcessCollector(processes)  # type: ignore[no-untyped-call]
+    else:
+        processes = services.gate.metrics.registry
+    return generate_latest(shared) + generate_latest(processes), CONTENT_TYPE_LATEST
 
 
 def readiness(services: CameoGuard) -> dict[str, Any]:

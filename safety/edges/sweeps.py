@@ -23,8 +23,9 @@ from pathlib import Path
 from safety.domain import VideoStatus
 from safety.errors import StatusChanged
 from safety.mediastore import AREAS
-from safety.records import RegistryStatus
+from safety.records import RegistryStatus, SubmissionState
 from safety.revocation import PurgeReceipt
+from safety.usecases.idempotency import IdempotentRequests
 from safety.usecases.revocation import finish, finish_pending, reconcile_in
 from safety.wiring import CameoGuard, build
 
@@ -61,6 +62,8 @@ class SweepReport:
     """Videos blocked because an owner who approves each use did not answer in time."""
     scans_resumed: list[str] = field(default_factory=list)
     """Retroactive scans whose runner died, sent again (they resume at their cursor)."""
+    idempotency_keys_expired: int = 0
+    """Kept answers to `Idempotency-Key` requests past their day."""
     seconds: float = 0.0
     """Wall time."""
 
@@ -134,9 +137,21 @@ def _settle_stale_checking(services: CameoGuard, report: SweepReport) -> None:
     with services.store.transaction() as tx:
         stale = tx.videos.checking_before(cutoff)
     for video_id in stale:
+        if _run_again_by_its_submission(services, video_id):
+            continue
         # None when the video left `checking` since it was listed: its gate was slow, not dead, and finished on its own.
         if services.gate.settle_stale(video_id, actor=SWEEPER) is not None:
             report.stale_settled.append(video_id)
+
+
+def _run_again_by_its_submission(services: CameoGuard, video_id: str) -> bool:
+    """The video came with a submission that is not finished: its runs are the submission's to repeat (and to hold
+    once they are spent), not the sweeper's to settle."""
+    with services.store.transaction() as tx:
+        submission_id = tx.submissions.for_video(video_id)
+        if submission_id is None:
+            return False
+        return tx.submissions.get(submission_id).state in (SubmissionState.QUEUED, SubmissionState.RUNNING)
 
 
 def _reconcile_files(services: CameoGuard, report: SweepReport) -> None:
@@ -251,6 +266,7 @@ def sweep_once(services: CameoGuard) -> SweepReport:
         report.scans_resumed = services.retro_scans.resume_stale()
         _reconcile_files(services, report)
         report.submissions_requeued = services.submissions.requeue_unfinished()
+        report.idempotency_keys_expired = IdempotentRequests(services.store).expire()
     report.seconds = time.perf_counter() - started
     return report
 

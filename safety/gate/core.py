@@ -67,12 +67,13 @@ class Gate:
         self.warmed = True
         return spent
 
-    def prepublish(self, submission: Submission, *, video_id: str | None = None) -> GateResult:
+    def prepublish(self, submission: Submission, *, video_id: str | None = None, rerun: bool = False) -> GateResult:
         """Decide on a submission and act on the decision; raises `SubmissionError` for undecidable input.
-        `video_id` names the new video when the id was promised before the gate ran (asynchronous submissions)."""
+        `video_id` names the new video when the id was promised before the gate ran (asynchronous submissions);
+        with `rerun`, a row of that id left `checking` by a run that was cut short is checked again from the start."""
         started = time.perf_counter()
         admitted = intake(self, submission)
-        ingested = ingest(self, submission, admitted, video_id)
+        ingested = ingest(self, submission, admitted, video_id, rerun=rerun)
         ingest_ms = (time.perf_counter() - started) * 1000
         premark = (
             Premark(
@@ -99,9 +100,11 @@ class Gate:
             if premark is not None:
                 premark.drop()
 
-    def settle_stale(self, video_id: str, *, actor: str) -> GateResult | None:
+    def settle_stale(self, video_id: str, *, actor: str, why: str | None = None) -> GateResult | None:
         """Hold (or block) a video a dead process left `checking`; None when it is no longer `checking`."""
-        return settling.settle_stale(self, video_id, actor=actor)
+        if why is None:
+            return settling.settle_stale(self, video_id, actor=actor)
+        return settling.settle_stale(self, video_id, actor=actor, why=why)
 
     def settle_owner_requests(self, video_id: str, *, actor: str) -> GateResult | None:
         """After an owner answers (or a request expires): blocked on a no, published once every owner approved;

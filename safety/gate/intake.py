@@ -16,7 +16,7 @@ from safety.access import hidden
 from safety.checks import CheckContext
 from safety.checks.runner import DEFAULT_TIMEOUT_S
 from safety.domain import MediaInfo, Submission, User, VideoStatus
-from safety.errors import InvalidMediaError, SubmissionError, UnknownUserError
+from safety.errors import ConflictError, InvalidMediaError, SubmissionError, UnknownUserError
 from safety.frames import FrameFeed
 from safety.gate.checking import check_context, open_feed
 from safety.gate.run import GateParts
@@ -77,24 +77,34 @@ def intake(gate: GateParts, submission: Submission) -> Admitted:
     return Admitted(creator, policy, info)
 
 
-def ingest(gate: GateParts, submission: Submission, admitted: Admitted, video_id: str | None) -> Ingested:
-    """Transaction 1: the draft's row in `checking`, its lineage edges, and the declared owners' consent."""
+def ingest(
+    gate: GateParts, submission: Submission, admitted: Admitted, video_id: str | None, *, rerun: bool = False
+) -> Ingested:
+    """Transaction 1: the draft's row in `checking`, its lineage edges, and the declared owners' consent. With
+    `rerun`, the row a run that was cut short left `checking` (with its edges) is taken as it is."""
     # The checks read a private copy: the caller's file may change or vanish while they run.
     draft = gate.media.put_draft(submission.video_path)
     with gate.store.transaction() as tx:
-        created = tx.videos.create(
-            video_id=video_id,
-            creator=admitted.creator.handle,
-            prompt=submission.prompt,
-            content_sha256=draft.sha256,
-            size_bytes=draft.size,
-            duration_s=admitted.info.duration_s,
-            width=admitted.info.width,
-            height=admitted.info.height,
-            draft_path=draft.path,
-            declared_cameos=submission.cameos,
-            remix_of=submission.remix_of,
-            policy_ref=admitted.policy.ref,
+        existing = tx.videos.find(video_id) if rerun and video_id is not None else None
+        if existing is not None and existing.status is not VideoStatus.CHECKING:
+            raise ConflictError(f"video `{existing.id}` is {existing.status.value}: it is not run again")
+        created = (
+            existing.id
+            if existing is not None
+            else tx.videos.create(
+                video_id=video_id,
+                creator=admitted.creator.handle,
+                prompt=submission.prompt,
+                content_sha256=draft.sha256,
+                size_bytes=draft.size,
+                duration_s=admitted.info.duration_s,
+                width=admitted.info.width,
+                height=admitted.info.height,
+                draft_path=draft.path,
+                declared_cameos=submission.cameos,
+                remix_of=submission.remix_of,
+                policy_ref=admitted.policy.ref,
+            )
         )
         feed = open_feed(gate, draft.path, admitted.policy, submission)
         # Declared owners' consent is read in the transaction that creates the row, so the checks judge the

@@ -19,9 +19,12 @@ from safety.gate.withholding import moved, release_draft, withhold
 from safety.records import UseRequestState, VideoRecord
 
 
-def settle_stale(gate: GateParts, video_id: str, *, actor: str) -> GateResult | None:
+def settle_stale(
+    gate: GateParts, video_id: str, *, actor: str, why: str = "the process running them stopped"
+) -> GateResult | None:
     """Hold (or block, as the policy's `check.error` says) a video whose checks never finished because the process
-    running them died; None when it is no longer `checking`. Never publishes."""
+    running them died (or every run of them was cut short: `why`); None when it is no longer `checking`. Never
+    publishes."""
     with gate.store.transaction() as tx:
         video = tx.videos.get(video_id, lock=True)
         if video.status is not VideoStatus.CHECKING:
@@ -33,9 +36,9 @@ def settle_stale(gate: GateParts, video_id: str, *, actor: str) -> GateResult | 
             CHECK_ERROR,
             Action.REVIEW,
             rule.severity if rule else 4,
-            "the checks did not finish: the process running them stopped",
+            f"the checks did not finish: {why}",
             rule.text if rule else "",
-            {"check": "gate", "error": "Interrupted", "detail": "settled by the sweeper"},
+            {"check": "gate", "error": "Interrupted", "detail": why},
             "gate",
         )
         decision = Decision(Action.REVIEW, (stopped,), {}, (), policy.ref)

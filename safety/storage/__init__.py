@@ -7,6 +7,7 @@ append to the audit log in the same transaction. This module is pure: it imports
 """
 
 from safety.storage.content import BankStore, DecisionStore, PurgeStore, RegistryStore, TrackStore, VideoStore
+from safety.storage.idempotency import IdempotencyStore, IdempotentAnswer
 from safety.storage.operations import AuditStore, LockStore, ReviewStore, SubmissionStore
 from safety.storage.people import AccountStore, ClientStore, ConsentStore, TemplateStore
 from safety.storage.unit import Store, Transaction
@@ -18,6 +19,8 @@ __all__ = [
     "ClientStore",
     "ConsentStore",
     "DecisionStore",
+    "IdempotencyStore",
+    "IdempotentAnswer",
     "LockStore",
     "PurgeStore",
     "RegistryStore",

@@ -16,6 +16,7 @@ from typing import Protocol
 from safety.audit import CheckpointLog
 from safety.clock import Clock
 from safety.storage.content import BankStore, DecisionStore, PurgeStore, RegistryStore, TrackStore, VideoStore
+from safety.storage.idempotency import IdempotencyStore
 from safety.storage.operations import AuditStore, LockStore, ReviewStore, SubmissionStore
 from safety.storage.people import AccountStore, ClientStore, ConsentStore, TemplateStore
 
@@ -51,6 +52,8 @@ class Transaction(Protocol):
     def submissions(self) -> SubmissionStore: ...
     @property
     def tracks(self) -> TrackStore: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
 
 class Store(Protocol):

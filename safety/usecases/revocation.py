@@ -7,9 +7,11 @@ records a durable job listing the files to remove. The files go after the commit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from policies import PolicyBook
 from safety.mediastore import MediaStore
@@ -210,6 +212,17 @@ def remove_job_files(media: MediaStore, job: PurgeJobRecord) -> int:
     return removed
 
 
+_log = logging.getLogger("cameoguard.revocation")
+# Who hears of finished purges, per store: every purge, whichever use case or sweep made it, ends in `finish`.
+_LISTENERS: WeakKeyDictionary[Any, list[Callable[[PurgeReceipt], None]]] = WeakKeyDictionary()
+
+
+def on_purge_finished(store: Store, listener: Callable[[PurgeReceipt], None]) -> None:
+    """Call `listener` with the receipt of every purge of `store`, once its files are gone (the submissions use
+    case tells the client that submitted each purged video)."""
+    _LISTENERS.setdefault(store, []).append(listener)
+
+
 def finish(store: Store, media: MediaStore, job: PurgeJobRecord) -> PurgeReceipt:
     """Remove a committed job's files and mark it done; the owner's receipt."""
     # Files before the row: if this dies in between, the job is still pending and `finish_pending` removes what is left
@@ -217,7 +230,13 @@ def finish(store: Store, media: MediaStore, job: PurgeJobRecord) -> PurgeReceipt
     removed = remove_job_files(media, job)
     with store.transaction() as tx:
         tx.purges.finish_job(job.id)
-    return PurgeReceipt(job.id, job.owner, job.creator, job.reason, job.video_ids, job.created_at, removed)
+    receipt = PurgeReceipt(job.id, job.owner, job.creator, job.reason, job.video_ids, job.created_at, removed)
+    for listener in _LISTENERS.get(store, ()):
+        try:
+            listener(receipt)
+        except Exception:  # noqa: BLE001 - a listener never undoes or blocks a purge
+            _log.exception("purge listener failed", extra={"receipt_id": receipt.receipt_id})
+    return receipt
 
 
 def receipt_of(job: PurgeJobRecord) -> PurgeReceipt:
@@ -235,4 +254,12 @@ def finish_pending(store: Store, media: MediaStore) -> list[PurgeReceipt]:
     return [finish(store, media, job) for job in jobs]
 
 
-__all__ = ["apply_purge", "finish", "finish_pending", "purge_in", "reconcile_in", "remove_job_files"]
+__all__ = [
+    "apply_purge",
+    "finish",
+    "finish_pending",
+    "on_purge_finished",
+    "purge_in",
+    "reconcile_in",
+    "remove_job_files",
+]

@@ -1,48 +1,73 @@
-"""Asynchronous submissions: accepted at once, checked by a worker, the outcome called back, signed.
+"""Asynchronous submissions: accepted at once, checked by a worker, run again when a run was cut short, the outcome
+called back.
 
-`submit` copies the files privately, commits a queued row (with the video id the platform will see) and only then
-sends the work to the engine, so a lost message loses nothing: `requeue_unfinished` (run by the sweeper) sends
-again whatever no worker took. `run` is what a worker does: claim the row with a conditional update (a duplicate
-message finds it taken and does nothing), keep the claim alive while the gate runs, and record the outcome once.
-A worker killed mid-check leaves its claim to lapse; the next one finds the video still `checking` and holds it
-for review (the checks of a dead worker are never half-trusted). `deliver_callback` POSTs the outcome with an
-HMAC signature of the body under the client's webhook secret, retried with backoff, every attempt logged.
+`submit` copies the files privately and commits a queued row (with the video id the platform will see): that
+commit is the promise. The work is then sent to the engine; if the broker cannot take it, the row stays queued and
+the sweeper sends it when the broker is back (an outbox), so the client gets its 202 either way. `run` is what a
+worker does: claim the row with a conditional update (a duplicate message finds it taken and does nothing), keep
+the claim alive while the gate runs, and record the outcome once. A run cut short (its worker killed, or the
+database or broker gone mid-check) leaves its claim to lapse; the next worker runs the submission again from the
+start, reusing the video row the first run made. After `max_attempts` runs the video is held for a person, with a
+reason that says so (the checks never finished), or, when no run got as far as the video row, the submission
+fails. Outcomes and later moves of the video go to the client as webhooks (`usecases.webhooks`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import ipaddress
-import json
 import logging
 import os
-import re
 import shutil
 import socket
 import tempfile
 import threading
 import uuid
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from safety.domain import Submission, VideoStatus
-from safety.engine import DELIVER_CALLBACK, RUN_SUBMISSION
-from safety.errors import SafetyError, SubmissionError
+from safety.engine import RUN_SUBMISSION
+from safety.errors import SafetyError, StorageError, SubmissionError
 from safety.gate import Gate
 from safety.mediastore import MediaStore
 from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
+from safety.revocation import PurgeReceipt
 from safety.storage import Store
+from safety.usecases.callback_targets import (
+    CallbackRefused,
+    CallbackTarget,
+    address_refusal,
+    callback_refusal,
+    pin_callback,
+    system_resolver,
+)
 from safety.usecases.videos import Videos
+from safety.usecases.webhooks import (
+    APPROVAL_REQUESTED,
+    DECIDED,
+    FAILED,
+    PURGED,
+    TAKEN_DOWN,
+    Send,
+    WebhookEvent,
+    Webhooks,
+    without_paths,
+)
 
 log = logging.getLogger("cameoguard.submissions")
 
-SIGNATURE_HEADER = "X-Cameoguard-Signature"
-Send = Callable[..., None]
+__all__ = [
+    "CallbackRefused",
+    "CallbackTarget",
+    "QueueFull",
+    "SubmissionLimits",
+    "Submissions",
+    "address_refusal",
+    "callback_refusal",
+    "pin_callback",
+    "system_resolver",
+]
 
 
 class QueueFull(SafetyError):
@@ -63,178 +88,10 @@ class SubmissionLimits:
     """Queued and running submissions past which new ones are refused (back-pressure)."""
     requeue_after_s: float = 60.0
     """A queued submission no worker took within this is sent again."""
-    callback_attempts: int = 6
-    """Tries per callback before giving up."""
-    callback_backoff_s: float = 2.0
-    """Delay before the second try; doubled each time after."""
-    callback_timeout_s: float = 5.0
-    """How long a receiver gets to answer."""
+    max_attempts: int = 3
+    """Runs of one submission (the first and those after a run was cut short) before it is held for a person."""
     callback_hosts: tuple[str, ...] = ()
-    """Hosts a callback may go to although they are inside the network (loopback, private, link-local); any other
-    such address is refused, so a client cannot aim the workers at the database or a metadata service."""
-
-
-class CallbackRefused(SafetyError):
-    """A callback URL that may not be called: not http(s), or pointing inside the network."""
-
-
-# NAT64's well-known prefix carries an IPv4 address in its last 32 bits (RFC 6052); the local-use prefix (RFC 8215)
-# is for the operator's own translators and never leads outside.
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
-_NUMERIC_HOST = re.compile(r"[0-9][0-9a-fx.]*")
-
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def address_refusal(address: Address) -> str | None:
-    """Why a callback may not connect to `address`, or None. An IPv6 address that carries an IPv4 one (mapped,
-    IPv4-compatible, 6to4, NAT64, Teredo) is judged by the IPv4 address it leads to, so `::ffff:10.0.0.5` or
-    `64:ff9b::a9fe:a9fe` is the internal address it is."""
-    if isinstance(address, ipaddress.IPv6Address):
-        if address in _NAT64_LOCAL:
-            return "a local-use NAT64 address (64:ff9b:1::/48)"
-        if address.is_site_local:
-            return "a site-local address (fec0::/10)"
-        if address.teredo is not None:
-            server, client = address.teredo
-            return f"a Teredo address (2001::/32, carrying {client} by way of {server})"
-        embedded = _embedded_ipv4(address)
-        if embedded is not None:
-            inner = address_refusal(embedded)
-            return f"{inner}, carried in {address}" if inner else None
-    if not address.is_global:
-        return f"{address} is not a public address"
-    return None
-
-
-def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    if int(address) >> 32 == 0 and int(address) > 1:
-        return ipaddress.IPv4Address(int(address))  # IPv4-compatible, ::a.b.c.d (deprecated, still routed by some)
-    return None
-
-
-def _literal(host: str) -> Address | None:
-    """The address a host names without DNS: an IP literal, or an IPv4 number in a form the C resolver reads
-    (`2130706433`, `0x7f.1`, `127.1`)."""
-    try:
-        return ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    if _NUMERIC_HOST.fullmatch(host):
-        try:
-            return ipaddress.IPv4Address(socket.inet_aton(host))
-        except OSError:
-            return None
-    return None
-
-
-Resolver = Callable[[str, int], list[str]]
-
-
-def system_resolver(host: str, port: int) -> list[str]:
-    """Every address DNS gives for `host` (`OSError` when it gives none)."""
-    found = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    return [str(info[4][0]).split("%")[0] for info in found]
-
-
-@dataclass(frozen=True)
-class CallbackTarget:
-    """A callback URL with the one address that was checked for it: the connection goes there and nowhere else,
-    whatever DNS answers later (a rebinding attack answers a public address to the check, an internal one to the
-    connect). The Host header and the TLS server name (SNI and certificate check) stay the URL's host."""
-
-    url: str
-    """The URL as the client gave it."""
-    host: str
-    """Its host name (lower case)."""
-    address: str
-    """The checked address connected to."""
-
-    @property
-    def connect_url(self) -> str:
-        """The URL with its host replaced by the checked address."""
-        parts = urlsplit(self.url)
-        literal = f"[{self.address}]" if ":" in self.address else self.address
-        userinfo = parts.netloc.rpartition("@")[0]
-        netloc = (f"{userinfo}@" if userinfo else "") + literal + (f":{parts.port}" if parts.port else "")
-        return urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
-
-    @property
-    def host_header(self) -> str:
-        """What the Host header says: the URL's host (and port when it names one)."""
-        parts = urlsplit(self.url)
-        host = parts.hostname or self.host
-        shown = f"[{host}]" if ":" in host else host
-        return shown + (f":{parts.port}" if parts.port else "")
-
-
-def pin_callback(url: str, allowed_hosts: Sequence[str], resolve: Resolver = system_resolver) -> CallbackTarget:
-    """Check a callback URL and fix the address it will be sent to: `CallbackRefused` when it may not be called.
-    A name is looked up once; every address it has must be public (or the host allowed by the operator), and the
-    first is the one connected to."""
-    target = _checked(url, allowed_hosts, resolve)
-    assert target is not None
-    return target
-
-
-def _checked(url: str, allowed_hosts: Sequence[str], resolve: Resolver | None) -> CallbackTarget | None:
-    """`pin_callback`; without `resolve`, a host name is not looked up and None is returned for it."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError:
-        raise CallbackRefused("callback_url has an invalid port") from None
-    host = (parts.hostname or "").casefold()
-    if parts.scheme not in ("http", "https") or not host:
-        raise CallbackRefused("callback_url must be an http or https URL with a host")
-    allowed = host in allowed_hosts or host.rstrip(".") in allowed_hosts
-    literal = _literal(host)
-    if literal is not None:
-        addresses: list[Address] = [literal]
-    else:
-        name = host.rstrip(".")
-        if not allowed and (name == "localhost" or name.endswith((".localhost", ".internal", ".local"))):
-            raise CallbackRefused(f"callback_url points inside the network ({host})")
-        if resolve is None:
-            return None
-        try:
-            addresses = [ipaddress.ip_address(found) for found in resolve(host, port)]
-        except (OSError, ValueError) as exc:
-            why = getattr(exc, "strerror", None) or exc
-            raise CallbackRefused(f"callback host {host} cannot be resolved: {why}") from None
-        if not addresses:
-            raise CallbackRefused(f"callback host {host} cannot be resolved")
-    if not allowed:
-        for address in addresses:
-            if why := address_refusal(address):
-                raise CallbackRefused(
-                    f"callback_url points inside the network ({host}: {why}); an operator may allow the host"
-                )
-    return CallbackTarget(url, host, str(addresses[0]))
-
-
-def callback_refusal(
-    url: str, allowed_hosts: Sequence[str], *, resolve: bool, resolver: Resolver = system_resolver
-) -> str | None:
-    """Why a callback URL may not be used, or None. Without `resolve` (when a submission is accepted), only what
-    the URL itself says is checked, names not looked up; with it, as `pin_callback` checks it when sending."""
-    try:
-        _checked(url, allowed_hosts, resolver if resolve else None)
-    except CallbackRefused as exc:
-        return str(exc)
-    return None
-
-
-def signature(secret: str, body: bytes) -> str:
-    """The value of `X-Cameoguard-Signature` for `body`: `sha256=<hex HMAC>`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    """Hosts a callback may go to although they are inside the network (checked when a submission is accepted)."""
 
 
 def worker_name() -> str:
@@ -250,20 +107,31 @@ class Submissions:
         media: MediaStore,
         videos: Videos,
         gate: Gate,
+        webhooks: Webhooks,
         *,
         limits: SubmissionLimits = SubmissionLimits(),
-        webhook_secret: Callable[[str], str | None] = lambda _client: None,
     ) -> None:
         self._store = store
         self._media = media
         self._videos = videos
         self._gate = gate
         self.limits = limits
-        self._secret = webhook_secret
-        self.resolve: Resolver = system_resolver
-        """Looks callback hosts up (once per delivery: the address checked is the address connected to)."""
+        self.webhooks = webhooks
+        # Every task this use case sends, callbacks included, goes through `send`, so replacing it (the wiring, a
+        # test) redirects them all.
+        webhooks.send = self._send
         self.send: Send = lambda *_args, **_kwargs: None
         """Sends a task to the engine; set by the wiring once the engine exists."""
+
+    def _send(self, *args: Any, **kwargs: Any) -> None:
+        self.send(*args, **kwargs)
+
+    def _send_quietly(self, *args: Any, **kwargs: Any) -> None:
+        """Send a retry; if the broker cannot take it either, the sweep sends the work again later."""
+        try:
+            self.send(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - the row is the truth; the sweep repeats the send
+            log.warning("retry not sent; the sweep will send it", extra={"submission_id": args[1]})
 
     def submit(self, client: str, submission: Submission, *, callback_url: str | None = None) -> SubmissionRecord:
         """Accept a submission: its files copied privately, a queued row committed, then the work sent."""
@@ -298,11 +166,16 @@ class Submissions:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        # After the commit: a worker must find the row. If this send is lost, the sweeper sends it again.
-        self.send(RUN_SUBMISSION, record.id)
-        log.info(
-            "submission accepted", extra={"submission_id": record.id, "video_id": record.video_id, "client": client}
-        )
+        ids = {"submission_id": record.id, "video_id": record.video_id, "client": client}
+        # After the commit: a worker must find the row. A send the broker did not take is the sweeper's to repeat.
+        try:
+            self.send(RUN_SUBMISSION, record.id)
+        except Exception as exc:  # noqa: BLE001 - the row is committed; the outbox sweep sends it later
+            log.warning(
+                "submission accepted; not sent yet (%s): the sweeper sends it", exc.__class__.__name__, extra=ids
+            )
+        else:
+            log.info("submission accepted", extra=ids)
         return record
 
     def get(self, submission_id: str) -> SubmissionRecord:
@@ -314,39 +187,58 @@ class Submissions:
             return tx.submissions.deliveries(submission_id)
 
     def run(self, submission_id: str, *, worker: str | None = None) -> SubmissionRecord | None:
-        """Claim and decide one submission; None when another worker holds it or it is already decided."""
+        """Claim and decide one submission; None when another worker holds it, it is already decided, or this run
+        was cut short (it is run again later)."""
         me = worker or worker_name()
-        lease = timedelta(seconds=self.limits.lease_s)
-        with self._store.transaction() as tx:
-            claimed = tx.submissions.claim(submission_id, me, lease)
-            current = tx.submissions.get(submission_id)
+        try:
+            with self._store.transaction() as tx:
+                claimed = tx.submissions.claim(submission_id, me, timedelta(seconds=self.limits.lease_s))
+                current = tx.submissions.get(submission_id)
+        except StorageError:
+            # The database is away: this message comes back once a lease has passed (the sweep repeats it too).
+            log.warning("run postponed: the database is away", extra={"submission_id": submission_id, "worker": me})
+            self._send_quietly(RUN_SUBMISSION, submission_id, delay_s=self.limits.lease_s)
+            return None
         if not claimed:
             if current.state is SubmissionState.RUNNING:
                 # Another worker holds it (or held it and died): look again once its claim could have lapsed.
                 self.send(RUN_SUBMISSION, submission_id, delay_s=self.limits.lease_s)
             return None
+        if current.attempts == 1:
+            waited = (self._store.clock.now() - current.created_at).total_seconds()
+            self._gate.metrics.queue_wait.observe(max(0.0, waited))
         beating = threading.Event()
         heart = threading.Thread(target=self._heartbeat, args=(submission_id, me, beating), daemon=True)
         heart.start()
+        try:
+            finished = self._run_claimed(current, me)
+        finally:
+            beating.set()
+            heart.join(timeout=5)
+        if not finished:
+            return None
+        return self._finished(submission_id, me)
+
+    def _run_claimed(self, current: SubmissionRecord, me: str) -> bool:
+        """Decide a claimed submission and record the outcome; False when the run was cut short."""
+        submission_id = current.id
+        ids = {"submission_id": submission_id, "video_id": current.video_id, "worker": me}
         try:
             outcome = self._decide(current, me)
         except SubmissionError as exc:
             # Input that cannot be decided on (an unknown creator, an unreadable file): a final answer.
             with self._store.transaction() as tx:
-                tx.submissions.fail(submission_id, me, str(exc))
+                # False: the claim lapsed and another worker holds it now; the outcome is theirs to record.
+                return tx.submissions.fail(submission_id, me, str(exc))
         except Exception:
-            # Anything else (the database went away): the claim lapses and the work is sent again later.
-            log.exception(
-                "run failed; it will be retried",
-                extra={"submission_id": submission_id, "video_id": current.video_id, "worker": me},
-            )
-            return None
-        else:
-            with self._store.transaction() as tx:
-                tx.submissions.finish(submission_id, me, outcome)
-        finally:
-            beating.set()
-            heart.join(timeout=5)
+            # Anything else (the database or the broker went away): the claim lapses and the work runs again.
+            log.exception("run %d failed; it will be run again", current.attempts, extra=ids)
+            self._send_quietly(RUN_SUBMISSION, submission_id, delay_s=self.limits.lease_s + 1)
+            return False
+        with self._store.transaction() as tx:
+            return tx.submissions.finish(submission_id, me, outcome)
+
+    def _finished(self, submission_id: str, me: str) -> SubmissionRecord:
         done = self.get(submission_id)
         log.info(
             "submission %s",
@@ -360,9 +252,27 @@ class Submissions:
             },
         )
         shutil.rmtree(done.video_path.parent, ignore_errors=True)
-        if done.callback_url:
-            self.send(DELIVER_CALLBACK, submission_id, 1)
+        self._announce(done)
         return done
+
+    def _announce(self, record: SubmissionRecord) -> None:
+        """The webhooks of a submission's outcome."""
+        if record.state is SubmissionState.FAILED:
+            data: dict[str, Any] = {
+                "submission_id": record.id,
+                "video_id": record.video_id,
+                "status": "failed",
+                "error": record.error,
+            }
+            self.webhooks.emit(WebhookEvent(FAILED, record.id, data))
+            return
+        decision = without_paths(record.result) or {}
+        data = {"submission_id": record.id, "video_id": record.video_id, "status": "done", "decision": decision}
+        self.webhooks.emit(WebhookEvent(DECIDED, record.id, data))
+        if decision.get("status") == VideoStatus.PENDING_OWNER.value:
+            waiting = {"video_id": record.video_id, "submission_id": record.id,
+                       "awaiting_owners": decision.get("awaiting_owners", [])}  # fmt: skip
+            self.webhooks.emit(WebhookEvent(APPROVAL_REQUESTED, record.id, waiting))
 
     def _heartbeat(self, submission_id: str, worker: str, stop: threading.Event) -> None:
         while not stop.wait(self.limits.lease_s / 3):
@@ -376,26 +286,41 @@ class Submissions:
     def _decide(self, submission: SubmissionRecord, worker: str) -> dict[str, Any]:
         with self._store.transaction() as tx:
             existing = tx.videos.find(submission.video_id)
-        if existing is None:
-            result = self._videos.prepublish(
-                Submission(
-                    creator=submission.creator,
-                    prompt=submission.prompt,
-                    video_path=submission.video_path,
-                    cameos=submission.cameos,
-                    remix_of=submission.remix_of,
-                    input_image_path=submission.input_image_path,
-                ),
-                video_id=submission.video_id,
-            )
-            return result.to_json()
-        if existing.status is VideoStatus.CHECKING:
-            # A worker died while checking it: held for a person, never re-trusted or published unchecked.
-            settled = self._gate.settle_stale(submission.video_id, actor=worker)
-            if settled is not None:
-                return settled.to_json()
-        # Already decided (its worker died after deciding): the answer is the decision on record.
-        return self._outcome_on_record(submission.video_id)
+        rerun = existing is not None and existing.status is VideoStatus.CHECKING
+        if submission.attempts > self.limits.max_attempts:
+            if existing is None:
+                raise SubmissionError(f"not decided after {self.limits.max_attempts} attempts: every run was cut short")
+            if rerun:
+                # Held for a person, never published unchecked: the file itself may be what stops every run.
+                why = f"the checks did not finish in {self.limits.max_attempts} attempts"
+                settled = self._gate.settle_stale(submission.video_id, actor=worker, why=why)
+                if settled is not None:
+                    return settled.to_json()
+            return self._outcome_on_record(submission.video_id)
+        if existing is not None and not rerun:
+            # Already decided (its worker died after deciding): the answer is the decision on record.
+            return self._outcome_on_record(submission.video_id)
+        if rerun:
+            self._remove_scratch_of(submission.video_id)
+        result = self._videos.prepublish(
+            Submission(
+                creator=submission.creator,
+                prompt=submission.prompt,
+                video_path=submission.video_path,
+                cameos=submission.cameos,
+                remix_of=submission.remix_of,
+                input_image_path=submission.input_image_path,
+            ),
+            video_id=submission.video_id,
+            rerun=rerun,
+        )
+        return result.to_json()
+
+    def _remove_scratch_of(self, video_id: str) -> None:
+        """What a run cut short left of its publish (a half-written re-encode): removed before running again."""
+        folder = self._media.area("published") / video_id
+        for scratch in folder.glob(".publishing-*") if folder.is_dir() else ():
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _outcome_on_record(self, video_id: str) -> dict[str, Any]:
         """The video's status and latest decision as stored now."""
@@ -409,96 +334,64 @@ class Submissions:
             "published_path": str(view.video.published_path) if view.video.published_path else None,
         }
 
-    def deliver_callback(self, submission_id: str, attempt: int) -> bool:
-        """POST the outcome to the callback URL, signed; True when the receiver took it (2xx)."""
-        import httpx
-
-        record = self.get(submission_id)
-        if record.callback_url is None:
-            return True
-        body = json.dumps(callback_body(record), sort_keys=True).encode()
-        headers = {"content-type": "application/json", "user-agent": "cameoguard"}
-        secret = self._secret(record.client)
-        if secret:
-            headers[SIGNATURE_HEADER] = signature(secret, body)
-        status: int | None = None
-        error: str | None = None
-        try:
-            target = pin_callback(record.callback_url, self.limits.callback_hosts, self.resolve)
-        except CallbackRefused as exc:
-            error = str(exc)
-        else:
-            headers["host"] = target.host_header
-            # The checked address is the one connected to; the name still goes in Host and in TLS (SNI and the
-            # certificate check), so a receiver behind a shared address or a CDN gets the request it expects.
-            try:
-                with httpx.Client(timeout=self.limits.callback_timeout_s) as client:
-                    request = client.build_request(
-                        "POST",
-                        target.connect_url,
-                        content=body,
-                        headers=headers,
-                        extensions={"sni_hostname": target.host} if target.url.startswith("https") else {},
-                    )
-                    answer = client.send(request)
-                status = answer.status_code
-                if not 200 <= status < 300:
-                    error = f"HTTP {status}"
-            except httpx.HTTPError as exc:
-                error = f"{exc.__class__.__name__}: {exc}"
-        with self._store.transaction() as tx:
-            tx.submissions.record_delivery(submission_id, attempt, status, error)
-        log.info(
-            "callback %s",
-            "delivered" if error is None else "failed",
-            extra={
-                "submission_id": submission_id,
-                "video_id": record.video_id,
-                "attempt": attempt,
-                "status_code": status,
-            },
-        )
-        if error is None:
-            return True
-        if attempt < self.limits.callback_attempts:
-            self.send(
-                DELIVER_CALLBACK,
-                submission_id,
-                attempt + 1,
-                delay_s=self.limits.callback_backoff_s * 2 ** (attempt - 1),
-            )
-        return False
+    def deliver_callback(self, submission_id: str, attempt: int, event: dict[str, Any] | None = None) -> bool:
+        """One attempt at a callback; True when the receiver took it (2xx). Without `event` (a task sent before
+        events existed), the submission's outcome now."""
+        if event is None:
+            record = self.get(submission_id)
+            kind = FAILED if record.state is SubmissionState.FAILED else DECIDED
+            data = {"submission_id": record.id, "video_id": record.video_id, "status": record.state.value,
+                    "decision": without_paths(record.result), "error": record.error}  # fmt: skip
+            return self.webhooks.deliver(WebhookEvent(kind, submission_id, data), attempt)
+        return self.webhooks.deliver(WebhookEvent.from_message(event), attempt)
 
     def video_changed(self, video_id: str) -> None:
         """A video decided earlier moved on (its owners approved or declined it): the submission that brought it
-        records the outcome now on record and its callback is sent again."""
+        records the outcome now on record, and the client hears of it (`submission.decided` again)."""
         with self._store.transaction() as tx:
             submission_id = tx.submissions.for_video(video_id)
         if submission_id is None:
             return
         with self._store.transaction() as tx:
             updated = tx.submissions.update_result(submission_id, self._outcome_on_record(video_id))
-        if updated and self.get(submission_id).callback_url:
-            self.send(DELIVER_CALLBACK, submission_id, 1)
+        if updated:
+            self._announce(self.get(submission_id))
+
+    def video_taken_down(self, video_id: str, reasons: list[str]) -> None:
+        """A published video was taken down: `video.taken_down` to the client that submitted it."""
+        with self._store.transaction() as tx:
+            submission_id = tx.submissions.for_video(video_id)
+            status = tx.videos.get(video_id).status.value
+        if submission_id is not None:
+            data = {"video_id": video_id, "submission_id": submission_id, "status": status, "reasons": reasons}
+            self.webhooks.emit(WebhookEvent(TAKEN_DOWN, submission_id, data))
+
+    def videos_purged(self, receipt: PurgeReceipt) -> None:
+        """Videos were purged: `video.purged`, with the receipt, to the client that submitted each."""
+        for video_id in receipt.purged:
+            with self._store.transaction() as tx:
+                submission_id = tx.submissions.for_video(video_id)
+            if submission_id is None:
+                continue
+            data = {"video_id": video_id, "submission_id": submission_id, "status": "purged",
+                    "receipt": {"receipt_id": receipt.receipt_id, "owner": receipt.owner, "reason": receipt.reason,
+                                "purged": list(receipt.purged), "at": receipt.at.isoformat()}}  # fmt: skip
+            self.webhooks.emit(WebhookEvent(PURGED, submission_id, data))
 
     def requeue_unfinished(self) -> list[str]:
-        """Send again what no worker took or what a dead worker held; the ids sent."""
+        """Send again what no worker took (the outbox: accepted while the broker was away, or its message lost)
+        and what a dead worker held; the ids sent."""
         with self._store.transaction() as tx:
             ids = tx.submissions.unfinished(
                 queued_before=self._store.clock.now() - timedelta(seconds=self.limits.requeue_after_s),
                 lease=timedelta(seconds=self.limits.lease_s),
             )
+        sent = []
         for submission_id in ids:
-            self.send(RUN_SUBMISSION, submission_id)
-        return ids
-
-
-def callback_body(record: SubmissionRecord) -> dict[str, Any]:
-    """What the callback carries: the submission's state and, when done, the decision JSON."""
-    return {
-        "submission_id": record.id,
-        "video_id": record.video_id,
-        "status": record.state.value,
-        "decision": record.result,
-        "error": record.error,
-    }
+            try:
+                self.send(RUN_SUBMISSION, submission_id)
+            except Exception as exc:  # noqa: BLE001 - the broker is still away: the next sweep tries again
+                log.warning("requeue stopped: %s", exc.__class__.__name__, extra={"submission_id": submission_id})
+                break
+            sent.append(submission_id)
+        return sent

@@ -7,6 +7,7 @@ as if it did not exist; remixes and a remix's parent are named only when the cal
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -75,10 +76,12 @@ class Videos:
         self._media = media
         self._policies = policies
         self._gate = gate
+        self.on_taken_down: Callable[[str, list[str]], None] = lambda _video_id, _reasons: None
+        """Told of every take-down (the video, its reason codes) once it is committed; set by the wiring."""
 
-    def prepublish(self, submission: Submission, *, video_id: str | None = None) -> GateResult:
+    def prepublish(self, submission: Submission, *, video_id: str | None = None, rerun: bool = False) -> GateResult:
         """Run a submission through the gate (handles and the prompt are normalised first); `video_id` when the
-        id was fixed earlier (an asynchronous submission)."""
+        id was fixed earlier (an asynchronous submission), `rerun` when a run of it was cut short."""
         normalised = Submission(
             creator=normalise_handle(submission.creator),
             prompt=clean_prompt(submission.prompt),
@@ -87,7 +90,7 @@ class Videos:
             remix_of=submission.remix_of,
             input_image_path=submission.input_image_path,
         )
-        return self._gate.prepublish(normalised, video_id=video_id)
+        return self._gate.prepublish(normalised, video_id=video_id, rerun=rerun)
 
     def prepublish_file(self, creator: str, prompt: str, video: Path) -> GateResult:
         """Shorthand: submit a file with no cameos."""
@@ -224,6 +227,7 @@ class Videos:
         # The published file goes last, after the commit: a crash before this leaves a stray file for the sweeper, never
         # a row pointing at nothing.
         self._media.discard(video.published_path)
+        self.on_taken_down(video_id, [reason.code for reason in decision.reasons])
 
 
 def _known_to(tx: Transaction, viewer: Viewer, video_id: str) -> bool:

@@ -57,11 +57,12 @@ from safety.usecases.cameos import Cameos
 from safety.usecases.guardians import Guardians
 from safety.usecases.protection import Protection
 from safety.usecases.retro_scans import RetroScans
-from safety.usecases.revocation import finish_pending
+from safety.usecases.revocation import finish_pending, on_purge_finished
 from safety.usecases.submissions import SubmissionLimits, Submissions
 from safety.usecases.tracing import Tracing
 from safety.usecases.use_requests import UseRequests
 from safety.usecases.videos import Videos
+from safety.usecases.webhooks import CallbackPolicy, Webhooks
 from safety.wiring.cameoguard import CameoGuard
 from safety.wiring.defaults import default_checks, shared_transcriber, shared_voices
 
@@ -309,20 +310,33 @@ def build(
 def build_submissions(
     settings: Settings, adapters: Adapters, videos: Videos, gate: Gate, accounts: Accounts
 ) -> Submissions:
-    """Asynchronous submissions under the settings' limits, their callbacks signed with each client's secret."""
-    return Submissions(
+    """Asynchronous submissions under the settings' limits, their events sent as Standard Webhooks signed with
+    each client's secret; take-downs and finished purges become events too."""
+    # Host names compare case-insensitively, as DNS does.
+    callback_hosts = tuple(h.casefold() for h in settings.callback_allowed_hosts)
+    webhooks = Webhooks(
+        adapters.store,
+        gate.metrics,
+        CallbackPolicy(hosts=callback_hosts, give_up_s=settings.callback_give_up_s),
+        accounts.webhook_secret,
+    )
+    submissions = Submissions(
         adapters.store,
         adapters.media,
         videos,
         gate,
+        webhooks,
         limits=SubmissionLimits(
             lease_s=settings.submission_lease_s,
+            # A queued row older than two leases was not sent, or its message was lost: the sweep sends it again.
+            requeue_after_s=2 * settings.submission_lease_s,
             max_depth=settings.max_queued_submissions,
-            # Host names compare case-insensitively, as DNS does.
-            callback_hosts=tuple(h.casefold() for h in settings.callback_allowed_hosts),
+            callback_hosts=callback_hosts,
         ),
-        webhook_secret=accounts.webhook_secret,
     )
+    videos.on_taken_down = submissions.video_taken_down
+    on_purge_finished(adapters.store, submissions.videos_purged)
+    return submissions
 
 
 def with_use_cases(

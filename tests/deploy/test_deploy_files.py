@@ -118,7 +118,15 @@ def test_the_deployment_runs_every_process_after_the_migrate_job() -> None:
     assert commands["migrate"] == ["cameoguard", "migrate"]
     kinds = {name: " ".join(cmd[1:3]) for name, cmd in commands.items()}
     assert sorted(kinds.values()) == sorted(
-        ["migrate", "serve --host", "worker --concurrency", "worker --concurrency", "review serve", "scheduler run"]
+        # No scheduler: the workers take turns at the sweeper's duties; callbacks have a worker of their own.
+        [
+            "migrate",
+            "serve --host",
+            "worker --concurrency",
+            "worker --concurrency",
+            "review serve",
+            "worker --callbacks-only",
+        ]
     )
     for name in commands:
         if name == "migrate":

@@ -25,6 +25,10 @@ bank_app = typer.Typer(
 hook_app = typer.Typer(help="Clients of the HTTP hook.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="The background scheduler (APScheduler).", no_args_is_help=True)
 guardian_app = typer.Typer(help="Guardians: parental controls over a teen's likeness.", no_args_is_help=True)
+worker_app = typer.Typer(
+    help="Celery workers: `cameoguard worker [--concurrency N]` runs one; `cameoguard worker ping` checks its broker "
+    "and database."
+)
 scan_app = typer.Typer(
     help="Retroactive scans: published videos searched for people enrolled or protected later.", no_args_is_help=True
 )
@@ -42,5 +46,6 @@ for sub, name in (
     (scheduler_app, "scheduler"),
     (guardian_app, "guardian"),
     (scan_app, "scan"),
+    (worker_app, "worker"),
 ):
     app.add_typer(sub, name=name)

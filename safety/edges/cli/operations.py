@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from policies import bundled_pack_names, bundled_pack_path, validate_file
-from safety.edges.cli.app import app, policy_app, scheduler_app
+from safety.edges.cli.app import app, policy_app, scheduler_app, worker_app
 from safety.edges.terminal import JsonOpt, emit, emit_json, err, out, state
 from safety.edges.views import sweep_json
 
@@ -164,27 +164,61 @@ def serve(
     from safety.edges.http import create_app
     from safety.logs import use_json_logs
 
-    use_json_logs()
+    use_json_logs(everything=True)
     guard = state(ctx).guard()
     if guard.settings.broker_url is None:
         # Without a broker the submissions run on this process's threads; any left queued by a stopped process
         # are picked up now.
         guard.submissions.requeue_unfinished()
+        # ... and this process takes the sweeper's duties (no worker does them).
+        from safety.edges.worker import PeriodicSweeper
+
+        PeriodicSweeper(guard, guard.settings.worker_sweep_s).start()
     # The port opens first and answers `/ready` with 503 while every model loads on a background thread; a load
     # balancer sends work once it answers 200, and the first request costs what any other does.
     out.print("models loading in the background; GET /ready answers 200 once they are loaded")
-    uvicorn.run(create_app(guard, warm_up_in_background=True), host=host, port=port, log_level="info")
+    # No log configuration of uvicorn's own: its records reach the JSON handler (one format per process).
+    uvicorn.run(create_app(guard, warm_up_in_background=True), host=host, port=port, log_level="info", log_config=None)
 
 
-@app.command()
+@worker_app.callback(invoke_without_command=True)
 def worker(
     ctx: typer.Context,
     concurrency: Annotated[
         int, typer.Option(help="Submissions checked at once (threads sharing the models).", min=1)
     ] = 2,
+    callbacks_only: Annotated[
+        bool,
+        typer.Option(
+            "--callbacks-only", help="Take only callbacks (their own queue, `<queue>.callbacks`); loads no models."
+        ),
+    ] = False,
+    metrics_port: Annotated[
+        int | None, typer.Option(help="Serve this worker's own /metrics on this port.", min=1, max=65535)
+    ] = None,
 ) -> None:
     """Run a Celery worker for background work (needs CAMEOGUARD_BROKER_URL): every model loads once at start,
-    then it takes submissions, callbacks and purge work from the broker until stopped."""
+    then it takes submissions, callbacks and purge work from the broker until stopped, and takes its turn at the
+    sweeper's duties (CAMEOGUARD_WORKER_SWEEP_S). A broker it cannot reach at start stops it (exit 5)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from safety.edges.worker import run_worker
 
-    run_worker(state(ctx).guard(), concurrency=concurrency)
+    run_worker(state(ctx).guard(), concurrency=concurrency, callbacks_only=callbacks_only, metrics_port=metrics_port)
+
+
+@worker_app.command("ping")
+def worker_ping(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """A worker's health check: exit 0 when its broker and database answer, 1 otherwise (one line says which)."""
+    from safety.edges.worker import check_dependencies
+
+    found = check_dependencies(state(ctx).guard())
+    healthy = all(v == "ok" for v in found.values())
+    text = (
+        "ok: broker and database answer"
+        if healthy
+        else "unhealthy: " + ", ".join(f"{name} {value}" for name, value in found.items() if value != "ok")
+    )
+    emit({**found, "ok": healthy}, as_json, text)
+    if not healthy:
+        raise typer.Exit(1)

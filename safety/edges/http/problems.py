@@ -1,6 +1,6 @@
 """Every error answer of the HTTP app as `application/problem+json` (RFC 9457), whoever produced it.
 
-`routes.install_problem_handlers` turns the errors raised by the routes and their dependencies into problems; this
+`errors.install_problem_handlers` turns the errors raised by the routes and their dependencies into problems; this
 module covers the rest. Validation errors list every field that failed (`errors`: `field`, `message`, `type`),
 whether FastAPI or a route validated the body. An unexpected exception answers 500 with a reference that is
 logged beside the traceback, and nothing of the exception itself (no path, no traceback). `ProblemResponses`,
@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from starlette.types import ASGIApp, Message, Receive, Send
 from starlette.types import Scope as AsgiScope
 
-from safety.edges.http.routes import _BY_STATUS, PROBLEM_BASE, PROBLEM_TYPES, without_paths
+from safety.edges.http.errors import BY_STATUS, PROBLEM_BASE, PROBLEM_TYPES, without_paths
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("cameoguard.http")
@@ -31,7 +31,7 @@ log = logging.getLogger("cameoguard.http")
 
 def kind_for_status(status: int) -> str:
     """The stable problem type of an HTTP status that carries no more specific one."""
-    return _BY_STATUS.get(status, "internal" if status >= 500 else "invalid-request")
+    return BY_STATUS.get(status, "internal" if status >= 500 else "invalid-request")
 
 
 def problem_body(status: int, kind: str, detail: str, **extensions: Any) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def missing_field(name: str) -> RequestValidationError:
 
 def install_problems(app: FastAPI) -> None:
     """Validation errors and unexpected exceptions as problems, and the middleware that makes every other error
-    answer one. Call after `routes.install_problem_handlers`."""
+    answer one. Call after `errors.install_problem_handlers`."""
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

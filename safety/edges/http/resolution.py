@@ -27,7 +27,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from provenance.softbinding import ALGORITHMS, FINGERPRINT_KIND, WATERMARK_KIND
-from safety.edges.http.routes import PROBLEM_BASE, PROBLEM_TYPES, Problem
+from safety.edges.http.errors import PROBLEM_BASE, PROBLEM_TYPES, Problem
 from safety.errors import UnknownSubjectError
 from safety.records import RegistryStatus
 from safety.usecases.tracing import Resolution
@@ -89,7 +89,17 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
             raise HTTPException(status_code=429, detail="too many requests from this address")
 
     caller = Depends(open_caller) if public else authenticated
-    tags: list[str | Any] = ["resolution"]
+    _register_binding_routes(app, services, caller)
+    _register_content_route(app, services, caller)
+    _register_manifest_routes(app, services, caller)
+
+
+_TAGS: list[str | Any] = ["resolution"]
+
+
+def _register_binding_routes(app: FastAPI, services: CameoGuard, caller: Any) -> None:
+    """`/matches/byBinding`, by query or body."""
+    tags = _TAGS
 
     def lookup(alg: str, value: str, limit: int) -> dict[str, Any]:
         if alg not in ALGORITHMS:
@@ -126,6 +136,11 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
     ) -> Any:
         """`GET /matches/byBinding` with the query in a JSON body."""
         return lookup(body.alg, body.value, maxResults)
+
+
+def _register_content_route(app: FastAPI, services: CameoGuard, caller: Any) -> None:
+    """`/matches/byContent`: the media itself."""
+    tags = _TAGS
 
     @app.post(
         "/matches/byContent",
@@ -167,6 +182,11 @@ def register_resolution_routes(app: FastAPI, services: CameoGuard, authenticated
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         return {"matches": _matches(list(result.manifests), maxResults), "status": result.status}
+
+
+def _register_manifest_routes(app: FastAPI, services: CameoGuard, caller: Any) -> None:
+    """`/manifests/{id}` and `/services/supportedAlgorithms`."""
+    tags = _TAGS
 
     @app.get(
         "/manifests/{manifestId:path}",

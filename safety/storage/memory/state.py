@@ -21,6 +21,7 @@ from safety.audit import GENESIS_HASH, entry_hash
 from safety.clock import Clock
 from safety.domain import AuditEntry
 from safety.errors import ConflictError, StorageError
+from safety.storage.idempotency import IdempotentAnswer
 from safety.storage.memory import rows as r
 
 J = TypeVar("J")
@@ -84,6 +85,7 @@ class State:
     leases: dict[str, r.LeaseRow] = field(default_factory=dict)
     submissions: dict[str, r.SubmissionRow] = field(default_factory=dict)
     deliveries: dict[int, r.DeliveryRow] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotentAnswer] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     head: tuple[int, str] = (0, GENESIS_HASH)
     serials: dict[str, int] = field(default_factory=dict)

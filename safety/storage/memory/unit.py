@@ -20,6 +20,7 @@ from safety.clock import SYSTEM_CLOCK, Clock
 from safety.errors import StorageError
 from safety.storage.memory.accounts import MemoryAccountStore, MemoryClientStore
 from safety.storage.memory.consent import MemoryConsentStore
+from safety.storage.memory.idempotency import MemoryIdempotencyStore
 from safety.storage.memory.operations import MemoryAuditStore, MemoryLockStore, MemorySubmissionStore
 from safety.storage.memory.registry import MemoryBankStore, MemoryPurgeStore, MemoryRegistryStore
 from safety.storage.memory.review import MemoryReviewStore
@@ -46,6 +47,7 @@ class MemoryTransaction:
         self.locks = MemoryLockStore(ctx)
         self.submissions = MemorySubmissionStore(ctx)
         self.tracks = MemoryTrackStore(ctx)
+        self.idempotency = MemoryIdempotencyStore(ctx)
 
 
 class MemoryStore:

@@ -30,6 +30,7 @@ from safety.storage.sql.consent import SqlConsentStore
 from safety.storage.sql.database import Database
 from safety.storage.sql.decisions import SqlDecisionStore
 from safety.storage.sql.dialect import Dialect
+from safety.storage.sql.idempotency import SqlIdempotencyStore
 from safety.storage.sql.locks import SqlLockStore
 from safety.storage.sql.purges import SqlPurgeStore
 from safety.storage.sql.registry import SqlRegistryStore
@@ -73,6 +74,8 @@ class Transaction:
         """Asynchronous submissions and callback deliveries."""
         self.tracks = SqlTrackStore(ctx)
         """Track embeddings of checked videos and retroactive scans."""
+        self.idempotency = SqlIdempotencyStore(ctx)
+        """Idempotency keys and the first answers given for them."""
 
 
 log = logging.getLogger("cameoguard.storage")

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from safety import CameoGuard, Settings, Submission, build
 from safety.edges.http import create_app
-from safety.edges.http.routes import PROBLEM_BASE, PROBLEM_TYPES
+from safety.edges.http.errors import PROBLEM_BASE, PROBLEM_TYPES
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.fakes import fake_models
 from safety.records import Scope
@@ -145,7 +145,7 @@ def test_cameo_management_for_an_app_and_banks_and_protection_for_operators(
 
 
 def test_error_details_name_no_server_path() -> None:
-    from safety.edges.http.routes import without_paths
+    from safety.edges.http.errors import without_paths
 
     assert without_paths("/srv/home/media/tmp/api-x/image-0.png shows 0 faces") == "image-0.png shows 0 faces"
     assert (

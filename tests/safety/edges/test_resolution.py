@@ -26,7 +26,7 @@ from provenance import (
 )
 from safety import CameoGuard, ConsentLevel, to_json
 from safety.edges.http import create_app
-from safety.edges.http.routes import PROBLEM_BASE
+from safety.edges.http.errors import PROBLEM_BASE
 from safety.edges.sweeps import sweep_once
 from safety.invariants import check_invariants
 from safety.records import Scope

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import socket
 import ssl
@@ -18,6 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from safety import CameoGuard, Settings, Submission, build
 from safety.clock import FakeClock
@@ -25,7 +24,6 @@ from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.records import Scope, SubmissionState
 from safety.usecases.submissions import (
-    SIGNATURE_HEADER,
     CallbackRefused,
     CallbackTarget,
     QueueFull,
@@ -117,9 +115,13 @@ def test_a_submission_is_accepted_at_once_decided_in_the_background_and_called_b
     # The first delivery failed (500) and was retried with backoff; every attempt is logged.
     _wait(lambda: len(receiver.received) >= 2)
     headers, body = receiver.received[-1]
-    expected = "sha256=" + hmac.new(client.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
-    assert headers[SIGNATURE_HEADER.lower()] == expected
-    assert json.loads(body)["submission_id"] == accepted["submission_id"]
+    # Standard Webhooks: verified by the standardwebhooks library itself (signature over id, timestamp and body).
+    event = Webhook(client.webhook_secret).verify(body, headers)
+    assert event["type"] == "submission.decided" and event["data"]["submission_id"] == accepted["submission_id"]
+    assert headers["webhook-id"].startswith("evt_") and headers["webhook-id"] == receiver.received[0][0]["webhook-id"]
+    assert "published_path" not in body.decode()
+    with pytest.raises(WebhookVerificationError):  # a changed body, or a replay signed long ago, is refused
+        Webhook(client.webhook_secret).verify(body.replace(b"publish", b"block!!"), headers)
     deliveries = _wait(lambda: (d := people.submissions.deliveries(accepted["submission_id"])) and len(d) >= 2 and d)
     assert [d.status_code for d in deliveries[:2]] == [500, 204]
     # Another client cannot even see it.
@@ -149,35 +151,62 @@ def test_a_duplicate_delivery_does_nothing(paused: CameoGuard, clip: Path) -> No
     assert not record.video_path.exists()  # the private copy went with the outcome
 
 
-def test_a_worker_that_died_mid_check_leaves_the_submission_to_another_which_holds_it(
+def _die_mid_check(guard: CameoGuard, record: Any, worker: str) -> None:
+    """What a worker killed mid-check leaves: its claim, the video row in `checking` with no decision, and the
+    scratch of a publish it had begun."""
+    lease = timedelta(seconds=guard.submissions.limits.lease_s)
+    with guard.store.transaction() as tx:
+        assert tx.submissions.claim(record.id, worker, lease)
+        if tx.videos.find(record.video_id) is None:
+            tx.videos.create(
+                video_id=record.video_id,
+                creator="maya",
+                prompt="a calm lake",
+                content_sha256="0" * 64,
+                size_bytes=1,
+                duration_s=2.0,
+                width=640,
+                height=360,
+                draft_path=record.video_path,
+                declared_cameos=(),
+                remix_of=None,
+                policy_ref=guard.policies.adult.ref,
+            )
+    scratch = guard.media.area("published") / record.video_id / ".publishing-dead"
+    scratch.mkdir(parents=True, exist_ok=True)
+    (scratch / "half.mp4").write_bytes(b"half a re-encode")
+
+
+def test_a_worker_that_died_mid_check_leaves_the_submission_to_another_which_runs_it_again(
     paused: CameoGuard, clip: Path
 ) -> None:
     record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
     lease = timedelta(seconds=paused.submissions.limits.lease_s)
-    with paused.store.transaction() as tx:
-        assert tx.submissions.claim(record.id, "dead-worker", lease)
-        # What the dead worker left: the video row in `checking`, no decision.
-        tx.videos.create(
-            video_id=record.video_id,
-            creator="maya",
-            prompt="a calm lake",
-            content_sha256="0" * 64,
-            size_bytes=1,
-            duration_s=2.0,
-            width=640,
-            height=360,
-            draft_path=record.video_path,
-            declared_cameos=(),
-            remix_of=None,
-            policy_ref=paused.policies.adult.ref,
-        )
+    _die_mid_check(paused, record, "dead-worker")
     assert paused.submissions.run(record.id, worker="w2") is None  # its claim is still live
     paused.clock.advance(lease * 2)  # type: ignore[attr-defined]
     assert paused.submissions.requeue_unfinished() == [record.id]
     done = paused.submissions.run(record.id, worker="w2")
+    # Run again from the start on the row the dead run made: decided once, by the checks, not held for the fault.
     assert done is not None and done.state is SubmissionState.DONE and done.attempts == 2
+    assert done.result is not None and done.result["status"] == "published"
+    view = paused.videos.show(record.video_id)
+    assert view.video.status.value == "published" and len(view.decisions) == 1
+    assert not list((paused.media.area("published") / record.video_id).glob(".publishing-*"))
+
+
+def test_a_submission_whose_every_run_was_cut_short_is_held_with_the_reason(paused: CameoGuard, clip: Path) -> None:
+    record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
+    lease = timedelta(seconds=paused.submissions.limits.lease_s)
+    for attempt in range(paused.submissions.limits.max_attempts):
+        _die_mid_check(paused, record, f"dead-{attempt}")
+        paused.clock.advance(lease * 2)  # type: ignore[attr-defined]
+    done = paused.submissions.run(record.id, worker="w4")
+    assert done is not None and done.state is SubmissionState.DONE and done.attempts == 4
     assert done.result is not None and done.result["status"] == "held"
     assert paused.videos.show(record.video_id).video.status.value == "held"
+    reasons = paused.videos.show(record.video_id).decisions[-1].reasons
+    assert any("did not finish in 3 attempts" in str(r) for r in reasons), reasons
 
 
 def test_back_pressure_answers_429_with_retry_after(paused: CameoGuard, clip: Path) -> None:
@@ -384,7 +413,7 @@ def test_a_callback_goes_to_the_address_that_was_checked(
         port = inside.server.server_address[1]
         dns = _Rebinding("hooks.example", "93.184.216.34")
         monkeypatch.setattr(socket, "getaddrinfo", dns)
-        paused.submissions.limits = replace(paused.submissions.limits, callback_timeout_s=3.0, callback_hosts=())
+        paused.submissions.webhooks.policy = replace(paused.submissions.webhooks.policy, timeout_s=3.0, hosts=())
         record = paused.submissions.submit(
             "pipeline", Submission("maya", "a calm lake", clip), callback_url=f"http://hooks.example:{port}/hook"
         )
@@ -401,6 +430,7 @@ def test_a_pinned_callback_keeps_its_host_name(paused: CameoGuard, clip: Path, m
         port = receiver.server.server_address[1]
         monkeypatch.setattr(socket, "getaddrinfo", _Rebinding("hooks.test", "127.0.0.1"))
         paused.submissions.limits = replace(paused.submissions.limits, callback_hosts=("hooks.test",))
+        paused.submissions.webhooks.policy = replace(paused.submissions.webhooks.policy, hosts=("hooks.test",))
         record = paused.submissions.submit(
             "pipeline", Submission("maya", "a calm lake", clip), callback_url=f"http://hooks.test:{port}/hook"
         )
@@ -426,6 +456,7 @@ def test_a_pinned_https_callback_checks_the_certificate_of_its_host_name(
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         monkeypatch.setattr(socket, "getaddrinfo", _Rebinding("hooks.test", "127.0.0.1"))
         paused.submissions.limits = replace(paused.submissions.limits, callback_hosts=("hooks.test",))
+        paused.submissions.webhooks.policy = replace(paused.submissions.webhooks.policy, hosts=("hooks.test",))
         record = paused.submissions.submit(
             "pipeline", Submission("maya", "a calm lake", clip), callback_url=f"https://hooks.test:{port}/hook"
         )
@@ -467,3 +498,19 @@ def _certificate_for(name: str, folder: Path) -> tuple[Path, Path]:
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     return cert_path, key_path
+
+
+def test_the_sweeper_leaves_a_submissions_stale_video_to_its_next_run(paused: CameoGuard, clip: Path) -> None:
+    """A video left `checking` by a run cut short is its submission's to run again, not the sweeper's to hold."""
+    from safety.edges.sweeps import sweep_once
+
+    record = paused.submissions.submit("pipeline", Submission("maya", "a calm lake", clip))
+    _die_mid_check(paused, record, "dead-worker")
+    paused.clock.advance(timedelta(seconds=paused.settings.stale_checking_s + 60))  # type: ignore[attr-defined]
+    sent: list[tuple[Any, ...]] = []
+    paused.submissions.send = lambda *args, **_kwargs: sent.append(args)
+    report = sweep_once(paused)
+    assert report.stale_settled == [] and report.submissions_requeued == [record.id]
+    assert paused.videos.show(record.video_id).video.status.value == "checking"
+    done = paused.submissions.run(record.id, worker="w2")
+    assert done is not None and done.result is not None and done.result["status"] == "published"

@@ -109,9 +109,13 @@ def test_owners_answer_over_http_and_the_platform_is_called_back(asking: CameoGu
             "callback_url": receiver.url,
         }
         accepted = as_pipeline.post("/v1/submissions", json=body).json()
-        _wait(lambda: len(receiver.received) >= 1)
-        first = json.loads(receiver.received[0][1])
+        # Two events: the decision (waiting for the owner) and the owner's approval request.
+        _wait(lambda: len(receiver.received) >= 2)
+        events = {e["type"]: e["data"] for e in (json.loads(body) for _headers, body in receiver.received)}
+        first = events["submission.decided"]
         assert first["decision"]["status"] == "pending_owner" and first["decision"]["awaiting_owners"] == ["maya"]
+        asked = events["video.approval_requested"]
+        assert asked["video_id"] == accepted["video_id"] and asked["awaiting_owners"] == ["maya"]
         maya = {"X-Acting-User": "maya"}
         listed = as_backend.get("/v1/users/maya/cameo/requests", headers=maya).json()["requests"]
         assert [r["video_id"] for r in listed] == [accepted["video_id"]]
@@ -120,8 +124,9 @@ def test_owners_answer_over_http_and_the_platform_is_called_back(asking: CameoGu
             f"/v1/users/maya/cameo/requests/{accepted['video_id']}", json={"approve": True}, headers=maya
         )
         assert answer.status_code == 200 and answer.json()["status"] == "published"
-        _wait(lambda: len(receiver.received) >= 2)
-        assert json.loads(receiver.received[-1][1])["decision"]["status"] == "published"
+        _wait(lambda: len(receiver.received) >= 3)
+        last = json.loads(receiver.received[-1][1])
+        assert last["type"] == "submission.decided" and last["data"]["decision"]["status"] == "published"
         again = as_backend.post(
             f"/v1/users/maya/cameo/requests/{accepted['video_id']}", json={"approve": False}, headers=maya
         )
