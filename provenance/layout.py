@@ -180,6 +180,10 @@ def _jumps(frame: Frame, *, jump: int = 24) -> tuple[NDArray[np.uint8], NDArray[
     like brightness have a join too)."""
     import cv2
 
+    height, width = frame.shape[:2]
+    if height < 3 or width < 3:
+        # OpenCV answers None for the empty differences of a frame this small; nothing in it can be a seam.
+        return np.zeros((height, max(width - 2, 0)), np.uint8), np.zeros((max(height - 2, 0), width), np.uint8)
     maps = []
     for change in (cv2.absdiff(frame[:, 2:], frame[:, :-2]), cv2.absdiff(frame[2:], frame[:-2])):
         planes = cv2.split(change) if change.ndim == 3 else [change]

@@ -235,3 +235,11 @@ def test_unrelated_split_screens_tilts_and_cuts_match_nothing(clips: dict[str, P
     }
     for name, frames in made.items():
         assert _found(index, _write(frames, fps, tmp_path / "made.mp4")) == [], name
+
+
+@pytest.mark.parametrize("shape", [(1, 5, 3), (2, 2, 3), (64, 2, 3), (2, 64, 3), (2, 2)])
+def test_frames_too_small_for_a_seam_have_no_panels(shape: tuple[int, ...]) -> None:
+    # A decoder can hand back a frame a pixel or two wide (an upload of a hostile file): no seam, no crash.
+    from provenance.layout import panel_boxes
+
+    assert panel_boxes(np.full(shape, 100, np.uint8)) == []
