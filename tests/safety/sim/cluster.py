@@ -120,7 +120,9 @@ class Replica:
         self.database_url = f"{database_url}{separator}application_name=sim-{name}"
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=60)
+        # Longer than a pause can last (the replica's hold, 100 s) plus the work around it on a busy machine: a request
+        # cut by the client's own timeout would read as a connection lost without a kill.
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=300)
         self.starts = 0
 
     def start(self) -> None:
@@ -564,10 +566,11 @@ class Simulation:
                 op.hit_by.add(fault)
         try:
             response = op.future.result()
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             op.status = "error:lost"
             if "kill" not in op.hit_by:
-                self.report.violations.append(Violation("decision_always", op.id, "connection lost without a kill"))
+                detail = f"connection lost without a kill ({type(exc).__name__})"
+                self.report.violations.append(Violation("decision_always", op.id, detail))
             self.report.outcomes[op.status] += 1
             return
         if response.status_code != 200:
