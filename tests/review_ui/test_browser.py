@@ -93,17 +93,20 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         browser = _launch(p)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
+        # A busy machine renders slowly: waits are generous, never the measure of anything.
+        page.set_default_timeout(60000)
+        expect.set_options(timeout=60000)
         # A link to a case, opened before logging in: the login form, then that case.
         page.goto(f"{console}/case?item={face_item}")
         page.get_by_label("Username", exact=True).fill("rita")
         page.get_by_label("Password", exact=True).fill("correct horse 1")
         page.screenshot(path=str(ARTIFACTS / "1-login.png"))
         page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_text(f"{lookalike['video_id']} by theo")).to_be_visible(timeout=30000)
+        expect(page.get_by_text(f"{lookalike['video_id']} by theo")).to_be_visible(timeout=60000)
         assert f"item={face_item}" in page.url
         expect(page.get_by_text("Deploy", exact=True)).to_have_count(0)
         page.get_by_role("button", name="Claim", exact=True).click()
-        expect(page.get_by_role("button", name="Submit decision")).to_be_visible(timeout=30000)
+        expect(page.get_by_role("button", name="Submit decision")).to_be_visible(timeout=60000)
         # The face evidence: the crop from the video beside the protected person's photo, with a similarity bar.
         expect(page.get_by_alt_text("face in video")).to_be_visible()
         expect(page.get_by_alt_text("protected person")).to_be_visible()
@@ -119,17 +122,17 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         assert cookie["httpOnly"] and cookie["value"] not in page.evaluate("document.cookie")
         assert cookie["value"] not in page.content()
         page.reload()
-        expect(page.get_by_text("You hold this item until")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("You hold this item until")).to_be_visible(timeout=60000)
         expect(page.get_by_label("Username", exact=True)).to_have_count(0)
 
         # Shortcuts: u unblurs, r chooses reject; keys typed into the note are text, not shortcuts.
         assert "blur(" in (page.locator("video").first.get_attribute("style") or "")
         page.locator("body").press("u")
-        page.wait_for_function("!document.querySelector('video').style.filter.includes('blur')", timeout=15000)
+        page.wait_for_function("!document.querySelector('video').style.filter.includes('blur')", timeout=60000)
         page.locator("body").press("r")
-        expect(page.get_by_text("Decision: reject")).to_be_visible(timeout=15000)
+        expect(page.get_by_text("Decision: reject")).to_be_visible(timeout=60000)
         # Choosing the outcome puts the focus in the reason picker.
-        page.wait_for_function(_PICKER_FOCUSED, timeout=15000)
+        page.wait_for_function(_PICKER_FOCUSED, timeout=60000)
         page.get_by_label("Note").click()
         page.keyboard.type("a real lookalike, not the senator")
         page.wait_for_timeout(800)
@@ -138,8 +141,8 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         page.get_by_role("option", name="likeness.uncertain").click()
         page.get_by_role("button", name="Submit decision").click()
         # The decision is made and the next item opens, claimed.
-        expect(page.get_by_text(f"Decided: reject (blocked) on {face_item}")).to_be_visible(timeout=30000)
-        expect(page.get_by_text(f"{held['video_id']} by theo")).to_be_visible(timeout=30000)
+        expect(page.get_by_text(f"Decided: reject (blocked) on {face_item}")).to_be_visible(timeout=60000)
+        expect(page.get_by_text(f"{held['video_id']} by theo")).to_be_visible(timeout=60000)
         assert f"item={next_item}" in page.url
         expect(page.get_by_text("You hold this item until")).to_be_visible()
         # A new case starts over: blurred, no outcome, an empty note.
@@ -150,7 +153,7 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
 
         # The queue reads as text and fits 1280 px.
         page.goto(f"{console}/")
-        expect(page.locator("table#queue")).to_be_visible(timeout=30000)
+        expect(page.locator("table#queue")).to_be_visible(timeout=60000)
         expect(page.locator("table#queue")).to_contain_text("breaking news: the election is cancelled")
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
         expect(page.get_by_text("Page not found")).to_have_count(0)
@@ -163,14 +166,14 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         page.set_viewport_size({"width": 1280, "height": 900})
         # The link on a case leads to the creator's history.
         page.goto(f"{console}/investigate?user=theo")
-        expect(page.get_by_text("Videos by theo")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("Videos by theo")).to_be_visible(timeout=60000)
         expect(page.get_by_text(lookalike["video_id"]).first).to_be_visible()
         # Its decision columns are on screen at 1280 px, not scrolled out of the table.
         for column in ("decision", "decided_by", "reasons"):
             expect(page.get_by_role("columnheader", name=column, exact=True).first).to_be_in_viewport()
         page.screenshot(path=str(ARTIFACTS / "5-investigate.png"), full_page=True)
         page.goto(f"{console}/dashboard")
-        expect(page.get_by_text("Decisions per reviewer per day")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("Decisions per reviewer per day")).to_be_visible(timeout=60000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "6-dashboard.png"), full_page=True)
         _lease_countdown_and_keyboard_decision(page, console, next_item)
@@ -193,7 +196,7 @@ def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -
 
     page.goto(f"{console}/case?item={item}")
     countdown = page.locator("#lease-left")
-    expect(countdown).to_contain_text("s left", timeout=30000)
+    expect(countdown).to_contain_text("s left", timeout=60000)
     # The decision is in view without scrolling, at 1280x800 and 1920x1080; the player's time is not blurred.
     for width, height in ((1280, 800), (1920, 1080)):
         page.set_viewport_size({"width": width, "height": height})
@@ -208,7 +211,7 @@ def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -
     page.evaluate("document.getElementById('lease-left').dataset.deadline = String(Date.now() + 60000)")
     expect(countdown).to_contain_text("runs out soon", timeout=5000)
     page.locator("body").press("r")
-    page.wait_for_function(_PICKER_FOCUSED, timeout=15000)
+    page.wait_for_function(_PICKER_FOCUSED, timeout=60000)
     page.keyboard.type("election dec")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
@@ -224,7 +227,7 @@ def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -
     expect(page.get_by_text("Decision: reject")).to_be_visible()
     page.get_by_label("Reason code").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_text(f"Decided: reject (blocked) on {item}")).to_be_visible(timeout=30000)
+    expect(page.get_by_text(f"Decided: reject (blocked) on {item}")).to_be_visible(timeout=60000)
 
 
 HOST = "tracker.invalid"
@@ -254,10 +257,12 @@ def test_creator_text_makes_the_reviewers_browser_call_no_one(
     with sync_playwright() as p:
         browser = _launch(p)
         page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.set_default_timeout(60000)
+        expect.set_options(timeout=60000)
         page.on("request", lambda r: calls.append(r.url) if (urlsplit(r.url).hostname or "").endswith(HOST) else None)
 
         def shown_as_text(where: str, marker: str) -> None:
-            expect(page.get_by_text(marker).first).to_be_visible(timeout=30000)
+            expect(page.get_by_text(marker).first).to_be_visible(timeout=60000)
             page.wait_for_timeout(1500)
             selector = f"a[href*='{HOST}'], img[src*='{HOST}']"
             found = page.evaluate(f"[...document.querySelectorAll({selector!r})].map(e => e.outerHTML.slice(0, 300))")
@@ -267,7 +272,7 @@ def test_creator_text_makes_the_reviewers_browser_call_no_one(
         page.get_by_label("Username", exact=True).fill("rita")
         page.get_by_label("Password", exact=True).fill("correct horse 1")
         page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_text("Reported by")).to_be_visible(timeout=30000)
+        expect(page.get_by_text("Reported by")).to_be_visible(timeout=60000)
         page.get_by_text("Creator's recent videos").click()
         shown_as_text("case", "Reported by")
         page.screenshot(path=str(ARTIFACTS / "7-hostile-case.png"), full_page=True)
