@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from safety.errors import ModelUnavailable
+from safety.math_threads import one_blas_thread
 
 ENCODER_ID = "use-multilingual-v3"
 """Names the encoder in everything trained on its embeddings (a different encoder trains anew)."""
@@ -54,7 +55,9 @@ class MultilingualEncoder:
         from threadpoolctl import threadpool_limits
 
         model = self._load()
-        with threadpool_limits(limits=1):
+        # BLAS is limited for the whole process (math_threads); OpenMP's count belongs to this thread alone.
+        one_blas_thread()
+        with threadpool_limits(limits=1, user_api="openmp"):
             vectors = np.asarray(model.encode(list(texts)), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         out: NDArray[np.float32] = vectors / np.maximum(norms, 1e-12)

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from safety.classifiers.multilingual import ENCODER_ID, MultilingualEncoder
 from safety.deobfuscate import deobfuscate
 from safety.errors import ConfigurationError
+from safety.math_threads import one_blas_thread
 
 BENIGN = "benign"
 
@@ -98,8 +99,10 @@ class PromptHead:
         from threadpoolctl import threadpool_limits
 
         head = LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced")
-        # One thread, as for the encoder: two processes training at once with spinning BLAS threads crawled.
-        with threadpool_limits(limits=1):
+        # One thread, as for the encoder: two processes training at once with spinning BLAS threads crawled. BLAS is
+        # limited for the whole process (math_threads); OpenMP's count belongs to this thread alone.
+        one_blas_thread()
+        with threadpool_limits(limits=1, user_api="openmp"):
             head.fit(embeddings, list(labels))
         return cls(
             tuple(str(c) for c in head.classes_),

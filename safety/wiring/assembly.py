@@ -44,6 +44,7 @@ from safety.faces.analyzer import FaceAnalyzer, embedding_from_bytes
 from safety.faces.engine import FaceEngine, build_analyzer
 from safety.faces.gallery import GalleryTemplate
 from safety.gate import Gate
+from safety.math_threads import one_blas_thread
 from safety.mediastore import MediaStore
 from safety.publishing import ProvenanceKeys, Publisher, load_audit_keys, load_keys
 from safety.restrictions import RestrictionJudge
@@ -300,6 +301,7 @@ def build(
 ) -> CameoGuard:
     """Open everything `settings` names; heavy models still load only on first use. With `store` (say, a
     `MemoryStore`), no database is opened and the store's clock is the clock."""
+    one_blas_thread()
     media = prepare_home(settings)
     database, opened = open_store(settings, clock, store)
     adapters = build_adapters(settings, opened, media, face_analyzer, publisher, models)
