@@ -7,6 +7,7 @@ database-backed test a second time on PostgreSQL; each test gets its own schema,
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -104,6 +105,14 @@ def test_packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         marker = "  models:\n"
         assert marker in text and "  thorough_frames: 4\n" in text
         text = text.replace(marker, marker + FAKE_THRESHOLDS, 1)
+        # Generous check limits: a pack's 2 s for the prompt rules is a production budget, and a busy test machine
+        # (a garbage collection, the other worker's decode) must not turn a slow step into a hold. Tests of a
+        # hanging check set that one check's limit with `pack_with_timeout`.
+        text = re.sub(
+            r"(?m)^(    timeout_s: )(\d+(?:\.\d+)?)$",
+            lambda m: f"{m.group(1)}{max(float(m.group(2)) * 10, 120):g}",
+            text,
+        )
         out[name] = folder / f"{name}.yaml"
         out[name].write_text(text)
         # Same pack without the slow detector: for tests that run the real models on faceless clips.

@@ -221,7 +221,7 @@ def test_a_videos_full_record_goes_to_its_creator_its_owners_and_operators_only(
         "theo", "breaking news: the election is cancelled", remix_of=own["video_id"], duration_s=1.0, seed=32
     )
     public_remix = studio.generate("maya", "a neon remix", remix_of=own["video_id"], duration_s=1.0, seed=33)
-    assert (held_remix["decision"], public_remix["decision"]) == ("review", "publish")
+    assert (held_remix["decision"], public_remix["decision"]) == ("review", "publish"), (held_remix, public_remix)
     people.protection.protect("A. Senator", [card_image(tmp_path, 60, "senator")])
     lookalike = studio.generate(
         "theo", "a man waving at a crowd", face_images=[card_image(tmp_path, 80, "lookalike")], duration_s=1.0, seed=5
