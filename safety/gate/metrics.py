@@ -55,7 +55,8 @@ class GateMetrics:
         )
         self.callbacks = Counter(
             "cameoguard_callbacks",
-            "Callback deliveries by event type and outcome (delivered, failed, given_up).",
+            "Callback deliveries by event type and outcome (delivered, failed, given_up; lost: neither the database "
+            "nor the broker took the event).",
             ["event", "outcome"],
             registry=self.registry,
         )

@@ -234,3 +234,15 @@ class SubmissionStore(Protocol):
     def deliveries(self, submission_id: str) -> list[CallbackDelivery]:
         """Every callback attempt, oldest first."""
         ...
+
+    def add_event(self, event_id: str, submission_id: str, message: dict[str, Any]) -> None:
+        """Keep an event until it is handed to the broker (the callbacks' outbox)."""
+        ...
+
+    def event_sent(self, event_id: str) -> None:
+        """The broker has the event: its row goes (nothing if it went already)."""
+        ...
+
+    def unsent_events(self, *, before: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        """The messages of events kept since before `before` and not yet sent, oldest first."""
+        ...

@@ -380,7 +380,7 @@ class Submissions:
 
     def requeue_unfinished(self) -> list[str]:
         """Send again what no worker took (the outbox: accepted while the broker was away, or its message lost)
-        and what a dead worker held; the ids sent."""
+        and what a dead worker held, and the events the broker did not take; the submission ids sent."""
         with self._store.transaction() as tx:
             ids = tx.submissions.unfinished(
                 queued_before=self._store.clock.now() - timedelta(seconds=self.limits.requeue_after_s),
@@ -394,4 +394,6 @@ class Submissions:
                 log.warning("requeue stopped: %s", exc.__class__.__name__, extra={"submission_id": submission_id})
                 break
             sent.append(submission_id)
+        # Events are an outbox too: those the broker did not take when they happened go now.
+        self.webhooks.send_unsent(older_than_s=self.limits.requeue_after_s)
         return sent

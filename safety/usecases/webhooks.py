@@ -138,13 +138,49 @@ class Webhooks:
         """Sends a task to the engine; set by the wiring once the engine exists."""
 
     def emit(self, event: WebhookEvent) -> None:
-        """Send the event's first attempt (the attempt finds whether its submission has a callback URL, so this
-        needs only the engine). Never raises: an event that cannot be sent now (the broker is down) is logged."""
+        """Keep the event, then send its first attempt (the attempt finds whether its submission has a callback URL,
+        so this needs only the engine). Never raises: an event the broker cannot take now stays kept, and
+        `send_unsent` sends it once the broker is back (an outbox, as for submissions)."""
+        ids = {"submission_id": event.submission_id, "event": event.type, "event_id": event.id}
         try:
-            self.send(DELIVER_CALLBACK, event.submission_id, 1, event.message())
-        except Exception:
-            # An event must never break the work that caused it.
-            log.exception("callback not sent", extra={"submission_id": event.submission_id, "event": event.type})
+            with self._store.transaction() as tx:
+                tx.submissions.add_event(event.id, event.submission_id, event.message())
+            kept = True
+        except Exception:  # noqa: BLE001 - the database is away: the broker may still take it
+            log.warning("event not kept: sent without its outbox row", extra=ids)
+            kept = False
+        self._hand_over(event.message(), kept=kept)
+
+    def send_unsent(self, *, older_than_s: float) -> list[str]:
+        """Send again the events kept for longer than `older_than_s` and never handed to the broker; their ids."""
+        before = self._store.clock.now() - timedelta(seconds=older_than_s)
+        with self._store.transaction() as tx:
+            messages = tx.submissions.unsent_events(before=before)
+        sent = []
+        for message in messages:
+            if not self._hand_over(message, kept=True):
+                break  # the broker is still away: the next sweep tries again
+            sent.append(str(message["id"]))
+        return sent
+
+    def _hand_over(self, message: dict[str, Any], *, kept: bool) -> bool:
+        """The first attempt to the engine; once it has it, the outbox row goes. False when the engine refused."""
+        ids = {"submission_id": message["submission_id"], "event": message["type"], "event_id": message["id"]}
+        try:
+            self.send(DELIVER_CALLBACK, str(message["submission_id"]), 1, message)
+        except Exception:  # noqa: BLE001 - an event must never break the work that caused it
+            log.warning("event not sent: the broker is away; it is kept and sent again" if kept else
+                        "event lost: neither the database nor the broker took it", extra=ids)  # fmt: skip
+            if not kept:
+                self._metrics.callbacks.labels(str(message["type"]), "lost").inc()
+            return False
+        if kept:
+            try:
+                with self._store.transaction() as tx:
+                    tx.submissions.event_sent(str(message["id"]))
+            except Exception:  # noqa: BLE001 - sent twice at worst, and receivers drop a repeated webhook-id
+                log.warning("event sent but still kept; it may be sent again", extra=ids)
+        return True
 
     def deliver(self, event: WebhookEvent, attempt: int) -> bool:
         """One attempt: POST the event, signed; True when the receiver took it (2xx). With the database away, the

@@ -128,6 +128,52 @@ def test_with_the_broker_away_a_submission_is_accepted_and_sent_when_it_is_back(
     assert sent == [("cameoguard.run_submission", accepted["submission_id"])]
 
 
+def test_with_the_broker_away_an_event_is_kept_and_sent_once_it_is_back(
+    people: CameoGuard, pipeline: tuple[TestClient, str], clip: Path
+) -> None:
+    """Events are an outbox too: a take-down while the broker is away reaches the app once it is back, once; a
+    purge drops the kept events of its video (they name people) and keeps its own."""
+    api, _secret = pipeline
+    ids = []
+    for prompt in ("a calm lake", "a quiet forest"):
+        body = {"creator": "maya", "prompt": prompt, "video_path": str(clip)}
+        ids.append(api.post("/v1/submissions", json=body).json()["submission_id"])
+    done = [_wait(lambda i=i: people.submissions.get(i).state is SubmissionState.DONE and i) for i in ids]
+    videos = [people.submissions.get(i).video_id for i in done]
+
+    def unsent() -> list[dict[str, Any]]:
+        with people.store.transaction() as tx:
+            return tx.submissions.unsent_events(before=people.store.clock.now() + timedelta(days=1))
+
+    _wait(lambda: len(unsent()) == 0 or None)  # the decisions' events were handed over (a moment after `done`)
+
+    def broker_down(*_args: Any, **_kwargs: Any) -> None:
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    sent: list[tuple[Any, ...]] = []
+    people.submissions.limits = replace(people.submissions.limits, requeue_after_s=0.0)
+    people.submissions.send = broker_down
+    policy = people.policies.adult
+    people.videos.take_down(videos[0], Decision(Action.BLOCK, (), {}, (), policy.ref), "operator")
+    people.submissions.requeue_unfinished()  # still away: kept for the next sweep
+    assert [e["type"] for e in unsent()] == ["video.taken_down"]
+    people.submissions.send = lambda *args, **_kwargs: sent.append(args)
+    people.submissions.requeue_unfinished()
+    people.submissions.requeue_unfinished()  # sent already: not again
+    assert [(a[0], a[1], a[3]["type"], a[3]["data"]["video_id"]) for a in sent] == [
+        ("cameoguard.deliver_callback", ids[0], "video.taken_down", videos[0])
+    ]
+    sent.clear()
+    people.submissions.send = broker_down
+    people.videos.take_down(videos[1], Decision(Action.BLOCK, (), {}, (), policy.ref), "operator")
+    people.cameos.delete_account("maya")
+    people.submissions.send = lambda *args, **_kwargs: sent.append(args)
+    people.submissions.requeue_unfinished()
+    assert sorted((a[3]["type"], a[3]["data"]["video_id"]) for a in sent) == sorted(
+        ("video.purged", v) for v in videos
+    ), "the take-down kept before the purge is dropped with the video; the purge's own events are sent"
+
+
 def test_with_a_real_broker_unreachable_the_api_still_answers_202(
     settings: Settings, fake_faces: Any, models: Any, clip: Path
 ) -> None:

@@ -176,6 +176,9 @@ class MemorySubmissionStore:
         row.cameos = [h if is_personal_digest(h) else personal_digest(h, key) for h in row.cameos]
         if row.result is not None:
             row.result = {k: row.result[k] for k in _OUTCOME_KEYS if k in row.result}
+        events = self._ctx.state.events
+        for event_id in [e for e, (submission_id, _at, _m) in events.items() if submission_id == row.id]:
+            del events[event_id]
 
     def finish(self, submission_id: str, worker: str, result: dict[str, Any]) -> bool:
         result = self._as_kept(submission_id, result)
@@ -232,6 +235,20 @@ class MemorySubmissionStore:
         state.deliveries[delivery_id] = DeliveryRow(
             delivery_id, submission_id, attempt, status_code, error[:500] if error else None, self._ctx.now()
         )
+
+    def add_event(self, event_id: str, submission_id: str, message: dict[str, Any]) -> None:
+        state = self._ctx.state
+        require(state.submissions, submission_id, "submission")
+        if event_id in state.events:
+            raise ConflictError(f"event {event_id} is kept already")
+        state.events[event_id] = (submission_id, self._ctx.now(), as_json(message))
+
+    def event_sent(self, event_id: str) -> None:
+        self._ctx.state.events.pop(event_id, None)
+
+    def unsent_events(self, *, before: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        kept = sorted((at, event_id, message) for event_id, (_s, at, message) in self._ctx.state.events.items())
+        return [dict(message) for at, _id, message in kept if at < before][:limit]
 
     def deliveries(self, submission_id: str) -> list[CallbackDelivery]:
         rows = self._ctx.state.deliveries.values()

@@ -85,6 +85,8 @@ class State:
     leases: dict[str, r.LeaseRow] = field(default_factory=dict)
     submissions: dict[str, r.SubmissionRow] = field(default_factory=dict)
     deliveries: dict[int, r.DeliveryRow] = field(default_factory=dict)
+    events: dict[str, tuple[str, datetime, dict[str, Any]]] = field(default_factory=dict)
+    """Unsent webhook events: id -> (submission id, kept at, message)."""
     idempotency: dict[tuple[str, str], IdempotentAnswer] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     head: tuple[int, str] = (0, GENESIS_HASH)

@@ -17,7 +17,7 @@ from safety.domain import VideoStatus
 from safety.errors import UnknownSubjectError
 from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
 from safety.storage.sql.base import SqlContext, new_id
-from safety.storage.sql.tables import CallbackDeliveryRow, SubmissionRow, VideoRow
+from safety.storage.sql.tables import CallbackDeliveryRow, SubmissionRow, VideoRow, WebhookEventRow
 
 
 def _record(row: SubmissionRow) -> SubmissionRecord:
@@ -207,6 +207,9 @@ class SqlSubmissionStore:
             # The decision's reasons and messages name people; the client was told the outcome when it was made.
             row.result = {k: row.result[k] for k in _OUTCOME_KEYS if k in row.result}
         self._s.add(row)
+        # Events still waiting for the broker carry the decision's reasons too; the purge's own event comes after.
+        for event in self._s.exec(select(WebhookEventRow).where(WebhookEventRow.submission_id == row.id)).all():
+            self._s.delete(event)
 
     def record_delivery(self, submission_id: str, attempt: int, status_code: int | None, error: str | None) -> None:
         self._s.add(
@@ -219,6 +222,25 @@ class SqlSubmissionStore:
             )
         )
         self._s.flush()
+
+    def add_event(self, event_id: str, submission_id: str, message: dict[str, Any]) -> None:
+        row = WebhookEventRow(id=event_id, submission_id=submission_id, message=message, created_at=self._ctx.now())
+        self._s.add(row)
+        self._s.flush()
+
+    def event_sent(self, event_id: str) -> None:
+        row = self._s.get(WebhookEventRow, event_id)
+        if row is not None:
+            self._s.delete(row)
+
+    def unsent_events(self, *, before: datetime, limit: int = 500) -> list[dict[str, Any]]:
+        rows = self._s.exec(
+            select(WebhookEventRow)
+            .where(WebhookEventRow.created_at < before)
+            .order_by(col(WebhookEventRow.created_at), col(WebhookEventRow.id))
+            .limit(limit)
+        ).all()
+        return [dict(r.message) for r in rows]
 
     def deliveries(self, submission_id: str) -> list[CallbackDelivery]:
         rows = self._s.exec(

@@ -219,6 +219,27 @@ def test_one_submission_per_video_and_its_deliveries_in_order(store: Store) -> N
         _submission(tx)
 
 
+def test_events_are_kept_until_sent_oldest_first_and_dropped_with_a_purge(store: Store, clock: FakeClock) -> None:
+    with store.transaction() as tx:
+        sub = _submission(tx)
+        tx.submissions.add_event("evt_1", sub, {"id": "evt_1", "type": "submission.decided", "data": {"n": (1, 2)}})
+    clock.advance(timedelta(seconds=5))
+    with store.transaction() as tx:
+        tx.submissions.add_event("evt_2", sub, {"id": "evt_2", "type": "video.taken_down", "data": {}})
+        assert [m["id"] for m in tx.submissions.unsent_events(before=clock.now())] == ["evt_1"]
+    clock.advance(timedelta(seconds=1))
+    with store.transaction() as tx:
+        every = tx.submissions.unsent_events(before=clock.now())
+        assert [m["id"] for m in every] == ["evt_1", "evt_2"]
+        assert every[0]["data"] == {"n": [1, 2]}, "kept as JSON, as a column keeps it"
+        assert tx.submissions.unsent_events(before=clock.now(), limit=1) == every[:1]
+        tx.submissions.event_sent("evt_1")
+        tx.submissions.event_sent("evt_1")  # sent twice: nothing to remove the second time
+        assert [m["id"] for m in tx.submissions.unsent_events(before=clock.now())] == ["evt_2"]
+        tx.submissions.scrub("vid_sub")
+        assert tx.submissions.unsent_events(before=clock.now()) == []
+
+
 # named leases
 
 

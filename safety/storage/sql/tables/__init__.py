@@ -35,6 +35,7 @@ from safety.storage.sql.tables.operations import (
     ReviewSessionRow,
     SubmissionRow,
     SweeperLockRow,
+    WebhookEventRow,
 )
 from safety.storage.sql.tables.people import (
     CameoChallengeRow,
@@ -84,4 +85,5 @@ __all__ = [
     "UseRequestRow",
     "UserRow",
     "VideoRow",
+    "WebhookEventRow",
 ]

@@ -141,6 +141,17 @@ class SubmissionRow(SQLModel, table=True):
     updated_at: datetime
 
 
+class WebhookEventRow(SQLModel, table=True):
+    """An event not yet handed to the broker (the outbox of callbacks); deleted once sent."""
+
+    __tablename__ = "webhook_events"
+
+    id: str = Field(primary_key=True, max_length=40)
+    submission_id: str = Field(foreign_key="submissions.id", max_length=40, index=True)
+    message: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(index=True)
+
+
 class CallbackDeliveryRow(SQLModel, table=True):
     __tablename__ = "callback_deliveries"
 
