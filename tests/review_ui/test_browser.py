@@ -107,10 +107,11 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         expect(page.get_by_text("Deploy", exact=True)).to_have_count(0)
         page.get_by_role("button", name="Claim", exact=True).click()
         expect(page.get_by_role("button", name="Submit decision")).to_be_visible(timeout=60000)
-        # The face evidence: the crop from the video beside the protected person's photo, with a similarity bar.
-        expect(page.get_by_alt_text("face in video")).to_be_visible()
-        expect(page.get_by_alt_text("protected person")).to_be_visible()
-        expect(page.get_by_text("protected person: A. Senator")).to_be_visible()
+        # The face evidence: the crop from the video beside the protected person's photo, with a similarity bar
+        # (one row per face track that matched: the video may have more than one).
+        expect(page.get_by_alt_text("face in video").first).to_be_visible()
+        expect(page.get_by_alt_text("protected person").first).to_be_visible()
+        expect(page.get_by_text("protected person: A. Senator").first).to_be_visible()
         similarity = page.get_by_role("meter", name="similarity").first
         assert 0.0 < float(similarity.get_attribute("aria-valuenow") or 0) < 1.0
         page.screenshot(path=str(ARTIFACTS / "2-face-case.png"), full_page=True)
