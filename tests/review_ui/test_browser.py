@@ -28,6 +28,12 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+def _live(page: Any, locator: Any) -> Any:
+    """`locator` outside the elements Streamlit keeps, faded, while a rerun draws their replacements (a strict
+    locator would otherwise find both, the stale one disabled)."""
+    return locator.and_(page.locator(':not([data-stale="true"] *)'))
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -134,11 +140,11 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         expect(page.get_by_text("Decision: reject")).to_be_visible(timeout=60000)
         # Choosing the outcome puts the focus in the reason picker.
         page.wait_for_function(_PICKER_FOCUSED, timeout=60000)
-        page.get_by_label("Note").click()
+        _live(page, page.get_by_label("Note")).click()
         page.keyboard.type("a real lookalike, not the senator")
         page.wait_for_timeout(800)
         expect(page.get_by_text("Decision: reject")).to_be_visible()
-        page.get_by_label("Reason code").click()
+        _live(page, page.get_by_label("Reason code")).click()
         page.get_by_role("option", name="likeness.uncertain").click()
         page.get_by_role("button", name="Submit decision").click()
         # The decision is made and the next item opens, claimed.
@@ -149,7 +155,7 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         # A new case starts over: blurred, no outcome, an empty note.
         assert "blur(" in (page.locator("video").first.get_attribute("style") or "")
         expect(page.get_by_text("Decision: choose an outcome")).to_be_visible()
-        expect(page.get_by_label("Note")).to_have_value("")
+        expect(_live(page, page.get_by_label("Note"))).to_have_value("")
         page.screenshot(path=str(ARTIFACTS / "3-next-case.png"), full_page=True)
 
         # The queue reads as text and fits 1280 px.
@@ -216,7 +222,7 @@ def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -
     page.keyboard.type("election dec")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    expect(page.get_by_label("Reason code")).to_have_attribute("aria-expanded", "false")
+    expect(_live(page, page.get_by_label("Reason code"))).to_have_attribute("aria-expanded", "false")
     # Enter submits after a few seconds with an Undo; Esc takes it back, and nothing is decided.
     page.keyboard.press("Enter")
     undo = page.locator("#decision-undo")
@@ -226,7 +232,7 @@ def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -
     page.wait_for_timeout((UNDO_S + 1) * 1000)
     expect(page.get_by_text("Decided: reject")).to_have_count(0)
     expect(page.get_by_text("Decision: reject")).to_be_visible()
-    page.get_by_label("Reason code").focus()
+    _live(page, page.get_by_label("Reason code")).focus()
     page.keyboard.press("Enter")
     expect(page.get_by_text(f"Decided: reject (blocked) on {item}")).to_be_visible(timeout=60000)
 
