@@ -108,16 +108,16 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         page.get_by_label("Password", exact=True).fill("correct horse 1")
         page.screenshot(path=str(ARTIFACTS / "1-login.png"))
         page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_text(f"{lookalike['video_id']} by theo")).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_text(f"{lookalike['video_id']} by theo"))).to_be_visible(timeout=60000)
         assert f"item={face_item}" in page.url
-        expect(page.get_by_text("Deploy", exact=True)).to_have_count(0)
+        expect(_live(page, page.get_by_text("Deploy", exact=True))).to_have_count(0)
         page.get_by_role("button", name="Claim", exact=True).click()
-        expect(page.get_by_role("button", name="Submit decision")).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_role("button", name="Submit decision"))).to_be_visible(timeout=60000)
         # The face evidence: the crop from the video beside the protected person's photo, with a similarity bar
         # (one row per face track that matched: the video may have more than one).
-        expect(page.get_by_alt_text("face in video").first).to_be_visible()
-        expect(page.get_by_alt_text("protected person").first).to_be_visible()
-        expect(page.get_by_text("protected person: A. Senator").first).to_be_visible()
+        expect(_live(page, page.get_by_alt_text("face in video")).first).to_be_visible()
+        expect(_live(page, page.get_by_alt_text("protected person")).first).to_be_visible()
+        expect(_live(page, page.get_by_text("protected person: A. Senator")).first).to_be_visible()
         similarity = page.get_by_role("meter", name="similarity").first
         assert 0.0 < float(similarity.get_attribute("aria-valuenow") or 0) < 1.0
         page.screenshot(path=str(ARTIFACTS / "2-face-case.png"), full_page=True)
@@ -129,32 +129,32 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         assert cookie["httpOnly"] and cookie["value"] not in page.evaluate("document.cookie")
         assert cookie["value"] not in page.content()
         page.reload()
-        expect(page.get_by_text("You hold this item until")).to_be_visible(timeout=60000)
-        expect(page.get_by_label("Username", exact=True)).to_have_count(0)
+        expect(_live(page, page.get_by_text("You hold this item until"))).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_label("Username", exact=True))).to_have_count(0)
 
         # Shortcuts: u unblurs, r chooses reject; keys typed into the note are text, not shortcuts.
         assert "blur(" in (page.locator("video").first.get_attribute("style") or "")
         page.locator("body").press("u")
         page.wait_for_function("!document.querySelector('video').style.filter.includes('blur')", timeout=60000)
         page.locator("body").press("r")
-        expect(page.get_by_text("Decision: reject")).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_text("Decision: reject"))).to_be_visible(timeout=60000)
         # Choosing the outcome puts the focus in the reason picker.
         page.wait_for_function(_PICKER_FOCUSED, timeout=60000)
         _live(page, page.get_by_label("Note")).click()
         page.keyboard.type("a real lookalike, not the senator")
         page.wait_for_timeout(800)
-        expect(page.get_by_text("Decision: reject")).to_be_visible()
+        expect(_live(page, page.get_by_text("Decision: reject"))).to_be_visible()
         _live(page, page.get_by_label("Reason code")).click()
         page.get_by_role("option", name="likeness.uncertain").click()
         page.get_by_role("button", name="Submit decision").click()
         # The decision is made and the next item opens, claimed.
-        expect(page.get_by_text(f"Decided: reject (blocked) on {face_item}")).to_be_visible(timeout=60000)
-        expect(page.get_by_text(f"{held['video_id']} by theo")).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_text(f"Decided: reject (blocked) on {face_item}"))).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_text(f"{held['video_id']} by theo"))).to_be_visible(timeout=60000)
         assert f"item={next_item}" in page.url
-        expect(page.get_by_text("You hold this item until")).to_be_visible()
+        expect(_live(page, page.get_by_text("You hold this item until"))).to_be_visible()
         # A new case starts over: blurred, no outcome, an empty note.
         assert "blur(" in (page.locator("video").first.get_attribute("style") or "")
-        expect(page.get_by_text("Decision: choose an outcome")).to_be_visible()
+        expect(_live(page, page.get_by_text("Decision: choose an outcome"))).to_be_visible()
         expect(_live(page, page.get_by_label("Note"))).to_have_value("")
         page.screenshot(path=str(ARTIFACTS / "3-next-case.png"), full_page=True)
 
@@ -163,7 +163,7 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         expect(page.locator("table#queue")).to_be_visible(timeout=60000)
         expect(page.locator("table#queue")).to_contain_text("breaking news: the election is cancelled")
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-        expect(page.get_by_text("Page not found")).to_have_count(0)
+        expect(_live(page, page.get_by_text("Page not found"))).to_have_count(0)
         page.screenshot(path=str(ARTIFACTS / "4-queue.png"), full_page=True)
         # At 1920 px the queue uses the width (no third of the screen left empty).
         page.set_viewport_size({"width": 1920, "height": 1080})
@@ -173,14 +173,14 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
         page.set_viewport_size({"width": 1280, "height": 900})
         # The link on a case leads to the creator's history.
         page.goto(f"{console}/investigate?user=theo")
-        expect(page.get_by_text("Videos by theo")).to_be_visible(timeout=60000)
-        expect(page.get_by_text(lookalike["video_id"]).first).to_be_visible()
+        expect(_live(page, page.get_by_text("Videos by theo"))).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_text(lookalike["video_id"])).first).to_be_visible()
         # Its decision columns are on screen at 1280 px, not scrolled out of the table.
         for column in ("decision", "decided_by", "reasons"):
-            expect(page.get_by_role("columnheader", name=column, exact=True).first).to_be_in_viewport()
+            expect(_live(page, page.get_by_role("columnheader", name=column, exact=True)).first).to_be_in_viewport()
         page.screenshot(path=str(ARTIFACTS / "5-investigate.png"), full_page=True)
         page.goto(f"{console}/dashboard")
-        expect(page.get_by_text("Decisions per reviewer per day")).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_text("Decisions per reviewer per day"))).to_be_visible(timeout=60000)
         page.wait_for_timeout(1500)
         page.screenshot(path=str(ARTIFACTS / "6-dashboard.png"), full_page=True)
         _lease_countdown_and_keyboard_decision(page, console, next_item)
@@ -230,11 +230,11 @@ def _lease_countdown_and_keyboard_decision(page: Any, console: str, item: str) -
     page.keyboard.press("Escape")
     expect(undo).to_have_count(0)
     page.wait_for_timeout((UNDO_S + 1) * 1000)
-    expect(page.get_by_text("Decided: reject")).to_have_count(0)
-    expect(page.get_by_text("Decision: reject")).to_be_visible()
+    expect(_live(page, page.get_by_text("Decided: reject"))).to_have_count(0)
+    expect(_live(page, page.get_by_text("Decision: reject"))).to_be_visible()
     _live(page, page.get_by_label("Reason code")).focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_text(f"Decided: reject (blocked) on {item}")).to_be_visible(timeout=60000)
+    expect(_live(page, page.get_by_text(f"Decided: reject (blocked) on {item}"))).to_be_visible(timeout=60000)
 
 
 HOST = "tracker.invalid"
@@ -269,7 +269,7 @@ def test_creator_text_makes_the_reviewers_browser_call_no_one(
         page.on("request", lambda r: calls.append(r.url) if (urlsplit(r.url).hostname or "").endswith(HOST) else None)
 
         def shown_as_text(where: str, marker: str) -> None:
-            expect(page.get_by_text(marker).first).to_be_visible(timeout=60000)
+            expect(_live(page, page.get_by_text(marker)).first).to_be_visible(timeout=60000)
             page.wait_for_timeout(1500)
             selector = f"a[href*='{HOST}'], img[src*='{HOST}']"
             found = page.evaluate(f"[...document.querySelectorAll({selector!r})].map(e => e.outerHTML.slice(0, 300))")
@@ -279,7 +279,7 @@ def test_creator_text_makes_the_reviewers_browser_call_no_one(
         page.get_by_label("Username", exact=True).fill("rita")
         page.get_by_label("Password", exact=True).fill("correct horse 1")
         page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_text("Reported by")).to_be_visible(timeout=60000)
+        expect(_live(page, page.get_by_text("Reported by"))).to_be_visible(timeout=60000)
         page.get_by_text("Creator's recent videos").click()
         shown_as_text("case", "Reported by")
         page.screenshot(path=str(ARTIFACTS / "7-hostile-case.png"), full_page=True)
