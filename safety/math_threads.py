@@ -20,6 +20,8 @@ _applied = threading.Event()
 
 def one_blas_thread() -> None:
     """Make every BLAS library of this process, loaded or still to load, use one thread. Idempotent."""
+    if _applied.is_set():
+        return  # the common case, on every encoder call: no lock taken
     with _lock:
         if _applied.is_set():
             return

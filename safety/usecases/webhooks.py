@@ -141,15 +141,16 @@ class Webhooks:
         """Keep the event, then send its first attempt (the attempt finds whether its submission has a callback URL,
         so this needs only the engine). Never raises: an event the broker cannot take now stays kept, and
         `send_unsent` sends it once the broker is back (an outbox, as for submissions)."""
-        ids = {"submission_id": event.submission_id, "event": event.type, "event_id": event.id}
+        message = event.message()
         try:
             with self._store.transaction() as tx:
-                tx.submissions.add_event(event.id, event.submission_id, event.message())
+                tx.submissions.add_event(event.id, event.submission_id, message)
             kept = True
         except Exception:  # noqa: BLE001 - the database is away: the broker may still take it
+            ids = {"submission_id": event.submission_id, "event": event.type, "event_id": event.id}
             log.warning("event not kept: sent without its outbox row", extra=ids)
             kept = False
-        self._hand_over(event.message(), kept=kept)
+        self._hand_over(message, kept=kept)
 
     def send_unsent(self, *, older_than_s: float) -> list[str]:
         """Send again the events kept for longer than `older_than_s` and never handed to the broker; their ids."""
