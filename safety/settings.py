@@ -14,8 +14,11 @@ import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+OWASP_ARGON2_MIN_KIB = 19456
+"""OWASP's least Argon2id memory for password storage (19 MiB, with two passes; ours are three)."""
 
 PROCESSES = ("serve", "worker", "console", "scheduler", "cli")
 """The processes of a deployment: the API (`cameoguard serve`), `cameoguard worker`, the reviewer console
@@ -274,6 +277,13 @@ class Settings(BaseSettings):
         "the row that points at them.",
         json_schema_extra=needs("serve", "worker", "scheduler", "cli"),
     )
+    reviewer_password_kib: int = Field(
+        default=65536,
+        ge=1024,
+        description="Memory of one Argon2id hash or check of a reviewer's password, in KiB; production refuses less "
+        f"than OWASP's {OWASP_ARGON2_MIN_KIB}. A test suite that logs in hundreds of times may lower it.",
+        json_schema_extra=needs("console", "cli"),
+    )
     quality_share: float = Field(
         default=0.1,
         ge=0,
@@ -286,6 +296,13 @@ class Settings(BaseSettings):
     @classmethod
     def _split_names(cls, value: object) -> object:
         return _split(value)
+
+    @model_validator(mode="after")
+    def _production_password_cost(self) -> Settings:
+        # A cheap hash is a test convenience; in production it would make a stolen hash table cheap to crack.
+        if self.env == "production" and self.reviewer_password_kib < OWASP_ARGON2_MIN_KIB:
+            raise ValueError(f"reviewer_password_kib below {OWASP_ARGON2_MIN_KIB} is refused in production")
+        return self
 
     @field_validator("hook_allowed_dirs", mode="before")
     @classmethod

@@ -135,6 +135,8 @@ def settings(tmp_path: Path, database_url: str, test_packs: dict[str, Path]) -> 
         mark_during_checks=False,
         # The callback tests run their receiver on loopback.
         callback_allowed_hosts=("127.0.0.1",),
+        # Tests log in hundreds of times; the production cost is tested where login timing is.
+        reviewer_password_kib=1024,
     )
 
 

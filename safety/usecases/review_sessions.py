@@ -31,15 +31,22 @@ from safety.usecases.review_rules import (
 )
 from safety.usecases.review_values import AccessDenied, Reviewer, ReviewerPreferences
 
-_HASHER = PasswordHasher()
-
 
 class ReviewerSessions:
     """Accounts, login and lockout, sessions, and wellness preferences."""
 
-    def __init__(self, store: Store, *, session_minutes: float = 480.0, clock: Clock = SYSTEM_CLOCK) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        session_minutes: float = 480.0,
+        clock: Clock = SYSTEM_CLOCK,
+        password_kib: int = 65536,
+    ) -> None:
         self._store = store
         self._clock = clock
+        # Argon2id; a stored hash carries its own cost, so lowering or raising this never locks anyone out.
+        self._hasher = PasswordHasher(memory_cost=password_kib)
         # Failed logins per account and per client address, in this process: a lock needs no database write, and
         # a restart forgetting them costs an attacker at most one more round of guesses.
         self._failures: dict[str, list[datetime]] = {}
@@ -54,7 +61,7 @@ class ReviewerSessions:
             raise SubmissionError("a password has at least 8 characters")
         name = normalise_handle(name)
         with self._store.transaction() as tx:
-            tx.review.add_reviewer(name, role, _HASHER.hash(password))
+            tx.review.add_reviewer(name, role, self._hasher.hash(password))
             # A new reviewer starts with media in grayscale (wellness); they may turn it off in their settings.
             tx.review.set_preferences(name, grayscale=True, blur_px=ReviewerPreferences().blur_px)
 
@@ -75,9 +82,9 @@ class ReviewerSessions:
         try:
             if found is None or not found.active:
                 # The same Argon2 work as a real check, so an unknown name costs the same time as a known one.
-                _HASHER.verify(_dummy_hash(), password + "\0")
+                self._hasher.verify(self._dummy_hash, password + "\0")
             else:
-                _HASHER.verify(found.password_hash, password)
+                self._hasher.verify(found.password_hash, password)
         except VerificationError:
             for key in keys:
                 self._failures.setdefault(key, []).append(self._clock.now())
@@ -138,7 +145,6 @@ class ReviewerSessions:
             tx.review.set_preferences(by.name, grayscale=preferences.grayscale, blur_px=blur)
         return ReviewerPreferences(preferences.grayscale, blur)
 
-
-@functools.cache
-def _dummy_hash() -> str:
-    return _HASHER.hash("no reviewer has this password")
+    @functools.cached_property
+    def _dummy_hash(self) -> str:
+        return self._hasher.hash("no reviewer has this password")

@@ -94,7 +94,12 @@ class CameoGuard:
     ) -> ReviewService:
         """The console's use case: leases, sessions and the share of decisions re-reviewed blind."""
         return ReviewService(
-            ReviewerSessions(self.store, session_minutes=session_minutes, clock=self.clock),
+            ReviewerSessions(
+                self.store,
+                session_minutes=session_minutes,
+                clock=self.clock,
+                password_kib=self.settings.reviewer_password_kib,
+            ),
             CaseFiles(self.store, self.policies, self.videos),
             ReviewDecisions(
                 self.store,

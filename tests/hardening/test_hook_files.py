@@ -23,11 +23,15 @@ from safety.fakes import fake_models
 
 
 @pytest.fixture
-def hook(settings: Settings, tmp_path: Path) -> Iterator[tuple[CameoGuard, TestClient, Path]]:
+def hook(
+    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
+) -> Iterator[tuple[CameoGuard, TestClient, Path]]:
     allowed = tmp_path / "allowed"
     allowed.mkdir()
+    # A body has 30 s to arrive unless a test asks for less: a busy machine's test client can take a second.
+    body_timeout_s = getattr(request, "param", 30.0)
     tight = settings.model_copy(
-        update={"hook_allowed_dirs": (allowed,), "hook_max_body_mb": 0.05, "hook_body_timeout_s": 1.0}
+        update={"hook_allowed_dirs": (allowed,), "hook_max_body_mb": 0.05, "hook_body_timeout_s": body_timeout_s}
     )
     with build(tight, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as guard:
         guard.accounts.add_user("maya")
@@ -57,7 +61,7 @@ def test_a_fifo_is_refused_without_hanging(hook: tuple[CameoGuard, TestClient, P
     started = time.monotonic()
     response = app.post("/v1/check", json={"creator": "maya", "prompt": "x", "video_path": str(fifo)})
     assert response.status_code == 422 and "regular file" in response.text
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20, "an open() of a FIFO would wait for a writer for ever"
 
 
 def test_swapping_the_file_for_a_symlink_never_publishes_the_outside_file(
@@ -128,6 +132,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.parametrize("hook", [1.0], indirect=True)
 def test_a_slow_client_times_out(hook: tuple[CameoGuard, TestClient, Path]) -> None:
     guard, _, _ = hook
     token = guard.accounts.hook_token("slow")

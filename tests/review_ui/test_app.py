@@ -22,6 +22,7 @@ def app_env(people: CameoGuard, reviews: ReviewService, monkeypatch: pytest.Monk
     monkeypatch.setenv("CAMEOGUARD_HOME", str(people.settings.home))
     monkeypatch.setenv("CAMEOGUARD_DATABASE_URL", people.settings.resolved_database_url)
     monkeypatch.setenv("CAMEOGUARD_QUALITY_SHARE", "0")
+    monkeypatch.setenv("CAMEOGUARD_REVIEWER_PASSWORD_KIB", "1024")
     monkeypatch.setenv("CAMEOGUARD_ADULT_POLICY", people.settings.adult_policy)
     monkeypatch.setenv("CAMEOGUARD_TEEN_POLICY", people.settings.teen_policy)
     return people

@@ -58,6 +58,7 @@ def console_env(people: CameoGuard) -> dict[str, str]:
         "CAMEOGUARD_ADULT_POLICY": people.settings.adult_policy,
         "CAMEOGUARD_TEEN_POLICY": people.settings.teen_policy,
         "CAMEOGUARD_QUALITY_SHARE": "0",
+        "CAMEOGUARD_REVIEWER_PASSWORD_KIB": "1024",
         "PYTHONPATH": str(ROOT),
     }
 

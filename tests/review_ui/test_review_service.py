@@ -257,7 +257,8 @@ def test_a_report_on_a_held_video_does_not_publish_it(
 
 def test_logins_are_throttled_timed_alike_and_audited(settings: Settings) -> None:
     clock = FakeClock()
-    with build(settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models(), clock=clock) as guard:
+    production_cost = settings.model_copy(update={"reviewer_password_kib": Settings().reviewer_password_kib})
+    with build(production_cost, face_analyzer=FakeFaceAnalyzer(), models=fake_models(), clock=clock) as guard:
         reviews = guard.review_service(quality_share=0.0)
         reviews.add_reviewer("rita", "reviewer", "correct horse 1")
         for _ in range(10):
@@ -283,6 +284,24 @@ def test_logins_are_throttled_timed_alike_and_audited(settings: Settings) -> Non
             failed = [e for e in tx.audit.entries() if e.action == "reviewer.login_failed"]
         assert len(failed) >= 12 and all("guess" not in str(e.details) for e in failed)
         assert {e.details["why"] for e in failed} >= {"wrong name or password", "locked"}
+
+
+def test_a_cheap_password_hash_is_refused_in_production_and_hashes_keep_their_own_cost(settings: Settings) -> None:
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="refused in production"):
+        Settings(env="production", reviewer_password_kib=1024)
+    assert Settings(env="production").reviewer_password_kib >= 19456
+    with build(settings, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as guard:
+        guard.review_service().add_reviewer("rita", "reviewer", "correct horse 1")
+        with guard.store.transaction() as tx:
+            found = tx.review.reviewer("rita")
+        assert found is not None and "m=1024," in found.password_hash
+    # The same account logs in after the cost is raised: a stored hash is checked with the cost it was made with.
+    raised = settings.model_copy(update={"reviewer_password_kib": 4096})
+    with build(raised, face_analyzer=FakeFaceAnalyzer(), models=fake_models()) as guard:
+        reviews = guard.review_service()
+        assert reviews.whoami(reviews.login("rita", "correct horse 1")).name == "rita"
 
 
 def test_queue_entries_read_as_text_and_filter(
