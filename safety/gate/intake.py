@@ -22,6 +22,7 @@ from safety.gate.checking import check_context, open_feed
 from safety.gate.run import GateParts
 from safety.media import probe, trial_decode
 from safety.mediastore import StoredFile
+from safety.records import NewVideo
 
 # Intake decodes this many frames in a memory-capped child before any check decodes the file here; the first
 # frames are where a decoder sizes its buffers.
@@ -92,18 +93,20 @@ def ingest(
             existing.id
             if existing is not None
             else tx.videos.create(
-                video_id=video_id,
-                creator=admitted.creator.handle,
-                prompt=submission.prompt,
-                content_sha256=draft.sha256,
-                size_bytes=draft.size,
-                duration_s=admitted.info.duration_s,
-                width=admitted.info.width,
-                height=admitted.info.height,
-                draft_path=draft.path,
-                declared_cameos=submission.cameos,
-                remix_of=submission.remix_of,
-                policy_ref=admitted.policy.ref,
+                NewVideo(
+                    video_id=video_id,
+                    creator=admitted.creator.handle,
+                    prompt=submission.prompt,
+                    content_sha256=draft.sha256,
+                    size_bytes=draft.size,
+                    duration_s=admitted.info.duration_s,
+                    width=admitted.info.width,
+                    height=admitted.info.height,
+                    draft_path=draft.path,
+                    declared_cameos=submission.cameos,
+                    remix_of=submission.remix_of,
+                    policy_ref=admitted.policy.ref,
+                )
             )
         )
         feed = open_feed(gate, draft.path, admitted.policy, submission)
