@@ -23,7 +23,7 @@ from pathlib import Path
 from safety.domain import VideoStatus
 from safety.errors import StatusChanged
 from safety.mediastore import AREAS
-from safety.records import RegistryStatus, SubmissionState
+from safety.records import RegistryStatus, StatusEffects, SubmissionState
 from safety.revocation import PurgeReceipt
 from safety.usecases.idempotency import IdempotentRequests
 from safety.usecases.revocation import finish, finish_pending, reconcile_in
@@ -122,8 +122,7 @@ def _expire_held(services: CameoGuard, report: SweepReport) -> None:
                 VideoStatus.BLOCKED,
                 expected=VideoStatus.HELD,
                 actor=SWEEPER,
-                clear_quarantine=True,
-                action="video.expired",
+                effects=StatusEffects(clear_quarantine=True, action="video.expired"),
             )
             tx.review.close_items_of(video_id)
         # The quarantined copy goes after the commit: a crash before it leaves an unreferenced file for the file
@@ -243,7 +242,7 @@ def _withdraw_missing_files(services: CameoGuard, published: list[tuple[str, str
                     VideoStatus.BLOCKED,
                     expected=VideoStatus.PUBLISHED,
                     actor=SWEEPER,
-                    action="video.file_missing",
+                    effects=StatusEffects(action="video.file_missing"),
                 )
                 tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
         except StatusChanged:

@@ -13,9 +13,9 @@ from pathlib import Path
 from policies import PolicyPack
 from safety.checks import CheckContext, CheckRun, run_checks
 from safety.checks.base import HearsSound, WatchesFrames
-from safety.domain import MediaInfo, Submission, User
+from safety.domain import Submission
 from safety.frames import FrameFeed
-from safety.gate.run import GateParts
+from safety.gate.run import Admitted, GateParts
 from safety.storage import Transaction
 
 
@@ -31,25 +31,18 @@ def open_feed(gate: GateParts, draft: Path, policy: PolicyPack, submission: Subm
 
 
 def check_context(
-    gate: GateParts,
-    tx: Transaction,
-    submission: Submission,
-    creator: User,
-    policy: PolicyPack,
-    info: MediaInfo,
-    draft: Path,
-    feed: FrameFeed,
+    gate: GateParts, tx: Transaction, submission: Submission, admitted: Admitted, draft: Path, feed: FrameFeed
 ) -> CheckContext:
-    """What the checks read: the submission, the draft and its decode, and the declared owners' consent and
-    policies, read in `tx` (the ingest transaction)."""
-    consent = {owner: tx.consent.snapshot(owner, creator.handle) for owner in submission.cameos}
+    """What the checks read: the submission as intake admitted it, the draft and its decode, and the declared owners'
+    consent and policies, read in `tx` (the ingest transaction)."""
+    consent = {owner: tx.consent.snapshot(owner, admitted.creator.handle) for owner in submission.cameos}
     owner_policies = {owner: gate.policies.for_user(tx.accounts.get(owner)) for owner in submission.cameos}
     return CheckContext(
         submission=submission,
-        creator=creator,
+        creator=admitted.creator,
         video_path=draft,
-        media=info,
-        policy=policy,
+        media=admitted.info,
+        policy=admitted.policy,
         frames=feed,
         cameo_consent=consent,
         owner_policies=owner_policies,

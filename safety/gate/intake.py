@@ -11,30 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies import PolicyPack
 from safety.access import hidden
 from safety.checks import CheckContext
 from safety.checks.runner import DEFAULT_TIMEOUT_S
-from safety.domain import MediaInfo, Submission, User, VideoStatus
+from safety.domain import Submission, VideoStatus
 from safety.errors import ConflictError, InvalidMediaError, SubmissionError, UnknownUserError
 from safety.frames import FrameFeed
 from safety.gate.checking import check_context, open_feed
-from safety.gate.run import GateParts
+from safety.gate.run import Admitted, GateParts
 from safety.media import probe, trial_decode
 from safety.mediastore import StoredFile
+from safety.records import NewVideo
 
 # Intake decodes this many frames in a memory-capped child before any check decodes the file here; the first
 # frames are where a decoder sizes its buffers.
 _TRIAL_FRAMES = 4
-
-
-@dataclass(frozen=True)
-class Admitted:
-    """A submission that passed intake: who made it, the pack that judges it, what the file is."""
-
-    creator: User
-    policy: PolicyPack
-    info: MediaInfo
 
 
 @dataclass(frozen=True)
@@ -92,24 +83,24 @@ def ingest(
             existing.id
             if existing is not None
             else tx.videos.create(
-                video_id=video_id,
-                creator=admitted.creator.handle,
-                prompt=submission.prompt,
-                content_sha256=draft.sha256,
-                size_bytes=draft.size,
-                duration_s=admitted.info.duration_s,
-                width=admitted.info.width,
-                height=admitted.info.height,
-                draft_path=draft.path,
-                declared_cameos=submission.cameos,
-                remix_of=submission.remix_of,
-                policy_ref=admitted.policy.ref,
+                NewVideo(
+                    video_id=video_id,
+                    creator=admitted.creator.handle,
+                    prompt=submission.prompt,
+                    content_sha256=draft.sha256,
+                    size_bytes=draft.size,
+                    duration_s=admitted.info.duration_s,
+                    width=admitted.info.width,
+                    height=admitted.info.height,
+                    draft_path=draft.path,
+                    declared_cameos=submission.cameos,
+                    remix_of=submission.remix_of,
+                    policy_ref=admitted.policy.ref,
+                )
             )
         )
         feed = open_feed(gate, draft.path, admitted.policy, submission)
         # Declared owners' consent is read in the transaction that creates the row, so the checks judge the
         # consent that held when the video entered the gate; it is read again before any publish.
-        context = check_context(
-            gate, tx, submission, admitted.creator, admitted.policy, admitted.info, draft.path, feed
-        )
+        context = check_context(gate, tx, submission, admitted, draft.path, feed)
     return Ingested(created, draft, feed, context)

@@ -29,7 +29,7 @@ from safety.gate.premark import Premark
 from safety.gate.run import AwaitOwners, GateParts, GateRun, PublishRefused, label
 from safety.gate.withholding import lineage_findings, moved, refuse_at_publish, release_draft, withhold
 from safety.publishing import PreparedPublication
-from safety.records import UseRequestRecord, UseRequestState
+from safety.records import StatusEffects, UseRequestRecord, UseRequestState
 from safety.storage import Transaction
 
 
@@ -116,11 +116,13 @@ def _commit(gate: GateParts, run: GateRun, prepared: PreparedPublication) -> Non
             VideoStatus.PUBLISHED,
             expected=run.expected,
             actor=run.actor,
-            published_path=prepared.final,
-            # A video published out of quarantine (a reviewer's approval, its owners' approval) leaves it: the caller
-            # deletes that file, so the row must stop naming it.
-            clear_quarantine=True,
-            details={"decision_id": run.decision_id, "sha256": prepared.sha256},
+            effects=StatusEffects(
+                published_path=prepared.final,
+                # A video published out of quarantine (a reviewer's approval, its owners' approval) leaves it: the
+                # caller deletes that file, so the row must stop naming it.
+                clear_quarantine=True,
+                details={"decision_id": run.decision_id, "sha256": prepared.sha256},
+            ),
         )
         tx.registry.record_publication(
             video_id,
@@ -205,8 +207,9 @@ def await_owners(gate: GateParts, run: GateRun, owners: Sequence[str]) -> GateRe
                 VideoStatus.PENDING_OWNER,
                 expected=run.expected,
                 actor=run.actor,
-                quarantine_path=final,
-                details={"decision_id": run.decision_id, "awaiting": list(owners)},
+                effects=StatusEffects(
+                    quarantine_path=final, details={"decision_id": run.decision_id, "awaiting": list(owners)}
+                ),
             )
             for owner in owners:
                 tx.consent.request_use(run.video_id, owner, run.submission.creator)

@@ -1,5 +1,5 @@
-"""The values every step of the gate shares: the parts of the gate the steps use, and one video's run from its
-decision to its outcome.
+"""The values every step of the gate shares: the parts of the gate the steps use, what intake admitted, and one
+video's run from its decision to its outcome.
 
 A step is a module of functions; each takes the gate's parts (`GateParts`) and, once the decision is on record, the
 run (`GateRun`, frozen), instead of the same six values passed from function to function. A republish from
@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from policies import PolicyBook
+from policies import PolicyBook, PolicyPack
 from safety.checks import Check
-from safety.domain import Decision, Finding, Submission, VideoStatus
+from safety.domain import Decision, Finding, MediaInfo, Submission, User, VideoStatus
 from safety.gate.metrics import GateMetrics
 from safety.mediastore import MediaStore, StoredFile
 from safety.publishing import Publisher
@@ -49,6 +49,16 @@ class GateParts(Protocol):
         the gate, so every stage that reads consent (identified, input image, voice, publish, purged) goes through
         one seam."""
         ...
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A submission that passed intake: who made it, the pack that judges it, what the file is. Ingest stores it and
+    the checks' context is built from it."""
+
+    creator: User
+    policy: PolicyPack
+    info: MediaInfo
 
 
 @dataclass(frozen=True)

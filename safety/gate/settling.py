@@ -16,7 +16,7 @@ from safety.errors import ConflictError, StatusChanged
 from safety.gate.publishing import owners_refusal, publish
 from safety.gate.run import GateParts, GateRun, recorded_run
 from safety.gate.withholding import moved, release_draft, withhold
-from safety.records import UseRequestState, VideoRecord
+from safety.records import StatusEffects, UseRequestState, VideoRecord
 
 
 def settle_stale(
@@ -53,7 +53,7 @@ def settle_stale(
                     VideoStatus.BLOCKED,
                     expected=VideoStatus.CHECKING,
                     actor=actor,
-                    details={"decision_id": decision_id},
+                    effects=StatusEffects(details={"decision_id": decision_id}),
                 )
         except StatusChanged:
             return None  # the gate (or a purge) got there first
@@ -95,7 +95,7 @@ def settle_owner_requests(gate: GateParts, video_id: str, *, actor: str) -> Gate
                 VideoStatus.BLOCKED,
                 expected=VideoStatus.PENDING_OWNER,
                 actor=actor,
-                details={"decision_id": decision_id},
+                effects=StatusEffects(details={"decision_id": decision_id}),
             )
         return GateResult(video_id, decision_id, decision, VideoStatus.BLOCKED, None)
     approved = sorted(states)

@@ -16,7 +16,7 @@ from safety.domain import Decision, Finding, GateResult, Submission, VideoStatus
 from safety.errors import StatusChanged, StorageError
 from safety.gate.run import GATE_ACTOR, GateParts, GateRun
 from safety.mediastore import StoredFile
-from safety.records import ReviewSource
+from safety.records import NewReviewItem, ReviewSource, StatusEffects
 from safety.storage import Transaction
 
 
@@ -59,8 +59,7 @@ def withhold(gate: GateParts, run: GateRun, policy: PolicyPack) -> GateResult:
                 status,
                 expected=run.expected,
                 actor=GATE_ACTOR,
-                quarantine_path=final,
-                details={"decision_id": run.decision_id},
+                effects=StatusEffects(quarantine_path=final, details={"decision_id": run.decision_id}),
             )
             if status is VideoStatus.HELD:
                 _open_review_item(tx, video_id, decision, policy)
@@ -77,12 +76,14 @@ def _open_review_item(tx: Transaction, video_id: str, decision: Decision, policy
     held_for = [r for r in decision.reasons if r.action is Action.REVIEW] or list(decision.reasons)
     sla = min((rule.sla_hours for r in held_for if (rule := policy.reason(r.code)) is not None), default=24.0)
     tx.review.open_item(
-        video_id,
-        source=ReviewSource.GATE,
-        reason_codes=[r.code for r in held_for],
-        severity=decision.severity,
-        sla_hours=sla,
-        policy_ref=decision.policy_ref,
+        NewReviewItem(
+            video_id,
+            source=ReviewSource.GATE,
+            reason_codes=tuple(r.code for r in held_for),
+            severity=decision.severity,
+            sla_hours=sla,
+            policy_ref=decision.policy_ref,
+        )
     )
 
 

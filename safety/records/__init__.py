@@ -1,4 +1,6 @@
-"""Records: what the stores hand back, as small frozen values, and the states a stored thing can be in.
+"""Records: what the stores hand back, as small frozen values, and the states a stored thing can be in; and what
+a store is handed where one call would otherwise take a dozen arguments (`NewVideo`, `StatusEffects`, `NewSubmission`,
+`NewReviewItem`), frozen the same way.
 
 The stores convert their rows into these explicitly; nothing outside `safety.storage.sql` sees a row. Every state a
 column can hold is an enum here (a `StrEnum`, so it compares equal to the text stored), never a string literal
@@ -16,12 +18,14 @@ from safety.records.content import (
     BindingMatch,
     DecisionRecord,
     ManifestRecord,
+    NewVideo,
     OwnerAppearance,
     PurgeJobRecord,
     PurgeJobState,
     RegistryStatus,
     RetroScanRecord,
     RetroScanState,
+    StatusEffects,
     StoredFrameHash,
     VideoRecord,
     manifest_store_name,
@@ -30,6 +34,8 @@ from safety.records.operations import (
     AppealRecord,
     AppealState,
     CallbackDelivery,
+    NewReviewItem,
+    NewSubmission,
     ReportRecord,
     ReviewerRecord,
     ReviewItemRecord,
@@ -66,6 +72,9 @@ __all__ = [
     "DecisionRecord",
     "GrantKind",
     "ManifestRecord",
+    "NewReviewItem",
+    "NewSubmission",
+    "NewVideo",
     "OwnerAppearance",
     "ProtectedPersonRecord",
     "ProtectionKind",
@@ -80,6 +89,7 @@ __all__ = [
     "ReviewState",
     "ReviewerRecord",
     "Scope",
+    "StatusEffects",
     "StoredFrameHash",
     "SubmissionRecord",
     "SubmissionState",

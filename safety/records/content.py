@@ -1,5 +1,6 @@
 """Records about videos: the stored video and its decisions, the provenance registry and its manifests, the hash
-banks, the purges and the retroactive scans (the records of `safety.storage.content`)."""
+banks, the purges and the retroactive scans (the records of `safety.storage.content`), and what the video store is
+handed for a new video and for a status move."""
 
 from __future__ import annotations
 
@@ -75,6 +76,37 @@ class BankName(StrEnum):
 
 
 @dataclass(frozen=True)
+class NewVideo:
+    """A submission the gate is about to check: what `VideoStore.create` records, in `checking`, with its remix and
+    declared-cameo edges."""
+
+    creator: str
+    """Creator's handle."""
+    prompt: str
+    """The generation prompt."""
+    content_sha256: str
+    """sha256 of the submitted file."""
+    size_bytes: int
+    """Size of the submitted file."""
+    duration_s: float
+    """Duration in seconds."""
+    width: int
+    """Frame width."""
+    height: int
+    """Frame height."""
+    draft_path: Path
+    """The private draft the checks read."""
+    declared_cameos: tuple[str, ...]
+    """Cameo owners the creator declared."""
+    remix_of: str | None
+    """Parent video id, for a remix."""
+    policy_ref: str
+    """Policy that judges it."""
+    video_id: str | None = None
+    """The id to give it; None for a new one. An asynchronous submission fixes it when the submission is accepted."""
+
+
+@dataclass(frozen=True)
 class VideoRecord:
     """A stored video as the rest of `safety` sees it."""
 
@@ -113,6 +145,26 @@ class VideoRecord:
     def files(self) -> tuple[Path, ...]:
         """Every file the row points at."""
         return tuple(p for p in (self.published_path, self.quarantine_path, self.draft_path) if p)
+
+
+@dataclass(frozen=True)
+class StatusEffects:
+    """What a video's status move does besides the status (`VideoStore.set_status`): the files its row names, the
+    policy it records, and what its audit entry says. The default moves the status alone and leaves the row with no
+    published file."""
+
+    published_path: Path | None = None
+    """The public file; None leaves the row naming none (only a published video has one)."""
+    quarantine_path: Path | None = None
+    """The held or blocked file; None keeps the one the row names."""
+    clear_quarantine: bool = False
+    """Forget the quarantined file (its caller deletes it); wins over `quarantine_path`."""
+    policy_ref: str | None = None
+    """The policy that decided the move; None keeps the row's."""
+    details: dict[str, Any] | None = None
+    """More for the audit entry, beside `from` and `to`."""
+    action: str | None = None
+    """The audit entry's action; None for `video.<status>`."""
 
 
 @dataclass(frozen=True)

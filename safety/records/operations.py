@@ -1,5 +1,6 @@
 """Records that operate the system: the review queue, its reviewers, appeals and reports, and the asynchronous
-submissions with their callback deliveries (the records of `safety.storage.operations`)."""
+submissions with their callback deliveries (the records of `safety.storage.operations`), and what their stores are
+handed for a new review item and a new submission."""
 
 from __future__ import annotations
 
@@ -33,6 +34,28 @@ class AppealState(StrEnum):
     OPEN = "open"
     UPHELD = "upheld"
     OVERTURNED = "overturned"
+
+
+@dataclass(frozen=True)
+class NewReviewItem:
+    """A video about to enter the review queue: what `ReviewStore.open_item` records, open."""
+
+    video_id: str
+    """The held, reported or appealed video."""
+    source: ReviewSource
+    """Why it enters the queue."""
+    reason_codes: tuple[str, ...]
+    """Codes that put it there."""
+    severity: int
+    """1 to 5."""
+    sla_hours: float
+    """Hours until it is due (the policy's SLA)."""
+    policy_ref: str
+    """Policy of the item."""
+    needs_senior: bool = False
+    """Seniors only (an appeal)."""
+    blind_of: str | None = None
+    """For a quality re-review, the item it re-reviews."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +153,30 @@ class SubmissionState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """A video accepted to be checked in the background: what `SubmissionStore.create` records, queued."""
+
+    client: str
+    """The API client submitting it."""
+    video_id: str
+    """The id its video will have (promised to the client now)."""
+    creator: str
+    """The creator's handle."""
+    prompt: str
+    """The generation prompt."""
+    cameos: tuple[str, ...]
+    """Declared cameo owners."""
+    remix_of: str | None
+    """Parent video of a remix."""
+    video_path: Path
+    """The private copy the worker checks."""
+    input_image_path: Path | None
+    """Private copy of the input image, if any."""
+    callback_url: str | None
+    """Where the outcome is POSTed, signed."""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from safety.domain import Decision, TrackEmbedding, VideoStatus
@@ -14,11 +13,13 @@ from safety.records import (
     BindingMatch,
     DecisionRecord,
     ManifestRecord,
+    NewVideo,
     OwnerAppearance,
     PurgeJobRecord,
     RegistryStatus,
     RetroScanRecord,
     RetroScanState,
+    StatusEffects,
     StoredFrameHash,
     VideoRecord,
 )
@@ -27,24 +28,9 @@ from safety.records import (
 class VideoStore(Protocol):
     """Videos and their lineage."""
 
-    def create(
-        self,
-        *,
-        creator: str,
-        prompt: str,
-        content_sha256: str,
-        size_bytes: int,
-        duration_s: float,
-        width: int,
-        height: int,
-        draft_path: Path,
-        declared_cameos: Sequence[str],
-        remix_of: str | None,
-        policy_ref: str,
-        video_id: str | None = None,
-    ) -> str:
-        """A new video row in `checking`, with its remix and declared-cameo edges; its id (`video_id` when given:
-        an asynchronous submission fixes it when it is accepted)."""
+    def create(self, video: NewVideo) -> str:
+        """A new video row in `checking`, with its remix and declared-cameo edges; its id (`video.video_id` when
+        given: an asynchronous submission fixes it when it is accepted)."""
         ...
 
     def find(self, video_id: str) -> VideoRecord | None:
@@ -74,16 +60,12 @@ class VideoStore(Protocol):
         *,
         expected: VideoStatus | frozenset[VideoStatus],
         actor: str,
-        published_path: Path | None = None,
-        quarantine_path: Path | None = None,
-        clear_quarantine: bool = False,
-        policy_ref: str | None = None,
-        details: dict[str, Any] | None = None,
-        action: str | None = None,
+        effects: StatusEffects = StatusEffects(),
     ) -> VideoStatus:
-        """Move a video from `expected` to `status` (the draft goes once decided), under the row's lock; the status
-        it had. Raises `StatusChanged` when another process moved it first, and `ConflictError` for a move the
-        state machine (`domain.VIDEO_TRANSITIONS`) does not allow."""
+        """Move a video from `expected` to `status` (the draft goes once decided), with `effects` on its files, its
+        policy and its audit entry, under the row's lock; the status it had. Raises `StatusChanged` when another
+        process moved it first, and `ConflictError` for a move the state machine (`domain.VIDEO_TRANSITIONS`) does
+        not allow."""
         ...
 
     def mark_purged(self, video_id: str) -> tuple[VideoStatus, tuple[str, ...]] | None:

@@ -3,9 +3,8 @@ asynchronous submissions with their callback deliveries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
 from safety.audit import ChainHead
@@ -14,10 +13,11 @@ from safety.records import (
     AppealRecord,
     AppealState,
     CallbackDelivery,
+    NewReviewItem,
+    NewSubmission,
     ReportRecord,
     ReviewerRecord,
     ReviewItemRecord,
-    ReviewSource,
     SubmissionRecord,
 )
 
@@ -25,18 +25,7 @@ from safety.records import (
 class ReviewStore(Protocol):
     """The review queue, reviewers and sessions, appeals and reports."""
 
-    def open_item(
-        self,
-        video_id: str,
-        *,
-        source: ReviewSource,
-        reason_codes: Sequence[str],
-        severity: int,
-        sla_hours: float,
-        policy_ref: str,
-        needs_senior: bool = False,
-        blind_of: str | None = None,
-    ) -> str:
+    def open_item(self, item: NewReviewItem) -> str:
         """Put a video in the queue; the item's id."""
         ...
 
@@ -162,19 +151,7 @@ class SubmissionStore(Protocol):
     """Asynchronous submissions and their callback deliveries. Claiming is a conditional update, so two workers
     given the same submission (a redelivered message) never both run it."""
 
-    def create(
-        self,
-        *,
-        client: str,
-        video_id: str,
-        creator: str,
-        prompt: str,
-        cameos: Sequence[str],
-        remix_of: str | None,
-        video_path: Path,
-        input_image_path: Path | None,
-        callback_url: str | None,
-    ) -> SubmissionRecord:
+    def create(self, submission: NewSubmission) -> SubmissionRecord:
         """Accept a submission, queued."""
         ...
 

@@ -21,7 +21,7 @@ from safety.domain import Decision, Reason, VideoStatus
 from safety.errors import ConflictError, SafetyError, SubmissionError
 from safety.gate import Gate
 from safety.handles import normalise_handle
-from safety.records import AppealState, ReviewItemRecord, ReviewSource, ReviewState
+from safety.records import AppealState, NewReviewItem, ReviewItemRecord, ReviewSource, ReviewState
 from safety.storage import Store
 from safety.usecases.review_rules import (
     APPEAL_MAX_CHARS,
@@ -240,13 +240,15 @@ class ReviewDecisions:
         """Return a decided item, blind, to another reviewer (the queue and the case hide it from its first one)."""
         with self._store.transaction() as tx:
             tx.review.open_item(
-                decided.video_id,
-                source=ReviewSource.QUALITY,
-                reason_codes=decided.reason_codes,
-                severity=decided.severity,
-                sla_hours=QUALITY_SLA_HOURS,
-                policy_ref=decided.policy_ref,
-                blind_of=decided.id,
+                NewReviewItem(
+                    decided.video_id,
+                    source=ReviewSource.QUALITY,
+                    reason_codes=decided.reason_codes,
+                    severity=decided.severity,
+                    sla_hours=QUALITY_SLA_HOURS,
+                    policy_ref=decided.policy_ref,
+                    blind_of=decided.id,
+                )
             )
 
     def _apply(
@@ -324,13 +326,15 @@ class ReviewDecisions:
                 raise ConflictError(f"only blocked videos can be appealed; this one is {video.status.value}")
             policy = self._policies.by_ref_or_adult(video.policy_ref)
             item = tx.review.open_item(
-                video_id,
-                source=ReviewSource.APPEAL,
-                reason_codes=["appeal"],
-                severity=APPEAL_SEVERITY,
-                sla_hours=APPEAL_SLA_HOURS,
-                policy_ref=policy.ref,
-                needs_senior=True,
+                NewReviewItem(
+                    video_id,
+                    source=ReviewSource.APPEAL,
+                    reason_codes=("appeal",),
+                    severity=APPEAL_SEVERITY,
+                    sla_hours=APPEAL_SLA_HOURS,
+                    policy_ref=policy.ref,
+                    needs_senior=True,
+                )
             )
             tx.review.add_appeal(video_id, by, text.strip()[:APPEAL_MAX_CHARS], item)
         return item

@@ -31,7 +31,7 @@ from safety.engine import RUN_SUBMISSION
 from safety.errors import SafetyError, StorageError, SubmissionError
 from safety.gate import Gate
 from safety.mediastore import MediaStore
-from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
+from safety.records import CallbackDelivery, NewSubmission, SubmissionRecord, SubmissionState
 from safety.revocation import PurgeReceipt
 from safety.storage import Store
 from safety.usecases.callback_targets import (
@@ -153,15 +153,17 @@ class Submissions:
                 shutil.copyfile(submission.input_image_path, image)
             with self._store.transaction() as tx:
                 record = tx.submissions.create(
-                    client=client,
-                    video_id=f"vid_{uuid.uuid4().hex[:20]}",
-                    creator=submission.creator,
-                    prompt=submission.prompt,
-                    cameos=submission.cameos,
-                    remix_of=submission.remix_of,
-                    video_path=video,
-                    input_image_path=image,
-                    callback_url=callback_url,
+                    NewSubmission(
+                        client=client,
+                        video_id=f"vid_{uuid.uuid4().hex[:20]}",
+                        creator=submission.creator,
+                        prompt=submission.prompt,
+                        cameos=submission.cameos,
+                        remix_of=submission.remix_of,
+                        video_path=video,
+                        input_image_path=image,
+                        callback_url=callback_url,
+                    )
                 )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)

@@ -19,7 +19,15 @@ from safety.errors import ConflictError, StatusChanged, StorageError, Submission
 from safety.gate import Gate
 from safety.handles import clean_prompt, normalise_handle
 from safety.mediastore import MediaStore
-from safety.records import DecisionRecord, RegistryStatus, ReviewItemRecord, ReviewSource, VideoRecord
+from safety.records import (
+    DecisionRecord,
+    NewReviewItem,
+    RegistryStatus,
+    ReviewItemRecord,
+    ReviewSource,
+    StatusEffects,
+    VideoRecord,
+)
 from safety.storage import Store, Transaction
 
 # A report's text is kept (cut, not refused): a reporter who writes at length still gets the item opened, and the review
@@ -154,14 +162,16 @@ class Videos:
             policy = self._policies.by_ref_or_adult(video.policy_ref)
             rule = policy.reason("report.user")
             item = tx.review.open_item(
-                video_id,
-                source=ReviewSource.REPORT,
-                reason_codes=["report.user"],
-                # A pack without a `report.user` rule still queues the report, at a middling severity and a day's
-                # deadline: a report is never dropped for want of a rule.
-                severity=rule.severity if rule else 2,
-                sla_hours=rule.sla_hours if rule else 24.0,
-                policy_ref=policy.ref,
+                NewReviewItem(
+                    video_id,
+                    source=ReviewSource.REPORT,
+                    reason_codes=("report.user",),
+                    # A pack without a `report.user` rule still queues the report, at a middling severity and a day's
+                    # deadline: a report is never dropped for want of a rule.
+                    severity=rule.severity if rule else 2,
+                    sla_hours=rule.sla_hours if rule else 24.0,
+                    policy_ref=policy.ref,
+                )
             )
             tx.review.add_report(video_id, reporter, reason.strip()[:REPORT_MAX_CHARS], item)
         return item
@@ -204,19 +214,25 @@ class Videos:
                 tx.decisions.save(video_id, decision, actor, note=note)
                 status = VideoStatus.HELD if hold_for else VideoStatus.BLOCKED
                 tx.videos.set_status(
-                    video_id, status, expected=VideoStatus.PUBLISHED, actor=actor, quarantine_path=final
+                    video_id,
+                    status,
+                    expected=VideoStatus.PUBLISHED,
+                    actor=actor,
+                    effects=StatusEffects(quarantine_path=final),
                 )
                 # Withdrawn in the registry too: a copy found later verifies as a video this service no longer stands
                 # behind.
                 tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
                 if hold_for:
                     tx.review.open_item(
-                        video_id,
-                        source=ReviewSource.GATE,
-                        reason_codes=list(hold_for),
-                        severity=decision.severity,
-                        sla_hours=sla_hours,
-                        policy_ref=decision.policy_ref,
+                        NewReviewItem(
+                            video_id,
+                            source=ReviewSource.GATE,
+                            reason_codes=hold_for,
+                            severity=decision.severity,
+                            sla_hours=sla_hours,
+                            policy_ref=decision.policy_ref,
+                        )
                     )
                 # Renamed inside the transaction: if the commit fails the staged file is removed below, and the
                 # published file is still where its row says.

@@ -11,7 +11,7 @@ import pytest
 
 from generator import Studio
 from safety import CameoGuard, ConsentLevel
-from safety.records import ReviewSource, TemplateSubject
+from safety.records import NewReviewItem, ReviewSource, TemplateSubject
 from tests.safety.gate.test_likeness_gate import card_image
 
 FULL = os.environ.get("CAMEOGUARD_HARDENING") == "1"
@@ -60,12 +60,14 @@ def test_claim_race_many_times(people: CameoGuard) -> None:
     for round_ in range(rounds):
         with people.store.transaction() as tx:
             item = tx.review.open_item(
-                video,
-                source=ReviewSource.REPORT,
-                reason_codes=["report.user"],
-                severity=2,
-                sla_hours=1,
-                policy_ref="default@2026.11.0",
+                NewReviewItem(
+                    video,
+                    source=ReviewSource.REPORT,
+                    reason_codes=("report.user",),
+                    severity=2,
+                    sla_hours=1,
+                    policy_ref="default@2026.11.0",
+                )
             )
         barrier = threading.Barrier(2)
         wins: list[str] = []

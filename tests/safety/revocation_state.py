@@ -7,24 +7,26 @@ from pathlib import Path
 
 from safety import CameoGuard
 from safety.domain import CameoStatus, ConsentLevel, VideoStatus
-from safety.records import GrantKind
+from safety.records import GrantKind, NewVideo, StatusEffects
 
 
 def checking_video(services: CameoGuard, creator: str, *, prompt: str = "a calm lake") -> str:
     """A video row as the gate's ingest leaves it (`checking`), without a file."""
     with services.store.transaction() as tx:
         return tx.videos.create(
-            creator=creator,
-            prompt=prompt,
-            content_sha256="0" * 64,
-            size_bytes=1,
-            duration_s=1.0,
-            width=8,
-            height=8,
-            draft_path=Path("/nonexistent"),
-            declared_cameos=[],
-            remix_of=None,
-            policy_ref="default@test",
+            NewVideo(
+                creator=creator,
+                prompt=prompt,
+                content_sha256="0" * 64,
+                size_bytes=1,
+                duration_s=1.0,
+                width=8,
+                height=8,
+                draft_path=Path("/nonexistent"),
+                declared_cameos=(),
+                remix_of=None,
+                policy_ref="default@test",
+            )
         )
 
 
@@ -35,23 +37,29 @@ def published_video(
     digest = os.urandom(32)
     with services.store.transaction() as tx:
         video_id = tx.videos.create(
-            creator=creator,
-            prompt=f"scene {tag}",
-            content_sha256=digest.hex(),
-            size_bytes=10,
-            duration_s=1.0,
-            width=64,
-            height=64,
-            draft_path=Path("/nonexistent"),
-            declared_cameos=[owner] if owner else [],
-            remix_of=parent,
-            policy_ref="default@test",
+            NewVideo(
+                creator=creator,
+                prompt=f"scene {tag}",
+                content_sha256=digest.hex(),
+                size_bytes=10,
+                duration_s=1.0,
+                width=64,
+                height=64,
+                draft_path=Path("/nonexistent"),
+                declared_cameos=(owner,) if owner else (),
+                remix_of=parent,
+                policy_ref="default@test",
+            )
         )
         path = services.media.area("published") / video_id / f"{digest.hex()}.mp4"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"video bytes " + digest)
         tx.videos.set_status(
-            video_id, VideoStatus.PUBLISHED, expected=VideoStatus.CHECKING, actor="test", published_path=path
+            video_id,
+            VideoStatus.PUBLISHED,
+            expected=VideoStatus.CHECKING,
+            actor="test",
+            effects=StatusEffects(published_path=path),
         )
         tx.registry.record_publication(
             video_id,

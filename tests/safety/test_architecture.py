@@ -29,7 +29,7 @@ from safety.fakes import (
 )
 from safety.lineage import derived_videos
 from safety.publishing import Publisher, load_keys
-from safety.records import ReviewSource
+from safety.records import NewReviewItem, ReviewSource
 from safety.revocation import plan_purge, refused_by_creator
 from safety.storage import (
     AccountStore,
@@ -171,12 +171,14 @@ def test_the_clock_moves_leases_without_sleeping(people, clip: Path) -> None:
         with guard.store.transaction() as tx:
             video = tx.videos.get(guard.videos.prepublish(Submission("maya", "a calm lake", clip)).video_id)
             item = tx.review.open_item(
-                video.id,
-                source=ReviewSource.REPORT,
-                reason_codes=["report.user"],
-                severity=2,
-                sla_hours=1,
-                policy_ref="",
+                NewReviewItem(
+                    video.id,
+                    source=ReviewSource.REPORT,
+                    reason_codes=("report.user",),
+                    severity=2,
+                    sla_hours=1,
+                    policy_ref="",
+                )
             )
             assert tx.review.claim(item, "rita", timedelta(minutes=10), senior=False)
             assert not tx.review.claim(item, "sam", timedelta(minutes=10), senior=False)

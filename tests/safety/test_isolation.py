@@ -29,7 +29,7 @@ from safety.domain import VideoStatus
 from safety.edges.sweeps import sweep_once
 from safety.errors import ConflictError, StatusChanged
 from safety.invariants import check_invariants
-from safety.records import ReviewSource
+from safety.records import NewReviewItem, ReviewSource
 from tests.safety.revocation_state import checking_video
 
 ROUNDS = 8
@@ -68,7 +68,14 @@ def _held(services: CameoGuard) -> tuple[str, str]:
     with services.store.transaction() as tx:
         tx.videos.set_status(video_id, VideoStatus.HELD, expected=VideoStatus.CHECKING, actor="test")
         item = tx.review.open_item(
-            video_id, source=ReviewSource.GATE, reason_codes=["check.error"], severity=3, sla_hours=1, policy_ref="x"
+            NewReviewItem(
+                video_id,
+                source=ReviewSource.GATE,
+                reason_codes=("check.error",),
+                severity=3,
+                sla_hours=1,
+                policy_ref="x",
+            )
         )
     return video_id, item
 

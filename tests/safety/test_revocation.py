@@ -23,7 +23,7 @@ from safety.audit import is_personal_digest, personal_digest
 from safety.domain import Decision, Reason
 from safety.edges.cli import main
 from safety.edges.sweeps import sweep_once
-from safety.records import BankName, GrantKind, TemplateSubject
+from safety.records import BankName, GrantKind, NewSubmission, TemplateSubject
 from safety.usecases.review_values import AccessDenied
 from safety.usecases.tracing import registry_status
 from tests.conftest import reencode_copy
@@ -312,15 +312,17 @@ def test_a_dictionary_of_handles_does_not_name_a_purged_videos_owners(services: 
     with services.store.transaction() as tx:
         prompt = tx.videos.get(root).prompt
         tx.submissions.create(
-            client="platform",
-            video_id=root,
-            creator="theo",
-            prompt=prompt,
-            cameos=["maya"],
-            remix_of=None,
-            video_path=tmp_path / "copy.mp4",
-            input_image_path=None,
-            callback_url=None,
+            NewSubmission(
+                client="platform",
+                video_id=root,
+                creator="theo",
+                prompt=prompt,
+                cameos=("maya",),
+                remix_of=None,
+                video_path=tmp_path / "copy.mp4",
+                input_image_path=None,
+                callback_url=None,
+            )
         )
     services.cameos.revoke("maya", "theo")
     dictionary = _plain_hashes(["maya", "theo", "jun", "kim", prompt])

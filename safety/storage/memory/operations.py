@@ -3,7 +3,7 @@ stored state allows it (the SQL store's conditional UPDATE), so of two workers c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 from safety.audit import ChainHead, head_mac, is_personal_digest, personal_digest
 from safety.domain import AuditEntry, VideoStatus
 from safety.errors import ConfigurationError, ConflictError, UnknownSubjectError
-from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
+from safety.records import CallbackDelivery, NewSubmission, SubmissionRecord, SubmissionState
 from safety.storage.memory.rows import DeliveryRow, LeaseRow, SubmissionRow
 from safety.storage.memory.state import MemoryContext, as_json, new_id, require
 
@@ -93,28 +93,20 @@ class MemorySubmissionStore:
     def __init__(self, ctx: MemoryContext) -> None:
         self._ctx = ctx
 
-    def create(
-        self,
-        *,
-        client: str,
-        video_id: str,
-        creator: str,
-        prompt: str,
-        cameos: Sequence[str],
-        remix_of: str | None,
-        video_path: Path,
-        input_image_path: Path | None,
-        callback_url: str | None,
-    ) -> SubmissionRecord:
+    def create(self, submission: NewSubmission) -> SubmissionRecord:
         submissions, now = self._ctx.state.submissions, self._ctx.now()
+        video_id, image = submission.video_id, submission.input_image_path
         if any(s.video_id == video_id for s in submissions.values()):
             raise ConflictError(f"conflicting write: video `{video_id}` was submitted already")
         row = SubmissionRow(
-            new_id("sub"), client, video_id, SubmissionState.QUEUED.value, creator, prompt, list(cameos), remix_of,
-            str(video_path), str(input_image_path) if input_image_path else None, callback_url, now, now,
+            new_id("sub"), submission.client, video_id, SubmissionState.QUEUED.value, submission.creator,
+            submission.prompt, list(submission.cameos), submission.remix_of, str(submission.video_path),
+            str(image) if image else None, submission.callback_url, now, now,
         )  # fmt: skip
         submissions[row.id] = row
-        self._ctx.audit(client, "submission.accepted", video_id, {"submission": row.id, "creator": creator})
+        self._ctx.audit(
+            submission.client, "submission.accepted", video_id, {"submission": row.id, "creator": submission.creator}
+        )
         return _record(row)
 
     def get(self, submission_id: str) -> SubmissionRecord:

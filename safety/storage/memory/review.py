@@ -3,13 +3,13 @@ transaction excludes every other writer, so a claim is atomic as SQLite's single
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from safety.errors import ConflictError, UnknownSubjectError
 from safety.records import (
     AppealRecord,
     AppealState,
+    NewReviewItem,
     ReportRecord,
     ReviewerRecord,
     ReviewItemRecord,
@@ -62,29 +62,20 @@ class MemoryReviewStore:
 
     # queue items
 
-    def open_item(
-        self,
-        video_id: str,
-        *,
-        source: ReviewSource,
-        reason_codes: Sequence[str],
-        severity: int,
-        sla_hours: float,
-        policy_ref: str,
-        needs_senior: bool = False,
-        blind_of: str | None = None,
-    ) -> str:
+    def open_item(self, item: NewReviewItem) -> str:
         state, now = self._ctx.state, self._ctx.now()
-        require(state.videos, video_id, "video")
+        require(state.videos, item.video_id, "video")
         item_id = new_id("rev")
         state.review_items[item_id] = ReviewItemRow(
-            item_id, video_id, source.value, list(reason_codes), severity, policy_ref,
-            now + timedelta(hours=sla_hours), ReviewState.OPEN.value, now, needs_senior, blind_of,
+            item_id, item.video_id, item.source.value, list(item.reason_codes), item.severity, item.policy_ref,
+            now + timedelta(hours=item.sla_hours), ReviewState.OPEN.value, now, item.needs_senior, item.blind_of,
         )  # fmt: skip
-        if blind_of is None:
-            self._ctx.audit(source.value, "review.opened", video_id, {"item": item_id, "codes": list(reason_codes)})
+        if item.blind_of is None:
+            self._ctx.audit(
+                item.source.value, "review.opened", item.video_id, {"item": item_id, "codes": list(item.reason_codes)}
+            )
         else:
-            self._ctx.audit("system", "review.quality_sampled", video_id, {"item": item_id, "of": blind_of})
+            self._ctx.audit("system", "review.quality_sampled", item.video_id, {"item": item_id, "of": item.blind_of})
         return item_id
 
     def open_items(self) -> list[ReviewItemRecord]:

@@ -12,7 +12,7 @@ from safety.audit import is_personal_digest, personal_digest
 from safety.domain import Decision, LineageKind, VideoStatus, may_move
 from safety.errors import ConflictError, StatusChanged, UnknownVideoError
 from safety.lineage import derived_videos
-from safety.records import DecisionRecord, OwnerAppearance, VideoRecord
+from safety.records import DecisionRecord, NewVideo, OwnerAppearance, StatusEffects, VideoRecord
 from safety.storage.memory.rows import DecisionRow, EdgeRow, VideoRow
 from safety.storage.memory.state import MemoryContext, as_json, new_id, require
 
@@ -53,42 +53,28 @@ class MemoryVideoStore:
         edge_id = state.serial("edges")
         state.edges[edge_id] = EdgeRow(edge_id, child, kind, self._ctx.now(), parent, owner)
 
-    def create(
-        self,
-        *,
-        creator: str,
-        prompt: str,
-        content_sha256: str,
-        size_bytes: int,
-        duration_s: float,
-        width: int,
-        height: int,
-        draft_path: Path,
-        declared_cameos: Sequence[str],
-        remix_of: str | None,
-        policy_ref: str,
-        video_id: str | None = None,
-    ) -> str:
+    def create(self, video: NewVideo) -> str:
         state, now = self._ctx.state, self._ctx.now()
-        video_id = video_id or new_id("vid")
+        video_id = video.video_id or new_id("vid")
         if video_id in state.videos:
             raise ConflictError(f"conflicting write: video `{video_id}` exists")
-        require(state.users, creator, "user")
-        if remix_of is not None:
-            require(state.videos, remix_of, "video")
+        require(state.users, video.creator, "user")
+        if video.remix_of is not None:
+            require(state.videos, video.remix_of, "video")
         state.videos[video_id] = VideoRow(
-            video_id, creator, prompt, VideoStatus.CHECKING.value, content_sha256, size_bytes, duration_s, width,
-            height, list(declared_cameos), str(draft_path), policy_ref, now, now,
+            video_id, video.creator, video.prompt, VideoStatus.CHECKING.value, video.content_sha256, video.size_bytes,
+            video.duration_s, video.width, video.height, list(video.declared_cameos), str(video.draft_path),
+            video.policy_ref, now, now,
         )  # fmt: skip
-        if remix_of is not None:
-            self._edge(video_id, _REMIX, parent=remix_of)
-        for owner in sorted(set(declared_cameos)):
+        if video.remix_of is not None:
+            self._edge(video_id, _REMIX, parent=video.remix_of)
+        for owner in sorted(set(video.declared_cameos)):
             self.add_cameo_edge(video_id, owner)
         self._ctx.audit(
-            creator,
+            video.creator,
             "video.submitted",
             video_id,
-            {"sha256": content_sha256, "remix_of": remix_of, "cameos": sorted(set(declared_cameos))},
+            {"sha256": video.content_sha256, "remix_of": video.remix_of, "cameos": sorted(set(video.declared_cameos))},
         )
         return video_id
 
@@ -134,12 +120,7 @@ class MemoryVideoStore:
         *,
         expected: VideoStatus | frozenset[VideoStatus],
         actor: str,
-        published_path: Path | None = None,
-        quarantine_path: Path | None = None,
-        clear_quarantine: bool = False,
-        policy_ref: str | None = None,
-        details: dict[str, Any] | None = None,
-        action: str | None = None,
+        effects: StatusEffects = StatusEffects(),
     ) -> VideoStatus:
         row = self._row(video_id)
         previous = VideoStatus(row.status)
@@ -149,21 +130,21 @@ class MemoryVideoStore:
         if not may_move(previous, status):
             raise ConflictError(f"video `{video_id}` cannot move from {previous.value} to {status.value}")
         row.status = status.value
-        row.published_path = str(published_path) if published_path else None
-        if clear_quarantine:
+        row.published_path = str(effects.published_path) if effects.published_path else None
+        if effects.clear_quarantine:
             row.quarantine_path = None
-        elif quarantine_path:
-            row.quarantine_path = str(quarantine_path)
+        elif effects.quarantine_path:
+            row.quarantine_path = str(effects.quarantine_path)
         if status in _DECIDED:
             row.draft_path = None
-        if policy_ref is not None:
-            row.policy_ref = policy_ref
+        if effects.policy_ref is not None:
+            row.policy_ref = effects.policy_ref
         row.updated_at = self._ctx.now()
         self._ctx.audit(
             actor,
-            action or f"video.{status.value}",
+            effects.action or f"video.{status.value}",
             video_id,
-            {"from": previous.value, "to": status.value, **(details or {})},
+            {"from": previous.value, "to": status.value, **(effects.details or {})},
         )
         return previous
 

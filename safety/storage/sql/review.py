@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
@@ -11,6 +10,7 @@ from safety.errors import ConflictError, UnknownSubjectError
 from safety.records import (
     AppealRecord,
     AppealState,
+    NewReviewItem,
     ReportRecord,
     ReviewerRecord,
     ReviewItemRecord,
@@ -64,39 +64,30 @@ class SqlReviewStore:
 
     # queue items
 
-    def open_item(
-        self,
-        video_id: str,
-        *,
-        source: ReviewSource,
-        reason_codes: Sequence[str],
-        severity: int,
-        sla_hours: float,
-        policy_ref: str,
-        needs_senior: bool = False,
-        blind_of: str | None = None,
-    ) -> str:
+    def open_item(self, item: NewReviewItem) -> str:
         now = self._ctx.now()
         item_id = new_id("rev")
         self._s.add(
             ReviewItemRow(
                 id=item_id,
-                video_id=video_id,
-                source=source.value,
-                reason_codes=list(reason_codes),
-                severity=severity,
-                policy_ref=policy_ref,
-                due_at=now + timedelta(hours=sla_hours),
+                video_id=item.video_id,
+                source=item.source.value,
+                reason_codes=list(item.reason_codes),
+                severity=item.severity,
+                policy_ref=item.policy_ref,
+                due_at=now + timedelta(hours=item.sla_hours),
                 state=ReviewState.OPEN.value,
-                needs_senior=needs_senior,
-                blind_of=blind_of,
+                needs_senior=item.needs_senior,
+                blind_of=item.blind_of,
                 created_at=now,
             )
         )
-        if blind_of is None:
-            self._ctx.audit(source.value, "review.opened", video_id, {"item": item_id, "codes": list(reason_codes)})
+        if item.blind_of is None:
+            self._ctx.audit(
+                item.source.value, "review.opened", item.video_id, {"item": item_id, "codes": list(item.reason_codes)}
+            )
         else:
-            self._ctx.audit("system", "review.quality_sampled", video_id, {"item": item_id, "of": blind_of})
+            self._ctx.audit("system", "review.quality_sampled", item.video_id, {"item": item_id, "of": item.blind_of})
         return item_id
 
     def open_items(self) -> list[ReviewItemRecord]:

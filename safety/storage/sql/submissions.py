@@ -4,7 +4,6 @@ lets exactly one through."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from sqlmodel import col, func, select
 from safety.audit import is_personal_digest, personal_digest
 from safety.domain import VideoStatus
 from safety.errors import UnknownSubjectError
-from safety.records import CallbackDelivery, SubmissionRecord, SubmissionState
+from safety.records import CallbackDelivery, NewSubmission, SubmissionRecord, SubmissionState
 from safety.storage.sql.base import SqlContext, new_id
 from safety.storage.sql.tables import CallbackDeliveryRow, SubmissionRow, VideoRow, WebhookEventRow
 
@@ -54,38 +53,31 @@ class SqlSubmissionStore:
         self._ctx = ctx
         self._s = ctx.session
 
-    def create(
-        self,
-        *,
-        client: str,
-        video_id: str,
-        creator: str,
-        prompt: str,
-        cameos: Sequence[str],
-        remix_of: str | None,
-        video_path: Path,
-        input_image_path: Path | None,
-        callback_url: str | None,
-    ) -> SubmissionRecord:
+    def create(self, submission: NewSubmission) -> SubmissionRecord:
         now = self._ctx.now()
         row = SubmissionRow(
             id=new_id("sub"),
-            client=client,
-            video_id=video_id,
+            client=submission.client,
+            video_id=submission.video_id,
             state=SubmissionState.QUEUED.value,
-            creator=creator,
-            prompt=prompt,
-            cameos=list(cameos),
-            remix_of=remix_of,
-            video_path=str(video_path),
-            input_image_path=str(input_image_path) if input_image_path else None,
-            callback_url=callback_url,
+            creator=submission.creator,
+            prompt=submission.prompt,
+            cameos=list(submission.cameos),
+            remix_of=submission.remix_of,
+            video_path=str(submission.video_path),
+            input_image_path=str(submission.input_image_path) if submission.input_image_path else None,
+            callback_url=submission.callback_url,
             created_at=now,
             updated_at=now,
         )
         self._s.add(row)
         self._s.flush()
-        self._ctx.audit(client, "submission.accepted", video_id, {"submission": row.id, "creator": creator})
+        self._ctx.audit(
+            submission.client,
+            "submission.accepted",
+            submission.video_id,
+            {"submission": row.id, "creator": submission.creator},
+        )
         return _record(row)
 
     def get(self, submission_id: str) -> SubmissionRecord:

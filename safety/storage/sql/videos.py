@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import col, select
@@ -13,7 +12,7 @@ from sqlmodel import col, select
 from safety.audit import is_personal_digest, personal_digest
 from safety.domain import LineageKind, VideoStatus, may_move
 from safety.errors import ConflictError, StatusChanged, UnknownVideoError
-from safety.records import OwnerAppearance, VideoRecord
+from safety.records import NewVideo, OwnerAppearance, StatusEffects, VideoRecord
 from safety.storage.sql.base import SqlContext, new_id
 from safety.storage.sql.tables import LineageEdgeRow, VideoRow
 
@@ -58,56 +57,44 @@ class SqlVideoStore:
         self._ctx = ctx
         self._s = ctx.session
 
-    def create(
-        self,
-        *,
-        creator: str,
-        prompt: str,
-        content_sha256: str,
-        size_bytes: int,
-        duration_s: float,
-        width: int,
-        height: int,
-        draft_path: Path,
-        declared_cameos: Sequence[str],
-        remix_of: str | None,
-        policy_ref: str,
-        video_id: str | None = None,
-    ) -> str:
+    def create(self, video: NewVideo) -> str:
         now = self._ctx.now()
-        video_id = video_id or new_id("vid")
+        video_id = video.video_id or new_id("vid")
         self._s.add(
             VideoRow(
                 id=video_id,
-                creator=creator,
-                prompt=prompt,
+                creator=video.creator,
+                prompt=video.prompt,
                 status=VideoStatus.CHECKING.value,
-                content_sha256=content_sha256,
-                size_bytes=size_bytes,
-                duration_s=duration_s,
-                width=width,
-                height=height,
-                declared_cameos=list(declared_cameos),
-                draft_path=str(draft_path),
-                policy_ref=policy_ref,
+                content_sha256=video.content_sha256,
+                size_bytes=video.size_bytes,
+                duration_s=video.duration_s,
+                width=video.width,
+                height=video.height,
+                declared_cameos=list(video.declared_cameos),
+                draft_path=str(video.draft_path),
+                policy_ref=video.policy_ref,
                 created_at=now,
                 updated_at=now,
             )
         )
         self._s.flush()
-        if remix_of is not None:
+        if video.remix_of is not None:
             self._s.add(
                 LineageEdgeRow(
-                    child_video_id=video_id, kind=LineageKind.REMIX_OF.value, parent_video_id=remix_of, created_at=now
+                    child_video_id=video_id,
+                    kind=LineageKind.REMIX_OF.value,
+                    parent_video_id=video.remix_of,
+                    created_at=now,
                 )
             )
-        for owner in sorted(set(declared_cameos)):
+        for owner in sorted(set(video.declared_cameos)):
             self.add_cameo_edge(video_id, owner)
         self._ctx.audit(
-            creator,
+            video.creator,
             "video.submitted",
             video_id,
-            {"sha256": content_sha256, "remix_of": remix_of, "cameos": sorted(set(declared_cameos))},
+            {"sha256": video.content_sha256, "remix_of": video.remix_of, "cameos": sorted(set(video.declared_cameos))},
         )
         return video_id
 
@@ -175,12 +162,7 @@ class SqlVideoStore:
         *,
         expected: VideoStatus | frozenset[VideoStatus],
         actor: str,
-        published_path: Path | None = None,
-        quarantine_path: Path | None = None,
-        clear_quarantine: bool = False,
-        policy_ref: str | None = None,
-        details: dict[str, Any] | None = None,
-        action: str | None = None,
+        effects: StatusEffects = StatusEffects(),
     ) -> VideoStatus:
         # Compare-and-set under the row lock: whoever read the status before deciding learns here if another
         # process (a purge, the sweeper, a reviewer) moved the video since.
@@ -194,23 +176,23 @@ class SqlVideoStore:
         if not may_move(previous, status):
             raise ConflictError(f"video `{video_id}` cannot move from {previous.value} to {status.value}")
         row.status = status.value
-        row.published_path = str(published_path) if published_path else None
-        if clear_quarantine:
+        row.published_path = str(effects.published_path) if effects.published_path else None
+        if effects.clear_quarantine:
             row.quarantine_path = None
-        elif quarantine_path:
-            row.quarantine_path = str(quarantine_path)
+        elif effects.quarantine_path:
+            row.quarantine_path = str(effects.quarantine_path)
         if status in (VideoStatus.PUBLISHED, VideoStatus.HELD, VideoStatus.BLOCKED, VideoStatus.PURGED):
             # Once decided, the draft is the gate's to delete; a row that still named it would keep it forever.
             row.draft_path = None
-        if policy_ref is not None:
-            row.policy_ref = policy_ref
+        if effects.policy_ref is not None:
+            row.policy_ref = effects.policy_ref
         row.updated_at = self._ctx.now()
         self._s.add(row)
         self._ctx.audit(
             actor,
-            action or f"video.{status.value}",
+            effects.action or f"video.{status.value}",
             video_id,
-            {"from": previous.value, "to": status.value, **(details or {})},
+            {"from": previous.value, "to": status.value, **(effects.details or {})},
         )
         return previous
 

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from safety.clock import FakeClock
 from safety.domain import AgeBand
+from safety.records import NewVideo
 from safety.storage import Store, Transaction
 from safety.storage.memory import MemoryStore
 from safety.storage.sql import Store as SqlStore
@@ -88,16 +89,18 @@ def new_video(
 ) -> str:
     """A video in `checking`, with a draft file."""
     return tx.videos.create(
-        creator=creator,
-        prompt=prompt,
-        content_sha256="ab" * 32,
-        size_bytes=1000,
-        duration_s=2.0,
-        width=64,
-        height=48,
-        draft_path=Path(f"/drafts/{uuid.uuid4().hex[:8]}.mp4"),
-        declared_cameos=cameos,
-        remix_of=remix_of,
-        policy_ref="default@1",
-        video_id=video_id,
+        NewVideo(
+            creator=creator,
+            prompt=prompt,
+            content_sha256="ab" * 32,
+            size_bytes=1000,
+            duration_s=2.0,
+            width=64,
+            height=48,
+            draft_path=Path(f"/drafts/{uuid.uuid4().hex[:8]}.mp4"),
+            declared_cameos=cameos,
+            remix_of=remix_of,
+            policy_ref="default@1",
+            video_id=video_id,
+        )
     )

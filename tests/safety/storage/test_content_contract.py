@@ -15,7 +15,7 @@ from safety.audit import is_personal_digest, personal_digest
 from safety.clock import FakeClock
 from safety.domain import AuditEntry, Decision, Reason, VideoStatus
 from safety.errors import ConflictError, StatusChanged, UnknownSubjectError, UnknownVideoError
-from safety.records import BankName, BindingMatch, RegistryStatus, manifest_store_name
+from safety.records import BankName, BindingMatch, RegistryStatus, StatusEffects, manifest_store_name
 from safety.storage import Store
 from tests.safety.storage.conftest import new_video
 
@@ -82,9 +82,7 @@ def test_a_decided_video_lets_go_of_its_draft_and_the_move_is_audited(people: St
             VideoStatus.PUBLISHED,
             expected=VideoStatus.CHECKING,
             actor="gate",
-            published_path=published,
-            policy_ref="default@2",
-            details={"decision": "dec_1"},
+            effects=StatusEffects(published_path=published, policy_ref="default@2", details={"decision": "dec_1"}),
         )
         row = tx.videos.get(video)
     entry = _entries(people)[-1]
@@ -98,7 +96,11 @@ def test_a_purge_names_the_files_it_removes_once(people: Store) -> None:
     with people.transaction() as tx:
         checking, held = new_video(tx), new_video(tx)
         tx.videos.set_status(
-            held, VideoStatus.HELD, expected=VideoStatus.CHECKING, actor="gate", quarantine_path=quarantine
+            held,
+            VideoStatus.HELD,
+            expected=VideoStatus.CHECKING,
+            actor="gate",
+            effects=StatusEffects(quarantine_path=quarantine),
         )
         assert tx.videos.mark_purged(checking) == (VideoStatus.CHECKING, ()), "the gate owns a checking draft"
         assert tx.videos.mark_purged(held) == (VideoStatus.HELD, (str(quarantine),))
@@ -176,7 +178,11 @@ def test_published_paths_and_file_paths(people: Store) -> None:
         video, other = new_video(tx), new_video(tx)
         draft = tx.videos.get(other).draft_path
         tx.videos.set_status(
-            video, VideoStatus.PUBLISHED, expected=VideoStatus.CHECKING, actor="gate", published_path=target
+            video,
+            VideoStatus.PUBLISHED,
+            expected=VideoStatus.CHECKING,
+            actor="gate",
+            effects=StatusEffects(published_path=target),
         )
         assert tx.videos.published_paths() == [(video, str(target))]
         assert tx.videos.file_paths() == {str(target), str(draft)}

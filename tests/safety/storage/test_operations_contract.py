@@ -10,7 +10,7 @@ import pytest
 
 from safety.clock import FakeClock
 from safety.errors import ConflictError, UnknownSubjectError
-from safety.records import AppealState, ReviewSource, ReviewState, SubmissionState
+from safety.records import AppealState, NewReviewItem, NewSubmission, ReviewSource, ReviewState, SubmissionState
 from safety.storage import Store, Transaction
 from tests.safety.storage.conftest import new_video
 
@@ -19,13 +19,15 @@ LEASE = timedelta(minutes=10)
 
 def _item(tx: Transaction, video: str, severity: int = 2, hours: float = 4, *, senior: bool = False) -> str:
     return tx.review.open_item(
-        video,
-        source=ReviewSource.GATE,
-        reason_codes=["likeness.uncertain"],
-        severity=severity,
-        sla_hours=hours,
-        policy_ref="default@1",
-        needs_senior=senior,
+        NewReviewItem(
+            video,
+            source=ReviewSource.GATE,
+            reason_codes=("likeness.uncertain",),
+            severity=severity,
+            sla_hours=hours,
+            policy_ref="default@1",
+            needs_senior=senior,
+        )
     )
 
 
@@ -146,15 +148,17 @@ def test_appeals_and_reports(people: Store, clock: FakeClock) -> None:
 
 def _submission(tx: Transaction, video_id: str = "vid_sub") -> str:
     return tx.submissions.create(
-        client="studio",
-        video_id=video_id,
-        creator="maya",
-        prompt="a lake",
-        cameos=["theo"],
-        remix_of=None,
-        video_path=Path("/private/v.mp4"),
-        input_image_path=Path("/private/i.png"),
-        callback_url="https://studio.example/cb",
+        NewSubmission(
+            client="studio",
+            video_id=video_id,
+            creator="maya",
+            prompt="a lake",
+            cameos=("theo",),
+            remix_of=None,
+            video_path=Path("/private/v.mp4"),
+            input_image_path=Path("/private/i.png"),
+            callback_url="https://studio.example/cb",
+        )
     ).id
 
 

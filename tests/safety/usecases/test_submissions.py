@@ -22,7 +22,7 @@ from safety import CameoGuard, Settings, Submission, build
 from safety.clock import FakeClock
 from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
-from safety.records import Scope, SubmissionState
+from safety.records import NewVideo, Scope, SubmissionState
 from safety.usecases.submissions import (
     CallbackRefused,
     CallbackTarget,
@@ -159,18 +159,20 @@ def _die_mid_check(guard: CameoGuard, record: Any, worker: str) -> None:
         assert tx.submissions.claim(record.id, worker, lease)
         if tx.videos.find(record.video_id) is None:
             tx.videos.create(
-                video_id=record.video_id,
-                creator="maya",
-                prompt="a calm lake",
-                content_sha256="0" * 64,
-                size_bytes=1,
-                duration_s=2.0,
-                width=640,
-                height=360,
-                draft_path=record.video_path,
-                declared_cameos=(),
-                remix_of=None,
-                policy_ref=guard.policies.adult.ref,
+                NewVideo(
+                    video_id=record.video_id,
+                    creator="maya",
+                    prompt="a calm lake",
+                    content_sha256="0" * 64,
+                    size_bytes=1,
+                    duration_s=2.0,
+                    width=640,
+                    height=360,
+                    draft_path=record.video_path,
+                    declared_cameos=(),
+                    remix_of=None,
+                    policy_ref=guard.policies.adult.ref,
+                )
             )
     scratch = guard.media.area("published") / record.video_id / ".publishing-dead"
     scratch.mkdir(parents=True, exist_ok=True)
