@@ -11,6 +11,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 
@@ -67,13 +68,11 @@ def _with_database(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=_BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_template: str | None
-) -> Iterator[str]:
-    """A fresh database URL on each backend, already migrated to head (a copy of the session's template)."""
-    if request.param == "sqlite":
-        target = tmp_path / "test.db"
+@contextmanager
+def fresh_database(backend: str, tmp_path: Path, sqlite_template: Path, postgres_template: str | None) -> Iterator[str]:
+    """A new database on `backend`, migrated to head as a copy of the session's template, dropped afterwards."""
+    if backend == "sqlite":
+        target = tmp_path / f"test-{uuid.uuid4().hex[:6]}.db"
         shutil.copyfile(sqlite_template, target)
         yield f"sqlite:///{target}"
         return
@@ -89,6 +88,29 @@ def database_url(
         with admin.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+@pytest.fixture(params=_BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_template: str | None
+) -> Iterator[str]:
+    """A fresh database URL, already migrated to head: SQLite, and PostgreSQL too for tests marked `dialects`."""
+    with fresh_database(request.param, tmp_path, sqlite_template, postgres_template) as url:
+        yield url
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """PostgreSQL runs the tests whose subject is the database (marked `dialects`: locks, claims, transactions,
+    the storage contract); every other test that needs a database runs once, on SQLite, because what it tests
+    (a check, a page, a model, a file format) reads the stores through the same protocol on either."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgres = params.get("database_url") == "postgres"
+        (dropped if on_postgres and item.get_closest_marker("dialects") is None else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 PACKS = Path(__file__).resolve().parent.parent / "policies" / "packs"

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from safety import CameoGuard, Settings, build, to_json
 from safety.edges.sweeps import sweep_once
 from safety.faces.fake import FakeFaceAnalyzer
@@ -17,6 +19,9 @@ from safety.fakes import fake_models
 from safety.records import ReviewSource
 from safety.usecases.revocation import reconcile_in
 from tests.safety.revocation_state import scenario
+
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
 
 ROOT = Path(__file__).resolve().parents[2]
 

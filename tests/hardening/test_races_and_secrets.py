@@ -14,6 +14,9 @@ from safety import CameoGuard, ConsentLevel
 from safety.records import NewReviewItem, ReviewSource, TemplateSubject
 from tests.safety.gate.test_likeness_gate import card_image
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 FULL = os.environ.get("CAMEOGUARD_HARDENING") == "1"
 ROUNDS = int(os.environ.get("CAMEOGUARD_RACE_ROUNDS", "200" if FULL else "4"))
 

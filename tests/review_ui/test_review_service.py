@@ -176,6 +176,7 @@ def test_quality_sampling_and_dashboard(people: CameoGuard, held: dict[str, Any]
 
 
 @pytest.mark.parametrize("round_", range(5))
+@pytest.mark.dialects
 def test_two_reviewers_claim_at_once_exactly_one_wins(
     reviews: ReviewService, held: dict[str, Any], round_: int
 ) -> None:

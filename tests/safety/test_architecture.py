@@ -48,6 +48,9 @@ from safety.storage import (
 from safety.storage.sql.unit import Transaction
 from tests.safety.revocation_state import scenario
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 
 def test_every_sql_store_satisfies_its_protocol(services) -> None:
     with services.store.transaction() as tx:

@@ -30,6 +30,9 @@ from safety.invariants import Violation, check_invariants
 from safety.storage.checkpoints import CheckpointFile
 from safety.storage.sql import Store, open_database
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 KEY = b"k" * 32
 
 

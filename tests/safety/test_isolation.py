@@ -32,6 +32,9 @@ from safety.invariants import check_invariants
 from safety.records import NewReviewItem, ReviewSource
 from tests.safety.revocation_state import checking_video
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 ROUNDS = 8
 
 

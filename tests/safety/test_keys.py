@@ -26,6 +26,9 @@ from safety.fakes import fake_models
 from safety.records import Scope
 from tests.safety.gate.test_provenance_gate import generate
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Iterator[Any]:

@@ -29,6 +29,9 @@ from safety.records import Scope, SubmissionState
 from tests.webhook_receiver import Receiver
 from tests.webhook_receiver import wait_for as _wait
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 
 @pytest.fixture
 def pipeline(people: CameoGuard) -> tuple[TestClient, str]:

@@ -30,6 +30,9 @@ from tests.conftest import reencode_copy
 from tests.safety.gate.test_likeness_gate import card_image
 from tests.safety.revocation_state import published_video, scenario
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -25,6 +25,9 @@ from safety.storage.sql import open_database
 from safety.storage.sql.database import head_revision, schema_state
 from tests.conftest import POSTGRES_URL
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 
 def test_migrations_match_the_models_and_are_idempotent(services: CameoGuard) -> None:
     again = open_database(services.settings.resolved_database_url)

@@ -34,6 +34,9 @@ from safety.settings import Settings
 from tests.conftest import reencode_copy
 from tests.safety.gate.test_likeness_gate import card_image
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 
 def _client(services: CameoGuard, *, token: bool = True) -> TestClient:
     headers = {}

@@ -19,6 +19,9 @@ from safety import CameoGuard, Settings, build
 from safety.edges.http import create_app
 from safety.records import Scope, SubmissionState
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 BROKER_URL = os.environ.get("CAMEOGUARD_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 LEASE_S = 6.0
 

@@ -20,6 +20,7 @@ import pytest
 from generator import load_face_image, render_photo_pan
 from generator.render import write_mp4
 from safety import CameoGuard, ConsentLevel, Settings, Submission, build, to_json
+from safety.checks.models import Models
 from safety.edges.cli import main
 from safety.faces.dlib_analyzer import DlibFaceAnalyzer
 
@@ -49,8 +50,14 @@ def verification_video(hamilton: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def real(tmp_path: Path, dlib_analyzer: DlibFaceAnalyzer) -> Iterator[CameoGuard]:
-    with build(Settings(home=tmp_path / "home"), face_analyzer=dlib_analyzer) as services:
+def real(tmp_path: Path, dlib_analyzer: DlibFaceAnalyzer, models: Models) -> Iterator[CameoGuard]:
+    """The real face models; the other models are fakes unless a test is marked `real_models` (each of them has
+    its own tests, and the demo runs them all together). The voices are real: the bundled pack has thresholds for
+    the real voice encoder only, and the theatre clip has sound."""
+    import dataclasses
+
+    with_voices = dataclasses.replace(models, voices=None)
+    with build(Settings(home=tmp_path / "home"), face_analyzer=dlib_analyzer, models=with_voices) as services:
         for handle in ("maya", "theo", "jun"):
             services.accounts.add_user(handle)
         yield services
@@ -207,6 +214,7 @@ def test_a_dlib_worker_leaves_interrupts_to_its_parent_and_ends_with_its_input()
     child.stderr.close()
 
 
+@pytest.mark.real_models
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 def test_a_challenge_is_heard_on_a_real_verification_video(
     real: CameoGuard, verification_video: Path, tmp_path: Path

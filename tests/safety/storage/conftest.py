@@ -1,18 +1,16 @@
 """One store per backend for the contract tests: in memory, SQL on SQLite and SQL on PostgreSQL (when
-CAMEOGUARD_TEST_POSTGRES_URL is set, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test; each test gets its own
-schema, dropped afterwards). Every store reads a fake clock, so a test moves time instead of sleeping."""
+CAMEOGUARD_TEST_POSTGRES_URL is set, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test). Each SQL store is a
+copy of the session's migrated template, dropped afterwards. Every store reads a fake clock, so a test moves time
+instead of sleeping."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from safety.clock import FakeClock
 from safety.domain import AgeBand
@@ -21,9 +19,9 @@ from safety.storage import Store, Transaction
 from safety.storage.memory import MemoryStore
 from safety.storage.sql import Store as SqlStore
 from safety.storage.sql import open_database
+from tests.conftest import fresh_database
 
 KEY = b"contract-test-audit-key-32-bytes"
-POSTGRES_URL = os.environ.get("CAMEOGUARD_TEST_POSTGRES_URL")
 
 
 @pytest.fixture
@@ -31,33 +29,19 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@contextmanager
-def _database_url(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'contract.db'}"
-        return
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL not configured: set CAMEOGUARD_TEST_POSTGRES_URL to run this on PostgreSQL")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    try:
-        yield f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    """An empty store on each backend."""
+def store(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    clock: FakeClock,
+    sqlite_template: Path,
+    postgres_template: str | None,
+) -> Iterator[Store]:
+    """An empty store on each backend (SQL ones copied from the session's migrated template)."""
     if request.param == "memory":
         yield MemoryStore(KEY, clock)
         return
-    with _database_url(request.param, tmp_path) as url:
+    with fresh_database(request.param, tmp_path, sqlite_template, postgres_template) as url:
         database = open_database(url)
         try:
             yield SqlStore(database, KEY, clock)

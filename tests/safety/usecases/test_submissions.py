@@ -31,6 +31,9 @@ from safety.usecases.submissions import (
     pin_callback,
 )
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 
 def _wait(predicate: Any, timeout_s: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout_s

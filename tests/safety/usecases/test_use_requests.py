@@ -21,6 +21,9 @@ from tests.review_ui.conftest import login
 from tests.safety.gate.test_likeness_gate import card_image
 from tests.safety.usecases.test_submissions import Receiver, _wait
 
+# On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
+pytestmark = pytest.mark.dialects
+
 _SEEDS = iter(range(7000, 90000))
 
 
