@@ -5,7 +5,9 @@ hashed as banks hash them; each altered copy is hashed as a submission and match
 per alteration, whether the right item was found (and nothing else), with a line per family of alterations (caught
 of tried); then how many unrelated videos matched anything (the target is none): plain clips, and the same clips
 cut, tilted, and put side by side with each other in split screens. The submission-side hashing is timed against
-today's baseline (the frame whole in its dihedral variants, plus picture-in-picture insets) on the same frames.
+the earlier hashing (the frame whole in its dihedral variants, plus picture-in-picture insets, with `pdqhash` as it
+then was) on the same frames, and against that same hashing on today's PDQ routine (what the new families cost by
+themselves).
 
     .venv/bin/python -m bench.staydown [--json]
 """

@@ -9,8 +9,9 @@ milliseconds per query frame; the registry (published videos) and the hash banks
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,15 +82,16 @@ def sampled_frames(
                     return
 
 
-def upright_frames(path: str) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-    """Every frame, as a viewer sees it, decoded in one pass."""
+def upright_frames(path: str) -> Iterator[tuple[float, Callable[[], NDArray[np.uint8]]]]:
+    """Every frame's time, and a call that gives it as a viewer sees it, decoded in one pass (a frame is converted
+    to RGB only when asked for: most are not)."""
     with av.open(path, metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         shown: Orientation | None = None
         for frame in container.decode(stream):
             shown = shown or orientation_of(path, frame)
-            yield frame.time or 0.0, upright_rgb(frame, shown)
+            yield frame.time or 0.0, functools.partial(upright_rgb, frame, shown)
 
 
 def next_sample(t: float, opened: float, every_s: float, within: int, *, reopen: bool = False) -> tuple[float, float]:

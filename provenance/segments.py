@@ -24,7 +24,7 @@ trims, frame-rate and speed changes do not hide a segment. Where the picture lie
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -60,9 +60,10 @@ BANK_EVERY_S = 0.5
 QUERY_EVERY_S = 0.125
 QUERY_WITHIN = round(BANK_EVERY_S / QUERY_EVERY_S)
 MAX_BANK_SAMPLES = 1800
-# Frames either side of a banked sample banked whole too (under the sample's time): a submission sampled eight
-# times a second has a frame within two of every banked one whatever its trim, and fast footage (a hand-held
-# close-up) moves 40-90 bits in a frame, so a copy trimmed at the wrong frame would otherwise miss every sample.
+# Frames either side of a banked sample banked whole (and as tilt crops) too, under the sample's time: a
+# submission sampled eight times a second has a frame within two of every banked one whatever its trim, and fast
+# footage (a hand-held close-up) moves 40-90 bits in a frame, so a copy trimmed at the wrong frame would otherwise
+# miss every sample.
 NEIGHBOURS = 2
 MAX_QUERY_SAMPLES = 4800
 MIN_QUALITY = 25
@@ -323,31 +324,30 @@ def bank_hashes(path: str) -> list[SegmentHash]:
     from provenance.fingerprint import upright_frames
 
     out: list[SegmentHash] = []
-    # The decoded frames just before a sample wait here until the sample is reached.
-    before: list[Frame] = []
+    # The frames just before a sample wait here (unconverted) until the sample is reached.
+    before: list[Callable[[], Frame]] = []
     after = 0
     sample_t, samples, next_t = 0.0, 0, 0.0
-    for t, frame in upright_frames(path):
+    for t, picture in upright_frames(path):
         if samples < MAX_BANK_SAMPLES and t + 1e-6 >= next_t:
-            out += bank_hashes_of_frame(t, frame, crops=samples % 2 == 0)
-            out += [h for f in before for h in _neighbour(t, f, tilts=samples % 2 == 0)]
+            out += bank_hashes_of_frame(t, picture(), crops=samples % 2 == 0)
+            out += [h for earlier in before for h in _neighbour(t, earlier())]
             sample_t, samples, next_t, before, after = t, samples + 1, t + BANK_EVERY_S, [], NEIGHBOURS
         elif after:
-            out += _neighbour(sample_t, frame, tilts=samples % 2 == 1)
+            out += _neighbour(sample_t, picture())
             after -= 1
         else:
-            before = [*before, frame][-NEIGHBOURS:]
+            before = [*before, picture][-NEIGHBOURS:]
         if samples >= MAX_BANK_SAMPLES and not after:
             break
     return out
 
 
-def _neighbour(t: float, frame: Frame, *, tilts: bool) -> list[SegmentHash]:
-    """A frame beside a banked sample, under the sample's time `t`: whole, and (with `tilts`, beside a sample with
-    crops) as the centre crops a tilt turned back is compared with (a searched tilt is as sensitive to motion)."""
+def _neighbour(t: float, frame: Frame) -> list[SegmentHash]:
+    """A frame beside a banked sample, under the sample's time `t`: whole, and as the centre crops a tilt turned
+    back is compared with (a tilt searched for is as sensitive to motion)."""
     trimmed = trim_borders(shrink(frame))
-    shares = _TILT_CROPS if tilts else ()
-    pictures = [trimmed, *(shrink(_crop(trimmed, share, share, 0.5, 0.5), _SMALL_HASH_SIDE) for share in shares)]
+    pictures = [trimmed, *(shrink(_crop(trimmed, s, s, 0.5, 0.5), _SMALL_HASH_SIDE) for s in _TILT_CROPS)]
     found = pdqmath.hashes([pdqmath.luma(p) for p in pictures])
     return [SegmentHash(t, digests[0], quality) for digests, quality in found if quality >= MIN_QUALITY]
 

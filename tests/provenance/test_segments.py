@@ -236,7 +236,7 @@ def test_pdq_in_numpy_is_the_reference_pdq(clips: dict[str, Path]) -> None:
     frames, _ = _frames(clips["item"], 1.0)
     for frame in frames[::8]:
         for width, height in ((512, 288), (58, 128), (228, 128), (117, 200), (300, 77)):
-            picture = np.ascontiguousarray(cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA))
+            picture = np.ascontiguousarray(cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA), np.uint8)
             reference, quality = pdqhash.compute_dihedral(picture)
             ((ours, our_quality),) = pdqmath.hashes([pdqmath.luma(picture)], range(8))
             assert our_quality == quality
