@@ -6,11 +6,11 @@ takes the 16x16 lowest frequencies of their DCT (the constant one left out): a b
 above the median. Every step before the median is linear, so the blur and the sampling of a side of n pixels are
 one 64 x n matrix (built once per size), and a picture's 64x64 samples are two matrix products; pictures of one
 size (a region's strips) go through together, and the eight dihedral variants (mirrors, rotations) are sign
-changes and transposes of the frequencies, as in the reference. The bits agree with `pdqhash` (the reference C++)
-but for the odd coefficient within a rounding error of the median (0-2 bits of 256 on video frames, against a
-matching distance of 48), and the quality is the reference's; what it saves is the reference bindings' per-call
-overhead (a float64 luma, the bits unpacked in Python eight times for the dihedral variants), most of the cost of
-a small picture's hash.
+changes and transposes of the frequencies, as in the reference. The bits and the quality are `pdqhash`'s (the
+reference C++; the test compares them on video frames of several sizes: float rounding could flip a coefficient
+within a hair of the median, none did); what it saves is the reference bindings' per-call overhead (a float64
+luma, the bits unpacked in Python eight times for the dihedral variants), most of the cost of a small picture's
+hash.
 """
 
 from __future__ import annotations
