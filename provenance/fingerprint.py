@@ -9,7 +9,9 @@ milliseconds per query frame; the registry (published videos) and the hash banks
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,21 +61,53 @@ def pdq(frame: NDArray[np.uint8]) -> tuple[bytes, int]:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), int(quality)
 
 
-def sampled_frames(path: str, every_s: float, max_frames: int) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-    """Frames every `every_s` seconds (at most `max_frames`), decoded in one pass."""
+def sampled_frames(
+    path: str, every_s: float, max_frames: int, *, within: int = 1
+) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    """Frames every `every_s` seconds (at most `max_frames`), decoded in one pass; with `within`, each interval is
+    sampled that many times, evenly from the frame that opened it (`next_sample`)."""
     with av.open(path, metadata_errors="ignore") as container:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
-        next_t, taken = 0.0, 0
+        next_t, opened, taken = 0.0, -math.inf, 0
         shown: Orientation | None = None
         for frame in container.decode(stream):
             t = frame.time or 0.0
             if t + 1e-6 >= next_t:
                 shown = shown or orientation_of(path, frame)
                 yield t, upright_rgb(frame, shown)
-                next_t, taken = t + every_s, taken + 1
+                next_t, opened = next_sample(t, opened, every_s, within)
+                taken += 1
                 if taken >= max_frames:
                     return
+
+
+def upright_frames(path: str) -> Iterator[tuple[float, Callable[[], NDArray[np.uint8]]]]:
+    """Every frame's time, and a call that gives it as a viewer sees it, decoded in one pass (a frame is converted
+    to RGB only when asked for: most are not)."""
+    with av.open(path, metadata_errors="ignore") as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        shown: Orientation | None = None
+        for frame in container.decode(stream):
+            shown = shown or orientation_of(path, frame)
+            yield frame.time or 0.0, functools.partial(upright_rgb, frame, shown)
+
+
+def next_sample(t: float, opened: float, every_s: float, within: int, *, reopen: bool = False) -> tuple[float, float]:
+    """When the next frame is due after one taken at `t`, in an interval opened at `opened` (and when the interval
+    that frame falls in opened): a frame at least `every_s` after the interval's opening frame opens the next one,
+    and `within` samples an interval at its opening plus every `every_s / within` from it. The frames a coarser
+    sampling of the same video takes (`within` 1) are thus among a finer one's, one for one, however the frame
+    times fall: a copy sampled finely meets every frame a bank sampled coarsely. `reopen` opens an interval at `t`
+    whatever the time (a frame taken out of turn)."""
+    if reopen or t + 1e-6 >= opened + every_s or t < opened:
+        opened = t
+    step = every_s / within
+    # The next of the interval's evenly spaced times after t (the 1e-6 as in the callers: 1/29.97 s does not add
+    # up exactly), at most the interval's end.
+    k = int((t - opened) / step + 1e-6) + 1
+    return min(opened + k * step, opened + every_s), opened
 
 
 def video_hashes(path: str, *, every_s: float = 0.5, max_frames: int = 60) -> list[FrameHash]:

@@ -1,29 +1,34 @@
 """Staydown fingerprints: whole videos hashed by segment, and copies found however they were altered.
 
-A banked (or published) video is hashed over its whole length twice a second. Each sampled frame is first stripped
-of dark borders (letterbox, pillarbox) and then hashed with PDQ whole and, once a second, as crops, so a re-upload
-cropped by up to a fifth still lands near one of them, and as full-height strips from edge to edge, so a 9:16 cut
-of a 16:9 video (a third of its width, anywhere across) or half a split screen cropped to fill holds one of them.
-A submission is sampled eight times a second; each sample is stripped the same way and hashed in its eight
-dihedral variants (mirrors, rotations) at the cost of one, plus every large inset rectangle found in it
-(picture-in-picture), every panel of a split screen (side by side, top and bottom, grids; cut at the seams where
-the picture changes abruptly across the frame) and, for a small tilt, the frame turned back: by the angle its black
-corners show, or, when dark footage hides them, by each of a few angles. Narrow regions (the frame of a 9:16 cut,
-a panel) are hashed as strips too, finely spaced, because PDQ moves by about 50 bits for a shift of 1% of the
-height. A bank item matches when a run of its samples, in order and at a plausible speed (0.5x to 2x), is near the
-submission's frames: prepended or appended footage, trims, frame-rate and speed changes do not hide a segment.
-Where the picture lies in a frame is `provenance.layout`; how runs of hashes are matched is
-`provenance.segment_matching` (both re-exported here). `bench/staydown.py` reports what is caught, what unrelated
-footage matches, and the submission hashing's cost.
+A banked (or published) video is hashed over its whole length twice a second, and the two frames either side of
+each sample whole too (fast footage moves 40-90 bits in a frame, and a trimmed copy may fall between). Each sampled
+frame is first stripped of dark borders (letterbox, pillarbox) and then hashed with PDQ whole and, once a second,
+as crops, so a re-upload cropped by up to a fifth still lands near one of them, and as full-height strips from
+edge to edge, so a 9:16 cut of a 16:9 video (a third of its width, anywhere across) or half a split screen cropped
+to fill holds one of them. A submission is sampled eight times a second, on the very frames a bank samples and
+three between each (a copy that keeps the original's timing is compared frame for frame); each sample is stripped
+the same way and hashed in its eight dihedral variants (mirrors, rotations) at the cost of one, plus every large
+inset rectangle found in it (picture-in-picture), every panel of a split screen (side by side, top and bottom,
+grids; cut at the seams where the picture changes abruptly across the frame) and, for a small tilt, the frame
+turned back: by the angle its black corners show, or, when dark footage hides them, by each of a few angles.
+Narrow regions (the frame of a 9:16 cut, a panel) are hashed as strips too, finely spaced, because PDQ moves by
+about 50 bits for a shift of 1% of the height; a 9:16 cut of a tilted frame, whose two black corners lean one
+way, has its centre strip turned back by the angles that way. PDQ is computed in NumPy (`provenance.pdqmath`, the
+reference's bits), all of a frame's pictures of one size together. A bank item matches when a run of its samples,
+in order and at a plausible speed (0.5x to 2x), is near the submission's frames: prepended or appended footage,
+trims, frame-rate and speed changes do not hide a segment. Where the picture lies in a frame is
+`provenance.layout`; how runs of hashes are matched is `provenance.segment_matching` (both re-exported here).
+`bench/staydown.py` reports what is caught, what unrelated footage matches, and the submission hashing's cost.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 
+from provenance import pdqmath
 from provenance.fingerprint import sampled_frames
 from provenance.layout import (
     TILT_SEARCH,
@@ -53,7 +58,13 @@ from provenance.segment_matching import (
 
 BANK_EVERY_S = 0.5
 QUERY_EVERY_S = 0.125
+QUERY_WITHIN = round(BANK_EVERY_S / QUERY_EVERY_S)
 MAX_BANK_SAMPLES = 1800
+# Frames either side of a banked sample banked whole (and as tilt crops) too, under the sample's time: a
+# submission sampled eight times a second has a frame within two of every banked one whatever its trim, and fast
+# footage (a hand-held close-up) moves 40-90 bits in a frame, so a copy trimmed at the wrong frame would otherwise
+# miss every sample.
+NEIGHBOURS = 2
 MAX_QUERY_SAMPLES = 4800
 MIN_QUALITY = 25
 # Crops kept beside the whole frame: (width share, height share, where the kept part sits across, and down).
@@ -79,29 +90,22 @@ WINDOW_STEP = 0.08
 # A region at most this wide for its height is hashed as strips too (9:16, a half of a 16:9 split, 9:8 panels).
 _NARROW = 1.3
 _MAX_NARROW = 3
-# Insets are shrunk to this before PDQ: a picture-in-picture hashes as well at 128 px, at a twelfth of the cost.
-_INSET_HASH_SIDE = 128
-# Strips, panels and tilt-corrected frames are hashed at this side too (as cheap as insets, and as faithful).
+# Insets, strips, panels and tilt-corrected frames are shrunk to this before PDQ: a picture-in-picture hashes as
+# well at 128 px as at 512, at a twelfth of the cost.
 _SMALL_HASH_SIDE = 128
 # The centre crops (width and height share) a tilted frame is compared as once turned back: the largest that fits
 # inside what the tilt kept (0.9 up to about 3.5 degrees on 16:9, 0.8 up to about 8.5).
 _TILT_CROPS = (0.9, 0.8)
-# Index of the left-right mirror among `pdqhash.compute_dihedral`'s eight hashes.
-_MIRROR = 5
 
 
 def _pdq(frame: Frame) -> tuple[bytes, int]:
-    import pdqhash
-
-    bits, quality = pdqhash.compute(np.ascontiguousarray(frame))
-    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes(), int(quality)
+    ((digests, quality),) = pdqmath.hashes([pdqmath.luma(frame)])
+    return digests[0], quality
 
 
 def _dihedral(frame: Frame, side: int = WORK_SIDE) -> tuple[list[bytes], int]:
-    import pdqhash
-
-    hashes, quality = pdqhash.compute_dihedral(np.ascontiguousarray(shrink(frame, side)))
-    return [np.packbits(np.asarray(h, dtype=np.uint8)).tobytes() for h in hashes], int(quality)
+    ((digests, quality),) = pdqmath.hashes([pdqmath.luma(shrink(frame, side))], range(8))
+    return digests, quality
 
 
 def _crop(frame: Frame, width_share: float, height_share: float, across: float, down: float) -> Frame:
@@ -116,25 +120,19 @@ def bank_hashes_of_frame(t: float, frame: Frame, *, crops: bool = True) -> list[
     strips (`window_offsets`), borders removed."""
     # Shrunk first: PDQ looks at 64x64 anyway, and trimming a small picture costs a fraction of a 4K one.
     trimmed = trim_borders(shrink(frame))
-    out = []
-    for crop in ((1.0, 1.0, 0.5, 0.5), *(CROPS if crops else ())):
-        digest, quality = _pdq(_crop(trimmed, *crop))
-        if quality >= MIN_QUALITY:
-            out.append(SegmentHash(t, digest, quality))
+    pictures = [_crop(trimmed, *crop) for crop in ((1.0, 1.0, 0.5, 0.5), *(CROPS if crops else ()))]
     if crops:
         # The centre crops again at the side tilts are hashed at (a tilt turned back is hashed small: PDQ's own
         # smoothing differs with the size it is given, by about 10 bits between 512 and 128 pixels).
-        for share in _TILT_CROPS:
-            digest, quality = _pdq(shrink(_crop(trimmed, share, share, 0.5, 0.5), _SMALL_HASH_SIDE))
-            if quality >= MIN_QUALITY:
-                out.append(SegmentHash(t, digest, quality))
+        pictures += [shrink(_crop(trimmed, share, share, 0.5, 0.5), _SMALL_HASH_SIDE) for share in _TILT_CROPS]
         height = trimmed.shape[0]
         strip = round(WINDOW_ASPECT * height)
-        for left in window_offsets(trimmed.shape[1], height):
-            digest, quality = _pdq(shrink(trimmed[:, left : left + strip], _SMALL_HASH_SIDE))
-            if quality >= MIN_QUALITY:
-                out.append(SegmentHash(t, digest, quality))
-    return out
+        pictures += [
+            shrink(trimmed[:, left : left + strip], _SMALL_HASH_SIDE)
+            for left in window_offsets(trimmed.shape[1], height)
+        ]
+    found = pdqmath.hashes([pdqmath.luma(p) for p in pictures])
+    return [SegmentHash(t, digests[0], quality) for digests, quality in found if quality >= MIN_QUALITY]
 
 
 def window_offsets(width: int, height: int) -> list[int]:
@@ -149,7 +147,7 @@ def window_offsets(width: int, height: int) -> list[int]:
 
 
 def _query_window_offsets(width: int, height: int) -> list[int]:
-    """Left edges of a narrow region's strips (the region `height` pixels high, as `_windows` hashes it): a pixel
+    """Left edges of a narrow region's strips (the region `height` pixels high, as `_strips` cuts it): a pixel
     apart over one `WINDOW_STEP` around the centre, so that wherever the region was cut from, one strip lies within
     half a pixel of a banked one."""
     strip = round(WINDOW_ASPECT * height)
@@ -164,13 +162,9 @@ def _untilt(frame: Frame, angle: float, *, measured: bool) -> list[Frame]:
     """A tilted frame turned back: as the centre crop of `_TILT_CROPS` that fits inside what the tilt kept (the
     black corners cut away) and, when the tilt was `measured`, whole without its dark borders (a tilt on a larger
     canvas). A measured tilt is turned back at full working size (0-4 bits from the banked crop); a searched one
-    at half that, four times cheaper, for 10-20 bits more."""
-    import cv2
-
-    small = frame if measured else shrink(frame, 2 * _SMALL_HASH_SIDE)
-    height, width = small.shape[:2]
-    turn = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
-    back = np.asarray(cv2.warpAffine(small, turn, (width, height), flags=cv2.INTER_LINEAR), dtype=np.uint8)
+    is given shrunk to half that, four times cheaper, for 10-20 bits more."""
+    back = _turned(frame, angle)
+    height, width = back.shape[:2]
     # The largest centred rectangle of the frame's shape inside the turned-back picture.
     sin, cos = abs(np.sin(np.radians(angle))), np.cos(np.radians(angle))
     kept = 1 / (cos + max(width / height, height / width) * sin)
@@ -178,23 +172,60 @@ def _untilt(frame: Frame, angle: float, *, measured: bool) -> list[Frame]:
     return [_crop(back, share, share, 0.5, 0.5), *((trim_borders(back),) if measured else ())]
 
 
-def _windows(region: Frame) -> list[Frame]:
-    """A narrow region's strips: the region scaled once to the strips' hashing height (`_SMALL_HASH_SIDE`), and
-    cut there a pixel apart (scaling each strip on its own would cost more than hashing it)."""
+def _turned(frame: Frame, angle: float) -> Frame:
+    """`frame` turned back by `angle` degrees about its centre, on a canvas of its own size."""
+    import cv2
+
+    height, width = frame.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), -angle, 1.0)
+    return np.asarray(cv2.warpAffine(frame, turn, (width, height), flags=cv2.INTER_LINEAR), dtype=np.uint8)
+
+
+def _scaled(region: Frame, side: int = _SMALL_HASH_SIDE) -> Frame:
+    """`region` scaled to `side` pixels high, whatever its width (strips are cut from it)."""
     import cv2
 
     height, width = region.shape[:2]
-    side = _SMALL_HASH_SIDE
-    scaled_width = max(1, round(width * side / height))
-    shrinking = height > side
-    how = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    scaled = np.asarray(cv2.resize(region, (scaled_width, side), interpolation=how), dtype=np.uint8)
-    strip = round(WINDOW_ASPECT * side)
-    return [scaled[:, left : left + strip] for left in _query_window_offsets(scaled_width, side)]
+    how = cv2.INTER_AREA if height > side else cv2.INTER_LINEAR
+    size = (max(1, round(width * side / height)), side)
+    return np.asarray(cv2.resize(region, size, interpolation=how), dtype=np.uint8)
+
+
+def _strips(scaled: pdqmath.Luma) -> list[pdqmath.Luma]:
+    """A narrow region's strips, cut a pixel apart from its luma at the strips' hashing height (scaling each strip
+    on its own would cost more than hashing it)."""
+    height, width = scaled.shape
+    strip = round(WINDOW_ASPECT * height)
+    return [scaled[:, left : left + strip] for left in _query_window_offsets(width, height)]
 
 
 def _narrow(region: Frame) -> bool:
     return bool(region.shape[1] <= _NARROW * region.shape[0])
+
+
+def _dark_diagonal(frame: Frame, *, darkest: float = 28.0) -> tuple[bool, bool]:
+    """Whether the top-left and bottom-right corners are near black, and whether the top-right and bottom-left
+    are: a 9:16 cut of a tilted frame keeps two of the tilt's black corners, across from each other, the top-left
+    one when the tilt was counter-clockwise."""
+
+    def dark(patch: Frame) -> bool:
+        return float(patch.mean()) < darkest
+
+    return (
+        dark(frame[:3, :3]) and dark(frame[-3:, -3:]),
+        dark(frame[:3, -3:]) and dark(frame[-3:, :3]),
+    )
+
+
+def _tilted_strips(scaled: Frame, angles: Iterable[float]) -> list[pdqmath.Luma]:
+    """The centre strip of a narrow frame (`scaled` to the strips' height) turned back by each of `angles`. A
+    9:16 cut from the middle of a tilted frame, turned back about its own centre, has the banked frame's rows again
+    from top to bottom, and its centre strip is the banked centre strip but for two slivers of black corner (5-6
+    pixels of 128 at the ends of a 4 degree tilt), 15-25 bits away."""
+    height, width = scaled.shape[:2]
+    strip = round(WINDOW_ASPECT * height)
+    left = (width - strip) // 2
+    return [pdqmath.luma(_turned(scaled, angle)[:, left : left + strip]) for angle in angles]
 
 
 def query_hashes_of_frame(
@@ -203,44 +234,66 @@ def query_hashes_of_frame(
     """What a submitted frame is compared as: dihedral variants of it (borders removed), of each inset and panel,
     and of the frame turned back from a measured tilt (`layout`, found in the shrunk frame; looked for here when
     not given); the frame and its narrow panels (a 9:16 cut, half a split screen) as strips and their mirrors;
-    and on `sparse` frames, when the corners of a landscape frame are dark, the frame turned back at every angle
-    of `TILT_SEARCH`."""
-    out = []
+    and on `sparse` frames, when the corners show a tilt that could not be measured, the frame (or a narrow
+    frame's centre strip) turned back at every angle of `TILT_SEARCH` that fits them."""
     small = shrink(frame)
     found = layout_of(small) if layout is None else layout
     trimmed = trim_borders(small)
-    regions = [
-        (trimmed, WORK_SIDE),
-        *((inset_crop(small, box), _INSET_HASH_SIDE) for box in found.insets),
-        *((small[y0:y1, x0:x1], _SMALL_HASH_SIDE) for x0, y0, x1, y1 in found.panels),
-        *((turned, _SMALL_HASH_SIDE) for turned in (_untilt(trimmed, found.tilt, measured=True) if found.tilt else ())),
+    # Insets, panels and a measured tilt turned back: hashed whole (small), and as strips when narrow.
+    parts = [
+        *(inset_crop(small, box) for box in found.insets),
+        *(small[y0:y1, x0:x1] for x0, y0, x1, y1 in found.panels),
+        *(_untilt(trimmed, found.tilt, measured=True) if found.tilt else ()),
     ]
+    regions = [trimmed, *(shrink(part, _SMALL_HASH_SIDE) for part in parts)]
     # A 9:16 cut keeps the full height: the frame's strips are taken before dark bands at its edges are trimmed
     # (dark rows or columns of the cut may be picture in the whole frame, where they were not trimmed); then the
-    # narrow panels', largest first. Strips cost 22 hashes a region: three regions at most. They are hashed on
-    # every frame: the bank keeps strips once a second, and a submission frame an eighth of a second off a banked
-    # one is too often more than the distance away.
+    # narrow parts', largest first. Strips cost 12 hashes a region: three regions at most. They are hashed on
+    # every frame: the bank keeps strips once a second, and a fast-moving picture is too often more than the
+    # distance away a frame or two off a banked one.
     own = small if _narrow(small) else trimmed if _narrow(trimmed) else None
-    panels = [region for region, side in regions[1:] if side == _SMALL_HASH_SIDE and _narrow(region)]
-    narrow = ([own] if own is not None else []) + panels
-    narrow = narrow[:_MAX_NARROW]
-    for region, side in regions:
-        digests, quality = _dihedral(region, side)
-        if quality >= MIN_QUALITY:
-            out += [SegmentHash(t, d, quality) for d in digests]
+    narrow = ([own] if own is not None else []) + [part for part in parts if _narrow(part)]
+    scaled = [_scaled(region) for region in narrow[:_MAX_NARROW]]
+    out = [
+        SegmentHash(t, d, quality)
+        for digests, quality in pdqmath.hashes([pdqmath.luma(r) for r in regions], range(8))
+        if quality >= MIN_QUALITY
+        for d in digests
+    ]
     # Strips only as they are and mirrored: their other dihedral variants would be compared in vain (a 9:16 cut
     # turned on its side, say), and each compared hash is a chance of a false match.
-    for window in (w for region in narrow for w in _windows(region)):
-        digests, quality = _dihedral(window, _SMALL_HASH_SIDE)
-        if quality >= MIN_QUALITY:
-            out += [SegmentHash(t, digests[0], quality), SegmentHash(t, digests[_MIRROR], quality)]
-    # A searched tilt, as it is only: twelve angles are the costliest part of a frame's hashing already.
-    # (A narrow frame is hashed as strips instead: a tilt is searched for in landscape frames only.)
-    if sparse and found.dark_corners and found.tilt is None and own is None:
-        for angle in (sign * a for a in TILT_SEARCH for sign in (1, -1)):
-            digest, quality = _pdq(shrink(_untilt(trimmed, angle, measured=False)[0], _SMALL_HASH_SIDE))
-            if quality >= MIN_QUALITY:
-                out.append(SegmentHash(t, digest, quality))
+    strips = [s for region in scaled for s in _strips(pdqmath.luma(region))]
+    searched: list[pdqmath.Luma] = []
+    if own is not None and scaled:
+        # A narrow frame cut from a tilted one: turned back by the tilt measured, or on `sparse` frames by each
+        # angle the way its black corners lean.
+        counter, clockwise = _dark_diagonal(own)
+        angles = (
+            [found.tilt]
+            if found.tilt
+            else [sign * a for a in TILT_SEARCH for sign, lean in ((1, counter), (-1, clockwise)) if lean]
+            if sparse
+            else []
+        )
+        strips += _tilted_strips(scaled[0], angles)
+    elif sparse and found.dark_corners and found.tilt is None:
+        # A searched tilt of a landscape frame, as it is only: twelve angles are the costliest part of a frame's
+        # hashing already. Turned back at half the working size, shrunk once for all of them.
+        half = shrink(trimmed, 2 * _SMALL_HASH_SIDE)
+        searched = [
+            pdqmath.luma(shrink(_untilt(half, sign * a, measured=False)[0], _SMALL_HASH_SIDE))
+            for a in TILT_SEARCH
+            for sign in (1, -1)
+        ]
+    out += [
+        SegmentHash(t, d, quality)
+        for digests, quality in pdqmath.hashes(strips, (0, pdqmath.MIRROR))
+        if quality >= MIN_QUALITY
+        for d in digests
+    ]
+    out += [
+        SegmentHash(t, digests[0], quality) for digests, quality in pdqmath.hashes(searched) if quality >= MIN_QUALITY
+    ]
     return out
 
 
@@ -248,7 +301,7 @@ class QueryHasher:
     """A submission's query hashes, frame by frame as they are decoded. The layout (insets, panels, tilt) is
     looked for on every `layout_every`-th frame and kept for the frames between: at eight samples a second, it is
     still looked for twice a second. Searched tilts are hashed on every `sparse_every`-th frame (four times a
-    second: within a sixteenth of a second of every banked sample)."""
+    second, the frames a bank samples among them: `query_frames`)."""
 
     def __init__(self, *, layout_every: int = 4, sparse_every: int = 2) -> None:
         self.hashes: list[SegmentHash] = []
@@ -266,12 +319,37 @@ class QueryHasher:
 
 
 def bank_hashes(path: str) -> list[SegmentHash]:
-    """A whole video's bank hashes: twice a second whole, once a second with the crop variants too."""
-    return [
-        h
-        for i, (t, frame) in enumerate(sampled_frames(path, BANK_EVERY_S, MAX_BANK_SAMPLES))
-        for h in bank_hashes_of_frame(t, frame, crops=i % 2 == 0)
-    ]
+    """A whole video's bank hashes: twice a second whole, once a second with the crop variants too, and the
+    `NEIGHBOURS` frames either side of each sample whole, under the sample's time."""
+    from provenance.fingerprint import upright_frames
+
+    out: list[SegmentHash] = []
+    # The frames just before a sample wait here (unconverted) until the sample is reached.
+    before: list[Callable[[], Frame]] = []
+    after = 0
+    sample_t, samples, next_t = 0.0, 0, 0.0
+    for t, picture in upright_frames(path):
+        if samples < MAX_BANK_SAMPLES and t + 1e-6 >= next_t:
+            out += bank_hashes_of_frame(t, picture(), crops=samples % 2 == 0)
+            out += [h for earlier in before for h in _neighbour(t, earlier())]
+            sample_t, samples, next_t, before, after = t, samples + 1, t + BANK_EVERY_S, [], NEIGHBOURS
+        elif after:
+            out += _neighbour(sample_t, picture())
+            after -= 1
+        else:
+            before = [*before, picture][-NEIGHBOURS:]
+        if samples >= MAX_BANK_SAMPLES and not after:
+            break
+    return out
+
+
+def _neighbour(t: float, frame: Frame) -> list[SegmentHash]:
+    """A frame beside a banked sample, under the sample's time `t`: whole, and as the centre crops a tilt turned
+    back is compared with (a tilt searched for is as sensitive to motion)."""
+    trimmed = trim_borders(shrink(frame))
+    pictures = [trimmed, *(shrink(_crop(trimmed, s, s, 0.5, 0.5), _SMALL_HASH_SIDE) for s in _TILT_CROPS)]
+    found = pdqmath.hashes([pdqmath.luma(p) for p in pictures])
+    return [SegmentHash(t, digests[0], quality) for digests, quality in found if quality >= MIN_QUALITY]
 
 
 def query_hashes(frames: Iterable[tuple[float, Frame]]) -> list[SegmentHash]:
@@ -283,8 +361,9 @@ def query_hashes(frames: Iterable[tuple[float, Frame]]) -> list[SegmentHash]:
 
 
 def query_frames(path: str) -> Iterator[tuple[float, Frame]]:
-    """A submission's frames, twice a second over its whole length."""
-    return sampled_frames(path, QUERY_EVERY_S, MAX_QUERY_SAMPLES)
+    """A submission's frames, eight times a second over its whole length: the frames a bank would sample (twice a
+    second), each followed by three more evenly (`QUERY_WITHIN`)."""
+    return sampled_frames(path, BANK_EVERY_S, MAX_QUERY_SAMPLES, within=QUERY_WITHIN)
 
 
 # The frame layout's names stay importable from here, where the staydown hashing has always offered them.
@@ -296,7 +375,9 @@ __all__ = [
     "MAX_QUERY_SAMPLES",
     "MIN_QUALITY",
     "MIN_RUN",
+    "NEIGHBOURS",
     "QUERY_EVERY_S",
+    "QUERY_WITHIN",
     "SPEEDS",
     "TILT_SEARCH",
     "WINDOW_ASPECT",

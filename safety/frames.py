@@ -12,6 +12,7 @@ stops decoding reaches every reader as `FrameFeedError`, which the runner turns 
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
@@ -27,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from provenance.display import Orientation, orientation_of, upright_rgb
+from provenance.fingerprint import next_sample
 from safety.errors import FrameFeedError
 from safety.media import AUDIO_RATE
 
@@ -56,6 +58,9 @@ class FrameNeed:
     """Also the first frame of every shot (a shot shorter than the interval is still seen)."""
     spread: bool = False
     """Widen the interval so that `max_frames` cover the whole video instead of its start."""
+    within: int = 1
+    """Frames taken in each interval, evenly from the one that opened it: the frames a reader of `within` 1 takes
+    are among them (the staydown banks sample twice a second, a submission eight times, on the same frames)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ class _Sampler:
         # than that, and on a long video its `max_frames` reach the end instead of stopping early.
         self.interval = max(need.every_s, spread)
         self.next_t = 0.0
+        self.opened = -math.inf
         self.taken = 0
 
     @property
@@ -113,7 +119,9 @@ class _Sampler:
         if self.done or not (t + 1e-6 >= self.next_t or (cut and self.need.shot_starts)):
             return False
         self.taken += 1
-        self.next_t = t + self.interval
+        # A frame taken out of turn (a shot's first) opens an interval of its own, as it always has.
+        reopen = not t + 1e-6 >= self.next_t
+        self.next_t, self.opened = next_sample(t, self.opened, self.interval, self.need.within, reopen=reopen)
         return True
 
 

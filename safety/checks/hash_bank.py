@@ -1,10 +1,10 @@
 """The hash-bank check: is this video a copy of something known bad, or of something purged?
 
-The whole submission is sampled eight times a second and matched by segment against the banks (`known_bad` from
-operators, `purged` from revocations): a run of a few seconds of an item, mirrored, cropped, scaled, letterboxed,
-re-encoded, sped up or slowed down, trimmed, inside other footage, shown picture-in-picture, tilted a few degrees,
-put in a split screen beside other footage, or cut to 9:16, is found (`provenance.segments`; `bench/staydown.py`
-reports what is caught). Revoked content cannot come back.
+The whole submission is sampled eight times a second (the frames a bank samples, and three between each) and
+matched by segment against the banks (`known_bad` from operators, `purged` from revocations): a run of a few
+seconds of an item, mirrored, cropped, scaled, letterboxed, re-encoded, sped up or slowed down, trimmed, inside
+other footage, shown picture-in-picture, tilted a few degrees, put in a split screen beside other footage, or cut
+to 9:16, is found (`provenance.segments`; `bench/staydown.py` reports what is caught). Revoked content cannot come back.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from policies import PolicyPack
 from provenance import SegmentIndex
-from provenance.segments import MAX_QUERY_SAMPLES, QUERY_EVERY_S, QueryHasher
+from provenance.segments import BANK_EVERY_S, MAX_QUERY_SAMPLES, QUERY_WITHIN, QueryHasher
 from safety.checks.base import CheckContext, CheckOutcome
 from safety.domain import Finding, Submission
 from safety.frames import FrameNeed
@@ -33,7 +33,9 @@ class HashBankCheck:
         self.index()
 
     def frame_need(self, policy: PolicyPack, submission: Submission) -> FrameNeed:
-        return FrameNeed(QUERY_EVERY_S, MAX_QUERY_SAMPLES)
+        # The frames a bank sampled (twice a second) and three between each: a copy that keeps the original's
+        # timing is hashed on the very frames banked.
+        return FrameNeed(BANK_EVERY_S, MAX_QUERY_SAMPLES, within=QUERY_WITHIN)
 
     def run(self, context: CheckContext) -> CheckOutcome:
         index = self.index()

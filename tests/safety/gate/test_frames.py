@@ -19,7 +19,12 @@ from safety.frames import FrameFeed, FrameNeed, decoded_frames
 
 
 def test_each_reader_gets_what_it_would_have_decoded_alone(clip: Path) -> None:
-    needs = {"half": FrameNeed(0.5, 24), "eighth": FrameNeed(0.125, 4800), "few": FrameNeed(0.25, 3)}
+    needs = {
+        "half": FrameNeed(0.5, 24),
+        "eighth": FrameNeed(0.125, 4800),
+        "few": FrameNeed(0.25, 3),
+        "half in quarters": FrameNeed(0.5, 4800, within=4),
+    }
     got: dict[str, list[tuple[float, np.ndarray]]] = {}
     with FrameFeed(clip) as feed:
         for name, need in needs.items():
@@ -36,7 +41,7 @@ def test_each_reader_gets_what_it_would_have_decoded_alone(clip: Path) -> None:
             thread.join(timeout=30)
         report = feed.report(timeout_s=30)
     for name, need in needs.items():
-        alone = list(sampled_frames(str(clip), need.every_s, need.max_frames))
+        alone = list(sampled_frames(str(clip), need.every_s, need.max_frames, within=need.within))
         assert [round(t, 4) for t, _ in got[name]] == [round(t, 4) for t, _ in alone], name
         assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got[name], alone, strict=True)), name
     assert report.error is None and report.frames == 48 and report.packets == 48 and report.keyframes >= 1
