@@ -103,7 +103,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """PostgreSQL runs the tests whose subject is the database (marked `dialects`: locks, claims, transactions,
     the storage contract); every other test that needs a database runs once, on SQLite, because what it tests
     (a check, a page, a model, a file format) reads the stores through the same protocol on either."""
-    kept, dropped = [], []
+    kept: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         on_postgres = params.get("database_url") == "postgres"
