@@ -13,6 +13,7 @@ from generator.demo import run_demo
 
 # The demo runs every real model over a dozen generations; on a busy two-core machine that takes minutes.
 @pytest.mark.timeout(1500)
+@pytest.mark.slow
 def test_demo_story(tmp_path: Path) -> None:
     marker = tmp_path / "demo" / "leftover"
     marker.parent.mkdir()

@@ -86,6 +86,7 @@ def test_fingerprints_match_a_copy_and_not_another_video(clip: Path, tmp_path: P
     assert index.match(video_hashes(str(unrelated))) is None
 
 
+@pytest.mark.slow
 def test_watermark_survives_a_half_size_low_quality_copy_of_real_footage(faces_dir: Path, tmp_path: Path) -> None:
     # Real footage is textured and mostly static within a shot: the hard case for a low-frequency mark. Measured
     # over several tokens (seeded, so a run replays): about one in eight is not read back from such a copy, and the

@@ -169,6 +169,7 @@ def test_tilted_copies_stay_down(clips: dict[str, Path], tmp_path: Path) -> None
         assert _found(index, copy) == ["item"], name
 
 
+@pytest.mark.slow
 def test_tilted_dark_footage_is_found_by_searching_the_tilt(footage: Path, tmp_path: Path) -> None:
     # The real clip's corners are dark stage: the black corners of a tilt cannot be measured, only searched.
     index = _index(footage=footage)
@@ -194,6 +195,7 @@ def test_split_screens_stay_down(clips: dict[str, Path], tmp_path: Path) -> None
         assert _found(index, copy) == ["item"], name
 
 
+@pytest.mark.slow
 def test_9_16_cuts_and_filled_split_screens_of_real_footage_stay_down(
     footage: Path, clips: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -243,6 +245,7 @@ def test_pdq_in_numpy_is_the_reference_pdq(clips: dict[str, Path]) -> None:
             assert ours == [np.packbits(np.asarray(h, dtype=np.uint8)).tobytes() for h in reference]
 
 
+@pytest.mark.slow
 def test_unrelated_split_screens_tilts_and_cuts_match_nothing(clips: dict[str, Path], tmp_path: Path) -> None:
     # The real clip joins the bank where it is present: dark footage is the likeliest to meet chance matches.
     footage = (

@@ -88,6 +88,7 @@ def _launch(p: Any) -> Any:
     )
 
 
+@pytest.mark.slow
 def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
     console: str, people: CameoGuard, reviews: ReviewService, lookalike: dict[str, Any], held: dict[str, Any]
 ) -> None:
@@ -242,6 +243,7 @@ HOST = "tracker.invalid"
 HOSTILE = f"![x](http://{HOST}/pixel.png) [click](http://{HOST}/a) http://{HOST}/bare www.{HOST} <http://{HOST}/b>"
 
 
+@pytest.mark.slow
 def test_creator_text_makes_the_reviewers_browser_call_no_one(
     console: str, people: CameoGuard, reviews: ReviewService
 ) -> None:

@@ -37,6 +37,7 @@ def _run(seed: int, steps: int, database_url: str, workdir: Path) -> Simulation:
     return sim
 
 
+@pytest.mark.slow
 def test_randomized_interleavings_keep_every_invariant(sim_database: str, tmp_path: Path) -> None:
     sim = _run(SEED, STEPS, sim_database, tmp_path / "run")
     report = sim.report
@@ -49,6 +50,7 @@ def test_randomized_interleavings_keep_every_invariant(sim_database: str, tmp_pa
     assert sum(report.outcomes.values()) >= STEPS // 4, "the run decided too few submissions to mean much"
 
 
+@pytest.mark.slow
 def test_a_seed_replays_exactly(sim_database: str, tmp_path: Path) -> None:
     """The same seed gives the same steps, the same outcomes and the same final states, faults included."""
     first = _run(7, 30, sim_database, tmp_path / "first").report.trace

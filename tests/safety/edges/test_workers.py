@@ -100,6 +100,7 @@ def cluster(tmp_path: Path, database_url: str) -> Iterator[tuple[CameoGuard, lis
         guard.close()
 
 
+@pytest.mark.slow
 def test_two_workers_decide_every_submission_once_even_when_one_is_killed(
     cluster: tuple[CameoGuard, list[subprocess.Popen[str]]], benign_clip: Path, tmp_path: Path
 ) -> None:

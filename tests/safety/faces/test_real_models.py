@@ -84,6 +84,7 @@ def test_panned_still_photo_is_refused_as_a_replay(real: CameoGuard, faces_dir: 
     assert real.cameos.cameo_status("jun") is None
 
 
+@pytest.mark.slow
 def test_cameo_owner_in_a_strangers_video_needs_consent(
     real: CameoGuard, verification_video: Path, hamilton: Path
 ) -> None:
@@ -103,6 +104,7 @@ def test_cameo_owner_in_a_strangers_video_needs_consent(
     assert allowed["decision"] == "publish"
 
 
+@pytest.mark.slow
 def test_protected_person_in_real_footage_is_not_published(real: CameoGuard, faces_dir: Path, hamilton: Path) -> None:
     to_json(
         real.protection.protect(
@@ -214,6 +216,7 @@ def test_a_dlib_worker_leaves_interrupts_to_its_parent_and_ends_with_its_input()
     child.stderr.close()
 
 
+@pytest.mark.slow
 @pytest.mark.real_models
 @pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed (apt-get install espeak-ng)")
 def test_a_challenge_is_heard_on_a_real_verification_video(
