@@ -349,6 +349,8 @@ def _cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Co
     )
 
 
+# The broker is what is missing here, not anything of the database's: SQLite alone.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_worker_without_its_broker_exits_5_with_one_line_and_ping_fails(settings: Settings) -> None:
     env = {
         **os.environ,
