@@ -316,6 +316,20 @@ class Layout:
     """All four corners near black: a tilt that could not be measured is searched for."""
 
 
+def dark_diagonal(frame: Frame, *, darkest: float = 28.0) -> tuple[bool, bool]:
+    """Whether the top-left and bottom-right corners are near black, and whether the top-right and bottom-left
+    are: a 9:16 cut of a tilted frame keeps two of the tilt's black corners, across from each other, the top-left
+    one when the tilt was counter-clockwise."""
+
+    def dark(patch: Frame) -> bool:
+        return float(patch.mean()) < darkest
+
+    return (
+        dark(frame[:3, :3]) and dark(frame[-3:, -3:]),
+        dark(frame[:3, -3:]) and dark(frame[-3:, :3]),
+    )
+
+
 def layout_of(frame: Frame) -> Layout:
     """The layout of a frame (any size; found in its shrunk copy)."""
     small = shrink(frame)

@@ -36,6 +36,7 @@ from provenance.layout import (
     Box,
     Frame,
     Layout,
+    dark_diagonal,
     inset_boxes,
     inset_crop,
     insets,
@@ -203,20 +204,6 @@ def _narrow(region: Frame) -> bool:
     return bool(region.shape[1] <= _NARROW * region.shape[0])
 
 
-def _dark_diagonal(frame: Frame, *, darkest: float = 28.0) -> tuple[bool, bool]:
-    """Whether the top-left and bottom-right corners are near black, and whether the top-right and bottom-left
-    are: a 9:16 cut of a tilted frame keeps two of the tilt's black corners, across from each other, the top-left
-    one when the tilt was counter-clockwise."""
-
-    def dark(patch: Frame) -> bool:
-        return float(patch.mean()) < darkest
-
-    return (
-        dark(frame[:3, :3]) and dark(frame[-3:, -3:]),
-        dark(frame[:3, -3:]) and dark(frame[-3:, :3]),
-    )
-
-
 def _tilted_strips(scaled: Frame, angles: Iterable[float]) -> list[pdqmath.Luma]:
     """The centre strip of a narrow frame (`scaled` to the strips' height) turned back by each of `angles`. A
     9:16 cut from the middle of a tilted frame, turned back about its own centre, has the banked frame's rows again
@@ -254,47 +241,48 @@ def query_hashes_of_frame(
     own = small if _narrow(small) else trimmed if _narrow(trimmed) else None
     narrow = ([own] if own is not None else []) + [part for part in parts if _narrow(part)]
     scaled = [_scaled(region) for region in narrow[:_MAX_NARROW]]
-    out = [
-        SegmentHash(t, d, quality)
-        for digests, quality in pdqmath.hashes([pdqmath.luma(r) for r in regions], range(8))
-        if quality >= MIN_QUALITY
-        for d in digests
-    ]
     # Strips only as they are and mirrored: their other dihedral variants would be compared in vain (a 9:16 cut
     # turned on its side, say), and each compared hash is a chance of a false match.
     strips = [s for region in scaled for s in _strips(pdqmath.luma(region))]
-    searched: list[pdqmath.Luma] = []
+    turned_strips, searched = _turned_back(trimmed, found, own, scaled, sparse)
+    return [
+        *_kept(t, [pdqmath.luma(r) for r in regions], range(8)),
+        *_kept(t, strips + turned_strips, (0, pdqmath.MIRROR)),
+        *_kept(t, searched),
+    ]
+
+
+def _turned_back(
+    trimmed: Frame, found: Layout, own: Frame | None, scaled: list[Frame], sparse: bool
+) -> tuple[list[pdqmath.Luma], list[pdqmath.Luma]]:
+    """A tilt turned back, as (strips, whole frames). A narrow frame's centre strip, by the tilt measured or, on
+    `sparse` frames, by each angle its black corners lean; a landscape frame whose tilt could not be measured, whole
+    at every angle of `TILT_SEARCH` (hashed as it is only)."""
     if own is not None and scaled:
-        # A narrow frame cut from a tilted one: turned back by the tilt measured, or on `sparse` frames by each
-        # angle the way its black corners lean.
-        counter, clockwise = _dark_diagonal(own)
-        angles = (
-            [found.tilt]
-            if found.tilt
-            else [sign * a for a in TILT_SEARCH for sign, lean in ((1, counter), (-1, clockwise)) if lean]
-            if sparse
-            else []
-        )
-        strips += _tilted_strips(scaled[0], angles)
-    elif sparse and found.dark_corners and found.tilt is None:
-        # A searched tilt of a landscape frame, as it is only: twelve angles are the costliest part of a frame's
-        # hashing already. Turned back at half the working size, shrunk once for all of them.
-        half = shrink(trimmed, 2 * _SMALL_HASH_SIDE)
-        searched = [
-            pdqmath.luma(shrink(_untilt(half, sign * a, measured=False)[0], _SMALL_HASH_SIDE))
-            for a in TILT_SEARCH
-            for sign in (1, -1)
-        ]
-    out += [
-        SegmentHash(t, d, quality)
-        for digests, quality in pdqmath.hashes(strips, (0, pdqmath.MIRROR))
-        if quality >= MIN_QUALITY
+        counter, clockwise = dark_diagonal(own)
+        leaning = [sign * a for a in TILT_SEARCH for sign, lean in ((1, counter), (-1, clockwise)) if lean]
+        return _tilted_strips(scaled[0], [found.tilt] if found.tilt else leaning if sparse else []), []
+    if not (sparse and found.dark_corners and found.tilt is None):
+        return [], []
+    # Twelve angles are the costliest part of a frame's hashing already: turned back at half the working size,
+    # shrunk once for all of them.
+    half = shrink(trimmed, 2 * _SMALL_HASH_SIDE)
+    searched = [
+        pdqmath.luma(shrink(_untilt(half, sign * a, measured=False)[0], _SMALL_HASH_SIDE))
+        for a in TILT_SEARCH
+        for sign in (1, -1)
+    ]
+    return [], searched
+
+
+def _kept(t: float, lumas: list[pdqmath.Luma], variants: Iterable[int] = (0,)) -> list[SegmentHash]:
+    """The hashes of `lumas` in the dihedral `variants` asked for, where PDQ's quality is enough to compare."""
+    return [
+        SegmentHash(t, d, q)
+        for digests, q in pdqmath.hashes(lumas, list(variants))
+        if q >= MIN_QUALITY
         for d in digests
     ]
-    out += [
-        SegmentHash(t, digests[0], quality) for digests, quality in pdqmath.hashes(searched) if quality >= MIN_QUALITY
-    ]
-    return out
 
 
 class QueryHasher:

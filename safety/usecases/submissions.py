@@ -35,12 +35,7 @@ from safety.records import CallbackDelivery, NewSubmission, SubmissionRecord, Su
 from safety.revocation import PurgeReceipt
 from safety.storage import Store
 from safety.usecases.callback_targets import (
-    CallbackRefused,
-    CallbackTarget,
-    address_refusal,
     callback_refusal,
-    pin_callback,
-    system_resolver,
 )
 from safety.usecases.videos import Videos
 from safety.usecases.webhooks import (
@@ -57,17 +52,7 @@ from safety.usecases.webhooks import (
 
 log = logging.getLogger("cameoguard.submissions")
 
-__all__ = [
-    "CallbackRefused",
-    "CallbackTarget",
-    "QueueFull",
-    "SubmissionLimits",
-    "Submissions",
-    "address_refusal",
-    "callback_refusal",
-    "pin_callback",
-    "system_resolver",
-]
+__all__ = ["QueueFull", "SubmissionLimits", "Submissions"]
 
 
 class QueueFull(SafetyError):

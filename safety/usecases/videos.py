@@ -181,6 +181,18 @@ class Videos:
         with self._store.transaction() as tx:
             return tx.review.open_items()
 
+    def _stage_quarantine(self, video_id: str, published: Path) -> tuple[Path, Path]:
+        """A copy of the published file staged for quarantine: (staged, final)."""
+        try:
+            return self._media.stage(published, "quarantine", video_id)
+        except StorageError:
+            # A purge that landed since the caller's read removed the file: say so, not that the disk failed.
+            with self._store.transaction() as tx:
+                now = tx.videos.get(video_id).status
+            if now is not VideoStatus.PUBLISHED:
+                raise StatusChanged(video_id, now.value, [VideoStatus.PUBLISHED.value]) from None
+            raise
+
     def take_down(
         self,
         video_id: str,
@@ -200,40 +212,26 @@ class Videos:
         # that counts.
         if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
             raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
-        try:
-            staged, final = self._media.stage(video.published_path, "quarantine", video_id)
-        except StorageError:
-            # A purge that landed since the read above removed the file: say so, not that the disk failed.
-            with self._store.transaction() as tx:
-                now = tx.videos.get(video_id).status
-            if now is not VideoStatus.PUBLISHED:
-                raise StatusChanged(video_id, now.value, [VideoStatus.PUBLISHED.value]) from None
-            raise
+        staged, final = self._stage_quarantine(video_id, video.published_path)
         try:
             with self._store.transaction() as tx:
                 tx.decisions.save(video_id, decision, actor, note=note)
                 status = VideoStatus.HELD if hold_for else VideoStatus.BLOCKED
-                tx.videos.set_status(
-                    video_id,
-                    status,
-                    expected=VideoStatus.PUBLISHED,
-                    actor=actor,
-                    effects=StatusEffects(quarantine_path=final),
-                )
+                effects = StatusEffects(quarantine_path=final)
+                tx.videos.set_status(video_id, status, expected=VideoStatus.PUBLISHED, actor=actor, effects=effects)
                 # Withdrawn in the registry too: a copy found later verifies as a video this service no longer stands
                 # behind.
                 tx.registry.set_status(video_id, RegistryStatus.WITHDRAWN)
                 if hold_for:
-                    tx.review.open_item(
-                        NewReviewItem(
-                            video_id,
-                            source=ReviewSource.GATE,
-                            reason_codes=hold_for,
-                            severity=decision.severity,
-                            sla_hours=sla_hours,
-                            policy_ref=decision.policy_ref,
-                        )
+                    item = NewReviewItem(
+                        video_id,
+                        source=ReviewSource.GATE,
+                        reason_codes=hold_for,
+                        severity=decision.severity,
+                        sla_hours=sla_hours,
+                        policy_ref=decision.policy_ref,
                     )
+                    tx.review.open_item(item)
                 # Renamed inside the transaction: if the commit fails the staged file is removed below, and the
                 # published file is still where its row says.
                 self._media.commit_staged(staged, final)

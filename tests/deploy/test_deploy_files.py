@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from safety.edges.cli import main
-from safety.settings import PROCESS_COMMANDS, PROCESSES, Settings, process_table, processes_of, settings_table
+from safety.settings import PROCESSES, Settings
+from safety.settings_reference import PROCESS_COMMANDS, process_table, processes_of, settings_table
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEPLOY = ROOT / "deploy"

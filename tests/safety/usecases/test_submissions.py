@@ -23,13 +23,8 @@ from safety.clock import FakeClock
 from safety.edges.http import create_app
 from safety.faces.fake import FakeFaceAnalyzer
 from safety.records import NewVideo, Scope, SubmissionState
-from safety.usecases.submissions import (
-    CallbackRefused,
-    CallbackTarget,
-    QueueFull,
-    callback_refusal,
-    pin_callback,
-)
+from safety.usecases.callback_targets import CallbackRefused, CallbackTarget, callback_refusal, pin_callback
+from safety.usecases.submissions import QueueFull
 
 # On PostgreSQL too: what this tests is the database's part (locks, claims, transactions, SQL).
 pytestmark = pytest.mark.dialects
