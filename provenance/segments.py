@@ -248,7 +248,7 @@ def query_hashes_of_frame(
     return [
         *_kept(t, [pdqmath.luma(r) for r in regions], range(8)),
         *_kept(t, strips + turned_strips, (0, pdqmath.MIRROR)),
-        *_kept(t, searched),
+        *_kept(t, searched, (0, pdqmath.MIRROR)),
     ]
 
 
@@ -257,7 +257,7 @@ def _turned_back(
 ) -> tuple[list[pdqmath.Luma], list[pdqmath.Luma]]:
     """A tilt turned back, as (strips, whole frames). A narrow frame's centre strip, by the tilt measured or, on
     `sparse` frames, by each angle its black corners lean; a landscape frame whose tilt could not be measured, whole
-    at every angle of `TILT_SEARCH` (hashed as it is only)."""
+    at every angle of `TILT_SEARCH` (hashed as it is and mirrored: a mirrored copy leans the other way)."""
     if own is not None and scaled:
         counter, clockwise = dark_diagonal(own)
         leaning = [sign * a for a in TILT_SEARCH for sign, lean in ((1, counter), (-1, clockwise)) if lean]

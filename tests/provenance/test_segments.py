@@ -177,6 +177,9 @@ def test_tilted_dark_footage_is_found_by_searching_the_tilt(footage: Path, tmp_p
     for degrees in (-5.0, 8.0):
         copy = _write([_tilt(degrees)(f) for f in frames], fps, tmp_path / "tilted.mp4")
         assert _found(index, copy) == ["footage"], degrees
+    # Mirrored as well: the searched angles are compared mirrored too (a mirrored copy leans the other way).
+    mirrored = [np.ascontiguousarray(_tilt(-4.0)(f)[:, ::-1]) for f in frames]
+    assert _found(index, _write(mirrored, fps, tmp_path / "mirrored.mp4")) == ["footage"], "tilt -4, mirrored"
 
 
 def test_split_screens_stay_down(clips: dict[str, Path], tmp_path: Path) -> None:
