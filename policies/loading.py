@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -20,7 +21,15 @@ def load_pack(path: Path | str) -> PolicyPack:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read policy pack {file}: {exc}") from None
-    return parse_pack(text, source=str(file))
+    return _parsed(text, str(file))
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed(text: str, source: str) -> PolicyPack:
+    # A process may build its services many times (a CLI command each, a test each) from the same few files: the
+    # same text always parses to the same frozen pack, and parsing is most of the cost of a build. A pack that
+    # fails to parse raises every time (exceptions are never cached).
+    return parse_pack(text, source=source)
 
 
 def validate_file(path: Path | str) -> list[ValidationIssue]:

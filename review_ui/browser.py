@@ -148,7 +148,8 @@ _LISTENER = """
       if (tag === 'textarea' || (target && target.getAttribute('aria-expanded') === 'true')) return;
       var picker = setup.focus && document.querySelector('.st-key-' + setup.focus);
       if ((tag === 'input' || tag === 'select') && !(picker && picker.contains(target))) return;
-      var submit = setup.submit && [...document.querySelectorAll('button')].find(function (b) {
+      var live = document.querySelectorAll('button:not([data-stale="true"] *)');
+      var submit = setup.submit && [...live].find(function (b) {
         return b.innerText.trim() === setup.submit;
       });
       if (submit && !submit.disabled) { event.preventDefault(); submit.click(); }
@@ -157,7 +158,10 @@ _LISTENER = """
     if (tag === 'input' || tag === 'textarea' || tag === 'select' || (target && target.isContentEditable)) return;
     var widget = setup.keys[event.key.toLowerCase()];
     if (!widget) return;
-    var root = document.querySelector('.st-key-' + widget);
+    // The live copy: during a rerun Streamlit keeps the old elements on screen, faded and marked stale, and a
+    // click on one of those is lost.
+    var root = document.querySelector('.st-key-' + widget + ':not([data-stale="true"] *)') ||
+      document.querySelector('.st-key-' + widget);
     if (!root) return;
     // A checkbox's own input first: its help icon is a button too.
     var control = root.querySelector('input[type=checkbox]') || root.querySelector('button') ||

@@ -28,6 +28,11 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
+# The video outside Streamlit's stale copies (a rerun keeps the old elements, faded, while it draws the new ones).
+_LIVE_VIDEO_UNBLURRED = """[...document.querySelectorAll('video')].some(
+    (v) => !v.closest('[data-stale="true"]') && !v.style.filter.includes('blur'))"""
+
+
 def _live(page: Any, locator: Any) -> Any:
     """`locator` outside the elements Streamlit keeps, faded, while a rerun draws their replacements (a strict
     locator would otherwise find both, the stale one disabled)."""
@@ -136,8 +141,9 @@ def test_deep_link_reload_shortcuts_and_face_evidence_in_chromium(
 
         # Shortcuts: u unblurs, r chooses reject; keys typed into the note are text, not shortcuts.
         assert "blur(" in (page.locator("video").first.get_attribute("style") or "")
+        page.wait_for_function("window.cameoguardShortcutsBound === true", timeout=60000)
         page.locator("body").press("u")
-        page.wait_for_function("!document.querySelector('video').style.filter.includes('blur')", timeout=60000)
+        page.wait_for_function(_LIVE_VIDEO_UNBLURRED, timeout=60000)
         page.locator("body").press("r")
         expect(_live(page, page.get_by_text("Decision: reject"))).to_be_visible(timeout=60000)
         # Choosing the outcome puts the focus in the reason picker.
