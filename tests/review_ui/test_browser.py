@@ -72,8 +72,6 @@ def console_env(people: CameoGuard) -> dict[str, str]:
 def console(people: CameoGuard, reviews: ReviewService) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    if people.database.is_postgres:
-        pytest.skip("the browser test runs once, on SQLite; claims on PostgreSQL are tested in test_review_service")
     port = _free_port()
     server = subprocess.Popen(
         streamlit_command(port, "127.0.0.1"), env=console_env(people), stdout=subprocess.DEVNULL, stderr=None

@@ -39,8 +39,6 @@ def test_the_server_has_no_deploy_toolbar() -> None:
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
 def test_stopping_review_serve_stops_its_server(people: CameoGuard, stop: signal.Signals) -> None:
-    if people.database.is_postgres:
-        pytest.skip("process handling does not depend on the database")
     port = _free_port()
     cameoguard = str(Path(sys.executable).parent / "cameoguard")
     serve = subprocess.Popen(
