@@ -283,8 +283,14 @@ def scheduled_sweep(home: str, database_url: str | None) -> None:
             sweep_once(services)
 
 
-def run_scheduler(services: CameoGuard, interval_s: float, *, run_for_s: float | None = None) -> None:
-    """Run sweeps every `interval_s` with APScheduler 3, jobs persisted in the same database."""
+def run_scheduler(
+    services: CameoGuard, interval_s: float, *, run_for_s: float | None = None, max_runs: int | None = None
+) -> None:
+    """Run sweeps every `interval_s` with APScheduler 3, jobs persisted in the same database, until interrupted,
+    `run_for_s` has passed or `max_runs` sweeps have finished."""
+    import threading
+
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -292,6 +298,14 @@ def run_scheduler(services: CameoGuard, interval_s: float, *, run_for_s: float |
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=settings.resolved_database_url, tablename="scheduler_jobs")}
     )
+    finished = threading.Semaphore(0)
+
+    def count_run(event: JobExecutionEvent) -> None:
+        finished.release()
+
+    scheduler.add_listener(count_run, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    # A late sweep is still wanted: with APScheduler's default grace of one second, a busy machine (or a slow
+    # start) skips the run as "missed" and leaves revoked videos up for a whole interval.
     scheduler.add_job(
         scheduled_sweep,
         "interval",
@@ -300,14 +314,17 @@ def run_scheduler(services: CameoGuard, interval_s: float, *, run_for_s: float |
         replace_existing=True,
         coalesce=True,
         max_instances=1,
+        misfire_grace_time=None,
         next_run_time=services.clock.now(),
         kwargs={"home": str(settings.home.resolve()), "database_url": settings.database_url},
     )
     scheduler.start()
     try:
         deadline = None if run_for_s is None else time.monotonic() + run_for_s
-        while deadline is None or time.monotonic() < deadline:
-            time.sleep(0.2)
+        runs = 0
+        while (deadline is None or time.monotonic() < deadline) and (max_runs is None or runs < max_runs):
+            if finished.acquire(timeout=0.2):
+                runs += 1
     except KeyboardInterrupt:
         pass
     finally:

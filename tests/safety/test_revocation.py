@@ -123,7 +123,7 @@ def test_scheduler_runs_sweeps_with_a_persistent_job(services: CameoGuard) -> No
     scenario(services, chain_length=2)
     with services.store.transaction() as tx:
         tx.consent.revoke_grant("maya", "theo", GrantKind.APPROVE)
-    run_scheduler(services, interval_s=60, run_for_s=3)
+    run_scheduler(services, interval_s=60, run_for_s=300, max_runs=1)
     from sqlalchemy import text
 
     with services.database.engine.connect() as conn:
