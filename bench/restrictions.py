@@ -71,6 +71,7 @@ def topic_quality(judge: SemanticRestrictions) -> dict[str, Any]:
     by_language: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # stopped, positives, stopped, negatives
     all_pos = [0, 0]
     all_neg = [0, 0]
+    wrong: list[dict[str, Any]] = []
     for topic, (_, held_pos, _, held_miss) in split.items():
         others = [p for other, parts in split.items() if other != topic for p in parts[1]]
         tp = sum(judge.topic_scores(p, owner=OWNER)[topic] >= threshold for p in held_pos)
@@ -82,8 +83,15 @@ def topic_quality(judge: SemanticRestrictions) -> dict[str, Any]:
             row[1] += 1
         for prompt in held_miss:
             row = by_language[_language(prompt)]
-            row[2] += judge.topic_scores(prompt, owner=OWNER)[topic] >= threshold
+            score = judge.topic_scores(prompt, owner=OWNER)[topic]
+            row[2] += score >= threshold
             row[3] += 1
+            if score >= threshold:
+                wrong.append({"topic": topic, "prompt": prompt, "score": round(score, 3), "kind": "near miss stopped"})
+        for prompt in held_pos:
+            score = judge.topic_scores(prompt, owner=OWNER)[topic]
+            if score < threshold:
+                wrong.append({"topic": topic, "prompt": prompt, "score": round(score, 3), "kind": "missed"})
         negatives = len(held_miss) + len(others)
         per_topic[topic] = {
             "recall": round(tp / len(held_pos), 3) if held_pos else None,
@@ -110,6 +118,7 @@ def topic_quality(judge: SemanticRestrictions) -> dict[str, Any]:
         "false_stop_rate": round(all_neg[0] / all_neg[1], 3),
         "per_topic": per_topic,
         "per_language": languages,
+        "wrong": wrong,
     }
 
 
@@ -176,6 +185,8 @@ def main() -> None:
             f"    {lang}: recall {row['recall']} (n={row['positives']}), near misses stopped "
             f"{row['near_miss_stop_rate']} (n={row['near_misses']})"
         )
+    for item in t["wrong"]:
+        print(f"  {item['kind']}: {item['topic']} {item['score']:.2f} {item['prompt']!r}")
     p = report["phrases"]
     print(
         f"free-text phrases (similarity {p['similarity']}): recall {p['recall']:.2f}, false stops "
