@@ -102,6 +102,15 @@ def prompt_quality() -> dict[str, Any]:
     bad_total = sum(1 for bad, _ in harmful if bad)
     benign_flagged = sum(1 for bad, r in harmful if not bad and any_flagged(r))
     benign_total = sum(1 for bad, _ in harmful if not bad)
+    bands = {c: policy.thresholds[f"prompt.{c}"].review or 0.5 for c in categories}
+    false_stops = [
+        {
+            "prompt": prompt,
+            "flagged": {c: round(r.scores.get(c, 0.0), 2) for c in categories if r.scores.get(c, 0) >= bands[c]},
+        }
+        for (prompt, label), r in zip(held, results, strict=True)
+        if label == BENIGN and any_flagged(r)
+    ]
     started = time.perf_counter()
     for prompt, _ in held:
         classifier.score([prompt])
@@ -113,6 +122,7 @@ def prompt_quality() -> dict[str, Any]:
         "per_language": dict(sorted(per_language.items())),
         "threat_per_language": {"band": threat_band, **dict(sorted(threats.items()))},
         "benign_flagged_rate": round(benign_flagged / benign_total, 3),
+        "benign_stopped": false_stops,
         "ms_per_prompt": round(per_prompt_ms, 2),
     }
 
@@ -185,6 +195,8 @@ def main() -> None:
             f"    {language}: recall {row['recall']} (n={row['threats']}), other prompts flagged "
             f"{row['false_positive_rate']} (n={row['others']})"
         )
+    for item in p["benign_stopped"]:
+        print(f"  benign stopped: {item['prompt']!r} {item['flagged']}")
     print(
         f"nudity {s['nsfw_ms_per_frame']} ms/frame, PDQ {s['pdq_ms_per_frame']} ms/frame, bank lookup "
         f"{s['bank_lookup_ms_per_frame']['10000']} ms at 10k and {s['bank_lookup_ms_per_frame']['1000000']} ms "
