@@ -121,6 +121,11 @@ BENIGN_SPOKEN: dict[str, list[str]] = {
 }
 
 
+# The Portuguese sentences are Brazilian ("você", "esta noite"), so they are said by espeak-ng's Brazilian voice;
+# its `pt` voice speaks European Portuguese.
+VOICES = {"pt": "pt-br"}
+
+
 def words(text: str) -> list[str]:
     """Lower-case words without punctuation (accents kept), for the word error rate."""
     folded = unicodedata.normalize("NFC", text.casefold())
@@ -178,7 +183,7 @@ def synthetic(folder: Path, base: MultilingualTranscriber, tiny: WhisperTranscri
         false_stops: list[dict[str, Any]] = []
         for harmful, sentences in ((True, harmful_sentences), (False, BENIGN_SPOKEN[language])):
             for text in sentences:
-                audio = _say(text, language, folder)
+                audio = _say(text, VOICES.get(language, language), folder)
                 segments, cpu = _timed(base, audio)
                 heard = " ".join(s.text for s in segments)
                 edits, total = word_errors(text, heard)

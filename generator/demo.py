@@ -216,7 +216,7 @@ def run_demo(home: Path, *, as_json: bool = False) -> list[dict[str, Any]]:
             "words, the language and the time span.",
             quiet,
         )
-        spoken = _spoken(home / "inputs", "pt", "Eu vou matar você e toda a sua família esta noite.")
+        spoken = _spoken(home / "inputs", "pt-br", "Eu vou matar você e toda a sua família esta noite.")
         if spoken is None:
             say("espeak-ng is not installed (apt-get install espeak-ng): this step is skipped.")
         else:
