@@ -106,6 +106,21 @@ def test_near_misses_pass(judge: SemanticRestrictions, restriction: str, prompt:
     assert judge.hits(parse_restriction(restriction, TAXONOMY).stored(), prompt) == []
 
 
+def test_held_out_near_misses_pass_in_every_language(judge: SemanticRestrictions) -> None:
+    """The taxonomy's held-out share (never trained on): no near miss stopped for its own topic, in any language,
+    and most restricted prompts stopped (the bench reports the figures per topic and language)."""
+    from safety.classifiers.restriction_judge import training_split
+
+    threshold = TAXONOMY.threshold
+    stopped, caught, positives = [], 0, 0
+    for topic, (_, held_positives, _, held_near_misses) in training_split(TAXONOMY).items():
+        stopped += [p for p in held_near_misses if judge.topic_scores(p, owner="lin")[topic] >= threshold]
+        caught += sum(judge.topic_scores(p, owner="lin")[topic] >= threshold for p in held_positives)
+        positives += len(held_positives)
+    assert stopped == []
+    assert caught / positives >= 0.85
+
+
 def _world(services: CameoGuard) -> None:
     for handle in ("lin", "theo"):
         services.accounts.add_user(handle)
