@@ -5,7 +5,10 @@ Measured in one run, on PostgreSQL and RabbitMQ (the local services), with the s
 - asynchronous submissions (`POST /v1/submissions`) decided by one `cameoguard worker`, then by two;
 - the first submission a freshly started worker decides against a warm one (models load before it takes work);
 - the callback delay after each decision (p50, p95): every submission names a receiver on loopback, and a
-  `cameoguard worker --callbacks-only` runs beside the check workers, as the integration guide says.
+  `cameoguard worker --callbacks-only` runs beside the check workers, as the integration guide says;
+- submissions per minute per core, for these 3 s 640x360 clips and for the speed bench's 10 s 1280x720 clip of a
+  still group photo (one worker): submissions divided by the CPU minutes the workers and their model processes
+  spent on them, which is what a core decides in a minute when the machine is kept busy (sizing a fleet).
 
     .venv/bin/python -m bench.api [--submissions N] [--json]
 """
@@ -36,6 +39,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from bench.clips import still_photo_clip
+from bench.speed import tree_cpu
 from generator.render import RenderSpec, render_video
 from safety import Settings, build
 from safety.edges.http import create_app
@@ -148,10 +153,12 @@ def run_async(clips: list[Path], root: Path, workers: int) -> dict[str, Any]:
                 first = _submit(api, clips[0], 0, receiver.url)
                 _wait_done(guard, [first])
                 first_s = time.perf_counter() - first_started
+                cpu = sum(tree_cpu(w.pid) for w in started_workers)
                 started = time.perf_counter()
                 ids = [_submit(api, clip, i + 1, receiver.url) for i, clip in enumerate(clips)]
                 _wait_done(guard, ids)
                 elapsed = time.perf_counter() - started
+                cpu_s = sum(tree_cpu(w.pid) for w in started_workers) - cpu
                 one_s = time.perf_counter()
                 _wait_done(guard, [_submit(api, clips[0], len(clips) + 1, receiver.url)])
                 warm_s = time.perf_counter() - one_s
@@ -161,7 +168,14 @@ def run_async(clips: list[Path], root: Path, workers: int) -> dict[str, Any]:
     finally:
         receiver.close()
         _drop(schema)
-    return {"per_minute": round(len(clips) * 60 / elapsed, 1), "first_s": first_s, "warm_s": warm_s, **delays}
+    return {
+        "per_minute": round(len(clips) * 60 / elapsed, 1),
+        "per_minute_per_core": round(len(clips) * 60 / cpu_s, 1),
+        "cpu_s_per_submission": round(cpu_s / len(clips), 2),
+        "first_s": first_s,
+        "warm_s": warm_s,
+        **delays,
+    }
 
 
 def _callback_delays(guard: Any, receiver: Receiver, ids: list[str]) -> dict[str, float]:
@@ -229,11 +243,22 @@ def main() -> None:
         sync = run_sync(clips, root)
         one = run_async(clips, root, 1)
         two = run_async(clips, root, 2)
+        bar_clip = still_photo_clip(root / "bar.mp4")
+        bar = run_async([bar_clip] * max(2, args.submissions // 2), root, 1)
     report = {
         "clips": f"{args.submissions} x 3 s 640x360",
         "sync_hook_per_minute": sync,
         "one_worker_per_minute": one["per_minute"],
         "two_workers_per_minute": two["per_minute"],
+        "per_minute_per_core": {
+            "3 s 640x360": one["per_minute_per_core"],
+            "10 s 1280x720 still group photo": bar["per_minute_per_core"],
+        },
+        "cpu_s_per_submission": {
+            "3 s 640x360": one["cpu_s_per_submission"],
+            "10 s 1280x720 still group photo": bar["cpu_s_per_submission"],
+        },
+        "bar_clip_one_worker_per_minute": bar["per_minute"],
         "first_after_start_s": round(one["first_s"], 2),
         "warm_s": round(one["warm_s"], 2),
         "first_over_warm": round(one["first_s"] / one["warm_s"], 2),
@@ -251,6 +276,12 @@ def main() -> None:
         f"  a fresh worker's first submission    {one['first_s']:6.2f} s, a warm one {one['warm_s']:.2f} s "
         f"({report['first_over_warm']}x)"
     )
+    for clip, per_core in report["per_minute_per_core"].items():
+        print(
+            f"  per core, {clip:31s} {per_core:6.1f} submissions/min "
+            f"({report['cpu_s_per_submission'][clip]} CPU s each, workers and model processes)"
+        )
+    print(f"  10 s 1280x720 clips, one worker      {bar['per_minute']:6.1f} /min")
     for label, run in (("one worker", one), ("two workers", two)):
         print(
             f"  callback after the decision, {label:11s} p50 {run['callback_p50_s']:.2f} s, "
