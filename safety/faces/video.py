@@ -2,11 +2,12 @@
 
 Frames are sampled at a fixed rate plus the first frame of every shot (a cheap scene-cut detector runs on tiny grey
 thumbnails of every frame). The fast detector looks at every sampled frame, except that a frame in which no
-16-pixel cell has changed beyond noise since the last frame it looked at (a still shot) keeps that frame's faces, a
-few frames in a row at most. The thorough one, which finds small and three-quarter faces at about fifty times the
-cost, looks at the first frame of each shot where the fast one found nothing, within a per-video budget. Decoding and both detectors overlap (see `analyse_video`). Detections are
-linked into tracks by overlap within a shot, and each track is embedded on a few of its frames, spread over its
-life, so identification costs grow with tracks rather than frames.
+16-pixel cell has changed beyond noise since the last frame it looked at (a still shot; `safety.stillness`) keeps
+that frame's faces, a few frames in a row at most. The thorough one, which finds small and three-quarter faces at
+about fifty times the cost, looks at the first frame of each shot where the fast one found nothing, within a
+per-video budget. Decoding and both detectors overlap (see `analyse_video`). Detections are linked into tracks by
+overlap within a shot, and each track is embedded on a few of its frames, spread over its life, so identification
+costs grow with tracks rather than frames.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 from safety.faces.analyzer import DetectedFace, Embedding, FaceAnalyzer, FaceBox, RGBImage
 from safety.frames import FrameNeed, SharedFrame, decoded_frames
+from safety.stillness import StillFrames, Stillness
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,9 @@ class FacePipelineParams:
     """Longest gap a track may bridge."""
     scene_cut: float = 0.3
     """Histogram distance between consecutive frames that counts as a cut."""
-    still_reuse: int = 3
-    """Most frames in a row that take the fast detector's faces from the last frame it looked at, when nothing in
-    the picture has changed since (0: it looks at every frame)."""
-    still_cell_px: int = 16
-    """Side of the cells a frame is compared in, cell by cell, to the last frame the fast detector looked at."""
-    still_cell_levels: float = 8.0
-    """Most a cell's mean may move (grey levels, in any colour channel) for the frame to count as unchanged: the
-    bench's still clip moves a cell by at most 4 between frames (noise and compression), while another person's
-    face pasted over one of its faces moves cells by 80 or more."""
+    still: Stillness = field(default_factory=Stillness)
+    """When a frame takes the fast detector's faces from the last frame it looked at (nothing in the picture has
+    changed since; `safety.stillness`)."""
 
 
 @dataclass(frozen=True)
@@ -198,47 +193,6 @@ def _keep(faces: list[DetectedFace], params: FacePipelineParams) -> list[Detecte
     return [f for f in faces if f.box.height >= params.min_face_px]
 
 
-def cell_means(image: RGBImage, cell_px: int) -> NDArray[np.float32]:
-    """The mean of each colour channel in each `cell_px` square of a frame (a thumbnail, one pixel a cell; to the
-    nearest grey level, which costs a tenth of exact means)."""
-    height, width = image.shape[:2]
-    size = (max(1, width // cell_px), max(1, height // cell_px))
-    thumbnail: NDArray[np.float32] = cv2.resize(image, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    return thumbnail
-
-
-class _Stillness:
-    """Whether a frame is the last one the fast detector looked at again: same shot, and no cell of the picture
-    moved more than a noise level. Cells, not the frame's mean: a face put into an otherwise still frame changes a
-    few cells a lot and the mean hardly at all. Only so many frames in a row are let off, so the detector still
-    looks again every few frames (a face on the edge of its threshold gets more than one chance)."""
-
-    def __init__(self, params: FacePipelineParams) -> None:
-        self.params = params
-        self.anchor: tuple[int, int, NDArray[np.float32]] | None = None
-        self.run = 0
-
-    def same_as(self, frame: SampledFrame) -> int | None:
-        """The index of the frame whose faces this one has, or None when the detector must look at it (it
-        becomes the frame others are compared to)."""
-        params = self.params
-        if params.still_reuse <= 0:
-            return None
-        cells = cell_means(frame.image, params.still_cell_px)
-        anchor = self.anchor
-        if (
-            anchor is not None
-            and self.run < params.still_reuse
-            and anchor[1] == frame.shot
-            and anchor[2].shape == cells.shape
-            and float(np.abs(cells - anchor[2]).max()) <= params.still_cell_levels
-        ):
-            self.run += 1
-            return anchor[0]
-        self.anchor, self.run = (frame.index, frame.shot, cells), 0
-        return None
-
-
 class _Detection:
     """The detection pass over a video's sampled frames: the fast detector on every frame as it arrives, the slow
     one's closer looks at the first empty frame of a shot, and what each frame was found to hold."""
@@ -252,7 +206,7 @@ class _Detection:
         self.pending: dict[int, Future[list[DetectedFace]]] = {}
         self.found: dict[int, list[DetectedFace]] = {}
         self.looks: dict[int, tuple[SampledFrame, Future[list[DetectedFace]]]] = {}
-        self.stillness = _Stillness(params)
+        self.stillness: StillFrames[int] = StillFrames(params.still)
         self.detected = 0
 
     def close(self) -> None:
@@ -272,7 +226,7 @@ class _Detection:
     def add(self, frame: SampledFrame) -> None:
         """A decoded frame: the fast detector starts on it at once."""
         self.frames.append(frame)
-        same = self.stillness.same_as(frame)
+        same = self.stillness.same_as(frame.index, frame.shot, frame.image)
         if same is None:
             self.pending[frame.index] = self.fast.submit(self.analyzer.detect, frame.image)
             self.detected += 1
