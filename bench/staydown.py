@@ -40,7 +40,6 @@ import numpy as np
 from generator.render import RenderSpec, render_video
 from provenance import FingerprintIndex
 from provenance.segments import (
-    QueryHasher,
     SegmentHash,
     _dihedral,
     bank_hashes,
@@ -51,6 +50,7 @@ from provenance.segments import (
     shrink,
     trim_borders,
 )
+from safety.checks.hash_bank import StillQueryHasher
 
 FIXTURE = _HERE.parent.parent / "shared" / "fixtures" / "faces" / "_video" / "short_hamilton_clip.mp4"
 Frame = np.ndarray
@@ -283,7 +283,8 @@ def baseline_hashes(
 
 
 def hashed(frames: list[tuple[float, Frame]]) -> list[SegmentHash]:
-    hasher = QueryHasher()
+    """A submission's hashes as the hash-bank check makes them (a still frame repeats the last one hashed anew)."""
+    hasher = StillQueryHasher()
     for t, frame in frames:
         hasher.add(t, frame)
     return hasher.hashes

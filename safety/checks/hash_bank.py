@@ -5,20 +5,59 @@ matched by segment against the banks (`known_bad` from operators, `purged` from 
 seconds of an item, mirrored, cropped, scaled, letterboxed, re-encoded, sped up or slowed down, trimmed, inside
 other footage, shown picture-in-picture, tilted a few degrees, put in a split screen beside other footage, or cut
 to 9:16, is found (`provenance.segments`; `bench/staydown.py` reports what is caught). Revoked content cannot come back.
+A frame that repeats the last frame hashed anew (a still shot: no 16-pixel cell moved beyond noise, `safety.stillness`)
+is compared as that frame's hashes, under its own time; only a frame whose layout was looked for is repeated, at
+most three frames in a row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from policies import PolicyPack
 from provenance import SegmentIndex
+from provenance.layout import Frame
+from provenance.segment_matching import SegmentHash
 from provenance.segments import BANK_EVERY_S, MAX_QUERY_SAMPLES, QUERY_WITHIN, QueryHasher
 from safety.checks.base import CheckContext, CheckOutcome
 from safety.domain import Finding, Submission
 from safety.frames import FrameNeed
+from safety.stillness import StillFrames, Stillness
 
 BankIndex = Callable[[], SegmentIndex]
+
+# The hasher looks for a frame's layout (insets, panels, tilt) on every fourth frame, and searches tilts on every
+# second: only such a frame's hashes are repeated, so a still frame is compared as fully as one hashed anew.
+_LAYOUT_EVERY = 4
+STILL = Stillness(max_run=_LAYOUT_EVERY - 1)
+
+
+class StillQueryHasher:
+    """The query hasher, with a frame that repeats the last one hashed anew taking that frame's hashes (what the
+    check compares; `bench/staydown.py` measures it)."""
+
+    def __init__(self) -> None:
+        self.hasher = QueryHasher(layout_every=_LAYOUT_EVERY)
+        self.still: StillFrames[int] = StillFrames(STILL)
+        self.anchor: list[SegmentHash] = []
+        self.anew = 0
+
+    @property
+    def hashes(self) -> list[SegmentHash]:
+        return self.hasher.hashes
+
+    def add(self, t: float, image: Frame, shot: int = 0) -> None:
+        hasher = self.hasher
+        position = hasher.frames
+        if self.still.same_as(position, shot, image, may_anchor=position % _LAYOUT_EVERY == 0) is None:
+            before = len(hasher.hashes)
+            hasher.add(t, image)
+            self.anchor = hasher.hashes[before:]
+            self.anew += 1
+            return
+        hasher.hashes.extend(replace(h, t=t) for h in self.anchor)
+        hasher.frames += 1  # the layout and tilt cadence counts every frame, repeated or not
 
 
 class HashBankCheck:
@@ -39,15 +78,20 @@ class HashBankCheck:
 
     def run(self, context: CheckContext) -> CheckOutcome:
         index = self.index()
-        hasher = QueryHasher()
+        still = StillQueryHasher()
         frames = 0
         # Hashed as they are decoded; only the hashes are kept, so a long video costs no more memory.
         for frame in context.frames.frames(self.name):
             frames += 1
             if len(index):
-                hasher.add(frame.t, frame.image)
-        matches = index.match(hasher.hashes) if len(index) else []
-        facts = {"frames_hashed": frames if len(index) else 0, "frames_seen": frames, "bank_hashes": len(index)}
+                still.add(frame.t, frame.image, frame.shot)
+        matches = index.match(still.hashes) if len(index) else []
+        facts = {
+            "frames_hashed": frames if len(index) else 0,
+            "frames_hashed_anew": still.anew,
+            "frames_seen": frames,
+            "bank_hashes": len(index),
+        }
         findings = []
         for match in matches[:3]:
             bank, _, entry = match.key.partition(":")

@@ -159,6 +159,7 @@ class LikenessCheck:
             "gallery_size": len(gallery),
             "frames_sampled": report.frames_sampled,
             "frames_thorough": report.frames_thorough,
+            "frames_detected": report.frames_detected,
             "shots": report.shots,
             "timings_ms": {k: round(v, 1) for k, v in report.timings_ms.items()},
         }
