@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         "several machines.",
         json_schema_extra=needs(*_EVERY),
     )
+    cache_dir: Path | None = Field(
+        default=None,
+        description="Where what is slow to build and safe to delete is kept (trained prompt and restriction heads, "
+        "the multilingual speech model joined from its packages); default HOME/cache. May be local to each machine "
+        "or shared.",
+        json_schema_extra=needs(*_EVERY),
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL, e.g. `postgresql+psycopg://user@host/db`; default: SQLite at HOME/cameoguard.db.",
@@ -336,5 +343,5 @@ class Settings(BaseSettings):
 
     @property
     def cache_root(self) -> Path:
-        """What can be rebuilt but is slow to build (trained prompt heads); safe to delete."""
-        return self.home / "cache"
+        """What can be rebuilt but is slow to build (trained heads, the joined speech model); safe to delete."""
+        return self.cache_dir if self.cache_dir is not None else self.home / "cache"

@@ -99,6 +99,28 @@ def database_url(
         yield url
 
 
+_OWN_CACHE: list[Path] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One cache of slow-to-build things (trained heads, the joined speech model) for the whole run: every test
+    and every process a test starts has a fresh home, and would otherwise train and join them again (about 7 s a
+    process). Set before xdist starts its workers, which inherit it; left alone when the caller set one."""
+    if hasattr(config, "workerinput") or os.environ.get("CAMEOGUARD_CACHE_DIR"):
+        return
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="cameoguard-test-cache-"))
+    os.environ["CAMEOGUARD_CACHE_DIR"] = str(folder)
+    _OWN_CACHE.append(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for folder in _OWN_CACHE:
+        os.environ.pop("CAMEOGUARD_CACHE_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """PostgreSQL runs the tests whose subject is the database (marked `dialects`: locks, claims, transactions,
     the storage contract); every other test that needs a database runs once, on SQLite, because what it tests

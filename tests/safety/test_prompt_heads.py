@@ -72,3 +72,12 @@ def test_a_second_process_loads_the_head_instead_of_training(tmp_path: Path, mon
     prompts = ["a sunny beach at noon", "a bloody fight in an alley"]
     for a, b in zip(trained.score(prompts), loaded.score(prompts), strict=True):
         assert a.scores == pytest.approx(b.scores, abs=1e-9)
+
+
+def test_the_cache_is_under_home_unless_a_cache_dir_is_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from safety import Settings
+
+    monkeypatch.delenv("CAMEOGUARD_CACHE_DIR", raising=False)
+    assert Settings(home=tmp_path / "home").cache_root == tmp_path / "home" / "cache"
+    monkeypatch.setenv("CAMEOGUARD_CACHE_DIR", str(tmp_path / "shared"))
+    assert Settings(home=tmp_path / "home").cache_root == tmp_path / "shared"
