@@ -43,7 +43,7 @@ def _wait(predicate: Any, timeout_s: float = 60.0) -> Any:
 class Receiver:
     """A webhook receiver on loopback that keeps what it was sent."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, *, tls: ssl.SSLContext | None = None) -> None:
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.fail_first = fail_first
         outer = self
@@ -60,6 +60,9 @@ class Receiver:
                 return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            # Wrapped before the serving thread starts: swapping the socket under a running `serve_forever` races it.
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -430,7 +433,10 @@ def test_a_pinned_callback_keeps_its_host_name(paused: CameoGuard, clip: Path, m
         port = receiver.server.server_address[1]
         monkeypatch.setattr(socket, "getaddrinfo", _Rebinding("hooks.test", "127.0.0.1"))
         paused.submissions.limits = replace(paused.submissions.limits, callback_hosts=("hooks.test",))
-        paused.submissions.webhooks.policy = replace(paused.submissions.webhooks.policy, hosts=("hooks.test",))
+        # A loopback receiver answers at once; the limit is generous so that a busy machine cannot fail the test.
+        paused.submissions.webhooks.policy = replace(
+            paused.submissions.webhooks.policy, hosts=("hooks.test",), timeout_s=60.0
+        )
         record = paused.submissions.submit(
             "pipeline", Submission("maya", "a calm lake", clip), callback_url=f"http://hooks.test:{port}/hook"
         )
@@ -449,14 +455,16 @@ def test_a_pinned_https_callback_checks_the_certificate_of_its_host_name(
     cert, key = _certificate_for("hooks.test", tmp_path)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    receiver = Receiver()
-    receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+    receiver = Receiver(tls=context)
     try:
         port = receiver.server.server_address[1]
         monkeypatch.setenv("SSL_CERT_FILE", str(cert))
         monkeypatch.setattr(socket, "getaddrinfo", _Rebinding("hooks.test", "127.0.0.1"))
         paused.submissions.limits = replace(paused.submissions.limits, callback_hosts=("hooks.test",))
-        paused.submissions.webhooks.policy = replace(paused.submissions.webhooks.policy, hosts=("hooks.test",))
+        # A loopback receiver answers at once; the limit is generous so that a busy machine cannot fail the test.
+        paused.submissions.webhooks.policy = replace(
+            paused.submissions.webhooks.policy, hosts=("hooks.test",), timeout_s=60.0
+        )
         record = paused.submissions.submit(
             "pipeline", Submission("maya", "a calm lake", clip), callback_url=f"https://hooks.test:{port}/hook"
         )
@@ -466,7 +474,7 @@ def test_a_pinned_https_callback_checks_the_certificate_of_its_host_name(
         import httpx
 
         with pytest.raises(httpx.ConnectError):  # by address alone, the certificate does not match
-            httpx.post(target.connect_url, content=b"{}")
+            httpx.post(target.connect_url, content=b"{}", timeout=60.0)
     finally:
         receiver.close()
 
