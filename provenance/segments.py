@@ -1,23 +1,22 @@
 """Staydown fingerprints: whole videos hashed by segment, and copies found however they were altered.
 
-A banked (or published) video is hashed over its whole length twice a second, and the two frames either side of
-each sample whole too (fast footage moves 40-90 bits in a frame, and a trimmed copy may fall between). Each sampled
-frame is first stripped of dark borders (letterbox, pillarbox) and then hashed with PDQ whole and, once a second,
-as crops, so a re-upload cropped by up to a fifth still lands near one of them, and as full-height strips from
-edge to edge, so a 9:16 cut of a 16:9 video (a third of its width, anywhere across) or half a split screen cropped
-to fill holds one of them. A submission is sampled eight times a second, on the very frames a bank samples and
-three between each (a copy that keeps the original's timing is compared frame for frame); each sample is stripped
-the same way and hashed in its eight dihedral variants (mirrors, rotations) at the cost of one, plus every large
-inset rectangle found in it (picture-in-picture), every panel of a split screen (side by side, top and bottom,
-grids; cut at the seams where the picture changes abruptly across the frame) and, for a small tilt, the frame
-turned back: by the angle its black corners show, or, when dark footage hides them, by each of a few angles.
-Narrow regions (the frame of a 9:16 cut, a panel) are hashed as strips too, finely spaced, because PDQ moves by
-about 50 bits for a shift of 1% of the height; a 9:16 cut of a tilted frame, whose two black corners lean one
-way, has its centre strip turned back by the angles that way. PDQ is computed in NumPy (`provenance.pdqmath`, the
-reference's bits), all of a frame's pictures of one size together. A bank item matches when a run of its samples,
-in order and at a plausible speed (0.5x to 2x), is near the submission's frames: prepended or appended footage,
-trims, frame-rate and speed changes do not hide a segment. Where the picture lies in a frame is
-`provenance.layout`; how runs of hashes are matched is `provenance.segment_matching` (both re-exported here).
+A banked (or published) video is hashed over its whole length twice a second, and the two frames either side of each
+sample whole too (fast footage moves 40-90 bits in a frame, and a trimmed copy may fall between). Each sampled frame is
+first stripped of dark borders (letterbox, pillarbox) and then hashed with PDQ whole and, once a second, as crops, so a
+re-upload cropped by up to a fifth still lands near one of them, and as full-height strips from edge to edge, so a 9:16
+cut of a 16:9 video (a third of its width, anywhere across) or half a split screen cropped to fill holds one of them. A
+submission is sampled eight times a second, on the very frames a bank samples and three between each (a copy that keeps
+the original's timing is compared frame for frame); each sample is stripped the same way and hashed in its eight
+dihedral variants (mirrors, rotations) at the cost of one, plus every large inset rectangle found in it
+(picture-in-picture), every panel of a split screen (side by side, top and bottom, grids; cut at the seams where the
+picture changes abruptly across the frame) and, for a small tilt, the frame turned back: by the angle its black corners
+show, or, when dark footage hides them, by each of a few angles. Narrow regions (the frame of a 9:16 cut, a panel) are
+hashed as strips too, finely spaced, because PDQ moves by about 50 bits for a shift of 1% of the height; a 9:16 cut of a
+tilted frame, whose two black corners lean one way, has its centre strip turned back by the angles that way. PDQ is
+computed in NumPy (`provenance.pdqmath`, the reference's bits), all of a frame's pictures of one size together. A bank
+item matches when a run of its samples, in order and at a plausible speed (0.5x to 2x), is near the submission's frames:
+prepended or appended footage, trims, frame-rate and speed changes do not hide a segment. Where the picture lies in a
+frame is `provenance.layout`; how runs of hashes are matched is `provenance.segment_matching` (both re-exported here).
 `bench/staydown.py` reports what is caught, what unrelated footage matches, and the submission hashing's cost.
 """
 
@@ -298,12 +297,14 @@ class QueryHasher:
         self._sparse_every = sparse_every
         self._layout = Layout()
 
-    def add(self, t: float, frame: Frame) -> None:
+    def add(self, t: float, frame: Frame) -> list[SegmentHash]:
+        """The hashes of the frame shown at `t`, also kept in `hashes`."""
         if self.frames % self._every == 0:
             self._layout = layout_of(frame)
-        sparse = self.frames % self._sparse_every == 0
-        self.hashes.extend(query_hashes_of_frame(t, frame, self._layout, sparse=sparse))
+        found = query_hashes_of_frame(t, frame, self._layout, sparse=self.frames % self._sparse_every == 0)
+        self.hashes.extend(found)
         self.frames += 1
+        return found
 
 
 def bank_hashes(path: str) -> list[SegmentHash]:

@@ -51,13 +51,11 @@ class StillQueryHasher:
         hasher = self.hasher
         position = hasher.frames
         if self.still.same_as(position, shot, image, may_anchor=position % _LAYOUT_EVERY == 0) is None:
-            before = len(hasher.hashes)
-            hasher.add(t, image)
-            self.anchor = hasher.hashes[before:]
+            self.anchor = hasher.add(t, image)
             self.anew += 1
-            return
-        hasher.hashes.extend(replace(h, t=t) for h in self.anchor)
-        hasher.frames += 1  # the layout and tilt cadence counts every frame, repeated or not
+        else:
+            hasher.hashes.extend(replace(h, t=t) for h in self.anchor)
+            hasher.frames += 1  # the layout and tilt cadence counts every frame, repeated or not
 
 
 class HashBankCheck:

@@ -9,15 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from policies import Action, PolicyPack
 from safety.decision import decide
 from safety.domain import Decision, Finding, GateResult, Submission, VideoStatus
 from safety.errors import StatusChanged, StorageError
 from safety.gate.run import GATE_ACTOR, GateParts, GateRun
-from safety.mediastore import StoredFile
+from safety.mediastore import MediaStore, StoredFile
 from safety.records import NewReviewItem, ReviewSource, StatusEffects
-from safety.storage import Transaction
+from safety.storage import Store, Transaction
+
+
+def stage_quarantine(
+    media: MediaStore, store: Store, source: Path, video_id: str, expected: VideoStatus
+) -> tuple[Path, Path]:
+    """A copy of a video's file staged for quarantine: (staged, final). When staging fails because a purge that
+    landed since the caller's read took the file, `StatusChanged` says so, not that the disk failed."""
+    try:
+        return media.stage(source, "quarantine", video_id)
+    except StorageError:
+        with store.transaction() as tx:
+            current = tx.videos.get(video_id).status
+        if current is not expected:
+            raise StatusChanged(video_id, current.value, [expected.value]) from None
+        raise
 
 
 def refuse_at_publish(gate: GateParts, run: GateRun, findings: list[Finding]) -> GateResult:
@@ -43,15 +59,7 @@ def withhold(gate: GateParts, run: GateRun, policy: PolicyPack) -> GateResult:
     status = VideoStatus.HELD if decision.action is Action.REVIEW else VideoStatus.BLOCKED
     if status is run.expected:  # a reviewed video refused again at publish stays where it was
         return GateResult(video_id, run.decision_id, decision, status, None)
-    try:
-        staged, final = gate.media.stage(run.draft.path, "quarantine", video_id)
-    except StorageError:
-        # The file may have gone with a purge of a video that is no longer `checking`: that is a decision.
-        with gate.store.transaction() as tx:
-            current = tx.videos.get(video_id).status
-        if current is not run.expected:
-            raise StatusChanged(video_id, current.value, [run.expected.value]) from None
-        raise
+    staged, final = stage_quarantine(gate.media, gate.store, run.draft.path, video_id, run.expected)
     try:
         with gate.store.transaction() as tx:
             tx.videos.set_status(

@@ -15,8 +15,9 @@ from pathlib import Path
 from policies import PolicyBook
 from safety.access import OPERATOR, Viewer, hidden, sees, sees_in_full
 from safety.domain import Decision, GateResult, Submission, VideoStatus
-from safety.errors import ConflictError, StatusChanged, StorageError, SubmissionError
+from safety.errors import ConflictError, SubmissionError
 from safety.gate import Gate
+from safety.gate.withholding import stage_quarantine
 from safety.handles import clean_prompt, normalise_handle
 from safety.mediastore import MediaStore
 from safety.records import (
@@ -181,18 +182,6 @@ class Videos:
         with self._store.transaction() as tx:
             return tx.review.open_items()
 
-    def _stage_quarantine(self, video_id: str, published: Path) -> tuple[Path, Path]:
-        """A copy of the published file staged for quarantine: (staged, final)."""
-        try:
-            return self._media.stage(published, "quarantine", video_id)
-        except StorageError:
-            # A purge that landed since the caller's read removed the file: say so, not that the disk failed.
-            with self._store.transaction() as tx:
-                now = tx.videos.get(video_id).status
-            if now is not VideoStatus.PUBLISHED:
-                raise StatusChanged(video_id, now.value, [VideoStatus.PUBLISHED.value]) from None
-            raise
-
     def take_down(
         self,
         video_id: str,
@@ -212,7 +201,9 @@ class Videos:
         # that counts.
         if video.status is not VideoStatus.PUBLISHED or video.published_path is None:
             raise ConflictError(f"video `{video_id}` is {video.status.value}, not published")
-        staged, final = self._stage_quarantine(video_id, video.published_path)
+        staged, final = stage_quarantine(
+            self._media, self._store, video.published_path, video_id, VideoStatus.PUBLISHED
+        )
         try:
             with self._store.transaction() as tx:
                 tx.decisions.save(video_id, decision, actor, note=note)
