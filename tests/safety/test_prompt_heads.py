@@ -1,4 +1,4 @@
-"""The prompt classifier's encoder in NumPy and its heads kept on disk."""
+"""The prompt classifier's encoder in NumPy, its heads kept on disk, and what it stops on held-out prompts."""
 
 from __future__ import annotations
 
@@ -81,3 +81,36 @@ def test_the_cache_is_under_home_unless_a_cache_dir_is_set(tmp_path: Path, monke
     assert Settings(home=tmp_path / "home").cache_root == tmp_path / "home" / "cache"
     monkeypatch.setenv("CAMEOGUARD_CACHE_DIR", str(tmp_path / "shared"))
     assert Settings(home=tmp_path / "home").cache_root == tmp_path / "shared"
+
+
+def test_held_out_benign_look_alikes_pass_and_harm_is_caught() -> None:
+    """The labelled set's held-out share (never trained on), at the default pack's prompt bands: at most 5% of
+    benign look-alikes stopped in every language, and at least 95% of harmful prompts flagged."""
+    import langid
+
+    from policies import load_bundled_pack
+    from safety.checks.prompt_classifier import examples_path
+    from safety.classifiers.prompt import BENIGN, PromptScores, load_examples, shared_prompt_classifiers, split
+
+    policy = load_bundled_pack("default")
+    assert policy.prompt_classifier is not None
+    share = policy.prompt_classifier.held_out_share
+    path = examples_path(policy.prompt_classifier.examples)
+    classifier = shared_prompt_classifiers().get(path, share)
+    _, held = split(load_examples(path), share)
+    scores = classifier.score([prompt for prompt, _ in held])
+    bands = {c: policy.thresholds[f"prompt.{c}"].review for c in classifier.head.categories if c != BENIGN}
+
+    def flagged(result: PromptScores) -> bool:
+        return any(band is not None and result.scores.get(c, 0.0) >= band for c, band in bands.items())
+
+    langid.set_languages(["en", "fr", "es", "de", "pt", "it"])
+    benign: dict[str, list[bool]] = {}
+    harmful: list[bool] = []
+    for (prompt, label), result in zip(held, scores, strict=True):
+        if label == BENIGN:
+            benign.setdefault(str(langid.classify(prompt)[0]), []).append(flagged(result))
+        else:
+            harmful.append(flagged(result))
+    assert all(sum(stops) / len(stops) <= 0.05 for stops in benign.values()), benign
+    assert sum(harmful) / len(harmful) >= 0.95

@@ -269,39 +269,6 @@ def test_the_threat_category_reads_its_own_language_and_not_idioms() -> None:
     assert all(s.scores["threat"] < band for s in scores[len(threats) :]), [s.scores["threat"] for s in scores]
 
 
-def test_held_out_benign_look_alikes_pass_and_harm_is_caught() -> None:
-    """The labelled set's held-out share (never trained on), at the default pack's prompt bands: at most 5% of
-    benign look-alikes stopped in every language, and at least 95% of harmful prompts flagged."""
-    import langid
-
-    from policies import load_bundled_pack
-    from safety.checks.prompt_classifier import examples_path
-    from safety.classifiers.prompt import BENIGN, PromptScores, load_examples, shared_prompt_classifiers, split
-
-    policy = load_bundled_pack("default")
-    assert policy.prompt_classifier is not None
-    share = policy.prompt_classifier.held_out_share
-    path = examples_path(policy.prompt_classifier.examples)
-    classifier = shared_prompt_classifiers().get(path, share)
-    _, held = split(load_examples(path), share)
-    scores = classifier.score([prompt for prompt, _ in held])
-    bands = {c: policy.thresholds[f"prompt.{c}"].review for c in classifier.head.categories if c != BENIGN}
-
-    def flagged(result: PromptScores) -> bool:
-        return any(band is not None and result.scores.get(c, 0.0) >= band for c, band in bands.items())
-
-    langid.set_languages(["en", "fr", "es", "de", "pt", "it"])
-    benign: dict[str, list[bool]] = {}
-    harmful: list[bool] = []
-    for (prompt, label), result in zip(held, scores, strict=True):
-        if label == BENIGN:
-            benign.setdefault(str(langid.classify(prompt)[0]), []).append(flagged(result))
-        else:
-            harmful.append(flagged(result))
-    assert all(sum(stops) / len(stops) <= 0.05 for stops in benign.values()), benign
-    assert sum(harmful) / len(harmful) >= 0.95
-
-
 def test_a_missing_multilingual_model_holds_the_video(settings: Settings, clip: Path, tmp_path: Path) -> None:
     """A half of the model whose package is not installed: nothing is downloaded, the video is held and the
     check's error names the package."""
